@@ -1,0 +1,172 @@
+"""YAML loading that remembers where every value came from.
+
+Pydantic reports errors by location (``("metrics", "aht", "format")``);
+users need a file and a line. We compose the YAML node tree once, record the
+line of every mapping key and sequence item, and translate validation errors
+back to ``file:line`` with a near-miss suggestion for unknown keys.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TypeVar, get_args
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from reportgen.errors import ConfigError
+
+Loc = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
+
+
+class LocatedYaml:
+    """Parsed YAML data plus a map from value location to 1-based line number."""
+
+    def __init__(self, path: Path, data: Any, lines: dict[Loc, int]) -> None:
+        self.path = path
+        self.data = data
+        self.lines = lines
+
+    def line_of(self, loc: Iterable[str | int]) -> int | None:
+        """Line of the deepest known prefix of ``loc``."""
+        loc = tuple(loc)
+        while loc:
+            if loc in self.lines:
+                return self.lines[loc]
+            loc = loc[:-1]
+        return self.lines.get((), None)
+
+
+def load_yaml(path: Path) -> LocatedYaml:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            "config file not found",
+            file=path,
+            fix="check the path, or run `reportgen validate` from the project folder",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read config file ({exc})", file=path, fix="save it as UTF-8 text"
+        ) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or "invalid YAML"
+        raise ConfigError(
+            f"YAML syntax error: {problem}",
+            file=path,
+            line=line,
+            fix="check indentation and quoting near that line (values containing ':' or '#' need quotes)",
+        ) from None
+    lines: dict[Loc, int] = {}
+    if node is not None:
+        lines[()] = node.start_mark.line + 1
+        _record_lines(node, (), lines)
+    return LocatedYaml(path, data if data is not None else {}, lines)
+
+
+def _record_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            lines[(*loc, key)] = key_node.start_mark.line + 1
+            _record_lines(value_node, (*loc, key), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines[(*loc, index)] = item.start_mark.line + 1
+            _record_lines(item, (*loc, index), lines)
+
+
+def validate_model(model: type[M], source: LocatedYaml, context: dict[str, Any] | None = None) -> M:
+    """Validate ``source.data`` as ``model``; the first error becomes a :class:`ConfigError`."""
+    try:
+        return model.model_validate(source.data, context=context)
+    except ValidationError as exc:
+        raise _config_error(model, source, exc.errors()[0]) from None
+
+
+def _config_error(model: type[BaseModel], source: LocatedYaml, error: Any) -> ConfigError:
+    loc = tuple(
+        part
+        for part in error["loc"]
+        if not (isinstance(part, str) and part.startswith("function-"))
+    )
+    key = ".".join(str(p) for p in loc) or None
+    line = source.line_of(loc)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(model, loc[:-1], source.data)
+        name = str(loc[-1])
+        close = difflib.get_close_matches(name, allowed, n=1)
+        hint = (
+            f"did you mean '{close[0]}'?"
+            if close
+            else f"allowed keys: {', '.join(sorted(allowed))}"
+        )
+        return ConfigError(
+            f"unknown key '{name}' — {hint}",
+            file=source.path,
+            line=line,
+            key=key,
+            fix=f"rename or remove '{name}'",
+        )
+    if kind == "missing":
+        return ConfigError(
+            f"required key '{loc[-1]}' is missing",
+            file=source.path,
+            line=line,
+            key=key,
+            fix=f"add '{loc[-1]}:' here",
+        )
+    message = error["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    found = error.get("input")
+    found_text = "" if isinstance(found, dict | list) or found is None else f" (found {found!r})"
+    return ConfigError(
+        f"{message}{found_text}",
+        file=source.path,
+        line=line,
+        key=key,
+        fix="see `reportgen schema` for what this key accepts",
+    )
+
+
+def _allowed_keys(model: type[BaseModel], loc: Loc, data: Any) -> list[str]:
+    """Field names of the model that holds the value at ``loc``."""
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if _is_model(current):
+            field = current.model_fields.get(str(part))
+            current = field.annotation if field else None
+        # dict keys and list indices: the container's item type was unwrapped above
+    current = _unwrap(current)
+    return list(current.model_fields) if _is_model(current) else []
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def _unwrap(tp: Any) -> Any:
+    """Reduce Optional[X], list[X], dict[str, X] and unions to the model inside, if any."""
+    for _ in range(4):
+        if _is_model(tp) or tp is None:
+            return tp
+        args = [a for a in get_args(tp) if a is not type(None)]
+        models = [a for a in args if _is_model(a)]
+        if models:
+            return models[0]
+        if not args:
+            return tp
+        tp = args[-1]
+    return tp

@@ -1,0 +1,176 @@
+"""The neutral document model every renderer draws.
+
+Sections describe *what* the report says (KPI tiles, tables, chart specs,
+narrative) with numbers already computed and formatted; renderers decide only
+*how* it looks. Adding a renderer therefore never touches analysis code, and
+every renderer shows the same numbers. Raw values travel next to their
+formatted text so that native charts (PPTX) and machine output (figures.json)
+keep full precision while text stays identical across formats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Literal
+
+Sentiment = Literal["good", "bad", "neutral"]
+Direction = Literal["up", "down", "flat"]
+ValueFormat = Literal["count", "percent", "seconds", "rate", "hours", "decimal"]
+
+
+@dataclass(frozen=True)
+class Brand:
+    """Colours, fonts and assets shared by PDF, HTML, charts and PPTX."""
+
+    name: str
+    primary: str
+    secondary: str
+    accent: str
+    text: str
+    muted: str
+    background: str
+    good: str
+    bad: str
+    neutral: str
+    palette: tuple[str, ...]
+    font_family: str
+    heading_font_family: str
+    footer: str
+    classification: str
+    logo: Path | None
+    pptx_template: Path
+    assets_dir: Path
+
+    def sentiment_colour(self, sentiment: Sentiment) -> str:
+        return {"good": self.good, "bad": self.bad, "neutral": self.neutral}[sentiment]
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A change against a comparison value, already judged by the metric's direction."""
+
+    text: str  # e.g. "+2.1 pp", "−3.4%", "+14 s"
+    direction: Direction
+    sentiment: Sentiment
+    comparison: str  # what it is compared with, e.g. "vs 2026-W46"
+
+
+@dataclass(frozen=True)
+class KpiTile:
+    metric: str
+    label: str
+    value: float | None
+    value_text: str
+    delta: Delta | None
+    previous_text: str
+    target_text: str | None  # e.g. "target 93.0%"
+    target_status: Literal["met", "missed", "none"]
+    note: str | None = None  # e.g. "incomplete period"
+
+
+@dataclass(frozen=True)
+class KpiGrid:
+    tiles: tuple[KpiTile, ...]
+    kind: Literal["kpi_grid"] = "kpi_grid"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    align: Literal["left", "right"] = "right"
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    value: float | str | None = None
+    sentiment: Sentiment | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    caption: str | None = None
+    kind: Literal["table"] = "table"
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    name: str
+    values: tuple[float | None, ...]
+    role: Literal["primary", "comparison", "target"] = "primary"
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart spec: drawn by Altair for PDF/HTML and as a native PPTX chart."""
+
+    title: str
+    chart_type: Literal["line", "bar"]
+    categories: tuple[str, ...]
+    series: tuple[ChartSeries, ...]
+    value_format: ValueFormat
+    value_label: str
+    highlight: str | None = None  # category to emphasise (the current period)
+    kind: Literal["chart"] = "chart"
+
+
+@dataclass(frozen=True)
+class Narrative:
+    paragraphs: tuple[str, ...]
+    kind: Literal["narrative"] = "narrative"
+
+
+@dataclass(frozen=True)
+class Definition:
+    term: str
+    formula: str
+    description: str
+    extra: tuple[tuple[str, str], ...] = ()  # (label, text) pairs: unit, direction, owner …
+
+
+@dataclass(frozen=True)
+class DefinitionList:
+    items: tuple[Definition, ...]
+    kind: Literal["definitions"] = "definitions"
+
+
+Block = KpiGrid | Table | Chart | Narrative | DefinitionList
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    role: Literal["summary", "metric", "appendix"]
+    blocks: tuple[Block, ...]
+    notes: tuple[str, ...] = ()  # talking points: PPTX speaker notes
+
+
+@dataclass(frozen=True)
+class Document:
+    report_id: str
+    title: str
+    subtitle: str
+    period_label: str  # e.g. "2026-W47 (16–22 Nov 2026)"
+    period_start: date
+    period_end: date  # inclusive last day
+    timezone: str
+    audience: str
+    generated_at: datetime
+    complete: bool
+    brand: Brand
+    sections: tuple[Section, ...] = field(default_factory=tuple)
+
+    @property
+    def status_note(self) -> str | None:
+        return (
+            None
+            if self.complete
+            else "Incomplete period: data for this period is not complete yet."
+        )

@@ -1,0 +1,113 @@
+"""One place that turns numbers into text, so every renderer agrees.
+
+The same :data:`~reportgen.document.ValueFormat` also maps to a d3 format
+(Altair axes) and an Office number format (native PPTX charts, XLSX cells),
+so a value reads the same in the PDF, the deck and the workbook.
+"""
+
+from __future__ import annotations
+
+import math
+
+from reportgen.document import ValueFormat
+
+MINUS = "\u2212"  # typographic minus: reads better than a hyphen in tables
+
+_D3 = {
+    "count": ",.0f",
+    "percent": ".1%",
+    "seconds": ",.0f",
+    "rate": ",.1f",
+    "hours": ",.0f",
+    "decimal": ",.2f",
+}
+_OFFICE = {
+    "count": "#,##0",
+    "percent": "0.0%",
+    "seconds": '#,##0" s"',
+    "rate": "#,##0.0",
+    "hours": '#,##0" h"',
+    "decimal": "#,##0.00",
+}
+
+
+def d3_format(fmt: ValueFormat) -> str:
+    return _D3[fmt]
+
+
+def office_number_format(fmt: ValueFormat) -> str:
+    return _OFFICE[fmt]
+
+
+def _signed(text: str, value: float) -> str:
+    if value > 0:
+        return "+" + text
+    if value < 0:
+        return MINUS + text
+    return "±" + text
+
+
+def _is_missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def format_value(value: float | None, fmt: ValueFormat) -> str:
+    """Format a metric value for display; ``—`` for a missing value."""
+    if _is_missing(value):
+        return "—"
+    assert value is not None
+    text = _format_abs(abs(value), fmt)
+    return (MINUS + text) if value < 0 and text.strip("0.,% sh") else text
+
+
+def _format_abs(value: float, fmt: ValueFormat) -> str:
+    if fmt == "count":
+        return _compact_count(value)
+    if fmt == "percent":
+        return f"{value * 100:.1f}%"
+    if fmt == "seconds":
+        return f"{value:,.1f} s" if value < 10 else f"{value:,.0f} s"
+    if fmt == "rate":
+        return f"{value:,.1f}"
+    if fmt == "hours":
+        return f"{value:,.0f} h"
+    return f"{value:,.2f}"
+
+
+def _compact_count(value: float) -> str:
+    if value >= 10_000_000:
+        return f"{value / 1_000_000:,.1f}M"
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:,.2f}M"
+    if value >= 100_000:
+        return f"{value / 1_000:,.0f}k"
+    return f"{value:,.0f}"
+
+
+def format_full(value: float | None, fmt: ValueFormat) -> str:
+    """Like :func:`format_value` but never abbreviates counts (tables, appendix)."""
+    if fmt == "count" and not _is_missing(value):
+        assert value is not None
+        text = f"{abs(value):,.0f}"
+        return (MINUS + text) if value < 0 else text
+    return format_value(value, fmt)
+
+
+def format_change(delta: float | None, fmt: ValueFormat) -> str:
+    """Format an absolute change: percentage points for proportions, units otherwise."""
+    if _is_missing(delta):
+        return "—"
+    assert delta is not None
+    if fmt == "percent":
+        return _signed(f"{abs(delta) * 100:.1f} pp", delta)
+    if fmt == "count":
+        return _signed(f"{abs(delta):,.0f}", delta)
+    return _signed(_format_abs(abs(delta), fmt), delta)
+
+
+def format_relative(ratio: float | None) -> str:
+    """Format a relative change (0.034 → "+3.4%")."""
+    if _is_missing(ratio):
+        return "—"
+    assert ratio is not None
+    return _signed(f"{abs(ratio) * 100:.1f}%", ratio)

@@ -31,11 +31,15 @@ _OFFICE = {
 }
 
 
-def d3_format(fmt: ValueFormat) -> str:
+def d3_format(fmt: ValueFormat, decimals: int | None = None) -> str:
+    if fmt == "percent" and decimals is not None:
+        return f".{decimals}%"
     return _D3[fmt]
 
 
-def office_number_format(fmt: ValueFormat) -> str:
+def office_number_format(fmt: ValueFormat, decimals: int | None = None) -> str:
+    if fmt == "percent" and decimals is not None:
+        return "0." + "0" * decimals + "%" if decimals else "0%"
     return _OFFICE[fmt]
 
 
@@ -51,20 +55,23 @@ def _is_missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def format_value(value: float | None, fmt: ValueFormat) -> str:
-    """Format a metric value for display; ``—`` for a missing value."""
+def format_value(value: float | None, fmt: ValueFormat, decimals: int | None = None) -> str:
+    """Format a metric value for display; ``—`` for a missing value.
+
+    ``decimals`` overrides the precision of percentages (e.g. 3 for a violative view rate).
+    """
     if _is_missing(value):
         return "—"
     assert value is not None
-    text = _format_abs(abs(value), fmt)
+    text = _format_abs(abs(value), fmt, decimals)
     return (MINUS + text) if value < 0 and text.strip("0.,% sh") else text
 
 
-def _format_abs(value: float, fmt: ValueFormat) -> str:
+def _format_abs(value: float, fmt: ValueFormat, decimals: int | None = None) -> str:
     if fmt == "count":
         return _compact_count(value)
     if fmt == "percent":
-        return f"{value * 100:.1f}%"
+        return f"{value * 100:.{1 if decimals is None else decimals}f}%"
     if fmt == "seconds":
         return f"{value:,.1f} s" if value < 10 else f"{value:,.0f} s"
     if fmt == "rate":
@@ -93,13 +100,13 @@ def format_full(value: float | None, fmt: ValueFormat) -> str:
     return format_value(value, fmt)
 
 
-def format_change(delta: float | None, fmt: ValueFormat) -> str:
+def format_change(delta: float | None, fmt: ValueFormat, decimals: int | None = None) -> str:
     """Format an absolute change: percentage points for proportions, units otherwise."""
     if _is_missing(delta):
         return "—"
     assert delta is not None
     if fmt == "percent":
-        return _signed(f"{abs(delta) * 100:.1f} pp", delta)
+        return _signed(f"{abs(delta) * 100:.{1 if decimals is None else decimals}f} pp", delta)
     if fmt == "count":
         return _signed(f"{abs(delta):,.0f}", delta)
     return _signed(_format_abs(abs(delta), fmt), delta)

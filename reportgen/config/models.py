@@ -1,0 +1,216 @@
+"""Typed, immutable config models. Unknown keys are errors, never ignored."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+import sqlglot
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlglot.errors import ParseError
+
+from reportgen.document import ValueFormat
+
+IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_sql_condition(text: str) -> str:
+    """Parse a filter/check condition as DuckDB SQL so syntax errors surface at load time."""
+    try:
+        parsed = sqlglot.parse_one(text, read="duckdb")
+    except ParseError as exc:
+        first = exc.errors[0]["description"] if exc.errors else str(exc)
+        raise ValueError(f"not a valid SQL condition: {first}") from None
+    if isinstance(parsed, sqlglot.exp.Query):
+        raise ValueError("must be a condition such as \"action = 'remove'\", not a query")
+    return text
+
+
+class CheckDef(_Model):
+    """A data-quality rule: rows matching ``when`` are counted in the same scan as the cube."""
+
+    name: str
+    when: str
+    severity: Literal["error", "warning"] = "error"
+    description: str = ""
+
+    @field_validator("when")
+    @classmethod
+    def _when_is_sql(cls, value: str) -> str:
+        return check_sql_condition(value)
+
+
+class FactDef(_Model):
+    time_column: str
+    time_type: Literal["timestamp", "date"] = "timestamp"
+    dimensions: list[str] = Field(default_factory=list)
+    checks: list[CheckDef] = Field(default_factory=list)
+
+
+class DimensionDef(_Model):
+    label: str
+    description: str = ""
+
+
+class MeasureDef(_Model):
+    """An additive aggregate computed in the SQL engine."""
+
+    fact: str
+    agg: Literal["count", "sum", "sum_squares"]
+    column: str | None = None
+    filter: str | None = None
+    time_column: str | None = None  # overrides the fact's time column (e.g. inflow by enqueue time)
+    description: str = ""
+
+    @field_validator("filter")
+    @classmethod
+    def _filter_is_sql(cls, value: str | None) -> str | None:
+        return None if value is None else check_sql_condition(value)
+
+    @model_validator(mode="after")
+    def _column_matches_agg(self) -> MeasureDef:
+        if self.agg in ("sum", "sum_squares") and not self.column:
+            raise ValueError(f"agg '{self.agg}' needs 'column': the fact column to add up")
+        if self.agg == "count" and self.column:
+            raise ValueError("agg 'count' counts rows and takes no 'column'; use a 'filter' to count some rows")
+        return self
+
+
+Direction = Literal["higher_is_better", "lower_is_better", "neutral"]
+
+
+class _MetricBase(_Model):
+    label: str
+    format: ValueFormat
+    direction: Direction
+    description: str
+    owner: str = "unassigned"
+    unit: str | None = None
+    decimals: int | None = Field(default=None, ge=0, le=6)
+
+
+class TotalMetric(_MetricBase):
+    type: Literal["total"]
+    measure: str
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        return (self.measure,)
+
+
+class RatioMetric(_MetricBase):
+    type: Literal["ratio", "proportion"]
+    numerator: str
+    denominator: str
+    scale: float = 1.0
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        return (self.numerator, self.denominator)
+
+
+class MeanMetric(_MetricBase):
+    type: Literal["mean"]
+    sum: str
+    count: str
+    sum_squares: str
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        return (self.sum, self.count, self.sum_squares)
+
+
+MetricDef = Annotated[TotalMetric | RatioMetric | MeanMetric, Field(discriminator="type")]
+
+
+class Catalog(_Model):
+    facts: dict[str, FactDef]
+    dimensions: dict[str, DimensionDef]
+    measures: dict[str, MeasureDef]
+    metrics: dict[str, MetricDef]
+
+    @field_validator("facts", "dimensions", "measures", "metrics")
+    @classmethod
+    def _identifiers(cls, value: dict) -> dict:
+        for name in value:
+            if not IDENT.match(name):
+                raise ValueError(f"name '{name}' must be lower_snake_case (letters, digits, underscores)")
+        return value
+
+
+class FactSource(_Model):
+    """A fact's location: a Parquet/CSV path or glob, or a table name on a SQL engine."""
+
+    path: str | None = None
+    table: str | None = None
+
+    @model_validator(mode="after")
+    def _one_location(self) -> FactSource:
+        if bool(self.path) == bool(self.table):
+            raise ValueError("give exactly one of 'path' (Parquet/CSV file or glob) or 'table'")
+        return self
+
+
+class TargetsSource(_Model):
+    path: str
+
+
+class SourcesConfig(_Model):
+    engine: Literal["duckdb"] = "duckdb"
+    database: str | None = None
+    facts: dict[str, FactSource]
+    targets: TargetsSource | None = None
+
+
+class PeriodConfig(_Model):
+    grain: Literal["day", "week", "month", "quarter"] = "week"
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA timezone '{value}' (e.g. 'UTC', 'Europe/Dublin', 'America/Los_Angeles')") from None
+        return value
+
+
+class MetricChoice(_Model):
+    """A metric in a report, optionally with its own breakdowns."""
+
+    metric: str
+    breakdowns: list[str] | None = None
+
+
+class AudienceConfig(_Model):
+    name: str = "leadership"
+    label: str = "Leadership"
+
+
+SectionName = Literal["summary", "metrics", "definitions"]
+
+
+class ReportConfig(_Model):
+    id: str | None = None
+    title: str
+    subtitle: str = ""
+    catalog: str = "../catalog.yaml"
+    sources: str = "../sources.yaml"
+    brand: str = "../brands/default.yaml"
+    period: PeriodConfig = PeriodConfig()
+    metrics: list[str | MetricChoice] = Field(min_length=1)
+    breakdowns: list[str] = Field(default_factory=list)
+    trailing_periods: int = Field(default=13, ge=2, le=60)
+    sections: list[SectionName] = Field(default_factory=lambda: ["summary", "metrics", "definitions"])
+    outputs: list[Literal["pdf", "pptx", "html"]] = Field(default_factory=lambda: ["pdf", "pptx", "html"])
+    audience: AudienceConfig = AudienceConfig()
+
+    def metric_choices(self) -> list[MetricChoice]:
+        return [MetricChoice(metric=m) if isinstance(m, str) else m for m in self.metrics]

@@ -1,0 +1,353 @@
+"""Period figures: value, previous, Δ, last year, target, trailing series and breakdowns.
+
+Every metric is computed from *summed* measures at the grain it is shown —
+``Σ numerator / Σ denominator`` — never as an average of averages. Each
+figure keeps the sufficient statistics it was computed from (counts for
+proportions; count, sum and sum of squares for means) so the analysis layer
+can test significance without going back to the raw rows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from reportgen.config.loader import ResolvedReport
+from reportgen.config.models import MeanMetric, MetricDef, RatioMetric, TotalMetric
+from reportgen.cube import DAY, Cube
+from reportgen.errors import DataQualityError, SourceError
+from reportgen.periods import Period, period_starts
+
+ALL = "__all__"
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Sufficient statistics of one metric over one period (or segment)."""
+
+    numerator: float | None = None  # ratio / proportion
+    denominator: float | None = None
+    count: float | None = None  # mean
+    sum: float | None = None
+    sum_squares: float | None = None
+    total: float | None = None  # total
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class SegmentFigure:
+    segment: str
+    value: float | None
+    previous: float | None
+    delta: float | None
+    delta_pct: float | None
+    share: float | None  # share of the metric's weight (denominator, count or total)
+    target: float | None
+    stats: Stats
+    previous_stats: Stats
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    period: str
+    start: date
+    value: float | None
+    complete: bool
+
+
+@dataclass(frozen=True)
+class MetricFigures:
+    metric: str
+    label: str
+    type: str
+    format: str
+    decimals: int | None
+    direction: str
+    description: str
+    value: float | None
+    previous: float | None
+    delta: float | None
+    delta_pct: float | None
+    last_year: float | None
+    delta_last_year: float | None
+    target: float | None
+    vs_target: float | None
+    target_met: bool | None
+    stats: Stats
+    previous_stats: Stats
+    series: tuple[SeriesPoint, ...]
+    breakdowns: dict[str, tuple[SegmentFigure, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QualityIssue:
+    fact: str
+    check: str
+    severity: str
+    description: str
+    rows: int
+    period: str
+
+
+@dataclass(frozen=True)
+class ReportFigures:
+    report: str
+    period: Period
+    previous_period: Period
+    last_year_period: Period | None
+    timezone: str
+    complete: bool
+    previous_complete: bool
+    last_complete_day: date
+    metrics: dict[str, MetricFigures]
+    quality: tuple[QualityIssue, ...] = ()
+
+
+# -- measure sums ---------------------------------------------------------------------------
+
+
+def _in_window(frame: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
+    return frame[(frame[DAY] >= start) & (frame[DAY] <= end)]
+
+
+def measure_totals(cube: Cube, measures: tuple[str, ...], start: date, end: date, by: str | None = None) -> pd.DataFrame:
+    """Σ of each measure over [start, end]; one row (index ``ALL``) or one row per segment of ``by``."""
+    parts = []
+    for group in dict.fromkeys(cube.group_of(m) for m in measures):
+        frame = _in_window(cube.frames[group], start, end)
+        cols = [m for m in measures if cube.group_of(m) == group]
+        if by is None:
+            parts.append(frame[cols].sum().to_frame(ALL).T)
+        else:
+            parts.append(frame.groupby(by, observed=True)[cols].sum())
+    return pd.concat(parts, axis=1).fillna(0.0)
+
+
+def measure_series(cube: Cube, measures: tuple[str, ...], periods: tuple[Period, ...]) -> pd.DataFrame:
+    """Σ of each measure per period (index: period start as Timestamp)."""
+    first, last = periods[0].start, periods[-1].end
+    parts = []
+    for group in dict.fromkeys(cube.group_of(m) for m in measures):
+        frame = _in_window(cube.frames[group], first, last)
+        cols = [m for m in measures if cube.group_of(m) == group]
+        keys = period_starts(frame[DAY], periods[0].grain)
+        parts.append(frame[cols].groupby(keys.values).sum())
+    index = pd.DatetimeIndex([pd.Timestamp(p.start) for p in periods])
+    return pd.concat(parts, axis=1).reindex(index).fillna(0.0)
+
+
+# -- metric values from summed measures -----------------------------------------------------
+
+
+def metric_values(metric: MetricDef, totals: pd.DataFrame) -> pd.Series:
+    """Metric value per row of ``totals``; NaN where the denominator is zero."""
+    if isinstance(metric, TotalMetric):
+        return totals[metric.measure].astype(float)
+    if isinstance(metric, RatioMetric):
+        den = totals[metric.denominator].astype(float)
+        return (totals[metric.numerator] / den.where(den != 0)) * metric.scale
+    assert isinstance(metric, MeanMetric)
+    count = totals[metric.count].astype(float)
+    return totals[metric.sum] / count.where(count != 0)
+
+
+def metric_weight(metric: MetricDef, totals: pd.DataFrame) -> pd.Series:
+    """What a segment's share is a share of: the denominator, the count, or the total."""
+    if isinstance(metric, TotalMetric):
+        return totals[metric.measure].astype(float)
+    if isinstance(metric, RatioMetric):
+        return totals[metric.denominator].astype(float)
+    return totals[metric.count].astype(float)
+
+
+def metric_stats(metric: MetricDef, row: pd.Series | None) -> Stats:
+    if row is None:
+        return Stats()
+    if isinstance(metric, TotalMetric):
+        return Stats(total=float(row[metric.measure]))
+    if isinstance(metric, RatioMetric):
+        return Stats(numerator=float(row[metric.numerator]), denominator=float(row[metric.denominator]))
+    return Stats(count=float(row[metric.count]), sum=float(row[metric.sum]),
+                 sum_squares=float(row[metric.sum_squares]))
+
+
+def _num(value: float | None) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(value)
+
+
+def _delta(value: float | None, previous: float | None) -> tuple[float | None, float | None]:
+    if value is None or previous is None:
+        return None, None
+    delta = value - previous
+    return delta, (delta / previous if previous != 0 else None)
+
+
+# -- targets ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Targets in force: the row with the greatest ``valid_from`` on or before a period's start."""
+
+    table: pd.DataFrame  # metric, valid_from, dimension, segment, target
+
+    @classmethod
+    def load(cls, report: ResolvedReport) -> Targets:
+        spec = report.sources.targets
+        columns = ["metric", "valid_from", "dimension", "segment", "target"]
+        if spec is None:
+            return cls(pd.DataFrame(columns=columns))
+        path = (report.sources_path.parent / spec.path).resolve()
+        try:
+            table = pd.read_csv(path, dtype={"metric": str, "dimension": str, "segment": str})
+        except FileNotFoundError:
+            raise SourceError(f"targets file not found: {path}", fix="run `reportgen demo-data`, or remove "
+                              "'targets:' from the sources config") from None
+        missing = set(columns) - set(table.columns)
+        if missing:
+            raise SourceError(f"targets file {path} lacks columns {sorted(missing)}",
+                              fix=f"give it the columns {', '.join(columns)}")
+        table["valid_from"] = pd.to_datetime(table["valid_from"]).dt.date
+        table["dimension"] = table["dimension"].fillna("")
+        table["segment"] = table["segment"].fillna("")
+        return cls(table[columns])
+
+    def lookup(self, metric: str, period: Period, dimension: str = "", segment: str = "") -> float | None:
+        t = self.table
+        rows = t[(t.metric == metric) & (t.dimension == dimension) & (t.segment == segment)
+                 & (t.valid_from <= period.start)]
+        if rows.empty:
+            return None
+        return float(rows.sort_values("valid_from").iloc[-1]["target"])
+
+
+def target_met(direction: str, value: float | None, target: float | None) -> bool | None:
+    if value is None or target is None or direction == "neutral":
+        return None
+    return value >= target if direction == "higher_is_better" else value <= target
+
+
+# -- assembling the figures -------------------------------------------------------------------
+
+
+def period_is_complete(cube: Cube, period: Period) -> bool:
+    return cube.first_complete_day <= period.start and period.end <= cube.last_complete_day
+
+
+def compute_figures(report: ResolvedReport, cube: Cube, period: Period, targets: Targets) -> ReportFigures:
+    previous = period.previous()
+    last_year = period.same_period_last_year()
+    if last_year is not None and last_year.start < cube.first_complete_day:
+        last_year = None
+    trailing = period.trailing(report.config.trailing_periods)
+    metrics = {}
+    for choice in report.metrics:
+        metric = report.metric(choice.metric)
+        metrics[choice.metric] = _metric_figures(
+            choice.metric, metric, choice.breakdowns or [], cube, period, previous, last_year, trailing, targets,
+            complete=lambda p: period_is_complete(cube, p),
+        )
+    quality = check_quality(report, cube, trailing)
+    return ReportFigures(
+        report=report.id, period=period, previous_period=previous, last_year_period=last_year,
+        timezone=report.config.period.timezone, complete=period_is_complete(cube, period),
+        previous_complete=period_is_complete(cube, previous), last_complete_day=cube.last_complete_day,
+        metrics=metrics, quality=quality,
+    )
+
+
+def _metric_figures(name, metric, breakdowns, cube, period, previous, last_year, trailing, targets, complete):
+    measures = metric.measures
+    current_totals = measure_totals(cube, measures, period.start, period.end)
+    previous_totals = measure_totals(cube, measures, previous.start, previous.end)
+    value = _num(metric_values(metric, current_totals).iloc[0])
+    prev = _num(metric_values(metric, previous_totals).iloc[0])
+    delta, delta_pct = _delta(value, prev)
+    ly_value = None
+    if last_year is not None:
+        ly_value = _num(metric_values(metric, measure_totals(cube, measures, last_year.start, last_year.end)).iloc[0])
+    target = targets.lookup(name, period)
+    series_totals = measure_series(cube, measures, trailing)
+    series_values = metric_values(metric, series_totals)
+    series = tuple(
+        SeriesPoint(p.label, p.start, _num(v), complete(p)) for p, v in zip(trailing, series_values, strict=True)
+    )
+    return MetricFigures(
+        metric=name, label=metric.label, type=metric.type, format=metric.format, decimals=metric.decimals,
+        direction=metric.direction, description=metric.description,
+        value=value, previous=prev, delta=delta, delta_pct=delta_pct,
+        last_year=ly_value, delta_last_year=_delta(value, ly_value)[0],
+        target=target, vs_target=(value - target) if value is not None and target is not None else None,
+        target_met=target_met(metric.direction, value, target),
+        stats=metric_stats(metric, current_totals.iloc[0]), previous_stats=metric_stats(metric, previous_totals.iloc[0]),
+        series=series,
+        breakdowns={dim: _breakdown(name, metric, dim, cube, period, previous, targets) for dim in breakdowns},
+    )
+
+
+def _breakdown(name, metric, dim, cube, period, previous, targets) -> tuple[SegmentFigure, ...]:
+    measures = metric.measures
+    current = measure_totals(cube, measures, period.start, period.end, by=dim)
+    prior = measure_totals(cube, measures, previous.start, previous.end, by=dim)
+    both = current.join(prior, how="outer", lsuffix="", rsuffix="__prev").fillna(0.0)
+    prior_cols = {f"{m}__prev": m for m in measures}
+    prior_aligned = both[list(prior_cols)].rename(columns=prior_cols)
+    current_aligned = both[list(measures)]
+    values = metric_values(metric, current_aligned)
+    prev_values = metric_values(metric, prior_aligned)
+    weights = metric_weight(metric, current_aligned)
+    total_weight = weights.sum()
+    order = weights.sort_values(ascending=False, kind="stable").index
+    segments = []
+    for segment in order:
+        value, prev = _num(values[segment]), _num(prev_values[segment])
+        delta, delta_pct = _delta(value, prev)
+        segments.append(SegmentFigure(
+            segment=str(segment), value=value, previous=prev, delta=delta, delta_pct=delta_pct,
+            share=float(weights[segment] / total_weight) if total_weight else None,
+            target=targets.lookup(name, period, dim, str(segment)),
+            stats=metric_stats(metric, current_aligned.loc[segment]),
+            previous_stats=metric_stats(metric, prior_aligned.loc[segment]),
+        ))
+    return tuple(segments)
+
+
+# -- data quality -----------------------------------------------------------------------------
+
+
+def check_quality(report: ResolvedReport, cube: Cube, periods: tuple[Period, ...]) -> tuple[QualityIssue, ...]:
+    """Count check violations per shown period; errors stop the build, warnings are reported."""
+    issues = []
+    for query in cube.queries:
+        if not query.checks:
+            continue
+        fact = report.catalog.facts[query.fact]
+        rules = {c.name: c for c in fact.checks}
+        frame = cube.frames[f"{query.fact}:{query.time_column}"]
+        for p in periods:
+            window = _in_window(frame, p.start, p.end)
+            for check in query.checks:
+                rows = int(window[f"check__{check}"].sum())
+                if rows:
+                    rule = rules[check]
+                    issues.append(QualityIssue(query.fact, check, rule.severity, rule.description, rows, p.label))
+    errors = [i for i in issues if i.severity == "error"]
+    if errors:
+        listing = "; ".join(f"{i.check} ({i.description}): {i.rows:,} rows in {i.period}" for i in errors[:5])
+        raise DataQualityError(
+            f"data-quality checks failed for fact '{errors[0].fact}': {listing}",
+            fix="correct the source data (or, if the rule is wrong, its 'checks:' entry in the catalog); "
+            "the report is not built so that no wrong number is shown",
+            report=report.id, fact=errors[0].fact,
+        )
+    return tuple(issues)
+
+
+__all__ = ["MetricFigures", "ReportFigures", "Targets", "compute_figures"]

@@ -1,0 +1,130 @@
+"""``build_report()``: config → cube → figures → document → artifacts. The CLI calls this."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from reportgen import __version__
+from reportgen.compose import compose_document
+from reportgen.config.loader import ResolvedReport, load_report
+from reportgen.cube import Cube, compute_cube, plan_queries
+from reportgen.deliver import staged_output
+from reportgen.document import Document
+from reportgen.errors import PeriodError, RenderError, ReportgenError
+from reportgen.figures_json import write_figures_json
+from reportgen.metrics import ReportFigures, Targets, compute_figures
+from reportgen.periods import Period, latest_complete_period, parse_period
+from reportgen.render import get_renderer
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    report: str
+    period: Period
+    out_dir: Path
+    artifacts: dict[str, Path]  # format → file (figures.json under "figures")
+    figures: ReportFigures
+    document: Document
+
+
+def needed_measures(report: ResolvedReport) -> list[str]:
+    return [m for choice in report.metrics for m in report.metric(choice.metric).measures]
+
+
+def explain(config_path: str | Path) -> list[tuple[str, str]]:
+    """The SQL each source runs, for review before it touches a warehouse."""
+    report = load_report(config_path)
+    return [
+        (f"{q.fact} by {q.time_column}", q.sql)
+        for q in plan_queries(report, needed_measures(report))
+    ]
+
+
+def resolve_period(report: ResolvedReport, cube: Cube, period: str | Period | None) -> Period:
+    """The requested period, or the latest complete one; it must overlap the data."""
+    grain = report.config.period.grain
+    if period is None:
+        chosen = latest_complete_period(cube.last_complete_day, grain)
+    else:
+        chosen = parse_period(period) if isinstance(period, str) else period
+    first, last = cube.first_complete_day, cube.last_complete_day
+    if chosen.end < first or chosen.start > max(cube.last_day.values()):
+        raise PeriodError(
+            f"period {chosen.label} is outside the data, which covers {first:%Y-%m-%d} to "
+            f"{max(cube.last_day.values()):%Y-%m-%d} ({report.config.period.timezone})",
+            fix=f"choose a period in that range, e.g. --period {latest_complete_period(last, chosen.grain).label}",
+            report=report.id,
+            period=chosen.label,
+        )
+    return chosen
+
+
+def config_hash(report: ResolvedReport) -> str:
+    digest = hashlib.sha256()
+    for path in (report.path, report.catalog_path, report.sources_path):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def build_report(
+    config_path: str | Path,
+    *,
+    period: str | Period | None = None,
+    formats: Sequence[str] | None = None,
+    out_dir: str | Path = "output",
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Build one report for one period and write its artifacts atomically.
+
+    Returns what was written; raises a :class:`~reportgen.errors.ReportgenError`
+    subclass (with file, period and fix) on any failure, leaving no partial file.
+    """
+    say = progress or (lambda _msg: None)
+    say("Loading configs")
+    report = load_report(config_path)
+    formats = list(formats or report.config.outputs)
+    renderers = {fmt: get_renderer(fmt) for fmt in formats}
+    say("Computing the cube in DuckDB")
+    cube = compute_cube(report, needed_measures(report))
+    chosen = resolve_period(report, cube, period)
+    say(f"Computing figures for {chosen.label}")
+    figures = compute_figures(report, cube, chosen, Targets.load(report))
+    generated_at = now or datetime.now(UTC)
+    document = compose_document(report, figures, generated_at)
+    final_dir = Path(out_dir) / report.id / chosen.label
+    stem = f"{report.id}_{chosen.label}"
+    artifacts: dict[str, Path] = {}
+    with staged_output(final_dir) as staging:
+        for fmt, (render, suffix) in renderers.items():
+            say(f"Rendering {fmt.upper()}")
+            target = staging.path(stem + suffix)
+            try:
+                render(document, target)
+            except ReportgenError:
+                raise
+            except Exception as exc:  # a renderer bug must still name the report, period and format
+                raise RenderError(
+                    f"rendering {fmt} failed: {exc}",
+                    report=report.id,
+                    period=chosen.label,
+                    fix="run with --verbose for the traceback and report it",
+                ) from exc
+            artifacts[fmt] = final_dir / target.name
+        meta = {
+            "generated_at": generated_at.isoformat(),
+            "generator": f"reportgen {__version__}",
+            "config": str(report.path),
+            "config_hash": config_hash(report),
+            "audience": report.config.audience.name,
+            "title": report.config.title,
+        }
+        write_figures_json(figures, meta, staging.path("figures.json"))
+        artifacts["figures"] = final_dir / "figures.json"
+    return BuildResult(report.id, chosen, final_dir, artifacts, figures, document)

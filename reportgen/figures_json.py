@@ -1,0 +1,58 @@
+"""``figures.json``: every number the report shows, machine-readable, for audit and tests."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from reportgen.metrics import ReportFigures
+
+SCHEMA_VERSION = 1
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    return value
+
+
+def figures_to_dict(figures: ReportFigures, meta: dict[str, Any]) -> dict[str, Any]:
+    period = figures.period
+    return {
+        "schema_version": SCHEMA_VERSION,
+        **meta,
+        "report": figures.report,
+        "period": {
+            "label": period.label,
+            "grain": period.grain,
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "complete": figures.complete,
+        },
+        "previous_period": {
+            "label": figures.previous_period.label,
+            "complete": figures.previous_complete,
+        },
+        "last_year_period": figures.last_year_period.label if figures.last_year_period else None,
+        "timezone": figures.timezone,
+        "data_complete_through": figures.last_complete_day.isoformat(),
+        "metrics": _plain(figures.metrics),
+        "data_quality": _plain(list(figures.quality)),
+    }
+
+
+def write_figures_json(figures: ReportFigures, meta: dict[str, Any], path: Path) -> None:
+    text = json.dumps(figures_to_dict(figures, meta), indent=2, ensure_ascii=False, allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")

@@ -124,20 +124,24 @@ def parse_period(text: str) -> Period:
         if match := _DAY.match(value):
             return period_containing(date(int(match[1]), int(match[2]), int(match[3])), "day")
     except ValueError as exc:
-        raise PeriodError(f"'{text}' is not a valid period: {exc}", fix=f"use {_FORMS}", period=text) from None
+        raise PeriodError(
+            f"'{text}' is not a valid period: {exc}", fix=f"use {_FORMS}", period=text
+        ) from None
     raise PeriodError(f"cannot read period '{text}'", fix=f"use {_FORMS}", period=text)
 
 
 def period_starts(days: pd.Series, grain: Grain) -> pd.Series:
     """Vectorised: the start date of the period each day falls in (as datetime64)."""
-    stamps = pd.to_datetime(days)
-    if grain == "day":
-        return stamps
+    d = pd.to_datetime(days).to_numpy().astype("datetime64[D]")
     if grain == "week":
-        return stamps - pd.to_timedelta(stamps.dt.weekday, unit="D")
-    if grain == "month":
-        return stamps.dt.to_period("M").dt.start_time
-    return stamps.dt.to_period("Q").dt.start_time
+        # 1970-01-01 was a Thursday: days since epoch + 3 is days since a Monday
+        d = d - ((d.astype("int64") + 3) % 7).astype("timedelta64[D]")
+    elif grain == "month":
+        d = d.astype("datetime64[M]").astype("datetime64[D]")
+    elif grain == "quarter":
+        months = d.astype("datetime64[M]").astype("int64")
+        d = (months - months % 3).astype("datetime64[M]").astype("datetime64[D]")
+    return pd.Series(d.astype("datetime64[ns]"), index=days.index)
 
 
 def latest_complete_period(last_complete_day: date, grain: Grain) -> Period:
@@ -146,4 +150,11 @@ def latest_complete_period(last_complete_day: date, grain: Grain) -> Period:
     return current if current.end <= last_complete_day else current.previous()
 
 
-__all__ = ["Grain", "Period", "latest_complete_period", "parse_period", "period_containing", "period_starts"]
+__all__ = [
+    "Grain",
+    "Period",
+    "latest_complete_period",
+    "parse_period",
+    "period_containing",
+    "period_starts",
+]

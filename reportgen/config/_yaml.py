@@ -90,7 +90,9 @@ def validate_model(model: type[M], source: LocatedYaml, context: dict[str, Any] 
     try:
         return model.model_validate(source.data, context=context)
     except ValidationError as exc:
-        raise _config_error(model, source, exc.errors()[0]) from None
+        # a misspelled key shows up twice (unknown + missing): report the misspelling
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        raise _config_error(model, source, errors[0]) from None
 
 
 def _config_error(model: type[BaseModel], source: LocatedYaml, error: Any) -> ConfigError:

@@ -1,0 +1,26 @@
+# The two commands of the quick start. Each does its own set-up (scripts/setup.sh).
+VENV := .venv/bin
+REPORT := configs/reports/weekly_leadership.yaml
+
+.PHONY: demo test lint format bench clean
+
+demo:  ## install, generate the demo data, build the latest complete week
+	scripts/setup.sh
+	$(VENV)/reportgen demo-data
+	$(VENV)/reportgen build $(REPORT)
+
+test:  ## install with test extras and system packages, lint, run the whole suite
+	scripts/setup.sh --test
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+	$(VENV)/python -m pytest -q -p no:cacheprovider
+
+format:
+	$(VENV)/ruff format .
+	$(VENV)/ruff check --fix .
+
+bench:  ## time 1M and 10M-row builds (see benchmarks/README section in README.md)
+	$(VENV)/python benchmarks/bench_build.py
+
+clean:
+	rm -rf output/*/ data/ .pytest_cache

@@ -1,0 +1,137 @@
+"""Config loading: shipped configs are valid; every mistake names file, line and fix."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reportgen.config import load_catalog, load_report
+from reportgen.errors import ConfigError
+
+from .conftest import CONFIGS
+
+REPORT = """\
+title: Test report
+metrics:
+  - decisions
+  - aht
+breakdowns: [region]
+"""
+
+
+@pytest.fixture
+def configs(tmp_path: Path) -> Path:
+    """A writable copy of the shipped configs folder (with the templates its brand points at)."""
+    target = tmp_path / "configs"
+    shutil.copytree(CONFIGS, target)
+    shutil.copytree(CONFIGS.parent / "templates", tmp_path / "templates")
+    return target
+
+
+def write_report(configs: Path, text: str) -> Path:
+    path = configs / "reports" / "test.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def error_of(path: Path) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        load_report(path)
+    return info.value
+
+
+def test_shipped_report_loads_with_resolved_breakdowns():
+    report = load_report(CONFIGS / "reports" / "weekly_leadership.yaml")
+    assert report.id == "weekly_leadership"
+    choices = {c.metric: c.breakdowns for c in report.metrics}
+    assert choices["aht"] == ["region", "queue"]
+    assert choices["throughput"] == ["region"]  # staffing has no queue dimension
+
+
+def test_unknown_metric_names_line_and_near_miss(configs):
+    path = write_report(configs, REPORT.replace("  - aht", "  - acuracy\n  - qa_acuracy"))
+    error = error_of(path)
+    assert error.context["line"] == 4
+    assert "unknown metric 'acuracy'" in str(error)
+    assert str(error).startswith(f"{path}:4:")
+
+
+def test_unknown_metric_suggests_closest_name(configs):
+    error = error_of(write_report(configs, REPORT.replace("  - aht", "  - qa_acuracy")))
+    assert "did you mean 'qa_accuracy'?" in str(error)
+
+
+def test_wrong_type_names_key_and_found_value(configs):
+    error = error_of(write_report(configs, REPORT + "trailing_periods: many\n"))
+    assert error.context["line"] == 6
+    assert error.context["key"] == "trailing_periods"
+    assert "'many'" in str(error)
+
+
+def test_unknown_key_suggests_the_right_one(configs):
+    error = error_of(write_report(configs, REPORT.replace("title:", "titel:")))
+    assert "unknown key 'titel' — did you mean 'title'?" in str(error)
+    assert error.context["line"] == 1
+
+
+def test_nested_unknown_key_is_located(configs):
+    error = error_of(write_report(configs, REPORT + "period:\n  grain: week\n  timezon: UTC\n"))
+    assert error.context["line"] == 8
+    assert "did you mean 'timezone'?" in str(error)
+
+
+def test_yaml_syntax_error_gives_line(configs):
+    error = error_of(write_report(configs, "title: [unclosed\nmetrics: [decisions]\n"))
+    assert "YAML syntax error" in str(error)
+    assert error.context["line"] in (1, 2, 3)
+
+
+def test_missing_catalog_file_is_named(configs):
+    error = error_of(write_report(configs, REPORT + "catalog: ../nope.yaml\n"))
+    assert "catalog file '../nope.yaml' not found" in str(error)
+    assert error.context["line"] == 6
+
+
+def test_bad_timezone_is_rejected(configs):
+    error = error_of(write_report(configs, REPORT + "period: {grain: week, timezone: Mars/Olympus}\n"))
+    assert "unknown IANA timezone 'Mars/Olympus'" in str(error)
+
+
+def test_unknown_dimension_in_breakdowns(configs):
+    error = error_of(write_report(configs, REPORT.replace("[region]", "[regoin]")))
+    assert "unknown dimension 'regoin' — did you mean 'region'?" in str(error)
+
+
+def test_explicit_breakdown_a_metric_cannot_have(configs):
+    text = "title: T\nmetrics:\n  - metric: throughput\n    breakdowns: [queue]\n"
+    error = error_of(write_report(configs, text))
+    assert "cannot be broken down by queue" in str(error)
+    assert "region" in str(error)  # the fix lists what is possible
+
+
+def test_catalog_filter_with_bad_sql_is_located(configs):
+    catalog = configs / "catalog.yaml"
+    text = catalog.read_text().replace("filter: NOT automated}", "filter: NOT (automated}", 1)
+    catalog.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_catalog(catalog)
+    assert "not a valid SQL condition" in str(info.value)
+    assert info.value.context["key"].startswith("measures.manual_decisions")
+
+
+def test_catalog_metric_with_unknown_measure(configs):
+    catalog = configs / "catalog.yaml"
+    catalog.write_text(catalog.read_text().replace("numerator: qa_correct", "numerator: qa_corect"))
+    with pytest.raises(ConfigError) as info:
+        load_catalog(catalog)
+    assert "unknown measure 'qa_corect' — did you mean 'qa_correct'?" in str(info.value)
+
+
+def test_config_errors_survive_pickling(configs):
+    error = error_of(write_report(configs, REPORT.replace("  - aht", "  - acuracy")))
+    clone = pickle.loads(pickle.dumps(error))
+    assert type(clone) is ConfigError
+    assert str(clone) == str(error)

@@ -1,0 +1,447 @@
+"""Chart specs → Altair → static SVG, for the PDF and the HTML preview.
+
+The PPTX renderer draws the same :class:`~reportgen.document.Chart` as a native
+chart; both take their colours from the :class:`~reportgen.document.Brand`
+(primary series in ``primary``, comparison in ``secondary``, target in
+``muted``, the current period in ``accent``) so a slide and a PDF page agree.
+
+The SVG is produced by vl-convert with network access disabled and is then
+re-serialised from a parsed tree with anything that could fetch or run
+(``<image>``, ``<script>``, ``<foreignObject>``, external ``href``/``url()``,
+event handlers) removed. That re-serialisation is what makes it safe to mark
+the result as trusted markup in the HTML templates: every label a data source
+supplies is XML-escaped by the serialiser, whatever it contains.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import textwrap
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import altair as alt
+
+from reportgen.document import Brand, Chart
+from reportgen.errors import RenderError
+from reportgen.formatting import d3_format
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+
+#: Formats whose values are totals: their axis starts at zero so bar lengths
+#: and line heights stay proportional. Rates and proportions get a padded
+#: domain instead, otherwise a 2 pp drop in accuracy is a flat line.
+ZERO_BASED_FORMATS = frozenset({"count", "hours"})
+
+#: Bar-chart labels take at most this share of the chart's width, wrap onto at
+#: most LABEL_MAX_LINES lines (one line once a chart has more than
+#: MANY_SEGMENTS bars, so 24 segments still fit a page) and are then cut with
+#: an ellipsis; the full label goes into an SVG <title> and is always in the
+#: table next to the chart.
+LABEL_WIDTH_SHARE = 0.4
+LABEL_MAX_LINES = 2
+MANY_SEGMENTS = 12
+LABEL_FONT_SIZE = 11
+AXIS_FONT_SIZE = 11
+_LINE_HEIGHT = 13
+_CHAR_WIDTH = 6.6  # average px per character at 11 px in Inter; for layout estimates only
+
+
+@dataclass(frozen=True)
+class _Role:
+    colour: str
+    dash: tuple[int, ...]
+
+
+def font_stack(family: str) -> str:
+    """The brand font followed by fallbacks installed almost everywhere."""
+    names = [family, "Inter", "DejaVu Sans", "Liberation Sans", "Arial"]
+    unique = list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+    return ", ".join([*unique, "sans-serif"])
+
+
+# --------------------------------------------------------------------------- colours
+
+
+def series_colours(chart: Chart, brand: Brand) -> dict[str, _Role]:
+    """Colour and dash per series name, by role, as the PPTX renderer uses them.
+
+    The first series of a role takes the role's brand colour; further series of
+    the same role take the next unused palette colour so they stay distinct.
+    """
+    role_colour = {"primary": brand.primary, "comparison": brand.secondary, "target": brand.muted}
+    used: set[str] = set()
+    palette = iter([c for c in brand.palette if c.upper() not in _upper(role_colour.values())])
+    result: dict[str, _Role] = {}
+    for series in chart.series:
+        colour = role_colour[series.role]
+        if colour in used:
+            colour = next(palette, brand.muted)
+        used.add(colour)
+        dash = (6, 4) if series.role == "target" else ()
+        result[series.name] = _Role(colour, dash)
+    return result
+
+
+def _upper(values: Any) -> set[str]:
+    return {v.upper() for v in values}
+
+
+# --------------------------------------------------------------------------- scales
+
+
+def _finite(values: Iterator[float | None]) -> list[float]:
+    return [v for v in values if v is not None and math.isfinite(v)]
+
+
+def value_domain(chart: Chart) -> tuple[float, float] | None:
+    """A padded y domain for non-total metrics; ``None`` means start at zero.
+
+    Proportions are kept inside [0, 1] so the axis never shows 104 %.
+    """
+    if chart.chart_type == "bar" or chart.value_format in ZERO_BASED_FORMATS:
+        return None
+    values = _finite(v for s in chart.series for v in s.values)
+    if not values:
+        return None
+    low, high = min(values), max(values)
+    span = high - low or abs(high) * 0.1 or 1.0
+    low, high = low - span * 0.2, high + span * 0.2
+    if chart.value_format == "percent":
+        low, high = max(low, 0.0), min(high, 1.0) if max(values) <= 1.0 else high
+    return low, high
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def label_chars(width: int) -> int:
+    """How many characters of a bar label fit on one line at this chart width."""
+    return max(16, min(70, int(width * LABEL_WIDTH_SHARE / _CHAR_WIDTH)))
+
+
+def label_lines(chart: Chart) -> int:
+    """Lines a bar label may wrap onto: two, or one when there are many bars."""
+    return 1 if len(chart.categories) > MANY_SEGMENTS else LABEL_MAX_LINES
+
+
+def wrap_label(label: str, chars: int, max_lines: int = LABEL_MAX_LINES) -> str:
+    """Wrap a long category label onto a few lines; cut the rest with an ellipsis."""
+    lines = textwrap.wrap(
+        " ".join(label.split()),
+        width=chars,
+        max_lines=max_lines,
+        placeholder=" …",
+        break_long_words=True,
+        break_on_hyphens=True,
+    )
+    return "\n".join(lines) if lines else label
+
+
+def _x_label_angle(categories: tuple[str, ...], width: int) -> int:
+    """0° when every period label fits its slot, else −45° so none overlap."""
+    if not categories:
+        return 0
+    longest = max(len(c) for c in categories) * _CHAR_WIDTH + 8
+    return 0 if longest <= (width - 80) / len(categories) else -45
+
+
+def _js_string(text: str) -> str:
+    """A Vega expression string literal (JSON escaping is a subset of it)."""
+    return json.dumps(text)
+
+
+# --------------------------------------------------------------------------- specs
+
+
+def _base_config(brand: Brand) -> dict[str, Any]:
+    font = font_stack(brand.font_family)
+    return {
+        "font": font,
+        "background": brand.background,
+        "view": {"stroke": None},
+        "axis": {
+            "labelFont": font,
+            "titleFont": font,
+            "labelFontSize": AXIS_FONT_SIZE,
+            "titleFontSize": AXIS_FONT_SIZE,
+            "titleFontWeight": "normal",
+            "labelColor": brand.text,
+            "titleColor": brand.muted,
+            "domainColor": "#9AA3AE",
+            "tickColor": "#9AA3AE",
+            "gridColor": "#E3E7EC",
+        },
+        "legend": {
+            "labelFont": font,
+            "labelFontSize": AXIS_FONT_SIZE,
+            "labelColor": brand.text,
+            "labelLimit": 320,
+            "orient": "top",
+            "direction": "horizontal",
+            "title": None,
+            "symbolStrokeWidth": 2.5,
+        },
+    }
+
+
+def _line_rows(chart: Chart) -> list[dict[str, Any]]:
+    return [
+        {"period": category, "series": s.name, "role": s.role, "value": value}
+        for s in chart.series
+        for category, value in zip(chart.categories, s.values, strict=False)
+    ]
+
+
+def _colour_scale(chart: Chart, brand: Brand) -> alt.Scale:
+    roles = series_colours(chart, brand)
+    return alt.Scale(domain=list(roles), range=[r.colour for r in roles.values()])
+
+
+def _line_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.LayerChart:
+    fmt = d3_format(chart.value_format)
+    roles = series_colours(chart, brand)
+    domain = value_domain(chart)
+    if domain is None:
+        top = _headroom(chart)
+        y_scale = alt.Scale(zero=True, nice=True, **({"domain": [0, top]} if top else {}))
+    else:
+        y_scale = alt.Scale(domain=list(domain), zero=False, nice=True)
+    angle = _x_label_angle(chart.categories, width)
+    highlight = _js_string(chart.highlight or "")
+    x = alt.X(
+        "period:O",
+        sort=list(chart.categories),
+        title=None,
+        axis=alt.Axis(
+            labelAngle=angle,
+            labelLimit=200,
+            labelOverlap=False,
+            labelPadding=6,
+            labelFontWeight=alt.ExprRef(f"datum.value === {highlight} ? 'bold' : 'normal'"),
+        ),
+    )
+    y = alt.Y(
+        "value:Q",
+        title=chart.value_label,
+        scale=y_scale,
+        axis=alt.Axis(format=fmt, tickCount=5, grid=True),
+    )
+    legend = alt.Legend(symbolType="stroke", symbolSize=300)
+    colour = alt.Color(
+        "series:N", scale=_colour_scale(chart, brand), sort=list(roles), legend=legend
+    )
+    dash = alt.StrokeDash(
+        "series:N",
+        scale=alt.Scale(domain=list(roles), range=[list(r.dash) or [1, 0] for r in roles.values()]),
+        sort=list(roles),
+        legend=legend,
+    )
+    base = alt.Chart(alt.Data(values=_line_rows(chart))).encode(x=x, y=y)
+    lines = base.mark_line(strokeWidth=2.5, interpolate="linear").encode(
+        color=colour, strokeDash=dash, detail="series:N"
+    )
+    points = (
+        base.transform_filter(alt.datum.role != "target")
+        .mark_point(filled=True, size=36, opacity=1)
+        .encode(color=colour)
+    )
+    layers: list[alt.Chart] = [lines, points]
+    if chart.highlight is not None:
+        layers.extend(_highlight_layers(base, chart, brand, fmt))
+    return alt.layer(*layers).properties(width=width, height=height)
+
+
+def _highlight_layers(base: alt.Chart, chart: Chart, brand: Brand, fmt: str) -> list[alt.Chart]:
+    """The current period's point in the accent colour, labelled with its value."""
+    current = base.transform_filter(
+        f"datum.period === {_js_string(chart.highlight or '')} && datum.role === 'primary'"
+    )
+    dot = current.mark_point(
+        filled=True,
+        size=150,
+        color=brand.accent,
+        opacity=1,
+        stroke=brand.background,
+        strokeWidth=1.5,
+    )
+    label = current.mark_text(
+        dy=-14, fontSize=LABEL_FONT_SIZE + 1, fontWeight="bold", color=brand.accent
+    ).encode(text=alt.Text("value:Q", format=fmt))
+    return [dot, label]
+
+
+def bar_labels(chart: Chart, width: int) -> dict[str, str]:
+    """Category → the label drawn on the axis (wrapped, maybe cut) at this width."""
+    chars, lines = label_chars(width), label_lines(chart)
+    drawn: dict[str, str] = {}
+    for category in chart.categories:
+        label = wrap_label(category, chars, lines)
+        while label in drawn.values():  # two labels cut to the same text must stay two bars
+            label += "\u200b"
+        drawn[category] = label
+    return drawn
+
+
+def _bar_rows(chart: Chart, labels: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {"segment": labels[category], "full": category, "series": s.name, "value": value}
+        for s in chart.series
+        for category, value in zip(chart.categories, s.values, strict=False)
+    ]
+
+
+def bar_height(chart: Chart, width: int) -> int:
+    """Grow a bar chart with its segments so bars and wrapped labels keep their size."""
+    n_series = max(1, len(chart.series))
+    lines = max((t.count("\n") + 1 for t in bar_labels(chart, width).values()), default=1)
+    bar = 7 if len(chart.categories) > MANY_SEGMENTS else 8
+    step = max(bar * n_series + 8, _LINE_HEIGHT * lines + 6)
+    return max(100, step * max(1, len(chart.categories)))
+
+
+def _headroom(chart: Chart) -> float | None:
+    """The top of a zero-based axis, with room for the value labels at the bar ends."""
+    values = _finite(v for s in chart.series for v in s.values)
+    top = max(values, default=0.0)
+    return top * 1.12 if top > 0 else None
+
+
+def _bar_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.LayerChart:
+    fmt = d3_format(chart.value_format)
+    roles = series_colours(chart, brand)
+    chars = label_chars(width)
+    labels = bar_labels(chart, width)
+    order = [labels[c] for c in chart.categories]
+    y = alt.Y(
+        "segment:N",
+        sort=order,
+        title=None,
+        scale=alt.Scale(paddingInner=0.22, paddingOuter=0.1),
+        axis=alt.Axis(
+            labelExpr="split(datum.value, '\\n')",
+            labelLimit=chars * _CHAR_WIDTH + 24,
+            labelFontSize=LABEL_FONT_SIZE,
+            labelLineHeight=_LINE_HEIGHT,
+            labelPadding=6,
+            ticks=False,
+        ),
+    )
+    top = _headroom(chart)
+    x_scale = alt.Scale(zero=True, nice=True, **({"domain": [0, top]} if top else {}))
+    x = alt.X(
+        "value:Q",
+        title=chart.value_label,
+        scale=x_scale,
+        axis=alt.Axis(format=fmt, tickCount=5, grid=True, labelFlush=True),
+    )
+    y_offset = alt.YOffset("series:N", sort=list(roles), scale=alt.Scale(paddingInner=0.08))
+    base = alt.Chart(alt.Data(values=_bar_rows(chart, labels))).encode(y=y, x=x, yOffset=y_offset)
+    bars = base.mark_bar(cornerRadiusEnd=2).encode(
+        color=alt.Color("series:N", scale=_colour_scale(chart, brand), sort=list(roles)),
+        tooltip=[alt.Tooltip("full:N", title="segment"), alt.Tooltip("value:Q", format=fmt)],
+    )
+    primary = next((s.name for s in chart.series if s.role == "primary"), None)
+    layers: list[alt.Chart] = [bars]
+    if primary is not None:
+        labels = base.transform_filter(f"datum.series === {_js_string(primary)}").mark_text(
+            align="left", baseline="middle", dx=4, fontSize=LABEL_FONT_SIZE - 1, color=brand.text
+        )
+        layers.append(labels.encode(text=alt.Text("value:Q", format=fmt)))
+    return alt.layer(*layers).properties(width=width, height=height)
+
+
+def chart_to_altair(
+    chart: Chart, brand: Brand, *, width: int = 640, height: int | None = None
+) -> alt.LayerChart:
+    """Build the Altair chart for a chart spec (no rendering, no I/O).
+
+    ``width`` is the whole chart's width in CSS pixels, axes and legend
+    included (Vega-Lite ``autosize: fit``), so the SVG can be placed at 1:1 and
+    its 11 px labels print at a readable 8 pt. A bar chart's height follows
+    its number of segments unless ``height`` is given.
+    """
+    if not chart.series or not chart.categories:
+        raise RenderError(f"chart '{chart.title}' has no data", fix="drop empty charts upstream")
+    if chart.chart_type == "line":
+        drawn = _line_chart(chart, brand, width, height or 230)
+        autosize = alt.AutoSizeParams(type="fit", contains="padding")
+    elif chart.chart_type == "bar":
+        drawn = _bar_chart(chart, brand, width, height or bar_height(chart, width))
+        autosize = alt.AutoSizeParams(type="fit-x", contains="padding")
+    else:  # pragma: no cover - the Literal type rules this out
+        raise RenderError(f"unknown chart type '{chart.chart_type}'", chart=chart.title)
+    return drawn.properties(autosize=autosize, padding=4).configure(**_base_config(brand))
+
+
+# --------------------------------------------------------------------------- SVG
+
+
+def chart_to_svg(chart: Chart, brand: Brand, width: int = 640, height: int | None = None) -> str:
+    """Render a chart spec to a self-contained, fetch-free SVG string."""
+    import vl_convert
+
+    spec = chart_to_altair(chart, brand, width=width, height=height).to_dict()
+    try:
+        svg = vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])
+    except Exception as error:  # vl-convert raises plain ValueError with a JS trace
+        raise RenderError(
+            f"could not draw chart '{chart.title}': {error}", chart=chart.title
+        ) from error
+    titles: dict[str, str] = {}
+    if chart.chart_type == "bar":
+        titles = {drawn: full for full, drawn in bar_labels(chart, width).items()}
+    return sanitize_svg(svg, label_titles=titles)
+
+
+_FORBIDDEN_TAGS = {"script", "image", "foreignObject", "iframe", "use", "style", "a"}
+_URL_IN_CSS = re.compile(r"url\s*\(\s*['\"]?\s*(?!#)", re.IGNORECASE)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _clean_attributes(element: ET.Element) -> None:
+    for name in list(element.attrib):
+        local = _local(name).lower()
+        value = element.attrib[name]
+        external_ref = local in {"href", "src"} and not value.startswith("#")
+        if local.startswith("on") or external_ref or _URL_IN_CSS.search(value):
+            del element.attrib[name]
+
+
+def _add_label_title(element: ET.Element, label_titles: dict[str, str]) -> None:
+    """Give a wrapped/truncated axis label its full text as an SVG <title>."""
+    spans = element.findall(f"{{{SVG_NS}}}tspan")
+    text = "\n".join(s.text or "" for s in spans) if spans else (element.text or "")
+    full = label_titles.get(text)
+    if full is not None and full != text.replace("\n", " "):
+        title = ET.Element(f"{{{SVG_NS}}}title")
+        title.text = full
+        element.insert(0, title)
+
+
+def sanitize_svg(svg: str, *, label_titles: dict[str, str] | None = None) -> str:
+    """Re-serialise an SVG without anything that fetches or runs.
+
+    Parsing and re-serialising also guarantees every text node is XML-escaped,
+    which is what lets the HTML templates embed the result as markup.
+    """
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", XLINK_NS)
+    root = ET.fromstring(svg)
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if _local(child.tag) in _FORBIDDEN_TAGS:
+                parent.remove(child)
+        _clean_attributes(parent)
+        if label_titles and _local(parent.tag) == "text":
+            _add_label_title(parent, label_titles)
+    root.set("role", "img")
+    return ET.tostring(root, encoding="unicode")

@@ -1,0 +1,327 @@
+"""Document → HTML, for the PDF (via WeasyPrint) and the self-contained preview.
+
+One set of Jinja2 templates serves both: ``for_pdf`` switches the page
+furniture (cover page, running header and footer, page breaks) on; the
+preview is a single file with inline CSS, the logo as a ``data:`` URI and the
+charts as inline SVG, so it opens anywhere without a single request.
+
+Every string in a :class:`~reportgen.document.Document` can come from data —
+a segment label, a queue name, a narrative sentence — so autoescaping is on
+for every template, undefined variables are errors, and only markup this
+module builds itself (chart SVG re-serialised by :mod:`.charts`, the brand's
+validated CSS variables) is marked safe.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import math
+import mimetypes
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from markupsafe import Markup
+
+from reportgen.document import Block, Brand, Chart, Document, KpiGrid, Section, Table
+from reportgen.errors import RenderError
+from reportgen.render.charts import LABEL_MAX_LINES, chart_to_svg, font_stack, label_chars
+
+TEMPLATES_ENV_VAR = "REPORTGEN_TEMPLATES"
+REPORT_TEMPLATE = "report.html.j2"
+
+#: Content width of an A4 landscape page with the margins in report.css, in CSS px.
+PAGE_CONTENT_WIDTH = 1010
+#: Gap between two charts side by side, in CSS px (matches ``.chart-row`` gap).
+CHART_GAP = 24
+#: A bar chart with more segments than this gets the full page width.
+MAX_SEGMENTS_SIDE_BY_SIDE = 12
+#: Tables up to this many rows never split across pages; longer ones keep at
+#: least TABLE_KEEP_ROWS rows together at the top and at the bottom of a page.
+SHORT_TABLE_ROWS = 15
+TABLE_KEEP_ROWS = 3
+
+_HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_FONT_NAME = re.compile(r"^[A-Za-z0-9 _-]+$")
+_ARROWS = {"up": "▲", "down": "▼", "flat": "▶"}
+
+
+# --------------------------------------------------------------------------- locations
+
+
+def templates_root() -> Path:
+    """The ``templates/`` folder: ``$REPORTGEN_TEMPLATES`` or the repository's own."""
+    override = os.environ.get(TEMPLATES_ENV_VAR)
+    if override:
+        return Path(override).expanduser().resolve()
+    return Path(__file__).resolve().parents[2] / "templates"
+
+
+def html_templates_dir() -> Path:
+    """Where the HTML templates and report.css live (also WeasyPrint's base URL)."""
+    return templates_root() / "html"
+
+
+@lru_cache(maxsize=8)
+def _environment(folder: Path) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(folder)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["arrow"] = lambda direction: _ARROWS.get(direction, "")
+    return env
+
+
+def environment() -> Environment:
+    """The Jinja2 environment for the current templates folder (autoescape on)."""
+    return _environment(html_templates_dir())
+
+
+# --------------------------------------------------------------------------- brand
+
+
+def _colour(value: str, name: str) -> str:
+    if not _HEX.match(value):
+        raise RenderError(f"brand colour {name} must be #RRGGBB, not {value!r}")
+    return value
+
+
+def css_font_stack(family: str) -> str:
+    """A CSS ``font-family`` value; names that could break out of CSS are dropped."""
+    names = [n.strip() for n in font_stack(family).split(",")]
+    quoted = [f'"{n}"' for n in names if n != "sans-serif" and _FONT_NAME.match(n)]
+    return ", ".join([*quoted, "sans-serif"])
+
+
+def brand_css(brand: Brand) -> Markup:
+    """CSS custom properties from the brand, validated so they are safe to inline."""
+    colours = {
+        name: _colour(getattr(brand, name), name)
+        for name in (
+            "primary", "secondary", "accent", "text", "muted",
+            "background", "good", "bad", "neutral",
+        )
+    }  # fmt: skip
+    lines = [f"  --{name}: {value};" for name, value in colours.items()]
+    lines.append(f"  --font-body: {css_font_stack(brand.font_family)};")
+    lines.append(f"  --font-heading: {css_font_stack(brand.heading_font_family)};")
+    return Markup(":root {\n" + "\n".join(lines) + "\n}\n")
+
+
+def logo_data_uri(logo: Path | None) -> str | None:
+    """The brand logo as a ``data:`` URI, so neither the PDF nor the preview fetches it."""
+    if logo is None:
+        return None
+    mime = mimetypes.guess_type(logo.name)[0] or "application/octet-stream"
+    if not mime.startswith("image/"):
+        raise RenderError(f"brand logo {logo} is not an image ({mime})")
+    try:
+        payload = base64.b64encode(logo.read_bytes()).decode("ascii")
+    except OSError as error:
+        raise RenderError(f"cannot read brand logo {logo}: {error}") from error
+    return f"data:{mime};base64,{payload}"
+
+
+# --------------------------------------------------------------------------- view model
+
+
+@dataclass(frozen=True)
+class ChartView:
+    chart: Chart
+    svg: Markup
+
+
+@dataclass(frozen=True)
+class ChartRow:
+    """One or two charts drawn side by side."""
+
+    charts: tuple[ChartView, ...]
+    kind: Literal["chart_row"] = "chart_row"
+
+
+@dataclass(frozen=True)
+class TableView:
+    table: Table
+    widths: tuple[float, ...]  # percentages of the table width, one per column
+    groups: tuple[tuple[int, ...], ...]  # row indexes per <tbody>; see row_groups()
+    kind: Literal["table"] = "table"
+
+    @property
+    def short(self) -> bool:
+        return len(self.table.rows) <= SHORT_TABLE_ROWS
+
+
+@dataclass(frozen=True)
+class GridView:
+    grid: KpiGrid
+    columns: int
+    kind: Literal["kpi_grid"] = "kpi_grid"
+
+
+@dataclass(frozen=True)
+class SectionView:
+    section: Section
+    items: tuple[Any, ...] = field(default_factory=tuple)
+
+
+def fits_half_width(chart: Chart) -> bool:
+    """Whether a chart stays readable at half the page width (labels not cut)."""
+    if chart.chart_type != "bar":
+        return True
+    limit = label_chars((PAGE_CONTENT_WIDTH - CHART_GAP) // 2) * LABEL_MAX_LINES
+    return len(chart.categories) <= MAX_SEGMENTS_SIDE_BY_SIDE and all(
+        len(c) <= limit for c in chart.categories
+    )
+
+
+def _chart_rows(charts: list[Chart], brand: Brand) -> Iterator[ChartRow]:
+    """Pair consecutive compact charts; a chart that needs room gets a row of its own."""
+    half = (PAGE_CONTENT_WIDTH - CHART_GAP) // 2
+    pending: list[Chart] = []
+    for chart in charts:
+        if not fits_half_width(chart):
+            if pending:
+                yield _row(pending, brand, half if len(pending) == 2 else PAGE_CONTENT_WIDTH)
+                pending = []
+            yield _row([chart], brand, PAGE_CONTENT_WIDTH)
+            continue
+        pending.append(chart)
+        if len(pending) == 2:
+            yield _row(pending, brand, half)
+            pending = []
+    if pending:
+        yield _row(pending, brand, PAGE_CONTENT_WIDTH)
+
+
+def _row(charts: list[Chart], brand: Brand, width: int) -> ChartRow:
+    return ChartRow(
+        tuple(ChartView(c, Markup(chart_to_svg(c, brand, width=width))) for c in charts)
+    )
+
+
+def column_widths(table: Table) -> tuple[float, ...]:
+    """Column widths (percent) from content length, so labels get room and numbers don't.
+
+    Text columns may grow to 40 characters' worth, numeric ones to 14; a
+    table therefore never runs off the page (``table-layout: fixed``) and a
+    long segment label wraps inside its column instead.
+    """
+    weights = []
+    for index, column in enumerate(table.columns):
+        longest = max(
+            [len(column.label), *(len(r[index].text) for r in table.rows if index < len(r))]
+        )
+        cap = 40 if column.align == "left" else 14
+        weights.append(min(max(longest, 6), cap))
+    total = sum(weights) or 1
+    return tuple(round(100 * w / total, 2) for w in weights)
+
+
+def row_groups(count: int) -> tuple[tuple[int, ...], ...]:
+    """Split rows into <tbody> groups whose first and last are kept together.
+
+    Page-break orphan control for tables: CSS ``orphans``/``widows`` apply to
+    lines, not rows, so a long table could leave a header and one row at the
+    foot of a page or push one lone row onto the next. Keeping the first and
+    last few rows in unbreakable groups prevents both.
+    """
+    if count <= SHORT_TABLE_ROWS:
+        return (tuple(range(count)),)
+    keep = TABLE_KEEP_ROWS
+    return (tuple(range(keep)), tuple(range(keep, count - keep)), tuple(range(count - keep, count)))
+
+
+def grid_columns(count: int) -> int:
+    """Tiles per row: one row up to five tiles, then balanced rows."""
+    if count <= 5:
+        return max(count, 1)
+    return math.ceil(count / math.ceil(count / 5))
+
+
+def _items(blocks: Iterable[Block], brand: Brand) -> Iterator[Any]:
+    charts: list[Chart] = []
+    for block in blocks:
+        if isinstance(block, Chart):
+            charts.append(block)
+            continue
+        if charts:
+            yield from _chart_rows(charts, brand)
+            charts = []
+        if isinstance(block, Table):
+            yield TableView(block, column_widths(block), row_groups(len(block.rows)))
+        elif isinstance(block, KpiGrid):
+            yield GridView(block, grid_columns(len(block.tiles)))
+        else:
+            yield block
+    if charts:
+        yield from _chart_rows(charts, brand)
+
+
+def generated_at_text(document: Document) -> str:
+    """When the report was built, in the report's own timezone, with the zone named."""
+    moment = document.generated_at
+    with contextlib.suppress(
+        ZoneInfoNotFoundError, ValueError
+    ):  # unknown zone: keep the stamp's own
+        moment = moment.astimezone(ZoneInfo(document.timezone))
+    return _format_moment(moment)
+
+
+def _format_moment(moment: datetime) -> str:
+    zone = moment.tzname() or "local time"
+    return f"{moment.day} {moment:%b %Y, %H:%M} {zone}"
+
+
+def template_context(document: Document, *, for_pdf: bool) -> dict[str, Any]:
+    """Everything the templates see: the document plus precomputed, safe extras."""
+    return {
+        "document": document,
+        "brand": document.brand,
+        "for_pdf": for_pdf,
+        "brand_css": brand_css(document.brand),
+        "logo_uri": logo_data_uri(document.brand.logo),
+        "generated_at": generated_at_text(document),
+        "sections": tuple(
+            SectionView(s, tuple(_items(s.blocks, document.brand))) for s in document.sections
+        ),
+    }
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def render_html(document: Document, *, for_pdf: bool) -> str:
+    """Render the report as one HTML string (PDF input or standalone preview)."""
+    context = template_context(document, for_pdf=for_pdf)
+    try:
+        return environment().get_template(REPORT_TEMPLATE).render(context)
+    except TemplateError as error:
+        raise RenderError(
+            f"HTML template failed: {error}",
+            report=document.report_id,
+            period=document.period_label,
+            templates=str(html_templates_dir()),
+        ) from error
+
+
+def render_html_file(document: Document, path: Path) -> None:
+    """Write the self-contained HTML preview to ``path``."""
+    html = render_html(document, for_pdf=False)
+    try:
+        Path(path).write_text(html, encoding="utf-8")
+    except OSError as error:
+        raise RenderError(
+            f"cannot write HTML to {path}: {error}", report=document.report_id
+        ) from error

@@ -247,3 +247,7 @@ def demo_data(
         _fail(error)
         return
     out.print(f"wrote {manifest.rows:,} decisions to {out_dir}", markup=False)
+
+
+if __name__ == "__main__":
+    app()

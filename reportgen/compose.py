@@ -237,7 +237,7 @@ def breakdown_table(
 
 
 def _full(m: MetricFigures, value: float | None) -> str:
-    return format_full(value, m.format, m.decimals) if m.format == "count" else value_text(m, value)  # type: ignore[arg-type]
+    return format_full(value, "count") if m.format == "count" else value_text(m, value)
 
 
 def other_segment(metric: MetricDef, rest: tuple[SegmentFigure, ...]) -> SegmentFigure:

@@ -115,7 +115,9 @@ def _in_window(frame: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
     return frame[(frame[DAY] >= start) & (frame[DAY] <= end)]
 
 
-def measure_totals(cube: Cube, measures: tuple[str, ...], start: date, end: date, by: str | None = None) -> pd.DataFrame:
+def measure_totals(
+    cube: Cube, measures: tuple[str, ...], start: date, end: date, by: str | None = None
+) -> pd.DataFrame:
     """Σ of each measure over [start, end]; one row (index ``ALL``) or one row per segment of ``by``."""
     parts = []
     for group in dict.fromkeys(cube.group_of(m) for m in measures):
@@ -128,7 +130,9 @@ def measure_totals(cube: Cube, measures: tuple[str, ...], start: date, end: date
     return pd.concat(parts, axis=1).fillna(0.0)
 
 
-def measure_series(cube: Cube, measures: tuple[str, ...], periods: tuple[Period, ...]) -> pd.DataFrame:
+def measure_series(
+    cube: Cube, measures: tuple[str, ...], periods: tuple[Period, ...]
+) -> pd.DataFrame:
     """Σ of each measure per period (index: period start as Timestamp)."""
     first, last = periods[0].start, periods[-1].end
     parts = []
@@ -171,9 +175,14 @@ def metric_stats(metric: MetricDef, row: pd.Series | None) -> Stats:
     if isinstance(metric, TotalMetric):
         return Stats(total=float(row[metric.measure]))
     if isinstance(metric, RatioMetric):
-        return Stats(numerator=float(row[metric.numerator]), denominator=float(row[metric.denominator]))
-    return Stats(count=float(row[metric.count]), sum=float(row[metric.sum]),
-                 sum_squares=float(row[metric.sum_squares]))
+        return Stats(
+            numerator=float(row[metric.numerator]), denominator=float(row[metric.denominator])
+        )
+    return Stats(
+        count=float(row[metric.count]),
+        sum=float(row[metric.sum]),
+        sum_squares=float(row[metric.sum_squares]),
+    )
 
 
 def _num(value: float | None) -> float | None:
@@ -208,21 +217,31 @@ class Targets:
         try:
             table = pd.read_csv(path, dtype={"metric": str, "dimension": str, "segment": str})
         except FileNotFoundError:
-            raise SourceError(f"targets file not found: {path}", fix="run `reportgen demo-data`, or remove "
-                              "'targets:' from the sources config") from None
+            raise SourceError(
+                f"targets file not found: {path}",
+                fix="run `reportgen demo-data`, or remove 'targets:' from the sources config",
+            ) from None
         missing = set(columns) - set(table.columns)
         if missing:
-            raise SourceError(f"targets file {path} lacks columns {sorted(missing)}",
-                              fix=f"give it the columns {', '.join(columns)}")
+            raise SourceError(
+                f"targets file {path} lacks columns {sorted(missing)}",
+                fix=f"give it the columns {', '.join(columns)}",
+            )
         table["valid_from"] = pd.to_datetime(table["valid_from"]).dt.date
         table["dimension"] = table["dimension"].fillna("")
         table["segment"] = table["segment"].fillna("")
         return cls(table[columns])
 
-    def lookup(self, metric: str, period: Period, dimension: str = "", segment: str = "") -> float | None:
+    def lookup(
+        self, metric: str, period: Period, dimension: str = "", segment: str = ""
+    ) -> float | None:
         t = self.table
-        rows = t[(t.metric == metric) & (t.dimension == dimension) & (t.segment == segment)
-                 & (t.valid_from <= period.start)]
+        rows = t[
+            (t.metric == metric)
+            & (t.dimension == dimension)
+            & (t.segment == segment)
+            & (t.valid_from <= period.start)
+        ]
         if rows.empty:
             return None
         return float(rows.sort_values("valid_from").iloc[-1]["target"])
@@ -241,7 +260,9 @@ def period_is_complete(cube: Cube, period: Period) -> bool:
     return cube.first_complete_day <= period.start and period.end <= cube.last_complete_day
 
 
-def compute_figures(report: ResolvedReport, cube: Cube, period: Period, targets: Targets) -> ReportFigures:
+def compute_figures(
+    report: ResolvedReport, cube: Cube, period: Period, targets: Targets
+) -> ReportFigures:
     previous = period.previous()
     last_year = period.same_period_last_year()
     if last_year is not None and last_year.start < cube.first_complete_day:
@@ -251,19 +272,35 @@ def compute_figures(report: ResolvedReport, cube: Cube, period: Period, targets:
     for choice in report.metrics:
         metric = report.metric(choice.metric)
         metrics[choice.metric] = _metric_figures(
-            choice.metric, metric, choice.breakdowns or [], cube, period, previous, last_year, trailing, targets,
+            choice.metric,
+            metric,
+            choice.breakdowns or [],
+            cube,
+            period,
+            previous,
+            last_year,
+            trailing,
+            targets,
             complete=lambda p: period_is_complete(cube, p),
         )
     quality = check_quality(report, cube, trailing)
     return ReportFigures(
-        report=report.id, period=period, previous_period=previous, last_year_period=last_year,
-        timezone=report.config.period.timezone, complete=period_is_complete(cube, period),
-        previous_complete=period_is_complete(cube, previous), last_complete_day=cube.last_complete_day,
-        metrics=metrics, quality=quality,
+        report=report.id,
+        period=period,
+        previous_period=previous,
+        last_year_period=last_year,
+        timezone=report.config.period.timezone,
+        complete=period_is_complete(cube, period),
+        previous_complete=period_is_complete(cube, previous),
+        last_complete_day=cube.last_complete_day,
+        metrics=metrics,
+        quality=quality,
     )
 
 
-def _metric_figures(name, metric, breakdowns, cube, period, previous, last_year, trailing, targets, complete):
+def _metric_figures(
+    name, metric, breakdowns, cube, period, previous, last_year, trailing, targets, complete
+):
     measures = metric.measures
     current_totals = measure_totals(cube, measures, period.start, period.end)
     previous_totals = measure_totals(cube, measures, previous.start, previous.end)
@@ -272,23 +309,42 @@ def _metric_figures(name, metric, breakdowns, cube, period, previous, last_year,
     delta, delta_pct = _delta(value, prev)
     ly_value = None
     if last_year is not None:
-        ly_value = _num(metric_values(metric, measure_totals(cube, measures, last_year.start, last_year.end)).iloc[0])
+        ly_value = _num(
+            metric_values(
+                metric, measure_totals(cube, measures, last_year.start, last_year.end)
+            ).iloc[0]
+        )
     target = targets.lookup(name, period)
     series_totals = measure_series(cube, measures, trailing)
     series_values = metric_values(metric, series_totals)
     series = tuple(
-        SeriesPoint(p.label, p.start, _num(v), complete(p)) for p, v in zip(trailing, series_values, strict=True)
+        SeriesPoint(p.label, p.start, _num(v), complete(p))
+        for p, v in zip(trailing, series_values, strict=True)
     )
     return MetricFigures(
-        metric=name, label=metric.label, type=metric.type, format=metric.format, decimals=metric.decimals,
-        direction=metric.direction, description=metric.description,
-        value=value, previous=prev, delta=delta, delta_pct=delta_pct,
-        last_year=ly_value, delta_last_year=_delta(value, ly_value)[0],
-        target=target, vs_target=(value - target) if value is not None and target is not None else None,
+        metric=name,
+        label=metric.label,
+        type=metric.type,
+        format=metric.format,
+        decimals=metric.decimals,
+        direction=metric.direction,
+        description=metric.description,
+        value=value,
+        previous=prev,
+        delta=delta,
+        delta_pct=delta_pct,
+        last_year=ly_value,
+        delta_last_year=_delta(value, ly_value)[0],
+        target=target,
+        vs_target=(value - target) if value is not None and target is not None else None,
         target_met=target_met(metric.direction, value, target),
-        stats=metric_stats(metric, current_totals.iloc[0]), previous_stats=metric_stats(metric, previous_totals.iloc[0]),
+        stats=metric_stats(metric, current_totals.iloc[0]),
+        previous_stats=metric_stats(metric, previous_totals.iloc[0]),
         series=series,
-        breakdowns={dim: _breakdown(name, metric, dim, cube, period, previous, targets) for dim in breakdowns},
+        breakdowns={
+            dim: _breakdown(name, metric, dim, cube, period, previous, targets)
+            for dim in breakdowns
+        },
     )
 
 
@@ -296,7 +352,7 @@ def _breakdown(name, metric, dim, cube, period, previous, targets) -> tuple[Segm
     measures = metric.measures
     current = measure_totals(cube, measures, period.start, period.end, by=dim)
     prior = measure_totals(cube, measures, previous.start, previous.end, by=dim)
-    both = current.join(prior, how="outer", lsuffix="", rsuffix="__prev").fillna(0.0)
+    both = current.join(prior.add_suffix("__prev"), how="outer").fillna(0.0)
     prior_cols = {f"{m}__prev": m for m in measures}
     prior_aligned = both[list(prior_cols)].rename(columns=prior_cols)
     current_aligned = both[list(measures)]
@@ -309,20 +365,28 @@ def _breakdown(name, metric, dim, cube, period, previous, targets) -> tuple[Segm
     for segment in order:
         value, prev = _num(values[segment]), _num(prev_values[segment])
         delta, delta_pct = _delta(value, prev)
-        segments.append(SegmentFigure(
-            segment=str(segment), value=value, previous=prev, delta=delta, delta_pct=delta_pct,
-            share=float(weights[segment] / total_weight) if total_weight else None,
-            target=targets.lookup(name, period, dim, str(segment)),
-            stats=metric_stats(metric, current_aligned.loc[segment]),
-            previous_stats=metric_stats(metric, prior_aligned.loc[segment]),
-        ))
+        segments.append(
+            SegmentFigure(
+                segment=str(segment),
+                value=value,
+                previous=prev,
+                delta=delta,
+                delta_pct=delta_pct,
+                share=float(weights[segment] / total_weight) if total_weight else None,
+                target=targets.lookup(name, period, dim, str(segment)),
+                stats=metric_stats(metric, current_aligned.loc[segment]),
+                previous_stats=metric_stats(metric, prior_aligned.loc[segment]),
+            )
+        )
     return tuple(segments)
 
 
 # -- data quality -----------------------------------------------------------------------------
 
 
-def check_quality(report: ResolvedReport, cube: Cube, periods: tuple[Period, ...]) -> tuple[QualityIssue, ...]:
+def check_quality(
+    report: ResolvedReport, cube: Cube, periods: tuple[Period, ...]
+) -> tuple[QualityIssue, ...]:
     """Count check violations per shown period; errors stop the build, warnings are reported."""
     issues = []
     for query in cube.queries:
@@ -337,15 +401,22 @@ def check_quality(report: ResolvedReport, cube: Cube, periods: tuple[Period, ...
                 rows = int(window[f"check__{check}"].sum())
                 if rows:
                     rule = rules[check]
-                    issues.append(QualityIssue(query.fact, check, rule.severity, rule.description, rows, p.label))
+                    issues.append(
+                        QualityIssue(
+                            query.fact, check, rule.severity, rule.description, rows, p.label
+                        )
+                    )
     errors = [i for i in issues if i.severity == "error"]
     if errors:
-        listing = "; ".join(f"{i.check} ({i.description}): {i.rows:,} rows in {i.period}" for i in errors[:5])
+        listing = "; ".join(
+            f"{i.check} ({i.description}): {i.rows:,} rows in {i.period}" for i in errors[:5]
+        )
         raise DataQualityError(
             f"data-quality checks failed for fact '{errors[0].fact}': {listing}",
             fix="correct the source data (or, if the rule is wrong, its 'checks:' entry in the catalog); "
             "the report is not built so that no wrong number is shown",
-            report=report.id, fact=errors[0].fact,
+            report=report.id,
+            fact=errors[0].fact,
         )
     return tuple(issues)
 

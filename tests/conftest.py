@@ -24,3 +24,64 @@ def brand() -> Brand:
 def sample_document(brand: Brand) -> Document:
     """A hand-built document with every block type (renderer tests)."""
     return _sample_document(brand)
+
+
+# -- demo data and a built report, once per session -------------------------------------------
+
+DEMO_ROWS = 300_000
+DEMO_WEEKS = 60
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Demo data small enough for tests, large enough for stable figures."""
+    from reportgen.demo import generate_demo_data
+
+    out = tmp_path_factory.mktemp("demo") / "data"
+    generate_demo_data(out, rows=DEMO_ROWS, weeks=DEMO_WEEKS, seed=7)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_configs(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> Path:
+    """The shipped configs, with sources pointing at the session's demo data."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("project")
+    shutil.copytree(CONFIGS, root / "configs")
+    shutil.copytree(ROOT / "templates", root / "templates")
+    sources = root / "configs" / "sources.yaml"
+    sources.write_text(sources.read_text().replace("../data/demo", str(demo_dir)), encoding="utf-8")
+    return root / "configs"
+
+
+@pytest.fixture(scope="session")
+def weekly_config(demo_configs: Path) -> Path:
+    return demo_configs / "reports" / "weekly_leadership.yaml"
+
+
+@pytest.fixture(scope="session")
+def built_report(weekly_config: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The weekly leadership report for 2026-W47 in every format."""
+    from datetime import UTC, datetime
+
+    from reportgen import build_report
+
+    out = tmp_path_factory.mktemp("output")
+    return build_report(
+        weekly_config,
+        period="2026-W47",
+        formats=["pdf", "pptx", "html"],
+        out_dir=out,
+        now=datetime(2026, 11, 25, 7, 0, tzinfo=UTC),
+    )
+
+
+@pytest.fixture(scope="session")
+def raw():
+    """A DuckDB connection for independent checks on the raw demo rows."""
+    import duckdb
+
+    con = duckdb.connect()
+    yield con
+    con.close()

@@ -96,7 +96,9 @@ def test_missing_catalog_file_is_named(configs):
 
 
 def test_bad_timezone_is_rejected(configs):
-    error = error_of(write_report(configs, REPORT + "period: {grain: week, timezone: Mars/Olympus}\n"))
+    error = error_of(
+        write_report(configs, REPORT + "period: {grain: week, timezone: Mars/Olympus}\n")
+    )
     assert "unknown IANA timezone 'Mars/Olympus'" in str(error)
 
 

@@ -49,7 +49,9 @@ def test_same_week_last_year_is_iso_aligned():
 
 
 def test_week_53_has_no_last_year_week_when_last_year_had_none():
-    assert parse_period("2026-W53").same_period_last_year() is None  # 2026 has 53 ISO weeks, 2025 has 52
+    assert (
+        parse_period("2026-W53").same_period_last_year() is None
+    )  # 2026 has 53 ISO weeks, 2025 has 52
 
 
 def test_trailing_periods_end_with_the_period():

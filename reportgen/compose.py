@@ -138,10 +138,13 @@ def metric_section(report: ResolvedReport, figures: ReportFigures, m: MetricFigu
         if sentence := mover_sentence(m, report.catalog.dimensions[dim].label, segments):
             paragraphs.append(sentence)
     blocks: list = [Narrative(tuple(paragraphs)), trend_chart(m, figures)]
-    for dim, segments in m.breakdowns.items():
+    for position, (dim, segments) in enumerate(m.breakdowns.items()):
         label = report.catalog.dimensions[dim].label
-        blocks.append(breakdown_chart(m, label, segments, figures))
         blocks.append(breakdown_table(report.metric(m.metric), m, label, segments))
+        if (
+            position == 0
+        ):  # one picture of the main split; further splits as tables keep the deck short
+            blocks.append(breakdown_chart(m, label, segments, figures))
     notes = (
         *paragraphs,
         f"{m.label}: {value_text(m, m.value)} vs {value_text(m, m.previous)} in {previous}.",

@@ -1,0 +1,360 @@
+"""Drawing the slide kinds of the deck: title, KPI tiles, chart + table, text.
+
+Each function draws one planned slide onto a new slide of the template's
+layout. Positions come from the layout's content area (:class:`Frame`), so a
+differently proportioned master still gets a tidy slide. Titles always go
+into the title placeholder and body text into a body placeholder where the
+layout has one, so "Reset slide" and a theme change keep working.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pptx.enum.shapes import MSO_SHAPE, PP_PLACEHOLDER
+from pptx.enum.text import MSO_AUTO_SIZE
+from pptx.oxml.ns import qn
+from pptx.slide import Slide
+from pptx.util import Inches, Pt
+
+from reportgen.document import Brand, Chart, Document, KpiTile, Table
+
+from ._pptx_table import TableFit, draw_table, fit_table, heading_height, heading_paras
+from ._pptx_template import Frame, set_title
+from ._pptx_text import (
+    Para,
+    Run,
+    paras_height,
+    rgb,
+    text_width,
+    tint,
+    write_paragraphs,
+    write_plain,
+)
+
+NARRATIVE_SIZE = 14.0
+KPI_NARRATIVE_SIZE = 16.0
+TILE_MARGIN_X = Inches(0.14)
+TILE_MARGIN_TOP, TILE_MARGIN_BOTTOM = Inches(0.18), Inches(0.12)
+INSET_X, INSET_Y = Inches(0.1), Inches(0.05)  # python-pptx's default text box insets
+MAX_TILES_PER_ROW = 5
+MAX_TILE_ROWS = 2
+MIN_TILE_WIDTH = Inches(2.1)  # a 30 pt value and "▲ +14 s vs 2026-W46" need this much
+TILE_GAP = Inches(0.2)
+NARRATIVE_GAP = Inches(0.35)
+ARROWS = {"up": "▲", "down": "▼", "flat": "◆"}
+
+
+# -- shared pieces -----------------------------------------------------------
+
+
+def text_box(slide: Slide, frame: Frame, paras: Sequence[Para], name: str):
+    """A word-wrapped text box that never resizes itself (the layout is ours)."""
+    box = slide.shapes.add_textbox(*frame.args())
+    box.name = name
+    box.text_frame.auto_size = MSO_AUTO_SIZE.NONE
+    write_paragraphs(box.text_frame, paras)
+    return box
+
+
+def plain_shape(slide_shapes, frame: Frame, fill: str, shape=MSO_SHAPE.RECTANGLE):
+    """An autoshape with one flat fill and no outline or theme shadow."""
+    box = slide_shapes.add_shape(shape, *frame.args())
+    box.fill.solid()
+    box.fill.fore_color.rgb = rgb(fill)
+    box.line.fill.background()
+    style = box._element.find(qn("p:style"))
+    if style is not None:  # the default style adds the theme's shadow and white text
+        box._element.remove(style)
+    return box
+
+
+def narrative_paras(
+    paragraphs: Sequence[str], brand: Brand, size: float = NARRATIVE_SIZE
+) -> list[Para]:
+    return [
+        Para.of(text, size, colour=brand.text, space_before=0 if i == 0 else 4)
+        for i, text in enumerate(paragraphs)
+    ]
+
+
+def narrative_height(
+    paragraphs: Sequence[str], brand: Brand, width: int, size: float = NARRATIVE_SIZE
+) -> int:
+    if not paragraphs:
+        return 0
+    paras = narrative_paras(paragraphs, brand, size)
+    return paras_height(paras, width - 2 * INSET_X) + 2 * INSET_Y
+
+
+# -- title slide -------------------------------------------------------------
+
+
+def generated_label(document: Document) -> str:
+    """ "25 Nov 2026, 07:00 UTC": the build time in the report's own timezone."""
+    moment: datetime = document.generated_at
+    try:
+        zone = ZoneInfo(document.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None
+    if zone is not None:
+        moment = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
+    label = document.timezone if zone is not None else (moment.tzname() or document.timezone)
+    offset = moment.strftime("%z")
+    if zone is not None and label.upper() not in ("UTC", "ETC/UTC") and offset:
+        label += f" (UTC{offset[:3]}:{offset[3:]})"
+    return f"{moment:%d %b %Y, %H:%M} {label}"
+
+
+def draw_title_slide(slide: Slide, document: Document, title: str, width: int) -> None:
+    """Title and subtitle in their placeholders; classification and status as labels."""
+    brand = document.brand
+    set_title(slide, title)
+    subtitle = _first_placeholder(slide, PP_PLACEHOLDER.SUBTITLE, PP_PLACEHOLDER.BODY)
+    meta = f"Audience: {document.audience} · Generated {generated_label(document)}"
+    if subtitle is not None:
+        paras = [
+            Para.of(document.subtitle, 20),
+            Para.of(document.period_label, 20, bold=True),
+            Para.of(meta, 13, colour=brand.muted, space_before=10),
+        ]
+        write_paragraphs(subtitle.text_frame, [p for p in paras if p.runs[0].text], anchor=None)
+    top = Inches(0.3)
+    if brand.classification:
+        _pill(
+            slide,
+            brand.classification,
+            width - Inches(0.5),
+            top,
+            brand.text,
+            brand.background,
+            brand.muted,
+            right=True,
+        )
+    if not document.complete:
+        _pill(
+            slide,
+            document.status_note or "Incomplete period",
+            Inches(0.5),
+            top,
+            "#FFFFFF",
+            brand.bad,
+            None,
+        )
+
+
+def _first_placeholder(slide: Slide, *types: PP_PLACEHOLDER):
+    for shape in slide.placeholders:
+        if shape.placeholder_format.type in types:
+            return shape
+    return None
+
+
+def _pill(slide, text, x, y, colour, fill, line, *, right: bool = False) -> None:
+    """A small label shape (classification, incomplete period) readable on any background."""
+    width = text_width(text, 11, bold=True) + Inches(0.3)
+    left = x - width if right else x
+    box = plain_shape(
+        slide.shapes, Frame(left, y, width, Inches(0.36)), fill, MSO_SHAPE.ROUNDED_RECTANGLE
+    )
+    box.name = "Classification" if right else "Status"
+    if line:
+        box.line.color.rgb = rgb(line)
+        box.line.width = Pt(0.75)
+    frame = box.text_frame
+    frame.margin_left = frame.margin_right = Inches(0.12)
+    frame.margin_top = frame.margin_bottom = Inches(0.02)
+    write_paragraphs(
+        frame,
+        [Para.of(text, 11, bold=True, colour=colour, align="center")],
+        anchor="middle",
+        wrap=False,
+    )
+
+
+# -- KPI tiles ---------------------------------------------------------------
+
+
+def tiles_per_row(frame: Frame) -> int:
+    """Up to five tiles side by side, fewer on a narrow (4:3) master."""
+    fit = (frame.width + TILE_GAP) // (MIN_TILE_WIDTH + TILE_GAP)
+    return max(1, min(MAX_TILES_PER_ROW, fit))
+
+
+def tile_grid(count: int, frame: Frame, height: int) -> list[Frame]:
+    """Tile positions: rows as balanced as possible (6 tiles → 3 + 3, not 5 + 1)."""
+    rows = math.ceil(count / tiles_per_row(frame))
+    cols = math.ceil(count / rows)
+    width = (frame.width - (cols - 1) * TILE_GAP) // cols
+    return [
+        Frame(
+            frame.left + (i % cols) * (width + TILE_GAP),
+            frame.top + (i // cols) * (height + TILE_GAP),
+            width,
+            height,
+        )
+        for i in range(count)
+    ]
+
+
+def tile_height(tiles: Sequence[KpiTile], frame: Frame, brand: Brand) -> int:
+    """One height for all tiles: the tallest tile's text, wrapped in a tile's width."""
+    width = tile_grid(len(tiles), frame, 0)[0].width - 2 * TILE_MARGIN_X
+    text = max(paras_height(tile_paras(tile, brand), width) for tile in tiles)
+    return text + TILE_MARGIN_TOP + TILE_MARGIN_BOTTOM
+
+
+def kpi_pages(
+    tiles: Sequence[KpiTile], narrative: Sequence[str], frame: Frame, brand: Brand
+) -> list[tuple[KpiTile, ...]]:
+    """Split tiles into slides whose rows fit above the narrative (first slide) or alone."""
+    if not tiles:
+        return []
+    per_row = tiles_per_row(frame)
+    row_height = tile_height(tiles[: per_row * MAX_TILE_ROWS], frame, brand) + TILE_GAP
+    reserve = (
+        narrative_height(narrative, brand, frame.width, 12) + NARRATIVE_GAP if narrative else 0
+    )
+
+    def rows_fitting(height: int) -> int:
+        return max(1, min(MAX_TILE_ROWS, (height + TILE_GAP) // row_height))
+
+    pages, start, first = [], 0, True
+    while start < len(tiles):
+        count = per_row * rows_fitting(frame.height - (reserve if first else 0))
+        pages.append(tuple(tiles[start : start + count]))
+        start, first = start + count, False
+    return pages
+
+
+def tile_paras(tile: KpiTile, brand: Brand) -> list[Para]:
+    """Label, big value, coloured delta with arrow, previous, target status, note."""
+    paras = [
+        Para.of(tile.label, 12, bold=True, colour=brand.muted),
+        Para.of(tile.value_text, 30, bold=True, colour=brand.text, space_before=2),
+    ]
+    if tile.delta is not None:
+        colour = brand.sentiment_colour(tile.delta.sentiment)
+        arrow = ARROWS[tile.delta.direction]
+        paras.append(
+            Para(
+                (
+                    Run(f"{arrow} {tile.delta.text}", 13, True, colour),
+                    Run(f"  {tile.delta.comparison}", 11, False, brand.muted),
+                ),
+                space_before=4,
+            )
+        )
+    paras.append(Para.of(f"Previous {tile.previous_text}", 11, colour=brand.muted, space_before=2))
+    if tile.target_status == "none" or not tile.target_text:
+        paras.append(Para.of("No target", 11, colour=brand.muted))
+    else:
+        colour = brand.good if tile.target_status == "met" else brand.bad
+        mark = "✓" if tile.target_status == "met" else "✗"
+        target = tile.target_text[:1].upper() + tile.target_text[1:]
+        paras.append(
+            Para.of(f"{mark} {target} — {tile.target_status}", 11, bold=True, colour=colour)
+        )
+    if tile.note:
+        paras.append(Para.of(tile.note, 10, italic=True, colour=brand.muted))
+    return paras
+
+
+def draw_tile(slide: Slide, tile: KpiTile, frame: Frame, brand: Brand) -> None:
+    """One tile as a group (card + status strip), so it moves as a unit."""
+    group = slide.shapes.add_group_shape()
+    group.name = f"KPI {tile.label}"
+    card = plain_shape(group.shapes, frame, "#" + tint(brand.primary, 0.94))
+    card.name = f"KPI card {tile.metric}"
+    text = card.text_frame
+    text.margin_left = text.margin_right = TILE_MARGIN_X
+    text.margin_top, text.margin_bottom = TILE_MARGIN_TOP, TILE_MARGIN_BOTTOM
+    paras = [replace(p, align="left") for p in tile_paras(tile, brand)]  # autoshapes centre
+    write_paragraphs(text, paras, anchor="top")
+    status = {"met": brand.good, "missed": brand.bad}.get(tile.target_status, brand.secondary)
+    strip = plain_shape(
+        group.shapes, Frame(frame.left, frame.top, frame.width, Inches(0.07)), status
+    )
+    strip.name = f"KPI status {tile.metric}"
+
+
+def draw_kpi_slide(
+    slide: Slide, tiles: Sequence[KpiTile], narrative: Sequence[str], frame: Frame, brand: Brand
+) -> None:
+    cells = tile_grid(len(tiles), frame, tile_height(tiles, frame, brand))
+    for tile, cell in zip(tiles, cells, strict=True):
+        draw_tile(slide, tile, cell, brand)
+    if narrative:
+        below = frame.below(max(c.bottom for c in cells) - frame.top, NARRATIVE_GAP)
+        size = KPI_NARRATIVE_SIZE
+        while size > 11 and narrative_height(narrative, brand, below.width, size) > below.height:
+            size -= 1
+        text_box(slide, below, narrative_paras(narrative, brand, size), "Narrative")
+
+
+# -- chart and table slides --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    """Where a content slide's pieces go; computed once for planning and drawing."""
+
+    narrative: Frame | None
+    chart: Frame | None
+    table: Frame | None
+    fit: TableFit | None
+
+    def table_capacity(self, table: Table, brand: Brand, *, heading: bool = True) -> int:
+        """Height left for table rows once the heading is placed."""
+        assert self.table is not None
+        used = heading_height(table, brand, self.table.width) if heading else 0
+        return self.table.height - used
+
+
+def arrange(
+    frame: Frame, brand: Brand, narrative: Sequence[str], chart: Chart | None, table: Table | None
+) -> Arrangement:
+    """Narrative on top; chart left and table right, or either alone at full width."""
+    narrative_h = narrative_height(narrative, brand, frame.width)
+    narrative_frame = frame.top_part(narrative_h) if narrative else None
+    body = frame.below(narrative_h, Inches(0.2)) if narrative else frame
+    if chart is not None and table is not None:
+        fit = fit_table(table, int(body.width * 0.45))
+        chart_frame, table_frame = body.columns(body.width - fit.width - Inches(0.3))
+        return Arrangement(narrative_frame, chart_frame, table_frame, fit)
+    if table is not None:
+        fit = fit_table(table, body.width, min_width=body.width)
+        return Arrangement(narrative_frame, None, body, fit)
+    return Arrangement(narrative_frame, body if chart is not None else None, None, None)
+
+
+def draw_table_block(
+    slide: Slide,
+    table: Table,
+    rows: range,
+    fit: TableFit,
+    frame: Frame,
+    brand: Brand,
+    continued: str | None,
+) -> None:
+    """The table's heading (unless ``continued`` is None) and the table below it."""
+    if continued is not None:
+        height = heading_height(table, brand, frame.width)
+        text_box(
+            slide, frame.top_part(height), heading_paras(table, brand, continued), "Table heading"
+        )
+        frame = frame.below(height, 0)
+    draw_table(slide, table, rows, fit, frame, brand)
+
+
+def draw_text_slide(slide: Slide, paragraphs: Sequence[str], frame: Frame, brand: Brand) -> None:
+    """Narrative-only section: into the body placeholder if the layout has one."""
+    body = _first_placeholder(slide, PP_PLACEHOLDER.BODY, PP_PLACEHOLDER.OBJECT)
+    if body is not None:
+        write_plain(body.text_frame, paragraphs)
+    else:
+        text_box(slide, frame, narrative_paras(paragraphs, brand), "Narrative")

@@ -1,0 +1,217 @@
+"""Text for the PPTX renderer: XML-safe strings, size estimates, styled runs.
+
+PPTX is XML. A label from the data (a queue name, a policy title) may carry a
+control character or a lone surrogate; python-pptx then raises, or escapes it
+into text such as ``_x001B_``, or writes a file PowerPoint must "repair".
+Every string that goes into the deck passes :func:`clean_text` first.
+
+python-pptx cannot measure text, so layout decisions (table column widths,
+rows per slide, narrative height) use a deliberately pessimistic estimate of
+the rendered width: a table that is estimated a little too tall moves a row
+to the next slide; one estimated too short runs off the slide.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pptx.dml.color import RGBColor
+from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.text.text import TextFrame
+from pptx.util import Emu, Pt
+
+# C0 controls except tab, LF, CR; DEL and C1 controls; lone surrogates; the two
+# non-characters XML 1.0 forbids.
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_SPACES = re.compile(r"\s+")
+
+EMU_PER_PT = 12700
+LINE_SPACING = 1.2  # line height as a multiple of the font size
+SAFETY = 1.08  # estimated widths are inflated by this much: wrap early, never late
+
+
+def clean_text(value: object) -> str:
+    """Return ``value`` as a string that is safe inside PPTX XML.
+
+    Removes control characters other than tab, newline and carriage return,
+    and lone surrogates (which cannot be encoded as UTF-8 at all); carriage
+    returns become newlines so that every renderer breaks lines the same way.
+    """
+    text = "" if value is None else str(value)
+    text = _UNSAFE.sub("", text)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def one_line(value: object) -> str:
+    """Clean text for a title: one line, single spaces (titles feed the outline view)."""
+    return _SPACES.sub(" ", clean_text(value)).strip()
+
+
+def _char_em(char: str) -> float:
+    """Approximate advance width of a character in em, after Inter's metrics."""
+    if char in " .,:;'!|ijl":
+        return 0.28
+    if char in "ftr()[]/-":
+        return 0.38
+    if char in "mwMW%@":
+        return 0.92
+    if char.isdigit():
+        return 0.62
+    if "a" <= char <= "z":
+        return 0.58
+    if "A" <= char <= "Z":
+        return 0.72
+    if ord(char) > 0x2E7F:  # CJK and other wide scripts
+        return 1.0
+    return 0.8
+
+
+def text_width(text: str, size_pt: float, *, bold: bool = False) -> int:
+    """Estimated width in EMU of one line of ``text`` (pessimistic)."""
+    em = sum(_char_em(c) for c in text) * (1.06 if bold else 1.0)
+    return math.ceil(em * size_pt * EMU_PER_PT * SAFETY)
+
+
+def longest_word_width(text: str, size_pt: float, *, bold: bool = False) -> int:
+    """Width of the longest word: the narrowest a column can be without breaking words."""
+    words = text.split() or [""]
+    return max(text_width(w, size_pt, bold=bold) for w in words)
+
+
+def wrapped_lines(text: str, width: int, size_pt: float, *, bold: bool = False) -> int:
+    """Number of lines ``text`` takes when word-wrapped into ``width`` EMU.
+
+    Measures each candidate line as a whole (as a renderer does), so a text
+    measured to fit its natural width is never counted as wrapping.
+    """
+    total = 0
+    for line in text.split("\n"):
+        lines, current = 1, ""
+        for word in line.split():
+            candidate = f"{current} {word}" if current else word
+            if current and text_width(candidate, size_pt, bold=bold) > width:
+                lines, candidate = lines + 1, word
+            overflow = text_width(candidate, size_pt, bold=bold)
+            if overflow > width:  # a word longer than the line breaks across lines
+                lines += math.ceil(overflow / max(width, 1)) - 1
+            current = candidate
+        total += lines
+    return total
+
+
+def line_height(size_pt: float) -> int:
+    return math.ceil(size_pt * LINE_SPACING * EMU_PER_PT)
+
+
+def rgb(hex_colour: str) -> RGBColor:
+    return RGBColor.from_string(hex_colour.lstrip("#").upper())
+
+
+def tint(hex_colour: str, amount: float) -> str:
+    """Mix a colour towards white (0 → unchanged, 1 → white); returns ``RRGGBB``.
+
+    Light fills (table bands, KPI cards) derive from the brand's primary
+    colour, so a new brand needs no extra colour entries.
+    """
+    rgb_ = [int(hex_colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)]
+    return "".join(f"{round(c + (255 - c) * amount):02X}" for c in rgb_)
+
+
+@dataclass(frozen=True)
+class Run:
+    """A piece of styled text; ``colour`` None inherits the theme's text colour."""
+
+    text: str
+    size: float
+    bold: bool = False
+    colour: str | None = None
+    italic: bool = False
+
+
+@dataclass(frozen=True)
+class Para:
+    runs: tuple[Run, ...]
+    align: str | None = None  # left | right | center; None inherits (placeholders)
+    space_before: float = 0.0  # points
+
+    @classmethod
+    def of(
+        cls,
+        text: str,
+        size: float,
+        *,
+        bold: bool = False,
+        colour: str | None = None,
+        italic: bool = False,
+        align: str | None = None,
+        space_before: float = 0.0,
+    ) -> Para:
+        """A paragraph with one run (the common case)."""
+        return cls((Run(text, size, bold, colour, italic),), align, space_before)
+
+
+_ALIGN = {"left": PP_ALIGN.LEFT, "right": PP_ALIGN.RIGHT, "center": PP_ALIGN.CENTER}
+
+
+def write_paragraphs(
+    frame: TextFrame, paras: Sequence[Para], *, anchor: str | None = "top", wrap: bool = True
+) -> None:
+    """Replace a text frame's content with styled paragraphs (all text cleaned)."""
+    frame.clear()
+    frame.word_wrap = wrap
+    if anchor:
+        frame.vertical_anchor = {
+            "top": MSO_ANCHOR.TOP,
+            "middle": MSO_ANCHOR.MIDDLE,
+            "bottom": MSO_ANCHOR.BOTTOM,
+        }[anchor]
+    for index, para in enumerate(paras):
+        paragraph = frame.paragraphs[0] if index == 0 else frame.add_paragraph()
+        if para.align:
+            paragraph.alignment = _ALIGN[para.align]
+        if para.space_before:
+            paragraph.space_before = Pt(para.space_before)
+        for run_spec in para.runs:
+            for line_index, line in enumerate(clean_text(run_spec.text).split("\n")):
+                if line_index:
+                    paragraph.add_line_break()
+                _add_run(paragraph, line, run_spec)
+
+
+def _add_run(paragraph, text: str, spec: Run) -> None:
+    run = paragraph.add_run()
+    run.text = text
+    font = run.font
+    font.size = Pt(spec.size)
+    font.bold = spec.bold
+    if spec.italic:
+        font.italic = True
+    if spec.colour:
+        font.color.rgb = rgb(spec.colour)
+
+
+def write_plain(frame: TextFrame, paragraphs: Iterable[str]) -> None:
+    """Fill a placeholder with unstyled paragraphs, so the layout's styles apply."""
+    frame.clear()
+    for index, text in enumerate(paragraphs):
+        paragraph = frame.paragraphs[0] if index == 0 else frame.add_paragraph()
+        paragraph.text = clean_text(text)
+
+
+def paras_height(paras: Sequence[Para], width: int) -> int:
+    """Estimated height in EMU of paragraphs wrapped into ``width`` (without insets)."""
+    total = 0
+    for para in paras:
+        size = max(run.size for run in para.runs)
+        text = "".join(run.text for run in para.runs)
+        bold = any(run.bold for run in para.runs)
+        total += wrapped_lines(text, width, size, bold=bold) * line_height(size)
+        total += round(para.space_before * EMU_PER_PT)
+    return total
+
+
+def emu(value: float) -> Emu:
+    return Emu(round(value))

@@ -168,13 +168,23 @@ class Chunk:
 
 
 def plan_chunks(counts: np.ndarray, chunk_rows: int) -> list[Chunk]:
-    """Group consecutive days greedily into chunks of at most ``chunk_rows`` (a day is never split)."""
+    """Group consecutive whole days into equal-sized chunks of about ``chunk_rows`` at most.
+
+    Equal sizes (rather than greedy filling with a small remainder) keep
+    parallel workers evenly loaded. A day goes to the chunk that holds its
+    midpoint, so a chunk exceeds the target by at most half a day.
+    """
+    total = int(counts.sum())
+    n_chunks = max(1, math.ceil(total / chunk_rows))
+    target = total / n_chunks
+    ends = np.cumsum(counts)
+    middles = ends - counts / 2
+    number = np.minimum((middles // target).astype(np.int64), n_chunks - 1)
     chunks: list[Chunk] = []
-    first, rows, first_id = 0, 0, 1
-    for i, n in enumerate(counts.tolist()):
-        if rows and rows + n > chunk_rows:
-            chunks.append(Chunk(len(chunks), first, i - first, rows, first_id))
-            first, first_id, rows = i, first_id + rows, 0
-        rows += n
-    chunks.append(Chunk(len(chunks), first, len(counts) - first, rows, first_id))
+    for value in np.unique(number):
+        days = np.flatnonzero(number == value)
+        first, last = int(days[0]), int(days[-1])
+        rows = int(counts[first : last + 1].sum())
+        first_id = int(ends[first] - counts[first]) + 1
+        chunks.append(Chunk(len(chunks), first, last - first + 1, rows, first_id))
     return chunks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -112,7 +113,15 @@ def test_count_axis_starts_at_zero(brand: Brand) -> None:
     values = tuple(400_000.0 + i for i in range(13))
     scale = _y_scale(chart_to_altair(_line("count", values, 410_000.0), brand).to_dict())
     assert scale["zero"] is True
-    assert scale.get("domain", [0])[0] == 0
+    assert "domain" not in scale
+
+
+def test_percent_bars_start_at_zero_and_end_at_100_percent(brand: Brand) -> None:
+    chart = dataclasses.replace(
+        _bar(fmt="percent"), series=(ChartSeries("2026-W47", (0.97, 0.99, 0.95), "primary"),)
+    )
+    scale = chart_to_altair(chart, brand).to_dict()["layer"][0]["encoding"]["x"]["scale"]
+    assert scale["domain"] == [0.0, 1.0]
 
 
 def test_target_is_dashed_in_muted_and_primary_in_brand_primary(brand: Brand) -> None:
@@ -137,6 +146,12 @@ def test_highlighted_period_is_drawn_in_accent(brand: Brand) -> None:
     accent_marks = [layer for layer in spec["layer"] if layer["mark"].get("color") == brand.accent]
     assert accent_marks
     assert all(WEEKS[-1] in str(layer["transform"]) for layer in accent_marks)
+
+
+def test_current_period_value_is_labelled(brand: Brand) -> None:
+    values = (*(48.0,) * 12, 61.4)
+    svg = chart_to_svg(_line("seconds", values), brand)
+    assert re.search(r'aria-roledescription="text mark"[^>]*>61</text>', svg)
 
 
 def test_long_label_is_wrapped_and_keeps_full_text_as_title(brand: Brand) -> None:
@@ -172,3 +187,20 @@ def test_sanitize_svg_drops_fetching_and_active_content() -> None:
     assert "169.254" not in clean and "example.com" not in clean and "passwd" not in clean
     assert "alert" not in clean
     assert "<text>ok</text>" in clean
+
+
+def test_negative_values_stay_inside_a_zero_based_axis(brand: Brand) -> None:
+    chart = dataclasses.replace(
+        _bar(), series=(ChartSeries("2026-W47", (-5.0, 3.0, 1.0), "primary"),)
+    )
+    scale = chart_to_altair(chart, brand).to_dict()["layer"][0]["encoding"]["x"]["scale"]
+    assert scale["zero"] is True and "domain" not in scale  # Vega spans min..max and zero
+
+
+def test_missing_and_non_finite_values_become_gaps(brand: Brand) -> None:
+    chart = dataclasses.replace(
+        _line(), series=(ChartSeries("AHT", (48.0, None, float("nan"), *(50.0,) * 10)),)
+    )
+    values = [row["value"] for row in chart_to_altair(chart, brand).to_dict()["data"]["values"]]
+    assert values[1] is None and values[2] is None
+    assert "<svg" in chart_to_svg(chart, brand)

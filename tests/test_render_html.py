@@ -239,3 +239,42 @@ def test_long_tables_keep_first_and_last_rows_together() -> None:
     groups = row_groups(24)
     assert [len(g) for g in groups] == [3, 18, 3]
     assert row_groups(8) == (tuple(range(8)),)
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def _metric_html(html: str, section_id: str) -> str:
+    start = html.index(f'id="section-{section_id}"')
+    end = html.find("<section", start)
+    return html[start : end if end != -1 else None]
+
+
+def test_narrative_sits_beside_trend_and_bars_beside_their_table(
+    sample_document: Document,
+) -> None:
+    metric = _metric_html(render_html(sample_document, for_pdf=True), "aht")
+    assert metric.count('class="pair-row"') == 2
+    first_row = metric[metric.index('class="pair-row"') :]
+    assert first_row.index('class="narrative"') < first_row.index("<svg")
+
+
+def test_bar_chart_with_long_labels_gets_the_full_width(sample_document: Document) -> None:
+    labels = tuple(
+        f"Harassment escalations, vendor site {i:02d}, overflow queue night" for i in range(24)
+    )
+    bars = Chart(
+        "Decisions by site",
+        "bar",
+        labels,
+        (ChartSeries("2026-W47", tuple(float(i) for i in range(24))),),
+        "count",
+        "decisions",
+    )
+    metric = dataclasses.replace(sample_document.sections[1], blocks=(bars,))
+    document = dataclasses.replace(sample_document, sections=(metric,))
+    html = _metric_html(render_html(document, for_pdf=True), "aht")
+    assert 'class="pair-row"' not in html
+    assert re.search(r'<svg[^>]*viewBox="0 0 1010 ', html)
+    for label in labels:
+        assert html_lib.escape(label) in html or label in html

@@ -75,8 +75,9 @@ def series_colours(chart: Chart, brand: Brand) -> dict[str, _Role]:
     the same role take the next unused palette colour so they stay distinct.
     """
     role_colour = {"primary": brand.primary, "comparison": brand.secondary, "target": brand.muted}
+    reserved = {c.upper() for c in role_colour.values()}
     used: set[str] = set()
-    palette = iter([c for c in brand.palette if c.upper() not in _upper(role_colour.values())])
+    palette = iter([c for c in brand.palette if c.upper() not in reserved])
     result: dict[str, _Role] = {}
     for series in chart.series:
         colour = role_colour[series.role]
@@ -86,10 +87,6 @@ def series_colours(chart: Chart, brand: Brand) -> dict[str, _Role]:
         dash = (6, 4) if series.role == "target" else ()
         result[series.name] = _Role(colour, dash)
     return result
-
-
-def _upper(values: Any) -> set[str]:
-    return {v.upper() for v in values}
 
 
 # --------------------------------------------------------------------------- scales
@@ -113,7 +110,9 @@ def value_domain(chart: Chart) -> tuple[float, float] | None:
     span = high - low or abs(high) * 0.1 or 1.0
     low, high = low - span * 0.2, high + span * 0.2
     if chart.value_format == "percent":
-        low, high = max(low, 0.0), min(high, 1.0) if max(values) <= 1.0 else high
+        low = max(low, 0.0)
+        if max(values) <= 1.0:
+            high = min(high, 1.0)
     return low, high
 
 
@@ -128,6 +127,15 @@ def label_chars(width: int) -> int:
 def label_lines(chart: Chart) -> int:
     """Lines a bar label may wrap onto: two, or one when there are many bars."""
     return 1 if len(chart.categories) > MANY_SEGMENTS else LABEL_MAX_LINES
+
+
+def labels_fit(chart: Chart, width: int) -> bool:
+    """Whether every bar label fits its lines uncut at this chart width."""
+    chars, lines = label_chars(width), label_lines(chart)
+    return all(
+        len(textwrap.wrap(" ".join(c.split()), width=chars, break_long_words=True)) <= lines
+        for c in chart.categories
+    )
 
 
 def wrap_label(label: str, chars: int, max_lines: int = LABEL_MAX_LINES) -> str:
@@ -190,9 +198,14 @@ def _base_config(brand: Brand) -> dict[str, Any]:
     }
 
 
+def _value(value: float | None) -> float | None:
+    """NaN and ±inf become gaps (null), which Vega skips instead of choking on."""
+    return value if value is not None and math.isfinite(value) else None
+
+
 def _line_rows(chart: Chart) -> list[dict[str, Any]]:
     return [
-        {"period": category, "series": s.name, "role": s.role, "value": value}
+        {"period": category, "series": s.name, "role": s.role, "value": _value(value)}
         for s in chart.series
         for category, value in zip(chart.categories, s.values, strict=False)
     ]
@@ -208,8 +221,7 @@ def _line_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.Laye
     roles = series_colours(chart, brand)
     domain = value_domain(chart)
     if domain is None:
-        top = _headroom(chart)
-        y_scale = alt.Scale(zero=True, nice=True, **({"domain": [0, top]} if top else {}))
+        y_scale = _zero_based_scale(chart)
     else:
         y_scale = alt.Scale(domain=list(domain), zero=False, nice=True)
     angle = _x_label_angle(chart.categories, width)
@@ -270,10 +282,15 @@ def _highlight_layers(base: alt.Chart, chart: Chart, brand: Brand, fmt: str) -> 
         stroke=brand.background,
         strokeWidth=1.5,
     )
-    label = current.mark_text(
-        dy=-14, fontSize=LABEL_FONT_SIZE + 1, fontWeight="bold", color=brand.accent
-    ).encode(text=alt.Text("value:Q", format=fmt))
-    return [dot, label]
+    # The dot carries the accent; the figure stays in the text colour for
+    # contrast, over a halo in the background colour so a line never runs through it.
+    text = alt.Text("value:Q", format=fmt)
+    style = {"dy": -14, "fontSize": LABEL_FONT_SIZE + 1, "fontWeight": "bold"}
+    halo = current.mark_text(
+        **style, color=brand.background, stroke=brand.background, strokeWidth=4
+    ).encode(text=text)
+    label = current.mark_text(**style, color=brand.text).encode(text=text)
+    return [dot, halo, label]
 
 
 def bar_labels(chart: Chart, width: int) -> dict[str, str]:
@@ -290,7 +307,7 @@ def bar_labels(chart: Chart, width: int) -> dict[str, str]:
 
 def _bar_rows(chart: Chart, labels: dict[str, str]) -> list[dict[str, Any]]:
     return [
-        {"segment": labels[category], "full": category, "series": s.name, "value": value}
+        {"segment": labels[category], "full": category, "series": s.name, "value": _value(value)}
         for s in chart.series
         for category, value in zip(chart.categories, s.values, strict=False)
     ]
@@ -305,11 +322,16 @@ def bar_height(chart: Chart, width: int) -> int:
     return max(100, step * max(1, len(chart.categories)))
 
 
-def _headroom(chart: Chart) -> float | None:
-    """The top of a zero-based axis, with room for the value labels at the bar ends."""
+def _zero_based_scale(chart: Chart) -> alt.Scale:
+    """A scale from zero (or below, for negatives); proportions end at 100 %.
+
+    No headroom is added for the value labels at the bar ends: ``autosize: fit``
+    counts them in the chart's bounds and shrinks the plot to make room.
+    """
     values = _finite(v for s in chart.series for v in s.values)
-    top = max(values, default=0.0)
-    return top * 1.12 if top > 0 else None
+    if chart.value_format == "percent" and values and min(values) >= 0.0 and max(values) <= 1.0:
+        return alt.Scale(domain=[0.0, 1.0], nice=False, zero=True)
+    return alt.Scale(zero=True, nice=True)
 
 
 def _bar_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.LayerChart:
@@ -332,8 +354,7 @@ def _bar_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.Layer
             ticks=False,
         ),
     )
-    top = _headroom(chart)
-    x_scale = alt.Scale(zero=True, nice=True, **({"domain": [0, top]} if top else {}))
+    x_scale = _zero_based_scale(chart)
     x = alt.X(
         "value:Q",
         title=chart.value_label,
@@ -348,11 +369,11 @@ def _bar_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.Layer
     )
     primary = next((s.name for s in chart.series if s.role == "primary"), None)
     layers: list[alt.Chart] = [bars]
-    if primary is not None:
-        labels = base.transform_filter(f"datum.series === {_js_string(primary)}").mark_text(
+    if primary is not None:  # value at the end of the current period's bars only
+        values = base.transform_filter(f"datum.series === {_js_string(primary)}").mark_text(
             align="left", baseline="middle", dx=4, fontSize=LABEL_FONT_SIZE - 1, color=brand.text
         )
-        layers.append(labels.encode(text=alt.Text("value:Q", format=fmt)))
+        layers.append(values.encode(text=alt.Text("value:Q", format=fmt)))
     return alt.layer(*layers).properties(width=width, height=height)
 
 

@@ -20,7 +20,7 @@ import math
 import mimetypes
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -31,19 +31,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup
 
-from reportgen.document import Block, Brand, Chart, Document, KpiGrid, Section, Table
+from reportgen.document import Block, Brand, Chart, Document, KpiGrid, Narrative, Section, Table
 from reportgen.errors import RenderError
-from reportgen.render.charts import LABEL_MAX_LINES, chart_to_svg, font_stack, label_chars
+from reportgen.render.charts import chart_to_svg, font_stack, labels_fit
 
 TEMPLATES_ENV_VAR = "REPORTGEN_TEMPLATES"
 REPORT_TEMPLATE = "report.html.j2"
 
 #: Content width of an A4 landscape page with the margins in report.css, in CSS px.
 PAGE_CONTENT_WIDTH = 1010
-#: Gap between two charts side by side, in CSS px (matches ``.chart-row`` gap).
+#: Gap between two charts side by side, in CSS px (matches ``.pair-row`` gap).
 CHART_GAP = 24
+HALF_WIDTH = (PAGE_CONTENT_WIDTH - CHART_GAP) // 2
 #: A bar chart with more segments than this gets the full page width.
-MAX_SEGMENTS_SIDE_BY_SIDE = 12
+MAX_SEGMENTS_SIDE_BY_SIDE = 24
+#: A table beside a chart must fit the page next to it.
+MAX_ROWS_BESIDE_CHART = 24
 #: Tables up to this many rows never split across pages; longer ones keep at
 #: least TABLE_KEEP_ROWS rows together at the top and at the bottom of a page.
 SHORT_TABLE_ROWS = 15
@@ -141,14 +144,7 @@ def logo_data_uri(logo: Path | None) -> str | None:
 class ChartView:
     chart: Chart
     svg: Markup
-
-
-@dataclass(frozen=True)
-class ChartRow:
-    """One or two charts drawn side by side."""
-
-    charts: tuple[ChartView, ...]
-    kind: Literal["chart_row"] = "chart_row"
+    kind: Literal["chart"] = "chart"
 
 
 @dataclass(frozen=True)
@@ -171,44 +167,88 @@ class GridView:
 
 
 @dataclass(frozen=True)
+class Row:
+    """Two items side by side, each half the page wide."""
+
+    cells: tuple[Any, Any]
+    kind: Literal["row"] = "row"
+
+
+@dataclass(frozen=True)
 class SectionView:
     section: Section
     items: tuple[Any, ...] = field(default_factory=tuple)
 
 
-def fits_half_width(chart: Chart) -> bool:
-    """Whether a chart stays readable at half the page width (labels not cut)."""
-    if chart.chart_type != "bar":
-        return True
-    limit = label_chars((PAGE_CONTENT_WIDTH - CHART_GAP) // 2) * LABEL_MAX_LINES
-    return len(chart.categories) <= MAX_SEGMENTS_SIDE_BY_SIDE and all(
-        len(c) <= limit for c in chart.categories
+def fits_half_width(block: Block) -> bool:
+    """Whether a block stays readable at half the page width.
+
+    Line charts always do; a bar chart does while no label has to be cut; a
+    table while it is short enough to sit beside a chart on one page.
+    """
+    if isinstance(block, Chart):
+        if block.chart_type != "bar":
+            return True
+        return len(block.categories) <= MAX_SEGMENTS_SIDE_BY_SIDE and labels_fit(block, HALF_WIDTH)
+    if isinstance(block, Table):
+        return len(block.rows) <= MAX_ROWS_BESIDE_CHART and len(block.columns) <= 6
+    return isinstance(block, Narrative)
+
+
+def _pairs(block: Block, following: Block | None) -> bool:
+    """Whether two adjacent blocks belong side by side.
+
+    Three pairings, the ones a reader expects on a metric page: the narrative
+    beside the trend it describes, a bar chart beside the table of the same
+    breakdown (same title), and two charts together. Anything else — above
+    all a chart next to an unrelated table — stays on its own row.
+    """
+    if following is None or not (fits_half_width(block) and fits_half_width(following)):
+        return False
+    kinds = {type(block), type(following)}
+    if kinds == {Narrative, Chart}:
+        return isinstance(block, Narrative)
+    if kinds == {Chart, Table}:
+        return getattr(block, "title", None) == getattr(following, "title", None)
+    return kinds == {Chart}
+
+
+def _view(block: Block, brand: Brand, width: int) -> Any:
+    if isinstance(block, Chart):
+        return ChartView(block, Markup(chart_to_svg(block, brand, width=width)))
+    if isinstance(block, Table):
+        return TableView(block, column_widths(block), row_groups(len(block.rows)))
+    if isinstance(block, KpiGrid):
+        return GridView(block, grid_columns(len(block.tiles)))
+    return block
+
+
+def _row(block: Block, following: Block, brand: Brand) -> Row:
+    """A side-by-side row; a chart goes on the left so rows read alike."""
+    first, second = (
+        (following, block)
+        if isinstance(following, Chart) and isinstance(block, Table)
+        else (block, following)
     )
+    return Row((_view(first, brand, HALF_WIDTH), _view(second, brand, HALF_WIDTH)))
 
 
-def _chart_rows(charts: list[Chart], brand: Brand) -> Iterator[ChartRow]:
-    """Pair consecutive compact charts; a chart that needs room gets a row of its own."""
-    half = (PAGE_CONTENT_WIDTH - CHART_GAP) // 2
-    pending: list[Chart] = []
-    for chart in charts:
-        if not fits_half_width(chart):
-            if pending:
-                yield _row(pending, brand, half if len(pending) == 2 else PAGE_CONTENT_WIDTH)
-                pending = []
-            yield _row([chart], brand, PAGE_CONTENT_WIDTH)
-            continue
-        pending.append(chart)
-        if len(pending) == 2:
-            yield _row(pending, brand, half)
-            pending = []
-    if pending:
-        yield _row(pending, brand, PAGE_CONTENT_WIDTH)
+def _items(blocks: Sequence[Block], brand: Brand) -> Iterator[Any]:
+    """Blocks as the templates draw them, paired into rows where they belong together.
 
-
-def _row(charts: list[Chart], brand: Brand, width: int) -> ChartRow:
-    return ChartRow(
-        tuple(ChartView(c, Markup(chart_to_svg(c, brand, width=width))) for c in charts)
-    )
+    Pairing keeps a metric to one or two landscape pages instead of a page
+    per block.
+    """
+    index = 0
+    while index < len(blocks):
+        block = blocks[index]
+        following = blocks[index + 1] if index + 1 < len(blocks) else None
+        if following is not None and _pairs(block, following):
+            yield _row(block, following, brand)
+            index += 2
+        else:
+            yield _view(block, brand, PAGE_CONTENT_WIDTH)
+            index += 1
 
 
 def column_widths(table: Table) -> tuple[float, ...]:
@@ -250,31 +290,11 @@ def grid_columns(count: int) -> int:
     return math.ceil(count / math.ceil(count / 5))
 
 
-def _items(blocks: Iterable[Block], brand: Brand) -> Iterator[Any]:
-    charts: list[Chart] = []
-    for block in blocks:
-        if isinstance(block, Chart):
-            charts.append(block)
-            continue
-        if charts:
-            yield from _chart_rows(charts, brand)
-            charts = []
-        if isinstance(block, Table):
-            yield TableView(block, column_widths(block), row_groups(len(block.rows)))
-        elif isinstance(block, KpiGrid):
-            yield GridView(block, grid_columns(len(block.tiles)))
-        else:
-            yield block
-    if charts:
-        yield from _chart_rows(charts, brand)
-
-
 def generated_at_text(document: Document) -> str:
     """When the report was built, in the report's own timezone, with the zone named."""
     moment = document.generated_at
-    with contextlib.suppress(
-        ZoneInfoNotFoundError, ValueError
-    ):  # unknown zone: keep the stamp's own
+    # An unknown zone name keeps the stamp's own zone rather than failing the build.
+    with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
         moment = moment.astimezone(ZoneInfo(document.timezone))
     return _format_moment(moment)
 

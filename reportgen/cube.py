@@ -100,7 +100,13 @@ def plan_queries(report: ResolvedReport, measures: Iterable[str]) -> tuple[CubeQ
         # data-quality checks ride on the fact's main scan only
         checks = tuple(c.name for c in fact.checks) if time_column == fact.time_column else ()
         sql = build_cube_sql(
-            catalog, fact_name, fact, time_column, dims, names, checks,
+            catalog,
+            fact_name,
+            fact,
+            time_column,
+            dims,
+            names,
+            checks,
             table=_table_expression(sources, fact_name, report.sources_path),
             timezone=report.config.period.timezone,
         )
@@ -152,7 +158,11 @@ def _condition(text: str) -> exp.Expression:
 def _count_where(condition: str | None) -> exp.Expression:
     if condition is None:
         return exp.Count(this=exp.Star())
-    case = exp.Case().when(exp.paren(_condition(condition)), exp.Literal.number(1)).else_(exp.Literal.number(0))
+    case = (
+        exp.Case()
+        .when(exp.paren(_condition(condition)), exp.Literal.number(1))
+        .else_(exp.Literal.number(0))
+    )
     return exp.Sum(this=case)
 
 
@@ -163,7 +173,11 @@ def _measure_expression(measure: MeasureDef) -> exp.Expression:
     if measure.agg == "sum_squares":
         value = exp.Mul(this=value, expression=value.copy())
     if measure.filter:
-        value = exp.Case().when(exp.paren(_condition(measure.filter)), value).else_(exp.Literal.number(0))
+        value = (
+            exp.Case()
+            .when(exp.paren(_condition(measure.filter)), value)
+            .else_(exp.Literal.number(0))
+        )
     return exp.Coalesce(this=exp.Sum(this=value), expressions=[exp.Literal.number(0)])
 
 
@@ -172,7 +186,9 @@ def _table_expression(sources: SourcesConfig, fact: str, sources_path: Path) -> 
     if source.table:
         return source.table
     assert source.path is not None
-    pattern = source.path if Path(source.path).is_absolute() else str(sources_path.parent / source.path)
+    pattern = (
+        source.path if Path(source.path).is_absolute() else str(sources_path.parent / source.path)
+    )
     files = sorted(glob.glob(pattern))
     if not files:
         raise SourceError(
@@ -185,7 +201,11 @@ def _table_expression(sources: SourcesConfig, fact: str, sources_path: Path) -> 
     return f"{reader}('{literal}')"
 
 
-def compute_cube(report: ResolvedReport, measures: Iterable[str], connection: duckdb.DuckDBPyConnection | None = None) -> Cube:
+def compute_cube(
+    report: ResolvedReport,
+    measures: Iterable[str],
+    connection: duckdb.DuckDBPyConnection | None = None,
+) -> Cube:
     """Run every cube query on DuckDB and collect the aggregated frames."""
     queries = plan_queries(report, measures)
     con = connection or duckdb.connect()
@@ -204,8 +224,11 @@ def compute_cube(report: ResolvedReport, measures: Iterable[str], connection: du
                 fact=query.fact,
             ) from None
         if frame.empty:
-            raise SourceError(f"fact '{query.fact}' has no rows", fact=query.fact,
-                              fix="check the source path and that the data was loaded")
+            raise SourceError(
+                f"fact '{query.fact}' has no rows",
+                fact=query.fact,
+                fix="check the source path and that the data was loaded",
+            )
         frame[DAY] = pd.to_datetime(frame[DAY]).dt.date
         for dim in query.dimensions:
             frame[dim] = frame[dim].astype("string").fillna("(missing)")

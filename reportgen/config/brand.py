@@ -33,7 +33,9 @@ class BrandColors(BaseModel):
     neutral: str
     palette: list[str] = Field(min_length=3)
 
-    @field_validator("primary", "secondary", "accent", "text", "muted", "background", "good", "bad", "neutral")
+    @field_validator(
+        "primary", "secondary", "accent", "text", "muted", "background", "good", "bad", "neutral"
+    )
     @classmethod
     def _check_hex(cls, value: str) -> str:
         return _hex(value)

@@ -74,23 +74,29 @@ def _check_catalog_references(catalog: Catalog, source: LocatedYaml) -> None:
             if dim not in catalog.dimensions:
                 raise ConfigError(
                     f"fact '{fact_name}' lists unknown dimension '{dim}' — {suggest(dim, list(catalog.dimensions))}",
-                    file=source.path, line=source.line_of(("facts", fact_name, "dimensions", index)),
-                    key=f"facts.{fact_name}.dimensions", fix="declare it under 'dimensions:' or fix the name",
+                    file=source.path,
+                    line=source.line_of(("facts", fact_name, "dimensions", index)),
+                    key=f"facts.{fact_name}.dimensions",
+                    fix="declare it under 'dimensions:' or fix the name",
                 )
     for name, measure in catalog.measures.items():
         if measure.fact not in catalog.facts:
             raise ConfigError(
                 f"measure '{name}' uses unknown fact '{measure.fact}' — {suggest(measure.fact, list(catalog.facts))}",
-                file=source.path, line=source.line_of(("measures", name, "fact")),
-                key=f"measures.{name}.fact", fix="declare the fact under 'facts:' or fix the name",
+                file=source.path,
+                line=source.line_of(("measures", name, "fact")),
+                key=f"measures.{name}.fact",
+                fix="declare the fact under 'facts:' or fix the name",
             )
     for name, metric in catalog.metrics.items():
         for role, measure in _measure_roles(metric):
             if measure not in catalog.measures:
                 raise ConfigError(
                     f"metric '{name}' refers to unknown measure '{measure}' — {suggest(measure, list(catalog.measures))}",
-                    file=source.path, line=source.line_of(("metrics", name, role)),
-                    key=f"metrics.{name}.{role}", fix="define the measure under 'measures:' or fix the name",
+                    file=source.path,
+                    line=source.line_of(("metrics", name, role)),
+                    key=f"metrics.{name}.{role}",
+                    fix="define the measure under 'measures:' or fix the name",
                 )
         if isinstance(metric, MeanMetric):
             _check_mean_consistency(name, metric, catalog, source)
@@ -104,20 +110,30 @@ def _measure_roles(metric: MetricDef) -> list[tuple[str, str]]:
     return [("sum", metric.sum), ("count", metric.count), ("sum_squares", metric.sum_squares)]
 
 
-def _check_mean_consistency(name: str, metric: MeanMetric, catalog: Catalog, source: LocatedYaml) -> None:
+def _check_mean_consistency(
+    name: str, metric: MeanMetric, catalog: Catalog, source: LocatedYaml
+) -> None:
     """A mean's sum, count and sum of squares must describe the same rows, or tests on it are wrong."""
-    total, count, squares = (catalog.measures[m] for m in (metric.sum, metric.count, metric.sum_squares))
+    total, count, squares = (
+        catalog.measures[m] for m in (metric.sum, metric.count, metric.sum_squares)
+    )
     problems = []
     if total.agg != "sum" or squares.agg != "sum_squares" or count.agg != "count":
-        problems.append("'sum' must be a sum, 'count' a count and 'sum_squares' a sum_squares measure")
+        problems.append(
+            "'sum' must be a sum, 'count' a count and 'sum_squares' a sum_squares measure"
+        )
     if total.column != squares.column:
         problems.append("'sum' and 'sum_squares' must add up the same column")
-    if not (total.fact == count.fact == squares.fact and total.filter == count.filter == squares.filter):
+    if not (
+        total.fact == count.fact == squares.fact and total.filter == count.filter == squares.filter
+    ):
         problems.append("all three measures must come from the same fact with the same filter")
     if problems:
         raise ConfigError(
             f"mean metric '{name}' is inconsistent: {'; '.join(problems)}",
-            file=source.path, line=source.line_of(("metrics", name)), key=f"metrics.{name}",
+            file=source.path,
+            line=source.line_of(("metrics", name)),
+            key=f"metrics.{name}",
             fix="point sum, count and sum_squares at measures over the same rows",
         )
 
@@ -130,7 +146,9 @@ def load_sources(path: Path, catalog: Catalog | None = None) -> SourcesConfig:
             if fact not in sources.facts:
                 raise ConfigError(
                     f"no source for fact '{fact}' that the catalog defines",
-                    file=path, line=source.line_of(("facts",)), key="facts",
+                    file=path,
+                    line=source.line_of(("facts",)),
+                    key="facts",
                     fix=f"add '{fact}: {{path: ...}}' under 'facts:'",
                 )
     return sources
@@ -153,7 +171,17 @@ def load_report(path: str | Path) -> ResolvedReport:
     brand = load_brand(brand_path)
     metrics = _resolve_metrics(config, catalog, source)
     report_id = config.id or path.stem
-    return ResolvedReport(report_id, path.resolve(), config, catalog, catalog_path, sources, sources_path, brand, metrics)
+    return ResolvedReport(
+        report_id,
+        path.resolve(),
+        config,
+        catalog,
+        catalog_path,
+        sources,
+        sources_path,
+        brand,
+        metrics,
+    )
 
 
 def _existing(path: Path, source: LocatedYaml, key: str, value: str) -> Path:
@@ -161,19 +189,25 @@ def _existing(path: Path, source: LocatedYaml, key: str, value: str) -> Path:
     if not resolved.is_file():
         raise ConfigError(
             f"{key} file '{value}' not found (resolved to {resolved})",
-            file=path, line=source.line_of((key,)), key=key,
+            file=path,
+            line=source.line_of((key,)),
+            key=key,
             fix="paths are relative to the report file's folder",
         )
     return resolved
 
 
-def _resolve_metrics(config: ReportConfig, catalog: Catalog, source: LocatedYaml) -> tuple[MetricChoice, ...]:
+def _resolve_metrics(
+    config: ReportConfig, catalog: Catalog, source: LocatedYaml
+) -> tuple[MetricChoice, ...]:
     resolved = []
     for index, choice in enumerate(config.metric_choices()):
         if choice.metric not in catalog.metrics:
             raise ConfigError(
                 f"unknown metric '{choice.metric}' — {suggest(choice.metric, list(catalog.metrics))}",
-                file=source.path, line=source.line_of(("metrics", index)), key=f"metrics[{index}]",
+                file=source.path,
+                line=source.line_of(("metrics", index)),
+                key=f"metrics[{index}]",
                 fix="use a metric defined in the catalog (`reportgen metrics` lists them)",
             )
         explicit = choice.breakdowns is not None
@@ -183,7 +217,9 @@ def _resolve_metrics(config: ReportConfig, catalog: Catalog, source: LocatedYaml
             if dim not in catalog.dimensions:
                 raise ConfigError(
                     f"unknown dimension '{dim}' — {suggest(dim, list(catalog.dimensions))}",
-                    file=source.path, line=source.line_of((*key_path, pos)), key=".".join(map(str, key_path)),
+                    file=source.path,
+                    line=source.line_of((*key_path, pos)),
+                    key=".".join(map(str, key_path)),
                     fix="use a dimension declared in the catalog",
                 )
         available = [d for d in wanted if d in breakdown_dimensions(catalog, choice.metric)]
@@ -192,7 +228,9 @@ def _resolve_metrics(config: ReportConfig, catalog: Catalog, source: LocatedYaml
             raise ConfigError(
                 f"metric '{choice.metric}' cannot be broken down by {', '.join(missing)}: "
                 "not every fact it uses has that dimension",
-                file=source.path, line=source.line_of(key_path), key=".".join(map(str, key_path)),
+                file=source.path,
+                line=source.line_of(key_path),
+                key=".".join(map(str, key_path)),
                 fix=f"choose from: {', '.join(breakdown_dimensions(catalog, choice.metric)) or 'none'}",
             )
         resolved.append(MetricChoice(metric=choice.metric, breakdowns=available))

@@ -76,7 +76,9 @@ class MeasureDef(_Model):
         if self.agg in ("sum", "sum_squares") and not self.column:
             raise ValueError(f"agg '{self.agg}' needs 'column': the fact column to add up")
         if self.agg == "count" and self.column:
-            raise ValueError("agg 'count' counts rows and takes no 'column'; use a 'filter' to count some rows")
+            raise ValueError(
+                "agg 'count' counts rows and takes no 'column'; use a 'filter' to count some rows"
+            )
         return self
 
 
@@ -138,7 +140,9 @@ class Catalog(_Model):
     def _identifiers(cls, value: dict) -> dict:
         for name in value:
             if not IDENT.match(name):
-                raise ValueError(f"name '{name}' must be lower_snake_case (letters, digits, underscores)")
+                raise ValueError(
+                    f"name '{name}' must be lower_snake_case (letters, digits, underscores)"
+                )
         return value
 
 
@@ -178,7 +182,9 @@ class PeriodConfig(_Model):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA timezone '{value}' (e.g. 'UTC', 'Europe/Dublin', 'America/Los_Angeles')") from None
+            raise ValueError(
+                f"unknown IANA timezone '{value}' (e.g. 'UTC', 'Europe/Dublin', 'America/Los_Angeles')"
+            ) from None
         return value
 
 
@@ -208,8 +214,12 @@ class ReportConfig(_Model):
     metrics: list[str | MetricChoice] = Field(min_length=1)
     breakdowns: list[str] = Field(default_factory=list)
     trailing_periods: int = Field(default=13, ge=2, le=60)
-    sections: list[SectionName] = Field(default_factory=lambda: ["summary", "metrics", "definitions"])
-    outputs: list[Literal["pdf", "pptx", "html"]] = Field(default_factory=lambda: ["pdf", "pptx", "html"])
+    sections: list[SectionName] = Field(
+        default_factory=lambda: ["summary", "metrics", "definitions"]
+    )
+    outputs: list[Literal["pdf", "pptx", "html"]] = Field(
+        default_factory=lambda: ["pdf", "pptx", "html"]
+    )
     audience: AudienceConfig = AudienceConfig()
 
     def metric_choices(self) -> list[MetricChoice]:

@@ -88,7 +88,7 @@ def main(argv: Iterable[str] | None = None) -> None:
 
 def build_master(brand_file: Path) -> bytes:
     """Return the bytes of the branded 16:9 master built from ``brand_file``."""
-    brand = validate_model(BrandConfig, load_yaml(brand_file))
+    brand = validate_model(BrandConfig, load_yaml(Path(brand_file)))
     prs = Presentation()
     _widen(prs)
     master = prs.slide_master

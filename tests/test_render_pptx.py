@@ -41,6 +41,7 @@ from reportgen.errors import RenderError
 from reportgen.formatting import office_number_format
 from reportgen.render import get_renderer
 from reportgen.render._pptx_chart import value_axis_bounds
+from reportgen.render._pptx_table import MARGIN_X, TableFit, fit_table, paginate
 from reportgen.render._pptx_text import clean_text, wrapped_lines
 from reportgen.render.pptx import render_pptx
 
@@ -455,6 +456,35 @@ def test_every_table_fits_above_the_footer(sample_document: Document, tmp_path: 
                 assert shape.left + width <= prs.slide_width
 
 
+def test_columns_share_the_width_by_content_and_numbers_do_not_wrap() -> None:
+    table = Table(
+        "Definitions",
+        (Column("term", "Metric", "left"), Column("text", "Description", "left"), Column("n", "N")),
+        (
+            (
+                Cell("AHT"),
+                Cell("Mean seconds a moderator spends per manual decision. " * 4),
+                Cell("61 s"),
+            ),
+        ),
+    )
+    available = Emu(914400 * 6)
+    fit = fit_table(table, available)
+    assert fit.width <= available and 10 <= fit.size <= 12
+    description, number = fit.widths[1], fit.widths[2]
+    assert description > 3 * number  # the long text gets the room …
+    assert wrapped_lines("61 s", number - 2 * MARGIN_X, fit.size) == 1  # … numbers stay whole
+    assert fit.row_heights[0] > fit.header_height  # and the long text wraps onto more lines
+
+
+def test_pagination_balances_continuation_pages() -> None:
+    fit = TableFit(11, (914400,), 100, (100,) * 16)
+    assert [len(page) for page in paginate(fit, 1600, 1600)] == [8, 8]  # not 15 + 1
+    assert [len(page) for page in paginate(fit, 600, 1000)] == [5, 6, 5]
+    tall = TableFit(11, (914400,), 100, (100, 5000, 100))
+    assert [len(page) for page in paginate(tall, 1000, 1000)] == [1, 1, 1]  # never lost
+
+
 def test_row_height_estimate_counts_wrapped_lines() -> None:
     one_inch = Emu(914400)
     assert wrapped_lines("short", one_inch, 11) == 1
@@ -501,6 +531,46 @@ def test_content_slides_have_footer_and_slide_number_and_title_slide_has_neither
         )
         assert 'type="slidenum"' in slide_number._element.xml  # a live field
         assert slide_number.text_frame.text == str(number)
+
+
+def test_layouts_without_footer_placeholders_still_get_footer_and_number(
+    sample_document: Document, brand: Brand, tmp_path: Path
+) -> None:
+    template = Presentation(str(MASTER))
+    for layout in template.slide_layouts:
+        for shape in list(layout.placeholders):
+            if shape.placeholder_format.type in (
+                PP_PLACEHOLDER.FOOTER,
+                PP_PLACEHOLDER.SLIDE_NUMBER,
+            ):
+                shape._element.getparent().remove(shape._element)
+    template.save(str(tmp_path / "bare.pptx"))
+    prs = _render(_with_template(sample_document, tmp_path / "bare.pptx"), tmp_path)
+    slide = prs.slides[2]
+    boxes = {shape.name: shape for shape in slide.shapes if not shape.is_placeholder}
+    assert boxes["Footer"].text_frame.text == f"{brand.footer} · {brand.classification}"
+    assert 'type="slidenum"' in boxes["Slide number"]._element.xml
+    assert boxes["Slide number"].text_frame.text == "3"
+
+
+def test_many_kpi_tiles_continue_on_a_second_slide(
+    sample_document: Document, tmp_path: Path
+) -> None:
+    grid = sample_document.sections[0].blocks[0]
+    tiles = tuple(
+        dataclasses.replace(tile, metric=f"{tile.metric}{i}")
+        for i in range(3)
+        for tile in grid.tiles
+    )
+    blocks = (KpiGrid(tiles), *sample_document.sections[0].blocks[1:])
+    prs = _render(_replace_section(sample_document, 0, blocks=blocks), tmp_path)
+    kpi_slides = [s for s in prs.slides if s.shapes.title.text.startswith("Executive summary")]
+    assert len(kpi_slides) == 2
+    assert kpi_slides[1].shapes.title.text == "Executive summary — key metrics (2 of 2)"
+    groups = [
+        s for slide in kpi_slides for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.GROUP
+    ]
+    assert len(groups) == len(tiles)
 
 
 def test_every_shape_stays_on_the_slide(sample_document: Document, tmp_path: Path) -> None:

@@ -123,7 +123,7 @@ def series_colours(chart: Chart, brand: Brand) -> list[str]:
 
 
 def category_axis_title(chart: Chart, fallback: str | None) -> str | None:
-    """ "Week"/"Day"/"Month"/"Quarter" for period categories, else ``fallback``.
+    """Category axis title: Week, Day, Month or Quarter for periods, else ``fallback``.
 
     The chart spec has no category-axis label; periods name themselves, and
     for segments the caller passes the matching table column's label.
@@ -202,8 +202,8 @@ def value_axis_bounds(chart: Chart) -> tuple[float, float, float] | None:
     at 0 s, so the same deck looks different per viewer. Bars and totals start
     at zero (length must stay proportional); rates and means get a padded
     range so that a 2 pp drop is visible, as in the PDF's charts. Steps are
-    1, 2 or 5 × 10ⁿ and never finer than the number format shows, so tick
-    labels never repeat.
+    1, 2, 2.5 or 5 × 10ⁿ and never finer than the number format shows, so
+    tick labels never repeat.
     """
     values = [v for s in chart.series for v in s.values if v is not None and math.isfinite(v)]
     if not values:
@@ -213,8 +213,8 @@ def value_axis_bounds(chart: Chart) -> tuple[float, float, float] | None:
     if zero_based:
         low, high = min(low, 0.0), max(high, 0.0)
     span = (high - low) or abs(high) or 1.0
-    step = _nice_step(span / 6, _RESOLUTION[chart.value_format])
-    pad = 0.08 * span
+    step = _nice_step(span / 7, _RESOLUTION[chart.value_format])
+    pad = 0.04 * span  # room for the data label at the highest point
     axis_low = low if zero_based and low == 0 else math.floor((low - pad) / step) * step
     if min(values) >= 0:
         axis_low = max(axis_low, 0.0)
@@ -223,12 +223,14 @@ def value_axis_bounds(chart: Chart) -> tuple[float, float, float] | None:
 
 
 def _nice_step(raw: float, resolution: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 × 10ⁿ ≥ ``raw`` that is a whole number of ``resolution``."""
     exponent = math.floor(math.log10(raw)) if raw > 0 else 0
-    for multiple in (1, 2, 5, 10):
-        step = multiple * 10**exponent
-        if step >= raw:
-            return round(max(step, resolution), 12)
-    return resolution  # unreachable: 10 × 10ⁿ ≥ raw
+    for multiple in (1, 2, 2.5, 5, 10):
+        step = round(multiple * 10**exponent, 12)
+        whole = abs(step / resolution - round(step / resolution)) < 1e-9
+        if step >= raw and whole:
+            return max(step, resolution)
+    return max(round(10 ** (exponent + 1), 12), resolution)
 
 
 def _axis_title(axis, text: str, brand: Brand) -> None:

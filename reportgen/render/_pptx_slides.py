@@ -38,7 +38,7 @@ from ._pptx_text import (
 
 NARRATIVE_SIZE = 14.0
 KPI_NARRATIVE_SIZE = 16.0
-TILE_MARGIN_X = Inches(0.14)
+TILE_MARGIN_X = Inches(0.12)
 TILE_MARGIN_TOP, TILE_MARGIN_BOTTOM = Inches(0.18), Inches(0.12)
 INSET_X, INSET_Y = Inches(0.1), Inches(0.05)  # python-pptx's default text box insets
 MAX_TILES_PER_ROW = 5
@@ -95,7 +95,7 @@ def narrative_height(
 
 
 def generated_label(document: Document) -> str:
-    """ "25 Nov 2026, 07:00 UTC": the build time in the report's own timezone."""
+    """The build time in the report's own timezone, e.g. ``25 Nov 2026, 07:00 UTC``."""
     moment: datetime = document.generated_at
     try:
         zone = ZoneInfo(document.timezone)
@@ -204,7 +204,7 @@ def tile_grid(count: int, frame: Frame, height: int) -> list[Frame]:
 def tile_height(tiles: Sequence[KpiTile], frame: Frame, brand: Brand) -> int:
     """One height for all tiles: the tallest tile's text, wrapped in a tile's width."""
     width = tile_grid(len(tiles), frame, 0)[0].width - 2 * TILE_MARGIN_X
-    text = max(paras_height(tile_paras(tile, brand), width) for tile in tiles)
+    text = max(paras_height(tile_paras(tile, brand), width, exact=True) for tile in tiles)
     return text + TILE_MARGIN_TOP + TILE_MARGIN_BOTTOM
 
 
@@ -301,35 +301,48 @@ def draw_kpi_slide(
 
 @dataclass(frozen=True)
 class Arrangement:
-    """Where a content slide's pieces go; computed once for planning and drawing."""
+    """Where a content slide's pieces go; computed the same way for planning and drawing."""
 
     narrative: Frame | None
     chart: Frame | None
     table: Frame | None
     fit: TableFit | None
+    capacity: int = 0  # height left for the table's rows (header included)
 
-    def table_capacity(self, table: Table, brand: Brand, *, heading: bool = True) -> int:
-        """Height left for table rows once the heading is placed."""
-        assert self.table is not None
-        used = heading_height(table, brand, self.table.width) if heading else 0
-        return self.table.height - used
+
+STANDALONE_TABLE_SHARE = 0.6  # a table alone on a slide is at least this share of its width
+SIDE_TABLE_SHARE = 0.45  # a table beside a chart gets at most this share
 
 
 def arrange(
-    frame: Frame, brand: Brand, narrative: Sequence[str], chart: Chart | None, table: Table | None
+    frame: Frame,
+    brand: Brand,
+    narrative: Sequence[str],
+    chart: Chart | None,
+    table: Table | None,
+    *,
+    heading: bool = True,
 ) -> Arrangement:
-    """Narrative on top; chart left and table right, or either alone at full width."""
+    """Narrative on top; chart left and table right, or either alone (table ≥ 60 % wide)."""
     narrative_h = narrative_height(narrative, brand, frame.width)
     narrative_frame = frame.top_part(narrative_h) if narrative else None
     body = frame.below(narrative_h, Inches(0.2)) if narrative else frame
-    if chart is not None and table is not None:
-        fit = fit_table(table, int(body.width * 0.45))
-        chart_frame, table_frame = body.columns(body.width - fit.width - Inches(0.3))
-        return Arrangement(narrative_frame, chart_frame, table_frame, fit)
-    if table is not None:
-        fit = fit_table(table, body.width, min_width=body.width)
-        return Arrangement(narrative_frame, None, body, fit)
-    return Arrangement(narrative_frame, body if chart is not None else None, None, None)
+    if table is None:
+        return Arrangement(narrative_frame, body if chart is not None else None, None, None)
+
+    def rows_height(width: int) -> int:
+        return body.height - (heading_height(table, brand, width) if heading else 0)
+
+    if chart is None:
+        minimum = int(body.width * STANDALONE_TABLE_SHARE)
+        fit = fit_table(table, body.width, min_width=minimum, capacity=rows_height(body.width))
+        return Arrangement(narrative_frame, None, body, fit, rows_height(body.width))
+    most = int(body.width * SIDE_TABLE_SHARE)
+    fit = fit_table(table, most, capacity=rows_height(most))
+    # The heading wraps in the table's own width: measure the room for rows again there.
+    fit = fit_table(table, most, capacity=rows_height(fit.width))
+    chart_frame, table_frame = body.columns(body.width - fit.width - Inches(0.3))
+    return Arrangement(narrative_frame, chart_frame, table_frame, fit, rows_height(fit.width))
 
 
 def draw_table_block(

@@ -11,6 +11,7 @@ fit a column wraps.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,6 +41,7 @@ HEADING_SIZE = 12.0
 CAPTION_SIZE = 10.0
 MARGIN_X = Inches(0.08)
 MARGIN_Y = Inches(0.045)
+SHORT_CELL = 16  # characters: cells this short never wrap (numbers with units, segment names)
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,15 @@ class TableFit:
     widths: tuple[int, ...]
     header_height: int
     row_heights: tuple[int, ...]
+    words_fit: bool = True  # every word fits its column unbroken
 
     @property
     def width(self) -> int:
         return sum(self.widths)
+
+    @property
+    def height(self) -> int:
+        return self.header_height + sum(self.row_heights)
 
 
 def _cells(table: Table) -> list[list[str]]:
@@ -61,8 +68,19 @@ def _cells(table: Table) -> list[list[str]]:
     return [header, *([clean_text(cell.text) for cell in row] for row in table.rows)]
 
 
+def _unbreakable(text: str, size: float, *, bold: bool = False) -> int:
+    """Width a cell needs without a line break inside what must stay together.
+
+    A short cell ("61 s", "+2.1 pp", "Southeast Asia") is one unit — a number
+    split from its unit misreads; a longer text may break between words.
+    """
+    if len(text) <= SHORT_CELL and "\n" not in text:
+        return text_width(text, size, bold=bold)
+    return longest_word_width(text, size, bold=bold)
+
+
 def _natural(texts: Sequence[str], size: float) -> tuple[int, int]:
-    """(natural width, narrowest width without breaking a word) of one column.
+    """(natural width, narrowest width that breaks nothing) of one column.
 
     ``texts[0]`` is the header: it may wrap onto two lines, so it counts only
     with its longest word — a long header must not make a column of numbers wide.
@@ -72,7 +90,7 @@ def _natural(texts: Sequence[str], size: float) -> tuple[int, int]:
     for text in body:
         natural = max([natural, *(text_width(line, size) for line in text.split("\n"))])
     minimum = max(
-        [longest_word_width(header, size, bold=True), *(longest_word_width(t, size) for t in body)]
+        [longest_word_width(header, size, bold=True), *(_unbreakable(t, size) for t in body)]
     )
     return natural + 2 * MARGIN_X, minimum + 2 * MARGIN_X
 
@@ -91,22 +109,24 @@ def _two_line_width(text: str, size: float) -> int:
     )
 
 
-def _cap_widths(natural: list[int], minimum: list[int], available: int) -> list[int]:
-    """Shrink only the widest columns to a common cap, so short columns never wrap.
+def _share_widths(natural: list[int], minimum: list[int], available: int) -> list[int]:
+    """Give every column its unbroken-word minimum, then share the rest by how much
+    more each would like (as browsers lay out tables): long text columns get the
+    room, short label and number columns stay close to their natural width.
 
-    Finds the largest cap ``c`` with ``Σ min(natural, max(c, minimum)) ≤ available``
-    by bisection; if even the minimum widths do not fit, scales those down
-    (words then break inside a cell — still visible, never cut).
+    If even the minimum widths do not fit, they are scaled down (a long word
+    then breaks inside its cell — still visible, never cut).
     """
-    if sum(minimum) > available:
+    if sum(minimum) >= available:
         scale = available / sum(minimum)
         return [int(w * scale) for w in minimum]
-    low, high = 0, max(natural)
-    while high - low > 1:
-        cap = (low + high) // 2
-        total = sum(min(n, max(cap, m)) for n, m in zip(natural, minimum, strict=True))
-        low, high = (cap, high) if total <= available else (low, cap)
-    return [min(n, max(low, m)) for n, m in zip(natural, minimum, strict=True)]
+    wants = [n - m for n, m in zip(natural, minimum, strict=True)]
+    spare = available - sum(minimum)
+    widths = [
+        m + spare * want // max(sum(wants), 1) for m, want in zip(minimum, wants, strict=True)
+    ]
+    widths[max(range(len(widths)), key=wants.__getitem__)] += available - sum(widths)
+    return widths
 
 
 def column_widths(table: Table, available: int, size: float, *, min_width: int = 0) -> list[int]:
@@ -118,7 +138,7 @@ def column_widths(table: Table, available: int, size: float, *, min_width: int =
     natural = [n for n, _ in measured]
     minimum = [m for _, m in measured]
     if sum(natural) > available:
-        return _cap_widths(natural, minimum, available)
+        return _share_widths(natural, minimum, available)
     target = min(min_width, available)
     if sum(natural) >= target:
         return natural
@@ -136,39 +156,67 @@ def _row_height(texts: Sequence[str], widths: Sequence[int], size: float, bold: 
     return lines * line_height(size) + 2 * MARGIN_Y + Inches(0.02)
 
 
-def fit_table(table: Table, available: int, *, min_width: int = 0) -> TableFit:
-    """Choose the largest readable font whose word-unbroken columns fit ``available``."""
+def _fit_at(table: Table, size: float, available: int, min_width: int) -> TableFit:
     cells = _cells(table)
-    for size in FONT_SIZES:
-        widths = column_widths(table, available, size, min_width=min_width)
-        fits = all(
-            longest_word_width(text, size, bold=index == 0) + 2 * MARGIN_X <= width
-            for index, row in enumerate(cells)
-            for text, width in zip(row, widths, strict=True)
-        )
-        if fits or size == FONT_SIZES[-1]:
-            heights = [_row_height(row, widths, size, bold=i == 0) for i, row in enumerate(cells)]
-            return TableFit(size, tuple(widths), heights[0], tuple(heights[1:]))
-    raise AssertionError("unreachable: the last font size always returns")
+    widths = column_widths(table, available, size, min_width=min_width)
+    words_fit = all(
+        _unbreakable(text, size, bold=index == 0) + 2 * MARGIN_X <= width
+        for index, row in enumerate(cells)
+        for text, width in zip(row, widths, strict=True)
+    )
+    heights = [_row_height(row, widths, size, bold=i == 0) for i, row in enumerate(cells)]
+    return TableFit(size, tuple(widths), heights[0], tuple(heights[1:]), words_fit)
 
 
-def paginate(fit: TableFit, first_capacity: int, capacity: int, start: int = 0) -> list[range]:
-    """Split body rows from ``start`` into pages: the first holds ``first_capacity`` EMU of
-    rows and header, the others ``capacity``.
+def fit_table(
+    table: Table, available: int, *, min_width: int = 0, capacity: int | None = None
+) -> TableFit:
+    """The largest readable font size (11 or 10 pt) for ``table`` in ``available`` EMU.
 
-    Every page repeats the header and holds at least one row, so a single
-    very tall row still appears (on a page of its own) rather than vanishing.
+    Prefers sizes whose words fit their columns unbroken, and among those one
+    whose rows fit ``capacity`` (so a table that almost fits is set a point
+    smaller rather than leaving one row on a slide of its own).
     """
+    fits = [_fit_at(table, size, available, min_width) for size in FONT_SIZES]
+    unbroken = [fit for fit in fits if fit.words_fit] or fits[-1:]
+    one_page = [fit for fit in unbroken if capacity is None or fit.height <= capacity]
+    return (one_page or unbroken)[0]
+
+
+def _greedy(
+    fit: TableFit, start: int, first_capacity: int, capacity: int, max_rows: int
+) -> list[range]:
     pages: list[range] = []
     used, room = fit.header_height, first_capacity
     for index in range(start, len(fit.row_heights)):
         height = fit.row_heights[index]
-        if used + height > room and index > start:
+        full = used + height > room or index - start >= max_rows
+        if full and index > start:
             pages.append(range(start, index))
             start, used, room = index, fit.header_height, capacity
         used += height
     pages.append(range(start, len(fit.row_heights)))
     return pages
+
+
+def paginate(fit: TableFit, first_capacity: int, capacity: int, start: int = 0) -> list[range]:
+    """Split body rows from ``start`` into pages of at most ``first_capacity`` EMU (first
+    page, header included) and ``capacity`` (the others).
+
+    Every page repeats the header and holds at least one row, so a very tall
+    row still appears (on a page of its own) rather than vanishing. Pages after
+    the first are balanced (16 rows → 8 + 8, not 15 + 1) when that needs no
+    extra page.
+    """
+    pages = _greedy(fit, start, first_capacity, capacity, len(fit.row_heights))
+    rest = pages[1:] if first_capacity != capacity else pages
+    if len(rest) < 2:
+        return pages
+    head = pages[:1] if rest is not pages else []
+    first_row = rest[0].start
+    per_page = math.ceil((len(fit.row_heights) - first_row) / len(rest))
+    balanced = _greedy(fit, first_row, capacity, capacity, per_page)
+    return head + (balanced if len(balanced) == len(rest) else rest)
 
 
 def heading_paras(table: Table, brand: Brand, continued: str = "") -> list[Para]:

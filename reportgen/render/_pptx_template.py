@@ -16,7 +16,9 @@ from pathlib import Path
 
 from pptx import Presentation
 from pptx.enum.shapes import PP_PLACEHOLDER
-from pptx.oxml.ns import qn
+from pptx.enum.text import PP_ALIGN
+from pptx.oxml import parse_xml
+from pptx.oxml.ns import nsdecls, qn
 from pptx.presentation import Presentation as PresentationType
 from pptx.slide import Slide, SlideLayout
 from pptx.util import Emu, Inches, Pt
@@ -27,6 +29,7 @@ from ._pptx_text import clean_text, text_width
 
 GAP = Inches(0.15)
 FOOTER_SIZES = (9.0, 8.0, 7.0)
+SLIDE_NUMBER_FIELD_ID = "{B6F15528-21DE-4FAA-801E-634DDDAF4B2B}"  # fixed: reproducible output
 TITLE_GAP = Inches(0.25)  # room for a rule or accent under the title
 TITLE_TYPES = (PP_PLACEHOLDER.TITLE, PP_PLACEHOLDER.CENTER_TITLE)
 
@@ -163,24 +166,39 @@ def set_title(slide: Slide, text: str) -> None:
     title.text_frame.text = clean_text(text)
 
 
-def add_footer(slide: Slide, text: str, *, number: int | None) -> None:
-    """Footer text and slide number in the layout's own footer placeholders.
+def add_footer(slide: Slide, text: str, *, number: int | None, slide_size: tuple[int, int]) -> None:
+    """Footer text and slide number, in the layout's footer placeholders where it has them.
 
     python-pptx does not copy footer placeholders onto new slides (PowerPoint
     only does so when "Header & Footer" is ticked); cloning them keeps the
-    master's position and style, and the slide number is a live field.
+    master's position and style, and the slide number is a live field. A
+    layout without them gets small text boxes along the bottom edge instead.
     """
     layout = slide.slide_layout
-    footer = _placeholder(layout, PP_PLACEHOLDER.FOOTER)
-    if footer is not None and text:
-        shape = _clone(slide, footer)
+    width, height = slide_size
+    bottom = Frame(Inches(0.4), height - Inches(0.45), width - Inches(0.8), Inches(0.3))
+    if text:
+        footer = _placeholder(layout, PP_PLACEHOLDER.FOOTER)
+        shape = _clone(slide, footer) if footer is not None else _box(slide, bottom, "Footer")
         shape.text_frame.text = clean_text(text)
         size = footer_size(text, shape.width - Inches(0.2))
         for run in shape.text_frame.paragraphs[0].runs:
             run.font.size = Pt(size)
-    slide_number = _placeholder(layout, PP_PLACEHOLDER.SLIDE_NUMBER)
-    if number is not None and slide_number is not None:
-        _slide_number_field(_clone(slide, slide_number), slide_number, number)
+    if number is not None:
+        slide_number = _placeholder(layout, PP_PLACEHOLDER.SLIDE_NUMBER)
+        if slide_number is not None:
+            shape = _clone(slide, slide_number)
+        else:
+            corner = Frame(bottom.right - Inches(0.8), bottom.top, Inches(0.8), bottom.height)
+            shape = _box(slide, corner, "Slide number")
+            shape.text_frame.paragraphs[0].alignment = PP_ALIGN.RIGHT
+        _slide_number_field(shape, slide_number, number)
+
+
+def _box(slide: Slide, frame: Frame, name: str):
+    box = slide.shapes.add_textbox(*frame.args())
+    box.name = name
+    return box
 
 
 def footer_size(text: str, width: int) -> float:
@@ -205,21 +223,20 @@ def _clone(slide: Slide, layout_placeholder):
 
 
 def _slide_number_field(shape, layout_shape, number: int) -> None:
-    """Copy the layout's ``<a:fld type="slidenum">`` (a live number, not text).
+    """A ``<a:fld type="slidenum">`` (a live number, not text), the layout's own if it has one.
 
     The field's cached text is set to ``number`` for viewers that do not
     recompute fields (previews, text extraction).
     """
-    tx_body = shape._element.get_or_add_txBody()
-    source = layout_shape._element.find(qn("p:txBody"))
+    source = None if layout_shape is None else layout_shape._element.find(qn("p:txBody"))
     field = None if source is None else source.find(f".//{qn('a:fld')}[@type='slidenum']")
     if field is None:
-        return
-    paragraph = tx_body.find(qn("a:p"))
-    for child in list(paragraph):
-        paragraph.remove(child)
+        field = parse_xml(f'<a:fld {nsdecls("a")} id="{SLIDE_NUMBER_FIELD_ID}" type="slidenum"/>')
+        field.append(parse_xml(f"<a:t {nsdecls('a')}/>"))
     field = copy.deepcopy(field)
-    cached = field.find(qn("a:t"))
-    if cached is not None:
-        cached.text = str(number)
+    field.find(qn("a:t")).text = str(number)
+    paragraph = shape._element.get_or_add_txBody().find(qn("a:p"))
+    for child in list(paragraph):
+        if child.tag != qn("a:pPr"):
+            paragraph.remove(child)
     paragraph.append(field)

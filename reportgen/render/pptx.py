@@ -16,7 +16,7 @@ tiles as grouped shapes, talking points in the speaker notes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC
 from pathlib import Path
 from typing import Literal
@@ -81,7 +81,7 @@ class SlidePlan:
     tiles: tuple[KpiTile, ...] = ()
     chart: Chart | None = None
     table: Table | None = None
-    rows: range = field(default_factory=lambda: range(0))
+    rows: range = range(0)
     fit: TableFit | None = None
     heading: bool = True  # draw the table's title above it (not when the slide title says it)
     continued: str = ""  # suffix for a table heading on a continuation page
@@ -92,27 +92,23 @@ def render_pptx(document: Document, path: Path) -> None:
     """Write ``document`` as an editable PPTX deck at ``path`` on the brand's master."""
     template = Path(document.brand.pptx_template)
     prs = open_template(template)
-    layouts = {name: find_layout(prs, name, template) for name in needed_layouts(document)}
-    frame = content_frame(layouts[CONTENT_LAYOUT], prs.slide_width, prs.slide_height)
+    content = find_layout(prs, CONTENT_LAYOUT, template)
+    frame = content_frame(content, prs.slide_width, prs.slide_height)
     plans = plan_deck(document, frame)
+    # Every layout the plan names is looked up before anything is drawn.
+    names = dict.fromkeys(plan.layout for plan in plans)
+    layouts = {name: find_layout(prs, name, template) for name in names}
     remove_all_slides(prs)
     footer = footer_text(document)
+    size = (prs.slide_width, prs.slide_height)
     for number, plan in enumerate(plans, start=1):
         slide = prs.slides.add_slide(layouts[plan.layout])
         _draw(slide, plan, document, prs, frame)
         if plan.kind != "title":
-            add_footer(slide, footer, number=number)
+            add_footer(slide, footer, number=number, slide_size=size)
         slide.notes_slide.notes_text_frame.text = clean_text("\n".join(plan.notes))
     _set_properties(prs, document)
     prs.save(str(path))
-
-
-def needed_layouts(document: Document) -> list[str]:
-    """The layout names this document needs (checked before drawing anything)."""
-    names = [TITLE_LAYOUT, CONTENT_LAYOUT]
-    if any(_is_text_only(section) for section in document.sections):
-        names.append(TEXT_LAYOUT)
-    return names
 
 
 def footer_text(document: Document) -> str:
@@ -153,11 +149,11 @@ def _blocks(section: Section, kind: type) -> list:
     return [block for block in section.blocks if isinstance(block, kind)]
 
 
-def _is_text_only(section: Section) -> bool:
-    drawable = (KpiGrid, Chart, Table, DefinitionList)
-    return bool(_blocks(section, Narrative)) and not any(
-        isinstance(block, drawable) for block in section.blocks
-    )
+def _drawable(block: object) -> bool:
+    """Charts and tables with nothing in them are skipped rather than drawn empty."""
+    if isinstance(block, Chart):
+        return bool(block.categories and block.series)
+    return isinstance(block, Table) and bool(block.columns)
 
 
 def plan_section(section: Section, frame: Frame, document: Document) -> list[SlidePlan]:
@@ -168,7 +164,7 @@ def plan_section(section: Section, frame: Frame, document: Document) -> list[Sli
     plans: list[SlidePlan] = []
     for grid in _blocks(section, KpiGrid):
         plans.extend(_kpi_plans(grid, title, () if plans else narrative, frame, document))
-    visuals = [b for b in section.blocks if isinstance(b, Chart | Table)]
+    visuals = [b for b in section.blocks if _drawable(b)]
     if visuals:
         plans.extend(
             _content_plans(section, visuals, title, () if plans else narrative, frame, document)
@@ -251,44 +247,31 @@ def _table_plans(
     Continuation slides are titled ``more_title`` (default ``title``) with "(n of N)".
     """
     brand = document.brand
-    first = arrange(frame, brand, narrative, chart, table)
+    first = arrange(frame, brand, narrative, chart, table, heading=heading)
     assert first.fit is not None
-    capacity = first.table_capacity(table, brand, heading=heading)
-    rows = paginate(first.fit, capacity, capacity)[0]
-    plans = [
+    pages = [(rows, first.fit) for rows in paginate(first.fit, first.capacity, first.capacity)]
+    if len(pages) > 1 and (narrative or chart is not None):
+        # The first page shares its slide; the rest continue alone, in the full width.
+        alone = arrange(frame, brand, (), None, table, heading=heading)
+        assert alone.fit is not None
+        rest = paginate(alone.fit, alone.capacity, alone.capacity, start=pages[0][0].stop)
+        pages = [pages[0], *((rows, alone.fit) for rows in rest)]
+    total = len(pages)
+    return [
         SlidePlan(
             "content",
-            title,
+            title if n == 1 else f"{more_title or title} ({n} of {total})",
             CONTENT_LAYOUT,
-            narrative=narrative,
-            chart=chart,
+            narrative=narrative if n == 1 else (),
+            chart=chart if n == 1 else None,
             table=table,
             rows=rows,
-            fit=first.fit,
+            fit=fit,
             heading=heading,
+            continued="" if n == 1 else f" (continued, {n} of {total})",
         )
+        for n, (rows, fit) in enumerate(pages, start=1)
     ]
-    if rows.stop == len(table.rows):
-        return plans
-    alone = arrange(frame, brand, (), None, table)
-    assert alone.fit is not None
-    capacity = alone.table_capacity(table, brand, heading=heading)
-    pages = paginate(alone.fit, capacity, capacity, start=rows.stop)
-    total = len(pages) + 1
-    plans.extend(
-        SlidePlan(
-            "content",
-            f"{more_title or title} ({n} of {total})",
-            CONTENT_LAYOUT,
-            table=table,
-            rows=page,
-            fit=alone.fit,
-            heading=heading,
-            continued=f" (continued, {n} of {total})",
-        )
-        for n, page in enumerate(pages, start=2)
-    )
-    return plans
 
 
 def _category_title(chart: Chart | None, section: Section) -> str | None:
@@ -328,7 +311,7 @@ def definitions_table(definitions: DefinitionList, title: str) -> Table:
 
 
 def continuation_title(section_title: str, block_title: str) -> str:
-    """ "Average handle time — by region": the section, then what this slide adds."""
+    """The section's title, then what this slide adds: "Average handle time — by region"."""
     block = one_line(block_title)
     if block.casefold().startswith(section_title.casefold()):
         rest = block[len(section_title) :].strip(" ,:;—–-")
@@ -395,7 +378,7 @@ def _draw(
 
 def _draw_content(slide: Slide, plan: SlidePlan, frame: Frame, document: Document) -> None:
     brand = document.brand
-    layout = arrange(frame, brand, plan.narrative, plan.chart, plan.table)
+    layout = arrange(frame, brand, plan.narrative, plan.chart, plan.table, heading=plan.heading)
     if layout.narrative is not None:
         text_box(slide, layout.narrative, narrative_paras(plan.narrative, brand), "Narrative")
     if plan.chart is not None and layout.chart is not None:

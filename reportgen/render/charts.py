@@ -22,6 +22,7 @@ import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import altair as alt
@@ -404,7 +405,16 @@ def chart_to_altair(
 
 
 def chart_to_svg(chart: Chart, brand: Brand, width: int = 640, height: int | None = None) -> str:
-    """Render a chart spec to a self-contained, fetch-free SVG string."""
+    """Render a chart spec to a self-contained, fetch-free SVG string.
+
+    Memoised: a build renders the same charts for the PDF and the HTML preview,
+    and drawing is the costly part (Chart and Brand are frozen, hence hashable).
+    """
+    return _chart_to_svg(chart, brand, width, height)
+
+
+@lru_cache(maxsize=512)
+def _chart_to_svg(chart: Chart, brand: Brand, width: int, height: int | None) -> str:
     import vl_convert
 
     spec = chart_to_altair(chart, brand, width=width, height=height).to_dict()

@@ -131,18 +131,29 @@ def measure_totals(
 
 
 def measure_series(
-    cube: Cube, measures: tuple[str, ...], periods: tuple[Period, ...]
+    cube: Cube, measures: tuple[str, ...], periods: tuple[Period, ...], by: str | None = None
 ) -> pd.DataFrame:
-    """Σ of each measure per period (index: period start as Timestamp)."""
+    """Σ of each measure per period.
+
+    Index: period start (Timestamp), or (period start, segment) when ``by`` is
+    given — every period × segment pair present, missing ones filled with 0.
+    """
     first, last = periods[0].start, periods[-1].end
     parts = []
     for group in dict.fromkeys(cube.group_of(m) for m in measures):
         frame = _in_window(cube.frames[group], first, last)
         cols = [m for m in measures if cube.group_of(m) == group]
-        keys = period_starts(frame[DAY], periods[0].grain)
-        parts.append(frame[cols].groupby(keys.values).sum())
-    index = pd.DatetimeIndex([pd.Timestamp(p.start) for p in periods])
-    return pd.concat(parts, axis=1).reindex(index).fillna(0.0)
+        keys = [period_starts(frame[DAY], periods[0].grain).rename("period").values]
+        if by is not None:
+            keys.append(frame[by].values)
+        parts.append(frame[cols].groupby(keys).sum())
+    starts = pd.DatetimeIndex([pd.Timestamp(p.start) for p in periods])
+    joined = pd.concat(parts, axis=1)
+    if by is None:
+        return joined.reindex(starts).fillna(0.0)
+    segments = joined.index.get_level_values(1).unique()
+    full = pd.MultiIndex.from_product([starts, segments], names=["period", by])
+    return joined.reindex(full).fillna(0.0)
 
 
 # -- metric values from summed measures -----------------------------------------------------

@@ -28,6 +28,7 @@ from ._pptx_template import Frame, set_title
 from ._pptx_text import (
     Para,
     Run,
+    one_line,
     paras_height,
     rgb,
     text_width,
@@ -267,9 +268,9 @@ def tile_paras(tile: KpiTile, brand: Brand) -> list[Para]:
 def draw_tile(slide: Slide, tile: KpiTile, frame: Frame, brand: Brand) -> None:
     """One tile as a group (card + status strip), so it moves as a unit."""
     group = slide.shapes.add_group_shape()
-    group.name = f"KPI {tile.label}"
+    group.name = one_line(f"KPI {tile.label}")
     card = plain_shape(group.shapes, frame, "#" + tint(brand.primary, 0.94))
-    card.name = f"KPI card {tile.metric}"
+    card.name = one_line(f"KPI card {tile.metric}")
     text = card.text_frame
     text.margin_left = text.margin_right = TILE_MARGIN_X
     text.margin_top, text.margin_bottom = TILE_MARGIN_TOP, TILE_MARGIN_BOTTOM
@@ -279,7 +280,7 @@ def draw_tile(slide: Slide, tile: KpiTile, frame: Frame, brand: Brand) -> None:
     strip = plain_shape(
         group.shapes, Frame(frame.left, frame.top, frame.width, Inches(0.07)), status
     )
-    strip.name = f"KPI status {tile.metric}"
+    strip.name = one_line(f"KPI status {tile.metric}")
 
 
 def draw_kpi_slide(

@@ -28,6 +28,7 @@ from ._pptx_text import (
     clean_text,
     line_height,
     longest_word_width,
+    one_line,
     paras_height,
     rgb,
     text_width,
@@ -245,7 +246,7 @@ def draw_table(
         Emu(fit.width),
         Emu(height),
     )
-    shape.name = clean_text(table.title)[:100] or "Table"
+    shape.name = one_line(table.title)[:100] or "Table"
     grid = shape.table
     grid.first_row = True
     grid.horz_banding = False

@@ -601,11 +601,14 @@ def test_control_characters_in_labels_do_not_break_the_file(
         ((Cell(f"row{bad}"), Cell("1")),),
         caption=f"cap{bad}",
     )
+    tile = dataclasses.replace(
+        sample_document.sections[0].blocks[0].tiles[0], metric=f"m{bad}", label=f"L{bad}"
+    )
     section = Section(
         "x",
         f"Section{bad}",
         "metric",
-        (Narrative((f"Said{bad}",)), chart, table),
+        (KpiGrid((tile,)), Narrative((f"Said{bad}",)), chart, table),
         notes=(f"n{bad}",),
     )
     document = dataclasses.replace(

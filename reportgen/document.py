@@ -55,6 +55,7 @@ class Delta:
     direction: Direction
     sentiment: Sentiment
     comparison: str  # what it is compared with, e.g. "vs 2026-W46"
+    significance: str | None = None  # e.g. "significant, p < 0.001" / "not significant, p = 0.41"
 
 
 @dataclass(frozen=True)
@@ -108,10 +109,17 @@ class ChartSeries:
 
 @dataclass(frozen=True)
 class Chart:
-    """A chart spec: drawn by Altair for PDF/HTML and as a native PPTX chart."""
+    """A chart spec: drawn by Altair for PDF/HTML and as a native PPTX chart.
+
+    ``waterfall``: ``categories[0]`` is the starting value and ``categories[-1]``
+    the ending value (both drawn as full bars from zero); the categories between
+    are signed steps (drawn floating from the running total), so
+    ``values[-1] == values[0] + sum(values[1:-1])``. ``point_sentiments`` colours
+    each step good/bad/neutral (first and last are ``None``: drawn in the primary colour).
+    """
 
     title: str
-    chart_type: Literal["line", "bar"]
+    chart_type: Literal["line", "bar", "waterfall"]
     categories: tuple[str, ...]
     series: tuple[ChartSeries, ...]
     value_format: ValueFormat
@@ -119,6 +127,7 @@ class Chart:
     highlight: str | None = None  # category to emphasise (the current period)
     kind: Literal["chart"] = "chart"
     value_decimals: int | None = None  # percent precision override (formatting.d3_format / office_number_format)
+    point_sentiments: tuple[Sentiment | None, ...] = ()  # waterfall: one per category
 
 
 @dataclass(frozen=True)

@@ -46,12 +46,37 @@ class ResolvedReport:
 
     @property
     def dimensions(self) -> tuple[str, ...]:
-        """Every dimension any metric of the report is broken down by (the cube's grain)."""
+        """Every dimension the report breaks down, checks or decomposes by (the cube's grain)."""
         seen: dict[str, None] = {}
         for choice in self.metrics:
             for dim in choice.breakdowns or ():
                 seen[dim] = None
+        for dim in (*self.anomaly_dimensions, *self.decomposition_dimensions):
+            seen[dim] = None
         return tuple(seen)
+
+    @property
+    def breakdowns(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for choice in self.metrics:
+            seen.update(dict.fromkeys(choice.breakdowns or ()))
+        return tuple(seen)
+
+    @property
+    def anomaly_dimensions(self) -> tuple[str, ...]:
+        configured = self.config.insights.anomalies.dimensions
+        return tuple(configured) if configured is not None else self.breakdowns
+
+    @property
+    def decomposition_dimensions(self) -> tuple[str, ...]:
+        configured = self.config.insights.decomposition.dimensions
+        if configured is not None:
+            return tuple(configured)
+        return self.breakdowns[:1]
+
+    def metric_dimensions(self, metric: str) -> list[str]:
+        """Dimensions this metric can be split by (every fact it uses has them)."""
+        return breakdown_dimensions(self.catalog, metric)
 
 
 def suggest(name: str, choices: list[str]) -> str:
@@ -170,6 +195,7 @@ def load_report(path: str | Path) -> ResolvedReport:
     sources = load_sources(sources_path, catalog)
     brand = load_brand(brand_path)
     metrics = _resolve_metrics(config, catalog, source)
+    _check_insights(config, catalog, source)
     report_id = config.id or path.stem
     return ResolvedReport(
         report_id,
@@ -246,3 +272,29 @@ def breakdown_dimensions(catalog: Catalog, metric_name: str) -> list[str]:
         dims = set(catalog.facts[fact].dimensions)
         common = dims if common is None else common & dims
     return [d for d in catalog.dimensions if d in (common or set())]
+
+
+def _check_insights(config: ReportConfig, catalog: Catalog, source: LocatedYaml) -> None:
+    insights = config.insights
+    dims = [("anomalies", insights.anomalies.dimensions), ("decomposition", insights.decomposition.dimensions)]
+    for part, names in dims:
+        for pos, dim in enumerate(names or ()):
+            if dim not in catalog.dimensions:
+                raise ConfigError(
+                    f"unknown dimension '{dim}' — {suggest(dim, list(catalog.dimensions))}",
+                    file=source.path,
+                    line=source.line_of(("insights", part, "dimensions", pos)),
+                    key=f"insights.{part}.dimensions",
+                    fix="use a dimension declared in the catalog",
+                )
+    chosen = {c.metric for c in config.metric_choices()}
+    for pos, name in enumerate(insights.decomposition.metrics or ()):
+        if name not in chosen:
+            raise ConfigError(
+                f"decomposition metric '{name}' is not one of the report's metrics — "
+                f"{suggest(name, sorted(chosen))}",
+                file=source.path,
+                line=source.line_of(("insights", "decomposition", "metrics", pos)),
+                key="insights.decomposition.metrics",
+                fix="list it under 'metrics:' too, or remove it here",
+            )

@@ -200,7 +200,31 @@ class AudienceConfig(_Model):
     label: str = "Leadership"
 
 
-SectionName = Literal["summary", "metrics", "definitions"]
+class AnomalyConfig(_Model):
+    """Which segments are checked, and how strict the detector is."""
+
+    dimensions: list[str] | None = None  # default: the report's breakdowns
+    history_periods: int = Field(default=13, ge=6, le=104)
+    threshold: float = Field(default=3.5, gt=0)
+    min_volume: float = Field(default=0.0, ge=0)
+    max_per_metric: int = Field(default=3, ge=1, le=50)
+
+
+class DecompositionConfig(_Model):
+    """LMDI decomposition of each metric's change by one or two dimensions."""
+
+    metrics: list[str] | None = None  # default: every ratio, proportion and mean metric
+    dimensions: list[str] | None = Field(default=None, min_length=1, max_length=2)  # default: first breakdown
+    top: int = Field(default=5, ge=1, le=20)
+
+
+class InsightsConfig(_Model):
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+    anomalies: AnomalyConfig = AnomalyConfig()
+    decomposition: DecompositionConfig = DecompositionConfig()
+
+
+SectionName = Literal["summary", "anomalies", "decomposition", "significance", "metrics", "definitions"]
 
 
 class ReportConfig(_Model):
@@ -221,6 +245,7 @@ class ReportConfig(_Model):
         default_factory=lambda: ["pdf", "pptx", "html"]
     )
     audience: AudienceConfig = AudienceConfig()
+    insights: InsightsConfig = InsightsConfig()
 
     def metric_choices(self) -> list[MetricChoice]:
         return [MetricChoice(metric=m) if isinstance(m, str) else m for m in self.metrics]

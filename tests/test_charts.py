@@ -204,3 +204,41 @@ def test_missing_and_non_finite_values_become_gaps(brand: Brand) -> None:
     values = [row["value"] for row in chart_to_altair(chart, brand).to_dict()["data"]["values"]]
     assert values[1] is None and values[2] is None
     assert "<svg" in chart_to_svg(chart, brand)
+
+
+# -- waterfall --------------------------------------------------------------------------------
+
+
+def _waterfall() -> Chart:
+    return Chart(
+        title="What drove AHT",
+        chart_type="waterfall",
+        categories=("2026-W46", "Mix: Misinformation", "Rate: Harassment", "Other", "2026-W47"),
+        series=(ChartSeries("AHT", (47.4, 4.2, 6.6, -1.3, 56.9), "primary"),),
+        value_format="seconds",
+        value_label="seconds",
+        point_sentiments=(None, "bad", "bad", "good", None),
+    )
+
+
+def test_waterfall_steps_float_on_the_running_total():
+    from reportgen.render.charts import waterfall_rows
+
+    rows = waterfall_rows(_waterfall())
+    assert [(r["lo"], r["hi"]) for r in rows[:2]] == [(0.0, 47.4), (47.4, 47.4 + 4.2)]
+    assert rows[3]["hi"] == pytest.approx(47.4 + 4.2 + 6.6 - 1.3)
+    assert rows[-1]["hi"] == pytest.approx(rows[3]["hi"])  # the end bar meets the last step
+
+
+def test_waterfall_labels_read_like_the_tables():
+    from reportgen.render.charts import waterfall_rows
+
+    labels = [r["label"] for r in waterfall_rows(_waterfall())]
+    assert labels == ["47 s", "+4.2 s", "+6.6 s", "−1.3 s", "57 s"]
+
+
+def test_waterfall_svg_colours_steps_by_sentiment(brand):
+    svg = chart_to_svg(_waterfall(), brand)
+    assert brand.bad.lower() in svg.lower()
+    assert brand.good.lower() in svg.lower()
+    assert "Misinformation" in svg

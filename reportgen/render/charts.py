@@ -29,7 +29,7 @@ import altair as alt
 
 from reportgen.document import Brand, Chart
 from reportgen.errors import RenderError
-from reportgen.formatting import d3_format
+from reportgen.formatting import d3_format, format_change, format_value
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -218,7 +218,7 @@ def _colour_scale(chart: Chart, brand: Brand) -> alt.Scale:
 
 
 def _line_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.LayerChart:
-    fmt = d3_format(chart.value_format)
+    fmt = d3_format(chart.value_format, chart.value_decimals)
     roles = series_colours(chart, brand)
     domain = value_domain(chart)
     if domain is None:
@@ -336,7 +336,7 @@ def _zero_based_scale(chart: Chart) -> alt.Scale:
 
 
 def _bar_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.LayerChart:
-    fmt = d3_format(chart.value_format)
+    fmt = d3_format(chart.value_format, chart.value_decimals)
     roles = series_colours(chart, brand)
     chars = label_chars(width)
     labels = bar_labels(chart, width)
@@ -378,6 +378,95 @@ def _bar_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.Layer
     return alt.layer(*layers).properties(width=width, height=height)
 
 
+def waterfall_rows(chart: Chart) -> list[dict[str, Any]]:
+    """Bars of a waterfall: totals from zero at both ends, steps floating on the running sum.
+
+    Labels are formatted here with the same functions as the tables, so a step
+    reads "+4.2 s" or "−1.3 pp" exactly as in the decomposition table.
+    """
+    values = [(_value(v) or 0.0) for v in chart.series[0].values]
+    sentiments = chart.point_sentiments or (None,) * len(values)
+    fmt, decimals = chart.value_format, chart.value_decimals
+    rows, running = [], 0.0
+    last = len(values) - 1
+    for index, (category, value) in enumerate(zip(chart.categories, values, strict=False)):
+        if index in (0, last):
+            lo, hi, kind = 0.0, value, "total"
+            label = format_value(value, fmt, decimals)
+            running = value
+        else:
+            lo, hi = running, running + value
+            running = hi
+            kind = sentiments[index] or "neutral"
+            label = format_change(value, fmt, decimals)
+        rows.append(
+            {
+                "category": category,
+                "lo": lo,
+                "hi": hi,
+                "top": max(lo, hi),
+                "kind": kind,
+                "label": label,
+            }
+        )
+    return rows
+
+
+def _waterfall_domain(rows: list[dict[str, Any]], fmt: str) -> alt.Scale:
+    """Zoom to where the steps happen: a 7 s change on a 60 s AHT is invisible from zero."""
+    if fmt in ZERO_BASED_FORMATS:
+        return alt.Scale(zero=True, nice=True)
+    ends = [r["hi"] for r in rows if r["kind"] == "total"] + [
+        r["lo"] for r in rows if r["kind"] != "total"
+    ]
+    ends += [r["hi"] for r in rows]
+    low, high = min(ends), max(ends)
+    pad = max((high - low) * 0.25, abs(high) * 0.01, 1e-9)
+    floor = low - pad
+    if fmt == "percent":
+        floor = max(0.0, floor)
+    return alt.Scale(domain=[floor, high + pad], zero=False, nice=False, clamp=True)
+
+
+def _waterfall_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.LayerChart:
+    rows = waterfall_rows(chart)
+    fmt = d3_format(chart.value_format, chart.value_decimals)
+    kinds = {"total": brand.primary, "good": brand.good, "bad": brand.bad, "neutral": brand.neutral}
+    chars = max(8, int(width / max(1, len(rows)) / _CHAR_WIDTH) - 1)
+    for row in rows:
+        row["axis_label"] = wrap_label(row["category"], chars, 3)
+    order = [r["axis_label"] for r in rows]
+    x = alt.X(
+        "axis_label:N",
+        sort=order,
+        title=None,
+        axis=alt.Axis(
+            labelAngle=0,
+            labelExpr="split(datum.value, '\\n')",
+            labelLimit=400,
+            labelLineHeight=_LINE_HEIGHT,
+            labelPadding=6,
+            ticks=False,
+        ),
+    )
+    y_scale = _waterfall_domain(rows, chart.value_format)
+    base = alt.Chart(alt.Data(values=rows)).encode(x=x)
+    bars = base.mark_bar(clip=True, cornerRadius=1).encode(
+        y=alt.Y(
+            "lo:Q", title=chart.value_label, scale=y_scale, axis=alt.Axis(format=fmt, tickCount=5)
+        ),
+        y2="hi:Q",
+        color=alt.Color(
+            "kind:N", scale=alt.Scale(domain=list(kinds), range=list(kinds.values())), legend=None
+        ),
+        tooltip=[alt.Tooltip("category:N"), alt.Tooltip("label:N", title="value")],
+    )
+    labels = base.mark_text(
+        dy=-6, baseline="bottom", fontSize=LABEL_FONT_SIZE, color=brand.text
+    ).encode(y=alt.Y("top:Q", scale=y_scale), text="label:N")
+    return alt.layer(bars, labels).properties(width=width, height=height)
+
+
 def chart_to_altair(
     chart: Chart, brand: Brand, *, width: int = 640, height: int | None = None
 ) -> alt.LayerChart:
@@ -396,6 +485,9 @@ def chart_to_altair(
     elif chart.chart_type == "bar":
         drawn = _bar_chart(chart, brand, width, height or bar_height(chart, width))
         autosize = alt.AutoSizeParams(type="fit-x", contains="padding")
+    elif chart.chart_type == "waterfall":
+        drawn = _waterfall_chart(chart, brand, width, height or 260)
+        autosize = alt.AutoSizeParams(type="fit", contains="padding")
     else:  # pragma: no cover - the Literal type rules this out
         raise RenderError(f"unknown chart type '{chart.chart_type}'", chart=chart.title)
     return drawn.properties(autosize=autosize, padding=4).configure(**_base_config(brand))

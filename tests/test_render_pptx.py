@@ -284,6 +284,24 @@ def test_charts_are_native_with_the_documents_values_and_categories(
                 assert got == pytest.approx(want, abs=1e-12, rel=0)
 
 
+def test_missing_and_nan_values_are_gaps_not_invalid_numbers(
+    sample_document: Document, tmp_path: Path
+) -> None:
+    chart = Chart(
+        "Gaps",
+        "line",
+        ("2026-W45", "2026-W46", "2026-W47"),
+        (ChartSeries("AHT", (float("nan"), None, 61.4)),),
+        "seconds",
+        "seconds",
+        highlight="2026-W46",  # a highlight on a gap is simply not drawn
+    )
+    document = _replace_section(sample_document, 1, blocks=(chart,))
+    native = _charts(_render(document, tmp_path))[0]
+    assert native.plots[0].series[0].values == (None, None, 61.4)
+    assert "nan" not in native.part.blob.decode().lower().replace("nanum", "")
+
+
 def test_chart_types_follow_the_spec(sample_document: Document, tmp_path: Path) -> None:
     prs = _render(sample_document, tmp_path)
     assert _chart_titled(prs, "Average handle time, last 13 weeks").chart_type in (

@@ -82,13 +82,22 @@ class _SafeChartData(CategoryChartData):
 
 
 def chart_data(chart: Chart) -> CategoryChartData:
-    """The chart's values at full precision, labels cleaned, in the Office number format."""
+    """The chart's values at full precision, labels cleaned, in the Office number format.
+
+    NaN and infinities become gaps: python-pptx would write them as ``nan``,
+    which is not a number to PowerPoint (a file it must repair).
+    """
     number_format = office_number_format(chart.value_format)
     data = _SafeChartData(number_format=number_format)
     data.categories = [one_line(category) for category in chart.categories]
     for series in chart.series:
-        data.add_series(one_line(series.name), series.values, number_format)
+        values = [_finite_or_none(value) for value in series.values]
+        data.add_series(one_line(series.name), values, number_format)
     return data
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
 
 
 def chart_type(chart: Chart) -> XL_CHART_TYPE:

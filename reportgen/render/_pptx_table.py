@@ -130,10 +130,14 @@ def _share_widths(natural: list[int], minimum: list[int], available: int) -> lis
     return widths
 
 
-def column_widths(table: Table, available: int, size: float, *, min_width: int = 0) -> list[int]:
-    """Column widths in EMU for ``table`` at ``size`` pt: natural, capped to ``available``,
-    stretched proportionally to ``min_width`` when the table would look lost on its slide."""
-    cells = _cells(table)
+def _column_widths(
+    cells: list[list[str]], available: int, size: float, min_width: int
+) -> list[int]:
+    """Column widths in EMU at ``size`` pt: natural, shared out within ``available``.
+
+    A narrow table is stretched proportionally to ``min_width``, so that it does
+    not look lost on a slide of its own.
+    """
     columns = list(zip(*cells, strict=True))
     measured = [_natural(column, size) for column in columns]
     natural = [n for n, _ in measured]
@@ -159,7 +163,7 @@ def _row_height(texts: Sequence[str], widths: Sequence[int], size: float, bold: 
 
 def _fit_at(table: Table, size: float, available: int, min_width: int) -> TableFit:
     cells = _cells(table)
-    widths = column_widths(table, available, size, min_width=min_width)
+    widths = _column_widths(cells, available, size, min_width)
     words_fit = all(
         _unbreakable(text, size, bold=index == 0) + 2 * MARGIN_X <= width
         for index, row in enumerate(cells)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.text.text import TextFrame
-from pptx.util import Emu, Pt
+from pptx.util import Pt
 
 # C0 controls except tab, LF, CR; DEL and C1 controls; lone surrogates; the two
 # non-characters XML 1.0 forbids.
@@ -224,7 +224,3 @@ def paras_height(paras: Sequence[Para], width: int, *, exact: bool = False) -> i
         total += wrapped_lines(text, scaled, size, bold=bold) * line_height(size)
         total += round(para.space_before * EMU_PER_PT)
     return total
-
-
-def emu(value: float) -> Emu:
-    return Emu(round(value))

@@ -75,7 +75,7 @@ class _SafeWorkbookWriter(CategoryWorkbookWriter):
         workbook.close()
 
 
-class _SafeChartData(CategoryChartData):
+class SafeChartData(CategoryChartData):
     @property
     def _workbook_writer(self) -> CategoryWorkbookWriter:
         return _SafeWorkbookWriter(self)
@@ -87,17 +87,29 @@ def chart_data(chart: Chart) -> CategoryChartData:
     NaN and infinities become gaps: python-pptx would write them as ``nan``,
     which is not a number to PowerPoint (a file it must repair).
     """
-    number_format = office_number_format(chart.value_format)
-    data = _SafeChartData(number_format=number_format)
+    code = number_format(chart)
+    data = SafeChartData(number_format=code)
     data.categories = [one_line(category) for category in chart.categories]
     for series in chart.series:
-        values = [_finite_or_none(value) for value in series.values]
-        data.add_series(one_line(series.name), values, number_format)
+        values = [finite_or_none(value) for value in series.values]
+        data.add_series(one_line(series.name), values, code)
     return data
 
 
-def _finite_or_none(value: float | None) -> float | None:
+def finite_or_none(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
+
+
+def number_format(chart: Chart) -> str:
+    """The Office twin of the chart's value format (percent precision included)."""
+    return office_number_format(chart.value_format, chart.value_decimals)
+
+
+def resolution(chart: Chart) -> float:
+    """The finest step the chart's number format can show (its last digit)."""
+    if chart.value_format == "percent" and chart.value_decimals is not None:
+        return 10.0 ** -(chart.value_decimals + 2)
+    return _RESOLUTION[chart.value_format]
 
 
 def chart_type(chart: Chart) -> XL_CHART_TYPE:
@@ -131,7 +143,7 @@ def series_colours(chart: Chart, brand: Brand) -> list[str]:
     return colours
 
 
-def category_axis_title(chart: Chart, fallback: str | None) -> str | None:
+def categoryaxis_title(chart: Chart, fallback: str | None) -> str | None:
     """Category axis title: Week, Day, Month or Quarter for periods, else ``fallback``.
 
     The chart spec has no category-axis label; periods name themselves, and
@@ -153,16 +165,16 @@ def add_chart(
     native = shape.chart
     native.font.size = TICK_SIZE
     native.font.color.rgb = rgb(brand.text)
-    _title(native, chart, brand)
-    _axes(native, chart, brand, kind, category_axis_title(chart, category_title))
+    style_title(native, chart, brand)
+    _axes(native, chart, brand, kind, categoryaxis_title(chart, category_title))
     _legend(native, chart)
     colours = series_colours(chart, brand)
-    number_format = office_number_format(chart.value_format)
+    code = number_format(chart)
     for spec, series, colour in zip(chart.series, native.plots[0].series, colours, strict=True):
         if chart.chart_type == "line":
             _style_line(series, spec, colour)
         else:
-            _style_bar(series, spec, colour, number_format)
+            _style_bar(series, spec, colour, code)
     if chart.chart_type == "bar":
         native.plots[0].gap_width = 60
         native.plots[0].overlap = -10
@@ -170,7 +182,7 @@ def add_chart(
     return native
 
 
-def _title(native: PptxChart, chart: Chart, brand: Brand) -> None:
+def style_title(native: PptxChart, chart: Chart, brand: Brand) -> None:
     native.has_title = True
     frame = native.chart_title.text_frame
     frame.text = one_line(chart.title)
@@ -181,7 +193,7 @@ def _title(native: PptxChart, chart: Chart, brand: Brand) -> None:
 
 def _axes(native: PptxChart, chart: Chart, brand: Brand, kind, category_title: str | None) -> None:
     value_axis, category_axis = native.value_axis, native.category_axis
-    value_axis.tick_labels.number_format = office_number_format(chart.value_format)
+    value_axis.tick_labels.number_format = number_format(chart)
     value_axis.tick_labels.number_format_is_linked = False
     value_axis.has_major_gridlines = True
     value_axis.major_gridlines.format.line.color.rgb = rgb(GRID_COLOUR)
@@ -199,9 +211,9 @@ def _axes(native: PptxChart, chart: Chart, brand: Brand, kind, category_title: s
         crosses = value_axis._element.find(qn("c:crosses"))
         if crosses is not None:  # keep the value axis at the bottom despite the reversal
             crosses.set("val", "max")
-    _axis_title(value_axis, clean_text(chart.value_label), brand)
+    axis_title(value_axis, clean_text(chart.value_label), brand)
     if category_title:
-        _axis_title(category_axis, category_title, brand)
+        axis_title(category_axis, category_title, brand)
 
 
 def value_axis_bounds(chart: Chart) -> tuple[float, float, float] | None:
@@ -222,7 +234,7 @@ def value_axis_bounds(chart: Chart) -> tuple[float, float, float] | None:
     if zero_based:
         low, high = min(low, 0.0), max(high, 0.0)
     span = (high - low) or abs(high) or 1.0
-    step = _nice_step(span / 7, _RESOLUTION[chart.value_format])
+    step = nice_step(span / 7, resolution(chart))
     pad = 0.04 * span  # room for the data label at the highest point
     axis_low = low if zero_based and low == 0 else math.floor((low - pad) / step) * step
     if min(values) >= 0:
@@ -231,7 +243,7 @@ def value_axis_bounds(chart: Chart) -> tuple[float, float, float] | None:
     return round(axis_low, 12), round(axis_high, 12), step
 
 
-def _nice_step(raw: float, resolution: float) -> float:
+def nice_step(raw: float, resolution: float) -> float:
     """The smallest 1, 2, 2.5 or 5 × 10ⁿ ≥ ``raw`` that is a whole number of ``resolution``."""
     exponent = math.floor(math.log10(raw)) if raw > 0 else 0
     for multiple in (1, 2, 2.5, 5, 10):
@@ -242,7 +254,7 @@ def _nice_step(raw: float, resolution: float) -> float:
     return max(round(10 ** (exponent + 1), 12), resolution)
 
 
-def _axis_title(axis, text: str, brand: Brand) -> None:
+def axis_title(axis, text: str, brand: Brand) -> None:
     if not text:
         return
     axis.has_title = True
@@ -278,14 +290,14 @@ def _style_line(series, spec: ChartSeries, colour: str) -> None:
     series.marker.format.line.color.rgb = rgb(colour)
 
 
-def _style_bar(series, spec: ChartSeries, colour: str, number_format: str) -> None:
+def _style_bar(series, spec: ChartSeries, colour: str, code: str) -> None:
     series.format.fill.solid()
     series.format.fill.fore_color.rgb = rgb(colour)
     if spec.role == "target":
         series.format.line.dash_style = MSO_LINE_DASH_STYLE.DASH
     if spec.role == "primary":
         labels = series.data_labels
-        labels.number_format = number_format
+        labels.number_format = code
         labels.number_format_is_linked = False
         labels.show_value = True
         labels.position = XL_DATA_LABEL_POSITION.OUTSIDE_END
@@ -323,10 +335,10 @@ def _highlight(native: PptxChart, chart: Chart, brand: Brand) -> None:
     label = point.data_label
     label.font.size, label.font.bold = Pt(11), True
     label.font.color.rgb = rgb(brand.accent)
-    _label_number_format(label, office_number_format(chart.value_format))
+    label_number_format(label, number_format(chart))
 
 
-def _label_number_format(label, code: str) -> None:
+def label_number_format(label, code: str) -> None:
     """python-pptx has no per-point number format; add ``c:numFmt`` where the schema wants it."""
     d_lbl = label._get_or_add_dLbl()
     for old in d_lbl.findall(qn("c:numFmt")):
@@ -350,6 +362,8 @@ def key_numbers(chart: Chart) -> list[str]:
             index = highlight_index(chart)
             value = series.values[index] if index is not None else None
             shown = [(chart.categories[index], value)] if value is not None else [points[-1]]
-        text = "; ".join(f"{c} {format_value(v, chart.value_format)}" for c, v in shown)
+        text = "; ".join(
+            f"{c} {format_value(v, chart.value_format, chart.value_decimals)}" for c, v in shown
+        )
         lines.append(f"{series.name}: {text}")
     return lines

@@ -250,6 +250,8 @@ def tile_paras(tile: KpiTile, brand: Brand) -> list[Para]:
                 space_before=4,
             )
         )
+        if tile.delta.significance:
+            paras.append(Para.of(tile.delta.significance, 10, italic=True, colour=brand.muted))
     paras.append(Para.of(f"Previous {tile.previous_text}", 11, colour=brand.muted, space_before=2))
     if tile.target_status == "none" or not tile.target_text:
         paras.append(Para.of("No target", 11, colour=brand.muted))

@@ -59,6 +59,7 @@ from ._pptx_template import (
     set_title,
 )
 from ._pptx_text import clean_text, one_line
+from ._pptx_waterfall import add_waterfall, waterfall_key_numbers
 
 __all__ = ["SlidePlan", "clean_text", "plan_deck", "render_pptx"]
 
@@ -340,12 +341,15 @@ def _key_lines(plan: SlidePlan) -> list[str]:
         parts = [tile.value_text]
         if tile.delta:
             parts.append(f"{tile.delta.text} {tile.delta.comparison}")
+            if tile.delta.significance:
+                parts.append(tile.delta.significance)
         parts.append(f"previous {tile.previous_text}")
         if tile.target_text:
             parts.append(f"{tile.target_text} ({tile.target_status})")
         lines.append(f"{tile.label}: " + ", ".join(parts))
     if plan.chart is not None:
-        lines.extend(key_numbers(plan.chart))
+        waterfall = plan.chart.chart_type == "waterfall"
+        lines.extend((waterfall_key_numbers if waterfall else key_numbers)(plan.chart))
     if plan.table is not None:
         columns = plan.table.columns
         for index in plan.rows:
@@ -382,7 +386,10 @@ def _draw_content(slide: Slide, plan: SlidePlan, frame: Frame, document: Documen
     if layout.narrative is not None:
         text_box(slide, layout.narrative, narrative_paras(plan.narrative, brand), "Narrative")
     if plan.chart is not None and layout.chart is not None:
-        add_chart(slide, plan.chart, layout.chart, brand, plan.category_title)
+        if plan.chart.chart_type == "waterfall":
+            add_waterfall(slide, plan.chart, layout.chart, brand)
+        else:
+            add_chart(slide, plan.chart, layout.chart, brand, plan.category_title)
     if plan.table is not None and layout.table is not None and plan.fit is not None:
         continued = plan.continued if plan.heading else None
         draw_table_block(slide, plan.table, plan.rows, plan.fit, layout.table, brand, continued)

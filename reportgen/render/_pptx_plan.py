@@ -1,0 +1,298 @@
+"""Planning the deck: which slides, in which order, with which titles and notes.
+
+:func:`plan_deck` turns the neutral document into one :class:`SlidePlan` per
+slide — its layout name, a unique title, the content to draw and the
+speaker notes — using the template only for geometry (how many table rows
+and KPI tiles fit). Nothing here touches a slide, so the decisions (titles,
+pagination, notes) are cheap to test, and every layout the deck needs is
+known before the first slide is drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from reportgen.document import (
+    Cell,
+    Chart,
+    Column,
+    DefinitionList,
+    Document,
+    KpiGrid,
+    KpiTile,
+    Narrative,
+    Section,
+    Table,
+)
+
+from ._pptx_chart import key_numbers
+from ._pptx_slides import arrange, kpi_pages
+from ._pptx_table import TableFit, paginate
+from ._pptx_template import Frame
+from ._pptx_text import one_line
+from ._pptx_waterfall import waterfall_key_numbers
+
+TITLE_LAYOUT = "Title Slide"
+CONTENT_LAYOUT = "Title Only"
+TEXT_LAYOUT = "Title and Content"
+
+Kind = Literal["title", "kpi", "content", "text"]
+
+
+@dataclass(frozen=True)
+class SlidePlan:
+    """One slide to draw: what goes on it, on which layout, and what the presenter says."""
+
+    kind: Kind
+    title: str
+    layout: str
+    notes: tuple[str, ...] = ()
+    narrative: tuple[str, ...] = ()
+    tiles: tuple[KpiTile, ...] = ()
+    chart: Chart | None = None
+    table: Table | None = None
+    rows: range = range(0)
+    fit: TableFit | None = None
+    heading: bool = True  # draw the table's title above it (not when the slide title says it)
+    continued: str = ""  # suffix for a table heading on a continuation page
+    category_title: str | None = None
+
+
+def plan_deck(document: Document, frame: Frame) -> list[SlidePlan]:
+    """All slides in order, titles made unique so the outline reads like an agenda."""
+    plans = [_title_plan(document)]
+    for section in document.sections:
+        plans.extend(plan_section(section, frame, document))
+    titles = unique_titles(plan.title for plan in plans)
+    return [replace(plan, title=title) for plan, title in zip(plans, titles, strict=True)]
+
+
+def _title_plan(document: Document) -> SlidePlan:
+    notes = [
+        f"{document.title} — {document.subtitle}",
+        f"Period: {document.period_label} ({document.timezone})",
+        f"Audience: {document.audience}",
+    ]
+    if document.status_note:
+        notes.append(document.status_note)
+    agenda = [one_line(s.title) for s in document.sections]
+    if agenda:
+        notes.append("Agenda: " + "; ".join(agenda))
+    return SlidePlan("title", one_line(document.title) or "Report", TITLE_LAYOUT, tuple(notes))
+
+
+def _blocks(section: Section, kind: type) -> list:
+    return [block for block in section.blocks if isinstance(block, kind)]
+
+
+def _drawable(block: object) -> bool:
+    """Charts and tables with nothing in them are skipped rather than drawn empty."""
+    if isinstance(block, Chart):
+        return bool(block.categories and block.series)
+    return isinstance(block, Table) and bool(block.columns)
+
+
+def plan_section(section: Section, frame: Frame, document: Document) -> list[SlidePlan]:
+    """A section's slides: KPI tiles, then chart + table, continuations, definitions."""
+    narrative = tuple(p for block in _blocks(section, Narrative) for p in block.paragraphs)
+    title = one_line(section.title) or one_line(section.id)
+    base_notes = (*section.notes, *narrative)
+    plans: list[SlidePlan] = []
+    for grid in _blocks(section, KpiGrid):
+        plans.extend(_kpi_plans(grid, title, () if plans else narrative, frame, document))
+    visuals = [b for b in section.blocks if _drawable(b)]
+    if visuals:
+        plans.extend(
+            _content_plans(section, visuals, title, () if plans else narrative, frame, document)
+        )
+    for definitions in _blocks(section, DefinitionList):
+        table = definitions_table(definitions, title)
+        plans.extend(_table_plans(table, title, frame, document, heading=False))
+    if not plans and narrative:
+        plans.append(SlidePlan("text", title, TEXT_LAYOUT, narrative=narrative))
+    return [replace(p, notes=(*base_notes, *_key_lines(p))) for p in plans]
+
+
+def _kpi_plans(
+    grid: KpiGrid, title: str, narrative: tuple[str, ...], frame: Frame, document: Document
+) -> list[SlidePlan]:
+    chunks = kpi_pages(grid.tiles, narrative, frame, document.brand)
+    return [
+        SlidePlan(
+            "kpi",
+            title if i == 0 else f"{title} — key metrics ({i + 1} of {len(chunks)})",
+            CONTENT_LAYOUT,
+            narrative=narrative if i == 0 else (),
+            tiles=chunk,
+        )
+        for i, chunk in enumerate(chunks)
+    ]
+
+
+def _content_plans(
+    section: Section,
+    visuals: Sequence[Chart | Table],
+    title: str,
+    narrative: tuple[str, ...],
+    frame: Frame,
+    document: Document,
+) -> list[SlidePlan]:
+    """First chart and first table together; every further block on slides of its own."""
+    chart = next((b for b in visuals if isinstance(b, Chart)), None)
+    table = next((b for b in visuals if isinstance(b, Table)), None)
+    if table is not None:
+        more = continuation_title(title, table.title)
+        plans = _table_plans(
+            table, title, frame, document, narrative=narrative, chart=chart, more_title=more
+        )
+    else:
+        plans = [SlidePlan("content", title, CONTENT_LAYOUT, narrative=narrative, chart=chart)]
+    plans[0] = replace(plans[0], category_title=_category_title(chart, section))
+    for block in visuals:
+        if block is chart or block is table:
+            continue
+        sub = continuation_title(title, block.title)
+        if isinstance(block, Chart):
+            plans.append(
+                SlidePlan(
+                    "content",
+                    sub,
+                    CONTENT_LAYOUT,
+                    chart=block,
+                    category_title=_category_title(block, section),
+                )
+            )
+        else:
+            plans.extend(_table_plans(block, sub, frame, document))
+    return plans
+
+
+def _table_plans(
+    table: Table,
+    title: str,
+    frame: Frame,
+    document: Document,
+    *,
+    narrative: tuple[str, ...] = (),
+    chart: Chart | None = None,
+    heading: bool = True,
+    more_title: str | None = None,
+) -> list[SlidePlan]:
+    """As many rows as fit beside the narrative/chart, the rest alone on continuation slides.
+
+    Continuation slides are titled ``more_title`` (default ``title``) with "(n of N)".
+    """
+    brand = document.brand
+    first = arrange(frame, brand, narrative, chart, table, heading=heading)
+    assert first.fit is not None
+    pages = [(rows, first.fit) for rows in paginate(first.fit, first.capacity, first.capacity)]
+    if len(pages) > 1 and (narrative or chart is not None):
+        # The first page shares its slide; the rest continue alone, in the full width.
+        alone = arrange(frame, brand, (), None, table, heading=heading)
+        assert alone.fit is not None
+        rest = paginate(alone.fit, alone.capacity, alone.capacity, start=pages[0][0].stop)
+        pages = [pages[0], *((rows, alone.fit) for rows in rest)]
+    total = len(pages)
+    return [
+        SlidePlan(
+            "content",
+            title if n == 1 else f"{more_title or title} ({n} of {total})",
+            CONTENT_LAYOUT,
+            narrative=narrative if n == 1 else (),
+            chart=chart if n == 1 else None,
+            table=table,
+            rows=rows,
+            fit=fit,
+            heading=heading,
+            continued="" if n == 1 else f" (continued, {n} of {total})",
+        )
+        for n, (rows, fit) in enumerate(pages, start=1)
+    ]
+
+
+def _category_title(chart: Chart | None, section: Section) -> str | None:
+    """Label a segment axis with the table column that lists the same segments."""
+    if chart is None:
+        return None
+    for table in _blocks(section, Table):
+        for index, column in enumerate(table.columns):
+            if [row[index].text for row in table.rows] == list(chart.categories):
+                return column.label
+    return None
+
+
+def definitions_table(definitions: DefinitionList, title: str) -> Table:
+    """Definitions as a table: term, formula, description, then each extra label as a column."""
+    labels: list[str] = []
+    for item in definitions.items:
+        labels.extend(label for label, _ in item.extra if label not in labels)
+    columns = [
+        Column("term", "Metric", "left"),
+        Column("formula", "Formula", "left"),
+        Column("description", "Description", "left"),
+    ]
+    columns += [Column(f"extra{i}", label, "left") for i, label in enumerate(labels)]
+    rows = []
+    for item in definitions.items:
+        extra = dict(item.extra)
+        rows.append(
+            (
+                Cell(item.term),
+                Cell(item.formula),
+                Cell(item.description),
+                *(Cell(extra.get(label, "—")) for label in labels),
+            )
+        )
+    return Table(title, tuple(columns), tuple(rows))
+
+
+def continuation_title(section_title: str, block_title: str) -> str:
+    """The section's title, then what this slide adds: "Average handle time — by region"."""
+    block = one_line(block_title)
+    if block.casefold().startswith(section_title.casefold()):
+        rest = block[len(section_title) :].strip(" ,:;—–-")
+        return f"{section_title} — {rest}" if rest else section_title
+    return f"{section_title} — {block}" if block else section_title
+
+
+def unique_titles(titles: Iterable[str]) -> list[str]:
+    """Number repeated titles ("… (2)") so each slide is distinct in the outline."""
+    seen: set[str] = set()
+    result = []
+    for title in titles:
+        candidate, n = title, 1
+        while candidate.casefold() in seen:
+            n += 1
+            candidate = f"{title} ({n})"
+        seen.add(candidate.casefold())
+        result.append(candidate)
+    return result
+
+
+def _key_lines(plan: SlidePlan) -> list[str]:
+    """The numbers a presenter should be able to say without reading the slide."""
+    lines = []
+    for tile in plan.tiles:
+        parts = [tile.value_text]
+        if tile.delta:
+            parts.append(f"{tile.delta.text} {tile.delta.comparison}")
+            if tile.delta.significance:
+                parts.append(tile.delta.significance)
+        parts.append(f"previous {tile.previous_text}")
+        if tile.target_text:
+            parts.append(f"{tile.target_text} ({tile.target_status})")
+        lines.append(f"{tile.label}: " + ", ".join(parts))
+    if plan.chart is not None:
+        waterfall = plan.chart.chart_type == "waterfall"
+        lines.extend((waterfall_key_numbers if waterfall else key_numbers)(plan.chart))
+    if plan.table is not None:
+        columns = plan.table.columns
+        for index in plan.rows:
+            row = plan.table.rows[index]
+            values = ", ".join(
+                f"{c.label} {cell.text}" for c, cell in zip(columns[1:], row[1:], strict=True)
+            )
+            lines.append(f"{row[0].text}: {values}" if values else row[0].text)
+    return ["Key numbers:", *(f"• {line}" for line in lines)] if lines else []

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reportgen import __version__
+from reportgen.analysis.insights import Insights, analyze
 from reportgen.compose import compose_document
 from reportgen.config.loader import ResolvedReport, load_report
 from reportgen.cube import Cube, compute_cube, plan_queries
@@ -30,6 +31,7 @@ class BuildResult:
     out_dir: Path
     artifacts: dict[str, Path]  # format → file (figures.json under "figures")
     figures: ReportFigures
+    insights: Insights
     document: Document
 
 
@@ -96,8 +98,10 @@ def build_report(
     chosen = resolve_period(report, cube, period)
     say(f"Computing figures for {chosen.label}")
     figures = compute_figures(report, cube, chosen, Targets.load(report))
+    say("Testing changes, finding anomalies and drivers")
+    insights = analyze(report, cube, figures)
     generated_at = now or datetime.now(UTC)
-    document = compose_document(report, figures, generated_at)
+    document = compose_document(report, figures, generated_at, insights)
     final_dir = Path(out_dir) / report.id / chosen.label
     stem = f"{report.id}_{chosen.label}"
     artifacts: dict[str, Path] = {}
@@ -125,6 +129,6 @@ def build_report(
             "audience": report.config.audience.name,
             "title": report.config.title,
         }
-        write_figures_json(figures, meta, staging.path("figures.json"))
+        write_figures_json(figures, insights, meta, staging.path("figures.json"))
         artifacts["figures"] = final_dir / "figures.json"
-    return BuildResult(report.id, chosen, final_dir, artifacts, figures, document)
+    return BuildResult(report.id, chosen, final_dir, artifacts, figures, insights, document)

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from reportgen.analysis.insights import Insights
 from reportgen.metrics import ReportFigures
 
 SCHEMA_VERSION = 1
@@ -28,7 +29,48 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def figures_to_dict(figures: ReportFigures, meta: dict[str, Any]) -> dict[str, Any]:
+def insights_to_dict(insights: Insights) -> dict[str, Any]:
+    sig = insights.significance
+    return {
+        "confidence": sig.confidence,
+        "tests": {
+            name: {
+                **_plain(t.result),
+                "kind": t.kind,
+                "reason": t.reason,
+                "significant": t.significant(sig.alpha),
+            }
+            if t.result is not None
+            else {"kind": t.kind, "reason": t.reason, "significant": None}
+            for name, t in sig.metrics.items()
+        },
+        "segment_tests": [
+            {
+                "metric": st.metric,
+                "dimension": st.dimension,
+                "across": _plain(st.across),
+                "changes": {
+                    seg: {
+                        **(_plain(t.result) or {}),
+                        "q_value": t.q_value,
+                        "significant": t.significant(sig.alpha),
+                    }
+                    for seg, t in st.changes.items()
+                },
+            }
+            for st in sig.segments.values()
+        ],
+        "anomalies": _plain(list(insights.anomalies)),
+        "decompositions": {
+            name: {"dimensions": list(d.dimensions), **_plain(d.result)}
+            for name, d in insights.decompositions.items()
+        },
+    }
+
+
+def figures_to_dict(
+    figures: ReportFigures, insights: Insights | None, meta: dict[str, Any]
+) -> dict[str, Any]:
     period = figures.period
     return {
         "schema_version": SCHEMA_VERSION,
@@ -50,9 +92,13 @@ def figures_to_dict(figures: ReportFigures, meta: dict[str, Any]) -> dict[str, A
         "data_complete_through": figures.last_complete_day.isoformat(),
         "metrics": _plain(figures.metrics),
         "data_quality": _plain(list(figures.quality)),
+        "insights": insights_to_dict(insights) if insights is not None else None,
     }
 
 
-def write_figures_json(figures: ReportFigures, meta: dict[str, Any], path: Path) -> None:
-    text = json.dumps(figures_to_dict(figures, meta), indent=2, ensure_ascii=False, allow_nan=False)
+def write_figures_json(
+    figures: ReportFigures, insights: Insights | None, meta: dict[str, Any], path: Path
+) -> None:
+    data = figures_to_dict(figures, insights, meta)
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
     path.write_text(text + "\n", encoding="utf-8")

@@ -116,9 +116,16 @@ def _in_window(frame: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
 
 
 def measure_totals(
-    cube: Cube, measures: tuple[str, ...], start: date, end: date, by: str | None = None
+    cube: Cube,
+    measures: tuple[str, ...],
+    start: date,
+    end: date,
+    by: str | list[str] | None = None,
 ) -> pd.DataFrame:
-    """Σ of each measure over [start, end]; one row (index ``ALL``) or one row per segment of ``by``."""
+    """Σ of each measure over [start, end]; one row (index ``ALL``) or one row per segment of ``by``.
+
+    ``by`` may name several dimensions (a MultiIndex of their combinations).
+    """
     parts = []
     for group in dict.fromkeys(cube.group_of(m) for m in measures):
         frame = _in_window(cube.frames[group], start, end)

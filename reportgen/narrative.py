@@ -42,8 +42,15 @@ def change_text(figures: MetricFigures, delta: float | None, delta_pct: float | 
     return format_change(delta, _fmt(figures), figures.decimals)
 
 
-def metric_sentence(figures: MetricFigures, period: str, previous_period: str) -> str:
-    """One sentence: value, change against the previous period, and the target."""
+def metric_sentence(
+    figures: MetricFigures, period: str, previous_period: str, significance: str | None = None
+) -> str:
+    """One sentence: value, change against the previous period (with its test), and the target.
+
+    ``significance`` ("significant, p < 0.001") is attached to every stated
+    change, so no sentence calls a move "up" or "down" without saying whether
+    it is distinguishable from noise.
+    """
     value = value_text(figures, figures.value)
     if figures.value is None:
         return f"{figures.label}: no data for {period}."
@@ -56,7 +63,8 @@ def metric_sentence(figures: MetricFigures, period: str, previous_period: str) -
         text += f", unchanged from {previous_period}"
     else:
         size = change_text(figures, figures.delta, figures.delta_pct).lstrip("+−±")
-        text += f", {direction} {size} from {value_text(figures, figures.previous)} in {previous_period}"
+        evidence = _evidence(figures, significance)
+        text += f", {direction} {size}{evidence} from {value_text(figures, figures.previous)} in {previous_period}"
     if figures.target is not None and figures.target_met is not None:
         target = value_text(figures, figures.target)
         if figures.target_met:
@@ -65,6 +73,16 @@ def metric_sentence(figures: MetricFigures, period: str, previous_period: str) -
             side = "below" if figures.direction == "higher_is_better" else "above"
             text += f", {side} its {target} target"
     return text + "."
+
+
+def _evidence(figures: MetricFigures, significance: str | None) -> str:
+    """ " (+12.7%, significant, p < 0.001)" — the relative size for non-count metrics, and the test."""
+    parts = []
+    if figures.format != "count" and figures.format != "percent" and figures.delta_pct is not None:
+        parts.append(format_relative(figures.delta_pct))
+    if significance:
+        parts.append(significance)
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def last_year_sentence(figures: MetricFigures, last_year_period: str | None) -> str | None:

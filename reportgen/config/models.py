@@ -205,7 +205,8 @@ class AnomalyConfig(_Model):
 
     dimensions: list[str] | None = None  # default: the report's breakdowns
     history_periods: int = Field(default=13, ge=6, le=104)
-    threshold: float = Field(default=3.5, gt=0)
+    threshold: float = Field(default=3.5, gt=0)  # robust z against the segment's own history
+    peer_threshold: float = Field(default=5.0, gt=0)  # against the other segments this period
     min_volume: float = Field(default=0.0, ge=0)
     max_per_metric: int = Field(default=3, ge=1, le=50)
 

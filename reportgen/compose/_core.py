@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from reportgen.analysis.significance import ChangeTest, SegmentTests
+from reportgen.compose._insights import (
+    Insights,
+    anomalies_section,
+    decomposition_section,
+    drivers_sentences,
+    significance_section,
+)
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import MeanMetric, MetricDef, RatioMetric, TotalMetric
 from reportgen.document import (
@@ -38,16 +46,26 @@ MAX_TABLE_ROWS = 20
 
 
 def compose_document(
-    report: ResolvedReport, figures: ReportFigures, generated_at: datetime
+    report: ResolvedReport, figures: ReportFigures, generated_at: datetime, insights: Insights
 ) -> Document:
+    """Sections in the order the report config lists them."""
     sections: list[Section] = []
-    wanted = report.config.sections
-    if "summary" in wanted:
-        sections.append(summary_section(figures))
-    if "metrics" in wanted:
-        sections += [metric_section(report, figures, m) for m in figures.metrics.values()]
-    if "definitions" in wanted:
-        sections.append(definitions_section(report, figures))
+    for name in report.config.sections:
+        if name == "summary":
+            sections.append(summary_section(report, figures, insights))
+        elif name == "anomalies":
+            sections.append(anomalies_section(report, figures, insights))
+        elif name == "decomposition":
+            if (drivers := decomposition_section(report, figures, insights)) is not None:
+                sections.append(drivers)
+        elif name == "significance":
+            sections.append(significance_section(report, figures, insights))
+        elif name == "metrics":
+            sections += [
+                metric_section(report, figures, m, insights) for m in figures.metrics.values()
+            ]
+        elif name == "definitions":
+            sections.append(definitions_section(report, figures))
     period = figures.period
     return Document(
         report_id=report.id,
@@ -68,15 +86,22 @@ def compose_document(
 # -- summary ----------------------------------------------------------------------------------
 
 
-def kpi_tile(m: MetricFigures, previous_label: str, incomplete: bool) -> KpiTile:
+def kpi_tile(
+    m: MetricFigures, previous_label: str, incomplete: bool, insights: Insights
+) -> KpiTile:
+    """A tile's arrow keeps its direction; its colour is neutral unless the change is significant."""
     direction = change_direction(m.delta, m.delta_pct)
     delta = None
     if m.delta is not None:
+        sentiment = change_sentiment(direction, m.direction)
+        if insights.significant(m.metric) is False:
+            sentiment = "neutral"
         delta = Delta(
             change_text(m, m.delta, m.delta_pct),
             direction,
-            change_sentiment(direction, m.direction),
+            sentiment,
             f"vs {previous_label}",
+            significance=None if direction == "flat" else insights.phrase(m.metric),
         )
     status = "none" if m.target_met is None else ("met" if m.target_met else "missed")
     return KpiTile(
@@ -92,16 +117,31 @@ def kpi_tile(m: MetricFigures, previous_label: str, incomplete: bool) -> KpiTile
     )
 
 
-def _headline_score(m: MetricFigures) -> float:
+def _headline_score(m: MetricFigures, insights: Insights) -> float:
+    """Rank headlines: significant moves first, then missed targets, then size of the move."""
+    significant = 2.0 if insights.significant(m.metric) else 0.0
     missed = 1.0 if m.target_met is False else 0.0
-    return missed + abs(m.delta_pct or 0.0) * (0.0 if m.direction == "neutral" else 10.0)
+    size = abs(m.delta_pct or 0.0) * (0.0 if m.direction == "neutral" else 10.0)
+    return significant + missed + min(size, 1.0)
 
 
-def summary_section(figures: ReportFigures) -> Section:
+def summary_section(report: ResolvedReport, figures: ReportFigures, insights: Insights) -> Section:
     period, previous = figures.period.label, figures.previous_period.label
-    tiles = tuple(kpi_tile(m, previous, not figures.complete) for m in figures.metrics.values())
-    ranked = sorted(figures.metrics.values(), key=_headline_score, reverse=True)
-    headlines = [metric_sentence(m, period, previous) for m in ranked[:5]]
+    tiles = tuple(
+        kpi_tile(m, previous, not figures.complete, insights) for m in figures.metrics.values()
+    )
+    ranked = sorted(
+        figures.metrics.values(), key=lambda m: _headline_score(m, insights), reverse=True
+    )
+    headlines = [
+        " ".join(drivers_sentences(report, figures, insights, m.metric)) for m in ranked[:5]
+    ]
+    adverse = [a for a in insights.anomalies if a.sentiment == "bad"]
+    if adverse:
+        headlines.append(
+            f"{len(adverse)} adverse anomal{'y' if len(adverse) == 1 else 'ies'} flagged; the largest: "
+            f"{adverse[0].detail.rstrip('.')} ({adverse[0].id})."
+        )
     if not figures.complete:
         headlines.insert(
             0,
@@ -115,7 +155,10 @@ def summary_section(figures: ReportFigures) -> Section:
             f"Data quality: {total:,} rows flagged by warnings "
             f"({', '.join(sorted({q.check for q in warnings}))}); see figures.json."
         )
-    notes = tuple(metric_sentence(m, period, previous) for m in figures.metrics.values())
+    notes = tuple(
+        metric_sentence(m, period, previous, insights.phrase(m.metric))
+        for m in figures.metrics.values()
+    )
     return Section(
         "summary",
         "Executive summary",
@@ -128,9 +171,11 @@ def summary_section(figures: ReportFigures) -> Section:
 # -- one section per metric -----------------------------------------------------------------
 
 
-def metric_section(report: ResolvedReport, figures: ReportFigures, m: MetricFigures) -> Section:
-    period, previous = figures.period.label, figures.previous_period.label
-    paragraphs = [metric_sentence(m, period, previous)]
+def metric_section(
+    report: ResolvedReport, figures: ReportFigures, m: MetricFigures, insights: Insights
+) -> Section:
+    previous = figures.previous_period.label
+    paragraphs = drivers_sentences(report, figures, insights, m.metric)
     ly_label = figures.last_year_period.label if figures.last_year_period else None
     if sentence := last_year_sentence(m, ly_label):
         paragraphs.append(sentence)
@@ -140,10 +185,13 @@ def metric_section(report: ResolvedReport, figures: ReportFigures, m: MetricFigu
     blocks: list = [Narrative(tuple(paragraphs)), trend_chart(m, figures)]
     for position, (dim, segments) in enumerate(m.breakdowns.items()):
         label = report.catalog.dimensions[dim].label
-        blocks.append(breakdown_table(report.metric(m.metric), m, label, segments))
-        if (
-            position == 0
-        ):  # one picture of the main split; further splits as tables keep the deck short
+        tests = insights.significance.segments.get((m.metric, dim))
+        blocks.append(
+            breakdown_table(
+                report.metric(m.metric), m, label, segments, tests, insights.significance.alpha
+            )
+        )
+        if position == 0:  # one picture of the main split; more splits as tables keep decks short
             blocks.append(breakdown_chart(m, label, segments, figures))
     notes = (
         *paragraphs,
@@ -197,7 +245,12 @@ def breakdown_chart(
 
 
 def breakdown_table(
-    metric: MetricDef, m: MetricFigures, dim_label: str, segments: tuple[SegmentFigure, ...]
+    metric: MetricDef,
+    m: MetricFigures,
+    dim_label: str,
+    segments: tuple[SegmentFigure, ...],
+    tests: SegmentTests | None = None,
+    alpha: float = 0.05,
 ) -> Table:
     has_targets = any(s.target is not None for s in segments)
     columns = [
@@ -207,6 +260,8 @@ def breakdown_table(
         Column("delta", "Change"),
         Column("share", "Share"),
     ]
+    if tests is not None:
+        columns.append(Column("significance", "Significant?", "left"))
     if has_targets:
         columns.append(Column("target", "Target"))
     shown = list(segments[:MAX_TABLE_ROWS])
@@ -216,27 +271,43 @@ def breakdown_table(
     rows = []
     for s in shown:
         direction = change_direction(s.delta, s.delta_pct)
+        test = tests.changes.get(s.segment) if tests is not None else None
+        sentiment = change_sentiment(direction, m.direction)
+        if test is not None and test.significant(alpha) is False:
+            sentiment = "neutral"
         row = [
             Cell(s.segment, s.segment),
             Cell(_full(m, s.value), s.value),
             Cell(_full(m, s.previous), s.previous),
-            Cell(
-                change_text(m, s.delta, s.delta_pct),
-                s.delta,
-                change_sentiment(direction, m.direction),
-            ),
+            Cell(change_text(m, s.delta, s.delta_pct), s.delta, sentiment),
             Cell(format_value(s.share, "percent"), s.share),
         ]
+        if tests is not None:
+            row.append(_significance_cell(test, alpha))
         if has_targets:
             row.append(Cell(value_text(m, s.target) if s.target is not None else "", s.target))
         rows.append(tuple(row))
     weight = {"total": "of the total", "mean": "of manual volume"}.get(m.type, "of the denominator")
+    caption = f"Share: the segment's share {weight}. Sorted by share."
+    if tests is not None:
+        caption += (
+            " Significance of each segment's change after Benjamini–Hochberg correction (q-value)."
+        )
     return Table(
         title=f"{m.label} by {dim_label.lower()}",
         columns=tuple(columns),
         rows=tuple(rows),
-        caption=f"Share: the segment's share {weight}. Sorted by share.",
+        caption=caption,
     )
+
+
+def _significance_cell(test: ChangeTest | None, alpha: float) -> Cell:
+    if test is None or test.result is None or test.q_value is None:
+        return Cell("—", None)
+    verdict = test.significant(alpha)
+    q = test.q_value
+    q_text = "q < 0.001" if q < 0.001 else f"q = {q:.3f}" if q < 0.01 else f"q = {q:.2f}"
+    return Cell(f"{'yes' if verdict else 'no'}, {q_text}", q)
 
 
 def _full(m: MetricFigures, value: float | None) -> str:

@@ -1,0 +1,1 @@
+"""The analysis layer: significance tests, anomalies, LMDI decomposition and drivers."""

@@ -1,0 +1,138 @@
+"""Drivers: LMDI decomposition of each metric's change, ranked, and said in words.
+
+The decomposition runs on the cube's summed measures for the two periods
+(numerator and denominator per segment), so its effects add up exactly to the
+change the KPI tile shows. A mean metric is a ratio too (Σ sum / Σ count).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from reportgen.analysis.lmdi import LmdiResult, LmdiTerm, lmdi_ratio
+from reportgen.config.loader import ResolvedReport
+from reportgen.config.models import MeanMetric, RatioMetric
+from reportgen.cube import Cube
+from reportgen.metrics import MetricFigures, ReportFigures, measure_totals
+
+
+@dataclass(frozen=True)
+class Decomposition:
+    metric: str
+    dimensions: tuple[str, ...]
+    result: LmdiResult
+
+
+def _ratio_parts(report: ResolvedReport, name: str) -> tuple[str, str, float] | None:
+    metric = report.metric(name)
+    if isinstance(metric, MeanMetric):
+        return metric.sum, metric.count, 1.0
+    if isinstance(metric, RatioMetric):
+        return metric.numerator, metric.denominator, metric.scale
+    return None
+
+
+def decomposition_dimensions(report: ResolvedReport, name: str) -> tuple[str, ...]:
+    allowed = report.metric_dimensions(name)
+    chosen = tuple(d for d in report.decomposition_dimensions if d in allowed)
+    if chosen:
+        return chosen
+    breakdowns = next((c.breakdowns for c in report.metrics if c.metric == name), None) or []
+    return tuple(breakdowns[:1])
+
+
+def decompose(
+    report: ResolvedReport, cube: Cube, figures: ReportFigures, name: str
+) -> Decomposition | None:
+    parts = _ratio_parts(report, name)
+    dims = decomposition_dimensions(report, name)
+    if parts is None or not dims:
+        return None
+    num, den, scale = parts
+    current, previous = figures.period, figures.previous_period
+    now = measure_totals(cube, (num, den), current.start, current.end, by=list(dims))
+    before = measure_totals(cube, (num, den), previous.start, previous.end, by=list(dims))
+    frame = pd.concat(
+        {
+            "num1": now[num] * scale,
+            "den1": now[den],
+            "num0": before[num] * scale,
+            "den0": before[den],
+        },
+        axis=1,
+    ).fillna(0.0)
+    frame = frame.reset_index()
+    frame.columns = [*dims, *frame.columns[len(dims) :]]
+    for dim in dims:
+        frame[dim] = frame[dim].astype(str)
+    result = lmdi_ratio(frame, list(dims), "num0", "den0", "num1", "den1")
+    return Decomposition(name, dims, result)
+
+
+def decompose_all(
+    report: ResolvedReport, cube: Cube, figures: ReportFigures
+) -> dict[str, Decomposition]:
+    wanted = report.config.insights.decomposition.metrics or list(figures.metrics)
+    out = {}
+    for name in wanted:
+        if (d := decompose(report, cube, figures, name)) is not None:
+            out[name] = d
+    return out
+
+
+def segment_label(term: LmdiTerm) -> str:
+    return " · ".join(term.segment)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One bar of a drivers waterfall: a segment's mix or rate effect, or the rest."""
+
+    label: str
+    effect: str  # "mix", "rate" or "other"
+    segment: str | None
+    value: float
+
+
+def waterfall_steps(result: LmdiResult, top: int) -> list[Step]:
+    """The ``top`` largest single effects, then everything else as one "Other" step."""
+    effects = [
+        Step(f"Mix: {segment_label(t)}", "mix", segment_label(t), t.mix) for t in result.terms
+    ]
+    effects += [
+        Step(f"Rate: {segment_label(t)}", "rate", segment_label(t), t.rate) for t in result.terms
+    ]
+    effects.sort(key=lambda s: abs(s.value), reverse=True)
+    shown = [s for s in effects[:top] if s.value != 0]
+    rest = result.change - sum(s.value for s in shown)
+    if abs(rest) > 1e-12 * max(1.0, abs(result.change)):
+        shown.append(Step("Other", "other", None, rest))
+    return shown
+
+
+def driver_sentence(
+    m: MetricFigures, decomposition: Decomposition, dim_label: str, change_text
+) -> str | None:
+    """ "4.2 s of it is the mix shift toward Misinformation (queue), 3.1 s higher AHT within Harassment"."""
+    result = decomposition.result
+    if result.note or not result.terms or result.change == 0:
+        return None
+    sign = 1 if result.change > 0 else -1
+    mix_term = max(result.terms, key=lambda t: sign * t.mix)
+    rate_term = max(result.terms, key=lambda t: sign * t.rate)
+    pieces = []
+    if sign * mix_term.mix > 0:
+        toward = "toward" if mix_term.share1 > mix_term.share0 else "away from"
+        pieces.append(
+            f"{change_text(abs(mix_term.mix))} of it is the mix shift {toward} {segment_label(mix_term)} ({dim_label.lower()})"
+        )
+    if sign * rate_term.rate > 0:
+        higher = "higher" if rate_term.rate > 0 else "lower"
+        pieces.append(
+            f"{change_text(abs(rate_term.rate))} {higher} {m.label.lower()} within {segment_label(rate_term)}"
+        )
+    if not pieces:
+        return None
+    return "; ".join(pieces) + "."

@@ -1,0 +1,170 @@
+"""The analysis stage: significance, anomalies and drivers for one report and period.
+
+It reads only the cube and the period figures (sufficient statistics), never
+raw rows, and returns immutable values the compose stage turns into sections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reportgen.analysis.anomalies import Anomaly, history_anomalies, peer_anomalies, share_anomalies
+from reportgen.analysis.drivers import Decomposition, decompose_all
+from reportgen.analysis.significance import Significance, assess, significance_phrase, test_kind
+from reportgen.config.loader import ResolvedReport
+from reportgen.config.models import MeanMetric, MetricDef, RatioMetric, TotalMetric
+from reportgen.cube import Cube
+from reportgen.metrics import ReportFigures, measure_series, metric_values, metric_weight
+
+
+@dataclass(frozen=True)
+class Insights:
+    """Everything the analysis layer found for one report and period."""
+
+    significance: Significance
+    anomalies: tuple[Anomaly, ...]
+    decompositions: dict[str, Decomposition]
+
+    def phrase(self, metric: str) -> str | None:
+        test = self.significance.metrics.get(metric)
+        return significance_phrase(test, self.significance.alpha) if test else None
+
+    def significant(self, metric: str) -> bool | None:
+        test = self.significance.metrics.get(metric)
+        return test.significant(self.significance.alpha) if test else None
+
+
+def analyze(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> Insights:
+    return Insights(
+        significance=assess(report, figures),
+        anomalies=detect_anomalies(report, cube, figures),
+        decompositions=decompose_all(report, cube, figures),
+    )
+
+
+# -- anomalies --------------------------------------------------------------------------------
+
+
+def noise_sd(report: ResolvedReport, name: str, metric: MetricDef, sums: pd.DataFrame) -> pd.Series:
+    """Sampling standard error of each value: what chance alone moves it by."""
+    kind = test_kind(report, name)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kind == "proportion":
+            assert isinstance(metric, RatioMetric)
+            n = sums[metric.denominator].astype(float)
+            p = sums[metric.numerator] / n.where(n > 0)
+            return np.sqrt(p * (1 - p) / n.where(n > 0))
+        if kind == "mean":
+            assert isinstance(metric, MeanMetric)
+            n = sums[metric.count].astype(float)
+            s, q = sums[metric.sum], sums[metric.sum_squares]
+            var = ((q - s * s / n.where(n > 0)) / (n - 1).where(n > 1)).clip(lower=0)
+            return np.sqrt(var / n.where(n > 0))
+        if kind == "rate" and isinstance(metric, RatioMetric):
+            c = sums[metric.numerator].astype(float)
+            e = sums[metric.denominator].astype(float)
+            return np.sqrt(c) / e.where(e > 0) * metric.scale
+    return pd.Series(np.nan, index=sums.index)
+
+
+def series_frame(
+    report: ResolvedReport, name: str, sums: pd.DataFrame, dimension: str | None
+) -> pd.DataFrame:
+    metric = report.metric(name)
+    frame = pd.DataFrame(
+        {
+            "value": metric_values(metric, sums),
+            "volume": metric_weight(metric, sums),
+            "noise_sd": noise_sd(report, name, metric, sums),
+        }
+    )
+    frame = frame.reset_index()
+    frame = frame.rename(columns={frame.columns[0]: "period_start"})
+    if dimension is not None:
+        frame = frame.rename(columns={dimension: "segment"})
+        frame["segment"] = frame["segment"].astype(str)
+    else:
+        frame["segment"] = None
+    return frame
+
+
+def _weight_measure(metric: MetricDef) -> str:
+    if isinstance(metric, TotalMetric):
+        return metric.measure
+    if isinstance(metric, RatioMetric):
+        return metric.denominator
+    return metric.count
+
+
+def detect_anomalies(
+    report: ResolvedReport, cube: Cube, figures: ReportFigures
+) -> tuple[Anomaly, ...]:
+    """History, peer and share anomalies for every metric, overall and per anomaly dimension."""
+    config = report.config.insights.anomalies
+    periods = figures.period.trailing(config.history_periods)
+    label = figures.period.label
+    found: dict[str, Anomaly] = {}
+    shares_done: set[tuple[str, str]] = set()
+    for name, m in figures.metrics.items():
+        metric = report.metric(name)
+        dims = [d for d in report.anomaly_dimensions if d in report.metric_dimensions(name)]
+        for dim in (None, *dims):
+            sums = measure_series(cube, metric.measures, periods, by=dim)
+            frame = series_frame(report, name, sums, dim)
+            common = {
+                "metric": name,
+                "dimension": dim,
+                "period": label,
+                "max_anomalies": config.max_per_metric,
+            }
+            shown = {"label": m.label, "value_format": m.format, "decimals": m.decimals}
+            batch = history_anomalies(
+                frame,
+                direction=m.direction,
+                min_volume=config.min_volume,
+                threshold=config.threshold,
+                **common,
+                **shown,
+            )
+            if dim is not None:
+                current = frame[frame.period_start == frame.period_start.max()]
+                batch += peer_anomalies(
+                    current,
+                    direction=m.direction,
+                    min_volume=config.min_volume,
+                    threshold=config.peer_threshold,
+                    **common,
+                    **shown,
+                )
+                key = (_weight_measure(metric), dim)
+                if key not in shares_done:
+                    shares_done.add(key)
+                    batch += share_anomalies(
+                        _share_frame(frame),
+                        threshold=config.threshold,
+                        noise_sd=None,
+                        volume_label=_volume_label(report, metric),
+                        **common,
+                    )
+            for anomaly in _strongest(batch, config.max_per_metric):
+                found.setdefault(anomaly.id, anomaly)
+    return tuple(sorted(found.values(), key=lambda a: abs(a.robust_z), reverse=True))
+
+
+def _share_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    totals = frame.groupby("period_start")["volume"].transform("sum")
+    shares = frame[["segment", "period_start", "volume"]].copy()
+    shares["value"] = frame["volume"] / totals.where(totals > 0)
+    return shares
+
+
+def _strongest(anomalies: list[Anomaly], limit: int) -> list[Anomaly]:
+    return sorted(anomalies, key=lambda a: abs(a.robust_z), reverse=True)[:limit]
+
+
+def _volume_label(report: ResolvedReport, metric: MetricDef) -> str:
+    measure = report.catalog.measures[_weight_measure(metric)]
+    return measure.description or _weight_measure(metric).replace("_", " ")

@@ -1,0 +1,207 @@
+"""Which test fits which metric, run on the figures' sufficient statistics.
+
+A metric's statistics decide its test, not its label:
+
+- a proportion of two *counts* (QA accuracy = correct / sampled) → two-proportion z-test
+  (Fisher's exact test when counts are small);
+- a mean with count, sum and sum of squares (AHT) → Welch t-test;
+- a count per exposure (throughput = decisions / productive hours; a total count per
+  period day) → Poisson rate test;
+- a share of *hours* (utilization) → no sampling test: hours are not independent
+  trials, so a p-value would be fiction. The report says so instead of guessing.
+
+Across segments of a breakdown: one-way ANOVA (means) and chi-square (proportions);
+per-segment changes are corrected for multiple comparisons with Benjamini–Hochberg.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from reportgen.analysis.stats import (
+    TestResult,
+    benjamini_hochberg,
+    chi_square_homogeneity,
+    one_way_anova,
+    poisson_rate_test,
+    two_proportion_test,
+    welch_t_test,
+)
+from reportgen.config.loader import ResolvedReport
+from reportgen.config.models import MeanMetric, RatioMetric, TotalMetric
+from reportgen.metrics import MetricFigures, ReportFigures, SegmentFigure, Stats
+
+TestKind = Literal["proportion", "mean", "rate", "none"]
+
+UNTESTABLE = "shares of hours are not counts of independent events, so no sampling test applies"
+
+
+@dataclass(frozen=True)
+class ChangeTest:
+    """The period-over-period test of one metric (or one segment of it)."""
+
+    kind: TestKind
+    result: TestResult | None
+    q_value: float | None = None  # BH-adjusted, for segment tests
+    reason: str | None = None  # why there is no test
+
+    def significant(self, alpha: float) -> bool | None:
+        if self.result is None or self.result.p_value is None:
+            return None
+        p = self.q_value if self.q_value is not None else self.result.p_value
+        return p < alpha
+
+
+@dataclass(frozen=True)
+class SegmentTests:
+    metric: str
+    dimension: str
+    across: TestResult | None  # are segments different from each other this period?
+    changes: dict[str, ChangeTest]  # segment → its own change test (BH-adjusted)
+
+
+@dataclass(frozen=True)
+class Significance:
+    confidence: float
+    metrics: dict[str, ChangeTest]
+    segments: dict[tuple[str, str], SegmentTests]
+
+    @property
+    def alpha(self) -> float:
+        return 1.0 - self.confidence
+
+
+def test_kind(report: ResolvedReport, metric_name: str) -> TestKind:
+    metric = report.metric(metric_name)
+    measures = report.catalog.measures
+    if isinstance(metric, MeanMetric):
+        return "mean"
+    if isinstance(metric, TotalMetric):
+        return "rate" if measures[metric.measure].agg == "count" else "none"
+    assert isinstance(metric, RatioMetric)
+    num, den = measures[metric.numerator].agg, measures[metric.denominator].agg
+    if metric.type == "proportion" and num == den == "count":
+        return "proportion"
+    if num == "count" and den == "sum":
+        return "rate"
+    return "none"
+
+
+def change_test(
+    kind: TestKind, current: Stats, previous: Stats, *, days: tuple[int, int], confidence: float
+) -> ChangeTest:
+    """Test current against previous from sufficient statistics only."""
+    if kind == "proportion":
+        result = two_proportion_test(
+            current.numerator or 0,
+            current.denominator or 0,
+            previous.numerator or 0,
+            previous.denominator or 0,
+            confidence=confidence,
+        )
+    elif kind == "mean":
+        result = welch_t_test(
+            current.count or 0,
+            current.sum or 0,
+            current.sum_squares or 0,
+            previous.count or 0,
+            previous.sum or 0,
+            previous.sum_squares or 0,
+            confidence=confidence,
+        )
+    elif kind == "rate":
+        if current.total is not None:  # a count per period: exposure is the number of days
+            result = poisson_rate_test(
+                current.total, days[0], previous.total or 0, days[1], confidence=confidence
+            )
+        else:
+            result = poisson_rate_test(
+                current.numerator or 0,
+                current.denominator or 0,
+                previous.numerator or 0,
+                previous.denominator or 0,
+                confidence=confidence,
+            )
+    else:
+        return ChangeTest(kind, None, reason=UNTESTABLE)
+    return ChangeTest(kind, result)
+
+
+def across_segments(kind: TestKind, segments: tuple[SegmentFigure, ...]) -> TestResult | None:
+    """Do the segments differ from each other in the current period?"""
+    if kind == "mean":
+        return one_way_anova(
+            [(s.stats.count or 0, s.stats.sum or 0, s.stats.sum_squares or 0) for s in segments]
+        )
+    if kind == "proportion":
+        return chi_square_homogeneity(
+            [(s.stats.numerator or 0, s.stats.denominator or 0) for s in segments]
+        )
+    return None
+
+
+def segment_tests(
+    kind: TestKind,
+    metric: str,
+    dimension: str,
+    segments: tuple[SegmentFigure, ...],
+    days: tuple[int, int],
+    confidence: float,
+) -> SegmentTests:
+    raw = {
+        s.segment: change_test(kind, s.stats, s.previous_stats, days=days, confidence=confidence)
+        for s in segments
+    }
+    p_values = [t.result.p_value if t.result else None for t in raw.values()]
+    q_values = benjamini_hochberg(p_values)
+    adjusted = {
+        seg: ChangeTest(t.kind, t.result, q, t.reason)
+        for (seg, t), q in zip(raw.items(), q_values, strict=True)
+    }
+    return SegmentTests(metric, dimension, across_segments(kind, segments), adjusted)
+
+
+def assess(report: ResolvedReport, figures: ReportFigures) -> Significance:
+    confidence = report.config.insights.confidence
+    days = (figures.period.days, figures.previous_period.days)
+    metrics: dict[str, ChangeTest] = {}
+    segments: dict[tuple[str, str], SegmentTests] = {}
+    for name, m in figures.metrics.items():
+        kind = test_kind(report, name)
+        metrics[name] = change_test(
+            kind, m.stats, m.previous_stats, days=days, confidence=confidence
+        )
+        if kind == "none":
+            continue
+        for dim, segs in m.breakdowns.items():
+            segments[(name, dim)] = segment_tests(kind, name, dim, segs, days, confidence)
+    return Significance(confidence, metrics, segments)
+
+
+def p_text(p: float | None) -> str:
+    if p is None:
+        return "p n/a"
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+
+
+def significance_phrase(test: ChangeTest, alpha: float) -> str:
+    """ "significant, p < 0.001" / "not significant, p = 0.41" / "not tested"."""
+    verdict = test.significant(alpha)
+    if verdict is None:
+        return "not tested" if test.result is None else "not testable"
+    p = test.q_value if test.q_value is not None else (test.result.p_value if test.result else None)
+    return f"{'significant' if verdict else 'not significant'}, {p_text(p)}"
+
+
+__all__ = [
+    "ChangeTest",
+    "MetricFigures",
+    "SegmentTests",
+    "Significance",
+    "assess",
+    "significance_phrase",
+    "test_kind",
+]

@@ -1,0 +1,343 @@
+"""Sections that show the analysis: anomalies, drivers (LMDI) and significance tests."""
+
+from __future__ import annotations
+
+from reportgen.analysis.anomalies import Anomaly
+from reportgen.analysis.drivers import (
+    Decomposition,
+    driver_sentence,
+    segment_label,
+    waterfall_steps,
+)
+from reportgen.analysis.insights import Insights
+from reportgen.analysis.significance import p_text, significance_phrase
+from reportgen.analysis.stats import TestResult
+from reportgen.config.loader import ResolvedReport
+from reportgen.document import Cell, Chart, ChartSeries, Column, Narrative, Section, Table
+from reportgen.formatting import format_value
+from reportgen.metrics import MetricFigures, ReportFigures
+from reportgen.narrative import (
+    change_direction,
+    change_sentiment,
+    change_text,
+    metric_sentence,
+    value_text,
+)
+
+METHOD_TEXT = {
+    "history": "vs its own history",
+    "peer": "vs peers this period",
+    "share": "share of volume vs its history",
+}
+
+
+# -- anomalies --------------------------------------------------------------------------------
+
+
+def _anomaly_value(m: MetricFigures | None, anomaly: Anomaly, value: float) -> str:
+    if anomaly.method == "share":
+        return format_value(value, "percent")
+    return value_text(m, value) if m else f"{value:.4g}"
+
+
+def _anomaly_change(m: MetricFigures | None, anomaly: Anomaly) -> str:
+    if anomaly.method == "share" or m is None:
+        from reportgen.formatting import format_change
+
+        return format_change(anomaly.delta, "percent")
+    return change_text(
+        m, anomaly.delta, anomaly.delta / anomaly.baseline if anomaly.baseline else None
+    )
+
+
+def anomaly_table(
+    report: ResolvedReport, figures: ReportFigures, anomalies: tuple[Anomaly, ...]
+) -> Table:
+    rows = []
+    for a in anomalies:
+        m = figures.metrics.get(a.metric)
+        dim = report.catalog.dimensions[a.dimension].label if a.dimension else ""
+        where = f"{dim}: {a.segment}" if a.segment else "Overall"
+        rows.append(
+            (
+                Cell(m.label if m else a.metric, a.metric),
+                Cell(where, a.segment or ""),
+                Cell(METHOD_TEXT.get(a.method, a.method), a.method),
+                Cell(_anomaly_value(m, a, a.observed), a.observed),
+                Cell(_anomaly_value(m, a, a.baseline), a.baseline),
+                Cell(_anomaly_change(m, a), a.delta, a.sentiment),
+                Cell(f"{a.robust_z:+.1f}", a.robust_z),
+                Cell(a.id, a.id),
+            )
+        )
+    columns = (
+        Column("metric", "Metric", "left"),
+        Column("segment", "Where", "left"),
+        Column("method", "Compared", "left"),
+        Column("observed", "Observed"),
+        Column("baseline", "Baseline"),
+        Column("delta", "Change"),
+        Column("z", "Robust z"),
+        Column("id", "ID", "left"),
+    )
+    caption = (
+        "Robust z = 0.6745 × (observed − median) / MAD of the baseline, floored by the period's sampling "
+        "error. Record a cause against an ID to follow it up."
+    )
+    return Table("Anomalies flagged", columns, tuple(rows), caption)
+
+
+def anomalies_section(
+    report: ResolvedReport, figures: ReportFigures, insights: Insights
+) -> Section:
+    anomalies = insights.anomalies
+    if not anomalies:
+        text = (
+            f"No anomalies in {figures.period.label}: every checked metric and segment is within its usual "
+            "range and in line with its peers.",
+        )
+        return Section("anomalies", "Anomalies", "summary", (Narrative(text),), text)
+    bad = sum(1 for a in anomalies if a.sentiment == "bad")
+    lead = (
+        f"{len(anomalies)} anomalies flagged in {figures.period.label} ({bad} adverse). "
+        "The largest:"
+    )
+    paragraphs = (lead, *(a.detail for a in anomalies[:3]))
+    return Section(
+        "anomalies",
+        "Anomalies",
+        "summary",
+        (Narrative(paragraphs), anomaly_table(report, figures, anomalies)),
+        tuple(f"{a.id}: {a.detail}" for a in anomalies),
+    )
+
+
+# -- drivers ----------------------------------------------------------------------------------
+
+
+def drivers_chart(m: MetricFigures, figures: ReportFigures, d: Decomposition, top: int) -> Chart:
+    steps = waterfall_steps(d.result, top)
+    categories = (figures.previous_period.label, *(s.label for s in steps), figures.period.label)
+    values = (d.result.value0, *(s.value for s in steps), d.result.value1)
+    sentiments = (
+        None,
+        *(change_sentiment(change_direction(s.value, None), m.direction) for s in steps),
+        None,
+    )
+    return Chart(
+        title=f"What moved {m.label.lower()}",
+        chart_type="waterfall",
+        categories=categories,
+        series=(ChartSeries(m.label, values, "primary"),),
+        value_format=m.format,  # type: ignore[arg-type]
+        value_label=m.format if m.format in ("seconds", "percent") else m.label,
+        value_decimals=m.decimals,
+        point_sentiments=sentiments,
+    )
+
+
+def drivers_table(report: ResolvedReport, m: MetricFigures, d: Decomposition, top: int) -> Table:
+    dims = " · ".join(report.catalog.dimensions[x].label for x in d.dimensions)
+    rows = []
+    for term in d.result.terms[:top]:
+        rows.append(
+            (
+                Cell(segment_label(term), segment_label(term)),
+                Cell(
+                    f"{format_value(term.share0, 'percent')} → {format_value(term.share1, 'percent')}",
+                    term.share1,
+                ),
+                Cell(f"{value_text(m, term.rate0)} → {value_text(m, term.rate1)}", term.rate1),
+                Cell(change_text(m, term.mix, None), term.mix, _sentiment(m, term.mix)),
+                Cell(change_text(m, term.rate, None), term.rate, _sentiment(m, term.rate)),
+                Cell(change_text(m, term.total, None), term.total, _sentiment(m, term.total)),
+            )
+        )
+    r = d.result
+    rows.append(
+        (
+            Cell("All segments", "__total__"),
+            Cell("", None),
+            Cell(f"{value_text(m, r.value0)} → {value_text(m, r.value1)}", r.value1),
+            Cell(change_text(m, r.mix, None), r.mix),
+            Cell(change_text(m, r.rate, None), r.rate),
+            Cell(change_text(m, r.change, None), r.change),
+        )
+    )
+    columns = (
+        Column("segment", dims, "left"),
+        Column("share", "Share of volume"),
+        Column("rate", m.label),
+        Column("mix", "Mix effect"),
+        Column("rate_effect", "Rate effect"),
+        Column("total", "Contribution"),
+    )
+    caption = (
+        "LMDI-I: mix = shifts in each segment's share of volume, rate = changes within segments; "
+        "they add up exactly to the change."
+    )
+    return Table(f"{m.label}: contributions by {dims.lower()}", columns, tuple(rows), caption)
+
+
+def _sentiment(m: MetricFigures, value: float):
+    return change_sentiment(change_direction(value, None), m.direction)
+
+
+def drivers_sentences(
+    report: ResolvedReport, figures: ReportFigures, insights: Insights, name: str
+) -> list[str]:
+    m = figures.metrics[name]
+    d = insights.decompositions.get(name)
+    headline = metric_sentence(
+        m, figures.period.label, figures.previous_period.label, insights.phrase(name)
+    )
+    if d is None:
+        return [headline]
+    dim_label = " · ".join(report.catalog.dimensions[x].label for x in d.dimensions)
+    why = driver_sentence(m, d, dim_label, lambda v: change_text(m, v, None).lstrip("+−±"))
+    return [headline, why] if why else [headline]
+
+
+def decomposition_section(
+    report: ResolvedReport, figures: ReportFigures, insights: Insights
+) -> Section | None:
+    top = report.config.insights.decomposition.top
+    blocks: list = []
+    notes: list[str] = []
+    for name in chosen_drivers(figures, insights):
+        m, d = figures.metrics[name], insights.decompositions[name]
+        sentences = drivers_sentences(report, figures, insights, name)
+        notes += sentences
+        blocks += [
+            Narrative(tuple(sentences)),
+            drivers_chart(m, figures, d, top),
+            drivers_table(report, m, d, top),
+        ]
+    if not blocks:
+        return None
+    return Section(
+        "decomposition", "What drove the changes", "summary", tuple(blocks), tuple(notes)
+    )
+
+
+def chosen_drivers(figures: ReportFigures, insights: Insights, limit: int = 4) -> list[str]:
+    """Metrics worth explaining: decomposed, visibly changed, and not noise — largest moves first."""
+    candidates = []
+    for name, d in insights.decompositions.items():
+        m = figures.metrics[name]
+        if d.result.note or change_direction(m.delta, m.delta_pct) == "flat":
+            continue
+        if insights.significant(name) is False:
+            continue
+        candidates.append((abs(m.delta_pct or 0.0), name))
+    return [name for _, name in sorted(candidates, reverse=True)[:limit]]
+
+
+# -- significance -----------------------------------------------------------------------------
+
+
+def _stat_text(result: TestResult | None) -> str:
+    if result is None or result.statistic is None:
+        return "—"
+    return f"{result.statistic:.2f}"
+
+
+def significance_section(
+    report: ResolvedReport, figures: ReportFigures, insights: Insights
+) -> Section:
+    sig = insights.significance
+    level = f"{sig.confidence:.0%}"
+    rows = []
+    for name, test in sig.metrics.items():
+        m = figures.metrics[name]
+        r = test.result
+        ci = "—"
+        if r is not None and r.ci_low is not None and r.ci_high is not None:
+            ci = f"{change_text(m, r.ci_low, None)} to {change_text(m, r.ci_high, None)}"
+        verdict = test.significant(sig.alpha)
+        rows.append(
+            (
+                Cell(m.label, name),
+                Cell(change_text(m, m.delta, m.delta_pct), m.delta),
+                Cell(r.test if r else "none", r.test if r else None),
+                Cell(_stat_text(r), r.statistic if r else None),
+                Cell(p_text(r.p_value) if r else "—", r.p_value if r else None),
+                Cell(ci, None),
+                Cell(
+                    f"{r.effect_size:.3f} ({r.effect_size_name})"
+                    if r and r.effect_size is not None
+                    else "—",
+                    r.effect_size if r else None,
+                ),
+                Cell(
+                    {True: "significant", False: "not significant", None: "not tested"}[verdict],
+                    verdict,
+                    None,
+                ),
+            )
+        )
+    columns = (
+        Column("metric", "Metric", "left"),
+        Column("change", "Change"),
+        Column("test", "Test", "left"),
+        Column("statistic", "Statistic"),
+        Column("p", "p-value"),
+        Column("ci", f"{level} CI of change"),
+        Column("effect", "Effect size"),
+        Column("verdict", "Verdict", "left"),
+    )
+    untested = [figures.metrics[n].label for n, t in sig.metrics.items() if t.result is None]
+    caption = f"Two-sided tests of {figures.period.label} against {figures.previous_period.label} at the {level} level."
+    if untested:
+        caption += f" Not tested: {', '.join(untested)} (shares of hours are not counts of independent events)."
+    blocks: list = [Table("Is the change real?", columns, tuple(rows), caption)]
+    across = across_table(report, figures, insights)
+    if across is not None:
+        blocks.append(across)
+    notes = tuple(
+        f"{figures.metrics[n].label}: {significance_phrase(t, sig.alpha)}"
+        for n, t in sig.metrics.items()
+    )
+    return Section("significance", "Significance of changes", "summary", tuple(blocks), notes)
+
+
+def across_table(
+    report: ResolvedReport, figures: ReportFigures, insights: Insights
+) -> Table | None:
+    rows = []
+    for (name, dim), tests in insights.significance.segments.items():
+        r = tests.across
+        if r is None:
+            continue
+        flagged = [
+            s for s, t in tests.changes.items() if t.significant(insights.significance.alpha)
+        ]
+        rows.append(
+            (
+                Cell(figures.metrics[name].label, name),
+                Cell(report.catalog.dimensions[dim].label, dim),
+                Cell(r.test, r.test),
+                Cell(_stat_text(r), r.statistic),
+                Cell(p_text(r.p_value), r.p_value),
+                Cell(
+                    ", ".join(flagged[:4]) + (f" +{len(flagged) - 4}" if len(flagged) > 4 else "")
+                    or "none",
+                    len(flagged),
+                ),
+            )
+        )
+    if not rows:
+        return None
+    columns = (
+        Column("metric", "Metric", "left"),
+        Column("dimension", "Across", "left"),
+        Column("test", "Test", "left"),
+        Column("statistic", "Statistic"),
+        Column("p", "p-value"),
+        Column("changed", "Segments that changed (BH-adjusted)", "left"),
+    )
+    caption = (
+        "Do segments differ from each other this period (ANOVA for means, chi-square for proportions), and "
+        "which segments changed significantly after Benjamini–Hochberg correction."
+    )
+    return Table("Differences across segments", columns, tuple(rows), caption)

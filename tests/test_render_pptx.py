@@ -21,6 +21,7 @@ from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 from pptx.enum.dml import MSO_FILL, MSO_LINE_DASH_STYLE
 from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
+from pptx.oxml.ns import qn
 from pptx.util import Emu
 
 from reportgen.document import (
@@ -498,6 +499,22 @@ def test_table_cells_use_readable_sizes_and_sentiment_colours(
     assert sizes and all(10 <= s <= 12 for s in sizes)
     delta = table.cell(1, 3).text_frame.paragraphs[0].runs[0]
     assert str(delta.font.color.rgb) == brand.bad.lstrip("#")
+
+
+def test_empty_cells_carry_the_table_font_size_so_rows_do_not_grow(
+    doc: Document, tmp_path: Path
+) -> None:
+    table = Table(
+        "Targets",
+        (Column("k", "Region", "left"), Column("t", "Target")),
+        ((Cell("Europe"), Cell("")), (Cell("Africa"), Cell("94.5%"))),
+    )
+    slide = _render(_replace_section(doc, 1, blocks=(table,)), tmp_path).slides[2]
+    (native,) = _tables(slide)
+    empty = native.cell(1, 1)._tc
+    assert empty.find(f".//{qn('a:r')}") is None  # an empty run makes LibreOffice use 18 pt
+    size = empty.find(f".//{qn('a:endParaRPr')}").get("sz")
+    assert size == native.cell(2, 1)._tc.find(f".//{qn('a:rPr')}").get("sz")
 
 
 def test_definitions_become_a_native_table(doc: Document, tmp_path: Path) -> None:

@@ -27,18 +27,19 @@ from pptx.enum.chart import (
 from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.oxml.ns import qn
 from pptx.slide import Slide
-from pptx.util import Pt
+from pptx.util import Inches, Pt
 from xlsxwriter import Workbook
 
 from reportgen.document import Brand, Chart, ChartSeries
 from reportgen.formatting import format_value, office_number_format
 
 from ._pptx_template import Frame
-from ._pptx_text import clean_text, one_line, rgb
+from ._pptx_text import clean_text, one_line, rgb, text_width
 
 TICK_SIZE = Pt(10)
 TITLE_SIZE = Pt(13)
 GRID_COLOUR = "#D9DDE3"
+VALUE_AXIS_ROOM = Inches(0.9)  # the value axis' labels and title take this much of a chart
 ZERO_BASED_FORMATS = frozenset({"count", "hours"})  # totals: axes start at zero
 #: The finest step each value format can show (its Office format's last digit).
 _RESOLUTION = {
@@ -143,7 +144,7 @@ def series_colours(chart: Chart, brand: Brand) -> list[str]:
     return colours
 
 
-def categoryaxis_title(chart: Chart, fallback: str | None) -> str | None:
+def category_axis_title(chart: Chart, fallback: str | None) -> str | None:
     """Category axis title: Week, Day, Month or Quarter for periods, else ``fallback``.
 
     The chart spec has no category-axis label; periods name themselves, and
@@ -166,7 +167,7 @@ def add_chart(
     native.font.size = TICK_SIZE
     native.font.color.rgb = rgb(brand.text)
     style_title(native, chart, brand)
-    _axes(native, chart, brand, kind, categoryaxis_title(chart, category_title))
+    _axes(native, chart, brand, kind, category_axis_title(chart, category_title), frame.width)
     _legend(native, chart)
     colours = series_colours(chart, brand)
     code = number_format(chart)
@@ -191,7 +192,9 @@ def style_title(native: PptxChart, chart: Chart, brand: Brand) -> None:
     font.color.rgb = rgb(brand.text)
 
 
-def _axes(native: PptxChart, chart: Chart, brand: Brand, kind, category_title: str | None) -> None:
+def _axes(
+    native: PptxChart, chart: Chart, brand: Brand, kind, category_title: str | None, width: int
+) -> None:
     value_axis, category_axis = native.value_axis, native.category_axis
     value_axis.tick_labels.number_format = number_format(chart)
     value_axis.tick_labels.number_format_is_linked = False
@@ -203,6 +206,8 @@ def _axes(native: PptxChart, chart: Chart, brand: Brand, kind, category_title: s
         axis.tick_labels.font.color.rgb = rgb(brand.muted)
     category_axis.format.line.color.rgb = rgb(GRID_COLOUR)
     category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
+    if kind != XL_CHART_TYPE.BAR_CLUSTERED and _crowded(chart, width):
+        _rotate_labels(category_axis, -45)
     bounds = value_axis_bounds(chart)
     if bounds is not None:
         value_axis.minimum_scale, value_axis.maximum_scale, value_axis.major_unit = bounds
@@ -214,6 +219,20 @@ def _axes(native: PptxChart, chart: Chart, brand: Brand, kind, category_title: s
     axis_title(value_axis, clean_text(chart.value_label), brand)
     if category_title:
         axis_title(category_axis, category_title, brand)
+
+
+def _crowded(chart: Chart, width: int) -> bool:
+    """Would the category labels, side by side, overfill the plot's width?"""
+    labels = sum(text_width(one_line(c) + " ", TICK_SIZE.pt) for c in chart.categories)
+    return labels > width - VALUE_AXIS_ROOM
+
+
+def _rotate_labels(axis, degrees: int) -> None:
+    """Slant the tick labels (python-pptx has no API for it): they stay whole and legible."""
+    body = axis._element.find(f"{qn('c:txPr')}/{qn('a:bodyPr')}")
+    if body is not None:
+        body.set("rot", str(degrees * 60000))
+        body.set("vert", "horz")
 
 
 def value_axis_bounds(chart: Chart) -> tuple[float, float, float] | None:

@@ -28,7 +28,7 @@ from reportgen.document import (
 )
 
 from ._pptx_chart import key_numbers
-from ._pptx_slides import arrange, kpi_pages
+from ._pptx_slides import arrange, kpi_pages, narrative_size
 from ._pptx_table import TableFit, paginate
 from ._pptx_template import Frame
 from ._pptx_text import one_line
@@ -95,39 +95,56 @@ def _drawable(block: object) -> bool:
 
 
 def plan_section(section: Section, frame: Frame, document: Document) -> list[SlidePlan]:
-    """A section's slides: KPI tiles, then chart + table, continuations, definitions."""
+    """A section's slides: KPI tiles, chart + table, continuations, definitions.
+
+    The narrative goes on the section's first slide when it leaves the
+    content enough room; otherwise it gets a slide of its own — after a KPI
+    scorecard (which stays together), before charts and tables.
+    """
     narrative = tuple(p for block in _blocks(section, Narrative) for p in block.paragraphs)
     title = one_line(section.title) or one_line(section.id)
-    base_notes = (*section.notes, *narrative)
+    brand = document.brand
     plans: list[SlidePlan] = []
+    pending = narrative
     for grid in _blocks(section, KpiGrid):
-        plans.extend(_kpi_plans(grid, title, () if plans else narrative, frame, document))
+        pages, with_narrative = kpi_pages(grid.tiles, pending, frame, brand)
+        plans.extend(_kpi_plans(pages, title, pending if with_narrative else ()))
+        if pending and pages and not with_narrative:
+            plans.append(_text_plan(f"{title} — highlights", pending))
+        pending = () if pages else pending
     visuals = [b for b in section.blocks if _drawable(b)]
     if visuals:
-        plans.extend(
-            _content_plans(section, visuals, title, () if plans else narrative, frame, document)
-        )
+        first_title = title
+        if pending and narrative_size(pending, frame, brand) is None:
+            plans.append(_text_plan(title, pending))
+            pending, first_title = (), continuation_title(title, visuals[0].title)
+        plans.extend(_content_plans(section, visuals, first_title, pending, frame, document))
+        pending = ()
     for definitions in _blocks(section, DefinitionList):
         table = definitions_table(definitions, title)
         plans.extend(_table_plans(table, title, frame, document, heading=False))
-    if not plans and narrative:
-        plans.append(SlidePlan("text", title, TEXT_LAYOUT, narrative=narrative))
-    return [replace(p, notes=(*base_notes, *_key_lines(p))) for p in plans]
+    if pending and not plans:
+        plans.append(_text_plan(title, pending))
+    notes = (*section.notes, *narrative)
+    return [replace(p, notes=(*notes, *_key_lines(p))) for p in plans]
+
+
+def _text_plan(title: str, narrative: tuple[str, ...]) -> SlidePlan:
+    return SlidePlan("text", title, TEXT_LAYOUT, narrative=narrative)
 
 
 def _kpi_plans(
-    grid: KpiGrid, title: str, narrative: tuple[str, ...], frame: Frame, document: Document
+    pages: list[tuple[KpiTile, ...]], title: str, narrative: tuple[str, ...]
 ) -> list[SlidePlan]:
-    chunks = kpi_pages(grid.tiles, narrative, frame, document.brand)
     return [
         SlidePlan(
             "kpi",
-            title if i == 0 else f"{title} — key metrics ({i + 1} of {len(chunks)})",
+            title if i == 0 else f"{title} — key metrics ({i + 1} of {len(pages)})",
             CONTENT_LAYOUT,
             narrative=narrative if i == 0 else (),
-            tiles=chunk,
+            tiles=page,
         )
-        for i, chunk in enumerate(chunks)
+        for i, page in enumerate(pages)
     ]
 
 
@@ -139,9 +156,14 @@ def _content_plans(
     frame: Frame,
     document: Document,
 ) -> list[SlidePlan]:
-    """First chart and first table together; every further block on slides of its own."""
+    """First chart and first table together (when the table fits beside the chart
+    without breaking its cells); every further block on slides of its own."""
     chart = next((b for b in visuals if isinstance(b, Chart)), None)
     table = next((b for b in visuals if isinstance(b, Table)), None)
+    if chart is not None and table is not None:
+        side = arrange(frame, document.brand, narrative, chart, table)
+        if side.fit is None or not side.fit.words_fit:
+            table = None  # too wide to sit beside the chart: it follows on its own slide
     if table is not None:
         more = continuation_title(title, table.title)
         plans = _table_plans(
@@ -153,7 +175,7 @@ def _content_plans(
     for block in visuals:
         if block is chart or block is table:
             continue
-        sub = continuation_title(title, block.title)
+        sub = continuation_title(section.title, block.title)
         if isinstance(block, Chart):
             plans.append(
                 SlidePlan(

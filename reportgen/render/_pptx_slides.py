@@ -47,6 +47,9 @@ MAX_TILE_ROWS = 2
 MIN_TILE_WIDTH = Inches(2.1)  # a 30 pt value and "▲ +14 s vs 2026-W46" need this much
 TILE_GAP = Inches(0.2)
 NARRATIVE_GAP = Inches(0.35)
+CONTENT_NARRATIVE_SIZES = (14.0, 13.0, 12.0)
+NARRATIVE_MAX_SHARE = 0.33  # of a content slide's height; a longer narrative gets its own slide
+TEXT_SIZES = (20.0, 18.0, 16.0, 14.0, 12.0)
 ARROWS = {"up": "▲", "down": "▼", "flat": "◆"}
 
 
@@ -211,25 +214,32 @@ def tile_height(tiles: Sequence[KpiTile], frame: Frame, brand: Brand) -> int:
 
 def kpi_pages(
     tiles: Sequence[KpiTile], narrative: Sequence[str], frame: Frame, brand: Brand
-) -> list[tuple[KpiTile, ...]]:
-    """Split tiles into slides whose rows fit above the narrative (first slide) or alone."""
+) -> tuple[list[tuple[KpiTile, ...]], bool]:
+    """Tiles per slide (a scorecard stays together if it fits), and whether the
+    narrative fits below the first slide's tiles (at 12 pt or more)."""
     if not tiles:
-        return []
+        return [], False
     per_row = tiles_per_row(frame)
     row_height = tile_height(tiles[: per_row * MAX_TILE_ROWS], frame, brand) + TILE_GAP
-    reserve = (
-        narrative_height(narrative, brand, frame.width, 12) + NARRATIVE_GAP if narrative else 0
-    )
+    rows = max(1, min(MAX_TILE_ROWS, (frame.height + TILE_GAP) // row_height))
+    count = per_row * rows
+    pages = [tuple(tiles[i : i + count]) for i in range(0, len(tiles), count)]
+    used = math.ceil(len(pages[0]) / per_row) * row_height - TILE_GAP + NARRATIVE_GAP
+    room = frame.height - used
+    fits = bool(narrative) and narrative_height(narrative, brand, frame.width, 12) <= room
+    return pages, fits
 
-    def rows_fitting(height: int) -> int:
-        return max(1, min(MAX_TILE_ROWS, (height + TILE_GAP) // row_height))
 
-    pages, start, first = [], 0, True
-    while start < len(tiles):
-        count = per_row * rows_fitting(frame.height - (reserve if first else 0))
-        pages.append(tuple(tiles[start : start + count]))
-        start, first = start + count, False
-    return pages
+def narrative_size(narrative: Sequence[str], frame: Frame, brand: Brand) -> float | None:
+    """Font size for a narrative above a chart/table: 14 pt, down to 12 pt if it is long;
+    None if even then it would take more than a third of the slide (it gets its own)."""
+    for size in CONTENT_NARRATIVE_SIZES:
+        if (
+            narrative_height(narrative, brand, frame.width, size)
+            <= frame.height * NARRATIVE_MAX_SHARE
+        ):
+            return size
+    return None
 
 
 def tile_paras(tile: KpiTile, brand: Brand) -> list[Para]:
@@ -311,6 +321,7 @@ class Arrangement:
     table: Frame | None
     fit: TableFit | None
     capacity: int = 0  # height left for the table's rows (header included)
+    narrative_size: float = NARRATIVE_SIZE
 
 
 STANDALONE_TABLE_SHARE = 0.6  # a table alone on a slide is at least this share of its width
@@ -327,11 +338,15 @@ def arrange(
     heading: bool = True,
 ) -> Arrangement:
     """Narrative on top; chart left and table right, or either alone (table ≥ 60 % wide)."""
-    narrative_h = narrative_height(narrative, brand, frame.width)
+    size = (
+        (narrative_size(narrative, frame, brand) or CONTENT_NARRATIVE_SIZES[-1]) if narrative else 0
+    )
+    narrative_h = narrative_height(narrative, brand, frame.width, size) if narrative else 0
     narrative_frame = frame.top_part(narrative_h) if narrative else None
     body = frame.below(narrative_h, Inches(0.2)) if narrative else frame
     if table is None:
-        return Arrangement(narrative_frame, body if chart is not None else None, None, None)
+        chart_frame = body if chart is not None else None
+        return Arrangement(narrative_frame, chart_frame, None, None, 0, size)
 
     def rows_height(width: int) -> int:
         return body.height - (heading_height(table, brand, width) if heading else 0)
@@ -339,13 +354,13 @@ def arrange(
     if chart is None:
         minimum = int(body.width * STANDALONE_TABLE_SHARE)
         fit = fit_table(table, body.width, min_width=minimum, capacity=rows_height(body.width))
-        return Arrangement(narrative_frame, None, body, fit, rows_height(body.width))
+        return Arrangement(narrative_frame, None, body, fit, rows_height(body.width), size)
     most = int(body.width * SIDE_TABLE_SHARE)
     fit = fit_table(table, most, capacity=rows_height(most))
     # The heading wraps in the table's own width: measure the room for rows again there.
     fit = fit_table(table, most, capacity=rows_height(fit.width))
     chart_frame, table_frame = body.columns(body.width - fit.width - Inches(0.3))
-    return Arrangement(narrative_frame, chart_frame, table_frame, fit, rows_height(fit.width))
+    return Arrangement(narrative_frame, chart_frame, table_frame, fit, rows_height(fit.width), size)
 
 
 def draw_table_block(
@@ -368,9 +383,20 @@ def draw_table_block(
 
 
 def draw_text_slide(slide: Slide, paragraphs: Sequence[str], frame: Frame, brand: Brand) -> None:
-    """Narrative-only section: into the body placeholder if the layout has one."""
+    """Narrative on its own slide: in the body placeholder if the layout has one, at the
+    largest size (20 → 12 pt) that fits, so nothing runs off the slide."""
     body = _first_placeholder(slide, PP_PLACEHOLDER.BODY, PP_PLACEHOLDER.OBJECT)
-    if body is not None:
-        write_plain(body.text_frame, paragraphs)
-    else:
-        text_box(slide, frame, narrative_paras(paragraphs, brand), "Narrative")
+    if body is None:
+        size = _fitting_size(paragraphs, brand, frame.width, frame.height)
+        text_box(slide, frame, narrative_paras(paragraphs, brand, size), "Narrative")
+        return
+    indent = Inches(0.4)  # the master's bullet indent
+    size = _fitting_size(paragraphs, brand, body.width - indent, body.height)
+    write_plain(body.text_frame, paragraphs, size=size)
+
+
+def _fitting_size(paragraphs: Sequence[str], brand: Brand, width: int, height: int) -> float:
+    for size in TEXT_SIZES:
+        if narrative_height(paragraphs, brand, width, size) * 1.05 <= height:  # + bullet spacing
+            return size
+    return TEXT_SIZES[-1]

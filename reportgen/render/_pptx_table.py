@@ -164,9 +164,13 @@ def _row_height(texts: Sequence[str], widths: Sequence[int], size: float, bold: 
 def _fit_at(table: Table, size: float, available: int, min_width: int) -> TableFit:
     cells = _cells(table)
     widths = _column_widths(cells, available, size, min_width)
+    header, *body = cells
     words_fit = all(
-        _unbreakable(text, size, bold=index == 0) + 2 * MARGIN_X <= width
-        for index, row in enumerate(cells)
+        longest_word_width(text, size, bold=True) + 2 * MARGIN_X <= width
+        for text, width in zip(header, widths, strict=True)
+    ) and all(
+        _unbreakable(text, size) + 2 * MARGIN_X <= width
+        for row in body
         for text, width in zip(row, widths, strict=True)
     )
     heights = [_row_height(row, widths, size, bold=i == 0) for i, row in enumerate(cells)]

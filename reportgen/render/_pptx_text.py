@@ -178,7 +178,13 @@ def write_paragraphs(
             for line_index, line in enumerate(clean_text(run_spec.text).split("\n")):
                 if line_index:
                     paragraph.add_line_break()
-                _add_run(paragraph, line, run_spec)
+                if line:
+                    _add_run(paragraph, line, run_spec)
+        # An empty paragraph (an empty table cell) is as tall as its end mark:
+        # without a size there (or with an empty run, for LibreOffice) it takes
+        # the 18 pt default and stretches the table row.
+        end = paragraph._p.get_or_add_endParaRPr()
+        end.set("sz", str(round(para.runs[-1].size * 100)))
 
 
 def _add_run(paragraph, text: str, spec: Run) -> None:
@@ -193,12 +199,16 @@ def _add_run(paragraph, text: str, spec: Run) -> None:
         font.color.rgb = rgb(spec.colour)
 
 
-def write_plain(frame: TextFrame, paragraphs: Iterable[str]) -> None:
-    """Fill a placeholder with unstyled paragraphs, so the layout's styles apply."""
+def write_plain(frame: TextFrame, paragraphs: Iterable[str], *, size: float | None = None) -> None:
+    """Fill a placeholder with unstyled paragraphs, so the layout's styles apply
+    (only the size is set when given, so that long text still fits)."""
     frame.clear()
     for index, text in enumerate(paragraphs):
         paragraph = frame.paragraphs[0] if index == 0 else frame.add_paragraph()
         paragraph.text = clean_text(text)
+        if size is not None:
+            for run in paragraph.runs:
+                run.font.size = Pt(size)
 
 
 def paras_height(paras: Sequence[Para], width: int, *, exact: bool = False) -> int:

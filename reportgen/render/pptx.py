@@ -100,7 +100,8 @@ def _draw_content(slide: Slide, plan: SlidePlan, frame: Frame, document: Documen
     brand = document.brand
     layout = arrange(frame, brand, plan.narrative, plan.chart, plan.table, heading=plan.heading)
     if layout.narrative is not None:
-        text_box(slide, layout.narrative, narrative_paras(plan.narrative, brand), "Narrative")
+        paras = narrative_paras(plan.narrative, brand, layout.narrative_size)
+        text_box(slide, layout.narrative, paras, "Narrative")
     if plan.chart is not None and layout.chart is not None:
         if plan.chart.chart_type == "waterfall":
             add_waterfall(slide, plan.chart, layout.chart, brand)

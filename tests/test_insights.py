@@ -1,0 +1,194 @@
+"""The report's statistics against scipy/statsmodels run on the raw demo rows.
+
+The analysis layer only ever sees the cube's sufficient statistics; here every
+test statistic, p-value and decomposition is recomputed from the raw decisions
+and staffing rows with the reference libraries.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+from statsmodels.stats import rates as sm_rates
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportions_ztest
+
+REL = 1e-9
+W47, W46 = date(2026, 11, 16), date(2026, 11, 9)
+
+
+def window(start: date) -> str:
+    end = start + timedelta(days=7)
+    return f"decided_at >= TIMESTAMPTZ '{start} 00:00:00+00' AND decided_at < TIMESTAMPTZ '{end} 00:00:00+00'"
+
+
+@pytest.fixture(scope="module")
+def decisions(demo_dir):
+    return f"read_parquet('{demo_dir}/decisions/*.parquet')"
+
+
+@pytest.fixture(scope="module")
+def insights(built_report):
+    return built_report.insights
+
+
+def handle_times(raw, decisions, start, extra: str = "") -> np.ndarray:
+    sql = f"SELECT handle_seconds FROM {decisions} WHERE NOT automated AND {window(start)} {extra}"
+    return raw.execute(sql).fetchnumpy()["handle_seconds"]
+
+
+def test_aht_change_is_welch_t_on_raw_handle_times(raw, decisions, insights):
+    expected = sps.ttest_ind(
+        handle_times(raw, decisions, W47), handle_times(raw, decisions, W46), equal_var=False
+    )
+    result = insights.significance.metrics["aht"].result
+    assert result.test == "Welch t-test"
+    assert result.statistic == pytest.approx(expected.statistic, rel=REL)
+    assert result.p_value == pytest.approx(expected.pvalue, rel=1e-6, abs=1e-300)
+    assert result.df == pytest.approx(expected.df, rel=REL)
+
+
+def test_qa_accuracy_change_is_two_proportion_z_on_raw_counts(raw, decisions, insights):
+    counts = [
+        raw.execute(
+            f"SELECT sum(qa_correct::INT), count(*) FROM {decisions} WHERE qa_sampled AND {window(w)}"
+        ).fetchone()
+        for w in (W47, W46)
+    ]
+    z, p = proportions_ztest([counts[0][0], counts[1][0]], [counts[0][1], counts[1][1]])
+    result = insights.significance.metrics["qa_accuracy"].result
+    assert result.statistic == pytest.approx(z, rel=REL)
+    assert result.p_value == pytest.approx(p, rel=REL)
+
+
+def test_throughput_change_is_poisson_score_test_on_raw_rows(raw, decisions, demo_dir, insights):
+    staffing = f"read_parquet('{demo_dir}/staffing/*.parquet')"
+    counts, hours = [], []
+    for w in (W47, W46):
+        counts.append(
+            raw.execute(
+                f"SELECT count(*) FROM {decisions} WHERE NOT automated AND {window(w)}"
+            ).fetchone()[0]
+        )
+        hours.append(
+            raw.execute(
+                f"SELECT sum(productive_hours) FROM {staffing} WHERE day BETWEEN '{w}' AND '{w + timedelta(days=6)}'"
+            ).fetchone()[0]
+        )
+    expected = sm_rates.test_poisson_2indep(
+        counts[0], hours[0], counts[1], hours[1], method="score", compare="diff"
+    )
+    result = insights.significance.metrics["throughput"].result
+    assert result.statistic == pytest.approx(expected.statistic, rel=1e-7)
+    assert result.p_value == pytest.approx(expected.pvalue, rel=1e-6)
+
+
+def test_utilization_is_not_tested_because_hours_are_not_counts(insights):
+    test = insights.significance.metrics["utilization"]
+    assert test.result is None
+    assert "hours" in test.reason
+
+
+def test_aht_across_regions_is_one_way_anova_on_raw_rows(raw, decisions, insights):
+    regions = [
+        r for (r,) in raw.execute(f"SELECT DISTINCT region FROM {decisions} ORDER BY 1").fetchall()
+    ]
+    groups = [handle_times(raw, decisions, W47, f"AND region = '{r}'") for r in regions]
+    expected = sps.f_oneway(*groups)
+    result = insights.significance.segments[("aht", "region")].across
+    assert result.statistic == pytest.approx(expected.statistic, rel=REL)
+    assert result.p_value == pytest.approx(expected.pvalue, rel=1e-6)
+
+
+def test_qa_accuracy_across_regions_is_chi_square_on_raw_counts(raw, decisions, insights):
+    rows = raw.execute(
+        f"SELECT region, sum(qa_correct::INT), count(*) FROM {decisions} WHERE qa_sampled AND {window(W47)} "
+        "GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    table = np.array([[x for _, x, _ in rows], [n - x for _, x, n in rows]])
+    chi2, p, dof, _ = sps.chi2_contingency(table, correction=False)
+    result = insights.significance.segments[("qa_accuracy", "region")].across
+    assert result.statistic == pytest.approx(chi2, rel=REL)
+    assert result.p_value == pytest.approx(p, rel=1e-6)
+    assert result.df == dof
+
+
+def test_segment_changes_are_benjamini_hochberg_adjusted(insights):
+    tests = insights.significance.segments[("aht", "queue")].changes
+    segments = [
+        s for s, t in tests.items() if t.result is not None and t.result.p_value is not None
+    ]
+    p_values = [tests[s].result.p_value for s in segments]
+    expected = multipletests(p_values, method="fdr_bh")[1]
+    for segment, q in zip(segments, expected, strict=True):
+        assert tests[segment].q_value == pytest.approx(q, rel=REL)
+
+
+def test_aht_decomposition_adds_up_to_the_change(built_report):
+    aht = built_report.figures.metrics["aht"]
+    result = built_report.insights.decompositions["aht"].result
+    assert result.change == pytest.approx(aht.delta, rel=REL)
+    assert result.mix + result.rate == pytest.approx(aht.delta, rel=REL)
+    assert sum(t.mix + t.rate for t in result.terms) == pytest.approx(aht.delta, rel=REL)
+
+
+def test_aht_decomposition_matches_lmdi_on_raw_rows(raw, decisions, built_report):
+    """Independent LMDI-I on per-queue sums straight from the raw rows."""
+    rows = {}
+    for key, w in (("1", W47), ("0", W46)):
+        for queue, total, n in raw.execute(
+            f"SELECT queue, sum(handle_seconds), count(*) FROM {decisions} WHERE NOT automated AND {window(w)} GROUP BY 1"
+        ).fetchall():
+            rows.setdefault(queue, {})[key] = (total, n)
+    n1 = sum(v["1"][1] for v in rows.values())
+    n0 = sum(v["0"][1] for v in rows.values())
+
+    def log_mean(a, b):
+        return a if a == b else (a - b) / (np.log(a) - np.log(b))
+
+    mix = rate = 0.0
+    for v in rows.values():
+        (t1, c1), (t0, c0) = v["1"], v["0"]
+        w1, w0 = t1 / n1, t0 / n0
+        weight = log_mean(w1, w0)
+        mix += weight * np.log((c1 / n1) / (c0 / n0))
+        rate += weight * np.log((t1 / c1) / (t0 / c0))
+    result = built_report.insights.decompositions["aht"].result
+    assert result.mix == pytest.approx(mix, rel=1e-9)
+    assert result.rate == pytest.approx(rate, rel=1e-9)
+
+
+def test_aht_sentence_says_significance_and_drivers(built_report):
+    summary = next(s for s in built_report.document.sections if s.id == "summary")
+    text = " ".join(p for b in summary.blocks if b.kind == "narrative" for p in b.paragraphs)
+    assert "Average handle time was" in text
+    assert "significant, p < 0.001" in text
+    assert "mix shift toward Misinformation" in text
+
+
+def test_anomaly_ids_are_stable_across_rebuilds(weekly_config, built_report, tmp_path):
+    from reportgen import build_report
+
+    again = build_report(weekly_config, period="2026-W47", formats=["html"], out_dir=tmp_path)
+    assert [a.id for a in again.insights.anomalies] == [
+        a.id for a in built_report.insights.anomalies
+    ]
+
+
+def test_figures_json_carries_tests_anomalies_and_decompositions(built_report):
+    import json
+
+    data = json.loads(built_report.artifacts["figures"].read_text())["insights"]
+    assert data["tests"]["aht"]["test"] == "Welch t-test"
+    assert (
+        data["tests"]["aht"]["p_value"]
+        == built_report.insights.significance.metrics["aht"].result.p_value
+    )
+    assert {a["id"] for a in data["anomalies"]} == {a.id for a in built_report.insights.anomalies}
+    assert (
+        data["decompositions"]["aht"]["mix"]
+        == built_report.insights.decompositions["aht"].result.mix
+    )

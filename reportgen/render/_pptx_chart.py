@@ -254,7 +254,8 @@ def value_axis_bounds(chart: Chart) -> tuple[float, float, float] | None:
         low, high = min(low, 0.0), max(high, 0.0)
     span = (high - low) or abs(high) or 1.0
     step = nice_step(span / 7, resolution(chart))
-    pad = 0.04 * span  # room for the data label at the highest point
+    # Room for the highlighted value's label, above or below its point.
+    pad = (0.04 if chart.chart_type == "bar" else 0.1) * span
     axis_low = low if zero_based and low == 0 else math.floor((low - pad) / step) * step
     if min(values) >= 0:
         axis_low = max(axis_low, 0.0)
@@ -346,7 +347,7 @@ def _highlight(native: PptxChart, chart: Chart, brand: Brand) -> None:
         point.marker.format.fill.solid()
         point.marker.format.fill.fore_color.rgb = rgb(brand.accent)
         point.marker.format.line.color.rgb = rgb(brand.accent)
-        point.data_label.position = XL_DATA_LABEL_POSITION.ABOVE
+        point.data_label.position = _away_from_line(chart.series[primary].values, index)
     else:
         point.format.fill.solid()
         point.format.fill.fore_color.rgb = rgb(brand.accent)
@@ -355,6 +356,14 @@ def _highlight(native: PptxChart, chart: Chart, brand: Brand) -> None:
     label.font.size, label.font.bold = Pt(11), True
     label.font.color.rgb = rgb(brand.accent)
     label_number_format(label, number_format(chart))
+
+
+def _away_from_line(values: tuple[float | None, ...], index: int) -> XL_DATA_LABEL_POSITION:
+    """Below a point the line falls to, above one it rises to: the label never sits on the line."""
+    previous = next((v for v in reversed(values[:index]) if v is not None), None)
+    if previous is not None and values[index] is not None and values[index] < previous:
+        return XL_DATA_LABEL_POSITION.BELOW
+    return XL_DATA_LABEL_POSITION.ABOVE
 
 
 def label_number_format(label, code: str) -> None:

@@ -144,6 +144,10 @@ def _column_widths(
     minimum = [m for _, m in measured]
     if sum(natural) > available:
         return _share_widths(natural, minimum, available)
+    headers = [text_width(column[0], size, bold=True) + 2 * MARGIN_X for column in columns]
+    one_line = [max(n, h) for n, h in zip(natural, headers, strict=True)]
+    if sum(one_line) <= min(min_width, available):
+        natural = one_line  # the table is stretched anyway: headers on one line
     target = min(min_width, available)
     if sum(natural) >= target:
         return natural

@@ -25,9 +25,9 @@ from reportgen.narrative import (
 )
 
 METHOD_TEXT = {
-    "history": "vs its own history",
-    "peer": "vs peers this period",
-    "share": "share of volume vs its history",
+    "history": "own history",
+    "peer": "peers",
+    "share": "share, history",
 }
 
 
@@ -90,25 +90,27 @@ def anomaly_table(
 def anomalies_section(
     report: ResolvedReport, figures: ReportFigures, insights: Insights
 ) -> Section:
+    """The strongest anomalies in a table; every one of them is in figures.json."""
     anomalies = insights.anomalies
     if not anomalies:
         text = (
-            f"No anomalies in {figures.period.label}: every checked metric and segment is within its usual "
-            "range and in line with its peers.",
+            f"No anomalies in {figures.period.label}: every checked metric and segment is within "
+            "its usual range and in line with its peers.",
         )
         return Section("anomalies", "Anomalies", "summary", (Narrative(text),), text)
+    limit = report.config.insights.anomalies.max_shown
+    shown = anomalies[:limit]
     bad = sum(1 for a in anomalies if a.sentiment == "bad")
-    lead = (
-        f"{len(anomalies)} anomalies flagged in {figures.period.label} ({bad} adverse). "
-        "The largest:"
-    )
-    paragraphs = (lead, *(a.detail for a in anomalies[:3]))
+    lead = f"{len(anomalies)} anomalies flagged in {figures.period.label} ({bad} adverse)"
+    if len(anomalies) > len(shown):
+        lead += f"; the {len(shown)} strongest are listed, all are in figures.json"
+    paragraphs = (lead + ". The largest:", *(a.detail for a in anomalies[:3]))
     return Section(
         "anomalies",
         "Anomalies",
         "summary",
-        (Narrative(paragraphs), anomaly_table(report, figures, anomalies)),
-        tuple(f"{a.id}: {a.detail}" for a in anomalies),
+        (Narrative(paragraphs), anomaly_table(report, figures, shown)),
+        tuple(f"{a.id}: {a.detail}" for a in shown),
     )
 
 
@@ -227,10 +229,11 @@ def chosen_drivers(figures: ReportFigures, insights: Insights, limit: int = 4) -
         m = figures.metrics[name]
         if d.result.note or change_direction(m.delta, m.delta_pct) == "flat":
             continue
-        if insights.significant(name) is False:
+        significant = insights.significant(name)
+        if significant is False:
             continue
-        candidates.append((abs(m.delta_pct or 0.0), name))
-    return [name for _, name in sorted(candidates, reverse=True)[:limit]]
+        candidates.append((bool(significant), abs(m.delta_pct or 0.0), name))
+    return [name for *_, name in sorted(candidates, reverse=True)[:limit]]
 
 
 # -- significance -----------------------------------------------------------------------------

@@ -209,6 +209,7 @@ class AnomalyConfig(_Model):
     peer_threshold: float = Field(default=5.0, gt=0)  # against the other segments this period
     min_volume: float = Field(default=0.0, ge=0)
     max_per_metric: int = Field(default=3, ge=1, le=50)
+    max_shown: int = Field(default=12, ge=1, le=200)  # rows in the report's table; all go to figures.json
 
 
 class DecompositionConfig(_Model):

@@ -131,14 +131,14 @@ def driver_sentence(
     if sign * rate_term.rate > 0:
         higher = "higher" if rate_term.rate > 0 else "lower"
         pieces.append(
-            f"{change_text(abs(rate_term.rate))} {higher} {_in_sentence(m.label)} within {segment_label(rate_term)}"
+            f"{change_text(abs(rate_term.rate))} {higher} {in_sentence(m.label)} within {segment_label(rate_term)}"
         )
     if not pieces:
         return None
     return "; ".join(pieces) + "."
 
 
-def _in_sentence(label: str) -> str:
+def in_sentence(label: str) -> str:
     """Lower-case a label's first letter inside a sentence, but keep acronyms (SLA, QA)."""
     if len(label) > 1 and label[1].islower():
         return label[0].lower() + label[1:]

@@ -6,6 +6,7 @@ from reportgen.analysis.anomalies import Anomaly
 from reportgen.analysis.drivers import (
     Decomposition,
     driver_sentence,
+    in_sentence,
     segment_label,
     waterfall_steps,
 )
@@ -127,7 +128,7 @@ def drivers_chart(m: MetricFigures, figures: ReportFigures, d: Decomposition, to
         None,
     )
     return Chart(
-        title=f"What moved {m.label.lower()}",
+        title=f"What moved {in_sentence(m.label)}",
         chart_type="waterfall",
         categories=categories,
         series=(ChartSeries(m.label, values, "primary"),),

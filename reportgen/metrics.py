@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from reportgen.config.loader import ResolvedReport
@@ -112,7 +113,11 @@ class ReportFigures:
 
 
 def _in_window(frame: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
-    return frame[(frame[DAY] >= start) & (frame[DAY] <= end)]
+    """Rows with start ≤ day ≤ end; the cube keeps ``day`` sorted, so this is two binary searches."""
+    days = frame[DAY].to_numpy()
+    lo = days.searchsorted(np.datetime64(start, "ns"), side="left")
+    hi = days.searchsorted(np.datetime64(end, "ns"), side="right")
+    return frame.iloc[lo:hi]
 
 
 def measure_totals(

@@ -1,0 +1,702 @@
+"""Anomalies: a metric's current period against its own history, its peers and its mix.
+
+The score
+    Every detector computes a robust z-score of the current value against a
+    reference set (the segment's own trailing periods, or the other segments
+    this period)::
+
+        z = (observed − median) / scale
+        scale = max(1.4826 · MAD, noise, min_effect · max(|median|, |observed|) / threshold)
+
+    ``1.4826 · MAD`` is the median absolute deviation scaled to a normal
+    standard deviation — the textbook ``0.6745 · (x − median) / MAD``, since
+    0.6745 = 1 / 1.4826. A value is flagged when ``|z| ≥ threshold`` and its
+    volume this period (the segment's denominator, count or total) is at least
+    ``min_volume``; each call (one metric × dimension) returns at most
+    ``max_anomalies``, largest ``|z|`` first.
+
+Why two floors under the MAD
+    *Sampling noise.* A site with 15 QA samples a week swings 10 points by
+    chance, and twelve weeks of it can easily show a MAD half the true spread.
+    ``noise`` is the current period's sampling standard error, taken as the
+    larger of the caller's ``noise_sd`` for this period and the error the
+    history implies *at this period's volume* — the median over the reference
+    periods of ``noise_sd · sqrt(volume)`` (the per-unit spread:
+    ``sqrt(p(1 − p))`` for a proportion, the sd for a mean), divided by
+    ``sqrt(volume now)``. The second term is what chance would produce if
+    nothing had changed, so it still works when this period's own estimate is
+    degenerate (0 of 4 appeals overturned has a "standard error" of 0) and it
+    grows when the period is thin. A move must be ``threshold`` times larger
+    than chance alone before it is flagged.
+
+    *Minimum practical effect.* A large, very stable segment can have a MAD of
+    a tenth of a point, which makes a trivial wobble "z = 8". With the effect
+    floor, a move smaller than ``min_effect`` of the larger of baseline and
+    observed value (4 % for history and peers, 30 % of the share for mix
+    shifts) can never reach the threshold. Measuring it against the larger of
+    the two keeps the score finite when the baseline is 0.
+
+Totals
+    A total (``value == volume`` on every row: decisions, inflow) gets Poisson
+    noise ``sqrt(count)`` where the caller gave none and a practical effect of
+    at least 10 %, because weekly volumes move several per cent with the
+    calendar; and it is never compared with peers, whose sizes differ by design.
+
+Defaults (tuned on the demo data: 13-week windows, the 10 metrics of the weekly
+leadership report × overall, region, site and queue, 300k and 2M rows)
+    history and shares ``threshold=3.5``; peers ``threshold=5`` (segments also
+    differ structurally, which one period cannot tell from an incident);
+    ``min_volume=30`` units (below that the normal approximation of the noise
+    is not credible); ``min_share=0.02``; ``max_anomalies=3``. Every planted
+    incident is found in its week at both sizes, with 0.4–0.9 flags a week on
+    average (at most 2) on incident-free weeks.
+
+Ids
+    ``"A-"`` plus the first 10 hex digits of the SHA-1 of the JSON list
+    ``[metric, dimension, segment, period, method]``: the same finding gets the
+    same id on every rebuild — analysts attach causes and actions to it —
+    whatever the values, the row order or the clock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from reportgen.document import ValueFormat
+from reportgen.formatting import MINUS, format_value
+
+MAD_TO_SD = 1.482602218505602  # 1 / Φ⁻¹(0.75): scaled MAD estimates a normal sd
+MEAN_AD_TO_SD = 1.2533141373155001  # sqrt(π / 2): mean absolute deviation → normal sd
+
+Method = Literal["history", "peer", "share"]
+Direction = Literal["up", "down"]
+Sentiment = Literal["good", "bad", "neutral"]
+Seasonality = Literal["additive", "multiplicative"]
+_DIRECTIONS = ("higher_is_better", "lower_is_better", "neutral")
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    """One flagged value, with the evidence a reader needs to judge it."""
+
+    id: str
+    metric: str
+    dimension: str | None  # None for the metric's overall value
+    segment: str | None
+    period: str  # period label, e.g. "2026-W47" (an ISO date for daily checks)
+    method: Method
+    observed: float
+    baseline: float  # median of the history / of the peers
+    robust_z: float
+    delta: float  # observed − baseline, in the metric's units
+    direction: Direction
+    sentiment: Sentiment
+    volume: float  # the segment's weight this period
+    threshold: float
+    detail: str  # one plain sentence of evidence
+
+
+# -- the score --------------------------------------------------------------------------------
+
+
+def anomaly_id(
+    metric: str, dimension: str | None, segment: str | None, period: str, method: str
+) -> str:
+    """Stable id of a finding: depends only on what was flagged, where, when and how."""
+    key = json.dumps(
+        [metric, dimension, segment, period, method], ensure_ascii=False, separators=(",", ":")
+    )
+    return "A-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
+
+
+def robust_z(
+    value: float, history: Sequence[float], *, mad_floor: float = 0.0
+) -> tuple[float, float, float]:
+    """``(z, median, scale)`` of ``value`` against ``history``; never divides by zero.
+
+    ``scale`` is ``max(1.4826 · MAD, mad_floor)``. When that is zero (more than
+    half the history identical) it falls back to ``1.2533 · mean absolute
+    deviation``; if the history is constant too, ``z`` is 0 for an equal value
+    and ``±inf`` otherwise (scale 0). NaN history values are ignored.
+    """
+    h = np.asarray(history, dtype=float)
+    h = h[~np.isnan(h)]
+    if h.size == 0:
+        raise ValueError("robust_z needs at least one history value")
+    median = float(np.median(h))
+    deviations = np.abs(h - median)
+    scale = max(MAD_TO_SD * float(np.median(deviations)), float(mad_floor))
+    if scale <= 0:
+        scale = MEAN_AD_TO_SD * float(np.mean(deviations))
+    diff = float(value) - median
+    if scale > 0:
+        return diff / scale, median, scale
+    return (0.0 if diff == 0 else math.copysign(math.inf, diff)), median, 0.0
+
+
+def _unit_noise(noise: np.ndarray, volume: np.ndarray) -> float:
+    """Median per-unit sampling spread, ``noise · sqrt(volume)``, over usable periods.
+
+    A zero standard error is a degenerate estimate (a proportion of 0 or 1 on a
+    few units), not a precise one, so it is left out.
+    """
+    ok = np.isfinite(noise) & (noise > 0) & (volume > 0)
+    if not ok.any():
+        return 0.0
+    return float(np.median(noise[ok] * np.sqrt(volume[ok])))
+
+
+def _chance(noise_now: float, volume_now: float, unit: float) -> float:
+    """Sampling error this period: as reported, or as the reference implies at this volume."""
+    reported = noise_now if math.isfinite(noise_now) else 0.0
+    implied = unit / math.sqrt(volume_now) if volume_now > 0 else 0.0
+    return max(reported, implied)
+
+
+def _score(
+    segment: str | None,
+    observed: float,
+    volume: float,
+    reference: np.ndarray,
+    *,
+    noise: float,
+    min_effect: float,
+    threshold: float,
+) -> _Score:
+    """The floored robust z of ``observed`` against ``reference`` (see the module docstring)."""
+    baseline = float(np.median(reference))
+    effect = min_effect * max(abs(baseline), abs(observed)) / threshold
+    z, baseline, _ = robust_z(observed, reference, mad_floor=max(noise, effect))
+    return _Score(segment, float(observed), baseline, float(z), float(volume), len(reference))
+
+
+def _sentiment(direction: str, move: Direction) -> Sentiment:
+    if direction == "neutral":
+        return "neutral"
+    better = "up" if direction == "higher_is_better" else "down"
+    return "good" if move == better else "bad"
+
+
+def _check(direction: str, threshold: float, min_effect: float) -> None:
+    """Fail early on arguments that would make every score meaningless."""
+    if direction not in _DIRECTIONS:
+        raise ValueError(f"direction must be one of {_DIRECTIONS}, not {direction!r}")
+    if not threshold > 0:
+        raise ValueError(f"threshold must be positive, not {threshold!r}")
+    if not min_effect >= 0:
+        raise ValueError(f"min_effect must be zero or positive, not {min_effect!r}")
+
+
+# -- wording ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Words:
+    """How to word a metric's values in the detail sentence."""
+
+    label: str
+    value_format: ValueFormat | None
+    decimals: int | None
+
+    def value(self, x: float) -> str:
+        if self.value_format is None:
+            return f"{x:,.4g}".replace("-", MINUS)
+        return format_value(x, self.value_format, self.decimals)
+
+
+def _where(dimension: str | None, segment: str | None) -> str:
+    if segment is None:
+        return ""
+    if dimension is None:
+        return f" for {segment}"
+    return f" {'at' if dimension == 'site' else 'in'} {dimension} {segment}"
+
+
+def _z_text(z: float) -> str:
+    return f"{z:.1f}".replace("-", MINUS)
+
+
+def _span(period: str, count: int) -> str:
+    """'the previous 12 weeks', the unit read from the label's form (see reportgen.periods)."""
+    unit = "periods"
+    if "-W" in period:
+        unit = "weeks"
+    elif "-Q" in period:
+        unit = "quarters"
+    elif period.count("-") == 1:
+        unit = "months"
+    elif period.count("-") == 2:
+        unit = "days"
+    return f"the previous {count} {unit}"
+
+
+# -- building anomalies -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Score:
+    segment: str | None
+    observed: float
+    baseline: float
+    z: float
+    volume: float
+    compared: int  # how many history values or peers the baseline is a median of
+
+
+@dataclass(frozen=True)
+class _Finding:
+    """What every anomaly of one call shares."""
+
+    metric: str
+    dimension: str | None
+    period: str
+    method: Method
+    direction: str
+    threshold: float
+
+    def anomaly(self, score: _Score, detail: str) -> Anomaly:
+        move: Direction = "up" if score.observed >= score.baseline else "down"
+        return Anomaly(
+            id=anomaly_id(self.metric, self.dimension, score.segment, self.period, self.method),
+            metric=self.metric,
+            dimension=self.dimension,
+            segment=score.segment,
+            period=self.period,
+            method=self.method,
+            observed=score.observed,
+            baseline=score.baseline,
+            robust_z=score.z,
+            delta=score.observed - score.baseline,
+            direction=move,
+            sentiment=_sentiment(self.direction, move),
+            volume=score.volume,
+            threshold=self.threshold,
+            detail=detail,
+        )
+
+
+def _strongest(scores: list[_Score], threshold: float, limit: int) -> list[_Score]:
+    """Flagged scores, largest |z| first (ties by segment, so the order is stable)."""
+    flagged = [s for s in scores if abs(s.z) >= threshold]
+    flagged.sort(key=lambda s: (-abs(s.z), "" if s.segment is None else s.segment))
+    return flagged[:limit]
+
+
+# -- reading the frames -------------------------------------------------------------------------
+
+
+def _segments(frame: pd.DataFrame) -> pd.Series:
+    """The segment of every row as str, or None for the overall value."""
+    if "segment" not in frame.columns:
+        return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    return frame["segment"].map(lambda s: None if s is None or pd.isna(s) else str(s))
+
+
+def _tidy(frame: pd.DataFrame, time_column: str | None, noise_column: str | None) -> pd.DataFrame:
+    """The columns the detectors use, under fixed names: segment, time, value, volume, noise."""
+    has_noise = noise_column is not None and noise_column in frame.columns
+    data = pd.DataFrame(
+        {
+            "segment": _segments(frame),
+            "value": frame["value"].astype(float),
+            "volume": frame["volume"].astype(float),
+            "noise": frame[noise_column].astype(float) if has_noise else np.nan,
+        },
+        index=frame.index,
+    )
+    if time_column is not None:
+        data["time"] = pd.to_datetime(frame[time_column])
+    return data
+
+
+def _current_series(data: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
+    """Per segment: its rows in time order, keeping only segments that have the latest time.
+
+    The latest time across the frame is the current period; a segment without a
+    row for it has nothing to check (rather than an old period mislabelled).
+    """
+    if data.empty:
+        return []
+    current = data["time"].max()
+    out = []
+    for _, rows in data.groupby(data["segment"].fillna("\x00"), sort=True):
+        rows = rows.sort_values("time")
+        if rows["time"].iloc[-1] == current:
+            out.append((rows["segment"].iloc[0], rows))
+    return out
+
+
+def _is_total(data: pd.DataFrame) -> bool:
+    """A total's value is its own volume (the segment's size), on every row."""
+    return len(data) > 0 and bool(np.allclose(data["value"], data["volume"], equal_nan=True))
+
+
+def _as_total(data: pd.DataFrame) -> pd.DataFrame:
+    """Poisson sampling error, ``sqrt(count)``, where the caller gave none."""
+    poisson = np.sqrt(data["volume"].clip(lower=0))
+    return data.assign(noise=data["noise"].where(data["noise"].notna(), poisson))
+
+
+def _measured(rows: pd.DataFrame) -> pd.DataFrame:
+    """Periods that have a value: a period with no volume has none."""
+    return rows[rows["value"].notna() & (rows["volume"] > 0)]
+
+
+def _eligible(now: pd.Series, past: pd.DataFrame, min_history: int, min_volume: float) -> bool:
+    return (
+        len(past) >= min_history
+        and pd.notna(now["value"])
+        and now["volume"] > 0
+        and now["volume"] >= min_volume
+    )
+
+
+# -- history --------------------------------------------------------------------------------------
+
+
+def history_anomalies(
+    frame: pd.DataFrame,
+    *,
+    metric: str,
+    direction: str,
+    dimension: str | None,
+    period: str,
+    threshold: float = 3.5,
+    min_history: int = 6,
+    min_volume: float = 30.0,
+    min_effect: float = 0.04,
+    min_effect_total: float = 0.10,
+    noise_sd: str | None = "noise_sd",
+    max_anomalies: int = 3,
+    label: str | None = None,
+    value_format: ValueFormat | None = None,
+    decimals: int | None = None,
+) -> list[Anomaly]:
+    """Segments whose current period is out of line with their own trailing periods.
+
+    ``frame`` has one row per (segment, period_start) with columns ``segment``
+    (absent or None for the overall value), ``period_start``, ``value``,
+    ``volume`` and optionally the column named by ``noise_sd`` (the sampling
+    standard error of ``value``; pass ``None`` to ignore it). Per segment the
+    latest period is the current one and the earlier rows are its history;
+    periods with zero volume are skipped. A total (``value == volume`` on
+    every row) gets Poisson noise ``sqrt(value)`` where none is given and a
+    practical effect of at least ``min_effect_total``: weekly volumes move
+    several per cent with the calendar, which is not news. ``label``,
+    ``value_format`` and ``decimals`` only word the detail sentence.
+    """
+    _check(direction, threshold, min_effect)
+    words = _Words(label or metric, value_format, decimals)
+    data = _tidy(frame, "period_start", noise_sd)
+    if _is_total(data):
+        data = _as_total(data)
+        min_effect = max(min_effect, min_effect_total)
+    scores = []
+    for segment, rows in _current_series(data):
+        now, past = rows.iloc[-1], _measured(rows.iloc[:-1])
+        if not _eligible(now, past, min_history, min_volume):
+            continue
+        unit = _unit_noise(past["noise"].to_numpy(), past["volume"].to_numpy())
+        scores.append(
+            _score(
+                segment,
+                now["value"],
+                now["volume"],
+                past["value"].to_numpy(),
+                noise=_chance(now["noise"], now["volume"], unit),
+                min_effect=min_effect,
+                threshold=threshold,
+            )
+        )
+    finding = _Finding(metric, dimension, period, "history", direction, threshold)
+    return [
+        finding.anomaly(
+            s,
+            f"{words.label}{_where(dimension, s.segment)} was {words.value(s.observed)} "
+            f"vs a median of {words.value(s.baseline)} over {_span(period, s.compared)} "
+            f"(robust z {_z_text(s.z)}).",
+        )
+        for s in _strongest(scores, threshold, max_anomalies)
+    ]
+
+
+# -- peers ------------------------------------------------------------------------------------------
+
+
+def peer_anomalies(
+    frame: pd.DataFrame,
+    *,
+    metric: str,
+    direction: str,
+    dimension: str | None,
+    period: str,
+    threshold: float = 5.0,
+    min_volume: float = 30.0,
+    min_peers: int = 5,
+    min_effect: float = 0.04,
+    noise_sd: str | None = "noise_sd",
+    max_anomalies: int = 3,
+    label: str | None = None,
+    value_format: ValueFormat | None = None,
+    decimals: int | None = None,
+) -> list[Anomaly]:
+    """Segments out of line with the other segments this period.
+
+    ``frame`` has one row per segment for the current period: ``segment``,
+    ``value``, ``volume`` and optionally the noise column. Each segment is
+    compared with the median and MAD of the *other* eligible segments (an
+    outlier does not pull its own baseline), floored like the history score,
+    with the per-unit noise taken across the peers. Nothing is returned for a
+    total (``value == volume`` on every row: segments differ in size by design)
+    or with fewer than ``min_peers`` other segments. The default threshold is
+    stricter than the history one because segments also differ for structural
+    reasons (a queue's policy, a site's tenure) that one period cannot tell
+    from an incident.
+    """
+    _check(direction, threshold, min_effect)
+    data = _tidy(frame, None, noise_sd)
+    if _is_total(data):
+        return []
+    data = data[data["value"].notna() & (data["volume"] > 0) & (data["volume"] >= min_volume)]
+    if len(data) < min_peers + 1:
+        return []
+    unit = _unit_noise(data["noise"].to_numpy(), data["volume"].to_numpy())
+    values = data["value"].to_numpy()
+    scores = [
+        _score(
+            row.segment,
+            row.value,
+            row.volume,
+            np.delete(values, i),
+            noise=_chance(row.noise, row.volume, unit),
+            min_effect=min_effect,
+            threshold=threshold,
+        )
+        for i, row in enumerate(data.itertuples(index=False))
+    ]
+    words = _Words(label or metric, value_format, decimals)
+    finding = _Finding(metric, dimension, period, "peer", direction, threshold)
+    return [
+        finding.anomaly(
+            s,
+            f"{words.label}{_where(dimension, s.segment)} was {words.value(s.observed)} "
+            f"in {period} vs a median of {words.value(s.baseline)} across the other "
+            f"{s.compared} {dimension or 'segment'}s (robust z {_z_text(s.z)}).",
+        )
+        for s in _strongest(scores, threshold, max_anomalies)
+    ]
+
+
+# -- shares (mix shifts) ------------------------------------------------------------------------------
+
+
+def _period_totals(data: pd.DataFrame) -> pd.Series:
+    """Total units behind each period's shares, ``volume / share`` (equal for every segment)."""
+    shares = data["value"].where(data["value"] > 0)
+    return (data["volume"] / shares).groupby(data["time"]).median()
+
+
+def share_anomalies(
+    frame: pd.DataFrame,
+    *,
+    metric: str,
+    dimension: str | None,
+    period: str,
+    threshold: float = 3.5,
+    min_share: float = 0.02,
+    min_history: int = 6,
+    min_effect: float = 0.30,
+    noise_sd: str | None = "noise_sd",
+    max_anomalies: int = 3,
+    volume_label: str | None = None,
+) -> list[Anomaly]:
+    """Mix shifts: a segment's share of the volume against its own history.
+
+    ``frame`` is shaped like :func:`history_anomalies`'s with ``value`` the
+    segment's share of the period's total volume. Without a noise column the
+    noise floor is the binomial error of the *baseline* share over this
+    period's total units (``volume / value``) — what chance alone would do if
+    the mix had not changed; right for counts (decisions), merely small for
+    hours. Segments below ``min_share`` both now and in their baseline are
+    skipped: a queue going from 0.5 % to 1 % of the work is not a mix shift
+    anyone acts on. Sentiment is neutral: a mix shift is neither good nor bad
+    by itself.
+    """
+    _check("neutral", threshold, min_effect)
+    data = _tidy(frame, "period_start", noise_sd)
+    totals = _period_totals(data)
+    of = volume_label or "the volume"
+    scores = []
+    for segment, rows in _current_series(data):
+        now, past = rows.iloc[-1], rows.iloc[:-1].dropna(subset=["value"])  # a 0 share is real
+        if len(past) < min_history or pd.isna(now["value"]):
+            continue
+        baseline = float(np.median(past["value"]))
+        if max(now["value"], baseline) < min_share:
+            continue
+        total = float(totals.get(now["time"], np.nan))
+        binomial = math.sqrt(baseline * (1 - baseline) / total) if total > 0 else 0.0
+        scores.append(
+            _score(
+                segment,
+                now["value"],
+                now["volume"],
+                past["value"].to_numpy(),
+                noise=max(_chance(now["noise"], 0.0, 0.0), binomial),
+                min_effect=min_effect,
+                threshold=threshold,
+            )
+        )
+    finding = _Finding(metric, dimension, period, "share", "neutral", threshold)
+    return [
+        finding.anomaly(
+            s,
+            f"{_share_subject(dimension, s.segment)} share of {of} was "
+            f"{s.observed * 100:.1f}% vs a median of {s.baseline * 100:.1f}% over "
+            f"{_span(period, s.compared)} (robust z {_z_text(s.z)}).",
+        )
+        for s in _strongest(scores, threshold, max_anomalies)
+    ]
+
+
+def _share_subject(dimension: str | None, segment: str | None) -> str:
+    if segment is None:
+        return "The"
+    return f"{(dimension or 'segment').capitalize()} {segment}'s"
+
+
+# -- daily series -------------------------------------------------------------------------------------
+
+
+def daily_history_anomalies(
+    frame: pd.DataFrame,
+    *,
+    metric: str,
+    direction: str,
+    dimension: str | None,
+    threshold: float = 3.5,
+    min_history: int = 28,
+    min_volume: float = 30.0,
+    min_effect: float = 0.04,
+    min_effect_total: float = 0.10,
+    seasonality: Seasonality = "additive",
+    noise_sd: str | None = "noise_sd",
+    max_anomalies: int = 3,
+    label: str | None = None,
+    value_format: ValueFormat | None = None,
+    decimals: int | None = None,
+) -> list[Anomaly]:
+    """History anomalies of a daily series, after removing day-of-week seasonality.
+
+    ``frame`` has columns ``segment``, ``day``, ``value``, ``volume`` (and the
+    optional noise column); per segment the latest day is checked against the
+    earlier ones. Rule: the history is *deseasonalised by weekday medians* —
+    each weekday's effect is the median of its days minus (``additive``, for
+    rates) or over (``multiplicative``, for volumes) the median of all days —
+    and the floored robust z is computed on the adjusted values; the reported
+    baseline is the adjusted median put back on the current weekday's level.
+    Using every day for the MAD, not only the four to eight same weekdays,
+    keeps the scale estimate stable; ``min_history`` days (four weeks by
+    default) give each weekday several values. Totals are treated as in
+    :func:`history_anomalies`. Each anomaly's period is the ISO date of the day
+    checked.
+    """
+    _check(direction, threshold, min_effect)
+    words = _Words(label or metric, value_format, decimals)
+    data = _tidy(frame, "day", noise_sd)
+    if _is_total(data):
+        data = _as_total(data)
+        min_effect = max(min_effect, min_effect_total)
+    scores, day = [], ""
+    for segment, rows in _current_series(data):
+        now, past = rows.iloc[-1], _measured(rows.iloc[:-1])
+        day = now["time"].date().isoformat()
+        if _eligible(now, past, min_history, min_volume):
+            scores.append(_daily_score(segment, now, past, seasonality, min_effect, threshold))
+    finding = _Finding(metric, dimension, day, "history", direction, threshold)
+    weekday = date.fromisoformat(day).strftime("%A") if day else ""
+    return [
+        finding.anomaly(
+            s,
+            f"{words.label}{_where(dimension, s.segment)} was {words.value(s.observed)} "
+            f"on {weekday} {day} vs a usual {weekday} level of {words.value(s.baseline)} "
+            f"over the previous {s.compared} days (robust z {_z_text(s.z)}, day-of-week "
+            "adjusted).",
+        )
+        for s in _strongest(scores, threshold, max_anomalies)
+    ]
+
+
+def _weekday_effects(
+    weekdays: np.ndarray, values: np.ndarray, seasonality: Seasonality
+) -> np.ndarray:
+    """Effect of each weekday 0..6: its median minus / over the median of all days."""
+    overall = float(np.median(values))
+    neutral = 0.0 if seasonality == "additive" else 1.0
+    effects = np.full(7, neutral)
+    for weekday in np.unique(weekdays):
+        level = float(np.median(values[weekdays == weekday]))
+        if seasonality == "additive":
+            effects[weekday] = level - overall
+        elif overall > 0 and level > 0:
+            effects[weekday] = level / overall
+    return effects
+
+
+def _adjust(values: np.ndarray, factors: np.ndarray, seasonality: Seasonality) -> np.ndarray:
+    return values - factors if seasonality == "additive" else values / factors
+
+
+def _daily_score(
+    segment: str | None,
+    now: pd.Series,
+    past: pd.DataFrame,
+    seasonality: Seasonality,
+    min_effect: float,
+    threshold: float,
+) -> _Score:
+    weekdays = past["time"].dt.day_of_week.to_numpy()
+    effects = _weekday_effects(weekdays, past["value"].to_numpy(), seasonality)
+    adjusted = _adjust(past["value"].to_numpy(), effects[weekdays], seasonality)
+    today = effects[now["time"].weekday()]
+    # noise is on the raw scale; dividing by the weekday factor puts it on the adjusted one
+    ratio = 1.0 if seasonality == "additive" else 1.0 / today
+    unit = _unit_noise(past["noise"].to_numpy(), past["volume"].to_numpy())
+    score = _score(
+        segment,
+        float(_adjust(np.array([now["value"]]), np.array([today]), seasonality)[0]),
+        now["volume"],
+        adjusted,
+        noise=_chance(now["noise"], now["volume"], unit) * ratio,
+        min_effect=min_effect,
+        threshold=threshold,
+    )
+    level = score.baseline + today if seasonality == "additive" else score.baseline * today
+    return dataclasses.replace(score, observed=float(now["value"]), baseline=float(level))
+
+
+# -- sampling noise, for callers ----------------------------------------------------------------------
+
+
+def proportion_noise_sd(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """Standard error of a proportion, ``sqrt(p(1 − p) / n)``; NaN where n = 0."""
+    n = denominator.astype(float).where(denominator > 0)
+    p = numerator.astype(float) / n
+    return np.sqrt(p * (1 - p) / n)
+
+
+def mean_noise_sd(count: pd.Series, total: pd.Series, sum_squares: pd.Series) -> pd.Series:
+    """Standard error of a mean from count, sum and sum of squares: ``sqrt(s² / n)``."""
+    n = count.astype(float)
+    var = (sum_squares - total * total / n.where(n > 0)) / (n - 1).where(n > 1)
+    return np.sqrt(var.clip(lower=0) / n.where(n > 0))

@@ -28,7 +28,7 @@ def sample_document(brand: Brand) -> Document:
 
 # -- demo data and a built report, once per session -------------------------------------------
 
-DEMO_ROWS = 300_000
+DEMO_ROWS = 1_000_000
 DEMO_WEEKS = 60
 
 

@@ -192,3 +192,52 @@ def test_figures_json_carries_tests_anomalies_and_decompositions(built_report):
         data["decompositions"]["aht"]["mix"]
         == built_report.insights.decompositions["aht"].result.mix
     )
+
+
+# -- the report finds what the generator planted ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def analysis(weekly_config):
+    """Insights for any week from one cube (no rendering): what the report would flag."""
+    from reportgen.analysis.insights import analyze
+    from reportgen.build import needed_measures
+    from reportgen.config import load_report
+    from reportgen.cube import compute_cube
+    from reportgen.metrics import Targets, compute_figures
+    from reportgen.periods import parse_period
+
+    report = load_report(weekly_config)
+    cube = compute_cube(report, needed_measures(report))
+    targets = Targets.load(report)
+
+    def run(week: str):
+        figures = compute_figures(report, cube, parse_period(week), targets)
+        return analyze(report, cube, figures)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def manifest_incidents(demo_dir):
+    import json
+
+    return json.loads((demo_dir / "manifest.json").read_text())["incidents"]
+
+
+def test_every_planted_incident_is_flagged_in_its_week(analysis, manifest_incidents):
+    for incident in manifest_incidents:
+        flagged = analysis(incident["week"]).anomalies
+        hits = [
+            a
+            for a in flagged
+            if (a.metric, a.dimension, a.segment)
+            == (incident["metric"], incident["dimension"], incident["segment"])
+        ]
+        assert hits, f"{incident['id']} not flagged in {incident['week']}"
+        assert all(a.period == incident["week"] for a in hits)
+
+
+@pytest.mark.parametrize("week", [f"2026-W{w}" for w in range(38, 45)])
+def test_incident_free_weeks_raise_few_anomalies(analysis, week):
+    assert len(analysis(week).anomalies) <= 4

@@ -207,7 +207,7 @@ class AnomalyConfig(_Model):
     history_periods: int = Field(default=13, ge=6, le=104)
     threshold: float = Field(default=3.5, gt=0)  # robust z against the segment's own history
     peer_threshold: float = Field(default=5.0, gt=0)  # against the other segments this period
-    min_volume: float = Field(default=0.0, ge=0)
+    min_volume: float = Field(default=30.0, ge=0)  # a segment needs this much weight to be checked
     max_per_metric: int = Field(default=3, ge=1, le=50)
     max_shown: int = Field(default=12, ge=1, le=200)  # rows in the report's table; all go to figures.json
 

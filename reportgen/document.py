@@ -126,7 +126,9 @@ class Chart:
     value_label: str
     highlight: str | None = None  # category to emphasise (the current period)
     kind: Literal["chart"] = "chart"
-    value_decimals: int | None = None  # percent precision override (formatting.d3_format / office_number_format)
+    value_decimals: int | None = (
+        None  # percent precision override (formatting.d3_format / office_number_format)
+    )
     point_sentiments: tuple[Sentiment | None, ...] = ()  # waterfall: one per category
 
 

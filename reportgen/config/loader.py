@@ -276,7 +276,10 @@ def breakdown_dimensions(catalog: Catalog, metric_name: str) -> list[str]:
 
 def _check_insights(config: ReportConfig, catalog: Catalog, source: LocatedYaml) -> None:
     insights = config.insights
-    dims = [("anomalies", insights.anomalies.dimensions), ("decomposition", insights.decomposition.dimensions)]
+    dims = [
+        ("anomalies", insights.anomalies.dimensions),
+        ("decomposition", insights.decomposition.dimensions),
+    ]
     for part, names in dims:
         for pos, dim in enumerate(names or ()):
             if dim not in catalog.dimensions:

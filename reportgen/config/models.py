@@ -209,14 +209,18 @@ class AnomalyConfig(_Model):
     peer_threshold: float = Field(default=5.0, gt=0)  # against the other segments this period
     min_volume: float = Field(default=30.0, ge=0)  # a segment needs this much weight to be checked
     max_per_metric: int = Field(default=3, ge=1, le=50)
-    max_shown: int = Field(default=12, ge=1, le=200)  # rows in the report's table; all go to figures.json
+    max_shown: int = Field(
+        default=12, ge=1, le=200
+    )  # rows in the report's table; all go to figures.json
 
 
 class DecompositionConfig(_Model):
     """LMDI decomposition of each metric's change by one or two dimensions."""
 
     metrics: list[str] | None = None  # default: every ratio, proportion and mean metric
-    dimensions: list[str] | None = Field(default=None, min_length=1, max_length=2)  # default: first breakdown
+    dimensions: list[str] | None = Field(
+        default=None, min_length=1, max_length=2
+    )  # default: first breakdown
     top: int = Field(default=5, ge=1, le=20)
 
 
@@ -226,7 +230,9 @@ class InsightsConfig(_Model):
     decomposition: DecompositionConfig = DecompositionConfig()
 
 
-SectionName = Literal["summary", "anomalies", "decomposition", "significance", "metrics", "definitions"]
+SectionName = Literal[
+    "summary", "anomalies", "decomposition", "significance", "metrics", "definitions"
+]
 
 
 class ReportConfig(_Model):

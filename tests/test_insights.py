@@ -166,7 +166,8 @@ def test_aht_sentence_says_significance_and_drivers(built_report):
     text = " ".join(p for b in summary.blocks if b.kind == "narrative" for p in b.paragraphs)
     assert "Average handle time was" in text
     assert "significant, p < 0.001" in text
-    assert "mix shift toward Misinformation" in text
+    assert "mix shift between queues" in text
+    assert "largest: toward Misinformation" in text
 
 
 def test_anomaly_ids_are_stable_across_rebuilds(weekly_config, built_report, tmp_path):

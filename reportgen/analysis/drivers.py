@@ -7,6 +7,7 @@ change the KPI tile shows. A mean metric is a ratio too (Σ sum / Σ count).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -113,29 +114,36 @@ def waterfall_steps(result: LmdiResult, top: int) -> list[Step]:
 
 
 def driver_sentence(
-    m: MetricFigures, decomposition: Decomposition, dim_label: str, change_text
+    m: MetricFigures, decomposition: Decomposition, dim_label: str, signed: Callable[[float], str]
 ) -> str | None:
-    """ "4.2 s of it is the mix shift toward Misinformation (queue), 3.1 s higher AHT within Harassment"."""
+    """The change split into mix and rate, each with its largest segment.
+
+    E.g. "Of the +7.1 s: mix shift between queues +4.7 s (largest: toward
+    Misinformation, +9.7 s); change within queues +2.4 s (largest: Harassment,
+    +4.3 s)." Aggregate effects are stated first because a single segment's
+    mix term can exceed the whole change when other segments offset it.
+    """
     result = decomposition.result
-    if result.note or not result.terms or result.change == 0:
+    if result.note or not result.terms or not result.change:
         return None
-    sign = 1 if result.change > 0 else -1
-    mix_term = max(result.terms, key=lambda t: sign * t.mix)
-    rate_term = max(result.terms, key=lambda t: sign * t.rate)
-    pieces = []
-    if sign * mix_term.mix > 0:
-        toward = "toward" if mix_term.share1 > mix_term.share0 else "away from"
-        pieces.append(
-            f"{change_text(abs(mix_term.mix))} of it is the mix shift {toward} {segment_label(mix_term)} ({dim_label.lower()})"
-        )
-    if sign * rate_term.rate > 0:
-        higher = "higher" if rate_term.rate > 0 else "lower"
-        pieces.append(
-            f"{change_text(abs(rate_term.rate))} {higher} {in_sentence(m.label)} within {segment_label(rate_term)}"
-        )
-    if not pieces:
-        return None
-    return "; ".join(pieces) + "."
+    units = _plural(dim_label)
+    mix_term = max(result.terms, key=lambda t: abs(t.mix))
+    rate_term = max(result.terms, key=lambda t: abs(t.rate))
+    toward = "toward" if mix_term.share1 > mix_term.share0 else "away from"
+    mix = (
+        f"mix shift between {units} {signed(result.mix)} "
+        f"(largest: {toward} {segment_label(mix_term)}, {signed(mix_term.mix)})"
+    )
+    rate = (
+        f"change within {units} {signed(result.rate)} "
+        f"(largest: {segment_label(rate_term)}, {signed(rate_term.rate)})"
+    )
+    return f"Of the {signed(result.change)}: {mix}; {rate}."
+
+
+def _plural(dim_label: str) -> str:
+    label = dim_label.lower()
+    return label if label.endswith("s") else f"{label}s"
 
 
 def in_sentence(label: str) -> str:

@@ -197,7 +197,7 @@ def drivers_sentences(
     if d is None:
         return [headline]
     dim_label = " · ".join(report.catalog.dimensions[x].label for x in d.dimensions)
-    why = driver_sentence(m, d, dim_label, lambda v: change_text(m, v, None).lstrip("+−±"))
+    why = driver_sentence(m, d, dim_label, lambda v: change_text(m, v, None))
     return [headline, why] if why else [headline]
 
 

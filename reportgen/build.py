@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from reportgen.cube import Cube, compute_cube, plan_queries
 from reportgen.deliver import staged_output
 from reportgen.document import Document
 from reportgen.errors import PeriodError, RenderError, ReportgenError
-from reportgen.figures_json import write_figures_json
+from reportgen.figures_json import figures_to_dict, write_figures_json
 from reportgen.metrics import ReportFigures, Targets, compute_figures
 from reportgen.periods import Period, latest_complete_period, parse_period
 from reportgen.render import get_renderer
@@ -101,8 +101,19 @@ def build_report(
     say("Testing changes, finding anomalies and drivers")
     insights = analyze(report, cube, figures)
     generated_at = now or datetime.now(UTC)
-    document = compose_document(report, figures, generated_at, insights)
-    final_dir = Path(out_dir) / report.id / chosen.label
+    meta = {
+        "generated_at": generated_at.isoformat(),
+        "generator": f"reportgen {__version__}",
+        "config": str(report.path),
+        "config_hash": config_hash(report),
+        "audience": report.config.audience.name,
+        "title": report.config.title,
+    }
+    figures_data = figures_to_dict(figures, insights, meta)
+    document = replace(
+        compose_document(report, figures, generated_at, insights), figures=figures_data
+    )
+    final_dir = Path(out_dir) / report.id / chosen.label / report.config.audience.name
     stem = f"{report.id}_{chosen.label}"
     artifacts: dict[str, Path] = {}
     with staged_output(final_dir) as staging:
@@ -121,14 +132,6 @@ def build_report(
                     fix="run with --verbose for the traceback and report it",
                 ) from exc
             artifacts[fmt] = final_dir / target.name
-        meta = {
-            "generated_at": generated_at.isoformat(),
-            "generator": f"reportgen {__version__}",
-            "config": str(report.path),
-            "config_hash": config_hash(report),
-            "audience": report.config.audience.name,
-            "title": report.config.title,
-        }
-        write_figures_json(figures, insights, meta, staging.path("figures.json"))
+        write_figures_json(figures_data, staging.path("figures.json"))
         artifacts["figures"] = final_dir / "figures.json"
     return BuildResult(report.id, chosen, final_dir, artifacts, figures, insights, document)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 Sentiment = Literal["good", "bad", "neutral"]
 Direction = Literal["up", "down", "flat"]
@@ -178,6 +178,9 @@ class Document:
     complete: bool
     brand: Brand
     sections: tuple[Section, ...] = field(default_factory=tuple)
+    #: The figures.json content (every number of the report, JSON-ready): data exports
+    #: (XLSX, CSV) read it so they never compute anything a second time.
+    figures: dict[str, Any] | None = field(default=None, compare=False, hash=False)
 
     @property
     def status_note(self) -> str | None:

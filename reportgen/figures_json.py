@@ -96,9 +96,6 @@ def figures_to_dict(
     }
 
 
-def write_figures_json(
-    figures: ReportFigures, insights: Insights | None, meta: dict[str, Any], path: Path
-) -> None:
-    data = figures_to_dict(figures, insights, meta)
+def write_figures_json(data: dict[str, Any], path: Path) -> None:
     text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
     path.write_text(text + "\n", encoding="utf-8")

@@ -21,12 +21,12 @@ def test_default_period_is_the_latest_complete_week(weekly_config, tmp_path):
 def test_other_grains_build(weekly_config, tmp_path, period):
     result = build_report(weekly_config, period=period, formats=["html"], out_dir=tmp_path)
     assert result.period.label == period
-    assert (tmp_path / "weekly_leadership" / period / "figures.json").is_file()
+    assert (tmp_path / "weekly_leadership" / period / "leadership" / "figures.json").is_file()
 
 
 def test_artifacts_land_in_report_and_period_folder(built_report):
     folder = built_report.out_dir
-    assert folder.parts[-2:] == ("weekly_leadership", "2026-W47")
+    assert folder.parts[-3:] == ("weekly_leadership", "2026-W47", "leadership")
     assert sorted(p.name for p in folder.iterdir()) == [
         "figures.json",
         "weekly_leadership_2026-W47.html",
@@ -62,7 +62,7 @@ def test_failing_renderer_leaves_no_partial_artifacts(weekly_config, tmp_path, m
     monkeypatch.setattr(pptx_module, "render_pptx", explode)
     with pytest.raises(Exception, match="disk went away"):
         build_report(weekly_config, period="2026-W46", formats=["html", "pptx"], out_dir=tmp_path)
-    folder = tmp_path / "weekly_leadership" / "2026-W46"
+    folder = tmp_path / "weekly_leadership" / "2026-W46" / "leadership"
     assert (
         list(folder.iterdir()) == []
     )  # not even the HTML that rendered fine, nor a staging folder

@@ -79,7 +79,13 @@ def test_build_prints_artifact_paths(weekly_config, tmp_path):
         str(tmp_path),
     )
     assert result.exit_code == 0, result.output
-    html = tmp_path / "weekly_leadership" / "2026-W44" / "weekly_leadership_2026-W44.html"
+    html = (
+        tmp_path
+        / "weekly_leadership"
+        / "2026-W44"
+        / "leadership"
+        / "weekly_leadership_2026-W44.html"
+    )
     assert str(html) in result.output
     assert html.is_file()
 

@@ -108,6 +108,10 @@ def build_report(
         "config_hash": config_hash(report),
         "audience": report.config.audience.name,
         "title": report.config.title,
+        "timezone": report.config.period.timezone,
+        "sources": {
+            fact: source.table or source.path for fact, source in report.sources.facts.items()
+        },
     }
     figures_data = figures_to_dict(figures, insights, meta)
     document = replace(

@@ -184,9 +184,12 @@ def fits_half_width(block: Block) -> bool:
     """Whether a block stays readable at half the page width.
 
     Line charts always do; a bar chart does while no label has to be cut; a
-    table while it is short enough to sit beside a chart on one page.
+    waterfall never (its step labels need the width); a table while it is
+    short enough to sit beside a chart on one page.
     """
     if isinstance(block, Chart):
+        if block.chart_type == "waterfall":  # step labels ("Mix: Misinformation") need the width
+            return False
         if block.chart_type != "bar":
             return True
         return len(block.categories) <= MAX_SEGMENTS_SIDE_BY_SIDE and labels_fit(block, HALF_WIDTH)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from reportgen import __version__
 from reportgen.analysis.insights import Insights, analyze
+from reportgen.audiences import filter_cube, scope_report, select_audiences
 from reportgen.compose import compose_document
 from reportgen.config.loader import ResolvedReport, load_report
+from reportgen.config.models import AudienceConfig
 from reportgen.cube import Cube, compute_cube, plan_queries
 from reportgen.deliver import staged_output
 from reportgen.document import Document
@@ -80,33 +85,117 @@ def build_report(
     period: str | Period | None = None,
     formats: Sequence[str] | None = None,
     out_dir: str | Path = "output",
+    audience: str | None = None,
     now: datetime | None = None,
     progress: Progress | None = None,
 ) -> BuildResult:
-    """Build one report for one period and write its artifacts atomically.
+    """Build one report for one period (and one audience) and write its artifacts atomically.
 
+    ``audience`` names one of the report's audiences (default: the first).
     Returns what was written; raises a :class:`~reportgen.errors.ReportgenError`
     subclass (with file, period and fix) on any failure, leaving no partial file.
     """
     say = progress or (lambda _msg: None)
     say("Loading configs")
     report = load_report(config_path)
-    formats = list(formats or report.config.outputs)
-    renderers = {fmt: get_renderer(fmt) for fmt in formats}
+    (chosen_audience,) = select_audiences(report, audience)
     say("Computing the cube in DuckDB")
     cube = compute_cube(report, needed_measures(report))
     chosen = resolve_period(report, cube, period)
-    say(f"Computing figures for {chosen.label}")
+    return build_audience(
+        report, cube, chosen_audience, chosen, formats, Path(out_dir), now or datetime.now(UTC), say
+    )
+
+
+@dataclass(frozen=True)
+class FanOutResult:
+    """Every audience's build; a failing audience is reported, never stops the others."""
+
+    period: Period
+    results: dict[str, BuildResult]
+    failures: dict[str, str]  # audience → one-paragraph error
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def build_audiences(
+    config_path: str | Path,
+    *,
+    audiences: str = "all",
+    period: str | Period | None = None,
+    formats: Sequence[str] | None = None,
+    out_dir: str | Path = "output",
+    workers: int | None = None,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> FanOutResult:
+    """Build many audience variants from one cube, rendering them in parallel processes."""
+    say = progress or (lambda _msg: None)
+    report = load_report(config_path)
+    targets = select_audiences(report, audiences)
+    say("Computing the cube in DuckDB")
+    cube = compute_cube(report, needed_measures(report))
+    chosen = resolve_period(report, cube, period)
+    generated_at = now or datetime.now(UTC)
+    jobs = {
+        a.name: (report, cube, a, chosen, formats, Path(out_dir), generated_at) for a in targets
+    }
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    results: dict[str, BuildResult] = {}
+    failures: dict[str, str] = {}
+    if workers <= 1:
+        for name, job in jobs.items():
+            _collect(name, lambda job=job: build_audience(*job), results, failures, say)
+    else:
+        context = multiprocessing.get_context("spawn")  # no fork after DuckDB started threads
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = {pool.submit(build_audience, *job): name for name, job in jobs.items()}
+            for future in as_completed(futures):
+                _collect(futures[future], future.result, results, failures, say)
+    return FanOutResult(chosen, dict(sorted(results.items())), dict(sorted(failures.items())))
+
+
+def _collect(name: str, run, results: dict, failures: dict, say: Progress) -> None:
+    try:
+        results[name] = run()
+        say(f"{name}: built")
+    except ReportgenError as error:
+        failures[name] = str(error)
+        say(f"{name}: FAILED — {error}")
+    except Exception as error:  # a bug in one variant must not sink the others
+        failures[name] = f"unexpected error: {error!r}"
+        say(f"{name}: FAILED — {error!r}")
+
+
+def build_audience(
+    report: ResolvedReport,
+    cube: Cube,
+    audience: AudienceConfig,
+    chosen: Period,
+    formats: Sequence[str] | None,
+    out_dir: Path,
+    generated_at: datetime,
+    say: Progress | None = None,
+) -> BuildResult:
+    """Figures, insights, document and artifacts for one audience, from its entitled rows only."""
+    say = say or (lambda _msg: None)
+    report = scope_report(report, audience)
+    cube = filter_cube(cube, audience)
+    formats = list(formats or report.config.outputs)
+    renderers = {fmt: get_renderer(fmt) for fmt in formats}
+    say(f"Computing figures for {chosen.label} ({audience.name})")
     figures = compute_figures(report, cube, chosen, Targets.load(report))
     say("Testing changes, finding anomalies and drivers")
     insights = analyze(report, cube, figures)
-    generated_at = now or datetime.now(UTC)
     meta = {
         "generated_at": generated_at.isoformat(),
         "generator": f"reportgen {__version__}",
         "config": str(report.path),
         "config_hash": config_hash(report),
-        "audience": report.config.audience.name,
+        "audience": audience.name,
+        "audience_filter": {k: list(audience.allowed(k) or ()) for k in audience.filter},
         "title": report.config.title,
         "timezone": report.config.period.timezone,
         "sources": {
@@ -117,7 +206,7 @@ def build_report(
     document = replace(
         compose_document(report, figures, generated_at, insights), figures=figures_data
     )
-    final_dir = Path(out_dir) / report.id / chosen.label / report.config.audience.name
+    final_dir = out_dir / report.id / chosen.label / audience.name
     stem = f"{report.id}_{chosen.label}"
     artifacts: dict[str, Path] = {}
     with staged_output(final_dir) as staging:

@@ -78,6 +78,13 @@ def build(
     explain: Annotated[
         bool, typer.Option("--explain", help="Print the SQL each source runs, then stop.")
     ] = False,
+    audience: Annotated[
+        str | None,
+        typer.Option(help="An audience name, or 'all' to fan out; default: the first audience."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Parallel processes for --audience all; default: all cores.")
+    ] = None,
 ) -> None:
     """Build a report for one period."""
     from reportgen.build import build_report
@@ -89,9 +96,17 @@ def build(
                 out.print(f"-- {title}\n{sql};\n", markup=False)
             return
         formats = [f.strip() for f in format.split(",") if f.strip()] if format else None
+        if audience == "all":
+            _fan_out(config, period, formats, out_dir, workers)
+            return
         result = _with_progress(
             lambda say: build_report(
-                config, period=period, formats=formats, out_dir=out_dir, progress=say
+                config,
+                period=period,
+                formats=formats,
+                out_dir=out_dir,
+                audience=audience,
+                progress=say,
             )
         )
     except ReportgenError as error:
@@ -104,6 +119,27 @@ def build(
         )
     for fmt, path in result.artifacts.items():
         out.print(f"{fmt:8} {path}", markup=False)
+
+
+def _fan_out(
+    config: Path, period: str | None, formats: list[str] | None, out_dir: Path, workers: int | None
+) -> None:
+    """Every audience from one cube; one failure is reported and sets the exit code."""
+    from reportgen.build import build_audiences
+
+    def say(message: str) -> None:
+        if not _State.quiet:
+            err.print(f"[dim]·[/] {message}", markup=True)
+
+    result = build_audiences(
+        config, period=period, formats=formats, out_dir=out_dir, workers=workers, progress=say
+    )
+    for name, built in result.results.items():
+        out.print(f"{name:24} ok      {built.out_dir}", markup=False)
+    for name, error in result.failures.items():
+        out.print(f"{name:24} FAILED  {error}", markup=False)
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 def _with_progress(run):

@@ -53,6 +53,8 @@ class ResolvedReport:
                 seen[dim] = None
         for dim in (*self.anomaly_dimensions, *self.decomposition_dimensions):
             seen[dim] = None
+        for audience in self.config.audience_list():  # row filters need their dimension in the cube
+            seen.update(dict.fromkeys(audience.filter))
         return tuple(seen)
 
     @property
@@ -196,6 +198,7 @@ def load_report(path: str | Path) -> ResolvedReport:
     brand = load_brand(brand_path)
     metrics = _resolve_metrics(config, catalog, source)
     _check_insights(config, catalog, source)
+    _check_audiences(config, catalog, source)
     report_id = config.id or path.stem
     return ResolvedReport(
         report_id,
@@ -301,3 +304,43 @@ def _check_insights(config: ReportConfig, catalog: Catalog, source: LocatedYaml)
                 key="insights.decomposition.metrics",
                 fix="list it under 'metrics:' too, or remove it here",
             )
+
+
+def _check_audiences(config: ReportConfig, catalog: Catalog, source: LocatedYaml) -> None:
+    chosen = [c.metric for c in config.metric_choices()]
+    names: set[str] = set()
+    key = "audiences" if config.audiences else "audience"
+    for index, audience in enumerate(config.audience_list()):
+        loc = (key, index) if config.audiences else (key,)
+
+        def fail(message: str, part: str, fix: str, loc=loc) -> ConfigError:
+            return ConfigError(
+                message,
+                file=source.path,
+                line=source.line_of((*loc, part)),
+                key=".".join(map(str, (*loc, part))),
+                fix=fix,
+            )
+
+        if audience.name in names:
+            raise fail(
+                f"audience name '{audience.name}' is used twice",
+                "name",
+                "give each audience its own name",
+            )
+        names.add(audience.name)
+        for dim in (*audience.filter, *audience.hidden_dimensions):
+            if dim not in catalog.dimensions:
+                part = "filter" if dim in audience.filter else "hidden_dimensions"
+                raise fail(
+                    f"unknown dimension '{dim}' — {suggest(dim, list(catalog.dimensions))}",
+                    part,
+                    "use a dimension declared in the catalog",
+                )
+        for name in audience.metrics or ():
+            if name not in chosen:
+                raise fail(
+                    f"audience metric '{name}' is not one of the report's metrics — {suggest(name, chosen)}",
+                    "metrics",
+                    "list it under the report's 'metrics:' too, or remove it here",
+                )

@@ -195,9 +195,47 @@ class MetricChoice(_Model):
     breakdowns: list[str] | None = None
 
 
+SectionName = Literal[
+    "summary", "anomalies", "decomposition", "significance", "metrics", "definitions"
+]
+
+AUDIENCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
 class AudienceConfig(_Model):
+    """Who a variant of the report is for, and which rows it may be derived from.
+
+    ``filter`` restricts every figure to the entitled rows *before* anything is
+    computed (the cube is filtered, not the output), so a restricted deck holds
+    no number, label or chart data derived from other rows.
+    """
+
     name: str = "leadership"
     label: str = "Leadership"
+    subtitle: str | None = None  # replaces the report's subtitle for this audience
+    detail: Literal["summary", "operational"] = "summary"
+    filter: dict[str, str | list[str]] = Field(default_factory=dict)
+    hidden_dimensions: list[str] = Field(default_factory=list)
+    metrics: list[str] | None = None  # default: every metric of the report
+    sections: list[SectionName] | None = None  # default: the report's sections
+    recipients: list[str] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _path_safe(cls, value: str) -> str:
+        if not AUDIENCE_NAME.match(value):
+            raise ValueError(
+                f"audience name '{value}' must be lower-case letters, digits, '-' or '_' "
+                "(it names the output folder)"
+            )
+        return value
+
+    def allowed(self, dimension: str) -> tuple[str, ...] | None:
+        """The segments of ``dimension`` this audience is entitled to; None = all."""
+        value = self.filter.get(dimension)
+        if value is None:
+            return None
+        return (value,) if isinstance(value, str) else tuple(value)
 
 
 class AnomalyConfig(_Model):
@@ -230,11 +268,6 @@ class InsightsConfig(_Model):
     decomposition: DecompositionConfig = DecompositionConfig()
 
 
-SectionName = Literal[
-    "summary", "anomalies", "decomposition", "significance", "metrics", "definitions"
-]
-
-
 class ReportConfig(_Model):
     id: str | None = None
     title: str
@@ -252,7 +285,12 @@ class ReportConfig(_Model):
     outputs: list[Literal["pdf", "pptx", "html"]] = Field(
         default_factory=lambda: ["pdf", "pptx", "html"]
     )
-    audience: AudienceConfig = AudienceConfig()
+    audience: AudienceConfig = AudienceConfig()  # the single audience when `audiences` is empty
+    audiences: list[AudienceConfig] = Field(default_factory=list)
+
+    def audience_list(self) -> list[AudienceConfig]:
+        return list(self.audiences) if self.audiences else [self.audience]
+
     insights: InsightsConfig = InsightsConfig()
 
     def metric_choices(self) -> list[MetricChoice]:

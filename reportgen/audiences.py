@@ -1,0 +1,148 @@
+"""Audience variants: one report definition, many entitled decks.
+
+Access is enforced on the *input*: each audience gets a copy of the cube that
+holds only its entitled rows, and a copy of the report config without the
+metrics, sections and dimensions it may not see. Everything downstream —
+figures, tests, anomalies (peers are only the audience's own segments),
+decompositions, narrative, charts, figures.json — is computed from that, so
+nothing can be derived from rows the audience is not entitled to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from reportgen.config.loader import ResolvedReport
+from reportgen.config.models import AudienceConfig, MetricChoice
+from reportgen.cube import Cube
+from reportgen.errors import ConfigError
+
+OPERATIONAL_SECTIONS = (
+    "summary",
+    "anomalies",
+    "decomposition",
+    "metrics",
+    "significance",
+    "definitions",
+)
+
+
+def select_audiences(report: ResolvedReport, wanted: str | None) -> list[AudienceConfig]:
+    """``None``: the first audience; ``"all"``: every one; otherwise the one with that name."""
+    audiences = report.config.audience_list()
+    if wanted is None:
+        return audiences[:1]
+    if wanted == "all":
+        return audiences
+    for audience in audiences:
+        if audience.name == wanted:
+            return [audience]
+    from reportgen.config.loader import suggest
+
+    raise ConfigError(
+        f"report '{report.id}' has no audience '{wanted}' — {suggest(wanted, [a.name for a in audiences])}",
+        file=report.path,
+        fix="use --audience all or one of the names under 'audiences:'",
+    )
+
+
+def restricted_facts(report: ResolvedReport, audience: AudienceConfig) -> set[str]:
+    """Facts that cannot be restricted to the audience's rows (they lack a filter dimension)."""
+    return {
+        name
+        for name, fact in report.catalog.facts.items()
+        if any(dim not in fact.dimensions for dim in audience.filter)
+    }
+
+
+def scope_report(report: ResolvedReport, audience: AudienceConfig) -> ResolvedReport:
+    """The report as this audience sees it: its metrics, sections and visible dimensions."""
+    unfilterable = restricted_facts(report, audience)
+    hidden = set(audience.hidden_dimensions)
+    wanted = set(audience.metrics) if audience.metrics is not None else None
+    metrics = []
+    for choice in report.metrics:
+        facts = {report.catalog.measures[m].fact for m in report.metric(choice.metric).measures}
+        if (wanted is not None and choice.metric not in wanted) or facts & unfilterable:
+            continue  # not entitled, or its rows cannot be limited to the audience
+        metrics.append(
+            MetricChoice(
+                metric=choice.metric,
+                breakdowns=[d for d in choice.breakdowns or [] if d not in hidden],
+            )
+        )
+    if not metrics:
+        raise ConfigError(
+            f"audience '{audience.name}' of report '{report.id}' has no metric it may see",
+            file=report.path,
+            fix="check the audience's 'metrics' and that its filter dimensions exist in the facts those metrics use",
+        )
+    config = report.config
+    insights = config.insights
+    anomalies = insights.anomalies.model_copy(
+        update={"dimensions": [d for d in report.anomaly_dimensions if d not in hidden]}
+    )
+    decomposition = insights.decomposition.model_copy(
+        update={
+            "dimensions": [d for d in report.decomposition_dimensions if d not in hidden] or None,
+            "metrics": [
+                m
+                for m in insights.decomposition.metrics or []
+                if any(c.metric == m for c in metrics)
+            ]
+            or None,
+        }
+    )
+    if audience.sections is not None:
+        sections = list(audience.sections)
+    elif audience.detail == "operational":
+        sections = [s for s in OPERATIONAL_SECTIONS]
+    else:
+        sections = list(config.sections)
+    scoped = config.model_copy(
+        update={
+            "audience": audience,
+            "audiences": [],
+            "subtitle": audience.subtitle or config.subtitle,
+            "metrics": [m.metric for m in metrics],
+            "breakdowns": [d for d in config.breakdowns if d not in hidden],
+            "sections": sections,
+            "insights": insights.model_copy(
+                update={"anomalies": anomalies, "decomposition": decomposition}
+            ),
+        }
+    )
+    return replace(report, config=scoped, metrics=tuple(metrics))
+
+
+def filter_cube(cube: Cube, audience: AudienceConfig) -> Cube:
+    """The cube restricted to the audience's rows; facts that cannot be restricted are dropped."""
+    if not audience.filter:
+        return cube
+    frames = {}
+    for key, frame in cube.frames.items():
+        if not all(dim in frame.columns for dim in audience.filter):
+            continue
+        mask = None
+        for dim in audience.filter:
+            allowed = audience.allowed(dim) or ()
+            keep = frame[dim].isin(allowed).to_numpy()
+            mask = keep if mask is None else mask & keep
+        kept = frame[mask].reset_index(drop=True)
+        if kept.empty:
+            dim = next(iter(audience.filter))
+            known = sorted(map(str, frame[dim].unique()))[:12]
+            raise ConfigError(
+                f"audience '{audience.name}': filter {audience.filter} matches no rows of "
+                f"'{key.split(':')[0]}'",
+                fix=f"check the spelling; {dim} values in the data include: {', '.join(known)}",
+            )
+        frames[key] = kept
+    queries = tuple(q for q in cube.queries if f"{q.fact}:{q.time_column}" in frames)
+    return replace(
+        cube,
+        frames=frames,
+        queries=queries,
+        last_day={k: v for k, v in cube.last_day.items() if k in frames},
+        first_day={k: v for k, v in cube.first_day.items() if k in frames},
+    )

@@ -286,3 +286,21 @@ def test_every_weasyprint_entry_point_gets_the_restrictive_fetcher(
     render_pdf(sample_document, tmp_path / "r.pdf")
     assert seen and all(isinstance(f, RestrictedURLFetcher) for f in seen)
     assert html_templates_dir() in seen[0].allowed_dirs  # type: ignore[union-attr]
+
+
+def test_pdf_is_tagged_with_language_and_title(sample_document, tmp_path):
+    from pypdf import PdfReader
+
+    from reportgen.render.pdf import render_pdf
+
+    path = tmp_path / "tagged.pdf"
+    render_pdf(sample_document, path)
+    reader = PdfReader(path)
+    root = reader.trailer["/Root"]
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert "/StructTreeRoot" in root
+    assert root["/Lang"] == "en"
+    assert (
+        reader.metadata.title == sample_document.title
+        or sample_document.title in reader.metadata.title
+    )

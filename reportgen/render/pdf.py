@@ -71,13 +71,14 @@ def html_to_pdf(
         source = weasyprint.HTML(
             string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher
         )
-        rendered = source.render()
+        rendered = source.render(pdf_tags=True)
         _drop_attachments(rendered)
         if title:
             rendered.metadata.title = title
         if author:
             rendered.metadata.authors = [author]
-        rendered.write_pdf(target=str(path))
+        # tagged PDF/UA-1: structure tree, language and title, for screen readers
+        rendered.write_pdf(target=str(path), pdf_variant="pdf/ua-1", pdf_tags=True)
     except Exception as error:  # WeasyPrint raises many unrelated types
         raise RenderError(
             f"PDF rendering failed: {type(error).__name__}: {error}",

@@ -15,6 +15,7 @@ supplies is XML-escaped by the serialiser, whatever it contains.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -30,6 +31,7 @@ import altair as alt
 from reportgen.document import Brand, Chart
 from reportgen.errors import RenderError
 from reportgen.formatting import d3_format, format_change, format_value
+from reportgen.text import clean_label
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -502,7 +504,19 @@ def chart_to_svg(chart: Chart, brand: Brand, width: int = 640, height: int | Non
     Memoised: a build renders the same charts for the PDF and the HTML preview,
     and drawing is the costly part (Chart and Brand are frozen, hence hashable).
     """
-    return _chart_to_svg(chart, brand, width, height)
+    return _chart_to_svg(_clean_chart(chart), brand, width, height)
+
+
+def _clean_chart(chart: Chart) -> Chart:
+    """Labels without characters SVG cannot hold: vl-convert aborts the process on them."""
+    return dataclasses.replace(
+        chart,
+        title=clean_label(chart.title),
+        value_label=clean_label(chart.value_label),
+        categories=tuple(clean_label(c) for c in chart.categories),
+        highlight=clean_label(chart.highlight) if chart.highlight is not None else None,
+        series=tuple(dataclasses.replace(s, name=clean_label(s.name)) for s in chart.series),
+    )
 
 
 @lru_cache(maxsize=512)

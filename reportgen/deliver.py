@@ -4,6 +4,13 @@ Every artifact of a build is rendered into a private staging folder next to
 its destination (same filesystem) and moved into place with ``os.replace``
 only after all of them rendered. A crash or an exception leaves the previous
 artifacts untouched and removes the staging folder.
+
+An artifact may be a directory (the CSV export: one file per table). POSIX
+cannot rename a directory over a non-empty one, so the previous directory is
+first renamed aside, the new one renamed in, and only then the old one
+deleted: a reader sees the complete old folder, then (for an instant) none,
+then the complete new one — never a mix of two builds — and a failure in
+between puts the old folder back.
 """
 
 from __future__ import annotations
@@ -43,11 +50,37 @@ def staged_output(final_dir: Path) -> Iterator[Staging]:
         staging = Staging(folder)
         yield staging
         for name in staging.files:
-            os.replace(folder / name, final_dir / name)
+            _move_into_place(folder / name, final_dir / name)
     except OSError as exc:
         raise _plain(exc, final_dir) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _move_into_place(source: Path, target: Path) -> None:
+    """Rename ``source`` to ``target``: a file atomically, a directory by swapping it in.
+
+    The old directory is deleted only once the new one is in place; if the
+    swap fails it is put back, and if even that fails it stays in the hidden
+    ``.replaced-*`` folder rather than being deleted.
+    """
+    if not (target.is_dir() and not target.is_symlink()):
+        os.replace(source, target)
+        return
+    aside = Path(tempfile.mkdtemp(prefix=f".replaced-{target.name}-", dir=target.parent))
+    old = aside / target.name
+    try:
+        os.replace(target, old)
+    except OSError:
+        aside.rmdir()
+        raise
+    try:
+        os.replace(source, target)
+    except OSError:
+        os.replace(old, target)
+        shutil.rmtree(aside, ignore_errors=True)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def _plain(exc: OSError, folder: Path) -> DeliveryError:

@@ -282,7 +282,7 @@ class ReportConfig(_Model):
     sections: list[SectionName] = Field(
         default_factory=lambda: ["summary", "metrics", "definitions"]
     )
-    outputs: list[Literal["pdf", "pptx", "html"]] = Field(
+    outputs: list[Literal["pdf", "pptx", "html", "xlsx", "csv"]] = Field(
         default_factory=lambda: ["pdf", "pptx", "html"]
     )
     audience: AudienceConfig = AudienceConfig()  # the single audience when `audiences` is empty

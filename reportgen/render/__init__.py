@@ -1,9 +1,10 @@
 """Renderers, looked up by output format name.
 
 A renderer is a function ``render(document, path)`` that writes one artifact
-to ``path``. The delivery layer passes a temporary path and renames it into
+to ``path`` — a file, or for CSV a directory of files (its "suffix" then names
+the folder, ``<stem>_csv``). The delivery layer passes a temporary path and renames it into
 place, so a renderer never needs to worry about half-written files. Each
-renderer module imports its heavy library (WeasyPrint, python-pptx) lazily,
+renderer module imports its heavy library (WeasyPrint, python-pptx, openpyxl) lazily,
 so listing formats or running ``reportgen --help`` stays fast.
 """
 
@@ -23,6 +24,8 @@ RENDERERS: dict[str, tuple[str, str, str]] = {
     "pdf": ("reportgen.render.pdf", "render_pdf", ".pdf"),
     "pptx": ("reportgen.render.pptx", "render_pptx", ".pptx"),
     "html": ("reportgen.render.html", "render_html_file", ".html"),
+    "xlsx": ("reportgen.render.xlsx", "render_xlsx", ".xlsx"),
+    "csv": ("reportgen.render.csv_export", "render_csv", "_csv"),
 }
 
 

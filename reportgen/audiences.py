@@ -58,7 +58,9 @@ def restricted_facts(report: ResolvedReport, audience: AudienceConfig) -> set[st
 def scope_report(report: ResolvedReport, audience: AudienceConfig) -> ResolvedReport:
     """The report as this audience sees it: its metrics, sections and visible dimensions."""
     unfilterable = restricted_facts(report, audience)
-    hidden = set(audience.hidden_dimensions)
+    # hidden dimensions, and dimensions the filter pins to one value (a "breakdown" with one row)
+    pinned = {dim for dim in audience.filter if len(audience.allowed(dim) or ()) == 1}
+    hidden = set(audience.hidden_dimensions) | pinned
     wanted = set(audience.metrics) if audience.metrics is not None else None
     metrics = []
     for choice in report.metrics:

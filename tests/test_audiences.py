@@ -169,3 +169,14 @@ def test_unknown_filter_dimension_is_a_config_error(demo_configs, tmp_path):
     )
     with pytest.raises(ConfigError, match="unknown dimension 'regoin' — did you mean 'region'"):
         load_report(report)
+
+
+def test_restricted_anomalies_have_their_own_stable_ids(europe, built_report):
+    europe_ids = {a.id for a in europe.insights.anomalies}
+    leadership_ids = {a.id for a in built_report.insights.anomalies}
+    assert europe_ids and not europe_ids & leadership_ids
+
+
+def test_a_dimension_pinned_to_one_value_is_not_broken_down(europe):
+    assert all("region" not in m.breakdowns for m in europe.figures.metrics.values())
+    assert all(a.dimension != "region" for a in europe.insights.anomalies)

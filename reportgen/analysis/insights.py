@@ -6,12 +6,18 @@ raw rows, and returns immutable values the compose stage turns into sections.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from reportgen.analysis.anomalies import Anomaly, history_anomalies, peer_anomalies, share_anomalies
+from reportgen.analysis.anomalies import (
+    Anomaly,
+    anomaly_id,
+    history_anomalies,
+    peer_anomalies,
+    share_anomalies,
+)
 from reportgen.analysis.drivers import Decomposition, decompose_all
 from reportgen.analysis.significance import Significance, assess, significance_phrase, test_kind
 from reportgen.config.loader import ResolvedReport
@@ -151,7 +157,27 @@ def detect_anomalies(
                     )
             for anomaly in _strongest(batch, config.max_per_metric):
                 found.setdefault(anomaly.id, anomaly)
-    return tuple(sorted(found.values(), key=lambda a: abs(a.robust_z), reverse=True))
+    scoped = [_scoped_id(a, report) for a in found.values()]
+    return tuple(sorted(scoped, key=lambda a: abs(a.robust_z), reverse=True))
+
+
+def _scoped_id(anomaly: Anomaly, report: ResolvedReport) -> Anomaly:
+    """Anomalies of a restricted audience are about other numbers: give them their own ids.
+
+    The id stays stable across rebuilds of the same audience; an unrestricted
+    audience keeps the plain id.
+    """
+    audience = report.config.audience
+    if not audience.filter:
+        return anomaly
+    scope = "|".join(
+        f"{dim}={','.join(sorted(audience.allowed(dim) or ()))}" for dim in sorted(audience.filter)
+    )
+    key = f"{anomaly.metric}@{scope}"
+    return replace(
+        anomaly,
+        id=anomaly_id(key, anomaly.dimension, anomaly.segment, anomaly.period, anomaly.method),
+    )
 
 
 def _share_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -285,5 +285,10 @@ def demo_data(
     out.print(f"wrote {manifest.rows:,} decisions to {out_dir}", markup=False)
 
 
+# Operations commands (schedule, runs, send, alerts, build --send) live in their own module.
+from reportgen.cli_ops import register as _register_ops  # noqa: E402
+
+_register_ops(app)
+
 if __name__ == "__main__":
     app()

@@ -9,6 +9,7 @@ import sqlglot
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlglot.errors import ParseError
 
+from reportgen.config.delivery import AlertRule, DeliveryConfig, ScheduleConfig
 from reportgen.document import ValueFormat
 
 IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -292,6 +293,9 @@ class ReportConfig(_Model):
         return list(self.audiences) if self.audiences else [self.audience]
 
     insights: InsightsConfig = InsightsConfig()
+    schedule: ScheduleConfig | None = None  # when the scheduler builds and sends it
+    delivery: DeliveryConfig | None = None  # channels, owners, SMTP, retries
+    alerts: list[AlertRule] = Field(default_factory=list)  # conditions on their own schedules
 
     def metric_choices(self) -> list[MetricChoice]:
         return [MetricChoice(metric=m) if isinstance(m, str) else m for m in self.metrics]

@@ -1,0 +1,421 @@
+"""CLI commands for operations: ``schedule``, ``runs``, ``send``, ``alerts`` and ``build --send``.
+
+Like the rest of the CLI, each command parses options and calls one library
+function (:func:`reportgen.runs.run_report`, :class:`reportgen.schedule.SchedulerService`,
+:func:`reportgen.alerts.check_alerts`); errors become a one-paragraph message and
+an exit code. :func:`register` adds them to the main app, and wraps the existing
+``build`` command with ``--send``/``--force`` so ``cli.py`` stays untouched
+apart from one call.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import signal
+import time
+import typing
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from reportgen.errors import ReportgenError
+
+schedule_app = typer.Typer(help="Run the scheduler service or list its jobs.", no_args_is_help=True)
+runs_app = typer.Typer(
+    help="The run ledger: recent builds and sends; `runs show ID` for one.",
+    invoke_without_command=True,
+)
+alerts_app = typer.Typer(help="Alert rules: check them once by hand.", no_args_is_help=True)
+
+OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
+LedgerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ledger", help="Ledger database URL; default $REPORTGEN_LEDGER_URL or OUT/ledger.sqlite."
+    ),
+]
+ConfigsArgument = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Report configs; default: configs/reports/*.yaml."),
+]
+
+
+def _cli() -> Any:
+    from reportgen import cli
+
+    return cli
+
+
+def _fail(error: ReportgenError) -> None:
+    _cli()._fail(error)
+
+
+def _configs(paths: list[Path] | None) -> list[Path]:
+    return list(paths or sorted(Path("configs/reports").glob("*.y*ml")))
+
+
+def _ledger(url: str | None, out_dir: Path) -> Any:
+    from reportgen.ledger import Ledger, default_url
+
+    return Ledger(url or default_url(out_dir))
+
+
+# -- schedule ---------------------------------------------------------------------------------
+
+
+@schedule_app.command("list")
+def schedule_list(
+    configs: ConfigsArgument = None,
+    count: Annotated[int, typer.Option(help="Next runs to show per job.")] = 3,
+) -> None:
+    """Every scheduled job with its next runs, in the schedule's zone and in UTC."""
+    from rich.table import Table
+
+    from reportgen.schedule import preview_jobs
+
+    try:
+        previews = preview_jobs(_configs(configs), count=count)
+    except ReportgenError as error:
+        _fail(error)
+        return
+    table = Table("job", "cron", "zone", "next runs (local)", "next runs (UTC)")
+    for p in previews:
+        table.add_row(
+            p.id,
+            p.cron,
+            p.timezone,
+            "\n".join(f"{t:%a %Y-%m-%d %H:%M %Z}" for t in p.next_runs),
+            "\n".join(f"{t.astimezone(UTC):%a %Y-%m-%d %H:%M} UTC" for t in p.next_runs),
+        )
+    _cli().out.print(table if previews else "no scheduled jobs in these configs")
+
+
+@schedule_app.command("run")
+def schedule_run(
+    configs: ConfigsArgument = None,
+    out_dir: OutOption = Path("output"),
+    ledger: LedgerOption = None,
+    jobstore: Annotated[
+        str | None, typer.Option(help="Job store database URL; default: the ledger's.")
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait for another running scheduler instead of exiting.")
+    ] = False,
+    lock_ttl: Annotated[
+        float, typer.Option(help="Seconds without a heartbeat before a lock is taken over.")
+    ] = 60.0,
+    outbox_interval: Annotated[
+        float, typer.Option(help="Seconds between retries of queued sends.")
+    ] = 60.0,
+) -> None:
+    """Run the scheduler in the foreground until SIGTERM/SIGINT (for systemd or a container)."""
+    from reportgen.schedule import SchedulerLockedError, SchedulerService, ServiceSettings
+
+    settings = ServiceSettings(
+        _configs(configs),
+        out_dir,
+        ledger,
+        jobstore,
+        lock_ttl=lock_ttl,
+        outbox_interval=outbox_interval,
+    )
+    try:
+        service = SchedulerService(settings)
+        while True:
+            try:
+                actions = service.start()
+                break
+            except SchedulerLockedError as error:
+                if not wait:
+                    raise
+                _cli().err.print(f"[yellow]waiting:[/] {error.message}")
+                time.sleep(max(lock_ttl / 3.0, 1.0))
+    except ReportgenError as error:
+        _fail(error)
+        return
+    _say(
+        f"scheduler running (pid {os.getpid()}): "
+        + ", ".join(f"{k} {v}" for k, v in actions.items())
+    )
+    _serve(service)
+
+
+def _serve(service: Any) -> None:
+    """Block until a signal; the first lets the job in flight finish, a second abandons it."""
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if service.stopped.is_set():
+            raise SystemExit(128 + signum)  # the ledger lets the next start resume it
+        _say(f"received {signal.Signals(signum).name}: finishing the job in flight, then stopping")
+        service.stopped.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    while not service.stopped.wait(0.5):
+        pass
+    service.stop(wait=True)
+    _say("scheduler stopped")
+
+
+def _say(message: str) -> None:
+    cli = _cli()
+    if not cli._State.quiet:
+        cli.err.print(message, markup=False)
+
+
+# -- runs ---------------------------------------------------------------------------------------
+
+
+@runs_app.callback()
+def runs_list(
+    ctx: typer.Context,
+    out_dir: OutOption = Path("output"),
+    ledger: LedgerOption = None,
+    limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
+    report: Annotated[str | None, typer.Option(help="Only this report id.")] = None,
+) -> None:
+    """Recent runs, newest first."""
+    ctx.obj = {"out_dir": out_dir, "ledger": ledger}
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.table import Table
+
+    try:
+        rows = _ledger(ledger, out_dir).list_runs(limit, report)
+    except ReportgenError as error:
+        _fail(error)
+        return
+    table = Table(
+        "id", "report", "period", "audience", "trigger", "status", "started (UTC)", "error"
+    )
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            r["report"],
+            r["period"] or "—",
+            r["audience"],
+            r["trigger"],
+            r["status"],
+            f"{r['started_at']:%Y-%m-%d %H:%M:%S}",
+            (r["error"] or "")[:80],
+        )
+    _cli().out.print(table if rows else "no runs recorded yet")
+
+
+@runs_app.command("show")
+def runs_show(ctx: typer.Context, run_id: Annotated[int, typer.Argument(help="Run id.")]) -> None:
+    """One run: its artifacts with hashes, and every send with its attempts."""
+    opts = ctx.obj or {"out_dir": Path("output"), "ledger": None}
+    try:
+        led = _ledger(opts["ledger"], opts["out_dir"])
+    except ReportgenError as error:
+        _fail(error)
+        return
+    row = led.get_run(run_id)
+    if row is None:
+        _fail(
+            ReportgenError(f"no run {run_id} in the ledger", fix="list runs with `reportgen runs`")
+        )
+        return
+    out = _cli().out
+    for key in ("id", "report", "period", "audience", "trigger", "status", "job_id", "attempts"):
+        out.print(f"{key:14} {row[key]}", markup=False)
+    for key in ("scheduled_for", "started_at", "finished_at"):
+        value = row[key]
+        out.print(
+            f"{key:14} {value:%Y-%m-%d %H:%M:%S} UTC" if value else f"{key:14} —", markup=False
+        )
+    if row["error"]:
+        out.print(f"{'error':14} {row['error']}", markup=False)
+    for fmt, a in (row["artifacts"] or {}).items():
+        out.print(
+            f"artifact {fmt:6} {a['path']}  sha256 {a['sha256'][:16]}…  {a['bytes']:,} B",
+            markup=False,
+        )
+    for s in led.sends_for_run(run_id):
+        out.print(
+            f"send #{s['id']} {s['channel']}: {s['status']} after {s['attempts']} attempt(s)"
+            f"{' — ' + (s['last_error'] or s['detail'] or '') if (s['last_error'] or s['detail']) else ''}",
+            markup=False,
+        )
+
+
+# -- send / build --send ------------------------------------------------------------------------
+
+
+def send(
+    config: Annotated[Path, typer.Argument(help="Report config.")],
+    period: Annotated[
+        str | None, typer.Option(help="Period to re-send; default: the latest built.")
+    ] = None,
+    audience: Annotated[str | None, typer.Option(help="Audience name; default: the first.")] = None,
+    channel: Annotated[
+        list[str] | None, typer.Option("--channel", "-c", help="Only these channels (repeatable).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Send again even if already sent.")
+    ] = False,
+    out_dir: OutOption = Path("output"),
+    ledger: LedgerOption = None,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to keep retrying a failing send here.")
+    ] = 60.0,
+) -> None:
+    """Send an already built report (no rebuild); each channel once unless --force."""
+    _deliver(
+        config, period, [audience], out_dir, ledger, force, wait, channels=channel, rebuild=False
+    )
+
+
+def _deliver(
+    config: Path,
+    period: str | None,
+    audiences: list[str | None],
+    out_dir: Path,
+    ledger: str | None,
+    force: bool,
+    wait: float,
+    *,
+    channels: list[str] | None = None,
+    rebuild: bool = True,
+    formats: list[str] | None = None,
+) -> None:
+    from reportgen.runs import run_report
+
+    cli = _cli()
+    failed = False
+    for name in audiences:
+        try:
+            result = cli._with_progress(
+                lambda say, name=name: run_report(
+                    config,
+                    period=period,
+                    audience=name,
+                    out_dir=out_dir,
+                    ledger=ledger,
+                    force=force,
+                    channels=channels,
+                    rebuild=rebuild,
+                    formats=formats,
+                    wait_seconds=wait,
+                    progress=say,
+                )
+            )
+        except ReportgenError as error:
+            cli.err.print(f"[bold red]error:[/] {error}", soft_wrap=True)
+            failed = True
+            continue
+        for fmt, path in result.artifacts.items():
+            cli.out.print(f"{fmt:8} {path}", markup=False)
+        for s in result.sends:
+            cli.out.print(f"sent to  {s.channel}: {s.status} ({s.detail})", markup=False)
+        cli.out.print(f"run {result.run_id}: {result.status}", markup=False)
+        failed |= result.status == "failed"
+    if failed:
+        raise typer.Exit(1)
+
+
+def _wrap_build(app: typer.Typer) -> None:
+    """Add ``--send`` and ``--force`` to the existing ``build`` command without editing it."""
+    info = next(
+        (c for c in app.registered_commands if c.callback and c.callback.__name__ == "build"), None
+    )
+    if info is None or info.callback is None:
+        return
+    original = info.callback
+    signature = inspect.signature(original, eval_str=True)
+    extra = [
+        inspect.Parameter(
+            "send",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=False,
+            annotation=Annotated[
+                bool,
+                typer.Option("--send", help="Also deliver on the report's channels, once each."),
+            ],
+        ),
+        inspect.Parameter(
+            "force",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=False,
+            annotation=Annotated[bool, typer.Option("--force", help="With --send: send again.")],
+        ),
+    ]
+    parameters = [*signature.parameters.values(), *extra]
+
+    @functools.wraps(original)
+    def build(**kwargs: Any) -> None:
+        send_it, force = kwargs.pop("send"), kwargs.pop("force")
+        if not send_it or kwargs.get("explain"):
+            return original(**kwargs)
+        fmt = kwargs.get("format")
+        formats = [f.strip() for f in fmt.split(",") if f.strip()] if fmt else None
+        audience = kwargs.get("audience")
+        audiences: list[str | None] = [audience]
+        if audience == "all":
+            from reportgen.config import load_report
+
+            try:
+                audiences = [a.name for a in load_report(kwargs["config"]).config.audience_list()]
+            except ReportgenError as error:
+                _fail(error)
+        _deliver(
+            kwargs["config"],
+            kwargs.get("period"),
+            audiences,
+            kwargs["out_dir"],
+            None,
+            force,
+            60.0,
+            formats=formats,
+        )
+        return None
+
+    build.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    build.__annotations__ = {
+        **typing.get_type_hints(original, include_extras=True),
+        **{p.name: p.annotation for p in extra},
+    }
+    del build.__wrapped__  # typer must read the new signature, not the original's
+    info.callback = build
+
+
+# -- alerts ---------------------------------------------------------------------------------
+
+
+@alerts_app.command("check")
+def alerts_check(
+    config: Annotated[Path, typer.Argument(help="Report config with 'alerts:'.")],
+    rule: Annotated[list[str] | None, typer.Option("--rule", help="Only these rules.")] = None,
+    out_dir: OutOption = Path("output"),
+    ledger: LedgerOption = None,
+) -> None:
+    """Check alert rules now; send alerts for new breaches and notices for recoveries."""
+    from reportgen.alerts import check_alerts
+
+    try:
+        notices = check_alerts(
+            config, ledger=ledger, rules=rule, out_dir=out_dir, now=datetime.now(UTC)
+        )
+    except ReportgenError as error:
+        _fail(error)
+        return
+    for n in notices:
+        _cli().out.print(
+            f"{n.kind:8} {n.rule} {n.subject}: {n.observation.value_text}", markup=False
+        )
+    if not notices:
+        _cli().out.print("no change: nothing sent", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the operations commands to the main ``reportgen`` app."""
+    _wrap_build(app)
+    app.add_typer(schedule_app, name="schedule")
+    app.add_typer(runs_app, name="runs")
+    app.add_typer(alerts_app, name="alerts")
+    app.command("send")(send)

@@ -1,0 +1,239 @@
+"""Config models for scheduling, delivery channels and alert rules.
+
+They live apart from :mod:`reportgen.config.models` because nothing in the
+build pipeline reads them: only :mod:`reportgen.runs`, :mod:`reportgen.schedule`
+and :mod:`reportgen.alerts` do. Secrets never appear here: the models name the
+environment variables (or a secrets file outside ``configs/``) that hold them,
+so a config can be committed, diffed and printed without leaking a password.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+_ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown IANA timezone '{value}' (e.g. 'UTC', 'Europe/Dublin', 'America/Los_Angeles')"
+        ) from None
+    return value
+
+
+def _check_env_name(value: str | None) -> str | None:
+    if value is not None and not _ENV_NAME.match(value):
+        raise ValueError(
+            f"'{value}' is not an environment variable name (use UPPER_SNAKE_CASE, "
+            "e.g. REPORTGEN_SMTP_PASSWORD); put the secret itself in the environment"
+        )
+    return value
+
+
+def _check_addresses(values: list[str]) -> list[str]:
+    for value in values:
+        if not _ADDRESS.match(value.strip()):
+            raise ValueError(f"'{value}' is not an email address (expected name@domain)")
+    return values
+
+
+class ScheduleConfig(_Model):
+    """When a job runs: a 5-field crontab read in an explicit IANA timezone."""
+
+    cron: str  # minute hour day-of-month month day-of-week, e.g. "0 7 * * MON"
+    timezone: str  # required: a schedule without a zone changes meaning with the server's
+    period: Literal["last_complete", "latest_in_data"] = "last_complete"
+    misfire_grace_hours: float = Field(default=6.0, gt=0, le=168)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        return _check_timezone(value)
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        if len(value.split()) != 5:
+            raise ValueError(
+                f"'{value}' is not a 5-field crontab (minute hour day month weekday, e.g. '0 7 * * MON')"
+            )
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(f"invalid crontab '{value}': {exc}") from None
+        return value
+
+
+class RetryPolicy(_Model):
+    """Exponential backoff with jitter for transient failures; then give up and tell the owners."""
+
+    attempts: int = Field(default=8, ge=1, le=100)
+    initial_seconds: float = Field(default=60.0, gt=0)
+    max_seconds: float = Field(default=3600.0, gt=0)
+    multiplier: float = Field(default=2.0, ge=1.0)
+    jitter: float = Field(default=0.2, ge=0.0, le=1.0)  # ± fraction of the delay
+
+
+class SmtpSettings(_Model):
+    """How to reach the mail server. Credentials come from the environment or a secrets file."""
+
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    sender: str  # the From: address, e.g. "T&S Reports <reports@example.com>"
+    username_env: str | None = None
+    password_env: str | None = None
+    secrets_file: str | None = None  # YAML with username/password; must be outside configs/
+    ca_file: str | None = None  # a private CA bundle for the server's certificate
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+
+    @field_validator("username_env", "password_env")
+    @classmethod
+    def _env_names(cls, value: str | None) -> str | None:
+        return _check_env_name(value)
+
+    @field_validator("secrets_file")
+    @classmethod
+    def _absolute_secrets(cls, value: str | None) -> str | None:
+        if value is not None and not (value.startswith("/") or value.startswith("~")):
+            raise ValueError(
+                "secrets_file must be an absolute path (or start with ~) outside configs/, "
+                "e.g. /etc/reportgen/smtp.yaml, so secrets are never committed with the configs"
+            )
+        return value
+
+
+class EmailChannel(_Model):
+    """A report email: HTML summary + plain text, artifacts attached up to a size limit.
+
+    Recipients are ``to``/``cc``/``bcc`` plus the audience's own ``recipients`` (in To:).
+    """
+
+    type: Literal["email"]
+    name: str = "email"
+    to: list[str] = Field(default_factory=list)
+    cc: list[str] = Field(default_factory=list)
+    bcc: list[str] = Field(default_factory=list)
+    attach: list[Literal["pdf", "pptx"]] = Field(default_factory=lambda: ["pdf"])
+    max_attachment_mb: float = Field(default=10.0, gt=0, le=100)
+    subject: str = "{title} — {period}"
+
+    @field_validator("to", "cc", "bcc")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        return _check_addresses(value)
+
+
+class WebhookChannel(_Model):
+    """A chat incoming webhook (Slack or Teams): summary text and a link to the artifacts."""
+
+    type: Literal["webhook"]
+    name: str = "webhook"
+    url_env: str | None = None  # the webhook URL is a secret: name the variable holding it
+    url: str | None = None  # only for hooks that are not secret (e.g. a local relay)
+    style: Literal["slack", "teams"] = "slack"
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+    @field_validator("url_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        return _check_env_name(value)
+
+    @model_validator(mode="after")
+    def _one_url(self) -> WebhookChannel:
+        if bool(self.url) == bool(self.url_env):
+            raise ValueError("give exactly one of 'url_env' (recommended) or 'url'")
+        if self.url and not self.url.startswith(("https://", "http://")):
+            raise ValueError("url must start with https:// (or http:// for a local relay)")
+        return self
+
+
+Channel = Annotated[EmailChannel | WebhookChannel, Field(discriminator="type")]
+
+
+class DeliveryConfig(_Model):
+    """Where a built report goes, who hears about failures, and how hard to retry."""
+
+    owners: list[str] = Field(default_factory=list)  # failure and alert emails
+    smtp: SmtpSettings | None = None
+    link: str | None = None  # e.g. "https://reports.example.com/{report}/{period}/{audience}/"
+    channels: list[Channel] = Field(default_factory=list)
+    retry: RetryPolicy = RetryPolicy()
+
+    @field_validator("owners")
+    @classmethod
+    def _owner_addresses(cls, value: list[str]) -> list[str]:
+        return _check_addresses(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DeliveryConfig:
+        names = [c.name for c in self.channels]
+        for name in names:
+            if not _CHANNEL_NAME.match(name):
+                raise ValueError(
+                    f"channel name '{name}' must be lower-case letters, digits, - or _"
+                )
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(
+                f"channel names must be unique (they key exactly-once delivery): {', '.join(duplicates)}"
+            )
+        needs_smtp = self.owners or any(c.type == "email" for c in self.channels)
+        if needs_smtp and self.smtp is None:
+            raise ValueError("email channels and owner notifications need an 'smtp' block")
+        return self
+
+
+class AnomalyAlert(_Model):
+    """Alert on new anomalies of the report's detector that are at least this strong."""
+
+    min_z: float = Field(default=6.0, gt=0)  # |robust z|: "high severity"
+    sentiment: Literal["bad", "any"] = "bad"
+    metrics: list[str] | None = None  # default: every metric of the report
+
+
+class AlertRule(_Model):
+    """A condition checked on its own schedule; one email per breach and one on recovery."""
+
+    name: str
+    schedule: ScheduleConfig
+    metric: str | None = None
+    below: float | None = None
+    above: float | None = None
+    by: str | None = None  # a breakdown dimension: check every segment
+    grain: Literal["day", "week", "month", "quarter"] = "day"  # the last complete one
+    anomalies: AnomalyAlert | None = None
+    to: list[str] = Field(default_factory=list)  # default: delivery.owners
+
+    @field_validator("to")
+    @classmethod
+    def _to_addresses(cls, value: list[str]) -> list[str]:
+        return _check_addresses(value)
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> AlertRule:
+        if not _CHANNEL_NAME.match(self.name):
+            raise ValueError(f"alert name '{self.name}' must be lower-case letters, digits, - or _")
+        if (self.metric is None) == (self.anomalies is None):
+            raise ValueError(
+                "an alert checks exactly one of 'metric' (with below/above) or 'anomalies'"
+            )
+        if self.metric is not None and (self.below is None) == (self.above is None):
+            raise ValueError(f"alert '{self.name}': give exactly one of 'below' or 'above'")
+        return self

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reportgen import __version__
+from reportgen.analysis.followup import follow_up
 from reportgen.analysis.insights import Insights, analyze
 from reportgen.audiences import filter_cube, scope_report, select_audiences
 from reportgen.compose import compose_document
@@ -24,6 +25,7 @@ from reportgen.errors import PeriodError, RenderError, ReportgenError
 from reportgen.figures_json import figures_to_dict, write_figures_json
 from reportgen.metrics import ReportFigures, Targets, compute_figures
 from reportgen.periods import Period, latest_complete_period, parse_period
+from reportgen.rca import recorded_causes
 from reportgen.render import get_renderer
 
 Progress = Callable[[str], None]
@@ -189,6 +191,8 @@ def build_audience(
     figures = compute_figures(report, cube, chosen, Targets.load(report))
     say("Testing changes, finding anomalies and drivers")
     insights = analyze(report, cube, figures)
+    if items := recorded_causes(out_dir, report.id, audience.name):
+        insights = replace(insights, followups=follow_up(report, cube, figures, insights.anomalies, items))
     meta = {
         "generated_at": generated_at.isoformat(),
         "generator": f"reportgen {__version__}",

@@ -290,5 +290,10 @@ from reportgen.cli_ops import register as _register_ops  # noqa: E402
 
 _register_ops(app)
 
+# Root-cause follow-up commands.
+from reportgen.cli_rca import rca_app  # noqa: E402
+
+app.add_typer(rca_app, name="rca")
+
 if __name__ == "__main__":
     app()

@@ -61,6 +61,18 @@ def insights_to_dict(insights: Insights) -> dict[str, Any]:
             for st in sig.segments.values()
         ],
         "anomalies": _plain(list(insights.anomalies)),
+        "follow_up": [
+            {
+                "item": _plain(f.item),
+                "age_days": f.age_days,
+                "flagged_value": f.flagged_value,
+                "current_value": f.current_value,
+                "test": _plain(f.test.result) if f.test and f.test.result else None,
+                "recovered": f.recovered,
+                "recurring": list(f.recurring),
+            }
+            for f in insights.followups
+        ],
         "decompositions": {
             name: {"dimensions": list(d.dimensions), **_plain(d.result)}
             for name, d in insights.decompositions.items()

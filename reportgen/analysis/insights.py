@@ -19,6 +19,7 @@ from reportgen.analysis.anomalies import (
     share_anomalies,
 )
 from reportgen.analysis.drivers import Decomposition, decompose_all
+from reportgen.analysis.followup import FollowUp
 from reportgen.analysis.significance import Significance, assess, significance_phrase, test_kind
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import MeanMetric, MetricDef, RatioMetric, TotalMetric
@@ -33,6 +34,7 @@ class Insights:
     significance: Significance
     anomalies: tuple[Anomaly, ...]
     decompositions: dict[str, Decomposition]
+    followups: tuple[FollowUp, ...] = ()  # recorded root causes and whether the metric recovered
 
     def phrase(self, metric: str) -> str | None:
         test = self.significance.metrics.get(metric)

@@ -10,6 +10,7 @@ from reportgen.compose._insights import (
     anomalies_section,
     decomposition_section,
     drivers_sentences,
+    follow_up_section,
     significance_section,
 )
 from reportgen.config.loader import ResolvedReport
@@ -55,6 +56,9 @@ def compose_document(
             sections.append(summary_section(report, figures, insights))
         elif name == "anomalies":
             sections.append(anomalies_section(report, figures, insights))
+        elif name == "follow_up":
+            if (followups := follow_up_section(report, figures, insights)) is not None:
+                sections.append(followups)
         elif name == "decomposition":
             if (drivers := decomposition_section(report, figures, insights)) is not None:
                 sections.append(drivers)

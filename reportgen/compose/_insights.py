@@ -345,3 +345,79 @@ def across_table(
         "which segments changed significantly after Benjamini–Hochberg correction."
     )
     return Table("Differences across segments", columns, tuple(rows), caption)
+
+
+# -- follow-up --------------------------------------------------------------------------------
+
+
+def follow_up_section(
+    report: ResolvedReport, figures: ReportFigures, insights: Insights
+) -> Section | None:
+    """Open root-cause items with age, owner and measured recovery; items closed this period."""
+    if not insights.followups:
+        return None
+    rows = []
+    for f in insights.followups:
+        item = f.item
+        m = figures.metrics.get(item.metric)
+        dim = report.catalog.dimensions[item.dimension].label if item.dimension else ""
+        where = f"{dim}: {item.segment}" if item.segment else "Overall"
+        now = value_text(m, f.current_value) if m else "—"
+        then = value_text(m, f.flagged_value) if m else "—"
+        if item.status == "closed":
+            state = f"closed: {item.outcome}"
+        elif f.recovered is None:
+            state = "open — recovery not measurable here"
+        else:
+            p = p_text(f.test.result.p_value) if f.test and f.test.result else ""
+            state = f"open — {'recovered' if f.recovered else 'not recovered'} ({p})"
+        recurs = f"recurs: {', '.join(f.recurring)}" if f.recurring else ""
+        due = f" (due {item.due:%d %b})" if item.due else ""
+        rows.append(
+            (
+                Cell(f"#{item.id} · {item.anomaly_id}", item.anomaly_id),
+                Cell(f"{m.label if m else item.metric} — {where} ({item.period})", item.metric),
+                Cell(f"{then} → {now}", f.current_value),
+                Cell(f"{item.owner}: {item.action}{due}", item.owner),
+                Cell(f"{f.age_days} d", f.age_days),
+                Cell(
+                    " · ".join(x for x in (state, recurs) if x), f.recovered, _follow_sentiment(f)
+                ),
+            )
+        )
+    columns = (
+        Column("item", "Item", "left"),
+        Column("what", "Flagged", "left"),
+        Column("values", "Then → now", "left"),
+        Column("owner", "Owner: action", "left"),
+        Column("age", "Age"),
+        Column("status", "Status", "left"),
+    )
+    open_items = [f for f in insights.followups if f.item.status == "open"]
+    recovered = sum(1 for f in open_items if f.recovered)
+    lead = (
+        f"{len(open_items)} open follow-up item{'s' if len(open_items) != 1 else ''}, "
+        f"{recovered} measurably recovered; "
+        f"{len(insights.followups) - len(open_items)} closed since {figures.period.label} began."
+    )
+    caption = (
+        "Recovered: the segment's current period differs significantly, in the better direction, from the "
+        "week it was flagged (same test as the report's period changes)."
+    )
+    notes = tuple(
+        f"#{f.item.id} {f.item.metric} {f.item.segment or 'overall'}: {f.item.cause} → {f.item.action}"
+        for f in insights.followups
+    )
+    return Section(
+        "follow_up",
+        "Follow-up on flagged issues",
+        "summary",
+        (Narrative((lead,)), Table("Root-cause follow-up", columns, tuple(rows), caption)),
+        notes,
+    )
+
+
+def _follow_sentiment(f):
+    if f.item.status == "closed" or f.recovered is None:
+        return None
+    return "good" if f.recovered else "bad"

@@ -197,7 +197,13 @@ class MetricChoice(_Model):
 
 
 SectionName = Literal[
-    "summary", "anomalies", "decomposition", "significance", "metrics", "definitions"
+    "summary",
+    "anomalies",
+    "follow_up",
+    "decomposition",
+    "significance",
+    "metrics",
+    "definitions",
 ]
 
 AUDIENCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")

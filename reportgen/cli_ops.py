@@ -14,7 +14,6 @@ import functools
 import inspect
 import os
 import signal
-import time
 import typing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,8 +72,6 @@ def schedule_list(
     count: Annotated[int, typer.Option(help="Next runs to show per job.")] = 3,
 ) -> None:
     """Every scheduled job with its next runs, in the schedule's zone and in UTC."""
-    from rich.table import Table
-
     from reportgen.schedule import preview_jobs
 
     try:
@@ -82,16 +79,14 @@ def schedule_list(
     except ReportgenError as error:
         _fail(error)
         return
-    table = Table("job", "cron", "zone", "next runs (local)", "next runs (UTC)")
+    out = _cli().out
+    if not previews:
+        out.print("no scheduled jobs in these configs", markup=False)
     for p in previews:
-        table.add_row(
-            p.id,
-            p.cron,
-            p.timezone,
-            "\n".join(f"{t:%a %Y-%m-%d %H:%M %Z}" for t in p.next_runs),
-            "\n".join(f"{t.astimezone(UTC):%a %Y-%m-%d %H:%M} UTC" for t in p.next_runs),
-        )
-    _cli().out.print(table if previews else "no scheduled jobs in these configs")
+        out.print(f"{p.id}  ({p.description})  cron '{p.cron}' {p.timezone}", markup=False)
+        for t in p.next_runs:
+            utc = t.astimezone(UTC)
+            out.print(f"    {t:%a %Y-%m-%d %H:%M %Z}  =  {utc:%a %Y-%m-%d %H:%M} UTC", markup=False)
 
 
 @schedule_app.command("run")
@@ -125,15 +120,29 @@ def schedule_run(
     )
     try:
         service = SchedulerService(settings)
+    except ReportgenError as error:
+        _fail(error)
+        return
+    previous = _on_signals(service)  # before the lock: a SIGTERM during start-up stops cleanly
+    try:
+        _serve(service, wait, lock_ttl, SchedulerLockedError)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _serve(service: Any, wait: bool, lock_ttl: float, locked: type[ReportgenError]) -> None:
+    """Start (or wait for the lock), then block until a signal stops the service."""
+    try:
         while True:
             try:
                 actions = service.start()
                 break
-            except SchedulerLockedError as error:
-                if not wait:
+            except locked as error:
+                if not wait or service.stopped.is_set():
                     raise
                 _cli().err.print(f"[yellow]waiting:[/] {error.message}")
-                time.sleep(max(lock_ttl / 3.0, 1.0))
+                service.stopped.wait(max(lock_ttl / 3.0, 1.0))
     except ReportgenError as error:
         _fail(error)
         return
@@ -141,11 +150,14 @@ def schedule_run(
         f"scheduler running (pid {os.getpid()}): "
         + ", ".join(f"{k} {v}" for k, v in actions.items())
     )
-    _serve(service)
+    while not service.stopped.wait(0.5):
+        pass
+    service.stop(wait=True)
+    _say("scheduler stopped")
 
 
-def _serve(service: Any) -> None:
-    """Block until a signal; the first lets the job in flight finish, a second abandons it."""
+def _on_signals(service: Any) -> dict[int, Any]:
+    """The first SIGTERM/SIGINT lets the job in flight finish; a second abandons it."""
 
     def on_signal(signum: int, _frame: Any) -> None:
         if service.stopped.is_set():
@@ -153,12 +165,7 @@ def _serve(service: Any) -> None:
         _say(f"received {signal.Signals(signum).name}: finishing the job in flight, then stopping")
         service.stopped.set()
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    while not service.stopped.wait(0.5):
-        pass
-    service.stop(wait=True)
-    _say("scheduler stopped")
+    return {signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
 
 
 def _say(message: str) -> None:
@@ -182,28 +189,21 @@ def runs_list(
     ctx.obj = {"out_dir": out_dir, "ledger": ledger}
     if ctx.invoked_subcommand is not None:
         return
-    from rich.table import Table
-
     try:
         rows = _ledger(ledger, out_dir).list_runs(limit, report)
     except ReportgenError as error:
         _fail(error)
         return
-    table = Table(
-        "id", "report", "period", "audience", "trigger", "status", "started (UTC)", "error"
-    )
-    for r in rows:
-        table.add_row(
-            str(r["id"]),
-            r["report"],
-            r["period"] or "—",
-            r["audience"],
-            r["trigger"],
-            r["status"],
-            f"{r['started_at']:%Y-%m-%d %H:%M:%S}",
-            (r["error"] or "")[:80],
+    out = _cli().out
+    if not rows:
+        out.print("no runs recorded yet", markup=False)
+    for r in rows:  # one plain line per run: greppable, never wrapped into a table
+        error = f"  {r['error'][:100]}" if r["error"] else ""
+        out.print(
+            f"{r['id']:>5}  {r['started_at']:%Y-%m-%d %H:%M:%S}Z  {r['report']}  "
+            f"{r['period'] or '—'}  {r['audience']}  {r['trigger']}  {r['status']}{error}",
+            markup=False,
         )
-    _cli().out.print(table if rows else "no runs recorded yet")
 
 
 @runs_app.command("show")

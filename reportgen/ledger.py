@@ -604,7 +604,9 @@ class Ledger:
                 .values(**values)
             ).rowcount
             if not changed:
-                conn.execute(insert(alert_states).values(**key, **values, since=since or now))
+                conn.execute(
+                    insert(alert_states).values(**key, **{**values, "since": since or now})
+                )
 
 
 def _is_stale(holder: LockHolder, ttl: float, now: datetime) -> bool:

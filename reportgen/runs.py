@@ -80,7 +80,14 @@ def run_report(
 
     report = for_audience(load_report(config_path), audience)
     delivery = delivery_of(report)
-    chosen = select_channels(delivery, channels)
+    chosen = select_channels(delivery, channels, report.config.audience.name)
+    if not chosen:
+        raise ConfigError(
+            f"no delivery channel of '{report.id}' takes audience '{report.config.audience.name}'",
+            file=report.path,
+            key="delivery.channels",
+            fix="add the audience to a channel's 'audiences:' (or drop that list)",
+        )
     _check_secrets(report, delivery)
     led = open_ledger(ledger, out_dir)
     label = period_label(report, period, now)
@@ -170,18 +177,20 @@ def delivery_of(report: ResolvedReport) -> DeliveryConfig:
     return delivery
 
 
-def select_channels(delivery: DeliveryConfig, names: Sequence[str] | None) -> list[ChannelConfig]:
-    if not names:
-        return list(delivery.channels)
+def select_channels(
+    delivery: DeliveryConfig, names: Sequence[str] | None, audience: str | None = None
+) -> list[ChannelConfig]:
+    """The named channels (default: all) that deliver this audience's variant."""
     known = {c.name: c for c in delivery.channels}
-    unknown = [n for n in names if n not in known]
+    unknown = [n for n in names or () if n not in known]
     if unknown:
         raise ConfigError(
             f"unknown channel(s) {', '.join(unknown)}",
             key="delivery.channels",
             fix=f"use one of: {', '.join(known)}",
         )
-    return [known[n] for n in names]
+    chosen = [known[n] for n in names] if names else list(known.values())
+    return [c for c in chosen if c.audiences is None or audience in c.audiences]
 
 
 def period_label(report: ResolvedReport, period: str | None, now: datetime | None) -> str | None:

@@ -146,8 +146,13 @@ def job_specs(config_paths: Sequence[Path]) -> list[JobSpec]:
     for path in config_paths:
         report = load_report(path)
         config = str(Path(path).resolve())
-        if report.config.schedule is not None:
+        delivery = report.config.delivery
+        if report.config.schedule is not None and delivery is not None:
             for audience in report.config.audience_list():
+                if not any(
+                    c.audiences is None or audience.name in c.audiences for c in delivery.channels
+                ):
+                    continue  # nothing would deliver this variant
                 job_id = f"report:{report.id}:{audience.name}"
                 specs.append(
                     JobSpec(

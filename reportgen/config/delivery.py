@@ -127,6 +127,7 @@ class EmailChannel(_Model):
 
     type: Literal["email"]
     name: str = "email"
+    audiences: list[str] | None = None  # which audiences' variants it gets; default: all
     to: list[str] = Field(default_factory=list)
     cc: list[str] = Field(default_factory=list)
     bcc: list[str] = Field(default_factory=list)
@@ -145,6 +146,7 @@ class WebhookChannel(_Model):
 
     type: Literal["webhook"]
     name: str = "webhook"
+    audiences: list[str] | None = None  # which audiences' variants it gets; default: all
     url_env: str | None = None  # the webhook URL is a secret: name the variable holding it
     url: str | None = None  # only for hooks that are not secret (e.g. a local relay)
     style: Literal["slack", "teams"] = "slack"

@@ -50,9 +50,17 @@ def explain(config_path: str | Path) -> list[tuple[str, str]]:
     """The SQL each source runs, for review before it touches a warehouse."""
     report = load_report(config_path)
     return [
-        (f"{q.fact} by {q.time_column}", q.sql)
+        (f"{q.fact} by {q.time_column}", f"-- runs on {q.engine} ({q.dialect} dialect)\n{q.sql}")
         for q in plan_queries(report, needed_measures(report))
     ]
+
+
+def cached_cube(report: ResolvedReport, cache: bool, say: Progress) -> Cube:
+    """The cube, closed days from the cube cache; ``cache=False`` (--no-cache) rescans and rewrites it."""
+    from reportgen.cache import open_cache
+
+    say("Computing the cube in the SQL engine" + ("" if cache else " (no cache)"))
+    return compute_cube(report, needed_measures(report), cache=open_cache(report, read=cache))
 
 
 def resolve_period(report: ResolvedReport, cube: Cube, period: str | Period | None) -> Period:
@@ -90,6 +98,7 @@ def build_report(
     audience: str | None = None,
     now: datetime | None = None,
     progress: Progress | None = None,
+    cache: bool = True,
 ) -> BuildResult:
     """Build one report for one period (and one audience) and write its artifacts atomically.
 
@@ -101,8 +110,7 @@ def build_report(
     say("Loading configs")
     report = load_report(config_path)
     (chosen_audience,) = select_audiences(report, audience)
-    say("Computing the cube in DuckDB")
-    cube = compute_cube(report, needed_measures(report))
+    cube = cached_cube(report, cache, say)
     chosen = resolve_period(report, cube, period)
     return build_audience(
         report, cube, chosen_audience, chosen, formats, Path(out_dir), now or datetime.now(UTC), say
@@ -132,13 +140,13 @@ def build_audiences(
     workers: int | None = None,
     now: datetime | None = None,
     progress: Progress | None = None,
+    cache: bool = True,
 ) -> FanOutResult:
     """Build many audience variants from one cube, rendering them in parallel processes."""
     say = progress or (lambda _msg: None)
     report = load_report(config_path)
     targets = select_audiences(report, audiences)
-    say("Computing the cube in DuckDB")
-    cube = compute_cube(report, needed_measures(report))
+    cube = cached_cube(report, cache, say)
     chosen = resolve_period(report, cube, period)
     generated_at = now or datetime.now(UTC)
     jobs = {

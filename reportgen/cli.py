@@ -85,6 +85,10 @@ def build(
     workers: Annotated[
         int | None, typer.Option(help="Parallel processes for --audience all; default: all cores.")
     ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="Rescan every day (ignore and rewrite the cube cache)."),
+    ] = False,
 ) -> None:
     """Build a report for one period."""
     from reportgen.build import build_report
@@ -97,7 +101,7 @@ def build(
             return
         formats = [f.strip() for f in format.split(",") if f.strip()] if format else None
         if audience == "all":
-            _fan_out(config, period, formats, out_dir, workers)
+            _fan_out(config, period, formats, out_dir, workers, cache=not no_cache)
             return
         result = _with_progress(
             lambda say: build_report(
@@ -107,6 +111,7 @@ def build(
                 out_dir=out_dir,
                 audience=audience,
                 progress=say,
+                cache=not no_cache,
             )
         )
     except ReportgenError as error:
@@ -122,7 +127,13 @@ def build(
 
 
 def _fan_out(
-    config: Path, period: str | None, formats: list[str] | None, out_dir: Path, workers: int | None
+    config: Path,
+    period: str | None,
+    formats: list[str] | None,
+    out_dir: Path,
+    workers: int | None,
+    *,
+    cache: bool = True,
 ) -> None:
     """Every audience from one cube; one failure is reported and sets the exit code."""
     from reportgen.build import build_audiences
@@ -132,7 +143,13 @@ def _fan_out(
             err.print(f"[dim]·[/] {message}", markup=True)
 
     result = build_audiences(
-        config, period=period, formats=formats, out_dir=out_dir, workers=workers, progress=say
+        config,
+        period=period,
+        formats=formats,
+        out_dir=out_dir,
+        workers=workers,
+        progress=say,
+        cache=cache,
     )
     for name, built in result.results.items():
         out.print(f"{name:24} ok      {built.out_dir}", markup=False)

@@ -3,28 +3,36 @@
 Raw rows never reach pandas. For every (fact, time column) pair the report
 needs, one ``GROUP BY`` query sums the measures and counts data-quality
 violations in the same scan; pandas receives only the aggregated rows. The
-query is built with sqlglot in DuckDB's dialect so the same definitions can
-be transpiled to a server engine's dialect.
+query is built once as a sqlglot expression from the metric definitions
+(filters are written in DuckDB syntax) and rendered in each engine's dialect,
+so measure filters, day truncation in the report's timezone and sums of
+squares mean the same on DuckDB, PostgreSQL and Spark.
 """
 
 from __future__ import annotations
 
-import glob
+import hashlib
+import json
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, timedelta
-from pathlib import Path
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
-import duckdb
 import pandas as pd
 import sqlglot
 from sqlglot import exp
 
 from reportgen.config.loader import ResolvedReport
-from reportgen.config.models import Catalog, FactDef, MeasureDef, SourcesConfig
+from reportgen.config.models import Catalog, FactDef, MeasureDef
+from reportgen.engines import Engines
 from reportgen.errors import SourceError
 
+if TYPE_CHECKING:
+    from reportgen.cache import CubeCache
+
 DAY = "day"
+CHECK_PREFIX = "check__"
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,34 @@ class CubeQuery:
     dimensions: tuple[str, ...]
     measures: tuple[str, ...]
     checks: tuple[str, ...]
-    sql: str
+    sql: str  # the full scan in the engine's dialect: what runs, what --explain prints
+    engine: str = "DuckDB"
+    dialect: str = "duckdb"
+    source: str = ""  # secret-free engine identity; with the definition, the cache key
+    time_type: str = "timestamp"
+    timezone: str = "UTC"
+    expression: exp.Select | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def key(self) -> str:
+        return _group_key(self.fact, self.time_column)
+
+    @property
+    def definition(self) -> str:
+        """The scan in one canonical dialect: metric definitions, grain, zone and table."""
+        assert self.expression is not None
+        return self.expression.sql(dialect="duckdb")
+
+    @property
+    def definition_hash(self) -> str:
+        payload = {"source": self.source, "definition": self.definition, "timezone": self.timezone}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+    def sql_since(self, day: date) -> str:
+        """The same scan restricted to ``day`` and later (incremental builds)."""
+        assert self.expression is not None
+        since = _since_condition(self.time_column, self.time_type, self.timezone, day)
+        return self.expression.copy().where(since).sql(dialect=self.dialect, pretty=True)
 
 
 @dataclass(frozen=True)
@@ -84,9 +119,15 @@ def _group_key(fact: str, time_column: str) -> str:
     return f"{fact}:{time_column}"
 
 
-def plan_queries(report: ResolvedReport, measures: Iterable[str]) -> tuple[CubeQuery, ...]:
-    """Group the needed measures by scan and build one SQL statement per scan."""
-    catalog, sources = report.catalog, report.sources
+def plan_queries(
+    report: ResolvedReport, measures: Iterable[str], engines: Engines | None = None
+) -> tuple[CubeQuery, ...]:
+    """Group the needed measures by scan and build one statement per scan in its engine's dialect.
+
+    Planning never connects: ``--explain`` works without credentials or a JVM.
+    """
+    catalog = report.catalog
+    engines = engines or Engines(report.sources, report.sources_path)
     by_group: dict[tuple[str, str], list[str]] = {}
     for name in dict.fromkeys(measures):
         measure = catalog.measures[name]
@@ -94,24 +135,69 @@ def plan_queries(report: ResolvedReport, measures: Iterable[str]) -> tuple[CubeQ
         key = (measure.fact, measure.time_column or fact.time_column)
         by_group.setdefault(key, []).append(name)
     queries = []
+    timezone = report.config.period.timezone
     for (fact_name, time_column), names in by_group.items():
         fact = catalog.facts[fact_name]
+        engine = engines.for_fact(fact_name)
         dims = tuple(d for d in report.dimensions if d in fact.dimensions)
         # data-quality checks ride on the fact's main scan only
         checks = tuple(c.name for c in fact.checks) if time_column == fact.time_column else ()
-        sql = build_cube_sql(
+        expression = build_cube_expression(
             catalog,
-            fact_name,
             fact,
             time_column,
             dims,
             names,
             checks,
-            table=_table_expression(sources, fact_name, report.sources_path),
-            timezone=report.config.period.timezone,
+            table=engine.table(fact_name, report.sources.facts[fact_name]),
+            timezone=timezone,
         )
-        queries.append(CubeQuery(fact_name, time_column, dims, tuple(names), checks, sql))
+        queries.append(
+            CubeQuery(
+                fact_name,
+                time_column,
+                dims,
+                tuple(names),
+                checks,
+                expression.sql(dialect=engine.dialect, pretty=True),
+                engine=engine.name,
+                dialect=engine.dialect,
+                source=engine.identity,
+                time_type=fact.time_type,
+                timezone=timezone,
+                expression=expression,
+            )
+        )
     return tuple(queries)
+
+
+def build_cube_expression(
+    catalog: Catalog,
+    fact: FactDef,
+    time_column: str,
+    dimensions: tuple[str, ...],
+    measures: list[str],
+    checks: tuple[str, ...],
+    *,
+    table: exp.Expression | str,
+    timezone: str,
+) -> exp.Select:
+    """The GROUP BY for one scan as a dialect-neutral sqlglot expression."""
+    day = _day_expression(time_column, fact.time_type, timezone)
+    select: list[exp.Expression] = [exp.alias_(day, DAY)]
+    select += [exp.column(d) for d in dimensions]
+    select += [exp.alias_(_measure_expression(catalog.measures[m]), m) for m in measures]
+    rules = {c.name: c for c in fact.checks}
+    select += [
+        exp.alias_(_count_where(rules[name].when), f"{CHECK_PREFIX}{name}") for name in checks
+    ]
+    source = sqlglot.parse_one(table, read="duckdb") if isinstance(table, str) else table
+    return (
+        exp.select(*select)
+        .from_(source.copy())
+        .where(exp.Not(this=exp.Is(this=exp.column(time_column), expression=exp.Null())))
+        .group_by(*[exp.Literal.number(i + 1) for i in range(1 + len(dimensions))])
+    )
 
 
 def build_cube_sql(
@@ -123,24 +209,16 @@ def build_cube_sql(
     measures: list[str],
     checks: tuple[str, ...],
     *,
-    table: str,
+    table: exp.Expression | str,
     timezone: str,
     dialect: str = "duckdb",
 ) -> str:
-    """The GROUP BY statement for one scan, in ``dialect``."""
-    day = _day_expression(time_column, fact.time_type, timezone)
-    select: list[exp.Expression] = [exp.alias_(day, DAY)]
-    select += [exp.column(d) for d in dimensions]
-    select += [exp.alias_(_measure_expression(catalog.measures[m]), m) for m in measures]
-    rules = {c.name: c for c in fact.checks}
-    select += [exp.alias_(_count_where(rules[name].when), f"check__{name}") for name in checks]
-    query = (
-        exp.select(*select)
-        .from_(sqlglot.parse_one(table, read="duckdb"))
-        .where(exp.Not(this=exp.Is(this=exp.column(time_column), expression=exp.Null())))
-        .group_by(*[exp.Literal.number(i + 1) for i in range(1 + len(dimensions))])
+    """The GROUP BY statement for one scan, rendered in ``dialect``."""
+    del fact_name  # kept for callers of the original signature
+    expression = build_cube_expression(
+        catalog, fact, time_column, dimensions, measures, checks, table=table, timezone=timezone
     )
-    return query.sql(dialect=dialect, pretty=True)
+    return expression.sql(dialect=dialect, pretty=True)
 
 
 def _day_expression(column: str, time_type: str, timezone: str) -> exp.Expression:
@@ -149,6 +227,27 @@ def _day_expression(column: str, time_type: str, timezone: str) -> exp.Expressio
         return exp.cast(col, "DATE")
     local = exp.AtTimeZone(this=exp.cast(col, "TIMESTAMPTZ"), zone=exp.Literal.string(timezone))
     return exp.cast(local, "DATE")
+
+
+def _since_condition(column: str, time_type: str, timezone: str, day: date) -> exp.Expression:
+    """Rows on local ``day`` or later.
+
+    The exact test is on the local day; the looser test on the raw column
+    (two days of slack covers any UTC offset and DST gap) lets the engine
+    prune files, partitions and row groups by their min/max statistics.
+    """
+    exact = exp.GTE(
+        this=_day_expression(column, time_type, timezone),
+        expression=exp.cast(exp.Literal.string(day.isoformat()), "DATE"),
+    )
+    if time_type == "date":
+        return exact
+    midnight = datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+    slack = (midnight - timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S+00:00")
+    prune = exp.GTE(
+        this=exp.column(column), expression=exp.cast(exp.Literal.string(slack), "TIMESTAMPTZ")
+    )
+    return exp.and_(prune, exact)
 
 
 def _condition(text: str) -> exp.Expression:
@@ -181,60 +280,73 @@ def _measure_expression(measure: MeasureDef) -> exp.Expression:
     return exp.Coalesce(this=exp.Sum(this=value), expressions=[exp.Literal.number(0)])
 
 
-def _table_expression(sources: SourcesConfig, fact: str, sources_path: Path) -> str:
-    source = sources.facts[fact]
-    if source.table:
-        return source.table
-    assert source.path is not None
-    pattern = (
-        source.path if Path(source.path).is_absolute() else str(sources_path.parent / source.path)
-    )
-    files = sorted(glob.glob(pattern))
-    if not files:
-        raise SourceError(
-            f"no data file matches '{source.path}' for fact '{fact}' (looked for {pattern})",
-            fix="run `reportgen demo-data` for the demo, or point configs/sources.yaml at your data",
-            fact=fact,
-        )
-    literal = pattern.replace("'", "''")
-    reader = "read_csv_auto" if pattern.lower().endswith((".csv", ".csv.gz")) else "read_parquet"
-    return f"{reader}('{literal}')"
+def scan(engines: Engines, query: CubeQuery, sql: str | None = None) -> pd.DataFrame:
+    """Run one scan (or its incremental form) and bring the result to the cube's types.
+
+    Engines return different types for the same numbers (DuckDB HUGEINT,
+    PostgreSQL bigint, Spark long, Decimal from NUMERIC); the cube always holds
+    float64 measures, datetime64 days and string dimensions, so every later
+    stage — and the cache — sees one schema.
+    """
+    engine = engines.for_fact(query.fact)
+    frame = engine.fetch(sql or query.sql, fact=query.fact)
+    return tidy(frame, query)
+
+
+def tidy(frame: pd.DataFrame, query: CubeQuery) -> pd.DataFrame:
+    """Fixed column order and types; dimensions as strings with nulls as ``(missing)``."""
+    columns = [DAY, *query.dimensions, *query.measures]
+    columns += [f"{CHECK_PREFIX}{c}" for c in query.checks]
+    frame = frame.reindex(columns=columns)
+    out = pd.DataFrame({DAY: pd.to_datetime(frame[DAY]).astype("datetime64[us]")})
+    for dim in query.dimensions:
+        out[dim] = frame[dim].astype("string").fillna("(missing)")
+    for column in columns[1 + len(query.dimensions) :]:
+        out[column] = pd.to_numeric(frame[column]).astype("float64")
+    return out
+
+
+def finish(frame: pd.DataFrame, query: CubeQuery) -> pd.DataFrame:
+    """Sorted by day then dimensions (same row order on every engine and from the cache).
+
+    Sorted datetime64 days make period windows binary searches; categorical
+    dimensions make group-bys cheap.
+    """
+    frame = frame.sort_values([DAY, *query.dimensions], kind="stable").reset_index(drop=True)
+    for dim in query.dimensions:
+        frame[dim] = frame[dim].astype("category")
+    return frame
 
 
 def compute_cube(
     report: ResolvedReport,
     measures: Iterable[str],
-    connection: duckdb.DuckDBPyConnection | None = None,
+    *,
+    cache: CubeCache | None = None,
+    engines: Engines | None = None,
 ) -> Cube:
-    """Run every cube query on DuckDB and collect the aggregated frames."""
-    queries = plan_queries(report, measures)
-    con = connection or duckdb.connect()
-    frames: dict[str, pd.DataFrame] = {}
-    last_day: dict[str, date] = {}
-    first_day: dict[str, date] = {}
-    for query in queries:
-        key = _group_key(query.fact, query.time_column)
-        try:
-            frame = con.execute(query.sql).df()
-        except duckdb.Error as exc:
-            raise SourceError(
-                f"the cube query for fact '{query.fact}' failed: {str(exc).splitlines()[0]}",
-                fix="check that the source has the columns the catalog's measures and checks use "
-                "(`reportgen build --explain` prints the query)",
-                fact=query.fact,
-            ) from None
-        if frame.empty:
-            raise SourceError(
-                f"fact '{query.fact}' has no rows",
-                fact=query.fact,
-                fix="check the source path and that the data was loaded",
-            )
-        # datetime64 days, sorted: period windows become binary searches, not scans
-        frame[DAY] = pd.to_datetime(frame[DAY])
-        frame = frame.sort_values(DAY, kind="stable").reset_index(drop=True)
-        for dim in query.dimensions:
-            frame[dim] = frame[dim].astype("string").fillna("(missing)").astype("category")
-        frames[key] = frame
-        last_day[key] = frame[DAY].iloc[-1].date()
-        first_day[key] = frame[DAY].iloc[0].date()
+    """Run every cube query in its engine (closed days from ``cache`` when given).
+
+    Without a cache every day is scanned; with one, only days after the
+    cached, closed days are — see :mod:`reportgen.cache`.
+    """
+    own = engines is None
+    engines = engines or Engines(report.sources, report.sources_path)
+    try:
+        queries = plan_queries(report, measures, engines)
+        frames: dict[str, pd.DataFrame] = {}
+        for query in queries:
+            frame = cache.frame(query, engines) if cache else scan(engines, query)
+            if frame.empty:
+                raise SourceError(
+                    f"fact '{query.fact}' has no rows",
+                    fact=query.fact,
+                    fix="check the source path and that the data was loaded",
+                )
+            frames[query.key] = finish(frame, query)
+    finally:
+        if own:
+            engines.close()
+    last_day = {k: f[DAY].iloc[-1].date() for k, f in frames.items()}
+    first_day = {k: f[DAY].iloc[0].date() for k, f in frames.items()}
     return Cube(frames, queries, last_day, first_day)

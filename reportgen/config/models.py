@@ -148,10 +148,14 @@ class Catalog(_Model):
 
 
 class FactSource(_Model):
-    """A fact's location: a Parquet/CSV path or glob, or a table name on a SQL engine."""
+    """A fact's location: a Parquet/CSV path or glob, or a table on the sources' engine.
+
+    A ``path`` is read by the engine when it can read files (DuckDB, Spark) and by
+    embedded DuckDB otherwise, so a warehouse fact and a CSV side table can mix.
+    """
 
     path: str | None = None
-    table: str | None = None
+    table: str | None = None  # e.g. decisions or analytics.decisions
 
     @model_validator(mode="after")
     def _one_location(self) -> FactSource:
@@ -165,10 +169,54 @@ class TargetsSource(_Model):
 
 
 class SourcesConfig(_Model):
-    engine: Literal["duckdb"] = "duckdb"
-    database: str | None = None
+    """Which engine runs the cube queries, and where each fact lives.
+
+    Secrets never live here: ``url``, ``database`` and ``options`` values may
+    name environment variables as ``${PGPASSWORD}``; they are read when the
+    engine connects, and a URL with a literal password is rejected.
+    """
+
+    engine: Literal["duckdb", "sqlalchemy", "spark"] = "duckdb"
+    url: str | None = None  # sqlalchemy: a SQLAlchemy URL; spark: master (local[2], spark://h:7077)
+    database: str | None = None  # duckdb: a database file holding the facts' tables
+    dialect: str | None = None  # sqlglot dialect, when the URL's backend name is not one
+    options: dict[str, str] = Field(default_factory=dict)  # spark: Spark SQL conf entries
+    cache_dir: str | None = None  # cube cache; default .cache/reportgen beside this file's folder
     facts: dict[str, FactSource]
     targets: TargetsSource | None = None
+
+    @model_validator(mode="after")
+    def _engine_fields(self) -> SourcesConfig:
+        # a model-level check, so the error never echoes the offending URL (and its secret)
+        if self.url and self._literal_secret(self.url):
+            raise ValueError(
+                "'url' holds a literal password; write it as an environment variable "
+                "reference such as ${PGPASSWORD} and export that variable where the build runs"
+            )
+        if self.engine == "sqlalchemy" and not self.url:
+            raise ValueError(
+                "engine 'sqlalchemy' needs 'url', e.g. postgresql+psycopg://reporter:${PGPASSWORD}@host/db"
+            )
+        if self.engine == "duckdb" and self.url:
+            raise ValueError(
+                "engine 'duckdb' takes 'database' (a .duckdb file), not 'url'; "
+                "use engine 'sqlalchemy' for a server"
+            )
+        if self.database and self.engine != "duckdb":
+            raise ValueError(
+                "'database' is the DuckDB database file; name the database in the 'url'"
+            )
+        if self.options and self.engine != "spark":
+            raise ValueError("'options' are Spark conf entries; only engine 'spark' takes them")
+        return self
+
+    @staticmethod
+    def _literal_secret(url: str) -> bool:
+        """True when the URL carries a password or token that is not a ``${VAR}`` reference."""
+        found = re.match(r"^[^:/]+://[^:@/]*:(?P<secret>[^@/]*)@", url)
+        query = re.search(r"[?&](password|pwd|token|secret)=(?P<secret>[^&]*)", url, re.I)
+        secrets = [m["secret"] for m in (found, query) if m]
+        return any(not re.fullmatch(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}", s) for s in secrets)
 
 
 class PeriodConfig(_Model):

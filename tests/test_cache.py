@@ -1,0 +1,193 @@
+"""The incremental cube cache: closed days are read back, only new days are scanned.
+
+Data "arrives" in two batches: the demo data up to a cut day, then the rest as
+new files. The second build must ask the engine only for the days after the
+cached ones and still produce exactly the figures of a full rescan.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+
+import reportgen.cache as cache_module
+from reportgen.build import build_report, needed_measures
+from reportgen.cache import CubeCache, default_cache_dir
+from reportgen.config.loader import load_report
+from reportgen.cube import compute_cube
+
+from ._compare import assert_same_figures
+
+CUT = date(2026, 11, 18)  # first day of the second batch
+NOW = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
+
+
+def _copy(con: duckdb.DuckDBPyConnection, source: str, target: Path, where: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(f"COPY (SELECT * FROM read_parquet('{source}') WHERE {where}) TO '{target}'")
+
+
+def arrive(demo_dir: Path, data: Path, batch: int) -> None:
+    """Batch 0: every day before CUT; batch 1: CUT and later, as new files beside the old."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    op = "<" if batch == 0 else ">="
+    cut = f"DATE '{CUT.isoformat()}'"
+    decided = f"CAST(decided_at AT TIME ZONE 'UTC' AS DATE) {op} {cut}"
+    _copy(con, f"{demo_dir}/decisions/*.parquet", data / "decisions" / f"{batch}.parquet", decided)
+    for fact in ("staffing", "views"):
+        pattern = (
+            f"{demo_dir}/{fact}/*.parquet" if fact == "staffing" else f"{demo_dir}/views.parquet"
+        )
+        _copy(con, pattern, data / fact / f"{batch}.parquet", f"day {op} {cut}")
+    con.close()
+
+
+@pytest.fixture
+def project(demo_configs: Path, demo_dir: Path, tmp_path: Path) -> Path:
+    """The shipped configs reading a data folder that starts with batch 0 only."""
+    shutil.copytree(demo_configs, tmp_path / "configs")
+    shutil.copytree(demo_configs.parent / "templates", tmp_path / "templates")
+    data = tmp_path / "data"
+    arrive(demo_dir, data, 0)
+    (tmp_path / "configs" / "sources.yaml").write_text(
+        "facts:\n"
+        f"  decisions: {{path: {data}/decisions/*.parquet}}\n"
+        f"  staffing: {{path: {data}/staffing/*.parquet}}\n"
+        f"  views: {{path: {data}/views/*.parquet}}\n"
+        f"targets: {{path: {demo_dir / 'targets.csv'}}}\n",
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+def report_of(project: Path):
+    return load_report(project / "configs" / "reports" / "weekly_leadership.yaml")
+
+
+def cube_with(project: Path, cache: CubeCache | None):
+    report = report_of(project)
+    return compute_cube(report, needed_measures(report), cache=cache)
+
+
+def assert_same_cube(left, right) -> None:
+    assert left.frames.keys() == right.frames.keys()
+    for key, a in left.frames.items():
+        b = right.frames[key]
+        assert list(a.columns) == list(b.columns) and len(a) == len(b), key
+        for column in a.columns:
+            if a[column].dtype == "float64":  # engines may add floats in another order
+                np.testing.assert_allclose(a[column], b[column], rtol=1e-12, err_msg=column)
+            else:
+                assert a[column].astype(str).tolist() == b[column].astype(str).tolist(), column
+
+
+def figures(path: Path) -> dict:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for key in ("generated_at", "config_hash"):
+        data.pop(key, None)
+    return data
+
+
+def test_second_build_scans_only_new_days_and_equals_a_full_scan(project, demo_dir):
+    root = default_cache_dir(report_of(project))
+    first = CubeCache(root)
+    cube_with(project, first)
+    assert all(s.since is None and s.days_cached == 0 for s in first.scans)
+    newest = CUT - timedelta(days=1)  # the newest day of batch 0 is still open: not cached
+    arrive(demo_dir, project / "data", 1)
+    second = CubeCache(root)
+    incremental = cube_with(project, second)
+    for scan in second.scans:
+        assert scan.since == newest, scan
+        assert scan.days_scanned == (incremental.last_day[scan.group] - newest).days + 1, scan
+        assert (
+            scan.days_cached
+            == next(s.days_scanned for s in first.scans if s.group == scan.group) - 1
+        )
+    assert_same_cube(cube_with(project, None), incremental)
+
+
+def test_a_changed_measure_invalidates_exactly_its_scan(project):
+    root = default_cache_dir(report_of(project))
+    cube_with(project, CubeCache(root))
+    catalog = project / "configs" / "catalog.yaml"
+    text = catalog.read_text(encoding="utf-8")
+    old = "decided_at <= enqueued_at + sla_hours * INTERVAL '1 hour'"
+    assert old in text
+    catalog.write_text(text.replace(old, old + " + INTERVAL '30 minutes'"), encoding="utf-8")
+    after = CubeCache(root)
+    changed = cube_with(project, after)
+    scans = {s.group: s for s in after.scans}
+    assert scans["decisions:decided_at"].since is None  # rebuilt: sla_met lives in this scan
+    assert scans["staffing:day"].since is not None  # untouched: read from the cache
+    assert scans["staffing:day"].days_scanned == 1
+    assert_same_cube(cube_with(project, None), changed)
+
+
+def test_no_cache_rescans_everything_and_rewrites_the_cache(project):
+    root = default_cache_dir(report_of(project))
+    cube_with(project, CubeCache(root))
+    state = next(root.rglob("state.json"))
+    partition = sorted(state.parent.glob("*.parquet"))[0]
+    partition.unlink()  # damage the cache: --no-cache must repair it
+    rebuild = CubeCache(root, read=False)
+    cube_with(project, rebuild)
+    assert all(s.since is None for s in rebuild.scans)
+    assert partition.exists()
+    again = CubeCache(root)
+    assert_same_cube(cube_with(project, None), cube_with(project, again))
+    assert all(s.days_scanned == 1 for s in again.scans)
+
+
+def test_timezone_and_grain_are_part_of_the_key(project):
+    report = report_of(project)
+    from reportgen.cube import plan_queries
+
+    base = {q.key: q.definition_hash for q in plan_queries(report, needed_measures(report))}
+    config = project / "configs" / "reports" / "weekly_leadership.yaml"
+    config.write_text(
+        config.read_text().replace("timezone: UTC", "timezone: Europe/Dublin"), encoding="utf-8"
+    )
+    dublin = report_of(project)
+    moved = {q.key: q.definition_hash for q in plan_queries(dublin, needed_measures(dublin))}
+    assert all(base[k] != moved[k] for k in base)
+
+
+def test_builds_with_cache_and_no_cache_give_identical_figures(project, demo_dir, monkeypatch):
+    """End to end through build_report and the CLI flag: cached figures == rebuilt figures."""
+    opened: list[CubeCache] = []
+    real_open = cache_module.open_cache
+
+    def recording(report, *, read=True):
+        opened.append(real_open(report, read=read))
+        return opened[-1]
+
+    monkeypatch.setattr(cache_module, "open_cache", recording)
+    config = project / "configs" / "reports" / "weekly_leadership.yaml"
+    build_report(config, formats=["html"], out_dir=project / "o1", now=NOW)
+    arrive(demo_dir, project / "data", 1)
+    cached = build_report(
+        config, period="2026-W47", formats=["html"], out_dir=project / "o2", now=NOW
+    )
+    assert all(s.since == CUT - timedelta(days=1) for s in opened[-1].scans)
+
+    from typer.testing import CliRunner
+
+    from reportgen.cli import app
+
+    out = project / "o3"
+    result = CliRunner().invoke(
+        app,
+        ["build", str(config), "--period", "2026-W47", "-f", "html", "-o", str(out), "--no-cache"],
+    )
+    assert result.exit_code == 0, result.output
+    assert opened[-1].read is False and all(s.since is None for s in opened[-1].scans)
+    rebuilt = out / "weekly_leadership" / "2026-W47" / "leadership" / "figures.json"
+    assert_same_figures(figures(cached.artifacts["figures"]), figures(rebuilt))

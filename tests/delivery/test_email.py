@@ -269,3 +269,70 @@ def test_secrets_file_outside_configs_authenticates(smtp, make_config, copy_buil
     )
     assert run(config, tmp_path, copy_builder).status == "succeeded"
     assert len(smtp.messages) == 1
+
+
+@pytest.fixture
+def tls_smtp(tmp_path, monkeypatch):
+    """The recording server behind STARTTLS, with a self-signed certificate for 127.0.0.1."""
+    import shutil
+    import ssl
+    import subprocess
+
+    from aiosmtpd.controller import Controller
+
+    from .conftest import USERNAME, Recorder, _authenticate, free_port
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("RG_TEST_SMTP_USER", USERNAME)
+    monkeypatch.setenv("RG_TEST_SMTP_PASSWORD", PASSWORD)
+    recorder = Recorder()
+    controller = Controller(
+        recorder,
+        hostname="127.0.0.1",
+        port=free_port(),
+        tls_context=context,
+        require_starttls=True,
+        authenticator=_authenticate,
+    )
+    controller.start()
+    yield controller.port, cert, recorder
+    controller.stop()
+
+
+def test_starttls_with_a_private_ca_authenticates_and_delivers(
+    tls_smtp, make_config, copy_builder, tmp_path
+):
+    port, cert, recorder = tls_smtp
+    secure = smtp_block(port, security="starttls", ca_file=str(cert))
+    assert run(make_config(port, smtp=secure), tmp_path, copy_builder).status == "succeeded"
+    assert len(recorder.messages) == 1
+
+    plain = smtp_block(port, security="none")  # AUTH before STARTTLS: the server refuses
+    refused = run(make_config(port, name="plain", smtp=plain), tmp_path, copy_builder, force=True)
+    assert refused.status == "failed" and len(recorder.messages) == 1

@@ -200,7 +200,9 @@ def build_audience(
     say("Testing changes, finding anomalies and drivers")
     insights = analyze(report, cube, figures)
     if items := recorded_causes(out_dir, report.id, audience.name):
-        insights = replace(insights, followups=follow_up(report, cube, figures, insights.anomalies, items))
+        insights = replace(
+            insights, followups=follow_up(report, cube, figures, insights.anomalies, items)
+        )
     meta = {
         "generated_at": generated_at.isoformat(),
         "generator": f"reportgen {__version__}",

@@ -72,7 +72,8 @@ def build(
         typer.Option(help="2026-W47, 2026-11, 2026-Q4 or 2026-11-23; default: latest complete."),
     ] = None,
     format: Annotated[
-        str | None, typer.Option("--format", "-f", help="Comma-separated outputs: pdf,pptx,html.")
+        str | None,
+        typer.Option("--format", "-f", help="Comma-separated outputs: pdf,pptx,html,xlsx,csv."),
     ] = None,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("output"),
     explain: Annotated[

@@ -1,13 +1,22 @@
-"""Benchmark: wall time and peak memory of a whole `reportgen build` process by data size.
+"""Benchmark: wall time and peak memory by data size, cold and cached (cube cache).
 
-For each size the demo data is generated once (outside the timing), then the
-weekly leadership report (PDF + PPTX) is built ``--runs`` times as a separate
-process; we report the median wall time and the peak RSS (``ru_maxrss`` of
-that process, from ``os.wait4``). Results print as a Markdown table for the
-README and are written to ``benchmarks/results.json``.
+For each size the demo data is generated once (outside the timing; 100M rows
+go straight to Parquet day by day, in bounded memory). Two things are timed,
+each as a separate process so that ``ru_maxrss`` (from ``os.wait4``) is the
+peak RSS of that process alone:
 
-    python benchmarks/bench_build.py                 # 1M and 10M rows, 5 runs each
-    python benchmarks/bench_build.py --sizes 1000000 --runs 3
+* **cube** — ``compute_cube`` only: the part that scans raw rows, i.e. the
+  part whose cost could grow with the data;
+* **build** — the whole ``reportgen build`` of the weekly leadership report
+  (PDF + PPTX), rendering included.
+
+Each is measured **cold** (cube cache emptied first: every day is scanned)
+and **cached** (closed days read from the cache: only the open day is
+scanned). Results print as a Markdown table for the README and are written
+to ``benchmarks/results.json``.
+
+    python benchmarks/bench_build.py                                 # 1M, 10M and 100M rows
+    python benchmarks/bench_build.py --sizes 1000000 10000000 --runs 3
 """
 
 from __future__ import annotations
@@ -26,23 +35,32 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "configs" / "reports" / "weekly_leadership.yaml"
+PERIOD = "2026-W47"
 
 
 def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int]:
     """Run a command; return (wall seconds, peak RSS in MB) of that process alone."""
+    wall, rss, _ = run_with_output(cmd, cwd)
+    return wall, rss
+
+
+def run_with_output(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
+    """Like :func:`run_measured`, also returning what the process printed."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(
-            f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode() if proc.stderr else ''}"
-        )
-    return wall, usage.ru_maxrss // 1024
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(
+                f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode() if proc.stderr else ''}"
+            )
+        out.seek(0)
+        return wall, usage.ru_maxrss // 1024, out.read().decode()
 
 
 def project_copy(data_dir: Path, workdir: Path) -> Path:
-    """Configs and templates pointing at the benchmark's data folder."""
+    """Configs and templates pointing at the benchmark's data folder; the report path."""
     shutil.copytree(ROOT / "configs", workdir / "configs", dirs_exist_ok=True)
     shutil.copytree(ROOT / "templates", workdir / "templates", dirs_exist_ok=True)
     sources = workdir / "configs" / "sources.yaml"
@@ -50,62 +68,108 @@ def project_copy(data_dir: Path, workdir: Path) -> Path:
     return workdir / "configs" / "reports" / REPORT.name
 
 
-def bench_size(rows: int, runs: int, cache: Path) -> dict:
-    data_dir = cache / f"demo-{rows}"
-    exe = [sys.executable, "-m", "reportgen.cli"]
-    if not (data_dir / "manifest.json").exists():
-        gen_wall, gen_rss = run_measured(
-            [*exe, "--quiet", "demo-data", "--rows", str(rows), "--out", str(data_dir)], ROOT
-        )
-    else:
-        gen_wall, gen_rss = float("nan"), 0
+def cube_only(config: str) -> None:
+    """Child process: the cube with the cube cache (closed days cached after a cold run)."""
+    from reportgen.build import needed_measures
+    from reportgen.cache import open_cache
+    from reportgen.config.loader import load_report
+    from reportgen.cube import compute_cube
+
+    report = load_report(config)
+    start = time.perf_counter()
+    cube = compute_cube(report, needed_measures(report), cache=open_cache(report))
+    print(json.dumps({"compute_s": time.perf_counter() - start, "cube_rows": cube.rows}))
+
+
+def generate(rows: int, data_dir: Path) -> tuple[float, int]:
+    if (data_dir / "manifest.json").exists():
+        return float("nan"), 0
+    exe = [sys.executable, "-m", "reportgen.cli", "--quiet", "demo-data"]
+    return run_measured([*exe, "--rows", str(rows), "--out", str(data_dir)], ROOT)
+
+
+def measure(cmd: list[str], cache_dir: Path, runs: int, *, cold: bool) -> dict:
+    """Median wall and max peak RSS over ``runs`` processes (cache emptied first when cold)."""
+    samples, inner = [], []
+    for _ in range(runs):
+        if cold:
+            shutil.rmtree(cache_dir, ignore_errors=True)
+        wall, rss, printed = run_with_output(cmd, ROOT)
+        samples.append((wall, rss))
+        lines = [line for line in printed.splitlines() if line.startswith("{")]
+        if lines:
+            inner.append(json.loads(lines[-1]))
+    walls = [w for w, _ in samples]
+    result = {
+        "wall_s_median": round(statistics.median(walls), 2),
+        "wall_s_min": round(min(walls), 2),
+        "peak_rss_mb": max(r for _, r in samples),
+    }
+    if inner:  # the cube child reports compute_cube's own time (no interpreter start, imports)
+        result["compute_s_median"] = round(statistics.median(i["compute_s"] for i in inner), 2)
+        result["cube_rows"] = inner[-1]["cube_rows"]
+    return result
+
+
+def bench_size(rows: int, runs: int, data_root: Path) -> dict:
+    data_dir = data_root / f"demo-{rows}"
+    gen_wall, gen_rss = generate(rows, data_dir)
+    result: dict = {"rows": rows, "runs": runs}
     with tempfile.TemporaryDirectory() as tmp:
         config = project_copy(data_dir, Path(tmp))
-        cmd = [
-            *exe,
-            "--quiet",
-            "build",
-            str(config),
-            "--period",
-            "2026-W47",
-            "--format",
-            "pdf,pptx",
-            "--out",
-            str(Path(tmp) / "out"),
-        ]
-        run_measured(cmd, ROOT)  # warm the page cache
-        samples = [run_measured(cmd, ROOT) for _ in range(runs)]
-    walls = [w for w, _ in samples]
-    return {
-        "rows": rows,
-        "runs": runs,
-        "build_wall_s_median": round(statistics.median(walls), 2),
-        "build_wall_s_min": round(min(walls), 2),
-        "build_peak_rss_mb": max(r for _, r in samples),
-        "generate_wall_s": round(gen_wall, 1),
-        "generate_peak_rss_mb": gen_rss,
-    }
+        cache_dir = Path(tmp) / ".cache"
+        cube = [sys.executable, __file__, "--cube-only", str(config)]
+        build = [sys.executable, "-m", "reportgen.cli", "--quiet", "build", str(config)]
+        build += ["--period", PERIOD, "--format", "pdf,pptx", "--out", str(Path(tmp) / "out")]
+        run_measured(cube, ROOT)  # warm the page cache
+        result["cube_cold"] = measure(cube, cache_dir, runs, cold=True)
+        result["cube_cached"] = measure(cube, cache_dir, runs, cold=False)
+        result["build_cold"] = measure(build, cache_dir, runs, cold=True)
+        result["build_cached"] = measure(build, cache_dir, runs, cold=False)
+    result["generate_wall_s"] = round(gen_wall, 1)
+    result["generate_peak_rss_mb"] = gen_rss
+    result["data_mb"] = round(sum(f.stat().st_size for f in data_dir.rglob("*")) / 2**20)
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def table(results: list[dict]) -> str:
+    def cell(r: dict, key: str) -> str:
+        inner = r[key].get("compute_s_median")
+        compute = f" ({inner} s in compute_cube)" if inner is not None else ""
+        return f"{r[key]['wall_s_median']} s{compute}, {r[key]['peak_rss_mb']} MB"
+
+    lines = [
+        "| decisions | Parquet size | cube cold | cube cached | build cold | build cached | "
+        "demo-data generation |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['rows']:,} | {r['data_mb']:,} MB | {cell(r, 'cube_cold')} | "
+            f"{cell(r, 'cube_cached')} | {cell(r, 'build_cold')} | {cell(r, 'build_cached')} | "
+            f"{r['generate_wall_s']} s, {r['generate_peak_rss_mb']} MB |"
+        )
+    return "\n".join(lines)
 
 
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--cube-only":
+        cube_only(sys.argv[2])
+        return
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--cache", type=Path, default=ROOT / "benchmarks" / ".data")
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000, 100_000_000]
+    )
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--data", type=Path, default=ROOT / "benchmarks" / ".data")
     args = parser.parse_args()
-    args.cache.mkdir(parents=True, exist_ok=True)
-    results = [bench_size(rows, args.runs, args.cache) for rows in args.sizes]
+    args.data.mkdir(parents=True, exist_ok=True)
+    results = [bench_size(rows, args.runs, args.data) for rows in args.sizes]
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    print(f"\nMachine: {machine}\n")
-    print("| decisions | build wall (median) | build peak RSS | demo-data generation |")
-    print("|---:|---:|---:|---:|")
-    for r in results:
-        print(
-            f"| {r['rows']:,} | {r['build_wall_s_median']} s | {r['build_peak_rss_mb']} MB | "
-            f"{r['generate_wall_s']} s, {r['generate_peak_rss_mb']} MB |"
-        )
+    print(f"\nMachine: {machine}\n\n{table(results)}")
     out = ROOT / "benchmarks" / "results.json"
     out.write_text(json.dumps({"machine": machine, "results": results}, indent=2) + "\n")
 

@@ -43,7 +43,11 @@ class BuildResult:
 
 
 def needed_measures(report: ResolvedReport) -> list[str]:
-    return [m for choice in report.metrics for m in report.metric(choice.metric).measures]
+    measures = [m for choice in report.metrics for m in report.metric(choice.metric).measures]
+    logit = report.config.insights.deep_dive.logit
+    if logit is not None and report.uses_section("deep_dive"):
+        measures += [logit.successes, logit.trials]
+    return measures
 
 
 def explain(config_path: str | Path) -> list[tuple[str, str]]:

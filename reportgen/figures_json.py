@@ -73,6 +73,7 @@ def insights_to_dict(insights: Insights) -> dict[str, Any]:
             }
             for f in insights.followups
         ],
+        "deep_dive": _plain(insights.deep_dive),
         "decompositions": {
             name: {"dimensions": list(d.dimensions), **_plain(d.result)}
             for name, d in insights.decompositions.items()

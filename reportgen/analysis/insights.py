@@ -18,6 +18,7 @@ from reportgen.analysis.anomalies import (
     peer_anomalies,
     share_anomalies,
 )
+from reportgen.analysis.deepdive_run import DeepDive, run_deep_dive
 from reportgen.analysis.drivers import Decomposition, decompose_all
 from reportgen.analysis.followup import FollowUp
 from reportgen.analysis.significance import Significance, assess, significance_phrase, test_kind
@@ -35,6 +36,7 @@ class Insights:
     anomalies: tuple[Anomaly, ...]
     decompositions: dict[str, Decomposition]
     followups: tuple[FollowUp, ...] = ()  # recorded root causes and whether the metric recovered
+    deep_dive: DeepDive | None = None  # relationships and groups across units (analyst sections)
 
     def phrase(self, metric: str) -> str | None:
         test = self.significance.metrics.get(metric)
@@ -50,6 +52,9 @@ def analyze(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> Insig
         significance=assess(report, figures),
         anomalies=detect_anomalies(report, cube, figures),
         decompositions=decompose_all(report, cube, figures),
+        deep_dive=run_deep_dive(report, cube, figures)
+        if "deep_dive" in report.config.sections
+        else None,
     )
 
 

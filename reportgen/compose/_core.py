@@ -9,6 +9,7 @@ from reportgen.compose._insights import (
     Insights,
     anomalies_section,
     decomposition_section,
+    deep_dive_section,
     drivers_sentences,
     follow_up_section,
     significance_section,
@@ -68,6 +69,9 @@ def compose_document(
             sections += [
                 metric_section(report, figures, m, insights) for m in figures.metrics.values()
             ]
+        elif name == "deep_dive":
+            if (deep := deep_dive_section(report, figures, insights)) is not None:
+                sections.append(deep)
         elif name == "definitions":
             sections.append(definitions_section(report, figures))
     period = figures.period

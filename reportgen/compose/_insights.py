@@ -421,3 +421,163 @@ def _follow_sentiment(f):
     if f.item.status == "closed" or f.recovered is None:
         return None
     return "good" if f.recovered else "bad"
+
+
+# -- deep dive --------------------------------------------------------------------------------
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "—" if value is None else f"{value:.{digits}g}" if abs(value) >= 1e-3 else f"{value:.2e}"
+
+
+def deep_dive_section(
+    report: ResolvedReport, figures: ReportFigures, insights: Insights
+) -> Section | None:
+    """Correlation, regression, logit, clusters and Tukey HSD across units, with their readings."""
+    deep = insights.deep_dive
+    if deep is None:
+        return None
+    unit = report.catalog.dimensions[deep.unit].label
+    label = {m: figures.metrics[m].label for m in deep.metrics if m in figures.metrics}
+    paragraphs: list[str] = [
+        f"How the metrics relate across {unit.lower()}s in {figures.period.label} "
+        f"({len(deep.correlation.metrics) if deep.correlation else 0} metrics)."
+    ]
+    blocks: list = []
+    if deep.correlation is not None:
+        paragraphs += list(deep.correlation.readings[:3])
+        blocks.append(_correlation_table(deep, label))
+    if deep.regression is not None:
+        paragraphs += list(deep.regression.readings[:3])
+        blocks.append(
+            _coefficient_table(
+                f"Regression of {label.get(deep.regression.outcome, deep.regression.outcome)}",
+                deep.regression.coefficients,
+                odds=False,
+                caption=f"R² = {_num(deep.regression.r_squared)}, n = {deep.regression.n}"
+                + (
+                    f"; residual outliers: {', '.join(o.label for o in deep.regression.outliers)}"
+                    if deep.regression.outliers
+                    else ""
+                ),
+            )
+        )
+    if deep.logit is not None and not deep.logit.coefficients:
+        paragraphs += [
+            f"No logit of {deep.logit.successes}: {note}" for note in deep.logit.notes[:1]
+        ]
+    elif deep.logit is not None:
+        paragraphs += list(deep.logit.readings[:3])
+        periods = report.config.insights.deep_dive.logit.periods
+        blocks.append(
+            _coefficient_table(
+                "Logit of the decision outcome (odds ratios)",
+                deep.logit.coefficients,
+                odds=True,
+                caption=f"Binomial GLM on {deep.logit.cells} cells, "
+                f"{deep.logit.total_trials:,.0f} trials over the last {periods} periods",
+            )
+        )
+    if deep.clusters is not None and deep.clusters.clusters:
+        rows = tuple(
+            (
+                Cell(f"Cluster {c.id}", c.id),
+                Cell(", ".join(c.members), c.size),
+                Cell(c.description, None),
+            )
+            for c in deep.clusters.clusters
+        )
+        columns = (
+            Column("cluster", "Cluster", "left"),
+            Column("members", unit + "s", "left"),
+            Column("profile", "What sets it apart", "left"),
+        )
+        blocks.append(
+            Table(
+                f"{unit}s grouped by metric profile",
+                columns,
+                rows,
+                f"k-means on standardised metrics, k = {deep.clusters.k} by silhouette "
+                f"({_num(deep.clusters.silhouette)}).",
+            )
+        )
+    for name, tukey in deep.tukey.items():
+        if tukey is None:
+            continue
+        paragraphs += list(tukey.readings[:2])
+        differing = [p for p in tukey.pairs if p.reject][:15]
+        rows = tuple(
+            (
+                Cell(f"{p.group1} vs {p.group2}", p.group1),
+                Cell(f"{p.mean_diff:+.1f}", p.mean_diff),
+                Cell(f"{p.ci_low:+.1f} to {p.ci_high:+.1f}", None),
+                Cell(p_text(p.p_adjusted), p.p_adjusted),
+            )
+            for p in differing
+        )
+        columns = (
+            Column("pair", "Pair", "left"),
+            Column("diff", "Mean difference"),
+            Column("ci", "CI"),
+            Column("p", "Adjusted p"),
+        )
+        blocks.append(
+            Table(
+                f"{label.get(name, name)}: {unit.lower()}s that differ (Tukey HSD)",
+                columns,
+                rows,
+                f"{len([p for p in tukey.pairs if p.reject])} of {len(tukey.pairs)} pairs differ; "
+                "the 15 largest shown.",
+            )
+        )
+    notes = tuple(paragraphs)
+    return Section(
+        "deep_dive",
+        f"Deep dive across {unit.lower()}s",
+        "appendix",
+        (Narrative(tuple(paragraphs)), *blocks),
+        notes,
+    )
+
+
+def _correlation_table(deep, label) -> Table:
+    pairs = sorted(deep.correlation.pairs, key=lambda p: abs(p.pearson_r or 0), reverse=True)[:12]
+    rows = tuple(
+        (
+            Cell(f"{label.get(p.x, p.x)} × {label.get(p.y, p.y)}", p.x),
+            Cell(_num(p.pearson_r, 2), p.pearson_r),
+            Cell(p_text(p.pearson_p), p.pearson_p),
+            Cell(_num(p.spearman_rho, 2), p.spearman_rho),
+            Cell(p_text(p.spearman_p), p.spearman_p),
+            Cell(str(p.n), p.n),
+        )
+        for p in pairs
+    )
+    columns = (
+        Column("pair", "Metrics", "left"),
+        Column("r", "Pearson r"),
+        Column("rp", "p"),
+        Column("rho", "Spearman ρ"),
+        Column("rhop", "p"),
+        Column("n", "n"),
+    )
+    return Table("Correlations", columns, rows, "Strongest pairs first.")
+
+
+def _coefficient_table(title: str, coefficients, *, odds: bool, caption: str) -> Table:
+    rows = []
+    for c in coefficients:
+        if odds:
+            effect = Cell(_num(c.odds_ratio), c.odds_ratio)
+            ci = Cell(f"{_num(c.odds_ratio_ci_low)} to {_num(c.odds_ratio_ci_high)}", None)
+        else:
+            effect = Cell(_num(c.estimate), c.estimate)
+            ci = Cell(f"{_num(c.ci_low)} to {_num(c.ci_high)}", None)
+        rows.append((Cell(c.name, c.name), effect, ci, Cell(p_text(c.p_value), c.p_value)))
+    columns = (
+        Column("term", "Term", "left"),
+        Column("effect", "Odds ratio" if odds else "Coefficient"),
+        Column("ci", "95% CI"),
+        Column("p", "p-value"),
+    )
+    return Table(title, columns, tuple(rows), caption)

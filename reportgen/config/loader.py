@@ -55,7 +55,20 @@ class ResolvedReport:
             seen[dim] = None
         for audience in self.config.audience_list():  # row filters need their dimension in the cube
             seen.update(dict.fromkeys(audience.filter))
+        if self.uses_section("deep_dive"):
+            deep = self.config.insights.deep_dive
+            seen[deep.unit] = None
+            seen.update(dict.fromkeys(deep.logit.by if deep.logit else ()))
         return tuple(seen)
+
+    def uses_section(self, name: str) -> bool:
+        """Whether the report or any of its audiences shows this section."""
+        if name in self.config.sections:
+            return True
+        return any(
+            name in (a.sections or ()) or (name == "deep_dive" and a.detail == "operational")
+            for a in self.config.audience_list()
+        )
 
     @property
     def breakdowns(self) -> tuple[str, ...]:
@@ -292,6 +305,31 @@ def _check_insights(config: ReportConfig, catalog: Catalog, source: LocatedYaml)
                     line=source.line_of(("insights", part, "dimensions", pos)),
                     key=f"insights.{part}.dimensions",
                     fix="use a dimension declared in the catalog",
+                )
+    deep = insights.deep_dive
+    for part, dim in [
+        ("unit", deep.unit),
+        *[("logit", d) for d in (deep.logit.by if deep.logit else ())],
+    ]:
+        if dim not in catalog.dimensions:
+            raise ConfigError(
+                f"unknown dimension '{dim}' — {suggest(dim, list(catalog.dimensions))}",
+                file=source.path,
+                line=source.line_of(("insights", "deep_dive", part)),
+                key=f"insights.deep_dive.{part}",
+                fix="use a dimension declared in the catalog",
+            )
+    if deep.logit is not None:
+        for part in ("successes", "trials"):
+            measure = getattr(deep.logit, part)
+            if measure not in catalog.measures or catalog.measures[measure].agg != "count":
+                raise ConfigError(
+                    f"deep_dive.logit.{part} '{measure}' must be a count measure — "
+                    f"{suggest(measure, list(catalog.measures))}",
+                    file=source.path,
+                    line=source.line_of(("insights", "deep_dive", "logit", part)),
+                    key=f"insights.deep_dive.logit.{part}",
+                    fix="name a measure with agg: count (e.g. overturns out of appeals)",
                 )
     chosen = {c.metric for c in config.metric_choices()}
     for pos, name in enumerate(insights.decomposition.metrics or ()):

@@ -251,6 +251,7 @@ SectionName = Literal[
     "decomposition",
     "significance",
     "metrics",
+    "deep_dive",
     "definitions",
 ]
 
@@ -317,10 +318,39 @@ class DecompositionConfig(_Model):
     top: int = Field(default=5, ge=1, le=20)
 
 
+class RegressionSpec(_Model):
+    outcome: str
+    predictors: list[str] = Field(min_length=1)
+    weighted: bool = True  # WLS by the outcome's volume: big sites count more
+
+
+class LogitSpec(_Model):
+    """A decision outcome as successes out of trials (two count measures) by attributes."""
+
+    successes: str  # measure, e.g. overturns
+    trials: str  # measure, e.g. appeals
+    by: list[str] = Field(min_length=1)  # dimensions used as predictors
+    periods: int = Field(
+        default=13, ge=1, le=104
+    )  # pooled over the last N periods: outcomes are rare
+
+
+class DeepDiveConfig(_Model):
+    """Relationships and groups across units (sites, teams) for analysts; off for leadership."""
+
+    unit: str = "site"
+    metrics: list[str] | None = None  # default: the report's ratio and mean metrics
+    regression: RegressionSpec | None = None
+    logit: LogitSpec | None = None
+    clusters: bool = True
+    tukey: list[str] = Field(default_factory=list)  # mean metrics compared pairwise across units
+
+
 class InsightsConfig(_Model):
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
     anomalies: AnomalyConfig = AnomalyConfig()
     decomposition: DecompositionConfig = DecompositionConfig()
+    deep_dive: DeepDiveConfig = DeepDiveConfig()
 
 
 class ReportConfig(_Model):

@@ -1,0 +1,133 @@
+"""Runs the deep-dive statistics on frames built from the cube (one row per unit).
+
+The statistics themselves live in :mod:`reportgen.analysis.deepdive`; this
+module only assembles their inputs from summed measures for the report's
+period — a unit's value is always Σ numerator / Σ denominator of its rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from reportgen.analysis.deepdive import (
+    ClusterResult,
+    CorrelationResult,
+    LogitResult,
+    RegressionResult,
+    TukeyResult,
+    correlation_matrix,
+    kmeans_clusters,
+    linear_regression,
+    logit_binomial,
+    tukey_hsd,
+)
+from reportgen.config.loader import ResolvedReport
+from reportgen.config.models import MeanMetric, TotalMetric
+from reportgen.cube import Cube
+from reportgen.metrics import ReportFigures, measure_totals, metric_values, metric_weight
+
+
+@dataclass(frozen=True)
+class DeepDive:
+    unit: str
+    metrics: tuple[str, ...]
+    correlation: CorrelationResult | None
+    regression: RegressionResult | None
+    logit: LogitResult | None
+    clusters: ClusterResult | None
+    tukey: dict[str, TukeyResult]
+
+
+def unit_metrics(report: ResolvedReport, unit: str) -> tuple[str, ...]:
+    config = report.config.insights.deep_dive
+    chosen = config.metrics or [c.metric for c in report.metrics]
+    return tuple(
+        m
+        for m in chosen
+        if m in {c.metric for c in report.metrics}
+        and not isinstance(report.metric(m), TotalMetric)
+        and unit in report.metric_dimensions(m)
+    )
+
+
+def unit_frame(
+    report: ResolvedReport, cube: Cube, figures: ReportFigures, unit: str, metrics
+) -> pd.DataFrame:
+    """One row per unit: each metric's value and volume (``<metric>__volume``) this period."""
+    period = figures.period
+    columns = {}
+    for name in metrics:
+        metric = report.metric(name)
+        totals = measure_totals(cube, metric.measures, period.start, period.end, by=unit)
+        columns[name] = metric_values(metric, totals)
+        columns[f"{name}__volume"] = metric_weight(metric, totals)
+    frame = pd.DataFrame(columns)
+    frame.index = frame.index.astype(str)
+    return frame
+
+
+def run_deep_dive(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> DeepDive | None:
+    config = report.config.insights.deep_dive
+    unit = config.unit
+    metrics = unit_metrics(report, unit)
+    if unit not in report.dimensions or len(metrics) < 2:
+        return None
+    frame = unit_frame(report, cube, figures, unit, metrics)
+    labels = {m: report.metric(m).label for m in metrics}
+    plural = f"{unit}s"
+    correlation = correlation_matrix(frame, list(metrics), unit=plural, labels=labels)
+    regression = None
+    if config.regression is not None and {
+        config.regression.outcome,
+        *config.regression.predictors,
+    } <= set(metrics):
+        weights = f"{config.regression.outcome}__volume" if config.regression.weighted else None
+        regression = linear_regression(
+            frame,
+            config.regression.outcome,
+            config.regression.predictors,
+            weights=weights,
+            unit=plural,
+            labels=labels,
+        )
+    clusters = kmeans_clusters(frame, list(metrics), labels=labels) if config.clusters else None
+    tukey = {
+        name: _tukey(report, cube, figures, unit, name) for name in config.tukey if name in metrics
+    }
+    return DeepDive(
+        unit, metrics, correlation, regression, _logit(report, cube, figures), clusters, tukey
+    )
+
+
+def _tukey(
+    report: ResolvedReport, cube: Cube, figures: ReportFigures, unit: str, name: str
+) -> TukeyResult | None:
+    metric = report.metric(name)
+    if not isinstance(metric, MeanMetric):
+        return None
+    period = figures.period
+    totals = measure_totals(cube, metric.measures, period.start, period.end, by=unit)
+    groups = {
+        str(seg): (float(row[metric.count]), float(row[metric.sum]), float(row[metric.sum_squares]))
+        for seg, row in totals.iterrows()
+        if row[metric.count] > 0
+    }
+    return tukey_hsd(groups, alpha=1 - report.config.insights.confidence)
+
+
+def _logit(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> LogitResult | None:
+    spec = report.config.insights.deep_dive.logit
+    if spec is None:
+        return None
+    window = figures.period.trailing(spec.periods)  # outcomes are rare: pool recent periods
+    totals = measure_totals(
+        cube, (spec.successes, spec.trials), window[0].start, window[-1].end, by=list(spec.by)
+    )
+    frame = totals.reset_index()
+    frame.columns = [*spec.by, spec.successes, spec.trials]
+    for dim in spec.by:
+        frame[dim] = frame[dim].astype(str)
+    frame = frame[frame[spec.trials] > 0]
+    return logit_binomial(frame, spec.successes, spec.trials, list(spec.by))

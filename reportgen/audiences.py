@@ -10,12 +10,17 @@ nothing can be derived from rows the audience is not entitled to.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 from dataclasses import replace
 
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import AudienceConfig, MetricChoice
 from reportgen.cube import Cube
 from reportgen.errors import ConfigError
+
+PSEUDONYM_KEY_ENV = "REPORTGEN_PSEUDONYM_KEY"
 
 OPERATIONAL_SECTIONS = (
     "summary",
@@ -60,7 +65,8 @@ def scope_report(report: ResolvedReport, audience: AudienceConfig) -> ResolvedRe
     unfilterable = restricted_facts(report, audience)
     # hidden dimensions, and dimensions the filter pins to one value (a "breakdown" with one row)
     pinned = {dim for dim in audience.filter if len(audience.allowed(dim) or ()) == 1}
-    hidden = set(audience.hidden_dimensions) | pinned
+    personal = set() if audience.show_individuals else personal_dimensions(report)
+    hidden = set(audience.hidden_dimensions) | pinned | personal
     wanted = set(audience.metrics) if audience.metrics is not None else None
     metrics = []
     for choice in report.metrics:
@@ -115,6 +121,47 @@ def scope_report(report: ResolvedReport, audience: AudienceConfig) -> ResolvedRe
         }
     )
     return replace(report, config=scoped, metrics=tuple(metrics))
+
+
+def personal_dimensions(report: ResolvedReport) -> set[str]:
+    return {name for name, dim in report.catalog.dimensions.items() if dim.personal}
+
+
+def pseudonymise_cube(cube: Cube, report: ResolvedReport) -> Cube:
+    """Replace the labels of personal dimensions by keyed pseudonyms, consistently across builds.
+
+    HMAC-SHA256 with a secret key: the same person gets the same pseudonym in
+    every report and week (so trends can be followed), but without the key the
+    pseudonym cannot be traced back by hashing every known ID.
+    """
+    personal = [
+        d for d in personal_dimensions(report) if any(d in f.columns for f in cube.frames.values())
+    ]
+    if not personal:
+        return cube
+    key = os.environ.get(PSEUDONYM_KEY_ENV, "")
+    if len(key) < 16:
+        raise ConfigError(
+            f"an audience of report '{report.id}' shows individuals, but ${PSEUDONYM_KEY_ENV} is "
+            "not set to a secret of at least 16 characters",
+            file=report.path,
+            fix=f"export {PSEUDONYM_KEY_ENV}=<a long random secret, kept outside configs>",
+        )
+    frames = {}
+    for name, frame in cube.frames.items():
+        frame = frame.copy()
+        for dim in personal:
+            if dim in frame.columns:
+                labels = frame[dim].astype(str)
+                mapping = {v: pseudonym(v, key) for v in labels.unique()}
+                frame[dim] = labels.map(mapping).astype("category")
+        frames[name] = frame
+    return replace(cube, frames=frames)
+
+
+def pseudonym(value: str, key: str) -> str:
+    digest = hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()
+    return f"P-{digest[:10]}"
 
 
 def filter_cube(cube: Cube, audience: AudienceConfig) -> Cube:

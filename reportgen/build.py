@@ -14,7 +14,7 @@ from pathlib import Path
 from reportgen import __version__
 from reportgen.analysis.followup import follow_up
 from reportgen.analysis.insights import Insights, analyze
-from reportgen.audiences import filter_cube, scope_report, select_audiences
+from reportgen.audiences import filter_cube, pseudonymise_cube, scope_report, select_audiences
 from reportgen.compose import compose_document
 from reportgen.config.loader import ResolvedReport, load_report
 from reportgen.config.models import AudienceConfig
@@ -197,6 +197,8 @@ def build_audience(
     say = say or (lambda _msg: None)
     report = scope_report(report, audience)
     cube = filter_cube(cube, audience)
+    if audience.show_individuals:
+        cube = pseudonymise_cube(cube, report)
     formats = list(formats or report.config.outputs)
     renderers = {fmt: get_renderer(fmt) for fmt in formats}
     say(f"Computing figures for {chosen.label} ({audience.name})")

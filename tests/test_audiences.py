@@ -180,3 +180,56 @@ def test_restricted_anomalies_have_their_own_stable_ids(europe, built_report):
 def test_a_dimension_pinned_to_one_value_is_not_broken_down(europe):
     assert all("region" not in m.breakdowns for m in europe.figures.metrics.values())
     assert all(a.dimension != "region" for a in europe.insights.anomalies)
+
+
+MODERATOR_REPORT = """\
+title: Coaching
+metrics: [aht]
+breakdowns: [moderator_id]
+outputs: [html]
+sections: [summary, metrics]
+insights: {anomalies: {dimensions: []}}
+audiences:
+  - name: leadership
+  - name: coaches
+    show_individuals: true
+"""
+
+
+@pytest.fixture(scope="module")
+def moderator_config(demo_configs):
+    path = demo_configs / "reports" / "coaching.yaml"
+    path.write_text(MODERATOR_REPORT)
+    return path
+
+
+def test_moderators_are_never_named_without_permission(moderator_config, tmp_path):
+    result = build_report(
+        moderator_config, period="2026-W47", audience="leadership", out_dir=tmp_path
+    )
+    assert "moderator_id" not in result.figures.metrics["aht"].breakdowns
+    assert not re.search(
+        r"\bM\d{5}\b",
+        result.artifacts["html"].read_text() + result.artifacts["figures"].read_text(),
+    )
+
+
+def test_allowed_audience_sees_consistent_pseudonyms_only(moderator_config, tmp_path, monkeypatch):
+    monkeypatch.setenv("REPORTGEN_PSEUDONYM_KEY", "a-test-secret-of-enough-length")
+    first = build_report(
+        moderator_config, period="2026-W47", audience="coaches", out_dir=tmp_path / "a"
+    )
+    second = build_report(
+        moderator_config, period="2026-W47", audience="coaches", out_dir=tmp_path / "b"
+    )
+    segments = [s.segment for s in first.figures.metrics["aht"].breakdowns["moderator_id"]]
+    assert segments and all(s.startswith("P-") for s in segments)
+    assert segments == [s.segment for s in second.figures.metrics["aht"].breakdowns["moderator_id"]]
+    text = first.artifacts["html"].read_text() + first.artifacts["figures"].read_text()
+    assert not re.search(r"\bM\d{5}\b", text)
+
+
+def test_pseudonyms_need_a_secret_key(moderator_config, tmp_path, monkeypatch):
+    monkeypatch.delenv("REPORTGEN_PSEUDONYM_KEY", raising=False)
+    with pytest.raises(ConfigError, match="REPORTGEN_PSEUDONYM_KEY"):
+        build_report(moderator_config, period="2026-W47", audience="coaches", out_dir=tmp_path)

@@ -55,6 +55,9 @@ class FactDef(_Model):
 class DimensionDef(_Model):
     label: str
     description: str = ""
+    # identifies a person (e.g. moderator_id): hidden from every audience unless it sets
+    # show_individuals, and then shown only as a keyed pseudonym
+    personal: bool = False
 
 
 class MeasureDef(_Model):
@@ -275,6 +278,7 @@ class AudienceConfig(_Model):
     metrics: list[str] | None = None  # default: every metric of the report
     sections: list[SectionName] | None = None  # default: the report's sections
     recipients: list[str] = Field(default_factory=list)
+    show_individuals: bool = False  # personal dimensions, pseudonymised ($REPORTGEN_PSEUDONYM_KEY)
 
     @field_validator("name")
     @classmethod

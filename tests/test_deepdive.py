@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
@@ -416,6 +416,12 @@ def test_clusters_with_k_larger_than_the_rows_have_a_note(profiles: pd.DataFrame
     assert kmeans_clusters(profiles.head(2), ["aht", "qa"]).clusters == ()
 
 
+def test_a_constant_feature_is_dropped_with_a_note(profiles: pd.DataFrame) -> None:
+    result = kmeans_clusters(profiles.assign(flat=1.0), ["aht", "flat", "qa"])
+    assert result.features == ("aht", "qa") and result.k is not None
+    assert "flat dropped: it does not vary" in (result.note or "")
+
+
 def test_duplicate_profiles_limit_k_instead_of_warning(profiles: pd.DataFrame) -> None:
     twins = pd.concat([profiles.head(2)] * 4)  # 8 rows, 2 distinct profiles
     result = kmeans_clusters(twins, ["aht", "qa"])
@@ -469,6 +475,16 @@ def test_tukey_from_sufficient_statistics_equals_scipy_tukey_hsd(raw_groups) -> 
         close(pair.p_adjusted, reference.pvalue[i, j], RANGE_RTOL)
         close([pair.ci_low, pair.ci_high], [-ci.high[i, j], -ci.low[i, j]])
     assert result.readings[0].startswith("site-3 is higher than site-0 by ")
+
+
+def test_tukey_reads_the_largest_significant_differences_with_the_metric(raw_groups) -> None:
+    result = tukey_hsd(sufficient(raw_groups), label="AHT")
+    largest = max((p for p in result.pairs if p.reject), key=lambda p: abs(p.mean_diff))
+    assert (largest.group1, largest.group2) == ("site-0", "site-3")
+    assert result.readings[0] == (
+        f"site-3's AHT is higher than site-0's by {largest.mean_diff:.3g} (95% CI "
+        f"{largest.ci_low:.3g} to {largest.ci_high:.3g}, adjusted p < 0.001)."
+    )
 
 
 @pytest.mark.parametrize(
@@ -565,11 +581,20 @@ def raw_rows(raw, demo_dir: Path, table: str, where: str, params: list) -> pd.Da
     ).df()
 
 
-def test_demo_week_site_statistics_equal_the_libraries_on_raw_rows(raw, demo_dir) -> None:
+@dataclass(frozen=True)
+class DemoWeek:
+    """The week's per-site frame from SQL, the same figures from raw rows, the raw AHT rows."""
+
+    frame: pd.DataFrame
+    by_site: pd.DataFrame
+    manual: pd.DataFrame
+
+
+@pytest.fixture(scope="module")
+def demo_week(raw, demo_dir: Path) -> DemoWeek:
     manifest = json.loads((demo_dir / "manifest.json").read_text())
     assert manifest["latest_complete_week"] == WEEK
     start, end = week_bounds()
-    frame = site_frame(raw, demo_dir)
     decisions = raw_rows(
         raw, demo_dir, "decisions", "decided_at >= ? AND decided_at < ?", [start, end]
     )
@@ -587,36 +612,49 @@ def test_demo_week_site_statistics_equal_the_libraries_on_raw_rows(raw, demo_dir
             / staffing.groupby("site")["productive_hours"].sum(),
         }
     )
+    frame = site_frame(raw, demo_dir)
     assert len(frame) == len(by_site) == 25
+    return DemoWeek(frame, by_site, manual)
 
-    correlation = correlation_matrix(frame, ["aht", "qa_accuracy", "hs_exposure"])
-    for pair in correlation.pairs:
-        pearson = stats.pearsonr(by_site[pair.x], by_site[pair.y])
-        spearman = stats.spearmanr(by_site[pair.x], by_site[pair.y])
+
+def test_demo_site_correlations_equal_scipy_on_raw_rows(demo_week: DemoWeek) -> None:
+    result = correlation_matrix(demo_week.frame, ["aht", "qa_accuracy", "hs_exposure"])
+    assert len(result.pairs) == 3
+    for pair in result.pairs:
+        x, y = demo_week.by_site[pair.x], demo_week.by_site[pair.y]
+        pearson, spearman = stats.pearsonr(x, y), stats.spearmanr(x, y)
         close([pair.pearson_r, pair.pearson_p], [pearson.statistic, pearson.pvalue])
         close([pair.spearman_rho, pair.spearman_p], [spearman.statistic, spearman.pvalue])
 
-    regression = linear_regression(
-        frame, "qa_accuracy", ["aht", "hs_exposure"], weights="qa_sampled"
+
+def test_demo_site_regression_equals_statsmodels_wls_on_raw_rows(demo_week: DemoWeek) -> None:
+    result = linear_regression(
+        demo_week.frame, "qa_accuracy", ["aht", "hs_exposure"], weights="qa_sampled"
     )
+    by_site = demo_week.by_site
     fitted = sm.WLS(
         by_site["qa_accuracy"],
         sm.add_constant(by_site[["aht", "hs_exposure"]]),
         weights=by_site["qa_sampled"],
     ).fit()
-    assert_matches_statsmodels(regression, fitted)
+    assert_matches_statsmodels(result, fitted)
 
+
+def test_demo_site_tukey_from_cube_sums_equals_pairwise_tukeyhsd_on_raw_rows(
+    demo_week: DemoWeek,
+) -> None:
     groups = {
         site: (row.manual_decisions, row.handle_seconds, row.handle_sq)
-        for site, row in frame.iterrows()
+        for site, row in demo_week.frame.iterrows()
     }
-    tukey = tukey_hsd(groups)
+    result = tukey_hsd(groups)
     with warnings.catch_warnings():  # the reference's own integration warnings
         warnings.simplefilter("ignore", IntegrationWarning)
-        reference = pairwise_tukeyhsd(manual["handle_seconds"], manual["site"])
-    close([p.mean_diff for p in tukey.pairs], reference.meandiffs)
-    close([p.ci_low for p in tukey.pairs], reference.confint[:, 0])
-    close([p.p_adjusted for p in tukey.pairs], reference.pvalues, RANGE_RTOL)
+        reference = pairwise_tukeyhsd(demo_week.manual["handle_seconds"], demo_week.manual["site"])
+    assert len(result.pairs) == 300
+    close([p.mean_diff for p in result.pairs], reference.meandiffs)
+    close([p.ci_low for p in result.pairs], reference.confint[:, 0])
+    close([p.p_adjusted for p in result.pairs], reference.pvalues, RANGE_RTOL)
 
 
 def test_demo_overturn_logit_on_cube_counts_equals_logit_on_raw_rows(raw, demo_dir) -> None:

@@ -36,6 +36,13 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str]) -> None:
         )
 
 
+def require_numeric(frame: pd.DataFrame, columns: Iterable[str]) -> None:
+    """Outcomes, weights and counts must be numbers; a text column there is a caller's bug."""
+    text = [c for c in columns if is_categorical(frame[c])]
+    if text:
+        raise ValueError(f"column(s) {', '.join(map(repr, text))} must be numeric")
+
+
 def is_categorical(series: pd.Series) -> bool:
     """Strings and categories become dummies; numbers and booleans are used as they are."""
     return not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series))

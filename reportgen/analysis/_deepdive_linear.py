@@ -17,9 +17,9 @@ from ._deepdive_common import (
     finite,
     fmt,
     fmt_p,
-    is_categorical,
     label_of,
     require_columns,
+    require_numeric,
     row_labels,
     varying,
     with_warnings_as_notes,
@@ -131,8 +131,7 @@ def linear_regression(
     shows. ``unit`` and ``labels`` only shape the readings.
     """
     require_columns(frame, [outcome, *predictors, *([weights] if weights else [])])
-    if is_categorical(frame[outcome]):
-        raise ValueError(f"the outcome {outcome!r} must be numeric")
+    require_numeric(frame, [outcome, *filter(None, [weights])])
     notes: list[str] = []
     data, dropped = complete_rows(frame, [outcome, *predictors, *filter(None, [weights])], notes)
     data, dropped = _positive_weights(data, weights, dropped, notes)

@@ -27,6 +27,7 @@ from ._deepdive_common import (
     fmt_p,
     label_of,
     require_columns,
+    require_numeric,
     with_warnings_as_notes,
 )
 from ._deepdive_linear import Coefficient
@@ -89,6 +90,7 @@ def logit_binomial(
     whose counts are impossible (successes < 0 or > trials), with a note.
     """
     require_columns(frame, [successes, trials, *predictors])
+    require_numeric(frame, [successes, trials])
     notes: list[str] = []
     data, dropped = complete_rows(frame, [successes, trials, *predictors], notes)
     data, dropped = _valid_cells(data, successes, trials, dropped, notes)

@@ -71,7 +71,10 @@ class TukeyResult:
 
 
 def tukey_hsd(
-    groups: Mapping[str, tuple[float, float, float]], *, alpha: float = 0.05
+    groups: Mapping[str, tuple[float, float, float]],
+    *,
+    alpha: float = 0.05,
+    label: str | None = None,
 ) -> TukeyResult:
     """Tukey–Kramer HSD from (count, sum, sum of squares) per group.
 
@@ -79,7 +82,7 @@ def tukey_hsd(
     ``scipy.stats.tukey_hsd`` on the raw values (pass the groups in sorted order to
     get statsmodels' pair order). Groups with no observations, a negative count or a
     non-finite number are left out with a note: one broken site must not cost the
-    comparison of the other 24.
+    comparison of the other 24. ``label`` names the metric in readings ("AHT").
     """
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must be between 0 and 1; got {alpha}")
@@ -99,7 +102,8 @@ def tukey_hsd(
     ssw = sum(_squared_deviations(*used[g]) for g in names)
     if ssw == 0.0:
         return _noted(shell, notes, "no variation within any group: the pooled variance is 0")
-    return _compare(shell, names, n, means, ssw / df, df, [used[g] for g in names], notes)
+    result = _compare(shell, names, n, means, ssw / df, df, [used[g] for g in names], notes)
+    return replace(result, readings=_readings(result.pairs, 1.0 - alpha, label))
 
 
 def _usable_groups(
@@ -170,7 +174,6 @@ def _compare(
         q_critical=q_crit,
         anova_f=anova.statistic,
         anova_p=anova.p_value,
-        readings=_readings(pairs, 1.0 - shell.alpha),
         notes=tuple(notes),
     )
 
@@ -181,7 +184,7 @@ def _probability(p: float) -> float | None:
     return None if value is None else min(1.0, max(0.0, value))
 
 
-def _readings(pairs: Sequence[TukeyPair], confidence: float) -> tuple[str, ...]:
+def _readings(pairs: Sequence[TukeyPair], confidence: float, label: str | None) -> tuple[str, ...]:
     """The largest significant differences, biggest first; a report has room for a few."""
     significant = sorted((p for p in pairs if p.reject), key=lambda p: -abs(p.mean_diff))
     if not significant:
@@ -190,8 +193,9 @@ def _readings(pairs: Sequence[TukeyPair], confidence: float) -> tuple[str, ...]:
     for pair in significant[:_MAX_READINGS]:
         high, low = (pair.group2, pair.group1) if pair.mean_diff > 0 else (pair.group1, pair.group2)
         lo, hi = sorted((abs(pair.ci_low), abs(pair.ci_high)))
+        subject, other = (f"{high}'s {label}", f"{low}'s") if label else (high, low)
         sentences.append(
-            f"{high} is higher than {low} by {fmt(abs(pair.mean_diff))} "
+            f"{subject} is higher than {other} by {fmt(abs(pair.mean_diff))} "
             f"({confidence:.0%} CI {fmt(lo)} to {fmt(hi)}, adjusted {fmt_p(pair.p_adjusted)})."
         )
     return tuple(sentences)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -46,6 +47,7 @@ from reportgen.cube import DAY, CubeQuery, scan, tidy
 from reportgen.engines import Engines
 
 FORMAT_VERSION = 1
+log = logging.getLogger(__name__)
 STATE = "state.json"
 
 
@@ -64,12 +66,20 @@ class CubeCache:
     """Reads closed days from ``root`` and asks the engine only for the rest.
 
     ``read=False`` (``--no-cache``) ignores what is cached, scans every day and
-    rewrites the cache, so a rebuild also repairs it.
+    rewrites the cache, so a rebuild also repairs it. A cache that cannot be
+    read (a partition missing or corrupt) is ignored and rebuilt; one that
+    cannot be written (read-only folder, full disk) is skipped with a note in
+    ``problems``: the cache may make a build faster, never make it fail.
     """
 
     root: Path
     read: bool = True
     scans: list[Scan] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def _problem(self, text: str) -> None:
+        self.problems.append(text)
+        log.warning(text)
 
     def directory(self, query: CubeQuery) -> Path:
         source = hashlib.sha256(query.source.encode()).hexdigest()[:12]
@@ -79,19 +89,41 @@ class CubeCache:
     def frame(self, query: CubeQuery, engines: Engines) -> pd.DataFrame:
         """The scan's cube rows: cached closed days plus a scan of the days after them."""
         folder = self.directory(query)
-        closed = _closed_through(folder) if self.read else None
-        cached = _load(folder, closed, query) if closed else tidy(pd.DataFrame(), query)
-        since = closed + timedelta(days=1) if closed else None
+        state = _read_state(folder) if self.read else None
+        cached = self._cached(folder, state, query) if state else None
+        if cached is None:
+            state, cached = None, tidy(pd.DataFrame(), query)
+        since = date.fromisoformat(state["closed_through"]) + timedelta(days=1) if state else None
         fresh = scan(engines, query, query.sql_since(since) if since else None)
         self.scans.append(
             Scan(query.key, since, int(fresh[DAY].nunique()), int(cached[DAY].nunique()))
         )
-        _store(folder, query, fresh, full=since is None)
+        try:
+            _store(folder, query, fresh, state)
+        except OSError as exc:
+            self._problem(f"cube cache not written to {folder}: {exc}")
         if cached.empty:
             return fresh
         if fresh.empty:
             return cached
         return pd.concat([cached, fresh], ignore_index=True)
+
+    def _cached(self, folder: Path, state: dict, query: CubeQuery) -> pd.DataFrame | None:
+        """Every recorded closed day in one multi-threaded DuckDB read; None when any is lost."""
+        files = [folder / f"{day}.parquet" for day in state["days"]]
+        if not all(f.is_file() for f in files):
+            self._problem(f"cube cache in {folder} lost partitions; rescanning")
+            return None
+        if not files:
+            return tidy(pd.DataFrame(), query)
+        con = duckdb.connect()
+        try:
+            return tidy(con.read_parquet([str(f) for f in files]).df(), query)
+        except (duckdb.Error, OSError) as exc:
+            self._problem(f"cube cache in {folder} unreadable ({exc}); rescanning")
+            return None
+        finally:
+            con.close()
 
 
 def default_cache_dir(report: ResolvedReport) -> Path:
@@ -108,47 +140,27 @@ def open_cache(report: ResolvedReport, *, read: bool = True) -> CubeCache:
     return CubeCache(default_cache_dir(report), read=read)
 
 
-def _closed_through(folder: Path) -> date | None:
+def _read_state(folder: Path) -> dict | None:
     try:
         state = json.loads((folder / STATE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if state.get("version") != FORMAT_VERSION:
         return None
-    return date.fromisoformat(state["closed_through"])
+    return state
 
 
-def _partition_days(folder: Path) -> list[date]:
-    days = []
-    for path in folder.glob("*.parquet"):
-        try:
-            days.append(date.fromisoformat(path.stem))
-        except ValueError:
-            continue
-    return sorted(days)
+def _store(folder: Path, query: CubeQuery, fresh: pd.DataFrame, state: dict | None) -> None:
+    """Write the closed days of ``fresh`` as partitions, then move the watermark.
 
-
-def _load(folder: Path, closed: date, query: CubeQuery) -> pd.DataFrame:
-    """Every cached day up to ``closed`` in one multi-threaded DuckDB read (hundreds of files)."""
-    files = [
-        str(folder / f"{d.isoformat()}.parquet") for d in _partition_days(folder) if d <= closed
-    ]
-    if not files:
-        return tidy(pd.DataFrame(), query)
-    con = duckdb.connect()
-    try:
-        return tidy(con.read_parquet(files).df(), query)
-    finally:
-        con.close()
-
-
-def _store(folder: Path, query: CubeQuery, fresh: pd.DataFrame, *, full: bool) -> None:
-    """Write the closed days of ``fresh`` as partitions, then move the watermark."""
+    ``state.json`` is replaced last, so a build killed half-way leaves the
+    previous watermark and extra partitions that nothing reads yet.
+    """
     if fresh.empty:
         return
     newest = fresh[DAY].max().date()
     closed = fresh[fresh[DAY] < pd.Timestamp(newest)]
-    if full and folder.exists():
+    if state is None and folder.exists():
         shutil.rmtree(folder)  # a full scan replaces every partition (restated history)
     if closed.empty:
         return
@@ -157,9 +169,11 @@ def _store(folder: Path, query: CubeQuery, fresh: pd.DataFrame, *, full: bool) -
     table = pa.Table.from_pandas(closed, preserve_index=False)
     days = closed[DAY].to_numpy()
     starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+    written = []
     for start, stop in zip(starts, [*starts[1:], len(days)], strict=True):
         day = pd.Timestamp(days[start]).date().isoformat()
         _atomic(folder / f"{day}.parquet", table.slice(start, stop - start))
+        written.append(day)
     state = {
         "version": FORMAT_VERSION,
         "closed_through": (newest - timedelta(days=1)).isoformat(),
@@ -167,6 +181,7 @@ def _store(folder: Path, query: CubeQuery, fresh: pd.DataFrame, *, full: bool) -
         "time_column": query.time_column,
         "engine": query.engine,
         "definition": query.definition,  # for humans: what these partitions hold
+        "days": sorted({*(state["days"] if state else ()), *written}),
     }
     _atomic_text(folder / STATE, json.dumps(state, indent=2) + "\n")
 

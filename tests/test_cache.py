@@ -134,16 +134,31 @@ def test_a_changed_measure_invalidates_exactly_its_scan(project):
 def test_no_cache_rescans_everything_and_rewrites_the_cache(project):
     root = default_cache_dir(report_of(project))
     cube_with(project, CubeCache(root))
-    state = next(root.rglob("state.json"))
-    partition = sorted(state.parent.glob("*.parquet"))[0]
-    partition.unlink()  # damage the cache: --no-cache must repair it
     rebuild = CubeCache(root, read=False)
     cube_with(project, rebuild)
     assert all(s.since is None for s in rebuild.scans)
-    assert partition.exists()
     again = CubeCache(root)
     assert_same_cube(cube_with(project, None), cube_with(project, again))
     assert all(s.days_scanned == 1 for s in again.scans)
+
+
+def test_a_lost_partition_means_a_rescan_not_a_missing_day(project):
+    root = default_cache_dir(report_of(project))
+    cube_with(project, CubeCache(root))
+    state = next(root.rglob("state.json"))
+    sorted(state.parent.glob("*.parquet"))[3].unlink()
+    repaired = CubeCache(root)
+    assert_same_cube(cube_with(project, None), cube_with(project, repaired))
+    assert any("lost partitions" in p for p in repaired.problems)
+    assert sum(s.since is None for s in repaired.scans) == 1  # only the damaged scan
+
+
+def test_an_unwritable_cache_never_fails_the_build(project):
+    blocker = project / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be", encoding="utf-8")
+    cache = CubeCache(blocker / "cube")
+    assert_same_cube(cube_with(project, None), cube_with(project, cache))
+    assert cache.problems and all("not written" in p for p in cache.problems)
 
 
 def test_timezone_and_grain_are_part_of_the_key(project):

@@ -19,7 +19,7 @@ format:
 	$(VENV)/ruff format .
 	$(VENV)/ruff check --fix .
 
-bench:  ## time 1M and 10M-row builds (see benchmarks/README section in README.md)
+bench:  ## 1M, 10M and 100M-row builds, cold and cached (README: Benchmarks)
 	$(VENV)/python benchmarks/bench_build.py
 
 clean:

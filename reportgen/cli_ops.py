@@ -152,17 +152,24 @@ def _serve(service: Any, wait: bool, lock_ttl: float, locked: type[ReportgenErro
     )
     while not service.stopped.wait(0.5):
         pass
+    if _RECEIVED:
+        _say(f"received {_RECEIVED[-1]}: finishing the job in flight, then stopping")
     service.stop(wait=True)
     _say("scheduler stopped")
+
+
+_RECEIVED: list[str] = []  # signal names seen by the handler, reported by the main loop
 
 
 def _on_signals(service: Any) -> dict[int, Any]:
     """The first SIGTERM/SIGINT lets the job in flight finish; a second abandons it."""
 
     def on_signal(signum: int, _frame: Any) -> None:
+        # no I/O here: the signal may arrive while the main thread holds the import lock
+        # (rich imports lazily), and printing from the handler would then fail or deadlock
         if service.stopped.is_set():
             raise SystemExit(128 + signum)  # the ledger lets the next start resume it
-        _say(f"received {signal.Signals(signum).name}: finishing the job in flight, then stopping")
+        _RECEIVED.append(signal.Signals(signum).name)
         service.stopped.set()
 
     return {signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}

@@ -71,7 +71,7 @@ def built_report(weekly_config: Path, tmp_path_factory: pytest.TempPathFactory):
     return build_report(
         weekly_config,
         period="2026-W47",
-        formats=["pdf", "pptx", "html"],
+        formats=["pdf", "pptx", "html", "xlsx"],
         out_dir=out,
         now=datetime(2026, 11, 25, 7, 0, tzinfo=UTC),
     )

@@ -32,6 +32,7 @@ def test_artifacts_land_in_report_and_period_folder(built_report):
         "weekly_leadership_2026-W47.html",
         "weekly_leadership_2026-W47.pdf",
         "weekly_leadership_2026-W47.pptx",
+        "weekly_leadership_2026-W47.xlsx",
     ]
 
 

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 _MIME = {
     "pdf": ("application", "pdf"),
     "pptx": ("application", "vnd.openxmlformats-officedocument.presentationml.presentation"),
+    "xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
 _ARROWS = {"up": "▲", "down": "▼", "flat": "▶"}
 

@@ -131,7 +131,7 @@ class EmailChannel(_Model):
     to: list[str] = Field(default_factory=list)
     cc: list[str] = Field(default_factory=list)
     bcc: list[str] = Field(default_factory=list)
-    attach: list[Literal["pdf", "pptx"]] = Field(default_factory=lambda: ["pdf"])
+    attach: list[Literal["pdf", "pptx", "xlsx"]] = Field(default_factory=lambda: ["pdf"])
     max_attachment_mb: float = Field(default=10.0, gt=0, le=100)
     subject: str = "{title} — {period}"
 

@@ -336,3 +336,21 @@ def test_starttls_with_a_private_ca_authenticates_and_delivers(
     plain = smtp_block(port, security="none")  # AUTH before STARTTLS: the server refuses
     refused = run(make_config(port, name="plain", smtp=plain), tmp_path, copy_builder, force=True)
     assert refused.status == "failed" and len(recorder.messages) == 1
+
+
+def test_the_analyst_workbook_can_be_attached(smtp, make_config, copy_builder, tmp_path):
+    channel = {
+        "type": "email",
+        "name": "leaders",
+        "to": ["vp@example.com"],
+        "attach": ["pdf", "xlsx"],
+    }
+    result = run(make_config(smtp.port, channels=[channel]), tmp_path, copy_builder)
+
+    attachments = {a.get_filename(): a for a in parse(smtp.messages[0].data).iter_attachments()}
+    workbook = attachments[result.artifacts["xlsx"].name]
+    assert (
+        workbook.get_content_type()
+        == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert workbook.get_content() == result.artifacts["xlsx"].read_bytes()

@@ -15,7 +15,7 @@ from reportgen.analysis.significance import p_text, significance_phrase
 from reportgen.analysis.stats import TestResult
 from reportgen.config.loader import ResolvedReport
 from reportgen.document import Cell, Chart, ChartSeries, Column, Narrative, Section, Table
-from reportgen.formatting import format_value
+from reportgen.formatting import format_change, format_value
 from reportgen.metrics import MetricFigures, ReportFigures
 from reportgen.narrative import (
     change_direction,
@@ -43,12 +43,17 @@ def _anomaly_value(m: MetricFigures | None, anomaly: Anomaly, value: float) -> s
 
 def _anomaly_change(m: MetricFigures | None, anomaly: Anomaly) -> str:
     if anomaly.method == "share" or m is None:
-        from reportgen.formatting import format_change
-
         return format_change(anomaly.delta, "percent")
     return change_text(
         m, anomaly.delta, anomaly.delta / anomaly.baseline if anomaly.baseline else None
     )
+
+
+def where_text(report: ResolvedReport, dimension: str | None, segment: str | None) -> str:
+    """ "Region: Europe", or "Overall" for a metric's total."""
+    if not segment or not dimension:
+        return "Overall"
+    return f"{report.catalog.dimensions[dimension].label}: {segment}"
 
 
 def anomaly_table(
@@ -57,8 +62,7 @@ def anomaly_table(
     rows = []
     for a in anomalies:
         m = figures.metrics.get(a.metric)
-        dim = report.catalog.dimensions[a.dimension].label if a.dimension else ""
-        where = f"{dim}: {a.segment}" if a.segment else "Overall"
+        where = where_text(report, a.dimension, a.segment)
         rows.append(
             (
                 Cell(m.label if m else a.metric, a.metric),
@@ -360,8 +364,7 @@ def follow_up_section(
     for f in insights.followups:
         item = f.item
         m = figures.metrics.get(item.metric)
-        dim = report.catalog.dimensions[item.dimension].label if item.dimension else ""
-        where = f"{dim}: {item.segment}" if item.segment else "Overall"
+        where = where_text(report, item.dimension, item.segment)
         now = value_text(m, f.current_value) if m else "—"
         then = value_text(m, f.flagged_value) if m else "—"
         if item.status == "closed":

@@ -32,6 +32,7 @@ from xlsxwriter import Workbook
 
 from reportgen.document import Brand, Chart, ChartSeries
 from reportgen.formatting import format_value, office_number_format
+from reportgen.render._chart_rules import role_colours
 
 from ._pptx_template import Frame
 from ._pptx_text import clean_text, one_line, rgb, text_width
@@ -123,27 +124,6 @@ def chart_type(chart: Chart) -> XL_CHART_TYPE:
     )
 
 
-def series_colours(chart: Chart, brand: Brand) -> list[str]:
-    """Colour per series, the same rule as the PDF/HTML charts (render/charts.py).
-
-    The first series of a role takes the role's brand colour (primary,
-    secondary for a comparison, muted for a target); a further series of the
-    same role takes the next palette colour not used by a role.
-    """
-    role_colour = {"primary": brand.primary, "comparison": brand.secondary, "target": brand.muted}
-    reserved = {c.upper() for c in role_colour.values()}
-    palette = iter([c for c in brand.palette if c.upper() not in reserved])
-    used: set[str] = set()
-    colours = []
-    for series in chart.series:
-        colour = role_colour[series.role]
-        if colour in used:
-            colour = next(palette, brand.muted)
-        used.add(colour)
-        colours.append(colour)
-    return colours
-
-
 def category_axis_title(chart: Chart, fallback: str | None) -> str | None:
     """Category axis title: Week, Day, Month or Quarter for periods, else ``fallback``.
 
@@ -169,7 +149,7 @@ def add_chart(
     style_title(native, chart, brand)
     _axes(native, chart, brand, kind, category_axis_title(chart, category_title), frame.width)
     _legend(native, chart)
-    colours = series_colours(chart, brand)
+    colours = role_colours(chart, brand)
     code = number_format(chart)
     for spec, series, colour in zip(chart.series, native.plots[0].series, colours, strict=True):
         if chart.chart_type == "line":

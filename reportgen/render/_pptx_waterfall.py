@@ -17,7 +17,6 @@ steps happen unless the metric is a total.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from lxml import etree
 from pptx.chart.chart import Chart as PptxChart
@@ -32,15 +31,14 @@ from pptx.slide import Slide
 from pptx.util import Pt
 
 from reportgen.document import Brand, Chart
-from reportgen.formatting import format_change, format_value
 
+from ._chart_rules import Step, waterfall_steps
 from ._pptx_chart import (
     GRID_COLOUR,
     TICK_SIZE,
     ZERO_BASED_FORMATS,
     SafeChartData,
     axis_title,
-    finite_or_none,
     nice_step,
     number_format,
     resolution,
@@ -53,43 +51,6 @@ BASE = "Base (invisible)"
 BASE_BELOW_ZERO = "Base below zero (invisible)"
 LABELS = "Label position (invisible)"
 HIDDEN = (BASE, BASE_BELOW_ZERO, LABELS)
-
-
-@dataclass(frozen=True)
-class Step:
-    """One bar: from ``low`` to ``high`` (totals from zero), its colour kind and label."""
-
-    category: str
-    low: float
-    high: float
-    kind: str  # total | good | bad | neutral
-    label: str
-
-    @property
-    def top(self) -> float:
-        return max(self.low, self.high)
-
-    @property
-    def bottom(self) -> float:
-        return min(self.low, self.high)
-
-
-def waterfall_steps(chart: Chart) -> list[Step]:
-    """Totals at both ends, steps floating on the running sum (as the PDF draws them)."""
-    values = [finite_or_none(v) or 0.0 for v in chart.series[0].values]
-    sentiments = chart.point_sentiments or (None,) * len(values)
-    fmt, decimals = chart.value_format, chart.value_decimals
-    steps, running, last = [], 0.0, len(values) - 1
-    for index, (category, value) in enumerate(zip(chart.categories, values, strict=False)):
-        if index in (0, last):
-            running = value
-            steps.append(Step(category, 0.0, value, "total", format_value(value, fmt, decimals)))
-        else:
-            kind = sentiments[index] if index < len(sentiments) else None
-            label = format_change(value, fmt, decimals)
-            steps.append(Step(category, running, running + value, kind or "neutral", label))
-            running += value
-    return steps
 
 
 def _series(chart: Chart, steps: list[Step]) -> dict[str, list[float]]:

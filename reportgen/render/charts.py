@@ -30,7 +30,8 @@ import altair as alt
 
 from reportgen.document import Brand, Chart
 from reportgen.errors import RenderError
-from reportgen.formatting import d3_format, format_change, format_value
+from reportgen.formatting import d3_format
+from reportgen.render._chart_rules import role_colours, waterfall_steps
 from reportgen.text import clean_label
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -72,24 +73,11 @@ def font_stack(family: str) -> str:
 
 
 def series_colours(chart: Chart, brand: Brand) -> dict[str, _Role]:
-    """Colour and dash per series name, by role, as the PPTX renderer uses them.
-
-    The first series of a role takes the role's brand colour; further series of
-    the same role take the next unused palette colour so they stay distinct.
-    """
-    role_colour = {"primary": brand.primary, "comparison": brand.secondary, "target": brand.muted}
-    reserved = {c.upper() for c in role_colour.values()}
-    used: set[str] = set()
-    palette = iter([c for c in brand.palette if c.upper() not in reserved])
-    result: dict[str, _Role] = {}
-    for series in chart.series:
-        colour = role_colour[series.role]
-        if colour in used:
-            colour = next(palette, brand.muted)
-        used.add(colour)
-        dash = (6, 4) if series.role == "target" else ()
-        result[series.name] = _Role(colour, dash)
-    return result
+    """Colour (the PPTX renderer's rule, :func:`role_colours`) and dash per series name."""
+    return {
+        series.name: _Role(colour, (6, 4) if series.role == "target" else ())
+        for series, colour in zip(chart.series, role_colours(chart, brand), strict=True)
+    }
 
 
 # --------------------------------------------------------------------------- scales
@@ -381,37 +369,18 @@ def _bar_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.Layer
 
 
 def waterfall_rows(chart: Chart) -> list[dict[str, Any]]:
-    """Bars of a waterfall: totals from zero at both ends, steps floating on the running sum.
-
-    Labels are formatted here with the same functions as the tables, so a step
-    reads "+4.2 s" or "−1.3 pp" exactly as in the decomposition table.
-    """
-    values = [(_value(v) or 0.0) for v in chart.series[0].values]
-    sentiments = chart.point_sentiments or (None,) * len(values)
-    fmt, decimals = chart.value_format, chart.value_decimals
-    rows, running = [], 0.0
-    last = len(values) - 1
-    for index, (category, value) in enumerate(zip(chart.categories, values, strict=False)):
-        if index in (0, last):
-            lo, hi, kind = 0.0, value, "total"
-            label = format_value(value, fmt, decimals)
-            running = value
-        else:
-            lo, hi = running, running + value
-            running = hi
-            kind = sentiments[index] or "neutral"
-            label = format_change(value, fmt, decimals)
-        rows.append(
-            {
-                "category": category,
-                "lo": lo,
-                "hi": hi,
-                "top": max(lo, hi),
-                "kind": kind,
-                "label": label,
-            }
-        )
-    return rows
+    """Bars of a waterfall as Vega rows, from the steps the PPTX renderer draws too."""
+    return [
+        {
+            "category": s.category,
+            "lo": s.low,
+            "hi": s.high,
+            "top": s.top,
+            "kind": s.kind,
+            "label": s.label,
+        }
+        for s in waterfall_steps(chart)
+    ]
 
 
 def _waterfall_domain(rows: list[dict[str, Any]], fmt: str) -> alt.Scale:

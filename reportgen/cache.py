@@ -145,7 +145,15 @@ def _read_state(folder: Path) -> dict | None:
         state = json.loads((folder / STATE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if state.get("version") != FORMAT_VERSION:
+    if not isinstance(state, dict) or state.get("version") != FORMAT_VERSION:
+        return None
+    # a state file from another build of this format version, or hand-edited: rescan, never crash
+    days, closed = state.get("days"), state.get("closed_through")
+    if not isinstance(days, list) or not all(isinstance(d, str) for d in days):
+        return None
+    try:
+        date.fromisoformat(closed)
+    except (TypeError, ValueError):
         return None
     return state
 

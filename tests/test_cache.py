@@ -18,7 +18,7 @@ import pytest
 
 import reportgen.cache as cache_module
 from reportgen.build import build_report, needed_measures
-from reportgen.cache import CubeCache, default_cache_dir
+from reportgen.cache import FORMAT_VERSION, CubeCache, default_cache_dir
 from reportgen.config.loader import load_report
 from reportgen.cube import compute_cube
 
@@ -150,6 +150,21 @@ def test_a_lost_partition_means_a_rescan_not_a_missing_day(project):
     repaired = CubeCache(root)
     assert_same_cube(cube_with(project, None), cube_with(project, repaired))
     assert any("lost partitions" in p for p in repaired.problems)
+    assert sum(s.since is None for s in repaired.scans) == 1  # only the damaged scan
+
+
+@pytest.mark.parametrize(
+    "state",
+    ['{"version": %d}', "[1, 2]", '{"version": %d, "days": "2026-11-01", "closed_through": 3}'],
+    ids=["keys-missing", "not-an-object", "wrong-types"],
+)
+def test_a_malformed_state_file_means_a_rescan_not_a_crash(project, state):
+    root = default_cache_dir(report_of(project))
+    cube_with(project, CubeCache(root))
+    damaged = next(root.rglob("state.json"))
+    damaged.write_text(state.replace("%d", str(FORMAT_VERSION)), encoding="utf-8")
+    repaired = CubeCache(root)
+    assert_same_cube(cube_with(project, None), cube_with(project, repaired))
     assert sum(s.since is None for s in repaired.scans) == 1  # only the damaged scan
 
 

@@ -278,3 +278,33 @@ def test_bar_chart_with_long_labels_gets_the_full_width(sample_document: Documen
     assert re.search(r'<svg[^>]*viewBox="0 0 1010 ', html)
     for label in labels:
         assert html_lib.escape(label) in html or label in html
+
+
+def test_every_chart_of_a_built_report_is_a_valid_vega_lite_spec(built_report):
+    """Builds skip Altair's schema validation for speed; this is where it is checked."""
+    from reportgen.render.charts import chart_to_altair
+
+    document = built_report.document
+    charts = [b for s in document.sections for b in s.blocks if isinstance(b, Chart)]
+    assert charts
+    for chart in charts:
+        chart_to_altair(chart, document.brand).to_dict(validate=True)
+
+
+def test_a_chart_that_cannot_be_drawn_fails_the_render_with_its_title(brand, monkeypatch):
+    """Charts are drawn on worker threads; the error still reaches the caller, naming the chart."""
+    import vl_convert
+
+    from reportgen.errors import RenderError
+    from reportgen.render import charts
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("vega: bad spec")
+
+    monkeypatch.setattr(vl_convert, "vegalite_to_svg", broken)
+    charts._chart_to_svg.cache_clear()
+    try:
+        with pytest.raises(RenderError, match=r"could not draw chart '.+': vega: bad spec"):
+            render_html(sample_document(brand), for_pdf=False)
+    finally:
+        charts._chart_to_svg.cache_clear()

@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
@@ -71,8 +72,14 @@ def _char_em(char: str) -> float:
 
 def text_width(text: str, size_pt: float, *, bold: bool = False) -> int:
     """Estimated width in EMU of one line of ``text`` (pessimistic)."""
-    em = sum(_char_em(c) for c in text) * (1.06 if bold else 1.0)
+    em = _text_em(text) * (1.06 if bold else 1.0)
     return math.ceil(em * size_pt * EMU_PER_PT * SAFETY)
+
+
+@lru_cache(maxsize=65536)
+def _text_em(text: str) -> float:
+    # layout measures the same labels and candidate lines over and over (~2M characters a deck)
+    return sum(_char_em(c) for c in text)
 
 
 def longest_word_width(text: str, size_pt: float, *, bold: bool = False) -> int:

@@ -21,6 +21,7 @@ import mimetypes
 import os
 import re
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -51,6 +52,8 @@ MAX_ROWS_BESIDE_CHART = 24
 #: least TABLE_KEEP_ROWS rows together at the top and at the bottom of a page.
 SHORT_TABLE_ROWS = 15
 TABLE_KEEP_ROWS = 3
+#: Charts drawn at once (vl-convert draws outside the GIL); the machines we target have 2+ cores.
+CHART_THREADS = 2
 
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _FONT_NAME = re.compile(r"^[A-Za-z0-9 _-]+$")
@@ -140,10 +143,34 @@ def logo_data_uri(logo: Path | None) -> str | None:
 # --------------------------------------------------------------------------- view model
 
 
+class PendingSvg:
+    """A chart's SVG being drawn on a worker thread; the template asks for it when it gets there.
+
+    vl-convert releases the GIL while it draws, so a report's ~25 charts are
+    drawn two at a time while the view model is still being built. Jinja
+    calls ``__html__`` (the markupsafe protocol) when it reaches the chart;
+    a drawing error surfaces there as the :class:`RenderError` it raised.
+    """
+
+    def __init__(self, chart: Chart, brand: Brand, width: int) -> None:
+        self._future: Future[str] = _chart_pool().submit(chart_to_svg, chart, brand, width=width)
+
+    def __html__(self) -> str:
+        return self._future.result()
+
+    def __str__(self) -> str:
+        return self.__html__()
+
+
+@lru_cache(maxsize=1)
+def _chart_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=CHART_THREADS, thread_name_prefix="reportgen-chart")
+
+
 @dataclass(frozen=True)
 class ChartView:
     chart: Chart
-    svg: Markup
+    svg: PendingSvg | Markup
     kind: Literal["chart"] = "chart"
 
 
@@ -218,7 +245,7 @@ def _pairs(block: Block, following: Block | None) -> bool:
 
 def _view(block: Block, brand: Brand, width: int) -> Any:
     if isinstance(block, Chart):
-        return ChartView(block, Markup(chart_to_svg(block, brand, width=width)))
+        return ChartView(block, PendingSvg(block, brand, width))
     if isinstance(block, Table):
         return TableView(block, column_widths(block), row_groups(len(block.rows)))
     if isinstance(block, KpiGrid):

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from reportgen.analysis.followup import earlier_rcas
 from reportgen.analysis.insights import Insights
 from reportgen.metrics import ReportFigures
 
@@ -31,6 +32,7 @@ def _plain(value: Any) -> Any:
 
 def insights_to_dict(insights: Insights) -> dict[str, Any]:
     sig = insights.significance
+    rcas = earlier_rcas(insights.followups)
     return {
         "confidence": sig.confidence,
         "tests": {
@@ -60,7 +62,9 @@ def insights_to_dict(insights: Insights) -> dict[str, Any]:
             }
             for st in sig.segments.values()
         ],
-        "anomalies": _plain(list(insights.anomalies)),
+        "anomalies": [
+            {**_plain(a), "earlier_rca": list(rcas.get(a.id, ()))} for a in insights.anomalies
+        ],
         "follow_up": [
             {
                 "item": _plain(f.item),

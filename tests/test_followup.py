@@ -88,6 +88,25 @@ def test_next_week_shows_the_open_item_with_measured_recovery(loop):
     assert data["insights"]["follow_up"][0]["recovered"] is True
 
 
+def test_an_anomaly_that_recurs_links_to_its_earlier_rca(loop):
+    """The same metric and segment flagged again: the anomaly row points at the recorded cause."""
+    again = build_report(loop["config"], period=loop["flagged"].period, out_dir=loop["out"])
+    same_place = {
+        a.id
+        for a in again.insights.anomalies
+        if (a.metric, a.segment) == (loop["flagged"].metric, loop["flagged"].segment)
+    }
+    (followup,) = again.insights.followups
+    assert same_place and set(followup.recurring) == same_place  # flagged by history and peers
+    html = again.artifacts["html"].read_text()
+    for anomaly_id in same_place:
+        assert f"{anomaly_id} — recurs, see RCA #{followup.item.id}" in html
+    data = json.loads(again.artifacts["figures"].read_text())
+    links = {a["id"]: a["earlier_rca"] for a in data["insights"]["anomalies"]}
+    assert {k for k, v in links.items() if v} == same_place
+    assert all(links[k] == [followup.item.id] for k in same_place)
+
+
 def test_closing_moves_the_item_to_closed_with_its_outcome(loop):
     result = CliRunner().invoke(
         app, ["rca", "close", "1", "--outcome", "failover live", "--out", str(loop["out"])]

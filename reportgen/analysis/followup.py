@@ -9,6 +9,7 @@ metric and segment.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -109,3 +110,16 @@ def follow_up(
         i for i in items if i.status == "open" or (i.closed_at and i.closed_at.date() >= start)
     ]
     return tuple(follow_up_item(report, cube, figures, anomalies, item) for item in shown)
+
+
+def earlier_rcas(followups: Sequence[FollowUp]) -> dict[str, tuple[int, ...]]:
+    """This period's anomaly ids that recur where a cause was recorded → those RCA item ids.
+
+    An analyst reading a recurring anomaly should find the earlier root cause
+    (and whether its action worked) instead of starting the analysis again.
+    """
+    linked: dict[str, list[int]] = {}
+    for f in followups:
+        for anomaly_id in f.recurring:
+            linked.setdefault(anomaly_id, []).append(f.item.id)
+    return {k: tuple(v) for k, v in linked.items()}

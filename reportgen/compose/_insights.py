@@ -10,6 +10,7 @@ from reportgen.analysis.drivers import (
     segment_label,
     waterfall_steps,
 )
+from reportgen.analysis.followup import earlier_rcas
 from reportgen.analysis.insights import Insights
 from reportgen.analysis.significance import p_text, significance_phrase
 from reportgen.analysis.stats import TestResult
@@ -56,10 +57,21 @@ def where_text(report: ResolvedReport, dimension: str | None, segment: str | Non
     return f"{report.catalog.dimensions[dimension].label}: {segment}"
 
 
+def _id_text(anomaly: Anomaly, rcas: dict[str, tuple[int, ...]]) -> str:
+    items = rcas.get(anomaly.id)
+    if not items:
+        return anomaly.id
+    return f"{anomaly.id} — recurs, see RCA {', '.join(f'#{i}' for i in items)}"
+
+
 def anomaly_table(
-    report: ResolvedReport, figures: ReportFigures, anomalies: tuple[Anomaly, ...]
+    report: ResolvedReport,
+    figures: ReportFigures,
+    anomalies: tuple[Anomaly, ...],
+    rcas: dict[str, tuple[int, ...]] | None = None,
 ) -> Table:
     rows = []
+    rcas = rcas or {}
     for a in anomalies:
         m = figures.metrics.get(a.metric)
         where = where_text(report, a.dimension, a.segment)
@@ -72,7 +84,7 @@ def anomaly_table(
                 Cell(_anomaly_value(m, a, a.baseline), a.baseline),
                 Cell(_anomaly_change(m, a), a.delta, a.sentiment),
                 Cell(f"{a.robust_z:+.1f}", a.robust_z),
-                Cell(a.id, a.id),
+                Cell(_id_text(a, rcas), a.id),
             )
         )
     columns = (
@@ -114,7 +126,10 @@ def anomalies_section(
         "anomalies",
         "Anomalies",
         "summary",
-        (Narrative(paragraphs), anomaly_table(report, figures, shown)),
+        (
+            Narrative(paragraphs),
+            anomaly_table(report, figures, shown, earlier_rcas(insights.followups)),
+        ),
         tuple(f"{a.id}: {a.detail}" for a in shown),
     )
 

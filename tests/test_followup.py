@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, time
 
 import pytest
 from typer.testing import CliRunner
@@ -147,3 +148,26 @@ def test_csv_import_records_items(loop, tmp_path):
     added = RcaStore.for_output(loop["out"]).import_csv(sheet, loop["out"])
     assert [a.owner for a in added] == ["vendor"]
     assert find_anomaly(loop["out"], loop["flagged"].id)["metric"] == "sla_attainment"
+
+
+def test_a_cause_closed_long_ago_resurfaces_when_its_anomaly_recurs(loop, tmp_path):
+    """Closed before the period began, so normally not shown — but the issue is back."""
+    from datetime import timedelta
+
+    from reportgen.periods import parse_period
+
+    flagged = loop["flagged"]
+    week_n = parse_period(flagged.period)
+    long_ago = datetime.combine(week_n.start - timedelta(days=60), time(9), tzinfo=UTC)
+    store = RcaStore.for_output(tmp_path)
+    try:
+        anomaly = find_anomaly(loop["out"], flagged.id)
+        item = store.add(anomaly, cause="x", owner="ops", action="fix", now=long_ago)
+        store.close(item.id, "fixed", now=long_ago + timedelta(days=7))
+    finally:
+        store.dispose()
+    again = build_report(loop["config"], period=flagged.period, out_dir=tmp_path)
+    (followup,) = again.insights.followups
+    assert followup.item.status == "closed" and flagged.id in followup.recurring
+    quiet = build_report(loop["config"], period=loop["next_week"], out_dir=tmp_path)
+    assert quiet.insights.followups == ()  # closed, long ago, and not flagged this week

@@ -104,10 +104,18 @@ def follow_up(
     anomalies: tuple[Anomaly, ...],
     items: list[RcaItem],
 ) -> tuple[FollowUp, ...]:
-    """Open items, and items closed since the report's period began (with their outcome)."""
+    """Open items; items closed since the report's period began (with their outcome); and
+    older closed items whose metric and segment are flagged again this period, so that a
+    recurrence is read next to the cause and action recorded last time.
+    """
     start = figures.period.start
+    flagged_again = {(a.metric, a.dimension, a.segment) for a in anomalies}
     shown = [
-        i for i in items if i.status == "open" or (i.closed_at and i.closed_at.date() >= start)
+        i
+        for i in items
+        if i.status == "open"
+        or (i.closed_at and i.closed_at.date() >= start)
+        or i.key in flagged_again
     ]
     return tuple(follow_up_item(report, cube, figures, anomalies, item) for item in shown)
 

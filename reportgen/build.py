@@ -207,7 +207,8 @@ def build_audience(
     insights = analyze(report, cube, figures)
     if items := recorded_causes(out_dir, report.id, audience.name):
         insights = replace(
-            insights, followups=follow_up(report, cube, figures, insights.anomalies, items)
+            insights,
+            followups=follow_up(report, cube, figures, insights.anomalies, items, generated_at),
         )
     meta = {
         "generated_at": generated_at.isoformat(),

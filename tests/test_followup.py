@@ -171,3 +171,18 @@ def test_a_cause_closed_long_ago_resurfaces_when_its_anomaly_recurs(loop, tmp_pa
     assert followup.item.status == "closed" and flagged.id in followup.recurring
     quiet = build_report(loop["config"], period=loop["next_week"], out_dir=tmp_path)
     assert quiet.insights.followups == ()  # closed, long ago, and not flagged this week
+
+
+def test_age_is_counted_to_when_the_report_was_generated(loop, tmp_path):
+    flagged = loop["flagged"]
+    recorded = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    store = RcaStore.for_output(tmp_path)
+    try:
+        store.add(
+            find_anomaly(loop["out"], flagged.id), cause="x", owner="o", action="a", now=recorded
+        )
+    finally:
+        store.dispose()
+    generated = datetime(2026, 11, 12, 7, tzinfo=UTC)
+    built = build_report(loop["config"], period=flagged.period, out_dir=tmp_path, now=generated)
+    assert [f.age_days for f in built.insights.followups] == [10]

@@ -51,9 +51,11 @@ def follow_up_item(
     figures: ReportFigures,
     anomalies: tuple[Anomaly, ...],
     item: RcaItem,
+    now: datetime | None = None,
 ) -> FollowUp:
     recurring = tuple(a.id for a in anomalies if (a.metric, a.dimension, a.segment) == item.key)
-    age = max(0, (datetime.now(UTC).date() - item.created_at.date()).days)  # since recorded
+    # days since recorded, as of the build (a rebuild of an old week reports the same ages)
+    age = max(0, ((now or datetime.now(UTC)).date() - item.created_at.date()).days)
     if item.metric not in figures.metrics or (
         item.dimension
         and item.dimension not in cube.dimensions_of(report.metric(item.metric).measures[0])
@@ -103,6 +105,7 @@ def follow_up(
     figures: ReportFigures,
     anomalies: tuple[Anomaly, ...],
     items: list[RcaItem],
+    now: datetime | None = None,
 ) -> tuple[FollowUp, ...]:
     """Open items; items closed since the report's period began (with their outcome); and
     older closed items whose metric and segment are flagged again this period, so that a
@@ -117,7 +120,7 @@ def follow_up(
         or (i.closed_at and i.closed_at.date() >= start)
         or i.key in flagged_again
     ]
-    return tuple(follow_up_item(report, cube, figures, anomalies, item) for item in shown)
+    return tuple(follow_up_item(report, cube, figures, anomalies, item, now) for item in shown)
 
 
 def earlier_rcas(followups: Sequence[FollowUp]) -> dict[str, tuple[int, ...]]:

@@ -14,6 +14,7 @@ import pandas as pd
 from reportgen.analysis.anomalies import (
     Anomaly,
     anomaly_id,
+    daily_history_anomalies,
     history_anomalies,
     peer_anomalies,
     share_anomalies,
@@ -23,9 +24,16 @@ from reportgen.analysis.drivers import Decomposition, decompose_all
 from reportgen.analysis.followup import FollowUp
 from reportgen.analysis.significance import Significance, assess, significance_phrase, test_kind
 from reportgen.config.loader import ResolvedReport
-from reportgen.config.models import MeanMetric, MetricDef, RatioMetric, TotalMetric
+from reportgen.config.models import (
+    AnomalyConfig,
+    MeanMetric,
+    MetricDef,
+    RatioMetric,
+    TotalMetric,
+)
 from reportgen.cube import Cube
 from reportgen.metrics import ReportFigures, measure_series, metric_values, metric_weight
+from reportgen.periods import Period
 
 
 @dataclass(frozen=True)
@@ -117,7 +125,7 @@ def detect_anomalies(
 ) -> tuple[Anomaly, ...]:
     """History, peer and share anomalies for every metric, overall and per anomaly dimension."""
     config = report.config.insights.anomalies
-    periods = figures.period.trailing(config.history_periods)
+    periods = figures.period.trailing(_history_length(figures.period, config))
     label = figures.period.label
     found: dict[str, Anomaly] = {}
     shares_done: set[tuple[str, str]] = set()
@@ -134,14 +142,7 @@ def detect_anomalies(
                 "max_anomalies": config.max_per_metric,
             }
             shown = {"label": m.label, "value_format": m.format, "decimals": m.decimals}
-            batch = history_anomalies(
-                frame,
-                direction=m.direction,
-                min_volume=config.min_volume,
-                threshold=config.threshold,
-                **common,
-                **shown,
-            )
+            batch = _history(frame, metric, m.direction, config, figures.period, common, shown)
             if dim is not None:
                 current = frame[frame.period_start == frame.period_start.max()]
                 batch += peer_anomalies(
@@ -166,6 +167,49 @@ def detect_anomalies(
                 found.setdefault(anomaly.id, anomaly)
     scoped = [_scoped_id(a, report) for a in found.values()]
     return tuple(sorted(scoped, key=lambda a: abs(a.robust_z), reverse=True))
+
+
+#: A day is judged against this many earlier days at least: four of each weekday, so that the
+#: day-of-week pattern (weekend dips in volume and handle time) is removed, not flagged.
+DAILY_HISTORY_DAYS = 56
+
+
+def _history_length(period: Period, config: AnomalyConfig) -> int:
+    if period.grain == "day":
+        return max(config.history_periods, DAILY_HISTORY_DAYS) + 1
+    return config.history_periods
+
+
+def _history(
+    frame: pd.DataFrame,
+    metric: MetricDef,
+    direction: str,
+    config: AnomalyConfig,
+    period: Period,
+    common: dict,
+    shown: dict,
+) -> list[Anomaly]:
+    """The segment against its own past: day-of-week adjusted for a daily report."""
+    if period.grain != "day":
+        return history_anomalies(
+            frame,
+            direction=direction,
+            min_volume=config.min_volume,
+            threshold=config.threshold,
+            **common,
+            **shown,
+        )
+    daily = {k: v for k, v in common.items() if k != "period"}  # the day checked is the period
+    return daily_history_anomalies(
+        frame.rename(columns={"period_start": "day"}),
+        direction=direction,
+        min_volume=config.min_volume,
+        threshold=config.threshold,
+        # volumes scale with the weekday; rates, shares and means shift by it
+        seasonality="multiplicative" if isinstance(metric, TotalMetric) else "additive",
+        **daily,
+        **shown,
+    )
 
 
 def _scoped_id(anomaly: Anomaly, report: ResolvedReport) -> Anomaly:

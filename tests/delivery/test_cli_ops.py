@@ -7,6 +7,8 @@ from typer.testing import CliRunner
 from reportgen.cli import app
 from reportgen.runs import run_report
 
+from .conftest import OWNER
+
 runner = CliRunner()
 
 
@@ -59,3 +61,54 @@ def test_build_has_send_and_force_flags():
     result = runner.invoke(app, ["build", "--help"], terminal_width=200)
     assert result.exit_code == 0
     assert "--send" in result.output and "--force" in result.output and "--period" in result.output
+
+
+def _pdf_attachment_text(raw: bytes) -> str:
+    import email
+    import io
+    from email import policy
+
+    from pypdf import PdfReader
+
+    message = email.message_from_bytes(raw, policy=policy.default)
+    (pdf,) = [p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"]
+    reader = PdfReader(io.BytesIO(pdf.get_content()))
+    return "\n".join(page.extract_text() for page in reader.pages[:2])
+
+
+def test_build_send_builds_for_real_and_mails_the_pdf_once(smtp, make_config, tmp_path):
+    """End to end through the CLI: a real build, a real SMTP conversation, the PDF attached."""
+    config = make_config(smtp.port)
+    out = tmp_path / "out"
+    command = ["build", str(config), "--period", "2026-W47", "--format", "pdf", "--out", str(out)]
+
+    first = runner.invoke(app, [*command, "--send"])
+    assert first.exit_code == 0, first.output
+    assert (out / "weekly_leadership" / "2026-W47" / "leadership").is_dir()
+    (mail,) = smtp.to("vp@example.com")
+    assert set(mail.rcpt_tos) == {"vp@example.com", "chief@example.com", "secret-bcc@example.com"}
+    assert b"secret-bcc@example.com" not in mail.data  # Bcc is envelope-only
+    text = _pdf_attachment_text(mail.data)
+    assert "2026-W47" in text and "Trust & Safety" in text
+
+    again = runner.invoke(app, [*command, "--send"])
+    assert again.exit_code == 0 and "skipped" in again.output
+    assert len(smtp.to("vp@example.com")) == 1  # built again, not sent again
+
+
+def test_alerts_check_from_the_cli_mails_each_breach_once(smtp, make_config, tmp_path):
+    rule = {"name": "sla_low", "metric": "sla_attainment", "below": 0.97, "by": "region"}
+    schedule = {"cron": "0 8 * * *", "timezone": "UTC"}
+    config = make_config(smtp.port, alerts=[{**rule, "grain": "week", "schedule": schedule}])
+    ledger = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    command = ["alerts", "check", str(config), "--out", str(tmp_path), "--ledger", ledger]
+
+    first = runner.invoke(app, command)
+    assert first.exit_code == 0, first.output
+    alerted = [line for line in first.output.splitlines() if line.startswith("alert")]
+    assert alerted and all("sla_low region=" in line for line in alerted)
+    assert len(smtp.to(OWNER)) == len(alerted)
+
+    again = runner.invoke(app, command)
+    assert again.exit_code == 0 and "no change: nothing sent" in again.output
+    assert len(smtp.to(OWNER)) == len(alerted)

@@ -31,9 +31,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup
 
-from reportgen.document import Block, Brand, Chart, Document, KpiGrid, Narrative, Section, Table
+from reportgen.document import (
+    Block,
+    Brand,
+    Chart,
+    Dendrogram,
+    Document,
+    Graphic,
+    Heatmap,
+    KpiGrid,
+    Narrative,
+    Scatter,
+    Section,
+    Table,
+)
 from reportgen.errors import RenderError
-from reportgen.render.charts import chart_to_svg, font_stack, labels_fit
+from reportgen.render.charts import chart_to_svg, font_stack, graphic_to_svg, labels_fit
 
 TEMPLATES_ENV_VAR = "REPORTGEN_TEMPLATES"
 REPORT_TEMPLATE = "report.html.j2"
@@ -45,6 +58,8 @@ CHART_GAP = 24
 HALF_WIDTH = (PAGE_CONTENT_WIDTH - CHART_GAP) // 2
 #: A bar chart with more segments than this gets the full page width.
 MAX_SEGMENTS_SIDE_BY_SIDE = 24
+#: Two correlation heatmaps sit side by side up to this many metrics.
+MAX_HEATMAP_SIDE_BY_SIDE = 6
 #: A table beside a chart must fit the page next to it.
 MAX_ROWS_BESIDE_CHART = 24
 #: Tables up to this many rows never split across pages; longer ones keep at
@@ -148,6 +163,15 @@ class ChartView:
 
 
 @dataclass(frozen=True)
+class GraphicView:
+    """A heatmap, scatter or dendrogram: title, SVG and caption."""
+
+    graphic: Graphic
+    svg: Markup
+    kind: Literal["graphic"] = "graphic"
+
+
+@dataclass(frozen=True)
 class TableView:
     table: Table
     widths: tuple[float, ...]  # percentages of the table width, one per column
@@ -195,6 +219,10 @@ def fits_half_width(block: Block) -> bool:
         return len(block.categories) <= MAX_SEGMENTS_SIDE_BY_SIDE and labels_fit(block, HALF_WIDTH)
     if isinstance(block, Table):
         return len(block.rows) <= MAX_ROWS_BESIDE_CHART and len(block.columns) <= 6
+    if isinstance(block, Heatmap):
+        return len(block.labels) <= MAX_HEATMAP_SIDE_BY_SIDE
+    if isinstance(block, Scatter):
+        return True
     return isinstance(block, Narrative)
 
 
@@ -209,6 +237,10 @@ def _pairs(block: Block, following: Block | None) -> bool:
     if following is None or not (fits_half_width(block) and fits_half_width(following)):
         return False
     kinds = {type(block), type(following)}
+    if kinds == {Heatmap}:  # Pearson beside Spearman
+        return True
+    if isinstance(block, Scatter) and isinstance(following, Table):  # the fit beside its table
+        return True
     if kinds == {Narrative, Chart}:
         return isinstance(block, Narrative)
     if kinds == {Chart, Table}:
@@ -219,6 +251,8 @@ def _pairs(block: Block, following: Block | None) -> bool:
 def _view(block: Block, brand: Brand, width: int) -> Any:
     if isinstance(block, Chart):
         return ChartView(block, Markup(chart_to_svg(block, brand, width=width)))
+    if isinstance(block, Heatmap | Scatter | Dendrogram):
+        return GraphicView(block, Markup(graphic_to_svg(block, brand, width=width)))
     if isinstance(block, Table):
         return TableView(block, column_widths(block), row_groups(len(block.rows)))
     if isinstance(block, KpiGrid):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from reportgen.document import Brand, Chart, Dendrogram
+from reportgen.document import Brand, Chart, Dendrogram, Scatter
 from reportgen.formatting import format_change, format_value
 
 
@@ -177,3 +177,19 @@ def dendrogram_links(dendrogram: Dendrogram) -> list[Link]:
         position[node] = (position[merge.left] + position[merge.right]) / 2.0
         height[node] = merge.height
     return links
+
+
+# -- scatter ----------------------------------------------------------------------------------
+
+
+def scatter_domain(scatter: Scatter) -> tuple[float, float]:
+    """One padded range for both axes (actual and fitted share units and scale)."""
+    values = [v for p in scatter.points for v in (p.x, p.y)]
+    if scatter.line is not None:
+        values += [v for end in scatter.line for v in end]
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    pad = (high - low) * 0.08 or abs(high) * 0.05 or 1.0
+    if scatter.value_format == "percent" and low >= 0.0 and high <= 1.0:
+        return max(0.0, low - pad), min(1.0, high + pad)  # a proportion's axis never shows 105 %
+    return low - pad, high + pad

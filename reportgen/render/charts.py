@@ -37,6 +37,7 @@ from reportgen.render._chart_rules import (
     heatmap_stops,
     ink_on,
     role_colours,
+    scatter_domain,
     waterfall_steps,
 )
 from reportgen.text import clean_label
@@ -597,17 +598,6 @@ def _heatmap_chart(heatmap: Heatmap, brand: Brand, width: int) -> alt.LayerChart
 def _signed(value: float, decimals: int) -> str:
     """``0.62`` / ``−0.45`` with a real minus sign, as in the tables."""
     return f"{value:.{decimals}f}".replace("-", "\N{MINUS SIGN}")
-
-
-def scatter_domain(scatter: Scatter) -> tuple[float, float]:
-    """One padded range for both axes (actual and fitted share units and scale)."""
-    values = [v for p in scatter.points for v in (p.x, p.y)]
-    if scatter.line is not None:
-        values += [v for end in scatter.line for v in end]
-    values = _finite(iter(values))
-    low, high = (min(values), max(values)) if values else (0.0, 1.0)
-    pad = (high - low) * 0.08 or abs(high) * 0.05 or 1.0
-    return low - pad, high + pad
 
 
 def _scatter_chart(scatter: Scatter, brand: Brand, width: int, height: int) -> alt.LayerChart:

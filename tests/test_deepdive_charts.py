@@ -327,3 +327,85 @@ def test_pdf_and_html_show_every_chart_title(deep) -> None:
         assert title in html
     assert html.count('class="chart chart-heatmap"') == 2
     assert 'class="chart chart-scatter"' in html and 'class="chart chart-dendrogram"' in html
+
+
+# -- hostile and crowded labels ------------------------------------------------------------------
+
+HOSTILE = (
+    '<img src="file:///etc/passwd">',
+    "{{ 7*7 }} <script>alert(1)</script>",
+    '=HYPERLINK("http://127.0.0.1:1/","click")',
+    "Ctrl\x01chars\x0bhere\x1f",
+    "L" + "ong label " * 50,
+)
+
+
+@pytest.fixture
+def hostile_graphics(sample_document):
+    """A deep-dive section of the three figures, labelled with hostile strings, 40 leaves."""
+    from dataclasses import replace
+
+    from reportgen.document import Merge, Narrative, Section
+
+    rng = np.random.default_rng(5)
+    leaves = tuple(f"{HOSTILE[i % len(HOSTILE)][:60]} #{i}" for i in range(40))
+    linkage = hierarchy.linkage(rng.normal(size=(40, 3)), method="ward")
+    dendrogram = Dendrogram(
+        "Tree " + HOSTILE[1],
+        leaves,
+        tuple(Merge(int(a), int(b), float(h), int(n)) for a, b, h, n in linkage),
+        tuple(int(i) for i in hierarchy.leaves_list(linkage)),
+        "Ward distance",
+        caption=HOSTILE[0],
+    )
+    labels = HOSTILE[:4]
+    values = tuple(tuple(1.0 if i == j else (i - j) / 5 for j in range(4)) for i in range(4))
+    heatmap = Heatmap("Heatmap " + HOSTILE[2], labels, values, "Pearson r", caption=HOSTILE[3])
+    scatter = Scatter(
+        "Fit " + HOSTILE[0],
+        HOSTILE[2],
+        HOSTILE[1],
+        tuple(
+            ScatterPoint(label, 0.1 * i, 0.1 * i + 0.05, i == 2) for i, label in enumerate(HOSTILE)
+        ),
+        ((0.0, 0.0), (0.5, 0.5)),
+    )
+    section = Section(
+        "deep_dive",
+        "Deep dive",
+        "appendix",
+        (Narrative(("Hostile labels.",)), heatmap, scatter, dendrogram),
+    )
+    return replace(sample_document, sections=(section,)), (heatmap, scatter, dendrogram)
+
+
+def test_hostile_labels_stay_text_in_html_and_the_deck(hostile_graphics, tmp_path: Path) -> None:
+    from reportgen.render.html import render_html
+    from reportgen.render.pptx import render_pptx
+
+    document, _ = hostile_graphics
+    html = render_html(document, for_pdf=False)
+    assert "<script>alert" not in html and '<img src="file' not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    deck_path = tmp_path / "hostile.pptx"
+    render_pptx(document, deck_path)
+    deck = Presentation(str(deck_path))
+    names = [shape.name for slide in deck.slides for shape in slide.shapes]
+    assert any(name.startswith("Heatmap =HYPERLINK") for name in names)
+    charts = [s.chart for slide in deck.slides for s in slide.shapes if s.has_chart]
+    assert len(charts) == 2  # scatter and dendrogram; the heatmap is a table
+    tree = charts[1]
+    labels = [
+        point.data_label.text_frame.text
+        for series in tree.plots[0].series
+        for point in (series.points[0], series.points[3])
+        if point.data_label.has_text_frame
+    ]
+    assert len(labels) == 40 and not any(c in "".join(labels) for c in "\x01\x0b\x1f")
+    sizes = {
+        point.data_label.text_frame.paragraphs[0].runs[0].font.size.pt
+        for series in tree.plots[0].series
+        for point in (series.points[0], series.points[3])
+        if point.data_label.has_text_frame
+    }
+    assert max(sizes) < 10  # 40 leaves: smaller labels, so they do not overlap

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from pptx.chart.chart import Chart as PptxChart
 from pptx.chart.data import XyChartData
@@ -44,13 +45,25 @@ from ._chart_rules import (
 )
 from ._pptx_chart import GRID_COLOUR, TICK_SIZE, axis_title, nice_step
 from ._pptx_template import Frame
-from ._pptx_text import Para, Run, one_line, paras_height, rgb, text_width, write_paragraphs
+from ._pptx_text import (
+    Para,
+    Run,
+    line_height,
+    longest_word_width,
+    one_line,
+    paras_height,
+    rgb,
+    text_width,
+    wrapped_lines,
+    write_paragraphs,
+)
 
 CAPTION_SIZE = 10.0
 HEATMAP_TEXT = 12.0
 HEATMAP_LABEL = 11.0
 MAX_CELL = Inches(1.25)
 LEAF_LABEL = 10.0
+LEAF_CHARS = 26  # longer leaf names are cut: LibreOffice wraps long data labels onto two lines
 MINUS = "\N{MINUS SIGN}"
 
 
@@ -96,25 +109,88 @@ def _caption(slide: Slide, text: str | None, frame: Frame, brand: Brand) -> Fram
 # -- heatmap ------------------------------------------------------------------------------------
 
 
-def heatmap_geometry(heatmap: Heatmap, frame: Frame) -> tuple[int, int, int]:
-    """(row-label column width, cell size, header height) for a table inside ``frame``."""
+CELL_MARGIN_X, CELL_MARGIN_Y = Inches(0.05), Inches(0.03)
+HEADER_LINES = 3
+ROW_LABEL_LINES = 2
+
+
+def fit_text(text: str, width: int, size: float, lines: int) -> str:
+    """``text`` as it fits ``lines`` lines of ``width`` EMU without breaking a word, else
+    cut with an ellipsis (the full name is in the correlation table and the notes)."""
+    text = one_line(text)
+
+    def fits(candidate: str) -> bool:
+        return (
+            wrapped_lines(candidate, width, size) <= lines
+            and longest_word_width(candidate, size) <= width
+        )
+
+    if fits(text):
+        return text
+    cut = text
+    while len(cut) > 1 and not fits(cut.rstrip() + "…"):
+        cut = cut[:-1]
+    return cut.rstrip() + "…"
+
+
+@dataclass(frozen=True)
+class HeatmapLayout:
+    """Sizes of a heatmap table (EMU and points) and the labels as they fit."""
+
+    label_width: int
+    cell: int
+    header: int
+    header_size: float
+    value_size: float
+    columns: tuple[str, ...]
+    rows: tuple[str, ...]
+
+
+def heatmap_layout(heatmap: Heatmap, frame: Frame) -> HeatmapLayout:
+    """Square cells as large as the frame allows (≤ 1.25 in), labels sized to fit them.
+
+    The value text shrinks with the cells (12 → 8 pt) so ``−0.45`` stays one line;
+    column labels take the largest size (11 → 8 pt) at which their words fit a cell,
+    then wrap onto up to three lines and are cut beyond; row labels wrap onto two.
+    Nothing is left to the viewer's autofit, so no row grows off the slide.
+    """
     n = max(1, len(heatmap.labels))
     widest = max(text_width(one_line(x), HEATMAP_LABEL) for x in heatmap.labels)
-    label_width = min(int(frame.width * 0.35), widest + Inches(0.3))
+    label_width = min(int(frame.width * 0.3), widest + 2 * CELL_MARGIN_X + Inches(0.1))
     legend = Inches(1.4)
-    header = Inches(0.62)
-    cell = min(
-        MAX_CELL,
-        (frame.width - label_width - legend) // n,
-        (frame.height - header) // n,
+    most_header = HEADER_LINES * line_height(HEATMAP_LABEL) + 2 * CELL_MARGIN_Y
+    cell = int(
+        min(MAX_CELL, (frame.width - label_width - legend) // n, (frame.height - most_header) // n)
     )
-    return label_width, int(cell), header
+    inner = cell - 2 * CELL_MARGIN_X
+    sizes = (12.0, 11.0, 10.0, 9.0, 8.0)
+    value_size = next(
+        (z for z in sizes if text_width(signed(-0.88, heatmap.decimals), z, bold=True) <= inner),
+        sizes[-1],
+    )
+    header_size = next(
+        (
+            z
+            for z in sizes[1:]
+            if all(longest_word_width(one_line(x), z) <= inner for x in heatmap.labels)
+        ),
+        sizes[-1],
+    )
+    columns = tuple(fit_text(x, inner, header_size, HEADER_LINES) for x in heatmap.labels)
+    rows = tuple(
+        fit_text(x, label_width - 2 * CELL_MARGIN_X, HEATMAP_LABEL, ROW_LABEL_LINES)
+        for x in heatmap.labels
+    )
+    used = max(wrapped_lines(x, inner, header_size) for x in columns)
+    header = used * line_height(header_size) + 2 * CELL_MARGIN_Y + Inches(0.04)
+    return HeatmapLayout(label_width, cell, header, header_size, value_size, columns, rows)
 
 
 def add_heatmap(slide: Slide, heatmap: Heatmap, frame: Frame, brand: Brand):
     """A native table: a header row and column of labels, cells filled by value."""
     body = _caption(slide, heatmap.caption, frame, brand)
-    label_width, cell, header = heatmap_geometry(heatmap, body)
+    layout = heatmap_layout(heatmap, body)
+    label_width, cell, header = layout.label_width, layout.cell, layout.header
     n = len(heatmap.labels)
     shape = slide.shapes.add_table(
         n + 1,
@@ -134,12 +210,12 @@ def add_heatmap(slide: Slide, heatmap: Heatmap, frame: Frame, brand: Brand):
     grid.rows[0].height = Emu(header)
     for row in list(grid.rows)[1:]:
         row.height = Emu(cell)
-    background, text_colour = brand.background, brand.text
-    _cell(grid.cell(0, 0), heatmap.value_label, background, brand.muted, HEATMAP_LABEL, bottom=True)
-    for i, label in enumerate(heatmap.labels, start=1):
-        text = one_line(label)
-        _cell(grid.cell(0, i), text, background, text_colour, HEATMAP_LABEL, "center", bottom=True)
-        _cell(grid.cell(i, 0), text, brand.background, brand.text, HEATMAP_LABEL, "right")
+    background, ink = brand.background, brand.text
+    size = layout.header_size
+    _cell(grid.cell(0, 0), heatmap.value_label, background, brand.muted, size, bottom=True)
+    for i, (column, row_label) in enumerate(zip(layout.columns, layout.rows, strict=True), 1):
+        _cell(grid.cell(0, i), column, background, ink, size, "center", bottom=True)
+        _cell(grid.cell(i, 0), row_label, background, ink, HEATMAP_LABEL, "right")
     for i, row in enumerate(heatmap.values, start=1):
         for j, value in enumerate(row, start=1):
             fill = heatmap_colour(value, brand, heatmap.domain)
@@ -148,7 +224,7 @@ def add_heatmap(slide: Slide, heatmap: Heatmap, frame: Frame, brand: Brand):
                 signed(value, heatmap.decimals),
                 fill or brand.background,
                 ink_on(fill, brand),
-                HEATMAP_TEXT,
+                layout.value_size,
                 "center",
                 bold=True,
             )
@@ -162,8 +238,8 @@ def add_heatmap(slide: Slide, heatmap: Heatmap, frame: Frame, brand: Brand):
 def _cell(cell, text, fill, colour, size, align="left", *, bold=False, bottom=False) -> None:
     cell.fill.solid()
     cell.fill.fore_color.rgb = rgb(fill)
-    cell.margin_left = cell.margin_right = Inches(0.05)
-    cell.margin_top = cell.margin_bottom = Inches(0.03)
+    cell.margin_left = cell.margin_right = CELL_MARGIN_X
+    cell.margin_top = cell.margin_bottom = CELL_MARGIN_Y
     cell.vertical_anchor = MSO_ANCHOR.BOTTOM if bottom else MSO_ANCHOR.MIDDLE
     write_paragraphs(cell.text_frame, [Para((Run(text, size, bold, colour),), align)], anchor=None)
 
@@ -242,12 +318,9 @@ def add_scatter(slide: Slide, scatter: Scatter, frame: Frame, brand: Brand) -> P
             continue
         point = points.points[index]
         _marker(point.marker, brand.accent, 9)
-        label = point.data_label
-        label.has_text_frame = True
-        label.text_frame.text = one_line(p.label)
-        label.position = XL_DATA_LABEL_POSITION.RIGHT
-        label.font.size, label.font.bold = Pt(11), True
-        label.font.color.rgb = rgb(brand.text)
+        custom_label(
+            point.data_label, p.label, 11.0, brand.text, XL_DATA_LABEL_POSITION.RIGHT, True
+        )
     if scatter.line is not None:
         line = chart.plots[0].series[1]
         line.marker.style = XL_MARKER_STYLE.NONE
@@ -281,12 +354,26 @@ def dendrogram_data(dendrogram: Dendrogram) -> XyChartData:
     return data
 
 
-def dendrogram_axis(dendrogram: Dendrogram, plot_width: int) -> tuple[float, float, float]:
+def leaf_text(name: str) -> str:
+    """A leaf's label on the slide: the name, cut at LEAF_CHARS (in full in the notes)."""
+    name = one_line(name)
+    return name if len(name) <= LEAF_CHARS else name[: LEAF_CHARS - 1].rstrip() + "…"
+
+
+def leaf_size(dendrogram: Dendrogram, plot_height: int) -> float:
+    """Leaf-label size in points: 10 pt, smaller when many leaves share the height."""
+    per_leaf = plot_height / max(1, len(dendrogram.leaves)) / 12700  # EMU per point
+    return max(6.0, min(LEAF_LABEL, round(per_leaf * 0.8 * 2) / 2))
+
+
+def dendrogram_axis(
+    dendrogram: Dendrogram, plot_width: int, size: float = LEAF_LABEL
+) -> tuple[float, float, float]:
     """(x minimum, x maximum, step): whole steps left of 0 make room for the leaf labels."""
     top = max((m.height for m in dendrogram.merges), default=1.0) or 1.0
     step = nice_step(top / 6, 0.1)
     high = math.ceil(top / step) * step
-    label = max(text_width(one_line(x), LEAF_LABEL) for x in dendrogram.leaves) + Inches(0.15)
+    label = max(text_width(leaf_text(x), size) for x in dendrogram.leaves) + Inches(0.15)
     share = min(0.45, label / max(plot_width, 1))
     room = high * share / (1 - share)
     return -math.ceil(room / step) * step, high, step
@@ -310,7 +397,8 @@ def add_dendrogram(slide: Slide, dendrogram: Dendrogram, frame: Frame, brand: Br
     chart.font.color.rgb = rgb(brand.text)
     n = len(dendrogram.leaves)
     x_axis, y_axis = chart.category_axis, chart.value_axis
-    low, high, step = dendrogram_axis(dendrogram, body.width - Inches(0.6))
+    size = leaf_size(dendrogram, body.height - Inches(0.8))  # less the axis and its title
+    low, high, step = dendrogram_axis(dendrogram, body.width - Inches(0.6), size)
     x_axis.minimum_scale, x_axis.maximum_scale, x_axis.major_unit = low, high, step
     x_axis.tick_labels.number_format = "0.0;;0"  # no tick labels under the leaf names
     x_axis.tick_labels.number_format_is_linked = False
@@ -333,16 +421,22 @@ def add_dendrogram(slide: Slide, dendrogram: Dendrogram, frame: Frame, brand: Br
         series.format.line.width = Pt(1.75)
         for point, child in ((0, merge.left), (3, merge.right)):
             if child < n:
-                _leaf_label(series.points[point].data_label, dendrogram.leaves[child], brand)
+                label = series.points[point].data_label
+                text = leaf_text(dendrogram.leaves[child])
+                custom_label(label, text, size, brand.text, XL_DATA_LABEL_POSITION.LEFT)
     return chart
 
 
-def _leaf_label(label, text: str, brand: Brand) -> None:
+def custom_label(label, text: str, size: float, colour: str, position, bold: bool = False) -> None:
+    """A data label showing ``text`` instead of the value, styled on its run (PowerPoint
+    and LibreOffice style custom label text by its runs, not by the label's defaults)."""
     label.has_text_frame = True
-    label.text_frame.text = one_line(text)
-    label.position = XL_DATA_LABEL_POSITION.LEFT
-    label.font.size = Pt(LEAF_LABEL)
-    label.font.color.rgb = rgb(brand.text)
+    frame = label.text_frame
+    frame.text = one_line(text)
+    font = frame.paragraphs[0].runs[0].font
+    font.size, font.bold = Pt(size), bold
+    font.color.rgb = rgb(colour)
+    label.position = position
 
 
 def graphic_key_numbers(block: Heatmap | Scatter | Dendrogram) -> list[str]:

@@ -478,7 +478,12 @@ def chart_to_altair(
 #: enough that a 4 × 4 matrix does not fill a page.
 HEATMAP_CELL = (44, 84)
 HEATMAP_LABEL_LINES = 3
+#: A heatmap's cells together stay within this height (CSS px), so the matrix and its
+#: slanted labels fit a landscape page at 1:1 instead of being scaled down to fit.
+HEATMAP_MAX_SIDE = 470
 DENDROGRAM_ROW = 20  # px per leaf: 11 px labels with air between them
+#: Taller dendrograms pack their leaves closer (and their labels smaller) instead.
+DENDROGRAM_MAX_HEIGHT = 540
 
 
 def distinct_labels(labels: tuple[str, ...], chars: int, lines: int) -> list[str]:
@@ -502,7 +507,7 @@ def heatmap_layout(heatmap: Heatmap, width: int) -> tuple[int, int, int, bool]:
     n = max(1, len(heatmap.labels))
     row_chars = 22
     room = width - row_chars * _CHAR_WIDTH - 110  # row labels and the colour legend
-    cell = int(max(HEATMAP_CELL[0], min(HEATMAP_CELL[1], room / n)))
+    cell = int(max(HEATMAP_CELL[0], min(HEATMAP_CELL[1], room / n, HEATMAP_MAX_SIDE / n)))
     col_chars = max(6, int(cell / _CHAR_WIDTH) - 1)
     words = (w for label in heatmap.labels for w in re.split(r"[\s-]+", label))
     slanted = any(len(w) + 1 > col_chars for w in words)
@@ -653,7 +658,13 @@ def _scatter_chart(scatter: Scatter, brand: Brand, width: int, height: int) -> a
 
 
 def dendrogram_height(dendrogram: Dendrogram) -> int:
-    return max(160, DENDROGRAM_ROW * len(dendrogram.leaves))
+    return max(160, min(DENDROGRAM_MAX_HEIGHT, DENDROGRAM_ROW * len(dendrogram.leaves)))
+
+
+def leaf_font_size(dendrogram: Dendrogram) -> float:
+    """11 px, or smaller once leaves are packed closer than 14 px apart (never overlapping)."""
+    row = dendrogram_height(dendrogram) / max(1, len(dendrogram.leaves))
+    return max(6.0, min(float(LABEL_FONT_SIZE), round(row * 0.8, 1)))
 
 
 def _dendrogram_chart(dendrogram: Dendrogram, brand: Brand, width: int) -> alt.LayerChart:
@@ -677,7 +688,8 @@ def _dendrogram_chart(dendrogram: Dendrogram, brand: Brand, width: int) -> alt.L
         axis=alt.Axis(
             values=list(range(n)),
             labelExpr=f"{lookup}[datum.value]",
-            labelFontSize=LABEL_FONT_SIZE,
+            labelFontSize=leaf_font_size(dendrogram),
+            labelOverlap=False,  # every leaf is named; the size above keeps them apart
             labelLimit=260,
             labelPadding=6,
             grid=False,

@@ -474,6 +474,7 @@ def deep_dive_section(
                 f"Regression of {label.get(deep.regression.outcome, deep.regression.outcome)}",
                 deep.regression.coefficients,
                 odds=False,
+                names=label,
                 caption=f"R² = {_num(deep.regression.r_squared)}, n = {deep.regression.n}"
                 + (
                     f"; residual outliers: {', '.join(o.label for o in deep.regression.outliers)}"
@@ -673,7 +674,8 @@ def _correlation_table(deep, label) -> Table:
     return Table("Correlations", columns, rows, "Strongest pairs first.")
 
 
-def _coefficient_table(title: str, coefficients, *, odds: bool, caption: str) -> Table:
+def _coefficient_table(title: str, coefficients, *, odds: bool, caption: str, names=None) -> Table:
+    """Estimates with CIs; a term that is a metric shows the metric's label (``aht`` → AHT)."""
     rows = []
     for c in coefficients:
         if odds:
@@ -682,7 +684,8 @@ def _coefficient_table(title: str, coefficients, *, odds: bool, caption: str) ->
         else:
             effect = Cell(_num(c.estimate), c.estimate)
             ci = Cell(f"{_num(c.ci_low)} to {_num(c.ci_high)}", None)
-        rows.append((Cell(c.name, c.name), effect, ci, Cell(p_text(c.p_value), c.p_value)))
+        term = (names or {}).get(c.name, c.name)
+        rows.append((Cell(term, c.name), effect, ci, Cell(p_text(c.p_value), c.p_value)))
     columns = (
         Column("term", "Term", "left"),
         Column("effect", "Odds ratio" if odds else "Coefficient"),

@@ -34,7 +34,7 @@ from pptx.util import Emu, Inches, Pt
 from xlsxwriter import Workbook
 
 from reportgen.document import Brand, Dendrogram, Heatmap, Scatter
-from reportgen.formatting import office_number_format
+from reportgen.formatting import format_value, office_number_format
 
 from ._chart_rules import (
     dendrogram_links,
@@ -439,6 +439,10 @@ def custom_label(label, text: str, size: float, colour: str, position, bold: boo
     label.position = position
 
 
+def _value_text(value: float, scatter: Scatter) -> str:
+    return format_value(value, scatter.value_format, scatter.value_decimals)
+
+
 def graphic_key_numbers(block: Heatmap | Scatter | Dendrogram) -> list[str]:
     """Speaker-note lines: every pair's value, the highlighted points, the last merges."""
     if isinstance(block, Heatmap):
@@ -450,7 +454,8 @@ def graphic_key_numbers(block: Heatmap | Scatter | Dendrogram) -> list[str]:
         ]
     if isinstance(block, Scatter):
         return [
-            f"{p.label}: {block.y_label} {p.y:.4g}, {block.x_label} {p.x:.4g}"
+            f"{p.label}: {block.y_label} {_value_text(p.y, block)}, "
+            f"{block.x_label} {_value_text(p.x, block)}"
             for p in block.points
             if p.highlight
         ]

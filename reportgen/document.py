@@ -133,6 +133,88 @@ class Chart:
 
 
 @dataclass(frozen=True)
+class Heatmap:
+    """A square matrix on a fixed diverging colour scale, each cell annotated with its value.
+
+    Built for correlation matrices: ``labels`` name the rows and the columns alike
+    (display names; renderers may wrap or cut them, so the full names must also be
+    in a table next to it), ``values[i][j]`` is the value of row ``i`` × column ``j``
+    (None where undefined: drawn blank). Colours run from ``domain[0]`` through the
+    midpoint to ``domain[1]``, the same on every page whatever the values.
+    """
+
+    title: str
+    labels: tuple[str, ...]
+    values: tuple[tuple[float | None, ...], ...]
+    value_label: str  # what a cell shows, e.g. "Pearson r"
+    domain: tuple[float, float] = (-1.0, 1.0)
+    decimals: int = 2
+    caption: str | None = None
+    kind: Literal["heatmap"] = "heatmap"
+
+
+@dataclass(frozen=True)
+class ScatterPoint:
+    label: str
+    x: float
+    y: float
+    highlight: bool = False  # drawn in the accent colour and labelled (e.g. a residual outlier)
+
+
+@dataclass(frozen=True)
+class Scatter:
+    """Points with a reference line: e.g. a regression's actual against fitted values.
+
+    ``line`` holds the two ends of a straight line drawn across the points (the
+    fitted line, or actual = fitted); highlighted points are labelled with their
+    ``label``. Both axes share ``value_format`` (an actual-vs-fitted chart is in
+    the outcome's units on both).
+    """
+
+    title: str
+    x_label: str
+    y_label: str
+    points: tuple[ScatterPoint, ...]
+    line: tuple[tuple[float, float], tuple[float, float]] | None
+    value_format: ValueFormat = "decimal"
+    value_decimals: int | None = None
+    points_name: str = "Points"
+    highlight_name: str = "Highlighted"
+    line_name: str = "Fitted"
+    caption: str | None = None
+    kind: Literal["scatter"] = "scatter"
+
+
+@dataclass(frozen=True)
+class Merge:
+    """One merge of a hierarchical clustering, numbered as in scipy's linkage matrix:
+    ``left``/``right`` below ``len(leaves)`` are leaves, ``n + i`` is the i-th merge."""
+
+    left: int
+    right: int
+    height: float
+    size: int
+
+
+@dataclass(frozen=True)
+class Dendrogram:
+    """A hierarchical clustering tree: leaves (in the linkage's numbering), its merges
+    in order, and ``order`` — the leaf indexes as drawn, first to last."""
+
+    title: str
+    leaves: tuple[str, ...]
+    merges: tuple[Merge, ...]
+    order: tuple[int, ...]
+    height_label: str
+    caption: str | None = None
+    kind: Literal["dendrogram"] = "dendrogram"
+
+
+#: Blocks drawn as figures other than a category chart.
+Graphic = Heatmap | Scatter | Dendrogram
+
+
+@dataclass(frozen=True)
 class Narrative:
     paragraphs: tuple[str, ...]
     kind: Literal["narrative"] = "narrative"
@@ -152,7 +234,7 @@ class DefinitionList:
     kind: Literal["definitions"] = "definitions"
 
 
-Block = KpiGrid | Table | Chart | Narrative | DefinitionList
+Block = KpiGrid | Table | Chart | Heatmap | Scatter | Dendrogram | Narrative | DefinitionList
 
 
 @dataclass(frozen=True)

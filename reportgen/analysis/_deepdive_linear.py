@@ -58,6 +58,19 @@ class Outlier:
 
 
 @dataclass(frozen=True)
+class FittedPoint:
+    """One row of the fit: observed and fitted outcome (``residual`` = actual − fitted),
+    its externally studentized residual (None where undefined) and whether it is an outlier."""
+
+    label: str
+    actual: float
+    fitted: float
+    residual: float
+    studentized: float | None
+    outlier: bool
+
+
+@dataclass(frozen=True)
 class RegressionResult:
     """An OLS/WLS fit, equal to ``statsmodels`` ``OLS``/``WLS`` on the same rows.
 
@@ -85,6 +98,7 @@ class RegressionResult:
     confidence: float
     readings: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    points: tuple[FittedPoint, ...] = ()
 
     @property
     def note(self) -> str | None:
@@ -192,6 +206,7 @@ class _Shell:
             "residual_std_error": None,
             "outliers": (),
             "readings": (),
+            "points": (),
         }
         values |= fields
         return RegressionResult(
@@ -241,8 +256,28 @@ def _assemble(
     coefficients = _coefficients(fit, design.terms, scale, df, shell.confidence)
     r2 = 1.0 - fit.ssr / tss
     f_stat, f_p = _f_test(tss, fit.ssr, p, df)
-    resid = y - design.x @ fit.beta
-    outliers = _outliers(fit, resid, df, threshold, design.labels, notes)
+    fitted = design.x @ fit.beta
+    resid = y - fitted
+    studentized = _studentized(fit, df, notes)
+    outliers = _outliers(studentized, resid, threshold, design.labels)
+    flagged = {o.label for o in outliers}
+    points = tuple(
+        FittedPoint(
+            label,
+            float(actual),
+            float(fit_value),
+            float(actual - fit_value),
+            finite(s) if studentized is not None else None,
+            label in flagged,
+        )
+        for label, actual, fit_value, s in zip(
+            design.labels,
+            y,
+            fitted,
+            studentized if studentized is not None else np.full(n, np.nan),
+            strict=True,
+        )
+    )
     return shell.result(
         n,
         notes,
@@ -254,6 +289,7 @@ def _assemble(
         f_p_value=f_p,
         residual_std_error=finite(np.sqrt(scale)),
         outliers=outliers,
+        points=points,
         readings=_readings(coefficients, design.terms, shell, unit, labels),
     )
 
@@ -288,29 +324,31 @@ def _f_test(tss: float, ssr: float, p: int, df: int) -> tuple[float | None, floa
     return finite(f), finite(stats.f.sf(f, p - 1, df))
 
 
-def _outliers(
-    fit: _Fit,
-    resid: np.ndarray,
-    df: int,
-    threshold: float,
-    labels: Sequence[str],
-    notes: list[str],
-) -> tuple[Outlier, ...]:
-    """Rows with |externally studentized residual| > ``threshold``, largest first.
-
-    Externally studentized (each residual scaled by the error variance of the fit
-    without that row) because one wild site inflates the ordinary residual variance
-    and hides itself; the value is the t-statistic of a dummy for that row alone.
-    """
+def _studentized(fit: _Fit, df: int, notes: list[str]) -> np.ndarray | None:
+    """Externally studentized residuals: each residual scaled by the error variance of
+    the fit without that row, because one wild site inflates the ordinary residual
+    variance and hides itself; the value is the t-statistic of a dummy for that row alone.
+    None when undefined (fewer than 2 residual degrees of freedom, or an exact fit)."""
     if df < 2:
         notes.append("residual outliers need at least 2 residual degrees of freedom")
-        return ()
+        return None
     if fit.ssr == 0.0:
-        return ()
+        return None
     with np.errstate(all="ignore"):
         room = 1.0 - fit.leverage
         loo_var = (fit.ssr - fit.resid_w**2 / room) / (df - 1)
-        studentized = fit.resid_w / np.sqrt(loo_var * room)
+        return fit.resid_w / np.sqrt(loo_var * room)
+
+
+def _outliers(
+    studentized: np.ndarray | None,
+    resid: np.ndarray,
+    threshold: float,
+    labels: Sequence[str],
+) -> tuple[Outlier, ...]:
+    """Rows with |externally studentized residual| > ``threshold``, largest first."""
+    if studentized is None:
+        return ()
     flagged = [
         Outlier(labels[i], float(resid[i]), float(studentized[i]))
         for i in map(

@@ -33,7 +33,13 @@ from ._deepdive_clusters import (
     kmeans_clusters,
 )
 from ._deepdive_correlation import CorrelationPair, CorrelationResult, correlation_matrix
-from ._deepdive_linear import Coefficient, Outlier, RegressionResult, linear_regression
+from ._deepdive_linear import (
+    Coefficient,
+    FittedPoint,
+    Outlier,
+    RegressionResult,
+    linear_regression,
+)
 from ._deepdive_logit import LogitResult, logit_binomial
 from ._deepdive_tukey import TukeyPair, TukeyResult, tukey_hsd
 
@@ -44,6 +50,7 @@ __all__ = [
     "CorrelationPair",
     "CorrelationResult",
     "FeatureProfile",
+    "FittedPoint",
     "LogitResult",
     "Outlier",
     "RegressionResult",

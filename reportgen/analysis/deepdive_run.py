@@ -18,6 +18,7 @@ from reportgen.analysis.deepdive import (
     RegressionResult,
     TukeyResult,
     correlation_matrix,
+    hierarchical_clusters,
     kmeans_clusters,
     linear_regression,
     logit_binomial,
@@ -38,6 +39,9 @@ class DeepDive:
     logit: LogitResult | None
     clusters: ClusterResult | None
     tukey: dict[str, TukeyResult]
+    #: Ward hierarchical clustering of the same standardised profiles, for the dendrogram:
+    #: ``linkage`` (scipy's merges: left, right, height, size) and ``leaves`` (drawing order).
+    hierarchy: ClusterResult | None = None
 
 
 def unit_metrics(report: ResolvedReport, unit: str) -> tuple[str, ...]:
@@ -93,11 +97,21 @@ def run_deep_dive(report: ResolvedReport, cube: Cube, figures: ReportFigures) ->
             labels=labels,
         )
     clusters = kmeans_clusters(frame, list(metrics), labels=labels) if config.clusters else None
+    hierarchy = (
+        hierarchical_clusters(frame, list(metrics), labels=labels) if config.dendrogram else None
+    )
     tukey = {
         name: _tukey(report, cube, figures, unit, name) for name in config.tukey if name in metrics
     }
     return DeepDive(
-        unit, metrics, correlation, regression, _logit(report, cube, figures), clusters, tukey
+        unit,
+        metrics,
+        correlation,
+        regression,
+        _logit(report, cube, figures),
+        clusters,
+        tukey,
+        hierarchy,
     )
 
 

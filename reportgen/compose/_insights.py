@@ -15,7 +15,20 @@ from reportgen.analysis.insights import Insights
 from reportgen.analysis.significance import p_text, significance_phrase
 from reportgen.analysis.stats import TestResult
 from reportgen.config.loader import ResolvedReport
-from reportgen.document import Cell, Chart, ChartSeries, Column, Narrative, Section, Table
+from reportgen.document import (
+    Cell,
+    Chart,
+    ChartSeries,
+    Column,
+    Dendrogram,
+    Heatmap,
+    Merge,
+    Narrative,
+    Scatter,
+    ScatterPoint,
+    Section,
+    Table,
+)
 from reportgen.formatting import format_change, format_value
 from reportgen.metrics import MetricFigures, ReportFigures
 from reportgen.narrative import (
@@ -464,14 +477,19 @@ def deep_dive_section(
     blocks: list = []
     if deep.correlation is not None:
         paragraphs += list(deep.correlation.readings[:3])
+        blocks += _correlation_heatmaps(deep, label, unit)
         blocks.append(_correlation_table(deep, label))
     if deep.regression is not None:
         paragraphs += list(deep.regression.readings[:3])
+        scatter = _regression_scatter(deep, figures, label, unit)
+        if scatter is not None:
+            blocks.append(scatter)
         blocks.append(
             _coefficient_table(
                 f"Regression of {label.get(deep.regression.outcome, deep.regression.outcome)}",
                 deep.regression.coefficients,
                 odds=False,
+                names=label,
                 caption=f"R² = {_num(deep.regression.r_squared)}, n = {deep.regression.n}"
                 + (
                     f"; residual outliers: {', '.join(o.label for o in deep.regression.outliers)}"
@@ -519,6 +537,9 @@ def deep_dive_section(
                 f"({_num(deep.clusters.silhouette)}).",
             )
         )
+    dendrogram = _dendrogram(deep, unit)
+    if dendrogram is not None:
+        blocks.append(dendrogram)
     for name, tukey in deep.tukey.items():
         if tukey is None:
             continue
@@ -558,6 +579,92 @@ def deep_dive_section(
     )
 
 
+def _correlation_heatmaps(deep, label, unit: str) -> list[Heatmap]:
+    """Pearson and Spearman matrices as heatmaps on a fixed −1..1 scale (n and p: the table)."""
+    c = deep.correlation
+    if len(c.metrics) < 2:
+        return []
+    names = tuple(label.get(m, m) for m in c.metrics)
+    counts = sorted({n for row in c.n for n in row})
+    n_text = f"n = {counts[0]}" if len(counts) == 1 else f"n = {counts[0]}–{counts[-1]}"
+    caption = (
+        f"Across {unit.lower()}s ({n_text} per pair). +1: higher together; −1: one is "
+        "higher where the other is lower; 0: no linear (Pearson) or rank (Spearman) relation. "
+        "p-values in the table of correlations."
+    )
+    return [
+        Heatmap(
+            f"Correlation across {unit.lower()}s: Pearson r",
+            names,
+            c.pearson,
+            "Pearson r",
+            caption=caption,
+        ),
+        Heatmap(
+            f"Correlation across {unit.lower()}s: Spearman ρ",
+            names,
+            c.spearman,
+            "Spearman ρ",
+            caption=caption,
+        ),
+    ]
+
+
+def _regression_scatter(deep, figures: ReportFigures, label, unit: str) -> Scatter | None:
+    """Actual against fitted outcome per unit, the line actual = fitted, outliers labelled."""
+    r = deep.regression
+    if not r.points:
+        return None
+    outcome = label.get(r.outcome, r.outcome)
+    m = figures.metrics.get(r.outcome)
+    points = tuple(ScatterPoint(p.label, p.fitted, p.actual, p.outlier) for p in r.points)
+    ends = [v for p in r.points for v in (p.fitted, p.actual)]
+    low, high = min(ends), max(ends)
+    predictors = ", ".join(label.get(x, x) for x in r.predictors)
+    method = "WLS by volume" if r.weights else "OLS"
+    caption = (
+        f"Each point is a {unit.lower()}: its {outcome} against the value the regression on "
+        f"{predictors} predicts ({method}, R² = {_num(r.r_squared)}, n = {r.n}). Points on the "
+        "line are fitted exactly; labelled points are residual outliers "
+        "(|studentized residual| > 2.5)."
+    )
+    return Scatter(
+        title=f"{outcome}: actual vs fitted",
+        x_label=f"Fitted {outcome}",
+        y_label=f"Actual {outcome}",
+        points=points,
+        line=((low, low), (high, high)),
+        value_format=(m.format if m else "decimal"),  # type: ignore[arg-type]
+        value_decimals=m.decimals if m else None,
+        points_name=f"{unit}s",
+        highlight_name="Residual outlier",
+        line_name="Actual = fitted",
+        caption=caption,
+    )
+
+
+def _dendrogram(deep, unit: str) -> Dendrogram | None:
+    """The Ward tree of the standardised metric profiles (scipy's linkage, as drawn)."""
+    h = deep.hierarchy
+    if h is None or not h.linkage or not h.leaves:
+        return None
+    index = {row: i for i, row in enumerate(h.rows)}
+    merges = tuple(Merge(int(a), int(b), float(d), int(n)) for a, b, d, n in h.linkage)
+    caption = (
+        f"Ward linkage on the {len(h.features)} metrics standardised across {unit.lower()}s "
+        "(z-scores): the further right two branches join, the less alike their metric "
+        f"profiles. Cut into k = {h.k} groups the silhouette is {_num(h.silhouette)}."
+    )
+    return Dendrogram(
+        title=f"{unit}s by metric profile: hierarchical clustering",
+        leaves=h.rows,
+        merges=merges,
+        order=tuple(index[leaf] for leaf in h.leaves),
+        height_label="Ward linkage distance (standardised metrics)",
+        caption=caption,
+    )
+
+
 def _correlation_table(deep, label) -> Table:
     pairs = sorted(deep.correlation.pairs, key=lambda p: abs(p.pearson_r or 0), reverse=True)[:12]
     rows = tuple(
@@ -582,7 +689,8 @@ def _correlation_table(deep, label) -> Table:
     return Table("Correlations", columns, rows, "Strongest pairs first.")
 
 
-def _coefficient_table(title: str, coefficients, *, odds: bool, caption: str) -> Table:
+def _coefficient_table(title: str, coefficients, *, odds: bool, caption: str, names=None) -> Table:
+    """Estimates with CIs; a term that is a metric shows the metric's label (``aht`` → AHT)."""
     rows = []
     for c in coefficients:
         if odds:
@@ -591,7 +699,8 @@ def _coefficient_table(title: str, coefficients, *, odds: bool, caption: str) ->
         else:
             effect = Cell(_num(c.estimate), c.estimate)
             ci = Cell(f"{_num(c.ci_low)} to {_num(c.ci_high)}", None)
-        rows.append((Cell(c.name, c.name), effect, ci, Cell(p_text(c.p_value), c.p_value)))
+        term = (names or {}).get(c.name, c.name)
+        rows.append((Cell(term, c.name), effect, ci, Cell(p_text(c.p_value), c.p_value)))
     columns = (
         Column("term", "Term", "left"),
         Column("effect", "Odds ratio" if odds else "Coefficient"),

@@ -347,6 +347,7 @@ class DeepDiveConfig(_Model):
     regression: RegressionSpec | None = None
     logit: LogitSpec | None = None
     clusters: bool = True
+    dendrogram: bool = True  # Ward hierarchical clustering of the same profiles, as a dendrogram
     tukey: list[str] = Field(default_factory=list)  # mean metrics compared pairwise across units
 
 

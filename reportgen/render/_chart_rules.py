@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from reportgen.document import Brand, Chart
+from reportgen.document import Brand, Chart, Dendrogram, Scatter
 from reportgen.formatting import format_change, format_value
 
 
@@ -74,3 +74,122 @@ def waterfall_steps(chart: Chart) -> list[Step]:
             steps.append(Step(category, running, running + value, kind or "neutral", label))
             running += value
     return steps
+
+
+# -- heatmap ----------------------------------------------------------------------------------
+
+#: The heatmap's midpoint colour (a value of 0): near-white, so weak values recede.
+HEATMAP_MID = "#F4F5F7"
+_WHITE = "#FFFFFF"
+
+
+def heatmap_stops(brand: Brand) -> tuple[str, str, str]:
+    """Low, mid, high colours of the diverging scale: accent (orange) for the low end,
+    primary (navy) for the high end — a pair that stays distinct for colour-blind readers."""
+    return brand.accent, HEATMAP_MID, brand.primary
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    colour = colour.lstrip("#")
+    return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)
+
+
+def _hex(rgb: tuple[float, float, float]) -> str:
+    return "#" + "".join(f"{round(min(255.0, max(0.0, c))):02X}" for c in rgb)
+
+
+def heatmap_colour(value: float | None, brand: Brand, domain: tuple[float, float]) -> str | None:
+    """The fill of a cell: linear RGB interpolation low → mid → high (Vega's ``rgb``
+    interpolation, so a slide's table and the PDF's heatmap agree); None when undefined."""
+    if value is None or not math.isfinite(value):
+        return None
+    low, high = domain
+    mid = (low + high) / 2.0
+    t = min(1.0, max(0.0, (value - mid) / ((high - mid) or 1.0)))
+    if value < mid:
+        t = min(1.0, max(0.0, (mid - value) / ((mid - low) or 1.0)))
+        end = heatmap_stops(brand)[0]
+    else:
+        end = heatmap_stops(brand)[2]
+    a, b = _rgb(HEATMAP_MID), _rgb(end)
+    return _hex(tuple(x + (y - x) * t for x, y in zip(a, b, strict=True)))  # type: ignore[arg-type]
+
+
+def _luminance(colour: str) -> float:
+    def channel(c: int) -> float:
+        s = c / 255.0
+        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in _rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two colours (1 to 21)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def ink_on(fill: str | None, brand: Brand) -> str:
+    """Text colour for a cell: the brand's text colour or white, whichever contrasts more."""
+    if fill is None:
+        return brand.muted
+    return _WHITE if contrast(_WHITE, fill) > contrast(brand.text, fill) else brand.text
+
+
+# -- dendrogram -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    """One merge drawn as a bracket: from the left child's top up to ``height``, across
+    to the right child's position and down to its top. Positions count leaves in
+    drawing order (0 = first leaf); heights are the linkage's distances."""
+
+    merge: int
+    left: tuple[float, float]  # (position, height)
+    right: tuple[float, float]
+    height: float
+
+    @property
+    def path(self) -> tuple[tuple[float, float], ...]:
+        """The bracket's four corners as (position, height)."""
+        (pl, hl), (pr, hr) = self.left, self.right
+        return ((pl, hl), (pl, self.height), (pr, self.height), (pr, hr))
+
+
+def dendrogram_links(dendrogram: Dendrogram) -> list[Link]:
+    """Brackets of every merge, scipy's layout: a merge sits midway between its children."""
+    n = len(dendrogram.leaves)
+    position = {leaf: float(i) for i, leaf in enumerate(dendrogram.order)}
+    height = dict.fromkeys(range(n), 0.0)
+    links = []
+    for i, merge in enumerate(dendrogram.merges):
+        node = n + i
+        links.append(
+            Link(
+                i,
+                (position[merge.left], height[merge.left]),
+                (position[merge.right], height[merge.right]),
+                merge.height,
+            )
+        )
+        position[node] = (position[merge.left] + position[merge.right]) / 2.0
+        height[node] = merge.height
+    return links
+
+
+# -- scatter ----------------------------------------------------------------------------------
+
+
+def scatter_domain(scatter: Scatter) -> tuple[float, float]:
+    """One padded range for both axes (actual and fitted share units and scale)."""
+    values = [v for p in scatter.points for v in (p.x, p.y)]
+    if scatter.line is not None:
+        values += [v for end in scatter.line for v in end]
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    pad = (high - low) * 0.08 or abs(high) * 0.05 or 1.0
+    if scatter.value_format == "percent" and low >= 0.0 and high <= 1.0:
+        return max(0.0, low - pad), min(1.0, high + pad)  # a proportion's axis never shows 105 %
+    return low - pad, high + pad

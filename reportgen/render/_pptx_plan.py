@@ -19,15 +19,20 @@ from reportgen.document import (
     Chart,
     Column,
     DefinitionList,
+    Dendrogram,
     Document,
+    Graphic,
+    Heatmap,
     KpiGrid,
     KpiTile,
     Narrative,
+    Scatter,
     Section,
     Table,
 )
 
 from ._pptx_chart import key_numbers
+from ._pptx_graphics import graphic_key_numbers
 from ._pptx_slides import arrange, kpi_pages, narrative_size
 from ._pptx_table import TableFit, paginate
 from ._pptx_template import Frame
@@ -58,6 +63,7 @@ class SlidePlan:
     heading: bool = True  # draw the table's title above it (not when the slide title says it)
     continued: str = ""  # suffix for a table heading on a continuation page
     category_title: str | None = None
+    graphic: Graphic | None = None  # a heatmap, scatter or dendrogram, alone on its slide
 
 
 def plan_deck(document: Document, frame: Frame) -> list[SlidePlan]:
@@ -91,6 +97,12 @@ def _drawable(block: object) -> bool:
     """Charts and tables with nothing in them are skipped rather than drawn empty."""
     if isinstance(block, Chart):
         return bool(block.categories and block.series)
+    if isinstance(block, Heatmap):
+        return bool(block.labels)
+    if isinstance(block, Scatter):
+        return bool(block.points)
+    if isinstance(block, Dendrogram):
+        return bool(block.merges)
     return isinstance(block, Table) and bool(block.columns)
 
 
@@ -117,7 +129,9 @@ def plan_section(section: Section, frame: Frame, document: Document) -> list[Sli
         first_title = title
         if pending and narrative_size(pending, frame, brand) is None:
             plans.append(_text_plan(title, pending))
-            pending, first_title = (), continuation_title(title, visuals[0].title)
+            # Titled after what its first slide shows: the first chart or table (they lead).
+            lead = next((b for b in visuals if isinstance(b, Chart | Table)), visuals[0])
+            pending, first_title = (), continuation_title(title, lead.title)
         plans.extend(_content_plans(section, visuals, first_title, pending, frame, document))
         pending = ()
     for definitions in _blocks(section, DefinitionList):
@@ -150,7 +164,7 @@ def _kpi_plans(
 
 def _content_plans(
     section: Section,
-    visuals: Sequence[Chart | Table],
+    visuals: Sequence[Chart | Table | Graphic],
     title: str,
     narrative: tuple[str, ...],
     frame: Frame,
@@ -186,8 +200,10 @@ def _content_plans(
                     category_title=_category_title(block, section),
                 )
             )
-        else:
+        elif isinstance(block, Table):
             plans.extend(_table_plans(block, sub, frame, document))
+        else:
+            plans.append(SlidePlan("content", sub, CONTENT_LAYOUT, graphic=block))
     return plans
 
 
@@ -309,6 +325,10 @@ def _key_lines(plan: SlidePlan) -> list[str]:
     if plan.chart is not None:
         waterfall = plan.chart.chart_type == "waterfall"
         lines.extend((waterfall_key_numbers if waterfall else key_numbers)(plan.chart))
+    if plan.graphic is not None:
+        lines.extend(graphic_key_numbers(plan.graphic))
+        if plan.graphic.caption:
+            lines.append(plan.graphic.caption)
     if plan.table is not None:
         columns = plan.table.columns
         for index in plan.rows:

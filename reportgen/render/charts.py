@@ -28,10 +28,18 @@ from typing import Any
 
 import altair as alt
 
-from reportgen.document import Brand, Chart
+from reportgen.document import Brand, Chart, Dendrogram, Graphic, Heatmap, Scatter
 from reportgen.errors import RenderError
 from reportgen.formatting import d3_format
-from reportgen.render._chart_rules import role_colours, waterfall_steps
+from reportgen.render._chart_rules import (
+    dendrogram_links,
+    heatmap_colour,
+    heatmap_stops,
+    ink_on,
+    role_colours,
+    scatter_domain,
+    waterfall_steps,
+)
 from reportgen.text import clean_label
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -462,6 +470,320 @@ def chart_to_altair(
     else:  # pragma: no cover - the Literal type rules this out
         raise RenderError(f"unknown chart type '{chart.chart_type}'", chart=chart.title)
     return drawn.properties(autosize=autosize, padding=4).configure(**_base_config(brand))
+
+
+# --------------------------------------------------------------------------- graphics
+
+#: Heatmap cells stay between these sizes (CSS px): big enough for "−0.45", small
+#: enough that a 4 × 4 matrix does not fill a page.
+HEATMAP_CELL = (44, 84)
+HEATMAP_LABEL_LINES = 3
+#: A heatmap's cells together stay within this height (CSS px), so the matrix and its
+#: slanted labels fit a landscape page at 1:1 instead of being scaled down to fit.
+HEATMAP_MAX_SIDE = 470
+DENDROGRAM_ROW = 20  # px per leaf: 11 px labels with air between them
+#: Taller dendrograms pack their leaves closer (and their labels smaller) instead.
+DENDROGRAM_MAX_HEIGHT = 540
+
+
+def distinct_labels(labels: tuple[str, ...], chars: int, lines: int) -> list[str]:
+    """Wrapped (maybe cut) labels, kept distinct so two cut alike stay two rows."""
+    drawn: list[str] = []
+    for label in labels:
+        text = wrap_label(label, chars, lines)
+        while text in drawn:
+            text += "\u200b"
+        drawn.append(text)
+    return drawn
+
+
+def heatmap_layout(heatmap: Heatmap, width: int) -> tuple[int, int, int, bool]:
+    """(cell size, characters per row-label line, per column-label line, slanted columns).
+
+    Column labels wrap under their cell while every word fits its width; otherwise
+    (narrow cells, long words) they are slanted and kept to one line, so no word is
+    ever split.
+    """
+    n = max(1, len(heatmap.labels))
+    row_chars = 22
+    room = width - row_chars * _CHAR_WIDTH - 110  # row labels and the colour legend
+    cell = int(max(HEATMAP_CELL[0], min(HEATMAP_CELL[1], room / n, HEATMAP_MAX_SIDE / n)))
+    col_chars = max(6, int(cell / _CHAR_WIDTH) - 1)
+    words = (w for label in heatmap.labels for w in re.split(r"[\s-]+", label))
+    slanted = any(len(w) + 1 > col_chars for w in words)
+    return cell, row_chars, (28 if slanted else col_chars), slanted
+
+
+def _column_labels(heatmap: Heatmap, chars: int, slanted: bool) -> list[str]:
+    return distinct_labels(heatmap.labels, chars, 1 if slanted else HEATMAP_LABEL_LINES)
+
+
+def _heatmap_chart(heatmap: Heatmap, brand: Brand, width: int) -> alt.LayerChart:
+    cell, row_chars, col_chars, slanted = heatmap_layout(heatmap, width)
+    rows_drawn = distinct_labels(heatmap.labels, row_chars, HEATMAP_LABEL_LINES)
+    cols_drawn = _column_labels(heatmap, col_chars, slanted)
+    data = []
+    for i, row in enumerate(heatmap.values):
+        for j, value in enumerate(row):
+            fill = heatmap_colour(value, brand, heatmap.domain)
+            shown = _value(value)
+            data.append(
+                {
+                    "row": rows_drawn[i],
+                    "col": cols_drawn[j],
+                    "value": shown,
+                    "text": "—" if shown is None else _signed(shown, heatmap.decimals),
+                    "ink": ink_on(fill, brand),
+                    "full": f"{heatmap.labels[i]} × {heatmap.labels[j]}",
+                }
+            )
+    label_axis = {
+        "labelExpr": "split(datum.value, '\\n')",
+        "labelLineHeight": _LINE_HEIGHT,
+        "labelFontSize": LABEL_FONT_SIZE,
+        "labelLimit": 400,
+        "labelPadding": 6,
+        "ticks": False,
+        "domain": False,
+    }
+    x = alt.X(
+        "col:N",
+        sort=cols_drawn,
+        title=None,
+        axis=alt.Axis(
+            orient="bottom",
+            labelAngle=-40 if slanted else 0,
+            labelAlign="right" if slanted else "center",
+            labelBaseline="top",
+            **label_axis,
+        ),
+    )
+    y = alt.Y("row:N", sort=rows_drawn, title=None, axis=alt.Axis(**label_axis))
+    low, high = heatmap.domain
+    colour = alt.Color(
+        "value:Q",
+        scale=alt.Scale(
+            domain=[low, (low + high) / 2, high],
+            range=list(heatmap_stops(brand)),
+            interpolate="rgb",
+            clamp=True,
+        ),
+        # Swatches, not a gradient: PDF viewers disagree on how to draw SVG gradients.
+        legend=alt.Legend(
+            title=heatmap.value_label,
+            type="symbol",
+            orient="right",
+            direction="vertical",
+            values=[high - (high - low) * i / 4 for i in range(5)],
+            format=".1f",
+            symbolType="square",
+            symbolSize=180,
+            symbolStrokeWidth=1,
+            symbolStrokeColor="#D9DDE3",
+            titleFontSize=AXIS_FONT_SIZE,
+            titleFontWeight="normal",
+        ),
+    )
+    base = alt.Chart(alt.Data(values=data)).encode(x=x, y=y)
+    cells = (
+        base.transform_filter("datum.value !== null")
+        .mark_rect(stroke=brand.background, strokeWidth=2)
+        .encode(color=colour, tooltip=[alt.Tooltip("full:N"), alt.Tooltip("text:N")])
+    )
+    blank = base.transform_filter("datum.value === null").mark_rect(
+        fill="#FFFFFF", stroke="#D9DDE3", strokeWidth=1
+    )
+    text = base.mark_text(fontSize=LABEL_FONT_SIZE + 1, fontWeight="bold").encode(
+        text="text:N", fill=alt.Fill("ink:N", scale=None)
+    )
+    size = cell * len(heatmap.labels)
+    return alt.layer(blank, cells, text).properties(width=size, height=size)
+
+
+def _signed(value: float, decimals: int) -> str:
+    """``0.62`` / ``−0.45`` with a real minus sign, as in the tables."""
+    return f"{value:.{decimals}f}".replace("-", "\N{MINUS SIGN}")
+
+
+def _scatter_chart(scatter: Scatter, brand: Brand, width: int, height: int) -> alt.LayerChart:
+    fmt = d3_format(scatter.value_format, scatter.value_decimals)
+    low, high = scatter_domain(scatter)
+    scale = alt.Scale(domain=[low, high], zero=False, nice=False)
+    kinds = [scatter.points_name, scatter.highlight_name, scatter.line_name]
+    palette = [brand.primary, brand.accent, brand.muted]
+    rows = [
+        {
+            "x": _value(p.x),
+            "y": _value(p.y),
+            "label": p.label,
+            "kind": kinds[1] if p.highlight else kinds[0],
+        }
+        for p in scatter.points
+    ]
+    colour = alt.Color(
+        "kind:N",
+        scale=alt.Scale(domain=kinds, range=palette),
+        legend=alt.Legend(title=None, orient="top", symbolType="circle"),
+    )
+    x = alt.X("x:Q", title=scatter.x_label, scale=scale, axis=alt.Axis(format=fmt, tickCount=6))
+    y = alt.Y("y:Q", title=scatter.y_label, scale=scale, axis=alt.Axis(format=fmt, tickCount=6))
+    layers: list[alt.Chart] = []
+    if scatter.line is not None:
+        ends = [{"x": a, "y": b, "kind": kinds[2]} for a, b in scatter.line]
+        layers.append(
+            alt.Chart(alt.Data(values=ends))
+            .mark_line(strokeWidth=1.5, strokeDash=[6, 4], clip=True)
+            .encode(x=x, y=y, color=colour)
+        )
+    base = alt.Chart(alt.Data(values=rows)).encode(x=x, y=y)
+    layers.append(
+        base.mark_circle(size=64, opacity=0.9).encode(
+            color=colour,
+            tooltip=[
+                alt.Tooltip("label:N"),
+                alt.Tooltip("x:Q", format=fmt, title=scatter.x_label),
+                alt.Tooltip("y:Q", format=fmt, title=scatter.y_label),
+            ],
+        )
+    )
+    flagged = base.transform_filter(f"datum.kind === {_js_string(kinds[1])}")
+    style = {"align": "left", "dx": 8, "fontSize": LABEL_FONT_SIZE, "fontWeight": "bold"}
+    layers.append(
+        flagged.mark_text(
+            **style, color=brand.background, stroke=brand.background, strokeWidth=4
+        ).encode(text="label:N")
+    )
+    layers.append(flagged.mark_text(**style, color=brand.text).encode(text="label:N"))
+    return alt.layer(*layers).properties(width=width, height=height)
+
+
+def dendrogram_height(dendrogram: Dendrogram) -> int:
+    return max(160, min(DENDROGRAM_MAX_HEIGHT, DENDROGRAM_ROW * len(dendrogram.leaves)))
+
+
+def leaf_font_size(dendrogram: Dendrogram) -> float:
+    """11 px, or smaller once leaves are packed closer than 14 px apart (never overlapping)."""
+    row = dendrogram_height(dendrogram) / max(1, len(dendrogram.leaves))
+    return max(6.0, min(float(LABEL_FONT_SIZE), round(row * 0.8, 1)))
+
+
+def _dendrogram_chart(dendrogram: Dendrogram, brand: Brand, width: int) -> alt.LayerChart:
+    """Leaves down the left (names as axis labels), merge heights along the x axis."""
+    rows = []
+    for link in dendrogram_links(dendrogram):
+        (pl, hl), (pr, hr) = link.left, link.right
+        top = link.height
+        rows += [
+            {"x": hl, "x2": top, "y": pl, "y2": pl, "merge": link.merge},
+            {"x": top, "x2": top, "y": pl, "y2": pr, "merge": link.merge},
+            {"x": hr, "x2": top, "y": pr, "y2": pr, "merge": link.merge},
+        ]
+    n = len(dendrogram.leaves)
+    names = [dendrogram.leaves[i] for i in dendrogram.order]
+    lookup = "[" + ",".join(_js_string(name) for name in names) + "]"
+    y = alt.Y(
+        "y:Q",
+        title=None,
+        scale=alt.Scale(domain=[-0.5, n - 0.5], reverse=True, nice=False, zero=False),
+        axis=alt.Axis(
+            values=list(range(n)),
+            labelExpr=f"{lookup}[datum.value]",
+            labelFontSize=leaf_font_size(dendrogram),
+            labelOverlap=False,  # every leaf is named; the size above keeps them apart
+            labelLimit=260,
+            labelPadding=6,
+            grid=False,
+            ticks=False,
+            domain=False,
+        ),
+    )
+    x = alt.X(
+        "x:Q",
+        title=dendrogram.height_label,
+        scale=alt.Scale(zero=True, nice=True),
+        axis=alt.Axis(format=".1f", tickCount=6, grid=True),
+    )
+    rules = (
+        alt.Chart(alt.Data(values=rows))
+        .mark_rule(strokeWidth=1.75, color=brand.primary, strokeCap="square")
+        .encode(x=x, x2="x2:Q", y=y, y2="y2:Q")
+    )
+    return alt.layer(rules).properties(width=width, height=dendrogram_height(dendrogram))
+
+
+def graphic_to_altair(block: Graphic, brand: Brand, *, width: int = 640) -> alt.LayerChart:
+    """Build the Altair chart for a heatmap, scatter or dendrogram (no rendering, no I/O)."""
+    if isinstance(block, Heatmap):
+        if not block.labels:
+            raise RenderError(f"heatmap '{block.title}' has no data")
+        drawn = _heatmap_chart(block, brand, width)
+        autosize = alt.AutoSizeParams(type="pad")
+    elif isinstance(block, Scatter):
+        if not block.points:
+            raise RenderError(f"scatter '{block.title}' has no data")
+        drawn = _scatter_chart(block, brand, width, min(360, int(width * 0.62)))
+        autosize = alt.AutoSizeParams(type="fit", contains="padding")
+    else:
+        if not block.merges:
+            raise RenderError(f"dendrogram '{block.title}' has no data")
+        drawn = _dendrogram_chart(block, brand, width)
+        autosize = alt.AutoSizeParams(type="fit-x", contains="padding")
+    return drawn.properties(autosize=autosize, padding=4).configure(**_base_config(brand))
+
+
+def graphic_to_svg(block: Graphic, brand: Brand, width: int = 640) -> str:
+    """A heatmap, scatter or dendrogram as a self-contained, fetch-free SVG string."""
+    return _graphic_to_svg(_clean_graphic(block), brand, width)
+
+
+def _clean_graphic(block: Graphic) -> Graphic:
+    """Labels without characters SVG cannot hold (vl-convert aborts the process on them)."""
+    if isinstance(block, Heatmap):
+        return dataclasses.replace(
+            block,
+            title=clean_label(block.title),
+            value_label=clean_label(block.value_label),
+            labels=tuple(clean_label(x) for x in block.labels),
+        )
+    if isinstance(block, Scatter):
+        return dataclasses.replace(
+            block,
+            title=clean_label(block.title),
+            x_label=clean_label(block.x_label),
+            y_label=clean_label(block.y_label),
+            points_name=clean_label(block.points_name),
+            highlight_name=clean_label(block.highlight_name),
+            line_name=clean_label(block.line_name),
+            points=tuple(dataclasses.replace(p, label=clean_label(p.label)) for p in block.points),
+        )
+    return dataclasses.replace(
+        block,
+        title=clean_label(block.title),
+        height_label=clean_label(block.height_label),
+        leaves=tuple(clean_label(x) for x in block.leaves),
+    )
+
+
+@lru_cache(maxsize=128)
+def _graphic_to_svg(block: Graphic, brand: Brand, width: int) -> str:
+    import vl_convert
+
+    spec = graphic_to_altair(block, brand, width=width).to_dict(validate=False)  # see tests
+    try:
+        svg = vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])
+    except Exception as error:  # vl-convert raises plain ValueError with a JS trace
+        raise RenderError(
+            f"could not draw chart '{block.title}': {error}", chart=block.title
+        ) from error
+    titles: dict[str, str] = {}
+    if isinstance(block, Heatmap):
+        _, row_chars, col_chars, slanted = heatmap_layout(block, width)
+        for drawn in (
+            distinct_labels(block.labels, row_chars, HEATMAP_LABEL_LINES),
+            _column_labels(block, col_chars, slanted),
+        ):
+            titles |= dict(zip(drawn, block.labels, strict=True))
+    return sanitize_svg(svg, label_titles=titles)
 
 
 # --------------------------------------------------------------------------- SVG

@@ -20,7 +20,7 @@ import math
 import mimetypes
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,9 +32,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup
 
-from reportgen.document import Block, Brand, Chart, Document, KpiGrid, Narrative, Section, Table
+from reportgen.document import (
+    Block,
+    Brand,
+    Chart,
+    Dendrogram,
+    Document,
+    Graphic,
+    Heatmap,
+    KpiGrid,
+    Narrative,
+    Scatter,
+    Section,
+    Table,
+)
 from reportgen.errors import RenderError
-from reportgen.render.charts import chart_to_svg, font_stack, labels_fit
+from reportgen.render.charts import chart_to_svg, font_stack, graphic_to_svg, labels_fit
 
 TEMPLATES_ENV_VAR = "REPORTGEN_TEMPLATES"
 REPORT_TEMPLATE = "report.html.j2"
@@ -46,6 +59,8 @@ CHART_GAP = 24
 HALF_WIDTH = (PAGE_CONTENT_WIDTH - CHART_GAP) // 2
 #: A bar chart with more segments than this gets the full page width.
 MAX_SEGMENTS_SIDE_BY_SIDE = 24
+#: Two correlation heatmaps sit side by side up to this many metrics.
+MAX_HEATMAP_SIDE_BY_SIDE = 6
 #: A table beside a chart must fit the page next to it.
 MAX_ROWS_BESIDE_CHART = 24
 #: Tables up to this many rows never split across pages; longer ones keep at
@@ -152,8 +167,10 @@ class PendingSvg:
     a drawing error surfaces there as the :class:`RenderError` it raised.
     """
 
-    def __init__(self, chart: Chart, brand: Brand, width: int) -> None:
-        self._future: Future[str] = _chart_pool().submit(chart_to_svg, chart, brand, width=width)
+    def __init__(
+        self, draw: Callable[..., str], block: Chart | Graphic, brand: Brand, width: int
+    ) -> None:
+        self._future: Future[str] = _chart_pool().submit(draw, block, brand, width=width)
 
     def __html__(self) -> str:
         return self._future.result()
@@ -172,6 +189,15 @@ class ChartView:
     chart: Chart
     svg: PendingSvg | Markup
     kind: Literal["chart"] = "chart"
+
+
+@dataclass(frozen=True)
+class GraphicView:
+    """A heatmap, scatter or dendrogram: title, SVG and caption."""
+
+    graphic: Graphic
+    svg: PendingSvg | Markup
+    kind: Literal["graphic"] = "graphic"
 
 
 @dataclass(frozen=True)
@@ -222,6 +248,10 @@ def fits_half_width(block: Block) -> bool:
         return len(block.categories) <= MAX_SEGMENTS_SIDE_BY_SIDE and labels_fit(block, HALF_WIDTH)
     if isinstance(block, Table):
         return len(block.rows) <= MAX_ROWS_BESIDE_CHART and len(block.columns) <= 6
+    if isinstance(block, Heatmap):
+        return len(block.labels) <= MAX_HEATMAP_SIDE_BY_SIDE
+    if isinstance(block, Scatter):
+        return True
     return isinstance(block, Narrative)
 
 
@@ -236,6 +266,10 @@ def _pairs(block: Block, following: Block | None) -> bool:
     if following is None or not (fits_half_width(block) and fits_half_width(following)):
         return False
     kinds = {type(block), type(following)}
+    if kinds == {Heatmap}:  # Pearson beside Spearman
+        return True
+    if isinstance(block, Scatter) and isinstance(following, Table):  # the fit beside its table
+        return True
     if kinds == {Narrative, Chart}:
         return isinstance(block, Narrative)
     if kinds == {Chart, Table}:
@@ -245,7 +279,9 @@ def _pairs(block: Block, following: Block | None) -> bool:
 
 def _view(block: Block, brand: Brand, width: int) -> Any:
     if isinstance(block, Chart):
-        return ChartView(block, PendingSvg(block, brand, width))
+        return ChartView(block, PendingSvg(chart_to_svg, block, brand, width))
+    if isinstance(block, Heatmap | Scatter | Dendrogram):
+        return GraphicView(block, PendingSvg(graphic_to_svg, block, brand, width))
     if isinstance(block, Table):
         return TableView(block, column_widths(block), row_groups(len(block.rows)))
     if isinstance(block, KpiGrid):

@@ -18,9 +18,10 @@ from pathlib import Path
 from pptx.presentation import Presentation as PresentationType
 from pptx.slide import Slide
 
-from reportgen.document import Document
+from reportgen.document import Document, Heatmap, Scatter
 
 from ._pptx_chart import add_chart
+from ._pptx_graphics import add_dendrogram, add_heatmap, add_scatter
 from ._pptx_plan import CONTENT_LAYOUT, SlidePlan, plan_deck
 from ._pptx_slides import (
     arrange,
@@ -98,6 +99,15 @@ def _draw(
 
 def _draw_content(slide: Slide, plan: SlidePlan, frame: Frame, document: Document) -> None:
     brand = document.brand
+    if plan.graphic is not None:
+        graphic = plan.graphic
+        if isinstance(graphic, Heatmap):
+            add_heatmap(slide, graphic, frame, brand)
+        elif isinstance(graphic, Scatter):
+            add_scatter(slide, graphic, frame, brand)
+        else:
+            add_dendrogram(slide, graphic, frame, brand)
+        return
     layout = arrange(frame, brand, plan.narrative, plan.chart, plan.table, heading=plan.heading)
     if layout.narrative is not None:
         paras = narrative_paras(plan.narrative, brand, layout.narrative_size)

@@ -240,6 +240,29 @@ def test_regression_reads_each_significant_coefficient(sites: pd.DataFrame) -> N
     assert "lower on average, other predictors held fixed (95% CI" in result.readings[0]
 
 
+def test_regression_reads_slopes_in_the_metrics_units(sites: pd.DataFrame) -> None:
+    """AHT in seconds, QA accuracy a proportion: "1 s more AHT … 0.2 pp lower", CI alike."""
+    labels = {"aht": "AHT", "qa": "QA accuracy"}
+    formats = {"aht": "seconds", "qa": "percent"}
+    result = linear_regression(sites, "qa", ["aht"], unit="sites", labels=labels, formats=formats)
+    (slope,) = result.coefficients[1:]
+    assert slope.p_value < 0.05
+    (reading,) = result.readings
+    pp = f"{abs(slope.estimate) * 100:.3g}"
+    low, high = (f"{v * 100:.3g}".replace("-", "\u2212") for v in (slope.ci_low, slope.ci_high))
+    assert reading.startswith(f"Sites with 1 s more AHT have QA accuracy {pp} pp lower on average")
+    assert f"(95% CI {low} pp to {high} pp" in reading
+
+
+def test_a_proportion_predictor_reads_per_percentage_point(sites: pd.DataFrame) -> None:
+    frame = sites.assign(share=sites["aht"] / sites["aht"].max())
+    formats = {"share": "percent", "qa": "percent"}
+    result = linear_regression(frame, "qa", ["share"], unit="sites", formats=formats)
+    (slope,) = result.coefficients[1:]
+    (reading,) = result.readings
+    assert reading.startswith(f"Sites with 1 pp more share have qa {abs(slope.estimate):.3g} pp")
+
+
 @pytest.mark.parametrize(
     ("change", "predictors", "expected"),
     [

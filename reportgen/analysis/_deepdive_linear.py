@@ -135,6 +135,7 @@ def linear_regression(
     outlier_threshold: float = 2.5,
     unit: str = "rows",
     labels: Mapping[str, str] | None = None,
+    formats: Mapping[str, str] | None = None,
 ) -> RegressionResult:
     """Regress ``outcome`` on ``predictors`` (with an intercept) across the frame's rows.
 
@@ -142,7 +143,8 @@ def linear_regression(
     samples is far more precise than one over 20, and weighting by volume stops
     the small sites from steering the line. Categorical predictors become treatment
     dummies. Rows are labelled by the frame's index, which is what the outlier list
-    shows. ``unit`` and ``labels`` only shape the readings.
+    shows. ``unit``, ``labels`` and ``formats`` (a column's value format:
+    ``percent`` slopes read per percentage point, ``seconds`` per second) only shape the readings.
     """
     require_columns(frame, [outcome, *predictors, *([weights] if weights else [])])
     require_numeric(frame, [outcome, *filter(None, [weights])])
@@ -162,7 +164,8 @@ def linear_regression(
         return empty.result(n, [*notes, f"{outcome} has the same value in every row used"])
     fit = with_warnings_as_notes(lambda: _wls(x, y, w), notes, "least squares")
     design = _Design(x, y, w, terms, row_labels(data))
-    return _assemble(empty, fit, design, notes, outlier_threshold, unit, labels or {})
+    wording = _Wording(unit, labels or {}, formats or {})
+    return _assemble(empty, fit, design, notes, outlier_threshold, wording)
 
 
 def _positive_weights(
@@ -242,8 +245,7 @@ def _assemble(
     design: _Design,
     notes: list[str],
     threshold: float,
-    unit: str,
-    labels: Mapping[str, str],
+    wording: _Wording,
 ) -> RegressionResult:
     n, p = design.x.shape
     df = n - p
@@ -290,7 +292,7 @@ def _assemble(
         residual_std_error=finite(np.sqrt(scale)),
         outliers=outliers,
         points=points,
-        readings=_readings(coefficients, design.terms, shell, unit, labels),
+        readings=_readings(coefficients, design.terms, shell, wording),
     )
 
 
@@ -358,15 +360,45 @@ def _outliers(
     return tuple(sorted(flagged, key=lambda o: -abs(o.studentized)))
 
 
+@dataclass(frozen=True)
+class _Wording:
+    """How the readings name things: the row unit, metric labels and value formats."""
+
+    unit: str
+    labels: Mapping[str, str]
+    formats: Mapping[str, str]
+
+    def step(self, column: str) -> tuple[float, str]:
+        """The predictor change a sentence talks about, and how it is said."""
+        value_format = self.formats.get(column)
+        if value_format == "percent":
+            return 0.01, "1 pp"
+        if value_format in _UNITS:
+            return 1.0, f"1 {_UNITS[value_format]}"
+        return 1.0, "1"
+
+    def effect(self, column: str, value: float) -> str:
+        """A change in the outcome, in its units (pp for proportions)."""
+        value_format = self.formats.get(column)
+        if value_format == "percent":
+            return f"{fmt(value * 100)} pp"
+        if value_format in _UNITS:
+            return f"{fmt(value)} {_UNITS[value_format]}"
+        return fmt(value)
+
+
+_UNITS = {"seconds": "s", "hours": "h"}
+
+
 def _readings(
     coefficients: Sequence[Coefficient],
     terms: Sequence[Term],
     shell: _Shell,
-    unit: str,
-    labels: Mapping[str, str],
+    wording: _Wording,
 ) -> tuple[str, ...]:
     """One sentence per slope significant at 1 − confidence, in coefficient order."""
     alpha = 1.0 - shell.confidence
+    labels = wording.labels
     outcome = label_of(shell.outcome, labels)
     level = f"{shell.confidence:.0%}"
     sentences = []
@@ -375,13 +407,21 @@ def _readings(
             continue
         direction = "higher" if c.estimate > 0 else "lower"
         if term.level is None:
-            who = f"{capitalised(unit)} with 1 more {label_of(term.column, labels)}"
+            step, said = wording.step(term.column)
+            who = f"{capitalised(wording.unit)} with {said} more {label_of(term.column, labels)}"
         else:
+            step = 1.0
             column = label_of(term.column, labels)
-            who = f"{capitalised(unit)} with {column} {term.level} rather than {term.reference}"
+            who = (
+                f"{capitalised(wording.unit)} with {column} {term.level} "
+                f"rather than {term.reference}"
+            )
+        effect, low, high = (
+            wording.effect(shell.outcome, v * step)
+            for v in (abs(c.estimate), c.ci_low or 0.0, c.ci_high or 0.0)
+        )
         sentences.append(
-            f"{who} have {outcome} {fmt(abs(c.estimate))} {direction} on average, "
-            f"other predictors held fixed ({level} CI {fmt(c.ci_low or 0.0)} to "
-            f"{fmt(c.ci_high or 0.0)}, {fmt_p(c.p_value)})."
+            f"{who} have {outcome} {effect} {direction} on average, other predictors held "
+            f"fixed ({level} CI {low} to {high}, {fmt_p(c.p_value)})."
         )
     return tuple(sentences)

@@ -95,6 +95,7 @@ def run_deep_dive(report: ResolvedReport, cube: Cube, figures: ReportFigures) ->
             weights=weights,
             unit=plural,
             labels=labels,
+            formats={m: report.metric(m).format for m in metrics},
         )
     clusters = kmeans_clusters(frame, list(metrics), labels=labels) if config.clusters else None
     hierarchy = (

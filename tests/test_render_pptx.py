@@ -203,6 +203,42 @@ def test_the_whole_shared_sample_renders_natively_with_unique_titles(
     assert all(t.rows[0][0].text in drawn for t in tables if t.rows)
 
 
+def _logo(slide):
+    return [s for s in slide.shapes if s.name == "Brand logo"]
+
+
+def test_title_slide_carries_the_brand_logo_rasterised_from_svg(doc: Document, tmp_path: Path):
+    """The SVG logo (160 × 40) becomes a sharp PNG at its own aspect ratio, top left."""
+    assert doc.brand.logo is not None and doc.brand.logo.suffix == ".svg"
+    prs = _render(doc, tmp_path)
+    (picture,) = _logo(prs.slides[0])
+    assert picture.shape_type == MSO_SHAPE_TYPE.PICTURE
+    assert picture.image.content_type == "image/png"
+    assert picture.image.size[0] >= 4 * 160  # rasterised at 4×, not at screen size
+    assert picture.width / picture.height == pytest.approx(4.0, rel=0.02)
+    assert picture.top < prs.slide_height // 5 and picture.left < prs.slide_width // 5
+    assert all(not _logo(slide) for slide in list(prs.slides)[1:])
+
+
+def test_a_png_logo_is_placed_as_it_is(doc: Document, tmp_path: Path) -> None:
+    png = tmp_path / "logo.png"
+    import vl_convert
+
+    png.write_bytes(vl_convert.svg_to_png(doc.brand.logo.read_text(), scale=1))
+    branded = dataclasses.replace(doc, brand=dataclasses.replace(doc.brand, logo=png))
+    (picture,) = _logo(_render(branded, tmp_path).slides[0])
+    assert picture.image.blob == png.read_bytes()
+
+
+def test_a_broken_svg_logo_is_a_render_error_naming_the_file(doc: Document, tmp_path: Path):
+    broken = tmp_path / "logo.svg"
+    broken.write_text("<svg xmlns='http://www.w3.org/2000/svg'><rect", encoding="utf-8")
+    branded = dataclasses.replace(doc, brand=dataclasses.replace(doc.brand, logo=broken))
+    with pytest.raises(RenderError, match=r"cannot draw the brand logo .*logo\.svg"):
+        _render(branded, tmp_path)
+    assert not (tmp_path / "deck.pptx").exists()
+
+
 def test_renderer_is_registered_for_pptx(doc: Document, tmp_path: Path) -> None:
     renderer, suffix = get_renderer("pptx")
     renderer(doc, tmp_path / f"deck{suffix}")

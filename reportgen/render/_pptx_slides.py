@@ -23,6 +23,7 @@ from pptx.util import Inches, Pt
 
 from reportgen.document import Brand, Chart, Document, KpiTile, Table
 
+from ._pptx_logo import place_logo
 from ._pptx_table import TableFit, draw_table, fit_table, heading_height, heading_paras
 from ._pptx_template import Frame, set_title
 from ._pptx_text import (
@@ -128,6 +129,9 @@ def draw_title_slide(slide: Slide, document: Document, title: str, width: int) -
         ]
         write_paragraphs(subtitle.text_frame, [p for p in paras if p.runs[0].text], anchor=None)
     top = Inches(0.3)
+    status_top = top
+    if brand.logo is not None:
+        status_top += place_logo(slide, brand.logo, Inches(0.5), top) + Inches(0.12)
     if brand.classification:
         _pill(
             slide,
@@ -144,7 +148,7 @@ def draw_title_slide(slide: Slide, document: Document, title: str, width: int) -
             slide,
             document.status_note or "Incomplete period",
             Inches(0.5),
-            top,
+            status_top,
             "#FFFFFF",
             brand.bad,
             None,

@@ -238,6 +238,8 @@ def metrics(
     for name, metric in cat.metrics.items():
         parts = metric.measures[:2] if metric.type == "mean" else metric.measures
         definition = " ÷ ".join(f"Σ {m}" for m in parts)
+        if metric.type == "derived":
+            definition = metric.formula
         better = {"higher_is_better": "higher", "lower_is_better": "lower"}.get(
             metric.direction, "—"
         )

@@ -137,3 +137,133 @@ def test_config_errors_survive_pickling(configs):
     clone = pickle.loads(pickle.dumps(error))
     assert type(clone) is ConfigError
     assert str(clone) == str(error)
+
+
+# -- derived metrics ---------------------------------------------------------------------------
+
+
+def add_metrics(configs: Path, text: str) -> tuple[Path, dict[str, int]]:
+    """Append metrics to the catalog; return it and the line of each new metric's formula."""
+    catalog = configs / "catalog.yaml"
+    before = catalog.read_text(encoding="utf-8").rstrip("\n") + "\n"
+    catalog.write_text(before + text, encoding="utf-8")
+    offset = before.count("\n")
+    lines, current = {}, None
+    for number, line in enumerate(text.splitlines(), start=offset + 1):
+        if line.startswith("  ") and not line.startswith("    "):
+            current = line.strip().rstrip(":")
+        elif line.strip().startswith("formula:"):
+            lines[current] = number
+    return catalog, lines
+
+
+def derived(name: str, formula: str) -> str:
+    return (
+        f'  {name}:\n    label: {name}\n    type: derived\n    formula: "{formula}"\n'
+        "    format: decimal\n    direction: neutral\n    description: test\n"
+    )
+
+
+def catalog_error(catalog: Path) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        load_catalog(catalog)
+    return info.value
+
+
+def test_derived_metric_loads_and_resolves_metric_references(configs):
+    catalog, _ = add_metrics(
+        configs,
+        derived("per_k", "1000 * appeals / nullif(decisions, 0)")
+        + derived("via", "throughput * utilization"),
+    )
+    loaded = load_catalog(catalog)
+    assert loaded.metrics["per_k"].measures == ("appeals", "decisions")
+    assert loaded.metrics["per_k"].quotient.scale == 1000
+    assert loaded.metrics["via"].measures == ("manual_decisions", "productive_hours", "paid_hours")
+    assert loaded.metrics["via"].quotient is None
+    assert (
+        pickle.loads(pickle.dumps(loaded)).metrics["via"].measures == loaded.metrics["via"].measures
+    )
+
+
+def test_derived_unknown_name_suggests_closest(configs):
+    catalog, lines = add_metrics(configs, derived("per_k", "1000 * apeals / nullif(decisions, 0)"))
+    error = catalog_error(catalog)
+    assert error.context["file"] == str(catalog)
+    assert error.context["line"] == lines["per_k"]
+    assert "names 'apeals', which is neither a measure nor a metric" in str(error)
+    assert "did you mean 'appeals'?" in str(error)
+    assert "Fix: use a name defined under 'measures:' or 'metrics:'" in str(error)
+
+
+def test_derived_cycle_lists_the_chain(configs):
+    catalog, lines = add_metrics(
+        configs, derived("loop_a", "loop_b * 2") + derived("loop_b", "loop_a + decisions")
+    )
+    error = catalog_error(catalog)
+    assert error.context["line"] == lines["loop_a"]
+    assert "derived metric 'loop_a' is circular: loop_a → loop_b → loop_a" in str(error)
+    assert "a formula cannot depend on itself" in error.fix
+
+
+def test_derived_disallowed_syntax(configs):
+    catalog, lines = add_metrics(configs, derived("agg", "sum(appeals) / nullif(decisions, 0)"))
+    error = catalog_error(catalog)
+    assert str(error).startswith(f"{catalog}:{lines['agg']}: metrics.agg.formula:")
+    assert "'SUM(appeals)' is not allowed in a formula" in str(error)
+    assert "+ - * /, parentheses, numbers, measure and metric names, and nullif(x, 0)" in error.fix
+
+
+def test_derived_nullif_needs_zero(configs):
+    catalog, lines = add_metrics(configs, derived("nz", "appeals / nullif(decisions, 1)"))
+    error = catalog_error(catalog)
+    assert error.context["line"] == lines["nz"]
+    assert "nullif takes 0 as its second argument" in str(error)
+
+
+def test_derived_division_by_a_measure_that_can_be_zero(configs):
+    catalog, lines = add_metrics(configs, derived("rate", "appeals / decisions"))
+    error = catalog_error(catalog)
+    assert error.context["line"] == lines["rate"]
+    assert "divides by 'decisions', which can be zero" in str(error)
+    assert error.fix.startswith("write the divisor as nullif(decisions, 0)")
+    assert "will then show no value" in error.fix
+
+
+def test_derived_division_by_a_metric_or_sum_that_can_be_zero(configs):
+    catalog, lines = add_metrics(
+        configs,
+        derived("ok", "manual_decisions / nullif(throughput, 0) / 2")
+        + derived("bad", "appeals / (decisions - enforcements)"),
+    )
+    error = catalog_error(catalog)
+    assert error.context["line"] == lines["bad"]
+    assert "nullif(decisions - enforcements, 0)" in error.fix
+
+
+def test_derived_constant_formula_is_rejected(configs):
+    catalog, lines = add_metrics(configs, derived("two", "1 + 1"))
+    error = catalog_error(catalog)
+    assert error.context["line"] == lines["two"]
+    assert "uses no measure" in str(error)
+
+
+def test_unknown_key_inside_a_metric_suggests_that_metric_types_key(configs):
+    catalog, lines = add_metrics(
+        configs,
+        derived("per_k", "1000 * appeals / nullif(decisions, 0)").replace("formula:", "formla:"),
+    )
+    error = catalog_error(catalog)
+    assert "unknown key 'formla' — did you mean 'formula'?" in str(error)
+    assert error.context["key"] == "metrics.per_k.formla"
+    assert error.context["line"] == len(catalog.read_text().splitlines()) - 3
+
+
+def test_wrong_type_inside_a_metric_points_at_the_key(configs):
+    catalog, _ = add_metrics(
+        configs, derived("per_k", "appeals / nullif(decisions, 0)") + "    decimals: lots\n"
+    )
+    error = catalog_error(catalog)
+    assert error.context["key"] == "metrics.per_k.decimals"
+    assert error.context["line"] == len(catalog.read_text().splitlines())
+    assert "'lots'" in str(error)

@@ -11,10 +11,12 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
+from reportgen.config import formula as fm
 from reportgen.config._yaml import LocatedYaml, load_yaml, validate_model
 from reportgen.config.brand import load_brand
 from reportgen.config.models import (
     Catalog,
+    DerivedMetric,
     MeanMetric,
     MetricChoice,
     MetricDef,
@@ -129,6 +131,8 @@ def _check_catalog_references(catalog: Catalog, source: LocatedYaml) -> None:
                 fix="declare the fact under 'facts:' or fix the name",
             )
     for name, metric in catalog.metrics.items():
+        if isinstance(metric, DerivedMetric):
+            continue  # resolved below, once every plain metric is known to be sound
         for role, measure in _measure_roles(metric):
             if measure not in catalog.measures:
                 raise ConfigError(
@@ -140,6 +144,7 @@ def _check_catalog_references(catalog: Catalog, source: LocatedYaml) -> None:
                 )
         if isinstance(metric, MeanMetric):
             _check_mean_consistency(name, metric, catalog, source)
+    _resolve_derived(catalog, source)
 
 
 def _measure_roles(metric: MetricDef) -> list[tuple[str, str]]:
@@ -147,7 +152,99 @@ def _measure_roles(metric: MetricDef) -> list[tuple[str, str]]:
         return [("measure", metric.measure)]
     if isinstance(metric, RatioMetric):
         return [("numerator", metric.numerator), ("denominator", metric.denominator)]
+    if isinstance(metric, DerivedMetric):
+        return [("formula", m) for m in metric.measures]
     return [("sum", metric.sum), ("count", metric.count), ("sum_squares", metric.sum_squares)]
+
+
+# -- derived metrics ---------------------------------------------------------------------------
+
+
+def _inline(metric: MetricDef) -> fm.Expr:
+    """A plain metric as a formula over its measures (how a derived formula uses it)."""
+    if isinstance(metric, TotalMetric):
+        return fm.Ref(metric.measure)
+    if isinstance(metric, RatioMetric):
+        ratio = fm.BinOp("/", fm.Ref(metric.numerator), fm.NullIfZero(fm.Ref(metric.denominator)))
+        return ratio if metric.scale == 1 else fm.BinOp("*", ratio, fm.Num(metric.scale))
+    assert isinstance(metric, MeanMetric)
+    return fm.BinOp("/", fm.Ref(metric.sum), fm.NullIfZero(fm.Ref(metric.count)))
+
+
+def _resolve_derived(catalog: Catalog, source: LocatedYaml) -> None:
+    """Resolve every derived formula to measures; unknown names, cycles and zero divisors fail."""
+    done: dict[str, fm.Expr] = {}
+
+    def fail(name: str, message: str, fix: str) -> ConfigError:
+        return ConfigError(
+            message,
+            file=source.path,
+            line=source.line_of(("metrics", name, "formula")),
+            key=f"metrics.{name}.formula",
+            fix=fix,
+        )
+
+    def expand(name: str, chain: tuple[str, ...]) -> fm.Expr:
+        metric = catalog.metrics[name]
+        if not isinstance(metric, DerivedMetric):
+            return _inline(metric)
+        if name in done:
+            return done[name]
+        if name in chain:
+            loop = " → ".join((*chain[chain.index(name) :], name))
+            raise fail(
+                name,
+                f"derived metric '{name}' is circular: {loop}",
+                "a formula cannot depend on itself; write one of these metrics in terms of measures",
+            )
+        tree = fm.parse_formula(metric.formula)  # already validated by the model
+
+        def resolve(ref: str) -> fm.Expr:
+            if ref in catalog.measures:
+                other = catalog.metrics.get(ref)
+                if other is not None and not (
+                    isinstance(other, TotalMetric) and other.measure == ref
+                ):
+                    raise fail(
+                        name,
+                        f"'{ref}' in the formula of '{name}' is both a measure and a metric "
+                        "with a different definition",
+                        f"rename the metric or the measure '{ref}' so the formula is unambiguous",
+                    )
+                return fm.Ref(ref)
+            if ref in catalog.metrics:
+                return expand(ref, (*chain, name))
+            known = sorted({*catalog.measures, *catalog.metrics})
+            raise fail(
+                name,
+                f"formula of metric '{name}' names '{ref}', which is neither a measure nor a metric "
+                f"— {suggest(ref, known)}",
+                "use a name defined under 'measures:' or 'metrics:' (`reportgen metrics` lists them)",
+            )
+
+        def check_division(node: fm.BinOp, divisor: fm.Expr) -> None:
+            if fm.may_be_zero(divisor):
+                raise fail(
+                    name,
+                    f"formula of metric '{name}' divides by '{node.text}', which can be zero "
+                    "(a count or sum is zero in any period or segment without rows)",
+                    f"write the divisor as nullif({node.text}, 0); periods and segments where it "
+                    "is zero will then show no value",
+                )
+
+        resolved = fm.substitute(tree, resolve, check_division)
+        if not fm.measures_in(resolved):
+            raise fail(
+                name,
+                f"formula of metric '{name}' uses no measure",
+                "name at least one measure or metric; a constant is not a metric",
+            )
+        done[name] = resolved
+        return resolved
+
+    for name, metric in catalog.metrics.items():
+        if isinstance(metric, DerivedMetric):
+            metric.resolve(expand(name, ()))
 
 
 def _check_mean_consistency(

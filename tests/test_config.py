@@ -249,7 +249,7 @@ def test_derived_constant_formula_is_rejected(configs):
 
 
 def test_unknown_key_inside_a_metric_suggests_that_metric_types_key(configs):
-    catalog, lines = add_metrics(
+    catalog, _ = add_metrics(
         configs,
         derived("per_k", "1000 * appeals / nullif(decisions, 0)").replace("formula:", "formla:"),
     )
@@ -267,3 +267,102 @@ def test_wrong_type_inside_a_metric_points_at_the_key(configs):
     assert error.context["key"] == "metrics.per_k.decimals"
     assert error.context["line"] == len(catalog.read_text().splitlines())
     assert "'lots'" in str(error)
+
+
+# -- brand assets and template overrides that exist but cannot be used -------------------------
+
+
+def brand_line(configs: Path, key: str) -> int:
+    lines = (configs / "brands" / "default.yaml").read_text().splitlines()
+    return next(i for i, line in enumerate(lines, start=1) if line.startswith(f"{key}:"))
+
+
+def test_pptx_template_that_is_not_a_pptx(configs):
+    (configs.parent / "templates" / "pptx" / "default.pptx").write_text("not a deck")
+    error = error_of(write_report(configs, REPORT))
+    assert error.context["file"] == str(configs / "brands" / "default.yaml")
+    assert error.context["line"] == brand_line(configs, "pptx_template")
+    assert "pptx_template file '../../templates/pptx/default.pptx' is not a PowerPoint .pptx" in (
+        str(error)
+    )
+    assert "save the master from PowerPoint as a .pptx presentation" in error.fix
+
+
+def test_pptx_template_that_is_corrupt(configs):
+    template = configs.parent / "templates" / "pptx" / "default.pptx"
+    data = bytearray(template.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = b"\0" * 64
+    template.write_bytes(bytes(data))
+    error = error_of(write_report(configs, REPORT))
+    assert error.context["line"] == brand_line(configs, "pptx_template")
+    assert "corrupt" in str(error) or "not a PowerPoint .pptx package" in str(error)
+
+
+def test_pptx_template_that_is_a_template_not_a_presentation(configs):
+    import zipfile
+
+    template = configs.parent / "templates" / "pptx" / "default.pptx"
+    with zipfile.ZipFile(template, "w") as package:
+        package.writestr("[Content_Types].xml", "<Types>presentationml.template.main+xml</Types>")
+    error = error_of(write_report(configs, REPORT))
+    assert "is not a .pptx presentation" in str(error)
+
+
+def test_unreadable_pptx_template(configs, monkeypatch):
+    template = (configs.parent / "templates" / "pptx" / "default.pptx").resolve()
+    real = Path.read_bytes
+
+    def denied(self: Path) -> bytes:
+        if self == template:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    error = error_of(write_report(configs, REPORT))
+    assert error.context["line"] == brand_line(configs, "pptx_template")
+    assert "cannot be read (Permission denied)" in str(error)
+    assert "make it readable" in error.fix
+
+
+def test_logo_that_is_not_an_image(configs):
+    (configs.parent / "templates" / "brand" / "default" / "logo.svg").write_text("hello")
+    error = error_of(write_report(configs, REPORT))
+    assert error.context["line"] == brand_line(configs, "logo")
+    assert "logo file '../../templates/brand/default/logo.svg' is not an SVG, PNG" in str(error)
+    assert "readable SVG, PNG" in error.fix
+
+
+@pytest.fixture
+def template_override(configs, monkeypatch) -> Path:
+    folder = configs.parent / "override"
+    shutil.copytree(configs.parent / "templates", folder)
+    monkeypatch.setenv("REPORTGEN_TEMPLATES", str(folder))
+    return folder
+
+
+def test_template_override_with_jinja_syntax_error(configs, template_override):
+    broken = template_override / "html" / "_table.html.j2"
+    lines = broken.read_text().splitlines()
+    lines.insert(2, "{{ value | }}")
+    broken.write_text("\n".join(lines) + "\n")
+    error = error_of(write_report(configs, REPORT))
+    assert error.context["file"] == str(broken)
+    assert error.context["line"] == 3
+    assert "Jinja syntax error in template html/_table.html.j2" in str(error)
+    assert "correct the template near that line" in error.fix
+
+
+def test_template_override_missing_a_template(configs, template_override):
+    (template_override / "html" / "_row.html.j2").unlink()
+    error = error_of(write_report(configs, REPORT))
+    assert error.context["file"] == str(template_override / "html" / "_row.html.j2")
+    assert "lacks html/_row.html.j2" in str(error)
+    assert error.fix.startswith("copy it from the repository: cp ")
+
+
+def test_template_override_needs_email_templates_only_when_emailing(configs, template_override):
+    (template_override / "email" / "alert.txt.j2").unlink()
+    load_report(write_report(configs, REPORT))  # no delivery: email templates are not needed
+    error = error_of(configs / "reports" / "weekly_leadership.yaml")
+    assert "lacks email/alert.txt.j2" in str(error)

@@ -25,6 +25,7 @@ from reportgen.config.models import (
     SourcesConfig,
     TotalMetric,
 )
+from reportgen.config.templates import check_template_override
 from reportgen.document import Brand
 from reportgen.errors import ConfigError
 
@@ -306,6 +307,7 @@ def load_report(path: str | Path) -> ResolvedReport:
     catalog = load_catalog(catalog_path)
     sources = load_sources(sources_path, catalog)
     brand = load_brand(brand_path)
+    check_template_override(email=_sends_email(config))
     metrics = _resolve_metrics(config, catalog, source)
     _check_insights(config, catalog, source)
     _check_audiences(config, catalog, source)
@@ -320,6 +322,16 @@ def load_report(path: str | Path) -> ResolvedReport:
         sources_path,
         brand,
         metrics,
+    )
+
+
+def _sends_email(config: ReportConfig) -> bool:
+    """Whether building or running this report can render an email template."""
+    delivery = config.delivery
+    if config.alerts:
+        return True
+    return delivery is not None and bool(
+        delivery.owners or any(c.type == "email" for c in delivery.channels)
     )
 
 

@@ -366,3 +366,132 @@ def test_template_override_needs_email_templates_only_when_emailing(configs, tem
     load_report(write_report(configs, REPORT))  # no delivery: email templates are not needed
     error = error_of(configs / "reports" / "weekly_leadership.yaml")
     assert "lacks email/alert.txt.j2" in str(error)
+
+
+# -- alerts, channels, schedules, sources; the CLI prints one paragraph -----------------------
+
+
+def weekly(configs: Path, old: str, new: str) -> Path:
+    """The shipped weekly report with one edit, saved as test.yaml; return its path."""
+    text = (configs / "reports" / "weekly_leadership.yaml").read_text()
+    assert old in text
+    return write_report(configs, text.replace(old, new, 1))
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+def test_alert_on_unknown_metric_suggests_closest(configs):
+    path = weekly(configs, "metric: sla_attainment", "metric: sla_atainment")
+    error = error_of(path)
+    assert error.context["line"] == line_of(path, "metric: sla_atainment")
+    assert "checks metric 'sla_atainment', which the report does not show" in str(error)
+    assert "did you mean 'sla_attainment'?" in str(error)
+    assert "use one of the report's metrics" in error.fix
+
+
+def test_alert_split_by_a_dimension_that_is_not_a_breakdown(configs):
+    path = weekly(configs, "    by: region", "    by: regoin")
+    error = error_of(path)
+    assert error.context["line"] == line_of(path, "by: regoin")
+    assert "did you mean 'region'?" in str(error)
+    assert "omit 'by'" in error.fix
+
+
+def test_alert_on_anomalies_of_unknown_metric(configs):
+    path = weekly(configs, "anomalies: {min_z: 6}", "anomalies: {min_z: 6, metrics: [acuracy]}")
+    error = error_of(path)
+    assert error.context["line"] == line_of(path, "metrics: [acuracy]")
+    assert "anomalies of metric 'acuracy'" in str(error) and "'qa_accuracy'" in str(error)
+
+
+def test_alert_names_must_be_unique(configs):
+    path = weekly(configs, "name: high_severity_anomaly", "name: sla_attainment_low")
+    error = error_of(path)
+    assert error.context["line"] == line_of(path, "  - name: sla_attainment_low") + 6
+    assert "alert name 'sla_attainment_low' is used twice" in str(error)
+
+
+def test_channel_naming_an_unknown_audience(configs):
+    path = weekly(configs, "audiences: [leadership]", "audiences: [leadrship]")
+    error = error_of(path)
+    assert error.context["line"] == line_of(path, "audiences: [leadrship]")
+    assert "channel 'leadership-email' names audience 'leadrship'" in str(error)
+    assert "did you mean 'leadership'?" in str(error)
+    assert "'name:' of one of the report's audiences" in error.fix
+
+
+def test_bad_cron_names_line_and_shows_the_format(configs):
+    path = weekly(configs, 'cron: "0 7 * * MON"', 'cron: "0 7 * MON"')
+    error = error_of(path)
+    assert error.context["line"] == line_of(path, 'cron: "0 7 * MON"')
+    assert "'0 7 * MON' is not a 5-field crontab" in str(error)
+    assert "minute hour day-of-month month day-of-week" in error.fix
+
+
+def test_bad_cron_field_value(configs):
+    error = error_of(weekly(configs, 'cron: "0 7 * * MON"', 'cron: "0 25 * * MON"'))
+    assert "invalid crontab '0 25 * * MON'" in str(error)
+
+
+def test_bad_schedule_timezone_suggests_the_zone(configs):
+    path = weekly(configs, "timezone: America/Los_Angeles\n", "timezone: America/Los_Angels\n")
+    error = error_of(path)
+    assert error.context["line"] == line_of(path, "America/Los_Angels")
+    assert "did you mean 'America/Los_Angeles'" in str(error)
+    assert "zoneinfo.available_timezones()" in error.fix
+
+
+def test_wrong_type_fix_says_what_to_write(configs):
+    error = error_of(write_report(configs, REPORT + "trailing_periods: many\n"))
+    assert error.fix == "write a whole number (no quotes, no unit)"
+
+
+def test_yaml_syntax_error_names_where_the_construct_started(configs):
+    text = "title: T\nsubtitle: [unclosed\ncatalog: ../catalog.yaml\nmetrics: [decisions]\n"
+    error = error_of(write_report(configs, text))
+    assert error.context["line"] == 3
+    assert "flow sequence that starts on line 2" in str(error)
+
+
+def test_missing_source_file_is_located_in_the_sources_file(configs):
+    from reportgen.config.loader import check_source_files
+
+    report = load_report(configs / "reports" / "weekly_leadership.yaml")
+    sources = configs / "sources.yaml"
+    with pytest.raises(ConfigError) as info:
+        check_source_files(report)  # the copied configs point at ../data/demo, not generated here
+    error = info.value
+    assert error.context["file"] == str(sources)
+    assert error.context["line"] == line_of(sources, "decisions: {path:")
+    assert error.context["key"] == "facts.decisions.path"
+    assert "run `reportgen demo-data`" in error.fix
+
+
+def test_cli_prints_one_paragraph_without_traceback_unless_verbose(configs):
+    from typer.testing import CliRunner
+
+    from reportgen.cli import app
+
+    path = weekly(configs, "metric: sla_attainment", "metric: sla_atainment")
+    quiet = CliRunner().invoke(app, ["build", str(path), "-o", str(configs.parent / "out")])
+    assert quiet.exit_code == 2
+    assert f"{path}:{line_of(path, 'sla_atainment')}:" in quiet.output
+    assert "Fix:" in quiet.output and "Traceback" not in quiet.output
+    verbose = CliRunner().invoke(app, ["-v", "build", str(path), "-o", str(configs.parent / "out")])
+    assert verbose.exit_code == 2
+    assert "Traceback" in verbose.output
+
+
+def test_cli_build_names_the_sources_line_of_missing_data(configs):
+    from typer.testing import CliRunner
+
+    from reportgen.cli import app
+
+    result = CliRunner().invoke(
+        app, ["build", str(configs / "reports" / "weekly_leadership.yaml"), "-o", str(configs)]
+    )
+    assert result.exit_code == 2
+    assert f"{configs / 'sources.yaml'}:" in result.output
+    assert "no data file matches" in result.output and "Traceback" not in result.output

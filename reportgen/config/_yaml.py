@@ -61,6 +61,9 @@ def load_yaml(path: Path) -> LocatedYaml:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or "invalid YAML"
+        start = exc.context_mark
+        if exc.context and start is not None and mark is not None and start.line != mark.line:
+            problem += f" ({exc.context} that starts on line {start.line + 1})"
         raise ConfigError(
             f"YAML syntax error: {problem}",
             file=path,
@@ -134,7 +137,8 @@ def _config_error(model: type[BaseModel], source: LocatedYaml, error: Any) -> Co
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     found = error.get("input")
-    found_text = "" if isinstance(found, dict | list) or found is None else f" (found {found!r})"
+    shown = isinstance(found, dict | list) or found is None or f"'{found}'" in message
+    found_text = "" if shown else f" (found {found!r})"
     # a validator's own exception may carry the fix (e.g. a formula error)
     fix = getattr((error.get("ctx") or {}).get("error"), "fix", None)
     return ConfigError(
@@ -142,8 +146,34 @@ def _config_error(model: type[BaseModel], source: LocatedYaml, error: Any) -> Co
         file=source.path,
         line=line,
         key=key,
-        fix=fix or "see `reportgen schema` for what this key accepts",
+        fix=fix or _TYPE_FIXES.get(kind, "see `reportgen schema` for what this key accepts"),
     )
+
+
+#: pydantic error type → what to write instead
+_TYPE_FIXES = {
+    "int_parsing": "write a whole number (no quotes, no unit)",
+    "int_type": "write a whole number (no quotes, no unit)",
+    "int_from_float": "write a whole number (no decimals)",
+    "float_parsing": "write a number (no quotes, no unit)",
+    "float_type": "write a number (no quotes, no unit)",
+    "bool_parsing": "write true or false",
+    "bool_type": "write true or false",
+    "string_type": "write text here (quote it if it looks like a number or a list)",
+    "list_type": "write a list, e.g. [a, b] or one '- item' per line",
+    "dict_type": "write a mapping of keys here (key: value, indented below this key)",
+    "model_type": "write a mapping of keys here (key: value, indented below this key)",
+    "model_attributes_type": "write a mapping of keys here (key: value, indented below this key)",
+    "literal_error": "use one of the values listed",
+    "union_tag_invalid": "use one of the listed types",
+    "union_tag_not_found": "add 'type:' with one of the allowed types",
+    "greater_than": "use a larger value",
+    "greater_than_equal": "use a larger value",
+    "less_than": "use a smaller value",
+    "less_than_equal": "use a smaller value",
+    "too_short": "add more items",
+    "too_long": "remove items",
+}
 
 
 def _in_data(loc: Loc, data: Any) -> Loc:

@@ -311,6 +311,7 @@ def load_report(path: str | Path) -> ResolvedReport:
     metrics = _resolve_metrics(config, catalog, source)
     _check_insights(config, catalog, source)
     _check_audiences(config, catalog, source)
+    _check_delivery(config, metrics, source)
     report_id = config.id or path.stem
     return ResolvedReport(
         report_id,
@@ -491,3 +492,97 @@ def _check_audiences(config: ReportConfig, catalog: Catalog, source: LocatedYaml
                     "metrics",
                     "list it under the report's 'metrics:' too, or remove it here",
                 )
+
+
+def _check_delivery(
+    config: ReportConfig, metrics: tuple[MetricChoice, ...], source: LocatedYaml
+) -> None:
+    """Names that alerts and channels refer to must exist in this report."""
+
+    def fail(loc: tuple[str | int, ...], message: str, fix: str) -> ConfigError:
+        return ConfigError(
+            message,
+            file=source.path,
+            line=source.line_of(loc),
+            key=".".join(map(str, loc)),
+            fix=fix,
+        )
+
+    breakdowns = {c.metric: list(c.breakdowns or ()) for c in metrics}
+    shown = list(breakdowns)
+    audiences = [a.name for a in config.audience_list()]
+    seen: set[str] = set()
+    for index, rule in enumerate(config.alerts):
+        if rule.name in seen:
+            raise fail(
+                ("alerts", index, "name"),
+                f"alert name '{rule.name}' is used twice",
+                "give each alert its own name (it keys the alert's state in the run ledger)",
+            )
+        seen.add(rule.name)
+        if rule.metric is not None and rule.metric not in breakdowns:
+            raise fail(
+                ("alerts", index, "metric"),
+                f"alert '{rule.name}' checks metric '{rule.metric}', which the report does not "
+                f"show — {suggest(rule.metric, shown)}",
+                "use one of the report's metrics, or add it under the report's 'metrics:'",
+            )
+        if rule.metric is not None and rule.by is not None:
+            allowed = breakdowns[rule.metric]
+            if rule.by not in allowed:
+                hint = suggest(rule.by, allowed) if allowed else "it has no breakdowns"
+                raise fail(
+                    ("alerts", index, "by"),
+                    f"alert '{rule.name}' splits by '{rule.by}', which is not a breakdown of "
+                    f"{rule.metric} — {hint}",
+                    "use one of the metric's breakdowns, or omit 'by' to check the total",
+                )
+        for pos, name in enumerate((rule.anomalies.metrics or []) if rule.anomalies else []):
+            if name not in breakdowns:
+                raise fail(
+                    ("alerts", index, "anomalies", "metrics", pos),
+                    f"alert '{rule.name}' watches anomalies of metric '{name}', which the report "
+                    f"does not show — {suggest(name, shown)}",
+                    "use one of the report's metrics (or drop 'metrics:' to watch them all)",
+                )
+    channels = config.delivery.channels if config.delivery else []
+    for index, channel in enumerate(channels):
+        for pos, name in enumerate(channel.audiences or ()):
+            if name not in audiences:
+                raise fail(
+                    ("delivery", "channels", index, "audiences", pos),
+                    f"channel '{channel.name}' names audience '{name}', which the report does "
+                    f"not define — {suggest(name, audiences)}",
+                    "use the 'name:' of one of the report's audiences",
+                )
+
+
+def check_source_files(report: ResolvedReport) -> None:
+    """Every local data file the report reads exists: else one error at the sources' line.
+
+    Run at the start of a build (``reportgen build``), not by ``load_report``: a config
+    is valid before its data has been generated or copied in.
+    """
+    import glob
+    import os
+
+    source = load_yaml(report.sources_path)
+    base = report.sources_path.parent
+    measures = [m for c in report.metrics for m in report.metric(c.metric).measures]
+    facts = dict.fromkeys(report.catalog.measures[m].fact for m in measures)
+    wanted = [(("facts", f, "path"), report.sources.facts[f].path) for f in facts]
+    if report.sources.targets is not None:
+        wanted.append((("targets", "path"), report.sources.targets.path))
+    for loc, path in wanted:
+        if path is None or "://" in path:
+            continue  # a table, or a remote URL the engine reads itself
+        pattern = os.path.normpath(path if Path(path).is_absolute() else str(base / path))
+        if not glob.glob(pattern):
+            raise ConfigError(
+                f"no data file matches '{path}' (looked for {pattern})",
+                file=report.sources_path,
+                line=source.line_of(loc),
+                key=".".join(loc),
+                fix="run `reportgen demo-data` for the demo data, or correct the path "
+                "(relative paths start at the sources file's folder)",
+            )

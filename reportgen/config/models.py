@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from sqlglot.errors import ParseError
 
 from reportgen.config import formula as _formula
-from reportgen.config.delivery import AlertRule, DeliveryConfig, ScheduleConfig
+from reportgen.config.delivery import AlertRule, DeliveryConfig, ScheduleConfig, check_timezone
 from reportgen.document import ValueFormat
 
 IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -297,15 +297,7 @@ class PeriodConfig(_Model):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown IANA timezone '{value}' (e.g. 'UTC', 'Europe/Dublin', 'America/Los_Angeles')"
-            ) from None
-        return value
+        return check_timezone(value)
 
 
 class MetricChoice(_Model):

@@ -54,7 +54,7 @@ trailing_periods: 8
 sections: [summary, anomalies, decomposition, metrics, significance, definitions]
 insights:
   decomposition: {dimensions: [region]}
-outputs: [pdf]
+outputs: [pdf, pptx, html, xlsx, csv]
 """
 
 
@@ -73,7 +73,7 @@ def derived_report(demo_configs: Path, tmp_path_factory: pytest.TempPathFactory)
     return build_report(
         path,
         period="2026-W47",
-        formats=["pdf"],
+        formats=["pdf", "pptx", "html", "xlsx", "csv"],
         out_dir=root / "output",
         now=datetime(2026, 11, 25, 7, 0, tzinfo=UTC),
     )
@@ -196,3 +196,18 @@ def test_evaluation_leaves_zero_divisors_empty():
     assert values.iloc[0] == 2.5
     assert pd.isna(values.iloc[1])
     assert parse_formula("(a + b) / nullif(c, 0)").op == "/"
+
+
+def test_every_renderer_takes_a_derived_metric(derived_report):
+    from pptx import Presentation
+
+    deck = Presentation(str(derived_report.artifacts["pptx"]))
+    texts = [
+        shape.text_frame.text
+        for slide in deck.slides
+        for shape in slide.shapes
+        if shape.has_text_frame
+    ]
+    assert any("Decisions per paid hour" in t for t in texts)
+    assert "Decisions per paid hour" in derived_report.artifacts["html"].read_text()
+    assert derived_report.artifacts["xlsx"].stat().st_size > 0

@@ -174,9 +174,12 @@ def test_derived_metric_loads_and_resolves_metric_references(configs):
     catalog, _ = add_metrics(
         configs,
         derived("per_k", "1000 * appeals / nullif(decisions, 0)")
-        + derived("via", "throughput * utilization"),
+        + derived("via", "throughput * utilization")
+        + derived("per_one", "per_k / 1000"),
     )
     loaded = load_catalog(catalog)
+    assert loaded.metrics["per_one"].measures == ("appeals", "decisions")
+    assert loaded.metrics["per_one"].quotient.scale == pytest.approx(1.0)
     assert loaded.metrics["per_k"].measures == ("appeals", "decisions")
     assert loaded.metrics["per_k"].quotient.scale == 1000
     assert loaded.metrics["via"].measures == ("manual_decisions", "productive_hours", "paid_hours")

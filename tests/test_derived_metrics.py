@@ -211,3 +211,51 @@ def test_every_renderer_takes_a_derived_metric(derived_report):
     assert any("Decisions per paid hour" in t for t in texts)
     assert "Decisions per paid hour" in derived_report.artifacts["html"].read_text()
     assert derived_report.artifacts["xlsx"].stat().st_size > 0
+
+
+def resolved(text: str):
+    """A formula with every name taken as a measure."""
+    from reportgen.config.formula import Ref, substitute
+
+    return substitute(parse_formula(text), Ref, lambda node, divisor: None)
+
+
+@pytest.mark.parametrize(
+    ("text", "scale", "numerator", "denominator"),
+    [
+        ("1000 * appeals / nullif(decisions, 0)", 1000.0, ("appeals",), ("decisions",)),
+        ("appeals / nullif(decisions, 0) * 1000", 1000.0, ("appeals",), ("decisions",)),
+        ("(paid - productive) / nullif(paid, 0)", 1.0, ("paid", "productive"), ("paid",)),
+        ("a / nullif(b + c, 0) / 2", 0.5, ("a",), ("b", "c")),
+        ("a / nullif(b, 0) + 1", None, None, None),
+        ("throughput_num / nullif(b, 0) * c", None, None, None),
+    ],
+)
+def test_quotient_shapes(text, scale, numerator, denominator):
+    from reportgen.config.formula import as_quotient, measures_in
+
+    quotient = as_quotient(resolved(text))
+    if scale is None:
+        assert quotient is None
+        return
+    assert quotient is not None and quotient.scale == scale
+    assert measures_in(quotient.numerator) == numerator
+    assert measures_in(quotient.denominator) == denominator
+
+
+@pytest.mark.parametrize(
+    ("text", "zero"),
+    [
+        ("decisions", True),
+        ("nullif(decisions, 0)", False),
+        ("2 * nullif(decisions, 0)", False),
+        ("nullif(a, 0) - nullif(b, 0)", True),  # a difference can cancel
+        ("a / nullif(b, 0)", True),  # zero when a is
+        ("3 - 3", True),
+        ("1000", False),
+    ],
+)
+def test_which_divisors_can_be_zero(text, zero):
+    from reportgen.config.formula import may_be_zero
+
+    assert may_be_zero(resolved(text)) is zero

@@ -247,11 +247,13 @@ def is_additive(tree: Expr) -> bool:
 def as_quotient(tree: Expr) -> Quotient | None:
     """``tree`` as scale · N / D with additive N and D, or None (then it is not a ratio of sums)."""
     scale = 1.0
-    while isinstance(tree, BinOp) and tree.op == "*":
-        if (c := constant(tree.left)) is not None:
+    while isinstance(tree, BinOp):  # peel k · (…), (…) · k and (…) / k
+        if tree.op == "*" and (c := constant(tree.left)) is not None:
             scale, tree = scale * c, tree.right
-        elif (c := constant(tree.right)) is not None:
+        elif tree.op == "*" and (c := constant(tree.right)) is not None:
             scale, tree = scale * c, tree.left
+        elif tree.op == "/" and (c := constant(tree.right)) not in (None, 0.0):
+            scale, tree = scale / c, tree.left
         else:
             break
     if not (isinstance(tree, BinOp) and tree.op == "/"):

@@ -157,8 +157,9 @@ class DerivedMetric(_MetricBase):
       only when D is a single measure;
     * deep dive: quotients take part like ratio metrics (value and volume per
       unit); other shapes are left out like totals; no Tukey test (not a mean);
-    * figures: ``type`` "derived"; ``stats`` carry N and D of a quotient as
-      numerator/denominator, else the value as ``total``.
+    * figures: ``type`` "derived" and ``formula``; ``stats`` carry k·N and D of a
+      quotient as numerator/denominator, else the value as ``total``;
+    * targets, alerts and follow-up items work on its values like any metric's.
 
     The catalog loader resolves the formula (:meth:`resolve`); until then it
     knows no measures.

@@ -36,7 +36,8 @@ def check_template_override(*, email: bool = False) -> Path | None:
             fix=f"point ${ENV_VAR} at a copy of the repository's templates/ folder, or unset it",
         )
     for part in ("html", "email") if email else ("html",):
-        for default in sorted((DEFAULT_ROOT / part).iterdir()):
+        shipped = DEFAULT_ROOT / part
+        for default in sorted(shipped.iterdir()) if shipped.is_dir() else ():
             _check_file(root / part / default.name, default)
     return root
 

@@ -177,11 +177,12 @@ def assess(report: ResolvedReport, figures: ReportFigures) -> Significance:
     segments: dict[tuple[str, str], SegmentTests] = {}
     for name, m in figures.metrics.items():
         kind = test_kind(report, name)
-        metrics[name] = change_test(
-            kind, m.stats, m.previous_stats, days=days, confidence=confidence
-        )
         if isinstance(report.metric(name), DerivedMetric):
             metrics[name] = ChangeTest("none", None, reason=DERIVED_UNTESTED)
+        else:
+            metrics[name] = change_test(
+                kind, m.stats, m.previous_stats, days=days, confidence=confidence
+            )
         if kind == "none":
             continue
         for dim, segs in m.breakdowns.items():

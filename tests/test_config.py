@@ -498,3 +498,15 @@ def test_cli_build_names_the_sources_line_of_missing_data(configs):
     assert result.exit_code == 2
     assert f"{configs / 'sources.yaml'}:" in result.output
     assert "no data file matches" in result.output and "Traceback" not in result.output
+
+
+def test_decomposing_a_derived_metric_that_is_not_a_quotient(configs):
+    add_metrics(configs, derived("via", "throughput * utilization"))
+    text = (
+        REPORT.replace("  - aht", "  - via") + "insights:\n  decomposition:\n    metrics: [via]\n"
+    )
+    path = write_report(configs, text)
+    error = error_of(path)
+    assert error.context["line"] == line_of(path, "metrics: [via]")
+    assert "derived metric 'via' cannot be decomposed" in str(error)
+    assert "write its formula as one division" in error.fix

@@ -452,6 +452,17 @@ def _check_insights(config: ReportConfig, catalog: Catalog, source: LocatedYaml)
                 key="insights.decomposition.metrics",
                 fix="list it under 'metrics:' too, or remove it here",
             )
+        metric = catalog.metrics.get(name)
+        if isinstance(metric, DerivedMetric) and metric.quotient is None:
+            raise ConfigError(
+                f"derived metric '{name}' cannot be decomposed: its formula "
+                f"'{metric.formula}' is not a quotient k · N / D of sums of measures",
+                file=source.path,
+                line=source.line_of(("insights", "decomposition", "metrics", pos)),
+                key="insights.decomposition.metrics",
+                fix="remove it here, or write its formula as one division "
+                "(e.g. manual_decisions / nullif(paid_hours, 0))",
+            )
 
 
 def _check_audiences(config: ReportConfig, catalog: Catalog, source: LocatedYaml) -> None:

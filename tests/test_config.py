@@ -510,3 +510,22 @@ def test_decomposing_a_derived_metric_that_is_not_a_quotient(configs):
     assert error.context["line"] == line_of(path, "metrics: [via]")
     assert "derived metric 'via' cannot be decomposed" in str(error)
     assert "write its formula as one division" in error.fix
+
+
+def test_deep_dive_regression_naming_an_unknown_metric(configs):
+    path = weekly(
+        configs,
+        "predictors: [aht, high_severity_exposure]",
+        "predictors: [aht, high_severity_exposur]",
+    )
+    error = error_of(path)
+    assert error.context["line"] == line_of(path, "predictors: [aht, high_severity_exposur]")
+    assert error.context["key"] == "insights.deep_dive.regression.predictors.1"
+    assert "did you mean 'high_severity_exposure'?" in str(error)
+
+
+def test_deep_dive_tukey_needs_a_mean_metric(configs):
+    path = weekly(configs, "tukey: [aht]", "tukey: [qa_accuracy]")
+    error = error_of(path)
+    assert error.context["line"] == line_of(path, "tukey: [qa_accuracy]")
+    assert "'qa_accuracy' is a proportion metric" in str(error)

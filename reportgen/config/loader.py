@@ -311,6 +311,7 @@ def load_report(path: str | Path) -> ResolvedReport:
     metrics = _resolve_metrics(config, catalog, source)
     _check_insights(config, catalog, source)
     _check_audiences(config, catalog, source)
+    _check_deep_dive_metrics(config, catalog, source)
     _check_delivery(config, metrics, source)
     report_id = config.id or path.stem
     return ResolvedReport(
@@ -462,6 +463,40 @@ def _check_insights(config: ReportConfig, catalog: Catalog, source: LocatedYaml)
                 key="insights.decomposition.metrics",
                 fix="remove it here, or write its formula as one division "
                 "(e.g. manual_decisions / nullif(paid_hours, 0))",
+            )
+
+
+def _check_deep_dive_metrics(config: ReportConfig, catalog: Catalog, source: LocatedYaml) -> None:
+    """Metric names in the deep dive must be the report's own (they were ignored silently)."""
+    deep = config.insights.deep_dive
+    chosen = [c.metric for c in config.metric_choices()]
+    named: list[tuple[tuple[str | int, ...], str]] = [
+        (("metrics", i), m) for i, m in enumerate(deep.metrics or ())
+    ]
+    if deep.regression is not None:
+        named.append((("regression", "outcome"), deep.regression.outcome))
+        named += [
+            (("regression", "predictors", i), m) for i, m in enumerate(deep.regression.predictors)
+        ]
+    named += [(("tukey", i), m) for i, m in enumerate(deep.tukey)]
+    for loc, name in named:
+        where = ("insights", "deep_dive", *loc)
+        if name not in chosen:
+            raise ConfigError(
+                f"deep_dive names metric '{name}', which the report does not show — "
+                f"{suggest(name, chosen)}",
+                file=source.path,
+                line=source.line_of(where),
+                key=".".join(map(str, where)),
+                fix="use one of the report's metrics, or add it under the report's 'metrics:'",
+            )
+        if loc[0] == "tukey" and not isinstance(catalog.metrics[name], MeanMetric):
+            raise ConfigError(
+                f"deep_dive.tukey compares means, and '{name}' is a {catalog.metrics[name].type} metric",
+                file=source.path,
+                line=source.line_of(where),
+                key=".".join(map(str, where)),
+                fix="list only mean metrics (such as aht) under 'tukey:'",
             )
 
 

@@ -110,20 +110,25 @@ def _convert(node: exp.Expression) -> Expr:
     if type(node) in _OPS:
         op = _OPS[type(node)]
         divisor = node.expression.unnest() if op == "/" else None
-        text = divisor.sql(dialect="duckdb").replace("NULLIF(", "nullif(") if divisor else ""
+        text = _sql(divisor) if divisor else ""
         return BinOp(op, _convert(node.this), _convert(node.expression), text)
     if isinstance(node, exp.Nullif):
         zero = node.expression
         if not (isinstance(zero, exp.Literal) and not zero.is_string and float(zero.this) == 0):
             raise FormulaError(
-                f"'{node.sql(dialect='duckdb')}' is not allowed: nullif takes 0 as its second argument",
+                f"'{_sql(node)}' is not allowed: nullif takes 0 as its second argument",
                 fix="write nullif(x, 0)",
             )
         return NullIfZero(_convert(node.this))
     raise FormulaError(
-        f"'{node.sql(dialect='duckdb')}' is not allowed in a formula",
+        f"'{_sql(node)}' is not allowed in a formula",
         fix=f"a formula takes {ALLOWED}; aggregate, filter or compare in a measure instead",
     )
+
+
+def _sql(node: exp.Expression) -> str:
+    """A part of the formula, for messages (sqlglot upper-cases function names)."""
+    return node.sql(dialect="duckdb").replace("NULLIF(", "nullif(")
 
 
 # -- resolving names ---------------------------------------------------------------------------

@@ -94,12 +94,14 @@ def build(
     """Build a report for one period."""
     from reportgen.build import build_report
     from reportgen.build import explain as explain_sql
+    from reportgen.config.loader import check_source_files, load_report
 
     try:
         if explain:
             for title, sql in explain_sql(config):
                 out.print(f"-- {title}\n{sql};\n", markup=False)
             return
+        check_source_files(load_report(config))  # a wrong data path: name the sources line
         formats = [f.strip() for f in format.split(",") if f.strip()] if format else None
         if audience == "all":
             _fan_out(config, period, formats, out_dir, workers, cache=not no_cache)
@@ -196,6 +198,8 @@ def validate(
             report = load_report(path)
         except ReportgenError as error:
             failed += 1
+            if _State.verbose:
+                err.print_exception()
             err.print(f"[bold red]✗[/] {error}", soft_wrap=True)
             continue
         if not _State.quiet:
@@ -238,6 +242,8 @@ def metrics(
     for name, metric in cat.metrics.items():
         parts = metric.measures[:2] if metric.type == "mean" else metric.measures
         definition = " ÷ ".join(f"Σ {m}" for m in parts)
+        if metric.type == "derived":
+            definition = metric.formula
         better = {"higher_is_better": "higher", "lower_is_better": "lower"}.get(
             metric.direction, "—"
         )

@@ -16,8 +16,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from reportgen.config.formula import evaluate
 from reportgen.config.loader import ResolvedReport
-from reportgen.config.models import MeanMetric, MetricDef, RatioMetric, TotalMetric
+from reportgen.config.models import DerivedMetric, MeanMetric, MetricDef, RatioMetric, TotalMetric
 from reportgen.cube import DAY, Cube
 from reportgen.errors import DataQualityError, SourceError
 from reportgen.periods import Period, period_starts
@@ -83,6 +84,7 @@ class MetricFigures:
     previous_stats: Stats
     series: tuple[SeriesPoint, ...]
     breakdowns: dict[str, tuple[SegmentFigure, ...]] = field(default_factory=dict)
+    formula: str | None = None  # a derived metric's formula, as written in the catalog
 
 
 @dataclass(frozen=True)
@@ -178,17 +180,26 @@ def metric_values(metric: MetricDef, totals: pd.DataFrame) -> pd.Series:
     if isinstance(metric, RatioMetric):
         den = totals[metric.denominator].astype(float)
         return (totals[metric.numerator] / den.where(den != 0)) * metric.scale
+    if isinstance(metric, DerivedMetric):
+        return evaluate(metric.expression, totals)
     assert isinstance(metric, MeanMetric)
     count = totals[metric.count].astype(float)
     return totals[metric.sum] / count.where(count != 0)
 
 
 def metric_weight(metric: MetricDef, totals: pd.DataFrame) -> pd.Series:
-    """What a segment's share is a share of: the denominator, the count, or the total."""
+    """What a segment's share is a share of: the denominator, the count, or the total.
+
+    A derived metric's weight is the divisor of its quotient, or else its value.
+    """
     if isinstance(metric, TotalMetric):
         return totals[metric.measure].astype(float)
     if isinstance(metric, RatioMetric):
         return totals[metric.denominator].astype(float)
+    if isinstance(metric, DerivedMetric):
+        quotient = metric.quotient
+        tree = quotient.denominator if quotient else metric.expression
+        return evaluate(tree, totals)
     return totals[metric.count].astype(float)
 
 
@@ -200,6 +211,15 @@ def metric_stats(metric: MetricDef, row: pd.Series | None) -> Stats:
     if isinstance(metric, RatioMetric):
         return Stats(
             numerator=float(row[metric.numerator]), denominator=float(row[metric.denominator])
+        )
+    if isinstance(metric, DerivedMetric):  # N and D of a quotient (scale in N), else the value
+        frame = row.to_frame().T
+        quotient = metric.quotient
+        if quotient is None:
+            return Stats(total=float(evaluate(metric.expression, frame).iloc[0]))
+        return Stats(
+            numerator=float(evaluate(quotient.numerator, frame).iloc[0]) * quotient.scale,
+            denominator=float(evaluate(quotient.denominator, frame).iloc[0]),
         )
     return Stats(
         count=float(row[metric.count]),
@@ -368,6 +388,7 @@ def _metric_figures(
             dim: _breakdown(name, metric, dim, cube, period, previous, targets)
             for dim in breakdowns
         },
+        formula=metric.formula if isinstance(metric, DerivedMetric) else None,
     )
 
 

@@ -25,7 +25,7 @@ from reportgen.analysis.deepdive import (
     tukey_hsd,
 )
 from reportgen.config.loader import ResolvedReport
-from reportgen.config.models import MeanMetric, TotalMetric
+from reportgen.config.models import DerivedMetric, MeanMetric, MetricDef, TotalMetric
 from reportgen.cube import Cube
 from reportgen.metrics import ReportFigures, measure_totals, metric_values, metric_weight
 
@@ -44,6 +44,13 @@ class DeepDive:
     hierarchy: ClusterResult | None = None
 
 
+def _is_rate(metric: MetricDef) -> bool:
+    """Comparable across units of different size: not a total, nor a derived non-quotient."""
+    if isinstance(metric, DerivedMetric):
+        return metric.quotient is not None
+    return not isinstance(metric, TotalMetric)
+
+
 def unit_metrics(report: ResolvedReport, unit: str) -> tuple[str, ...]:
     config = report.config.insights.deep_dive
     chosen = config.metrics or [c.metric for c in report.metrics]
@@ -51,7 +58,7 @@ def unit_metrics(report: ResolvedReport, unit: str) -> tuple[str, ...]:
         m
         for m in chosen
         if m in {c.metric for c in report.metrics}
-        and not isinstance(report.metric(m), TotalMetric)
+        and _is_rate(report.metric(m))
         and unit in report.metric_dimensions(m)
     )
 

@@ -2,7 +2,11 @@
 
 The decomposition runs on the cube's summed measures for the two periods
 (numerator and denominator per segment), so its effects add up exactly to the
-change the KPI tile shows. A mean metric is a ratio too (Σ sum / Σ count).
+change the KPI tile shows. A mean metric is a ratio too (Σ sum / Σ count), and
+so is a derived metric whose formula is ``k · N / D`` with N and D sums or
+differences of measures (e.g. ``1000 * appeals / nullif(decisions, 0)``); a
+derived formula of any other shape has no ratio-of-sums structure to split and
+is not decomposed.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from reportgen.analysis.lmdi import LmdiResult, LmdiTerm, lmdi_ratio
+from reportgen.config.formula import evaluate
 from reportgen.config.loader import ResolvedReport
-from reportgen.config.models import MeanMetric, RatioMetric
+from reportgen.config.models import DerivedMetric, MeanMetric, RatioMetric
 from reportgen.cube import Cube
 from reportgen.metrics import MetricFigures, ReportFigures, measure_totals
 
@@ -26,12 +31,17 @@ class Decomposition:
     result: LmdiResult
 
 
-def _ratio_parts(report: ResolvedReport, name: str) -> tuple[str, str, float] | None:
+def _ratio_parts(
+    report: ResolvedReport, name: str
+) -> Callable[[pd.DataFrame], tuple[pd.Series, pd.Series]] | None:
+    """A function from summed measures to (scaled numerator, denominator), or None."""
     metric = report.metric(name)
     if isinstance(metric, MeanMetric):
-        return metric.sum, metric.count, 1.0
+        return lambda t: (t[metric.sum], t[metric.count])
     if isinstance(metric, RatioMetric):
-        return metric.numerator, metric.denominator, metric.scale
+        return lambda t: (t[metric.numerator] * metric.scale, t[metric.denominator])
+    if isinstance(metric, DerivedMetric) and (q := metric.quotient) is not None:
+        return lambda t: (evaluate(q.numerator, t) * q.scale, evaluate(q.denominator, t))
     return None
 
 
@@ -51,19 +61,15 @@ def decompose(
     dims = decomposition_dimensions(report, name)
     if parts is None or not dims:
         return None
-    num, den, scale = parts
+    measures = report.metric(name).measures
     current, previous = figures.period, figures.previous_period
-    now = measure_totals(cube, (num, den), current.start, current.end, by=list(dims))
-    before = measure_totals(cube, (num, den), previous.start, previous.end, by=list(dims))
+    now = parts(measure_totals(cube, measures, current.start, current.end, by=list(dims)))
+    before = parts(measure_totals(cube, measures, previous.start, previous.end, by=list(dims)))
     frame = pd.concat(
-        {
-            "num1": now[num] * scale,
-            "den1": now[den],
-            "num0": before[num] * scale,
-            "den0": before[den],
-        },
-        axis=1,
+        {"num1": now[0], "den1": now[1], "num0": before[0], "den0": before[1]}, axis=1
     ).fillna(0.0)
+    if (frame < 0).to_numpy().any():  # a derived N - M can go negative: no logarithms, no LMDI
+        return None
     frame = frame.reset_index()
     frame.columns = [*dims, *frame.columns[len(dims) :]]
     for dim in dims:

@@ -23,9 +23,11 @@ from reportgen.analysis.deepdive_run import DeepDive, run_deep_dive
 from reportgen.analysis.drivers import Decomposition, decompose_all
 from reportgen.analysis.followup import FollowUp
 from reportgen.analysis.significance import Significance, assess, significance_phrase, test_kind
+from reportgen.config.formula import Ref
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import (
     AnomalyConfig,
+    DerivedMetric,
     MeanMetric,
     MetricDef,
     RatioMetric,
@@ -112,11 +114,17 @@ def series_frame(
     return frame
 
 
-def _weight_measure(metric: MetricDef) -> str:
+def _weight_measure(metric: MetricDef) -> str | None:
+    """The measure a segment's volume is, or None (a derived metric's divisor is an expression)."""
     if isinstance(metric, TotalMetric):
         return metric.measure
     if isinstance(metric, RatioMetric):
         return metric.denominator
+    if isinstance(metric, DerivedMetric):
+        quotient = metric.quotient
+        if quotient is not None and isinstance(quotient.denominator, Ref):
+            return quotient.denominator.measure
+        return None  # its shares are not shares of one measure: no share anomalies
     return metric.count
 
 
@@ -154,7 +162,7 @@ def detect_anomalies(
                     **shown,
                 )
                 key = (_weight_measure(metric), dim)
-                if key not in shares_done:
+                if key[0] is not None and key not in shares_done:
                     shares_done.add(key)
                     batch += share_anomalies(
                         _share_frame(frame),
@@ -243,5 +251,7 @@ def _strongest(anomalies: list[Anomaly], limit: int) -> list[Anomaly]:
 
 
 def _volume_label(report: ResolvedReport, metric: MetricDef) -> str:
-    measure = report.catalog.measures[_weight_measure(metric)]
-    return measure.description or _weight_measure(metric).replace("_", " ")
+    name = _weight_measure(metric)
+    assert name is not None
+    measure = report.catalog.measures[name]
+    return measure.description or name.replace("_", " ")

@@ -9,6 +9,8 @@ A metric's statistics decide its test, not its label:
   period day) → Poisson rate test;
 - a share of *hours* (utilization) → no sampling test: hours are not independent
   trials, so a p-value would be fiction. The report says so instead of guessing.
+- a derived metric (a formula over several sums) → no test either: its sampling
+  distribution is none of the above, and an approximate one would look exact.
 
 Across segments of a breakdown: one-way ANOVA (means) and chi-square (proportions);
 per-segment changes are corrected for multiple comparisons with Benjamini–Hochberg.
@@ -29,12 +31,16 @@ from reportgen.analysis.stats import (
     welch_t_test,
 )
 from reportgen.config.loader import ResolvedReport
-from reportgen.config.models import MeanMetric, RatioMetric, TotalMetric
+from reportgen.config.models import DerivedMetric, MeanMetric, RatioMetric, TotalMetric
 from reportgen.metrics import MetricFigures, ReportFigures, SegmentFigure, Stats
 
 TestKind = Literal["proportion", "mean", "rate", "none"]
 
 UNTESTABLE = "shares of hours are not counts of independent events, so no sampling test applies"
+DERIVED_UNTESTED = (
+    "a derived formula combines several sums, and no exact test fits it; "
+    "define it as a ratio or proportion metric to get a p-value"
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,8 @@ def test_kind(report: ResolvedReport, metric_name: str) -> TestKind:
         return "mean"
     if isinstance(metric, TotalMetric):
         return "rate" if measures[metric.measure].agg == "count" else "none"
+    if isinstance(metric, DerivedMetric):
+        return "none"  # see DERIVED_UNTESTED
     assert isinstance(metric, RatioMetric)
     num, den = measures[metric.numerator].agg, measures[metric.denominator].agg
     if metric.type == "proportion" and num == den == "count":
@@ -169,9 +177,12 @@ def assess(report: ResolvedReport, figures: ReportFigures) -> Significance:
     segments: dict[tuple[str, str], SegmentTests] = {}
     for name, m in figures.metrics.items():
         kind = test_kind(report, name)
-        metrics[name] = change_test(
-            kind, m.stats, m.previous_stats, days=days, confidence=confidence
-        )
+        if isinstance(report.metric(name), DerivedMetric):
+            metrics[name] = ChangeTest("none", None, reason=DERIVED_UNTESTED)
+        else:
+            metrics[name] = change_test(
+                kind, m.stats, m.previous_stats, days=days, confidence=confidence
+            )
         if kind == "none":
             continue
         for dim, segs in m.breakdowns.items():

@@ -14,8 +14,9 @@ from reportgen.compose._insights import (
     follow_up_section,
     significance_section,
 )
+from reportgen.config.formula import is_additive
 from reportgen.config.loader import ResolvedReport
-from reportgen.config.models import MeanMetric, MetricDef, RatioMetric, TotalMetric
+from reportgen.config.models import DerivedMetric, MeanMetric, MetricDef, RatioMetric, TotalMetric
 from reportgen.document import (
     Cell,
     Chart,
@@ -296,6 +297,8 @@ def breakdown_table(
             row.append(Cell(value_text(m, s.target) if s.target is not None else "", s.target))
         rows.append(tuple(row))
     weight = {"total": "of the total", "mean": "of manual volume"}.get(m.type, "of the denominator")
+    if isinstance(metric, DerivedMetric) and metric.quotient is None:
+        weight = "of the total"  # a formula that is not a quotient weighs segments by value
     caption = f"Share: the segment's share {weight}. Sorted by share."
     if tests is not None:
         caption += (
@@ -337,6 +340,15 @@ def other_segment(metric: MetricDef, rest: tuple[SegmentFigure, ...]) -> Segment
                 (num / den * metric.scale if den else None),
                 den,
             )
+        if isinstance(metric, DerivedMetric):  # a quotient's stats hold scaled N and D
+            if metric.quotient is not None:
+                num = sum(s.numerator or 0 for s in stats)
+                den = sum(s.denominator or 0 for s in stats)
+                return Stats(numerator=num, denominator=den), (num / den if den else None), den
+            if is_additive(metric.expression):
+                total = sum(s.total or 0 for s in stats)
+                return Stats(total=total), total, total
+            return Stats(), None, 0.0  # a non-linear formula cannot be pooled from its parts
         assert isinstance(metric, MeanMetric)
         count = sum(s.count or 0 for s in stats)
         total = sum(s.sum or 0 for s in stats)
@@ -374,6 +386,8 @@ def formula(report: ResolvedReport, metric: MetricDef) -> str:
     if isinstance(metric, RatioMetric):
         scale = f" × {metric.scale:g}" if metric.scale != 1 else ""
         return f"Σ {metric.numerator} ÷ Σ {metric.denominator}{scale}"
+    if isinstance(metric, DerivedMetric):
+        return f"{metric.formula} (each measure summed over the period or segment)"
     return f"Σ {metric.sum} ÷ Σ {metric.count}"
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar, get_args
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -60,6 +61,9 @@ def load_yaml(path: Path) -> LocatedYaml:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or "invalid YAML"
+        start = exc.context_mark
+        if exc.context and start is not None and mark is not None and start.line != mark.line:
+            problem += f" ({exc.context} that starts on line {start.line + 1})"
         raise ConfigError(
             f"YAML syntax error: {problem}",
             file=path,
@@ -101,11 +105,12 @@ def _config_error(model: type[BaseModel], source: LocatedYaml, error: Any) -> Co
         for part in error["loc"]
         if not (isinstance(part, str) and part.startswith("function-"))
     )
+    tagged, loc = loc, _in_data(loc, source.data)  # without union tags such as 'derived'
     key = ".".join(str(p) for p in loc) or None
     line = source.line_of(loc)
     kind = error["type"]
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(model, loc[:-1], source.data)
+        allowed = _allowed_keys(model, tagged[:-1], source.data)
         name = str(loc[-1])
         close = difflib.get_close_matches(name, allowed, n=1)
         hint = (
@@ -132,26 +137,85 @@ def _config_error(model: type[BaseModel], source: LocatedYaml, error: Any) -> Co
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     found = error.get("input")
-    found_text = "" if isinstance(found, dict | list) or found is None else f" (found {found!r})"
+    shown = isinstance(found, dict | list) or found is None or f"'{found}'" in message
+    found_text = "" if shown else f" (found {found!r})"
+    # a validator's own exception may carry the fix (e.g. a formula error)
+    fix = getattr((error.get("ctx") or {}).get("error"), "fix", None)
     return ConfigError(
         f"{message}{found_text}",
         file=source.path,
         line=line,
         key=key,
-        fix="see `reportgen schema` for what this key accepts",
+        fix=fix or _TYPE_FIXES.get(kind, "see `reportgen schema` for what this key accepts"),
     )
 
 
+#: pydantic error type → what to write instead
+_TYPE_FIXES = {
+    "int_parsing": "write a whole number (no quotes, no unit)",
+    "int_type": "write a whole number (no quotes, no unit)",
+    "int_from_float": "write a whole number (no decimals)",
+    "float_parsing": "write a number (no quotes, no unit)",
+    "float_type": "write a number (no quotes, no unit)",
+    "bool_parsing": "write true or false",
+    "bool_type": "write true or false",
+    "string_type": "write text here (quote it if it looks like a number or a list)",
+    "list_type": "write a list, e.g. [a, b] or one '- item' per line",
+    "dict_type": "write a mapping of keys here (key: value, indented below this key)",
+    "model_type": "write a mapping of keys here (key: value, indented below this key)",
+    "model_attributes_type": "write a mapping of keys here (key: value, indented below this key)",
+    "literal_error": "use one of the values listed",
+    "union_tag_invalid": "use one of the listed types",
+    "union_tag_not_found": "add 'type:' with one of the allowed types",
+    "greater_than": "use a larger value",
+    "greater_than_equal": "use a larger value",
+    "less_than": "use a smaller value",
+    "less_than_equal": "use a smaller value",
+    "too_short": "add more items",
+    "too_long": "remove items",
+}
+
+
+def _in_data(loc: Loc, data: Any) -> Loc:
+    """``loc`` without the parts pydantic adds for a tagged union (``metrics.x.derived.format``)."""
+    kept: list[str | int] = []
+    for index, part in enumerate(loc):
+        last = index == len(loc) - 1
+        in_dict = isinstance(data, dict) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if in_dict or in_list:
+            data = data[part]
+        elif not last:
+            continue  # a union tag: not a key of the YAML
+        kept.append(part)
+    return tuple(kept)
+
+
 def _allowed_keys(model: type[BaseModel], loc: Loc, data: Any) -> list[str]:
-    """Field names of the model that holds the value at ``loc``."""
+    """Field names of the model that holds the value at ``loc`` (union tags pick the member)."""
     current: Any = model
     for part in loc:
-        current = _unwrap(current)
+        current = _strip(current)
+        members = _union_models(current)
+        if members is not None:
+            tagged = [m for m in members if str(part) in _tags(m)]
+            if tagged:
+                current = tagged[0]  # the discriminator value pydantic put in the location
+                continue
+            current = members[0] if len(members) == 1 else None
         if _is_model(current):
             field = current.model_fields.get(str(part))
             current = field.annotation if field else None
-        # dict keys and list indices: the container's item type was unwrapped above
-    current = _unwrap(current)
+        elif get_origin(current) is dict:
+            current = get_args(current)[1]
+        elif get_origin(current) in (list, tuple):
+            current = get_args(current)[0]
+        else:
+            return []
+    current = _strip(current)
+    members = _union_models(current)
+    if members is not None:
+        return sorted({name for m in members for name in m.model_fields})
     return list(current.model_fields) if _is_model(current) else []
 
 
@@ -159,16 +223,27 @@ def _is_model(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, BaseModel)
 
 
-def _unwrap(tp: Any) -> Any:
-    """Reduce Optional[X], list[X], dict[str, X] and unions to the model inside, if any."""
-    for _ in range(4):
-        if _is_model(tp) or tp is None:
+def _strip(tp: Any) -> Any:
+    """Remove ``Annotated[...]`` and ``Optional`` wrappers."""
+    while True:
+        if get_origin(tp) is Annotated:
+            tp = get_args(tp)[0]
+        elif get_origin(tp) in (Union, UnionType):
+            args = [a for a in get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
             return tp
-        args = [a for a in get_args(tp) if a is not type(None)]
-        models = [a for a in args if _is_model(a)]
-        if models:
-            return models[0]
-        if not args:
-            return tp
-        tp = args[-1]
-    return tp
+
+
+def _union_models(tp: Any) -> list[type[BaseModel]] | None:
+    """The model members of a union, or None when ``tp`` is not a union."""
+    if get_origin(tp) not in (Union, UnionType):
+        return None
+    return [a for a in get_args(tp) if _is_model(a)]
+
+
+def _tags(model: type[BaseModel]) -> tuple[str, ...]:
+    field = model.model_fields.get("type")
+    return tuple(str(a) for a in get_args(field.annotation)) if field else ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -84,8 +85,33 @@ def load_brand(path: Path) -> Brand:
             )
         return resolved
 
+    def unusable(key: str, value: str, problem: str, fix: str) -> ConfigError:
+        return ConfigError(
+            f"{key} file '{value}' {problem}",
+            file=path,
+            line=source.line_of((key,)),
+            key=key,
+            fix=fix,
+        )
+
     logo = asset("logo", config.logo) if config.logo else None
     template = asset("pptx_template", config.pptx_template)
+    if logo is not None and (problem := _logo_problem(logo)):
+        raise unusable(
+            "logo",
+            str(config.logo),
+            problem,
+            "point 'logo' at a readable SVG, PNG, JPEG, GIF or WebP image",
+        )
+    if problem := _pptx_problem(template):
+        raise unusable(
+            "pptx_template",
+            config.pptx_template,
+            problem,
+            "save the master from PowerPoint as a .pptx presentation (not .potx, .ppt or "
+            "a renamed file) and make it readable, or point 'pptx_template' at "
+            "templates/pptx/default.pptx",
+        )
     c = config.colors
     return Brand(
         name=config.name,
@@ -107,3 +133,61 @@ def load_brand(path: Path) -> Brand:
         pptx_template=template,
         assets_dir=(logo.parent if logo else template.parent),
     )
+
+
+# -- is the asset usable? (checked at load, so a bad file fails before any work) ----------------
+
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
+_PPTX_TYPES = (
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
+    "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml",
+)
+
+
+def _read(path: Path) -> tuple[bytes | None, str | None]:
+    try:
+        return path.read_bytes(), None
+    except OSError as exc:
+        return None, f"cannot be read ({exc.strerror or exc})"
+
+
+def _logo_problem(path: Path) -> str | None:
+    data, problem = _read(path)
+    if data is None:
+        return problem
+    head = data[:512]
+    is_webp = head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    is_svg = b"<svg" in data[:4096].lower()
+    if not (head.startswith(_IMAGE_MAGIC) or is_webp or is_svg):
+        return "is not an SVG, PNG, JPEG, GIF or WebP image"
+    return None
+
+
+def _pptx_problem(path: Path) -> str | None:
+    """Why python-pptx could not open ``path`` as a presentation, or None."""
+    import zipfile
+    import zlib
+
+    data, problem = _read(path)
+    if data is None:
+        return problem
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            broken = package.testzip()
+            if broken is not None:
+                return f"is corrupt (damaged member {broken})"
+            types = package.read("[Content_Types].xml").decode("utf-8", "replace")
+    except zlib.error as exc:
+        return f"is corrupt ({exc})"
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        OSError,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+    ) as exc:
+        return f"is not a PowerPoint .pptx package ({exc})"
+    if not any(t in types for t in _PPTX_TYPES):
+        return "is not a .pptx presentation (a template .potx, a slide show or another Office file)"
+    return None

@@ -23,16 +23,37 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _check_timezone(value: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+class Invalid(ValueError):
+    """A validation error that knows its fix (the YAML loader shows it as the error's fix)."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
+def check_timezone(value: str) -> str:
+    import difflib
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown IANA timezone '{value}' (e.g. 'UTC', 'Europe/Dublin', 'America/Los_Angeles')"
+        close = difflib.get_close_matches(value, sorted(available_timezones()), n=1)
+        hint = f" — did you mean '{close[0]}'" if close else ""
+        raise Invalid(
+            f"unknown IANA timezone '{value}'{hint}",
+            fix="use an IANA name such as 'UTC', 'Europe/Dublin' or 'America/Los_Angeles' "
+            '(list them: python -c "import zoneinfo; print(sorted(zoneinfo.available_timezones()))")',
         ) from None
     return value
+
+
+_check_timezone = check_timezone
+
+_CRON_FIX = (
+    "write five fields — minute hour day-of-month month day-of-week — in the schedule's "
+    "timezone, e.g. '0 7 * * MON' for 07:00 every Monday"
+)
 
 
 def _check_env_name(value: str | None) -> str | None:
@@ -70,13 +91,11 @@ class ScheduleConfig(_Model):
         from apscheduler.triggers.cron import CronTrigger
 
         if len(value.split()) != 5:
-            raise ValueError(
-                f"'{value}' is not a 5-field crontab (minute hour day month weekday, e.g. '0 7 * * MON')"
-            )
+            raise Invalid(f"'{value}' is not a 5-field crontab", fix=_CRON_FIX)
         try:
             CronTrigger.from_crontab(value, timezone="UTC")
         except ValueError as exc:
-            raise ValueError(f"invalid crontab '{value}': {exc}") from None
+            raise Invalid(f"invalid crontab '{value}': {exc}", fix=_CRON_FIX) from None
         return value
 
 

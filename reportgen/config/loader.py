@@ -11,10 +11,12 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
+from reportgen.config import formula as fm
 from reportgen.config._yaml import LocatedYaml, load_yaml, validate_model
 from reportgen.config.brand import load_brand
 from reportgen.config.models import (
     Catalog,
+    DerivedMetric,
     MeanMetric,
     MetricChoice,
     MetricDef,
@@ -23,6 +25,7 @@ from reportgen.config.models import (
     SourcesConfig,
     TotalMetric,
 )
+from reportgen.config.templates import check_template_override
 from reportgen.document import Brand
 from reportgen.errors import ConfigError
 
@@ -129,6 +132,8 @@ def _check_catalog_references(catalog: Catalog, source: LocatedYaml) -> None:
                 fix="declare the fact under 'facts:' or fix the name",
             )
     for name, metric in catalog.metrics.items():
+        if isinstance(metric, DerivedMetric):
+            continue  # resolved below, once every plain metric is known to be sound
         for role, measure in _measure_roles(metric):
             if measure not in catalog.measures:
                 raise ConfigError(
@@ -140,6 +145,7 @@ def _check_catalog_references(catalog: Catalog, source: LocatedYaml) -> None:
                 )
         if isinstance(metric, MeanMetric):
             _check_mean_consistency(name, metric, catalog, source)
+    _resolve_derived(catalog, source)
 
 
 def _measure_roles(metric: MetricDef) -> list[tuple[str, str]]:
@@ -147,7 +153,99 @@ def _measure_roles(metric: MetricDef) -> list[tuple[str, str]]:
         return [("measure", metric.measure)]
     if isinstance(metric, RatioMetric):
         return [("numerator", metric.numerator), ("denominator", metric.denominator)]
+    if isinstance(metric, DerivedMetric):
+        return [("formula", m) for m in metric.measures]
     return [("sum", metric.sum), ("count", metric.count), ("sum_squares", metric.sum_squares)]
+
+
+# -- derived metrics ---------------------------------------------------------------------------
+
+
+def _inline(metric: MetricDef) -> fm.Expr:
+    """A plain metric as a formula over its measures (how a derived formula uses it)."""
+    if isinstance(metric, TotalMetric):
+        return fm.Ref(metric.measure)
+    if isinstance(metric, RatioMetric):
+        ratio = fm.BinOp("/", fm.Ref(metric.numerator), fm.NullIfZero(fm.Ref(metric.denominator)))
+        return ratio if metric.scale == 1 else fm.BinOp("*", ratio, fm.Num(metric.scale))
+    assert isinstance(metric, MeanMetric)
+    return fm.BinOp("/", fm.Ref(metric.sum), fm.NullIfZero(fm.Ref(metric.count)))
+
+
+def _resolve_derived(catalog: Catalog, source: LocatedYaml) -> None:
+    """Resolve every derived formula to measures; unknown names, cycles and zero divisors fail."""
+    done: dict[str, fm.Expr] = {}
+
+    def fail(name: str, message: str, fix: str) -> ConfigError:
+        return ConfigError(
+            message,
+            file=source.path,
+            line=source.line_of(("metrics", name, "formula")),
+            key=f"metrics.{name}.formula",
+            fix=fix,
+        )
+
+    def expand(name: str, chain: tuple[str, ...]) -> fm.Expr:
+        metric = catalog.metrics[name]
+        if not isinstance(metric, DerivedMetric):
+            return _inline(metric)
+        if name in done:
+            return done[name]
+        if name in chain:
+            loop = " → ".join((*chain[chain.index(name) :], name))
+            raise fail(
+                name,
+                f"derived metric '{name}' is circular: {loop}",
+                "a formula cannot depend on itself; write one of these metrics in terms of measures",
+            )
+        tree = fm.parse_formula(metric.formula)  # already validated by the model
+
+        def resolve(ref: str) -> fm.Expr:
+            if ref in catalog.measures:
+                other = catalog.metrics.get(ref)
+                if other is not None and not (
+                    isinstance(other, TotalMetric) and other.measure == ref
+                ):
+                    raise fail(
+                        name,
+                        f"'{ref}' in the formula of '{name}' is both a measure and a metric "
+                        "with a different definition",
+                        f"rename the metric or the measure '{ref}' so the formula is unambiguous",
+                    )
+                return fm.Ref(ref)
+            if ref in catalog.metrics:
+                return expand(ref, (*chain, name))
+            known = sorted({*catalog.measures, *catalog.metrics})
+            raise fail(
+                name,
+                f"formula of metric '{name}' names '{ref}', which is neither a measure nor a metric "
+                f"— {suggest(ref, known)}",
+                "use a name defined under 'measures:' or 'metrics:' (`reportgen metrics` lists them)",
+            )
+
+        def check_division(node: fm.BinOp, divisor: fm.Expr) -> None:
+            if fm.may_be_zero(divisor):
+                raise fail(
+                    name,
+                    f"formula of metric '{name}' divides by '{node.text}', which can be zero "
+                    "(a count or sum is zero in any period or segment without rows)",
+                    f"write the divisor as nullif({node.text}, 0); periods and segments where it "
+                    "is zero will then show no value",
+                )
+
+        resolved = fm.substitute(tree, resolve, check_division)
+        if not fm.measures_in(resolved):
+            raise fail(
+                name,
+                f"formula of metric '{name}' uses no measure",
+                "name at least one measure or metric; a constant is not a metric",
+            )
+        done[name] = resolved
+        return resolved
+
+    for name, metric in catalog.metrics.items():
+        if isinstance(metric, DerivedMetric):
+            metric.resolve(expand(name, ()))
 
 
 def _check_mean_consistency(
@@ -209,9 +307,12 @@ def load_report(path: str | Path) -> ResolvedReport:
     catalog = load_catalog(catalog_path)
     sources = load_sources(sources_path, catalog)
     brand = load_brand(brand_path)
+    check_template_override(email=_sends_email(config))
     metrics = _resolve_metrics(config, catalog, source)
     _check_insights(config, catalog, source)
     _check_audiences(config, catalog, source)
+    _check_deep_dive_metrics(config, catalog, source)
+    _check_delivery(config, metrics, source)
     report_id = config.id or path.stem
     return ResolvedReport(
         report_id,
@@ -223,6 +324,16 @@ def load_report(path: str | Path) -> ResolvedReport:
         sources_path,
         brand,
         metrics,
+    )
+
+
+def _sends_email(config: ReportConfig) -> bool:
+    """Whether building or running this report can render an email template."""
+    delivery = config.delivery
+    if config.alerts:
+        return True
+    return delivery is not None and bool(
+        delivery.owners or any(c.type == "email" for c in delivery.channels)
     )
 
 
@@ -342,6 +453,51 @@ def _check_insights(config: ReportConfig, catalog: Catalog, source: LocatedYaml)
                 key="insights.decomposition.metrics",
                 fix="list it under 'metrics:' too, or remove it here",
             )
+        metric = catalog.metrics.get(name)
+        if isinstance(metric, DerivedMetric) and metric.quotient is None:
+            raise ConfigError(
+                f"derived metric '{name}' cannot be decomposed: its formula "
+                f"'{metric.formula}' is not a quotient k · N / D of sums of measures",
+                file=source.path,
+                line=source.line_of(("insights", "decomposition", "metrics", pos)),
+                key="insights.decomposition.metrics",
+                fix="remove it here, or write its formula as one division "
+                "(e.g. manual_decisions / nullif(paid_hours, 0))",
+            )
+
+
+def _check_deep_dive_metrics(config: ReportConfig, catalog: Catalog, source: LocatedYaml) -> None:
+    """Metric names in the deep dive must be the report's own (they were ignored silently)."""
+    deep = config.insights.deep_dive
+    chosen = [c.metric for c in config.metric_choices()]
+    named: list[tuple[tuple[str | int, ...], str]] = [
+        (("metrics", i), m) for i, m in enumerate(deep.metrics or ())
+    ]
+    if deep.regression is not None:
+        named.append((("regression", "outcome"), deep.regression.outcome))
+        named += [
+            (("regression", "predictors", i), m) for i, m in enumerate(deep.regression.predictors)
+        ]
+    named += [(("tukey", i), m) for i, m in enumerate(deep.tukey)]
+    for loc, name in named:
+        where = ("insights", "deep_dive", *loc)
+        if name not in chosen:
+            raise ConfigError(
+                f"deep_dive names metric '{name}', which the report does not show — "
+                f"{suggest(name, chosen)}",
+                file=source.path,
+                line=source.line_of(where),
+                key=".".join(map(str, where)),
+                fix="use one of the report's metrics, or add it under the report's 'metrics:'",
+            )
+        if loc[0] == "tukey" and not isinstance(catalog.metrics[name], MeanMetric):
+            raise ConfigError(
+                f"deep_dive.tukey compares means, and '{name}' is a {catalog.metrics[name].type} metric",
+                file=source.path,
+                line=source.line_of(where),
+                key=".".join(map(str, where)),
+                fix="list only mean metrics (such as aht) under 'tukey:'",
+            )
 
 
 def _check_audiences(config: ReportConfig, catalog: Catalog, source: LocatedYaml) -> None:
@@ -382,3 +538,97 @@ def _check_audiences(config: ReportConfig, catalog: Catalog, source: LocatedYaml
                     "metrics",
                     "list it under the report's 'metrics:' too, or remove it here",
                 )
+
+
+def _check_delivery(
+    config: ReportConfig, metrics: tuple[MetricChoice, ...], source: LocatedYaml
+) -> None:
+    """Names that alerts and channels refer to must exist in this report."""
+
+    def fail(loc: tuple[str | int, ...], message: str, fix: str) -> ConfigError:
+        return ConfigError(
+            message,
+            file=source.path,
+            line=source.line_of(loc),
+            key=".".join(map(str, loc)),
+            fix=fix,
+        )
+
+    breakdowns = {c.metric: list(c.breakdowns or ()) for c in metrics}
+    shown = list(breakdowns)
+    audiences = [a.name for a in config.audience_list()]
+    seen: set[str] = set()
+    for index, rule in enumerate(config.alerts):
+        if rule.name in seen:
+            raise fail(
+                ("alerts", index, "name"),
+                f"alert name '{rule.name}' is used twice",
+                "give each alert its own name (it keys the alert's state in the run ledger)",
+            )
+        seen.add(rule.name)
+        if rule.metric is not None and rule.metric not in breakdowns:
+            raise fail(
+                ("alerts", index, "metric"),
+                f"alert '{rule.name}' checks metric '{rule.metric}', which the report does not "
+                f"show — {suggest(rule.metric, shown)}",
+                "use one of the report's metrics, or add it under the report's 'metrics:'",
+            )
+        if rule.metric is not None and rule.by is not None:
+            allowed = breakdowns[rule.metric]
+            if rule.by not in allowed:
+                hint = suggest(rule.by, allowed) if allowed else "it has no breakdowns"
+                raise fail(
+                    ("alerts", index, "by"),
+                    f"alert '{rule.name}' splits by '{rule.by}', which is not a breakdown of "
+                    f"{rule.metric} — {hint}",
+                    "use one of the metric's breakdowns, or omit 'by' to check the total",
+                )
+        for pos, name in enumerate((rule.anomalies.metrics or []) if rule.anomalies else []):
+            if name not in breakdowns:
+                raise fail(
+                    ("alerts", index, "anomalies", "metrics", pos),
+                    f"alert '{rule.name}' watches anomalies of metric '{name}', which the report "
+                    f"does not show — {suggest(name, shown)}",
+                    "use one of the report's metrics (or drop 'metrics:' to watch them all)",
+                )
+    channels = config.delivery.channels if config.delivery else []
+    for index, channel in enumerate(channels):
+        for pos, name in enumerate(channel.audiences or ()):
+            if name not in audiences:
+                raise fail(
+                    ("delivery", "channels", index, "audiences", pos),
+                    f"channel '{channel.name}' names audience '{name}', which the report does "
+                    f"not define — {suggest(name, audiences)}",
+                    "use the 'name:' of one of the report's audiences",
+                )
+
+
+def check_source_files(report: ResolvedReport) -> None:
+    """Every local data file the report reads exists: else one error at the sources' line.
+
+    Run at the start of a build (``reportgen build``), not by ``load_report``: a config
+    is valid before its data has been generated or copied in.
+    """
+    import glob
+    import os
+
+    source = load_yaml(report.sources_path)
+    base = report.sources_path.parent
+    measures = [m for c in report.metrics for m in report.metric(c.metric).measures]
+    facts = dict.fromkeys(report.catalog.measures[m].fact for m in measures)
+    wanted = [(("facts", f, "path"), report.sources.facts[f].path) for f in facts]
+    if report.sources.targets is not None:
+        wanted.append((("targets", "path"), report.sources.targets.path))
+    for loc, path in wanted:
+        if path is None or "://" in path:
+            continue  # a table, or a remote URL the engine reads itself
+        pattern = os.path.normpath(path if Path(path).is_absolute() else str(base / path))
+        if not glob.glob(pattern):
+            raise ConfigError(
+                f"no data file matches '{path}' (looked for {pattern})",
+                file=report.sources_path,
+                line=source.line_of(loc),
+                key=".".join(loc),
+                fix="run `reportgen demo-data` for the demo data, or correct the path "
+                "(relative paths start at the sources file's folder)",
+            )

@@ -6,10 +6,11 @@ import re
 from typing import Annotated, Literal
 
 import sqlglot
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from sqlglot.errors import ParseError
 
-from reportgen.config.delivery import AlertRule, DeliveryConfig, ScheduleConfig
+from reportgen.config import formula as _formula
+from reportgen.config.delivery import AlertRule, DeliveryConfig, ScheduleConfig, check_timezone
 from reportgen.document import ValueFormat
 
 IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -130,7 +131,75 @@ class MeanMetric(_MetricBase):
         return (self.sum, self.count, self.sum_squares)
 
 
-MetricDef = Annotated[TotalMetric | RatioMetric | MeanMetric, Field(discriminator="type")]
+class DerivedMetric(_MetricBase):
+    """Arithmetic over measures and other metrics, evaluated on summed measures.
+
+    ``formula`` allows + - * /, parentheses, numbers, measure names, metric
+    names and ``nullif(x, 0)``; e.g. ``1000 * appeals / nullif(decisions, 0)``.
+    A metric name is replaced by its definition (a ratio by numerator /
+    denominator × scale), and the result is computed per period and per
+    segment from Σ of each measure, never as an average of per-row or
+    per-segment ratios. A division by anything that can be zero (every count
+    or sum can, in a segment without rows) must be written ``nullif(x, 0)``;
+    such a segment then has no value.
+
+    How the analyses treat it:
+
+    * significance: no test (``test_kind`` "none"): a formula mixes several sums
+      and none of the exact tests fits its sampling distribution; to get a
+      p-value, define a plain ratio/proportion metric instead;
+    * LMDI / drivers: decomposed (mix and rate effects, exact) when the formula
+      is a quotient ``k · N / D`` whose N and D are sums/differences of measures
+      (:attr:`quotient`); any other shape is not decomposed;
+    * anomalies: history and peer checks run on its values; its volume (for
+      ``min_volume`` and shares) is the divisor D of a quotient, else the value;
+      noise is unknown, so only the robust z-score applies; share anomalies
+      only when D is a single measure;
+    * deep dive: quotients take part like ratio metrics (value and volume per
+      unit); other shapes are left out like totals; no Tukey test (not a mean);
+    * figures: ``type`` "derived" and ``formula``; ``stats`` carry k·N and D of a
+      quotient as numerator/denominator, else the value as ``total``;
+    * targets, alerts and follow-up items work on its values like any metric's.
+
+    The catalog loader resolves the formula (:meth:`resolve`); until then it
+    knows no measures.
+    """
+
+    type: Literal["derived"]
+    formula: str
+    _expression: _formula.Expr | None = PrivateAttr(default=None)
+
+    @field_validator("formula")
+    @classmethod
+    def _formula_parses(cls, value: str) -> str:
+        _formula.parse_formula(value)
+        return value
+
+    def resolve(self, expression: _formula.Expr) -> None:
+        """Attach the formula resolved to measures (done once, by the catalog loader)."""
+        self._expression = expression
+
+    @property
+    def expression(self) -> _formula.Expr:
+        if self._expression is None:
+            raise RuntimeError(
+                f"derived metric '{self.label}' is not resolved: load the catalog with load_catalog()"
+            )
+        return self._expression
+
+    @property
+    def quotient(self) -> _formula.Quotient | None:
+        """``k · N / D`` with additive N and D, or None when the formula has another shape."""
+        return _formula.as_quotient(self.expression)
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        return _formula.measures_in(self.expression)
+
+
+MetricDef = Annotated[
+    TotalMetric | RatioMetric | MeanMetric | DerivedMetric, Field(discriminator="type")
+]
 
 
 class Catalog(_Model):
@@ -229,15 +298,7 @@ class PeriodConfig(_Model):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown IANA timezone '{value}' (e.g. 'UTC', 'Europe/Dublin', 'America/Los_Angeles')"
-            ) from None
-        return value
+        return check_timezone(value)
 
 
 class MetricChoice(_Model):

@@ -242,3 +242,19 @@ def test_every_planted_incident_is_flagged_in_its_week(analysis, manifest_incide
 @pytest.mark.parametrize("week", [f"2026-W{w}" for w in range(38, 45)])
 def test_incident_free_weeks_raise_few_anomalies(analysis, week):
     assert len(analysis(week).anomalies) <= 4
+
+
+def test_a_metric_without_a_test_says_why_in_its_own_terms(weekly_config):
+    from reportgen.analysis.significance import (
+        DERIVED_UNTESTED,
+        UNTESTABLE,
+        no_test_reason,
+        test_kind,
+    )
+    from reportgen.config.loader import load_report
+
+    report = load_report(weekly_config)
+    assert test_kind(report, "utilization") == "none"
+    assert no_test_reason(report, "utilization") == UNTESTABLE  # hours over hours
+    assert test_kind(report, "decisions_per_paid_hour") == "none"
+    assert no_test_reason(report, "decisions_per_paid_hour") == DERIVED_UNTESTED

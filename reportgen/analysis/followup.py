@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from reportgen.analysis.anomalies import Anomaly
-from reportgen.analysis.significance import ChangeTest, change_test, test_kind
+from reportgen.analysis.significance import ChangeTest, change_test, no_test_reason, test_kind
 from reportgen.config.loader import ResolvedReport
 from reportgen.cube import Cube
 from reportgen.errors import PeriodError
@@ -73,6 +73,9 @@ def follow_up_item(
     if flagged_stats is None or current_stats is None or flagged_period == now:
         return FollowUp(item, age, flagged_value, current_value, None, None, recurring)
     kind = test_kind(report, item.metric)
+    if kind == "none":
+        test = ChangeTest("none", None, reason=no_test_reason(report, item.metric))
+        return FollowUp(item, age, flagged_value, current_value, test, None, recurring)
     test = change_test(
         kind,
         current_stats,

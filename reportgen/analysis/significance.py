@@ -41,6 +41,17 @@ DERIVED_UNTESTED = (
     "a derived formula combines several sums, and no exact test fits it; "
     "define it as a ratio or proportion metric to get a p-value"
 )
+SUM_UNTESTED = "a sum of a column is not a count of independent events, so no sampling test applies"
+
+
+def no_test_reason(report: ResolvedReport, metric_name: str) -> str:
+    """Why a metric whose test kind is "none" gets no p-value, in words for the report."""
+    metric = report.metric(metric_name)
+    if isinstance(metric, DerivedMetric):
+        return DERIVED_UNTESTED
+    if isinstance(metric, TotalMetric):
+        return SUM_UNTESTED
+    return UNTESTABLE
 
 
 @dataclass(frozen=True)
@@ -177,8 +188,8 @@ def assess(report: ResolvedReport, figures: ReportFigures) -> Significance:
     segments: dict[tuple[str, str], SegmentTests] = {}
     for name, m in figures.metrics.items():
         kind = test_kind(report, name)
-        if isinstance(report.metric(name), DerivedMetric):
-            metrics[name] = ChangeTest("none", None, reason=DERIVED_UNTESTED)
+        if kind == "none":
+            metrics[name] = ChangeTest("none", None, reason=no_test_reason(report, name))
         else:
             metrics[name] = change_test(
                 kind, m.stats, m.previous_stats, days=days, confidence=confidence

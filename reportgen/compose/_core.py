@@ -73,7 +73,12 @@ def compose_document(
             if (deep := deep_dive_section(report, figures, insights)) is not None:
                 sections.append(deep)
         elif name == "definitions":
+            if (quality := data_quality_section(figures)) is not None:
+                sections.append(quality)
             sections.append(definitions_section(report, figures))
+    quality = data_quality_section(figures)
+    if "definitions" not in report.config.sections and quality is not None:
+        sections.append(quality)
     period = figures.period
     return Document(
         report_id=report.id,
@@ -158,10 +163,10 @@ def summary_section(report: ResolvedReport, figures: ReportFigures, insights: In
         )
     warnings = [q for q in figures.quality if q.severity == "warning"]
     if warnings:
-        total = sum(q.rows for q in warnings)
+        checks = ", ".join(sorted({q.check for q in warnings}))
         headlines.append(
-            f"Data quality: {total:,} rows flagged by warnings "
-            f"({', '.join(sorted({q.check for q in warnings}))}); see figures.json."
+            f"Data quality: {len(warnings)} warning{'s' if len(warnings) != 1 else ''} "
+            f"({checks}); see the Data quality section."
         )
     notes = tuple(
         metric_sentence(m, period, previous, insights.phrase(m.metric))
@@ -363,6 +368,57 @@ def other_segment(metric: MetricDef, rest: tuple[SegmentFigure, ...]) -> Segment
         cur_stats,
         prev_stats,
     )
+
+
+# -- data quality ---------------------------------------------------------------------------
+
+
+def data_quality_section(figures: ReportFigures) -> Section | None:
+    """The gate's warnings as a table; no section when the data passed every check.
+
+    Errors never get here (they stop the build), so every row is something the
+    reader should weigh: the figures were computed, but these rows or days are suspect.
+    """
+    warnings = [q for q in figures.quality if q.severity == "warning"]
+    if not warnings:
+        return None
+    rows = tuple(
+        (
+            Cell(f"{q.fact} · {q.check}", q.check),
+            Cell(q.description, q.description),
+            Cell(f"{q.rows:,} {q.unit}", float(q.rows)),
+            Cell(q.period, q.period),
+            Cell("; ".join(q.examples) if q.examples else "—", None),
+        )
+        for q in warnings
+    )
+    table = Table(
+        title="Data-quality warnings",
+        columns=(
+            Column("check", "Check", "left"),
+            Column("description", "Description", "left"),
+            Column("affected", "Affected"),
+            Column("period", "Period"),  # right-aligned cells do not wrap "2026-W47"
+            Column("examples", "Examples", "left"),
+        ),
+        rows=rows,
+        caption="Warnings do not stop the build: the figures include these rows. "
+        "Examples are key values (or days) of affected rows. Severities are set per fact "
+        "in the catalog (checks, quality.severity).",
+    )
+    count = f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
+    paragraphs = [
+        f"The data passed every error-level check; the gate raised {count}. The figures were "
+        "computed with the flagged rows included: read the metrics they touch with care."
+    ]
+    if any(q.check == "partial_days" for q in warnings):
+        paragraphs.append(
+            "Days with missing or partial data lower the volumes and totals of their period; "
+            "ratios and averages are affected only if the missing rows differ from the rest."
+        )
+    notes = tuple(q.line() for q in warnings)
+    blocks = (Narrative(tuple(paragraphs)), table)
+    return Section("data_quality", "Data quality", "appendix", blocks, notes)
 
 
 # -- appendix -------------------------------------------------------------------------------

@@ -516,3 +516,73 @@ def test_postgres_schema_and_row_checks(pg_url, tmp_path):
         ), message
     finally:
         _servers.drop_schema(pg_url, "dq_rows")
+
+
+# -- … and on Spark SQL (local mode) ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[None]:
+    pytest.importorskip("pyspark", reason="pyspark not installed (pip install 'reportgen[spark]')")
+    if shutil.which("java") is None:
+        _servers.unavailable("Java is not installed; Spark local mode needs Java 17+")
+    from reportgen.engines.spark import stop_spark
+
+    yield
+    stop_spark()
+
+
+def on_spark(path: Path) -> Path:
+    sources = path.parent.parent / "sources.yaml"
+    sources.write_text("engine: spark\nurl: local[2]\n" + sources.read_text(), encoding="utf-8")
+    return path
+
+
+def test_spark_schema_duplicates_and_examples(spark, tmp_path):
+    path = on_spark(project(tmp_path / "dup", duplicate_some))
+    assert gate_error(path) == gate_message(
+        "decisions.duplicate_keys — decision_id occurs more than once (rows beyond the "
+        "first): 8 rows in 2026-W47 (e.g. decision_id 2601, 2602, 2603, 2604, 2605)"
+    )
+    path = on_spark(
+        project(tmp_path / "types", lambda f: f.assign(appealed=f["appealed"].astype(int)))
+    )
+    assert "column 'appealed' is bigint (number), expected a boolean" in gate_error(path)
+
+
+# -- configuration errors ------------------------------------------------------------------------
+
+
+def catalog_with(tmp_path: Path, old: str, new: str) -> Path:
+    path = project(tmp_path)
+    catalog = path.parent.parent / "catalog.yaml"
+    text = catalog.read_text(encoding="utf-8")
+    assert old in text
+    catalog.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def test_unknown_builtin_check_in_severity_is_a_config_error(tmp_path):
+    from reportgen.errors import ConfigError
+
+    path = catalog_with(
+        tmp_path,
+        "      partial_days: {below",
+        "      severity: {duplicates: warn}\n      partial_days: {below",
+    )
+    with pytest.raises(
+        ConfigError, match="unknown built-in check\\(s\\) duplicates; known: schema"
+    ):
+        load_report(path)
+
+
+def test_required_must_be_a_dimension_of_the_fact(tmp_path):
+    from reportgen.errors import ConfigError
+
+    path = catalog_with(tmp_path, "required: [site, queue]", "required: [site, queues]")
+    with pytest.raises(ConfigError) as info:
+        load_report(path)
+    assert (
+        "fact 'decisions' requires 'queues', which is not one of its dimensions — did you mean 'queue'?"
+        in str(info.value)
+    )

@@ -249,6 +249,32 @@ def _since_condition(column: str, time_type: str, timezone: str, day: date) -> e
     return exp.and_(prune, exact)
 
 
+def window_condition(
+    column: str, time_type: str, timezone: str, start: date, end: date
+) -> exp.Expression:
+    """Rows on local days ``start``…``end``, with the raw-column bounds that let engines prune.
+
+    Like :func:`_since_condition`: the exact test is on the local day, the
+    loose one (two days of slack) on the raw column, which min/max statistics
+    of files and row groups can answer without reading them.
+    """
+    exact = exp.Between(
+        this=day_expression(column, time_type, timezone),
+        low=exp.cast(exp.Literal.string(start.isoformat()), "DATE"),
+        high=exp.cast(exp.Literal.string(end.isoformat()), "DATE"),
+    )
+    if time_type == "date":
+        return exact
+
+    def bound(day: date, slack_days: int) -> exp.Expression:
+        midnight = datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+        text = (midnight + timedelta(days=slack_days)).strftime("%Y-%m-%d %H:%M:%S+00:00")
+        return exp.cast(exp.Literal.string(text), "TIMESTAMPTZ")
+
+    prune = exp.Between(this=exp.column(column), low=bound(start, -2), high=bound(end, 3))
+    return exp.and_(prune, exact)
+
+
 def _condition(text: str) -> exp.Expression:
     return sqlglot.parse_one(text, read="duckdb")
 

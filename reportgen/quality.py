@@ -38,7 +38,7 @@ from sqlglot import exp
 
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import ROWS_COUNTER, FactDef, QualityConfig
-from reportgen.cube import CHECK_PREFIX, DAY, Cube, CubeQuery, day_expression
+from reportgen.cube import CHECK_PREFIX, DAY, Cube, CubeQuery, day_expression, window_condition
 from reportgen.engines import Engines
 from reportgen.errors import DataQualityError
 from reportgen.periods import Period
@@ -446,12 +446,7 @@ def _table(report: ResolvedReport, engines: Engines, fact: str) -> exp.Expressio
 
 
 def _window(fact: FactDef, timezone: str, start: date, end: date) -> exp.Expression:
-    day = day_expression(fact.time_column, fact.time_type, timezone)
-    return exp.Between(
-        this=day,
-        low=exp.cast(exp.Literal.string(start.isoformat()), "DATE"),
-        high=exp.cast(exp.Literal.string(end.isoformat()), "DATE"),
-    )
+    return window_condition(fact.time_column, fact.time_type, timezone, start, end)
 
 
 def probe_sql(

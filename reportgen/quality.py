@@ -63,9 +63,16 @@ class QualityIssue:
     start: date | None = None  # the window the examples are looked up in (None: every row)
     end: date | None = None
 
+    @property
+    def amount(self) -> str:
+        """``1 row``, ``2 days``, ``1,204 rows``."""
+        unit = self.unit[:-1] if self.rows == 1 and self.unit.endswith("s") else self.unit
+        return f"{self.rows:,} {unit}"
+
     def line(self) -> str:
         """The issue in one line, as the error message and the CLI print it."""
-        text = f"{self.fact}.{self.check} — {self.description}: {self.rows:,} {self.unit} in {self.period}"
+        where = f"in {self.period}" if self.period[:1].isdigit() else self.period  # "after …"
+        text = f"{self.fact}.{self.check} — {self.description}: {self.amount} {where}"
         if self.examples:
             text += f" (e.g. {self.example_of} {', '.join(self.examples)})"
         return text
@@ -405,7 +412,7 @@ def partial_days(report: ResolvedReport, cube: Cube, period: Period) -> list[Qua
                     "or missing",
                     len(flagged),
                     period.label,
-                    unit="days" if len(flagged) > 1 else "day",
+                    unit="days",
                     examples=tuple(flagged),
                     example_of="day",
                     start=period.start,
@@ -501,7 +508,12 @@ def probe_sql(
 def probe_issues(
     report: ResolvedReport, cube: Cube, periods: tuple[Period, ...], engines: Engines
 ) -> list[QualityIssue]:
-    """Duplicate keys per shown period and undated rows, one probe query per fact."""
+    """Duplicate keys and undated rows, one probe query per fact.
+
+    Duplicates are looked for in the built period only unless the fact says
+    ``duplicates_in: trailing``: past periods were checked when they were
+    built, and the cube cache treats closed days as final too.
+    """
     issues = []
     timezone = report.config.period.timezone
     for query in cube.queries:
@@ -509,11 +521,11 @@ def probe_issues(
             continue
         fact = report.catalog.facts[query.fact]
         engine = engines.for_fact(query.fact)
-        sql = probe_sql(
-            fact, _table(report, engines, query.fact), timezone, periods[0].start, periods[-1].end
-        )
+        scope = periods if fact.quality.duplicates_in == "trailing" else periods[-1:]
+        table = _table(report, engines, query.fact)
+        sql = probe_sql(fact, table, timezone, scope[0].start, scope[-1].end)
         found = engine.fetch(sql.sql(dialect=engine.dialect), fact=query.fact)
-        issues += _probe_results(query, fact, found, periods)
+        issues += _probe_results(query, fact, found, scope)
     return issues
 
 

@@ -283,7 +283,7 @@ def test_null_time_column(tmp_path):
 
     assert gate_error(project(tmp_path, undated)) == gate_message(
         "decisions.null_decided_at — decided_at is NULL (the row is in no period): "
-        "3 rows in undated (e.g. decision_id 7, 8, 9)"
+        "3 rows undated (e.g. decision_id 7, 8, 9)"
     )
 
 
@@ -295,7 +295,7 @@ def test_future_timestamps(tmp_path):
 
     assert gate_error(project(tmp_path, future)) == gate_message(
         "decisions.future_timestamps — decided_at dated after today (2026-11-25): "
-        "2 rows in after 2026-11-25 (e.g. decision_id 100, 101)"
+        "2 rows after 2026-11-25 (e.g. decision_id 100, 101)"
     )
 
 
@@ -320,7 +320,7 @@ def test_future_timestamps_as_warning_are_dropped_from_the_figures(tmp_path):
     (issue,) = gated.quality
     assert issue.line() == (
         "decisions.future_timestamps — decided_at dated after today (2026-11-25): "
-        "1 rows in after 2026-11-25 (e.g. decision_id 100)"
+        "1 row after 2026-11-25 (e.g. decision_id 100)"
     )
 
 
@@ -331,7 +331,7 @@ def test_sentinel_dates_outside_the_period(tmp_path):
 
     assert gate_error(project(tmp_path, epoch)) == gate_message(
         "decisions.outside_period — decided_at dated before not_before: "
-        "1 rows in before 2000-01-01 (e.g. decision_id 42)"
+        "1 row before 2000-01-01 (e.g. decision_id 42)"
     )
 
 
@@ -348,7 +348,7 @@ def test_negative_and_absurd_handle_times(tmp_path):
         "decisions.negative_handle_time — negative handle time: 2 rows in 2026-W47 "
         "(e.g. decision_id 2610, 2611)",
         "decisions.absurd_handle_time — handle time over 4 hours (a timer left running): "
-        "1 rows in 2026-W47 (e.g. decision_id 2612)",
+        "1 row in 2026-W47 (e.g. decision_id 2612)",
     )
 
 
@@ -585,4 +585,22 @@ def test_required_must_be_a_dimension_of_the_fact(tmp_path):
     assert (
         "fact 'decisions' requires 'queues', which is not one of its dimensions — did you mean 'queue'?"
         in str(info.value)
+    )
+
+
+def test_duplicates_in_earlier_periods_only_with_duplicates_in_trailing(tmp_path):
+    def earlier(frame: pd.DataFrame) -> pd.DataFrame:  # decision 2401 is on Fri 13 Nov (W46)
+        return pd.concat([frame, frame[frame["decision_id"] == 2401]], ignore_index=True)
+
+    assert gate(project(tmp_path / "period", earlier)) == ()
+    path = catalog_with(
+        tmp_path / "trailing",
+        "      partial_days: {below",
+        "      duplicates_in: trailing\n      partial_days: {below",
+    )
+    data = tmp_path / "trailing" / "data" / "decisions.parquet"
+    earlier(pd.read_parquet(data)).to_parquet(data, index=False)
+    assert gate_error(path) == gate_message(
+        "decisions.duplicate_keys — decision_id occurs more than once (rows beyond the first): "
+        "1 row in 2026-W46 (e.g. decision_id 2401)"
     )

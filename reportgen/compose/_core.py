@@ -386,7 +386,7 @@ def data_quality_section(figures: ReportFigures) -> Section | None:
         (
             Cell(f"{q.fact} · {q.check}", q.check),
             Cell(q.description, q.description),
-            Cell(f"{q.rows:,} {q.unit}", float(q.rows)),
+            Cell(q.amount, float(q.rows)),
             Cell(q.period, q.period),
             Cell("; ".join(q.examples) if q.examples else "—", None),
         )

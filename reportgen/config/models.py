@@ -86,6 +86,9 @@ class QualityConfig(_Model):
     required: list[str] = Field(default_factory=list)  # dimensions that must not be NULL
     columns: dict[str, TypeFamily] = Field(default_factory=dict)  # declared types (override)
     not_before: date = date(2000, 1, 1)  # earlier timestamps are sentinels (1970-01-01), not data
+    # duplicate keys are looked for in the built period (cheap: one period's rows) or in every
+    # trailing period the report shows (each build re-reads ~13 periods' keys)
+    duplicates_in: Literal["period", "trailing"] = "period"
     severity: dict[str, Severity] = Field(default_factory=dict)
     partial_days: PartialDaysConfig = PartialDaysConfig()
 

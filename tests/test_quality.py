@@ -604,3 +604,9 @@ def test_duplicates_in_earlier_periods_only_with_duplicates_in_trailing(tmp_path
         "decisions.duplicate_keys — decision_id occurs more than once (rows beyond the first): "
         "1 row in 2026-W46 (e.g. decision_id 2401)"
     )
+
+
+def test_the_demo_build_is_clean(built_report):
+    """The shipped demo data plants no data-quality defect: no warning, no section."""
+    assert built_report.figures.quality == ()
+    assert "data_quality" not in [s.id for s in built_report.document.sections]

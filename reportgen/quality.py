@@ -71,8 +71,9 @@ class QualityIssue:
 
     def line(self) -> str:
         """The issue in one line, as the error message and the CLI print it."""
-        where = f"in {self.period}" if self.period[:1].isdigit() else self.period  # "after …"
-        text = f"{self.fact}.{self.check} — {self.description}: {self.amount} {where}"
+        text = f"{self.fact}.{self.check} — {self.description}: {self.amount}"
+        if self.period[:1].isdigit():  # a period label; dated and undated rows say so already
+            text += f" in {self.period}"
         if self.examples:
             text += f" (e.g. {self.example_of} {', '.join(self.examples)})"
         return text
@@ -296,9 +297,10 @@ def screen_dates(
         days = frame[DAY]
         future = (days > pd.Timestamp(today)).to_numpy()
         early = (days < pd.Timestamp(quality.not_before)).to_numpy()
+        not_before = quality.not_before
         tests = [
-            ("future_timestamps", future, f"after {today}", f"dated after today ({today})"),
-            ("outside_period", early, f"before {quality.not_before}", "dated before not_before"),
+            ("future_timestamps", future, f"> {today}", f"dated after today ({today})"),
+            ("outside_period", early, f"< {not_before}", f"dated before {not_before} (not_before)"),
         ]
         drop = np.zeros(len(frame), dtype=bool)
         for check, mask, period, description in tests:

@@ -283,7 +283,7 @@ def test_null_time_column(tmp_path):
 
     assert gate_error(project(tmp_path, undated)) == gate_message(
         "decisions.null_decided_at — decided_at is NULL (the row is in no period): "
-        "3 rows undated (e.g. decision_id 7, 8, 9)"
+        "3 rows (e.g. decision_id 7, 8, 9)"
     )
 
 
@@ -295,7 +295,7 @@ def test_future_timestamps(tmp_path):
 
     assert gate_error(project(tmp_path, future)) == gate_message(
         "decisions.future_timestamps — decided_at dated after today (2026-11-25): "
-        "2 rows after 2026-11-25 (e.g. decision_id 100, 101)"
+        "2 rows (e.g. decision_id 100, 101)"
     )
 
 
@@ -320,7 +320,7 @@ def test_future_timestamps_as_warning_are_dropped_from_the_figures(tmp_path):
     (issue,) = gated.quality
     assert issue.line() == (
         "decisions.future_timestamps — decided_at dated after today (2026-11-25): "
-        "1 row after 2026-11-25 (e.g. decision_id 100)"
+        "1 row (e.g. decision_id 100)"
     )
 
 
@@ -330,8 +330,8 @@ def test_sentinel_dates_outside_the_period(tmp_path):
         return frame
 
     assert gate_error(project(tmp_path, epoch)) == gate_message(
-        "decisions.outside_period — decided_at dated before not_before: "
-        "1 row before 2000-01-01 (e.g. decision_id 42)"
+        "decisions.outside_period — decided_at dated before 2000-01-01 (not_before): "
+        "1 row (e.g. decision_id 42)"
     )
 
 
@@ -432,7 +432,10 @@ def test_warnings_become_a_data_quality_section_and_figures_entry(tmp_path):
     assert "decisions · partial_days" in text
     assert "Wed 18 Nov: 10 rows vs norm 40;" in text  # the cell wraps after this
     assert "days below 50% of their weekday norm" in text
-    assert "Data quality: 1 warning (partial_days); see the Data quality section." in text
+    assert (
+        "Data quality: 1 check raised a warning (partial_days); see the Data quality section."
+        in text
+    )
     html = result.artifacts["html"].read_text(encoding="utf-8")
     assert "Data-quality warnings" in html
 
@@ -610,3 +613,40 @@ def test_the_demo_build_is_clean(built_report):
     """The shipped demo data plants no data-quality defect: no warning, no section."""
     assert built_report.figures.quality == ()
     assert "data_quality" not in [s.id for s in built_report.document.sections]
+
+
+def test_the_section_groups_a_check_over_periods():
+    from types import SimpleNamespace
+
+    from reportgen.compose._core import data_quality_section
+
+    def issue(period: str, rows: int, examples: tuple[str, ...]) -> QualityIssue:
+        return QualityIssue(
+            "decisions",
+            "missing_region",
+            "warning",
+            "no region",
+            rows,
+            period,
+            examples=examples,
+            example_of="decision_id",
+        )
+
+    figures = SimpleNamespace(
+        quality=(
+            issue("2026-W45", 3, ("1", "2")),
+            issue("2026-W46", 2, ("3",)),
+            issue("2026-W47", 1, ("4",)),
+        )
+    )
+    section = data_quality_section(figures)  # type: ignore[arg-type]
+    assert section is not None and section.title == "Data quality"
+    table = section.blocks[1]
+    assert [c.text for c in table.rows[0]] == [
+        "decisions · missing_region",
+        "no region",
+        "6 rows",
+        "2026-W45 … W47",
+        "4; 3; 1; 2",
+    ]
+    assert data_quality_section(SimpleNamespace(quality=())) is None  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from reportgen.analysis.significance import ChangeTest, SegmentTests
@@ -42,6 +43,7 @@ from reportgen.narrative import (
     mover_sentence,
     value_text,
 )
+from reportgen.quality import QualityIssue
 
 #: Breakdown tables show this many segments; the rest are summed into one "Other" row.
 MAX_TABLE_ROWS = 20
@@ -163,10 +165,10 @@ def summary_section(report: ResolvedReport, figures: ReportFigures, insights: In
         )
     warnings = [q for q in figures.quality if q.severity == "warning"]
     if warnings:
-        checks = ", ".join(sorted({q.check for q in warnings}))
+        checks = sorted({q.check for q in warnings})
         headlines.append(
-            f"Data quality: {len(warnings)} warning{'s' if len(warnings) != 1 else ''} "
-            f"({checks}); see the Data quality section."
+            f"Data quality: {len(checks)} check{'s' if len(checks) != 1 else ''} raised a "
+            f"warning ({', '.join(checks)}); see the Data quality section."
         )
     notes = tuple(
         metric_sentence(m, period, previous, insights.phrase(m.metric))
@@ -382,6 +384,7 @@ def data_quality_section(figures: ReportFigures) -> Section | None:
     warnings = [q for q in figures.quality if q.severity == "warning"]
     if not warnings:
         return None
+    grouped = _by_check(warnings)
     rows = tuple(
         (
             Cell(f"{q.fact} · {q.check}", q.check),
@@ -390,7 +393,7 @@ def data_quality_section(figures: ReportFigures) -> Section | None:
             Cell(q.period, q.period),
             Cell("; ".join(q.examples) if q.examples else "—", None),
         )
-        for q in warnings
+        for q in grouped
     )
     table = Table(
         title="Data-quality warnings",
@@ -398,18 +401,19 @@ def data_quality_section(figures: ReportFigures) -> Section | None:
             Column("check", "Check", "left"),
             Column("description", "Description", "left"),
             Column("affected", "Affected"),
-            Column("period", "Period"),  # right-aligned cells do not wrap "2026-W47"
+            Column("period", "Data period", "left"),  # a label wide enough for "2026-W47"
             Column("examples", "Examples", "left"),
         ),
         rows=rows,
-        caption="Warnings do not stop the build: the figures include these rows. "
-        "Examples are key values (or days) of affected rows. Severities are set per fact "
-        "in the catalog (checks, quality.severity).",
+        caption="Warnings do not stop the build. Flagged rows stay in the figures, except rows "
+        "dated after today or before not_before, which no period can show. Examples are key "
+        "values (or days) of affected rows. Severities are set per fact in the catalog "
+        "(checks, quality.severity).",
     )
-    count = f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
+    count = f"{len(grouped)} check{'s' if len(grouped) != 1 else ''}"
     paragraphs = [
-        f"The data passed every error-level check; the gate raised {count}. The figures were "
-        "computed with the flagged rows included: read the metrics they touch with care."
+        f"The data passed every error-level check; {count} raised a warning. The figures were "
+        "computed as usual: read the metrics the flagged rows or days touch with care."
     ]
     if any(q.check == "partial_days" for q in warnings):
         paragraphs.append(
@@ -419,6 +423,34 @@ def data_quality_section(figures: ReportFigures) -> Section | None:
     notes = tuple(q.line() for q in warnings)
     blocks = (Narrative(tuple(paragraphs)), table)
     return Section("data_quality", "Data quality", "appendix", blocks, notes)
+
+
+def _by_check(issues: list[QualityIssue]) -> list[QualityIssue]:
+    """One row per (fact, check): a check failing in six trailing weeks is one line, not six.
+
+    Rows are summed, the period becomes a span (``2026-W42 … W47``) and the
+    examples come from the latest periods first. figures.json keeps every period.
+    """
+    groups: dict[tuple[str, str], list[QualityIssue]] = {}
+    for issue in issues:
+        groups.setdefault((issue.fact, issue.check), []).append(issue)
+    out = []
+    for group in groups.values():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        first, last = group[0].period, group[-1].period
+        same_year = first[:5] == last[:5] and first[:1].isdigit()
+        examples = [e for q in reversed(group) for e in q.examples][:5]
+        out.append(
+            replace(
+                group[-1],
+                rows=sum(q.rows for q in group),
+                period=f"{first} … {last[5:] if same_year else last}",
+                examples=tuple(examples),
+            )
+        )
+    return out
 
 
 # -- appendix -------------------------------------------------------------------------------

@@ -136,6 +136,14 @@ def project(root: Path, mutate: Mutation | None = None, catalog_edit: str = "") 
     return report
 
 
+def edit_catalog(report_path: Path, old: str, new: str) -> None:
+    """Replace text in the project's catalog; the text must be there (no silent no-op)."""
+    catalog = report_path.parent.parent / "catalog.yaml"
+    text = catalog.read_text(encoding="utf-8")
+    assert old in text, old
+    catalog.write_text(text.replace(old, new), encoding="utf-8")
+
+
 def gate(report_path: Path, period: str = "2026-W47") -> tuple[QualityIssue, ...]:
     report = load_report(report_path)
     return gated_cube(report, period, False, NOW, lambda _m: None).quality
@@ -210,9 +218,8 @@ def test_schema_type_mismatch_can_be_a_warning(tmp_path):
     path = project(
         tmp_path, lambda f: f.assign(views_before_action=f["views_before_action"].astype(str))
     )
-    catalog = path.parent.parent / "catalog.yaml"
-    text = catalog.read_text().replace("      partial_days: {below: 0.5, weeks: 4}\n", edit)
-    catalog.write_text(text.replace("views_before_action = 0", "views_before_action < 1"))
+    edit_catalog(path, "      partial_days: {below: 0.5, weeks: 4}\n", edit)
+    edit_catalog(path, "views_before_action = 0", "views_before_action < 1")
     (issue,) = gate(path)
     assert (issue.check, issue.severity, issue.rows, issue.unit) == (
         "schema",
@@ -307,12 +314,10 @@ def test_future_timestamps_as_warning_are_dropped_from_the_figures(tmp_path):
         return frame
 
     path = project(tmp_path, future)
-    catalog = path.parent.parent / "catalog.yaml"
-    catalog.write_text(
-        catalog.read_text().replace(
-            "      partial_days: {below: 0.5, weeks: 4}\n",
-            "      severity: {future_timestamps: warn}\n",
-        )
+    edit_catalog(
+        path,
+        "      partial_days: {below: 0.5, weeks: 4}\n",
+        "      severity: {future_timestamps: warn}\n",
     )
     report = load_report(path)
     gated = gated_cube(report, None, False, NOW, lambda _m: None)
@@ -380,12 +385,10 @@ def test_partial_and_missing_days_are_a_warning(tmp_path):
 
 def test_partial_days_threshold_and_severity_come_from_the_catalog(tmp_path):
     path = project(tmp_path, partial_wednesday)
-    catalog = path.parent.parent / "catalog.yaml"
-    catalog.write_text(
-        catalog.read_text().replace(
-            "      partial_days: {below: 0.5, weeks: 4}\n",
-            "      partial_days: {below: 0.2, weeks: 3}\n      severity: {partial_days: error}\n",
-        )
+    edit_catalog(
+        path,
+        "      partial_days: {below: 0.5, weeks: 4}\n",
+        "      partial_days: {below: 0.2, weeks: 3}\n      severity: {partial_days: error}\n",
     )
     assert gate_error(path) == gate_message(
         "decisions.partial_days — days below 20% of their weekday norm (median of the previous "
@@ -558,10 +561,7 @@ def test_spark_schema_duplicates_and_examples(spark, tmp_path):
 
 def catalog_with(tmp_path: Path, old: str, new: str) -> Path:
     path = project(tmp_path)
-    catalog = path.parent.parent / "catalog.yaml"
-    text = catalog.read_text(encoding="utf-8")
-    assert old in text
-    catalog.write_text(text.replace(old, new), encoding="utf-8")
+    edit_catalog(path, old, new)
     return path
 
 

@@ -98,7 +98,8 @@ def gated_cube(
     engines = Engines(report.sources, report.sources_path)
     try:
         say("Checking the sources' columns")
-        earlier = check_schema(report, plan_queries(report, needed_measures(report)), engines)
+        queries = plan_queries(report, needed_measures(report), engines)
+        earlier = check_schema(report, queries, engines)
         cube = cached_cube(report, cache, say, engines)
         cube, dated = screen_dates(report, cube, now)
         chosen = resolve_period(report, cube, period)

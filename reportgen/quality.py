@@ -22,6 +22,12 @@ counts and up to five example ids (fetched by a follow-up query only then);
 warning-level results go to the report's "Data quality" section and to
 ``figures.json``. Severities live in the catalog, per fact
 (``checks[].severity`` and ``quality.severity``).
+
+Cost on the 10M-row demo data (DuckDB, 2 shared cores): schema check ~10 ms;
+the extra counters add 3–12 % to a cold scan (0.1–0.2 s on 1.7–3.3 s); the
+probe ~0.05 s for one week of keys, ~0.4 s with ``duplicates_in: trailing``
+(13 weeks; it prunes row groups by the raw time column); example queries
+5–50 ms each, and only when something is reported.
 """
 
 from __future__ import annotations

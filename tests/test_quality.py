@@ -650,3 +650,40 @@ def test_the_section_groups_a_check_over_periods():
         "4; 3; 1; 2",
     ]
     assert data_quality_section(SimpleNamespace(quality=())) is None  # type: ignore[arg-type]
+
+
+def test_a_row_filtered_audience_sees_only_checks_on_its_own_rows(tmp_path):
+    """Whole-source results (probe, example ids) never reach a deck restricted to some rows."""
+    from reportgen.build import build_audiences
+
+    def defects(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = duplicate_some(frame)
+        frame.loc[frame["decision_id"] == 2620, "handle_seconds"] = 86_400.0
+        frame.loc[frame["decision_id"] == 2620, "region"] = "Europe"
+        return frame
+
+    path = project(tmp_path, defects)
+    edit_catalog(
+        path,
+        "      partial_days: {below",
+        "      severity: {duplicate_keys: warn}\n      partial_days: {below",
+    )
+    edit_catalog(
+        path,
+        "        when: handle_seconds > 4 * 3600\n        severity: error",
+        "        when: handle_seconds > 4 * 3600\n        severity: warning",
+    )
+    path.write_text(
+        REPORT
+        + "audiences:\n  - name: everyone\n  - name: one-region\n    filter: {region: Europe}\n"
+    )
+    result = build_audiences(
+        path, period="2026-W47", formats=["html"], out_dir=tmp_path / "out", workers=1, now=NOW
+    )
+    assert result.ok, result.failures
+    everyone = {q.check: q for q in result.results["everyone"].figures.quality}
+    restricted = {q.check: q for q in result.results["one-region"].figures.quality}
+    assert set(everyone) == {"duplicate_keys", "absurd_handle_time"}
+    assert everyone["absurd_handle_time"].examples == ("2620",)
+    assert set(restricted) == {"absurd_handle_time"}  # counted from its own cube rows
+    assert restricted["absurd_handle_time"].examples == ()

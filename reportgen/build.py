@@ -21,10 +21,12 @@ from reportgen.config.models import AudienceConfig
 from reportgen.cube import Cube, compute_cube, plan_queries
 from reportgen.deliver import staged_output
 from reportgen.document import Document
+from reportgen.engines import Engines
 from reportgen.errors import PeriodError, RenderError, ReportgenError
 from reportgen.figures_json import figures_to_dict, write_figures_json
 from reportgen.metrics import ReportFigures, Targets, compute_figures
 from reportgen.periods import Period, latest_complete_period, parse_period
+from reportgen.quality import QualityIssue, check_schema, run_gate, screen_dates
 from reportgen.rca import recorded_causes
 from reportgen.render import get_renderer
 
@@ -59,12 +61,53 @@ def explain(config_path: str | Path) -> list[tuple[str, str]]:
     ]
 
 
-def cached_cube(report: ResolvedReport, cache: bool, say: Progress) -> Cube:
+def cached_cube(
+    report: ResolvedReport, cache: bool, say: Progress, engines: Engines | None = None
+) -> Cube:
     """The cube, closed days from the cube cache; ``cache=False`` (--no-cache) rescans and rewrites it."""
     from reportgen.cache import open_cache
 
     say("Computing the cube in the SQL engine" + ("" if cache else " (no cache)"))
-    return compute_cube(report, needed_measures(report), cache=open_cache(report, read=cache))
+    return compute_cube(
+        report, needed_measures(report), cache=open_cache(report, read=cache), engines=engines
+    )
+
+
+@dataclass(frozen=True)
+class GatedCube:
+    """The cube after the data-quality gate, the period to build, and the gate's warnings."""
+
+    cube: Cube
+    period: Period
+    quality: tuple[QualityIssue, ...]
+
+
+def gated_cube(
+    report: ResolvedReport,
+    period: str | Period | None,
+    cache: bool,
+    now: datetime,
+    say: Progress,
+) -> GatedCube:
+    """Schema check → cube → date screen → period → row, key and day checks (the gate).
+
+    One set of engine connections serves the schema check, the scan, the probe
+    and the example look-ups. Raises :class:`DataQualityError` on any
+    error-level check, before a figure exists.
+    """
+    engines = Engines(report.sources, report.sources_path)
+    try:
+        say("Checking the sources' columns")
+        queries = plan_queries(report, needed_measures(report), engines)
+        earlier = check_schema(report, queries, engines)
+        cube = cached_cube(report, cache, say, engines)
+        cube, dated = screen_dates(report, cube, now)
+        chosen = resolve_period(report, cube, period)
+        say("Checking data quality")
+        quality = run_gate(report, cube, chosen, engines, (*earlier, *dated))
+    finally:
+        engines.close()
+    return GatedCube(cube, chosen, quality)
 
 
 def resolve_period(report: ResolvedReport, cube: Cube, period: str | Period | None) -> Period:
@@ -114,10 +157,18 @@ def build_report(
     say("Loading configs")
     report = load_report(config_path)
     (chosen_audience,) = select_audiences(report, audience)
-    cube = cached_cube(report, cache, say)
-    chosen = resolve_period(report, cube, period)
+    generated_at = now or datetime.now(UTC)
+    gated = gated_cube(report, period, cache, generated_at, say)
     return build_audience(
-        report, cube, chosen_audience, chosen, formats, Path(out_dir), now or datetime.now(UTC), say
+        report,
+        gated.cube,
+        chosen_audience,
+        gated.period,
+        formats,
+        Path(out_dir),
+        generated_at,
+        say,
+        gated.quality,
     )
 
 
@@ -150,11 +201,12 @@ def build_audiences(
     say = progress or (lambda _msg: None)
     report = load_report(config_path)
     targets = select_audiences(report, audiences)
-    cube = cached_cube(report, cache, say)
-    chosen = resolve_period(report, cube, period)
     generated_at = now or datetime.now(UTC)
+    gated = gated_cube(report, period, cache, generated_at, say)
+    cube, chosen = gated.cube, gated.period
     jobs = {
-        a.name: (report, cube, a, chosen, formats, Path(out_dir), generated_at) for a in targets
+        a.name: (report, cube, a, chosen, formats, Path(out_dir), generated_at, None, gated.quality)
+        for a in targets
     }
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     results: dict[str, BuildResult] = {}
@@ -192,17 +244,26 @@ def build_audience(
     out_dir: Path,
     generated_at: datetime,
     say: Progress | None = None,
+    quality: tuple[QualityIssue, ...] | None = None,
 ) -> BuildResult:
-    """Figures, insights, document and artifacts for one audience, from its entitled rows only."""
+    """Figures, insights, document and artifacts for one audience, from its entitled rows only.
+
+    ``quality`` is the gate's verdict on the whole source. A row-filtered
+    audience gets the checks recomputed from its own rows instead (no example
+    ids, no whole-source probe), so its deck holds nothing derived from rows
+    it may not see.
+    """
     say = say or (lambda _msg: None)
     report = scope_report(report, audience)
+    if audience.filter:
+        quality = None
     cube = filter_cube(cube, audience)
     if audience.show_individuals:
         cube = pseudonymise_cube(cube, report)
     formats = list(formats or report.config.outputs)
     renderers = {fmt: get_renderer(fmt) for fmt in formats}
     say(f"Computing figures for {chosen.label} ({audience.name})")
-    figures = compute_figures(report, cube, chosen, Targets.load(report))
+    figures = compute_figures(report, cube, chosen, Targets.load(report), quality)
     say("Testing changes, finding anomalies and drivers")
     insights = analyze(report, cube, figures)
     if items := recorded_causes(out_dir, report.id, audience.name):

@@ -140,8 +140,8 @@ def plan_queries(
         fact = catalog.facts[fact_name]
         engine = engines.for_fact(fact_name)
         dims = tuple(d for d in report.dimensions if d in fact.dimensions)
-        # data-quality checks ride on the fact's main scan only
-        checks = tuple(c.name for c in fact.checks) if time_column == fact.time_column else ()
+        # data-quality counters (catalog checks, volume, NULL keys) ride on the main scan only
+        checks = tuple(fact.counters()) if time_column == fact.time_column else ()
         expression = build_cube_expression(
             catalog,
             fact,
@@ -183,14 +183,12 @@ def build_cube_expression(
     timezone: str,
 ) -> exp.Select:
     """The GROUP BY for one scan as a dialect-neutral sqlglot expression."""
-    day = _day_expression(time_column, fact.time_type, timezone)
+    day = day_expression(time_column, fact.time_type, timezone)
     select: list[exp.Expression] = [exp.alias_(day, DAY)]
     select += [exp.column(d) for d in dimensions]
     select += [exp.alias_(_measure_expression(catalog.measures[m]), m) for m in measures]
-    rules = {c.name: c for c in fact.checks}
-    select += [
-        exp.alias_(_count_where(rules[name].when), f"{CHECK_PREFIX}{name}") for name in checks
-    ]
+    rules = fact.counters()
+    select += [exp.alias_(_count_where(rules[name]), f"{CHECK_PREFIX}{name}") for name in checks]
     source = sqlglot.parse_one(table, read="duckdb") if isinstance(table, str) else table
     return (
         exp.select(*select)
@@ -221,7 +219,8 @@ def build_cube_sql(
     return expression.sql(dialect=dialect, pretty=True)
 
 
-def _day_expression(column: str, time_type: str, timezone: str) -> exp.Expression:
+def day_expression(column: str, time_type: str, timezone: str) -> exp.Expression:
+    """The local calendar day of a time column, as the cube groups it."""
     col = exp.column(column)
     if time_type == "date":
         return exp.cast(col, "DATE")
@@ -237,7 +236,7 @@ def _since_condition(column: str, time_type: str, timezone: str, day: date) -> e
     prune files, partitions and row groups by their min/max statistics.
     """
     exact = exp.GTE(
-        this=_day_expression(column, time_type, timezone),
+        this=day_expression(column, time_type, timezone),
         expression=exp.cast(exp.Literal.string(day.isoformat()), "DATE"),
     )
     if time_type == "date":
@@ -247,6 +246,32 @@ def _since_condition(column: str, time_type: str, timezone: str, day: date) -> e
     prune = exp.GTE(
         this=exp.column(column), expression=exp.cast(exp.Literal.string(slack), "TIMESTAMPTZ")
     )
+    return exp.and_(prune, exact)
+
+
+def window_condition(
+    column: str, time_type: str, timezone: str, start: date, end: date
+) -> exp.Expression:
+    """Rows on local days ``start``…``end``, with the raw-column bounds that let engines prune.
+
+    Like :func:`_since_condition`: the exact test is on the local day, the
+    loose one (two days of slack) on the raw column, which min/max statistics
+    of files and row groups can answer without reading them.
+    """
+    exact = exp.Between(
+        this=day_expression(column, time_type, timezone),
+        low=exp.cast(exp.Literal.string(start.isoformat()), "DATE"),
+        high=exp.cast(exp.Literal.string(end.isoformat()), "DATE"),
+    )
+    if time_type == "date":
+        return exact
+
+    def bound(day: date, slack_days: int) -> exp.Expression:
+        midnight = datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+        text = (midnight + timedelta(days=slack_days)).strftime("%Y-%m-%d %H:%M:%S+00:00")
+        return exp.cast(exp.Literal.string(text), "TIMESTAMPTZ")
+
+    prune = exp.Between(this=exp.column(column), low=bound(start, -2), high=bound(end, 3))
     return exp.and_(prune, exact)
 
 

@@ -20,8 +20,9 @@ from reportgen.config.formula import evaluate
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import DerivedMetric, MeanMetric, MetricDef, RatioMetric, TotalMetric
 from reportgen.cube import DAY, Cube
-from reportgen.errors import DataQualityError, SourceError
+from reportgen.errors import SourceError
 from reportgen.periods import Period, period_starts
+from reportgen.quality import QualityIssue, check_quality
 
 ALL = "__all__"
 
@@ -85,16 +86,6 @@ class MetricFigures:
     series: tuple[SeriesPoint, ...]
     breakdowns: dict[str, tuple[SegmentFigure, ...]] = field(default_factory=dict)
     formula: str | None = None  # a derived metric's formula, as written in the catalog
-
-
-@dataclass(frozen=True)
-class QualityIssue:
-    fact: str
-    check: str
-    severity: str
-    description: str
-    rows: int
-    period: str
 
 
 @dataclass(frozen=True)
@@ -304,8 +295,17 @@ def period_is_complete(cube: Cube, period: Period) -> bool:
 
 
 def compute_figures(
-    report: ResolvedReport, cube: Cube, period: Period, targets: Targets
+    report: ResolvedReport,
+    cube: Cube,
+    period: Period,
+    targets: Targets,
+    quality: tuple[QualityIssue, ...] | None = None,
 ) -> ReportFigures:
+    """Every figure of the report; ``quality`` is the gate's verdict (see :mod:`reportgen.quality`).
+
+    Without it (alerts, tests) the checks the cube alone can evaluate run here,
+    so no caller computes figures from data that fails an error-level check.
+    """
     previous = period.previous()
     last_year = period.same_period_last_year()
     if last_year is not None and last_year.start < cube.first_complete_day:
@@ -326,7 +326,8 @@ def compute_figures(
             targets,
             complete=lambda p: period_is_complete(cube, p),
         )
-    quality = check_quality(report, cube, trailing)
+    if quality is None:
+        quality = check_quality(report, cube, trailing, period)
     return ReportFigures(
         report=report.id,
         period=period,
@@ -423,46 +424,6 @@ def _breakdown(name, metric, dim, cube, period, previous, targets) -> tuple[Segm
             )
         )
     return tuple(segments)
-
-
-# -- data quality -----------------------------------------------------------------------------
-
-
-def check_quality(
-    report: ResolvedReport, cube: Cube, periods: tuple[Period, ...]
-) -> tuple[QualityIssue, ...]:
-    """Count check violations per shown period; errors stop the build, warnings are reported."""
-    issues = []
-    for query in cube.queries:
-        if not query.checks:
-            continue
-        fact = report.catalog.facts[query.fact]
-        rules = {c.name: c for c in fact.checks}
-        frame = cube.frames[f"{query.fact}:{query.time_column}"]
-        for p in periods:
-            window = _in_window(frame, p.start, p.end)
-            for check in query.checks:
-                rows = int(window[f"check__{check}"].sum())
-                if rows:
-                    rule = rules[check]
-                    issues.append(
-                        QualityIssue(
-                            query.fact, check, rule.severity, rule.description, rows, p.label
-                        )
-                    )
-    errors = [i for i in issues if i.severity == "error"]
-    if errors:
-        listing = "; ".join(
-            f"{i.check} ({i.description}): {i.rows:,} rows in {i.period}" for i in errors[:5]
-        )
-        raise DataQualityError(
-            f"data-quality checks failed for fact '{errors[0].fact}': {listing}",
-            fix="correct the source data (or, if the rule is wrong, its 'checks:' entry in the catalog); "
-            "the report is not built so that no wrong number is shown",
-            report=report.id,
-            fact=errors[0].fact,
-        )
-    return tuple(issues)
 
 
 __all__ = ["MetricFigures", "ReportFigures", "Targets", "compute_figures"]

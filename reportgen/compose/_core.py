@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from reportgen.analysis.significance import ChangeTest, SegmentTests
@@ -43,6 +44,7 @@ from reportgen.narrative import (
     mover_sentence,
     value_text,
 )
+from reportgen.quality import QualityIssue
 
 #: Breakdown tables show this many segments; the rest are summed into one "Other" row.
 MAX_TABLE_ROWS = 20
@@ -74,7 +76,12 @@ def compose_document(
             if (deep := deep_dive_section(report, figures, insights)) is not None:
                 sections.append(deep)
         elif name == "definitions":
+            if (quality := data_quality_section(figures)) is not None:
+                sections.append(quality)
             sections.append(definitions_section(report, figures))
+    quality = data_quality_section(figures)
+    if "definitions" not in report.config.sections and quality is not None:
+        sections.append(quality)
     period = figures.period
     return Document(
         report_id=report.id,
@@ -159,10 +166,10 @@ def summary_section(report: ResolvedReport, figures: ReportFigures, insights: In
         )
     warnings = [q for q in figures.quality if q.severity == "warning"]
     if warnings:
-        total = sum(q.rows for q in warnings)
+        checks = sorted({q.check for q in warnings})
         headlines.append(
-            f"Data quality: {total:,} rows flagged by warnings "
-            f"({', '.join(sorted({q.check for q in warnings}))}); see figures.json."
+            f"Data quality: {len(checks)} check{'s' if len(checks) != 1 else ''} raised a "
+            f"warning ({', '.join(checks)}); see the Data quality section."
         )
     notes = tuple(
         metric_sentence(m, period, previous, insights.phrase(m.metric))
@@ -375,6 +382,87 @@ def other_segment(metric: MetricDef, rest: tuple[SegmentFigure, ...]) -> Segment
         cur_stats,
         prev_stats,
     )
+
+
+# -- data quality ---------------------------------------------------------------------------
+
+
+def data_quality_section(figures: ReportFigures) -> Section | None:
+    """The gate's warnings as a table; no section when the data passed every check.
+
+    Errors never get here (they stop the build), so every row is something the
+    reader should weigh: the figures were computed, but these rows or days are suspect.
+    """
+    warnings = [q for q in figures.quality if q.severity == "warning"]
+    if not warnings:
+        return None
+    grouped = _by_check(warnings)
+    rows = tuple(
+        (
+            Cell(f"{q.fact} · {q.check}", q.check),
+            Cell(q.description, q.description),
+            Cell(q.amount, float(q.rows)),
+            Cell(q.period, q.period),
+            Cell("; ".join(q.examples) if q.examples else "—", None),
+        )
+        for q in grouped
+    )
+    table = Table(
+        title="Data-quality warnings",
+        columns=(
+            Column("check", "Check", "left"),
+            Column("description", "Description", "left"),
+            Column("affected", "Affected"),
+            Column("period", "Data period", "left"),  # a label wide enough for "2026-W47"
+            Column("examples", "Examples", "left"),
+        ),
+        rows=rows,
+        caption="Warnings do not stop the build. Flagged rows stay in the figures, except rows "
+        "dated after today or before not_before, which no period can show. Examples are key "
+        "values (or days) of affected rows. Severities are set per fact in the catalog "
+        "(checks, quality.severity).",
+    )
+    count = f"{len(grouped)} check{'s' if len(grouped) != 1 else ''}"
+    paragraphs = [
+        f"The data passed every error-level check; {count} raised a warning. The figures were "
+        "computed as usual: read the metrics the flagged rows or days touch with care."
+    ]
+    if any(q.check == "partial_days" for q in warnings):
+        paragraphs.append(
+            "Days with missing or partial data lower the volumes and totals of their period; "
+            "ratios and averages are affected only if the missing rows differ from the rest."
+        )
+    notes = tuple(q.line() for q in warnings)
+    blocks = (Narrative(tuple(paragraphs)), table)
+    return Section("data_quality", "Data quality", "appendix", blocks, notes)
+
+
+def _by_check(issues: list[QualityIssue]) -> list[QualityIssue]:
+    """One row per (fact, check): a check failing in six trailing weeks is one line, not six.
+
+    Rows are summed, the period becomes a span (``2026-W42 … W47``) and the
+    examples come from the latest periods first. figures.json keeps every period.
+    """
+    groups: dict[tuple[str, str], list[QualityIssue]] = {}
+    for issue in issues:
+        groups.setdefault((issue.fact, issue.check), []).append(issue)
+    out = []
+    for group in groups.values():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        first, last = group[0].period, group[-1].period
+        same_year = first[:5] == last[:5] and first[:1].isdigit()
+        examples = [e for q in reversed(group) for e in q.examples][:5]
+        out.append(
+            replace(
+                group[-1],
+                rows=sum(q.rows for q in group),
+                period=f"{first} … {last[5:] if same_year else last}",
+                examples=tuple(examples),
+            )
+        )
+    return out
 
 
 # -- appendix -------------------------------------------------------------------------------

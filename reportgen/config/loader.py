@@ -15,8 +15,11 @@ from reportgen.config import formula as fm
 from reportgen.config._yaml import LocatedYaml, load_yaml, validate_model
 from reportgen.config.brand import load_brand
 from reportgen.config.models import (
+    BUILTIN_SEVERITY,
+    ROWS_COUNTER,
     Catalog,
     DerivedMetric,
+    FactDef,
     MeanMetric,
     MetricChoice,
     MetricDef,
@@ -122,6 +125,7 @@ def _check_catalog_references(catalog: Catalog, source: LocatedYaml) -> None:
                     key=f"facts.{fact_name}.dimensions",
                     fix="declare it under 'dimensions:' or fix the name",
                 )
+        _check_fact_quality(fact_name, fact, catalog, source)
     for name, measure in catalog.measures.items():
         if measure.fact not in catalog.facts:
             raise ConfigError(
@@ -146,6 +150,30 @@ def _check_catalog_references(catalog: Catalog, source: LocatedYaml) -> None:
         if isinstance(metric, MeanMetric):
             _check_mean_consistency(name, metric, catalog, source)
     _resolve_derived(catalog, source)
+
+
+def _check_fact_quality(name: str, fact: FactDef, catalog: Catalog, source: LocatedYaml) -> None:
+    """Required columns must be the fact's dimensions; check names must not shadow built-ins."""
+    for index, dim in enumerate(fact.quality.required):
+        if dim not in fact.dimensions:
+            raise ConfigError(
+                f"fact '{name}' requires '{dim}', which is not one of its dimensions — "
+                f"{suggest(dim, fact.dimensions)}",
+                file=source.path,
+                line=source.line_of(("facts", name, "quality", "required", index)),
+                key=f"facts.{name}.quality.required",
+                fix="list dimensions of this fact (NULL keys are checked via 'key:')",
+            )
+    builtin = {ROWS_COUNTER, *(f"null_{c}" for c in fact.null_columns())}
+    for index, check in enumerate(fact.checks):
+        if check.name in builtin or check.name in BUILTIN_SEVERITY:
+            raise ConfigError(
+                f"check name '{check.name}' of fact '{name}' is reserved for a built-in check",
+                file=source.path,
+                line=source.line_of(("facts", name, "checks", index, "name")),
+                key=f"facts.{name}.checks",
+                fix="rename the check",
+            )
 
 
 def _measure_roles(metric: MetricDef) -> list[tuple[str, str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Literal
 
 import sqlglot
@@ -45,12 +46,98 @@ class CheckDef(_Model):
     def _when_is_sql(cls, value: str) -> str:
         return check_sql_condition(value)
 
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _warn_alias(cls, value: object) -> object:
+        return _severity(value)
+
+
+Severity = Literal["error", "warning", "off"]
+TypeFamily = Literal["timestamp", "date", "number", "boolean", "text", "any"]
+
+#: The gate's built-in checks and their default severities (``quality.severity`` overrides).
+BUILTIN_SEVERITY: dict[str, Severity] = {
+    "schema": "error",  # a declared/derived column missing or of the wrong type family
+    "null_keys": "error",  # time column, key or a required dimension is NULL
+    "duplicate_keys": "error",  # the fact's key occurs more than once in the shown window
+    "future_timestamps": "error",  # dated after the build's "now" (local day)
+    "outside_period": "error",  # dated before ``not_before`` (epoch/sentinel dates)
+    "partial_days": "warning",  # a shown day far below its weekday norm, or missing
+}
+
+
+def _severity(value: object) -> object:
+    """``warn`` is accepted for ``warning`` (what people type); YAML reads a bare ``off`` as false."""
+    if value is False:
+        return "off"
+    return "warning" if value == "warn" else value
+
+
+class PartialDaysConfig(_Model):
+    """A shown day whose volume is below ``below`` × the median of the same weekday before."""
+
+    below: float = Field(default=0.5, gt=0, lt=1)
+    weeks: int = Field(default=4, ge=2, le=26)  # how many previous same weekdays form the norm
+
+
+class QualityConfig(_Model):
+    """The built-in data-quality checks of one fact: what to check and how severe a failure is."""
+
+    key: str | None = None  # one row per value, e.g. decision_id: duplicates, example ids
+    required: list[str] = Field(default_factory=list)  # dimensions that must not be NULL
+    columns: dict[str, TypeFamily] = Field(default_factory=dict)  # declared types (override)
+    not_before: date = date(2000, 1, 1)  # earlier timestamps are sentinels (1970-01-01), not data
+    # duplicate keys are looked for in the built period (cheap: one period's rows) or in every
+    # trailing period the report shows (each build re-reads ~13 periods' keys)
+    duplicates_in: Literal["period", "trailing"] = "period"
+    severity: dict[str, Severity] = Field(default_factory=dict)
+    partial_days: PartialDaysConfig = PartialDaysConfig()
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _known_checks(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            return value
+        unknown = sorted(set(value) - set(BUILTIN_SEVERITY))
+        if unknown:
+            raise ValueError(
+                f"unknown built-in check(s) {', '.join(unknown)}; "
+                f"known: {', '.join(BUILTIN_SEVERITY)}"
+            )
+        return {k: _severity(v) for k, v in value.items()}
+
+    def severity_of(self, check: str) -> Severity:
+        return self.severity.get(check, BUILTIN_SEVERITY[check])
+
 
 class FactDef(_Model):
     time_column: str
     time_type: Literal["timestamp", "date"] = "timestamp"
     dimensions: list[str] = Field(default_factory=list)
     checks: list[CheckDef] = Field(default_factory=list)
+    quality: QualityConfig = QualityConfig()
+
+    def counters(self) -> dict[str, str | None]:
+        """Row counts the cube's scan adds per (day × dimensions): ``name → condition``.
+
+        The catalog's checks, plus the built-in ones the gate evaluates from the
+        cube without another scan: ``rows`` (volume, for partial days) and a NULL
+        count for the key and each required dimension. ``None`` counts every row.
+        """
+        counters: dict[str, str | None] = {c.name: c.when for c in self.checks}
+        counters[ROWS_COUNTER] = None
+        for column in self.null_columns():
+            counters[f"null_{column}"] = f"{column} IS NULL"
+        return counters
+
+    def null_columns(self) -> list[str]:
+        """Columns besides the time column that must never be NULL (key, required dimensions)."""
+        key = [self.quality.key] if self.quality.key else []
+        return list(dict.fromkeys([*key, *self.quality.required]))
+
+
+#: The volume counter every main scan carries (COUNT(*) per day × dimensions).
+ROWS_COUNTER = "rows"
 
 
 class DimensionDef(_Model):

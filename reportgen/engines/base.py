@@ -89,6 +89,15 @@ class Engine(ABC):
     def fetch(self, sql: str, *, fact: str) -> pd.DataFrame:
         """Run an aggregate query; raise :class:`SourceError` naming the fact on failure."""
 
+    @abstractmethod
+    def columns(self, table: exp.Expression, *, fact: str) -> dict[str, str]:
+        """The source's columns and their types in the engine's own words, from metadata only.
+
+        The data-quality gate compares them with what the catalog needs before
+        the scan, so a renamed or retyped column fails with the column's name
+        instead of a driver error (or, worse, a silent implicit cast).
+        """
+
     def close(self) -> None:  # noqa: B027 - engines without a connection have nothing to close
         """Release the connection (if one was opened)."""
 

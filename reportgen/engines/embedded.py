@@ -60,6 +60,15 @@ class DuckDBEngine(Engine):
         except duckdb.Error as exc:
             raise self.query_failed(fact, exc) from None
 
+    def columns(self, table: exp.Expression, *, fact: str) -> dict[str, str]:
+        """``DESCRIBE`` a zero-row select: DuckDB reads only Parquet footers / the catalog."""
+        sql = f"DESCRIBE SELECT * FROM {table.sql(dialect=self.dialect)}"
+        try:
+            rows = self.connection().execute(sql).fetchall()
+        except duckdb.Error as exc:
+            raise self.query_failed(fact, exc) from None
+        return {str(row[0]): str(row[1]) for row in rows}
+
     def close(self) -> None:
         if self._con is not None:
             self._con.close()

@@ -106,6 +106,15 @@ class SparkEngine(Engine):
             raise self.query_failed(fact, exc) from None
         return table.to_pandas()
 
+    def columns(self, table: exp.Expression, *, fact: str) -> dict[str, str]:
+        """The analysed schema of a zero-row select (Parquet footers or the catalog; no job runs)."""
+        spark = self.session()
+        try:
+            schema = spark.sql(f"SELECT * FROM {table.sql(dialect=self.dialect)} LIMIT 0").schema
+        except Exception as exc:  # AnalysisException: no such table or path
+            raise self.query_failed(fact, exc) from None
+        return {f.name: f.dataType.simpleString() for f in schema.fields}
+
 
 def stop_spark() -> None:
     """Stop the process's Spark session, if any (tests; long-lived processes)."""

@@ -107,6 +107,23 @@ class WarehouseEngine(Engine):
             raise self.query_failed(fact, RuntimeError(message)) from None
         return pd.DataFrame.from_records(rows, columns=columns)
 
+    def columns(self, table: exp.Expression, *, fact: str) -> dict[str, str]:
+        """The table's columns from the database catalog (SQLAlchemy's inspector; no data read)."""
+        import sqlalchemy
+
+        assert isinstance(table, exp.Table)
+        try:
+            inspector = sqlalchemy.inspect(self._connect())
+            found = inspector.get_columns(table.name, schema=table.db or None)
+        except SourceError:
+            raise
+        except Exception as exc:  # NoSuchTableError, permissions, driver errors
+            message = redact_url(str(getattr(exc, "orig", None) or exc) or type(exc).__name__)
+            raise self.query_failed(fact, RuntimeError(message)) from None
+        if not found:  # PostgreSQL's inspector returns [] for a table it cannot see
+            raise self.query_failed(fact, RuntimeError(f"table {table.sql()} not found"))
+        return {str(c["name"]): str(c["type"]) for c in found}
+
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()

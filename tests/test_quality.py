@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
 from reportgen.build import build_report, gated_cube
 from reportgen.config.loader import load_report
@@ -408,11 +409,17 @@ def test_warnings_become_a_data_quality_section_and_figures_entry(tmp_path):
     result = build_report(
         project(tmp_path, partial_wednesday),
         period="2026-W47",
-        formats=["pdf", "html"],
+        formats=["pdf", "html", "xlsx"],
         out_dir=tmp_path / "out",
         now=NOW,
     )
     data = json.loads(result.artifacts["figures"].read_text(encoding="utf-8"))
+    about = {row[0].value: row[1].value for row in load_workbook(result.artifacts["xlsx"])["About"]}
+    assert about["Data quality 1"] == (
+        "decisions · partial_days (warning): days below 50% of their weekday norm (median of the "
+        "previous 4 same weekdays) or missing (2 days, 2026-W47; e.g. day Wed 18 Nov: 10 rows vs "
+        "norm 40, Fri 20 Nov: missing vs norm 40)"
+    )
     assert data["data_quality"] == [
         {
             "fact": "decisions",

@@ -632,7 +632,15 @@ def _quality_text(item: Any) -> str:
     if not isinstance(item, Mapping):
         return str(item)
     head = f"{item.get('fact')} · {item.get('check')} ({item.get('severity')})"
-    return f"{head}: {item.get('description')} ({item.get('rows')} rows, {item.get('period')})"
+    count, unit = item.get("rows"), str(item.get("unit") or "rows")
+    if count == 1 and unit.endswith("s"):
+        unit = unit[:-1]
+    examples = item.get("examples") or []
+    example_text = f"; e.g. {item.get('example_of')} {', '.join(examples)}" if examples else ""
+    where = (
+        f"{count:,} {unit}, {item.get('period')}" if isinstance(count, int) else item.get("period")
+    )
+    return f"{head}: {item.get('description')} ({where}{example_text})"
 
 
 def _yes_no(flag: Any) -> str | None:

@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from reportgen import __version__
@@ -25,7 +25,7 @@ from reportgen.engines import Engines
 from reportgen.errors import PeriodError, RenderError, ReportgenError
 from reportgen.figures_json import figures_to_dict, write_figures_json
 from reportgen.metrics import ReportFigures, Targets, compute_figures
-from reportgen.periods import Period, latest_complete_period, parse_period
+from reportgen.periods import Period, latest_complete_period, parse_period, period_containing
 from reportgen.quality import QualityIssue, check_schema, run_gate, screen_dates
 from reportgen.rca import recorded_causes
 from reportgen.render import get_renderer
@@ -52,13 +52,39 @@ def needed_measures(report: ResolvedReport) -> list[str]:
     return measures
 
 
-def explain(config_path: str | Path) -> list[tuple[str, str]]:
-    """The SQL each source runs, for review before it touches a warehouse."""
+def explain(config_path: str | Path, period: str | None = None) -> list[tuple[str, str]]:
+    """The SQL each source runs, for review before it touches a warehouse.
+
+    The cube scans, then each fact's data-quality probe (duplicate keys and
+    undated rows) for ``period`` — without one, for the period before today's,
+    since planning must not read the data to find the latest complete period.
+    """
+    from reportgen.config.models import ROWS_COUNTER
+    from reportgen.engines import Engines
+    from reportgen.quality import probe_sql
+
     report = load_report(config_path)
-    return [
+    queries = plan_queries(report, needed_measures(report))
+    found = [
         (f"{q.fact} by {q.time_column}", f"-- runs on {q.engine} ({q.dialect} dialect)\n{q.sql}")
-        for q in plan_queries(report, needed_measures(report))
+        for q in queries
     ]
+    grain = report.config.period.grain
+    shown = parse_period(period) if period else period_containing(date.today(), grain).shift(-1)
+    engines = Engines(report.sources, report.sources_path)
+    timezone = report.config.period.timezone
+    for name in dict.fromkeys(q.fact for q in queries if ROWS_COUNTER in q.checks):
+        fact, engine = report.catalog.facts[name], engines.for_fact(name)
+        table = engine.table(name, report.sources.facts[name])
+        sql = probe_sql(fact, table, timezone, shown.start, shown.end).sql(
+            dialect=engine.dialect, pretty=True
+        )
+        header = (
+            f"-- runs on {engine.name} ({engine.dialect} dialect) for {shown.label}; "
+            "a failed check then fetches up to 5 examples (ids or days) with a SELECT … LIMIT 5"
+        )
+        found.append((f"{name} data-quality probe", f"{header}\n{sql}"))
+    return found
 
 
 def cached_cube(

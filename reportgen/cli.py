@@ -98,7 +98,7 @@ def build(
 
     try:
         if explain:
-            for title, sql in explain_sql(config):
+            for title, sql in explain_sql(config, period):
                 out.print(f"-- {title}\n{sql};\n", markup=False)
             return
         check_source_files(load_report(config))  # a wrong data path: name the sources line

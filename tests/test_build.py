@@ -120,9 +120,24 @@ def test_explain_prints_one_query_per_scan(weekly_config):
     from reportgen.build import explain
 
     queries = dict(explain(weekly_config))
-    assert set(queries) == {"decisions by decided_at", "staffing by day"}
+    scans = {"decisions by decided_at", "staffing by day"}
+    probes = {
+        "decisions data-quality probe",
+        "staffing data-quality probe",
+        "views data-quality probe",
+    }
+    assert set(queries) <= scans | probes and scans < set(queries)
     assert "GROUP BY" in queries["decisions by decided_at"]
     assert "AT TIME ZONE 'UTC'" in queries["decisions by decided_at"]
+
+
+def test_explain_shows_the_data_quality_probe_for_the_period(weekly_config):
+    from reportgen.build import explain
+
+    probe = dict(explain(weekly_config, "2026-W47"))["decisions data-quality probe"]
+    assert "for 2026-W47" in probe
+    assert "GROUP BY\n    decision_id\n  HAVING\n    COUNT(*) > 1" in probe
+    assert "BETWEEN CAST('2026-11-16' AS DATE) AND CAST('2026-11-22' AS DATE)" in probe
 
 
 def test_rebuild_replaces_artifacts(weekly_config, tmp_path):

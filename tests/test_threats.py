@@ -504,3 +504,204 @@ def test_read_only_output_folder_is_reported_plainly(weekly_config, tmp_path):
             build_report(weekly_config, period="2026-W46", formats=["html"], out_dir=out)
     finally:
         out.chmod(0o700)
+
+
+# == Secrets stay secret =========================================================================
+
+SECRETS = {
+    "RG_SEC_SMTP_USER": "smtp-U5ER-XYZ",
+    "RG_SEC_SMTP_PASSWORD": "smtp-P4SS-XYZ",
+    "RG_SEC_DB_PASSWORD": "S3cr3t-XYZ",
+    "RG_SEC_DB_URL": "postgresql+psycopg://u:S3cr3t-URL-XYZ@127.0.0.1:1/db?sslmode=disable",
+    "RG_SEC_WEBHOOK": "http://127.0.0.1:1/hooks/T0KEN-XYZ",
+    "RG_SEC_WEBHOOK_TYPO": "hooks.example.com/services/T0KEN-TYPO",  # no scheme
+    "REPORTGEN_LEDGER_URL": "postgresql+psycopg://u:LEDG3R-XYZ@127.0.0.1:1/ledger",
+}
+WRONG_PASSWORD = "smtp-WR0NG-XYZ"
+#: what must appear nowhere: every password and token, and the URLs that carry them
+NEEDLES = ("U5ER-XYZ", "P4SS-XYZ", "WR0NG-XYZ", "S3cr3t", "LEDG3R", "T0KEN")
+
+
+class _Smtp:
+    """aiosmtpd on 127.0.0.1 accepting only the fake credentials above."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
+
+        def authenticate(server, session, envelope, mechanism, auth_data):
+            ok = auth_data.login == SECRETS["RG_SEC_SMTP_USER"].encode() and (
+                auth_data.password == SECRETS["RG_SEC_SMTP_PASSWORD"].encode()
+            )
+            return AuthResult(success=ok, handled=False)
+
+        class Handler:
+            def __init__(self) -> None:
+                self.messages: list[bytes] = []
+
+            async def handle_DATA(self, server, session, envelope):
+                self.messages.append(envelope.content)
+                return "250 OK"
+
+        self.handler = Handler()
+        self.controller = Controller(
+            self.handler,
+            hostname="127.0.0.1",
+            port=0,
+            authenticator=authenticate,
+            auth_require_tls=False,
+        )
+
+
+@pytest.fixture
+def smtp_server():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = _Smtp()
+    server.controller.port = port
+    server.controller.start()
+    yield server.handler, port
+    server.controller.stop()
+
+
+def _warehouse_project(demo_configs: Path, root: Path, url: str, dialect: str | None) -> Path:
+    """The weekly report reading its facts from a PostgreSQL server that is not there."""
+    sources = {
+        "engine": "sqlalchemy",
+        "url": url,
+        "facts": {f: {"table": f"ops.{f}"} for f in ("decisions", "staffing", "views")},
+    }
+    if dialect:
+        sources["dialect"] = dialect
+    (root / "sources.yaml").write_text(yaml.safe_dump(sources), encoding="utf-8")
+    report = yaml.safe_load((demo_configs / "reports" / "weekly_leadership.yaml").read_text())
+    for key in ("audiences", "schedule", "alerts", "delivery", "insights", "sections"):
+        report.pop(key, None)
+    report.update(
+        catalog=str(demo_configs / "catalog.yaml"),
+        brand=str(demo_configs / "brands" / "default.yaml"),
+        sources=str(root / "sources.yaml"),
+        metrics=["decisions", "aht"],
+    )
+    (root / "report.yaml").write_text(yaml.safe_dump(report), encoding="utf-8")
+    return root / "report.yaml"
+
+
+def test_no_secret_reaches_logs_errors_or_files(
+    weekly_config, demo_configs, tmp_path, monkeypatch, caplog, smtp_server
+):
+    """Explain, a build, failing builds, a send, a refused login, the ledger: grep them all."""
+    import logging
+    import traceback
+
+    from typer.testing import CliRunner
+
+    from reportgen.cli import app
+    from reportgen.errors import ReportgenError
+
+    handler, port = smtp_server
+    for name, value in SECRETS.items():
+        if name != "REPORTGEN_LEDGER_URL":
+            monkeypatch.setenv(name, value)
+    caplog.set_level(logging.DEBUG)
+    runner = CliRunner()
+    said: list[str] = []
+
+    def cli(*args: str, code: int) -> None:
+        result = runner.invoke(app, list(args))
+        said.append(f"$ reportgen {' '.join(args)}\n{result.output}")
+        if result.exception and not isinstance(result.exception, SystemExit):
+            said.append("".join(traceback.format_exception(result.exception)))
+        assert result.exit_code == code, said[-1]
+
+    # a warehouse that is down, its password in the URL, or the whole URL in the environment
+    for folder, url, dialect in (
+        ("pg-password", "postgresql+psycopg://u:${RG_SEC_DB_PASSWORD}@127.0.0.1:1/db", None),
+        ("pg-url", "${RG_SEC_DB_URL}", "postgres"),
+    ):
+        (tmp_path / folder).mkdir()
+        report = _warehouse_project(demo_configs, tmp_path / folder, url, dialect)
+        cli("build", str(report), "--explain", code=0)
+        assert "SELECT" in said[-1]
+        cli("--verbose", "build", str(report), "--period", "2026-W47", "-f", "html", code=1)
+        with pytest.raises(ReportgenError) as info:
+            build_report(report, period="2026-W47", formats=["html"], out_dir=tmp_path / "o")
+        said += [str(info.value), repr(info.value), repr(info.value.context)]
+        said.append("".join(traceback.format_exception(info.value)))
+
+    literal = tmp_path / "literal"
+    literal.mkdir()
+    report = _warehouse_project(demo_configs, literal, SECRETS["RG_SEC_DB_URL"], None)
+    cli("build", str(report), code=2)  # refused, and the refusal does not echo the URL
+    assert "literal password" in said[-1]
+
+    # a real build, a send, a send the server refuses, and what the ledger then says
+    out = tmp_path / "out"
+    smtp = {
+        "host": "127.0.0.1",
+        "port": port,
+        "security": "none",
+        "sender": "reports@example.com",
+        "username_env": "RG_SEC_SMTP_USER",
+        "password_env": "RG_SEC_SMTP_PASSWORD",
+        "timeout_seconds": 5,
+    }
+    channels = [
+        {"type": "email", "name": "mail", "to": ["vp@example.com"], "attach": ["xlsx"]},
+        {"type": "webhook", "name": "chat", "url_env": "RG_SEC_WEBHOOK"},
+        {"type": "webhook", "name": "chat-typo", "url_env": "RG_SEC_WEBHOOK_TYPO"},
+        {"type": "webhook", "name": "chat-not-http", "url_env": "RG_SEC_WEBHOOK_SMTP"},
+    ]
+    monkeypatch.setenv("RG_SEC_WEBHOOK_SMTP", f"http://127.0.0.1:{port}/hooks/T0KEN-SMTP")
+    delivery = {"owners": ["owner@example.com"], "smtp": smtp, "channels": channels}
+    config = report_copy(weekly_config, tmp_path / "cfg" / "mail.yaml", delivery=delivery)
+    ledger = f"sqlite:///{out / 'ledger.sqlite'}"
+    build = ("build", str(config), "--period", "2026-W47", "-f", "html,xlsx", "--out", str(out))
+    cli(*build, code=0)
+    send = ("send", str(config), "--period", "2026-W47", "--out", str(out), "--ledger", ledger)
+    from reportgen.runs import run_report
+
+    sent = run_report(config, period="2026-W47", out_dir=out, ledger=ledger, formats=["html"])
+    said.append(repr(sent))  # email accepted; hooks unreachable, malformed, or not HTTP
+    assert len(handler.messages) == 2 and sent.status == "failed"  # the report, the owners' notice
+    assert [s.status for s in sent.sends] == ["sent", "retrying", "failed", "retrying"]
+    monkeypatch.setenv("RG_SEC_SMTP_PASSWORD", WRONG_PASSWORD)
+    cli(*send, "--force", "--channel", "mail", "--wait", "0", code=1)
+    assert "rejected the credentials" in said[-1]
+    cli("runs", "--ledger", ledger, code=0)
+    cli("runs", "--ledger", ledger, "show", "1", code=0)
+    monkeypatch.setenv(
+        "REPORTGEN_LEDGER_URL", SECRETS["REPORTGEN_LEDGER_URL"]
+    )  # a server that is down
+    cli("runs", "--out", str(out), code=1)
+    cli(*build, code=1)  # the build reads follow-up items from the ledger
+    assert "cannot open the run ledger at postgresql+psycopg://u:***@127.0.0.1:1" in said[-1]
+    monkeypatch.delenv("REPORTGEN_LEDGER_URL")
+
+    failed = run_report(  # refused again, as a scheduled run whose owners get a notice
+        config, period="2026-W47", out_dir=out, ledger=ledger, force=True, rebuild=False,
+        channels=["mail"], notify_failure=True, trigger="schedule",
+    )  # fmt: skip
+    said.append(repr(failed))
+    assert failed.status == "failed"
+
+    logged = [
+        f"{r.name} {r.levelname} {r.getMessage()} {r.exc_text or ''}"
+        for r in caplog.records
+        if not r.name.startswith("mail.log")  # the test SMTP server's own protocol trace
+    ]
+    with sqlite3.connect(out / "ledger.sqlite") as db:
+        dump = "\n".join(db.iterdump())
+    files = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert (out / "weekly_leadership" / "2026-W47" / "leadership" / "figures.json") in files
+    assert "reportgen_sends" in dump and said and logged
+
+    for needle in NEEDLES:
+        assert not [s for s in said if needle in s], needle
+        assert not [line for line in logged if needle in line], needle
+        assert needle not in dump, needle
+        assert not [p for p, data in files.items() if needle.encode() in data], needle
+        assert not [m for m in handler.messages if needle.encode() in m], needle

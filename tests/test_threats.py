@@ -23,6 +23,9 @@ Text that files can't hold
     | XML-illegal control characters in labels | PPTX re-opens, holds none of them | test_pptx_reopens_and_has_no_control_characters |
     | RTL, combining marks, emoji | PDF renders them with a fallback font | test_pdf_shows_hostile_labels_as_text |
     | a 500-character label | wraps inside the PDF page and the PPTX slide | test_long_labels_stay_inside_the_pdf_page, test_long_labels_stay_inside_the_slides |
+    | long emoji labels, U+2028/U+2029 in labels | charts still draw | test_chart_draws_emoji_and_separator_labels |
+    | a report title over 255 characters | PPTX still written | test_long_report_title_keeps_the_deck_valid |
+    | a lone surrogate escape or control character in a config file | ConfigError with its line | test_config_text_no_file_can_hold_is_refused_with_its_line |
     | the hostile deck in LibreOffice | converts (slow) | test_libreoffice_converts_the_hostile_deck |
     | lone surrogates, very long numbers, random Unicode in every label | valid files or a ReportgenError | tests/test_fuzz.py::test_random_labels_build_valid_files_or_fail_cleanly |
 
@@ -331,6 +334,59 @@ def test_long_labels_stay_inside_the_slides(hostile_build):
             assert shape.top + shape.height <= height + Emu(12700), (number, shape.name)
             if shape.has_text_frame and LONG_LABEL.strip() in shape.text_frame.text:
                 assert shape.text_frame.word_wrap is not False
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["🚩 flagged " * 40, "𝐌𝐚𝐭𝐡 " * 60, "line\u2028separator", "para\u2029separator"],
+)
+def test_chart_draws_emoji_and_separator_labels(brand, label):
+    """Vega cut long emoji labels mid surrogate pair, and U+2028 broke its expressions."""
+    from reportgen.document import Chart, ChartSeries
+    from reportgen.render.charts import chart_to_svg
+
+    for kind in ("bar", "line"):
+        chart = Chart(
+            title="Decisions by queue",
+            chart_type=kind,
+            categories=(label, "Spam"),
+            series=(ChartSeries(label, (1.0, 2.0), "primary"),),
+            value_format="count",
+            value_label="decisions",
+            highlight=label,
+        )
+        assert chart_to_svg(chart, brand, width=480).startswith("<svg")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [('title: "\\ud800 lone surrogate"', "lone surrogate"), ("title: Ctrl\x01", "U+0001")],
+)
+def test_config_text_no_file_can_hold_is_refused_with_its_line(
+    weekly_config, tmp_path, line, expected
+):
+    from reportgen.config.loader import load_report
+    from reportgen.errors import ConfigError
+
+    text = weekly_config.read_text(encoding="utf-8").replace("../", f"{weekly_config.parent}/../")
+    config = tmp_path / "report.yaml"
+    config.write_text(text.replace("title: Weekly T&S Operations Review", line), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_report(config)
+    assert info.value.context["line"] == 2 and expected in str(info.value)
+
+
+def test_long_report_title_keeps_the_deck_valid(sample_document, tmp_path):
+    """python-pptx refuses core properties over 255 characters; the title is shortened there."""
+    from dataclasses import replace
+
+    from reportgen.render.pptx import render_pptx
+
+    path = tmp_path / "long.pptx"
+    render_pptx(replace(sample_document, title="Weekly review " * 40), path)
+    deck = Presentation(path)
+    assert len(deck.core_properties.title) == 255
+    assert "Weekly review " * 3 in deck.slides[0].shapes.title.text_frame.text
 
 
 @pytest.mark.slow

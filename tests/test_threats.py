@@ -15,25 +15,25 @@ Injection
     | a user template reaching for ``''.__class__.__mro__`` | RenderError naming the template, no SecurityError traceback | test_user_html_template_cannot_escape_the_sandbox |
     | a user email template mutating its context | RenderError naming the template | test_user_email_template_cannot_mutate_its_context |
     | WeasyPrint asked for http, https, ftp, a file outside, a remote file host, a symlink that escapes | refused, a warning names the URL | test_fetcher_refuses_and_logs |
-    | ``data:`` URIs (our own inlined logo) | served | test_fetcher_serves_data_uris |
+    | ``data:`` URIs (our own inlined logo) and files inside the templates/brand folders | served | test_fetcher_serves_data_uris_and_allowed_files |
     | ``<link rel=attachment>``, ``@import``, metadata-IP images in crafted HTML | no attachment, each fetch refused and logged | tests/test_render_pdf.py::test_crafted_html_* |
 
 Text that files can't hold
     | threat | guaranteed outcome | test |
     | XML-illegal control characters in labels | PPTX re-opens, holds none of them | test_pptx_reopens_and_has_no_control_characters |
-    | RTL, combining marks, emoji | PDF renders them with a fallback font | test_pdf_shows_hostile_labels_as_text |
+    | RTL and combining text | shown in the PDF through a fallback font | test_pdf_shows_hostile_labels_as_text |
     | a 500-character label | wraps inside the PDF page and the PPTX slide | test_long_labels_stay_inside_the_pdf_page, test_long_labels_stay_inside_the_slides |
     | long emoji labels, U+2028/U+2029 in labels | charts still draw | test_chart_draws_emoji_and_separator_labels |
     | a report title over 255 characters | PPTX still written | test_long_report_title_keeps_the_deck_valid |
     | a lone surrogate escape or control character in a config file | ConfigError with its line | test_config_text_no_file_can_hold_is_refused_with_its_line |
     | the hostile deck in LibreOffice | converts (slow) | test_libreoffice_converts_the_hostile_deck |
-    | lone surrogates, very long numbers, random Unicode in every label | valid files or a ReportgenError | tests/test_fuzz.py::test_random_labels_build_valid_files_or_fail_cleanly |
+    | random Unicode (control characters, RTL, combining marks, emoji, 600-character labels, 400-digit numbers) in every data label and the report title | valid PDF/PPTX/XLSX/HTML or a ReportgenError | tests/test_fuzz.py::test_random_labels_build_valid_files_or_fail_cleanly |
 
 Exports are safe to open
     | threat | guaranteed outcome | test |
     | a label ``=HYPERLINK(…)`` in the workbook | a text cell, never a formula | test_formula_label_is_text_in_the_workbook |
     | the same label in the deck's chart workbooks | never a formula | test_formula_label_is_never_a_formula_in_the_deck_workbooks |
-    | cells starting with =, +, -, @, tab, CR in CSV/XLSX | neutralised | tests/test_render_csv.py, tests/test_render_xlsx.py |
+    | cells starting with =, +, -, @, tab, CR in CSV/XLSX | neutralised (quote prefix) | tests/test_render_csv.py::test_hostile_labels_are_prefixed, tests/test_render_xlsx.py::test_hostile_workbook_is_formula_free |
 
 Configs fail clearly
     | threat | guaranteed outcome | test |
@@ -51,9 +51,12 @@ Secrets stay secret
     | threat | guaranteed outcome | test |
     | SMTP, database, ledger and webhook credentials | in no log line, CLI output, error, figures.json, ledger, outbox, output file or --explain | test_no_secret_reaches_logs_errors_or_files |
     | a literal password in sources.yaml | refused without echoing it | test_no_secret_reaches_logs_errors_or_files |
+    | an unreachable ledger database (password in $REPORTGEN_LEDGER_URL) | LedgerError, password shown as *** | test_no_secret_reaches_logs_errors_or_files |
+    | a malformed webhook URL (the URL is the secret) | PermanentDeliveryError that does not quote it | test_no_secret_reaches_logs_errors_or_files |
 
-Fuzzing
-    | random labels / random config mutations | see tests/test_fuzz.py |
+Fuzzing (tests/test_fuzz.py, derandomized)
+    | random labels and titles | valid files or a ReportgenError | test_random_labels_build_valid_files_or_fail_cleanly |
+    | random config mutations | loads, or ConfigError with file and line | test_mutated_configs_load_or_fail_with_file_and_line |
 """
 
 from __future__ import annotations

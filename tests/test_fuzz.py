@@ -48,11 +48,11 @@ REPORT = {
     "brand": "../brands/default.yaml",
     "period": {"grain": "week", "timezone": "UTC"},
     "metrics": ["decisions", "qa_accuracy"],
-    "breakdowns": ["queue", "site"],
+    "breakdowns": ["queue", "policy"],
     "trailing_periods": 6,
     "sections": ["summary", "anomalies", "decomposition", "metrics"],
     "insights": {
-        "anomalies": {"dimensions": ["site", "queue"], "threshold": 3.5},
+        "anomalies": {"dimensions": ["site", "team", "language", "region"], "threshold": 3.5},
         "decomposition": {"dimensions": ["queue"], "top": 5},
     },
     "outputs": ["pdf", "pptx", "html", "xlsx"],
@@ -111,7 +111,7 @@ def small_project(tmp_path_factory, demo_configs):
     return report, cube, resolve_period(report, cube, None), root
 
 
-def _relabel(cube, names: list[str]):
+def _relabel(cube, names: list[str]):  # queue, policy, site, team, language, region
     """The cube with every distinct label of every text dimension replaced, in order, by ``names``."""
     import pandas as pd
 

@@ -13,6 +13,7 @@ Injection
     | the same labels in the PPTX | literal text in the deck | test_pptx_shows_template_syntax_literally |
     | hostile title and labels in the email | subject and text body literal, HTML body escaped | test_email_subject_and_bodies_keep_data_literal |
     | a user template reaching for ``''.__class__.__mro__`` | RenderError naming the template, no SecurityError traceback | test_user_html_template_cannot_escape_the_sandbox |
+    | the same, through ``reportgen build`` | one message, exit 1, no traceback, no artifact | test_sandbox_violation_is_one_clean_cli_message |
     | a user email template mutating its context | RenderError naming the template | test_user_email_template_cannot_mutate_its_context |
     | WeasyPrint asked for http, https, ftp, a file outside, a remote file host, a symlink that escapes | refused, a warning names the URL | test_fetcher_refuses_and_logs |
     | ``data:`` URIs (our own inlined logo) and files inside the templates/brand folders | served | test_fetcher_serves_data_uris_and_allowed_files |
@@ -229,6 +230,23 @@ def test_user_html_template_cannot_escape_the_sandbox(sample_document, tmp_path,
         render_html(sample_document, for_pdf=False)
     assert type(info.value) is RenderError
     assert "_narrative.html.j2" in str(info.value) and "sandbox" in str(info.value)
+
+
+def test_sandbox_violation_is_one_clean_cli_message(weekly_config, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from reportgen.cli import app
+
+    escape = "{{ document.__class__.__init__.__globals__ }}"
+    root = _user_templates(tmp_path, "html", "report.html.j2", escape)
+    monkeypatch.setenv("REPORTGEN_TEMPLATES", str(root))
+    out = tmp_path / "out"
+    args = ["build", str(weekly_config), "--period", "2026-W46", "-f", "html", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert "report.html.j2 tried something the sandbox forbids" in result.output
+    assert "Traceback" not in result.output and "SecurityError" not in result.output
+    assert not [p for p in out.rglob("*") if p.is_file()]
 
 
 def test_user_email_template_cannot_mutate_its_context(tmp_path, monkeypatch):

@@ -35,7 +35,6 @@ from markupsafe import Markup
 
 from reportgen.document import Block, Brand, Chart, Document, KpiGrid, Narrative, Section, Table
 from reportgen.errors import RenderError
-from reportgen.render._jinja import render_error, sandboxed_environment
 from reportgen.render.charts import chart_to_svg, font_stack, labels_fit
 
 TEMPLATES_ENV_VAR = "REPORTGEN_TEMPLATES"
@@ -78,6 +77,8 @@ def html_templates_dir() -> Path:
 
 @lru_cache(maxsize=8)
 def _environment(folder: Path) -> ImmutableSandboxedEnvironment:
+    from reportgen.render._jinja import sandboxed_environment
+
     env = sandboxed_environment(folder, autoescape=True)
     env.filters["arrow"] = lambda direction: _ARROWS.get(direction, "")
     return env
@@ -327,6 +328,8 @@ def render_html(document: Document, *, for_pdf: bool) -> str:
     try:
         return environment().get_template(REPORT_TEMPLATE).render(context)
     except TemplateError as error:  # a sandbox violation (SecurityError) included
+        from reportgen.render._jinja import render_error
+
         raise render_error(
             error,
             REPORT_TEMPLATE,

@@ -3,7 +3,10 @@
 Every artifact of a build is rendered into a private staging folder next to
 its destination (same filesystem) and moved into place with ``os.replace``
 only after all of them rendered. A crash or an exception leaves the previous
-artifacts untouched and removes the staging folder.
+artifacts untouched and removes the staging folder. A process killed outright
+(SIGKILL, power loss) cannot remove it: the folder is hidden (``.staging-``),
+named after its host and process, and the next build into the same folder
+removes every staging folder whose process is gone.
 
 An artifact may be a directory (the CSV export: one file per table). POSIX
 cannot rename a directory over a non-empty one, so the previous directory is
@@ -18,7 +21,9 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,7 +48,8 @@ def staged_output(final_dir: Path) -> Iterator[Staging]:
     """Yield a staging area; on success move its files into ``final_dir`` atomically, one by one."""
     try:
         final_dir.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(prefix=".staging-", dir=final_dir))
+        remove_stale_staging(final_dir)
+        folder = Path(tempfile.mkdtemp(prefix=_staging_prefix(), dir=final_dir))
     except OSError as exc:
         raise _plain(exc, final_dir) from None
     try:
@@ -55,6 +61,46 @@ def staged_output(final_dir: Path) -> Iterator[Staging]:
         raise _plain(exc, final_dir) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+_STAGING = ".staging-"
+#: a staging folder from another host (shared disk) is abandoned after this long
+_FOREIGN_STAGING_SECONDS = 24 * 3600
+
+
+def _staging_prefix() -> str:
+    return f"{_STAGING}{socket.gethostname()}-{os.getpid()}-"
+
+
+def remove_stale_staging(final_dir: Path) -> list[Path]:
+    """Delete staging folders left by killed builds (their process is gone); return them."""
+    removed = []
+    for folder in final_dir.glob(_STAGING + "*"):
+        if folder.is_dir() and not folder.is_symlink() and _abandoned(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _abandoned(folder: Path) -> bool:
+    host, _, rest = folder.name.removeprefix(_STAGING).rpartition("-")[0].rpartition("-")
+    pid = int(rest) if rest.isdigit() else None
+    if host == socket.gethostname() and pid is not None:
+        return pid != os.getpid() and not _pid_alive(pid)
+    try:  # another host's (or an older version's) folder: only once it is clearly old
+        return time.time() - folder.stat().st_mtime > _FOREIGN_STAGING_SECONDS
+    except OSError:
+        return False
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, someone else's
+        return True
+    return True
 
 
 def _move_into_place(source: Path, target: Path) -> None:

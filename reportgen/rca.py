@@ -98,8 +98,18 @@ class RcaItem:
 
 class RcaStore:
     def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
-        metadata.create_all(self.engine)
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from reportgen.ledger import LEDGER_ENV_VAR, LedgerError, _safe_url
+
+        try:
+            self.engine = make_engine(url)
+            metadata.create_all(self.engine)
+        except (SQLAlchemyError, OSError) as exc:  # the URL may hold a password: never echo it
+            raise LedgerError(
+                f"cannot open the run ledger at {_safe_url(url)}: {exc.__class__.__name__}",
+                fix=f"check --ledger / ${LEDGER_ENV_VAR} and that the database is reachable",
+            ) from None
 
     @classmethod
     def for_output(cls, out_dir: str | Path) -> RcaStore:

@@ -26,7 +26,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from reportgen.channels import (
     Delivered,
@@ -37,6 +38,7 @@ from reportgen.channels import (
 from reportgen.config.delivery import DeliveryConfig, EmailChannel, SmtpSettings
 from reportgen.errors import ConfigError
 from reportgen.manifest import ReportContent
+from reportgen.render._jinja import render_error, sandboxed_environment
 
 log = logging.getLogger(__name__)
 
@@ -63,21 +65,21 @@ def email_templates_dir() -> Path:
 
 
 @lru_cache(maxsize=4)
-def _environment(folder: Path) -> Environment:
+def _environment(folder: Path) -> ImmutableSandboxedEnvironment:
     # HTML templates escape everything (report text comes from data); plain-text ones must not,
-    # or a reader would see "&amp;" in "T&S".
-    return Environment(
-        loader=FileSystemLoader(str(folder)),
-        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
+    # or a reader would see "&amp;" in "T&S" — they go out as text/plain, never read as HTML.
+    # Sandboxed: $REPORTGEN_TEMPLATES lets users replace these templates.
+    return sandboxed_environment(
+        folder, autoescape=lambda name: bool(name and name.endswith(".html.j2"))
     )
 
 
 def render_template(name: str, **context: Any) -> str:
-    return _environment(email_templates_dir()).get_template(name).render(**context)
+    """Render an email template; any template failure is a RenderError naming it."""
+    try:
+        return _environment(email_templates_dir()).get_template(name).render(**context)
+    except TemplateError as error:
+        raise render_error(error, name, templates=str(email_templates_dir())) from error
 
 
 # -- composing --------------------------------------------------------------------------------

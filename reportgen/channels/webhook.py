@@ -8,6 +8,7 @@ redirects is misconfigured, and following it would post the report elsewhere.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import urllib.error
@@ -94,9 +95,18 @@ def transmit(payload: bytes, transport: dict[str, Any]) -> Delivered:
     """POST the stored JSON once; 429/5xx/connection errors are transient, other 4xx permanent."""
     name = transport["name"]
     url = _url(transport)
-    request = urllib.request.Request(
-        url, data=payload, method="POST", headers={"Content-Type": "application/json"}
-    )
+    try:  # urllib's own messages quote the URL, and the URL is the secret: never pass them on
+        request = urllib.request.Request(
+            url, data=payload, method="POST", headers={"Content-Type": "application/json"}
+        )
+        if request.type not in ("http", "https"):
+            raise ValueError(request.type)
+    except ValueError:
+        raise PermanentDeliveryError(
+            f"webhook '{name}' has a malformed URL (not http(s)://host/…)",
+            fix=f"check ${transport.get('url_env') or 'url'}: it must be the full incoming-webhook URL",
+            channel=name,
+        ) from None
     opener = urllib.request.build_opener(_NoRedirect)
     try:
         with opener.open(request, timeout=transport["timeout_seconds"]) as response:
@@ -108,6 +118,12 @@ def transmit(payload: bytes, transport: dict[str, Any]) -> Delivered:
         raise TransientDeliveryError(
             f"cannot reach webhook '{name}': {getattr(reason, 'strerror', None) or reason.__class__.__name__}",
             fix="the outbox retries with backoff; check the endpoint if it persists",
+            channel=name,
+        ) from None
+    except (http.client.HTTPException, ValueError) as exc:  # not HTTP, or a bad port/host
+        raise TransientDeliveryError(
+            f"webhook '{name}' did not answer in HTTP ({exc.__class__.__name__})",
+            fix="check that the URL names the webhook endpoint; the outbox retries",
             channel=name,
         ) from None
     return Delivered(f"webhook '{name}' answered {status}")

@@ -9,6 +9,7 @@ back to ``file:line`` with a near-miss suggestion for unknown keys.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from types import UnionType
@@ -54,6 +55,7 @@ def load_yaml(path: Path) -> LocatedYaml:
         raise ConfigError(
             f"cannot read config file ({exc})", file=path, fix="save it as UTF-8 text"
         ) from None
+    _check_characters(path, text)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -74,7 +76,49 @@ def load_yaml(path: Path) -> LocatedYaml:
     if node is not None:
         lines[()] = node.start_mark.line + 1
         _record_lines(node, (), lines)
-    return LocatedYaml(path, data if data is not None else {}, lines)
+    located = LocatedYaml(path, data if data is not None else {}, lines)
+    _check_surrogates(located, located.data, ())
+    return located
+
+
+# characters YAML refuses in a file (PyYAML raises an unlocated ReaderError for them)
+_NON_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_characters(path: Path, text: str) -> None:
+    found = _NON_PRINTABLE.search(text)
+    if found:
+        raise ConfigError(
+            f"the file holds the character U+{ord(found.group()):04X}, which YAML does not allow",
+            file=path,
+            line=text.count("\n", 0, found.start()) + 1,
+            fix="delete it (write \\t or \\uXXXX inside double quotes for special characters)",
+        )
+
+
+def _check_surrogates(source: LocatedYaml, node: Any, loc: Loc) -> None:
+    """A lone surrogate (``"\\ud800"``) is not text any output file can hold: say where it is."""
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    for key, value in items:
+        if isinstance(value, dict | list):
+            _check_surrogates(source, value, (*loc, key))
+        elif any(isinstance(t, str) and _SURROGATE.search(t) for t in (key, value)):
+            raise ConfigError(
+                "the value holds a lone surrogate escape (\\ud800–\\udfff), which is not text",
+                file=source.path,
+                line=source.line_of((*loc, key)),
+                key=".".join(str(p) for p in (*loc, key)),
+                fix="write the character itself, or its \\U0001XXXX escape for characters beyond U+FFFF",
+            )
 
 
 def _record_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:

@@ -804,10 +804,33 @@ def _clean_chart(chart: Chart) -> Chart:
         chart,
         title=clean_label(chart.title),
         value_label=clean_label(chart.value_label),
-        categories=tuple(clean_label(c) for c in chart.categories),
-        highlight=clean_label(chart.highlight) if chart.highlight is not None else None,
-        series=tuple(dataclasses.replace(s, name=clean_label(s.name)) for s in chart.series),
+        categories=tuple(_vega_safe(clean_label(c)) for c in chart.categories),
+        highlight=_vega_safe(clean_label(chart.highlight)) if chart.highlight is not None else None,
+        series=tuple(
+            dataclasses.replace(s, name=_vega_safe(clean_label(s.name))) for s in chart.series
+        ),
     )
+
+
+#: code points an axis or legend label beyond the Basic Multilingual Plane keeps (≤ 200 px)
+_ASTRAL_LABEL_CHARS = 12
+
+
+def _vega_safe(label: str) -> str:
+    """A label Vega can draw: no line/paragraph separator, emoji labels pre-shortened.
+
+    U+2028 and U+2029 end a JavaScript string literal inside a Vega
+    expression ("Unexpected token ILLEGAL"). Vega truncates a label that
+    exceeds its limit by UTF-16 index, which can split the surrogate pair of
+    an emoji or other non-BMP character; vl-convert then fails on the lone
+    half. Either failed the whole chart, and the build with it. Labels with
+    such characters are cut at a code point boundary, short enough that Vega
+    never truncates them.
+    """
+    label = label.replace("\u2028", " ").replace("\u2029", " ")
+    if len(label) <= _ASTRAL_LABEL_CHARS or all(ord(c) <= 0xFFFF for c in label):
+        return label
+    return label[:_ASTRAL_LABEL_CHARS].rstrip() + "…"
 
 
 @lru_cache(maxsize=512)

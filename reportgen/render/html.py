@@ -9,7 +9,8 @@ Every string in a :class:`~reportgen.document.Document` can come from data —
 a segment label, a queue name, a narrative sentence — so autoescaping is on
 for every template, undefined variables are errors, and only markup this
 module builds itself (chart SVG re-serialised by :mod:`.charts`, the brand's
-validated CSS variables) is marked safe.
+validated CSS variables) is marked safe. Templates can be user-supplied, so
+they run sandboxed (:mod:`._jinja`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from reportgen.document import (
@@ -92,21 +94,16 @@ def html_templates_dir() -> Path:
 
 
 @lru_cache(maxsize=8)
-def _environment(folder: Path) -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(str(folder)),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+def _environment(folder: Path) -> ImmutableSandboxedEnvironment:
+    from reportgen.render._jinja import sandboxed_environment
+
+    env = sandboxed_environment(folder, autoescape=True)
     env.filters["arrow"] = lambda direction: _ARROWS.get(direction, "")
     return env
 
 
-def environment() -> Environment:
-    """The Jinja2 environment for the current templates folder (autoescape on)."""
+def environment() -> ImmutableSandboxedEnvironment:
+    """The sandboxed Jinja2 environment for the current templates folder (autoescape on)."""
     return _environment(html_templates_dir())
 
 
@@ -393,9 +390,12 @@ def render_html(document: Document, *, for_pdf: bool) -> str:
     context = template_context(document, for_pdf=for_pdf)
     try:
         return environment().get_template(REPORT_TEMPLATE).render(context)
-    except TemplateError as error:
-        raise RenderError(
-            f"HTML template failed: {error}",
+    except TemplateError as error:  # a sandbox violation (SecurityError) included
+        from reportgen.render._jinja import render_error
+
+        raise render_error(
+            error,
+            REPORT_TEMPLATE,
             report=document.report_id,
             period=document.period_label,
             templates=str(html_templates_dir()),

@@ -122,14 +122,20 @@ def _draw_content(slide: Slide, plan: SlidePlan, frame: Frame, document: Documen
         draw_table_block(slide, plan.table, plan.rows, plan.fit, layout.table, brand, continued)
 
 
+def _property(value: str) -> str:
+    """One line of at most 255 characters: python-pptx refuses longer core properties."""
+    text = one_line(value)
+    return text if len(text) <= 255 else text[:254] + "…"
+
+
 def _set_properties(prs: PresentationType, document: Document) -> None:
     """Document properties from the document: a deck says what it is in File → Info."""
     props = prs.core_properties
-    props.title = one_line(document.title)
-    props.subject = one_line(f"{document.subtitle} — {document.period_label}")
-    props.author = one_line(document.brand.name)
+    props.title = _property(document.title)
+    props.subject = _property(f"{document.subtitle} — {document.period_label}")
+    props.author = _property(document.brand.name)
     props.last_modified_by = "reportgen"
-    props.keywords = one_line(f"{document.report_id}; {document.audience}")
+    props.keywords = _property(f"{document.report_id}; {document.audience}")
     props.revision = 1
     generated = document.generated_at
     if generated.tzinfo is not None:  # core properties are UTC without an offset

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reportgen.analysis._deepdive_tukey import TukeyResult
 from reportgen.analysis.anomalies import Anomaly
 from reportgen.analysis.drivers import (
     Decomposition,
@@ -544,31 +545,8 @@ def deep_dive_section(
         if tukey is None:
             continue
         paragraphs += list(tukey.readings[:2])
-        differing = [p for p in tukey.pairs if p.reject][:15]
-        rows = tuple(
-            (
-                Cell(f"{p.group1} vs {p.group2}", p.group1),
-                Cell(f"{p.mean_diff:+.1f}", p.mean_diff),
-                Cell(f"{p.ci_low:+.1f} to {p.ci_high:+.1f}", None),
-                Cell(p_text(p.p_adjusted), p.p_adjusted),
-            )
-            for p in differing
-        )
-        columns = (
-            Column("pair", "Pair", "left"),
-            Column("diff", "Mean difference"),
-            Column("ci", "CI"),
-            Column("p", "Adjusted p"),
-        )
-        blocks.append(
-            Table(
-                f"{label.get(name, name)}: {unit.lower()}s that differ (Tukey HSD)",
-                columns,
-                rows,
-                f"{len([p for p in tukey.pairs if p.reject])} of {len(tukey.pairs)} pairs differ; "
-                "the 15 largest shown.",
-            )
-        )
+        m = figures.metrics.get(name)
+        blocks.append(tukey_table(tukey, label.get(name, name), unit, m.format if m else "decimal"))
     notes = tuple(paragraphs)
     return Section(
         "deep_dive",
@@ -708,3 +686,52 @@ def _coefficient_table(title: str, coefficients, *, odds: bool, caption: str, na
         Column("p", "p-value"),
     )
     return Table(title, columns, tuple(rows), caption)
+
+
+#: Pairs listed in a Tukey table: the largest differences first.
+TUKEY_ROWS = 15
+
+
+def _signed_in_unit(value: float, value_format: str) -> str:
+    """A mean difference in the metric's unit, three significant figures (never "−0.0")."""
+    if value_format == "percent":
+        return f"{value * 100:+.3g} pp".replace("-", "−")
+    suffix = {"seconds": " s", "hours": " h"}.get(value_format, "")
+    return f"{value:+.3g}{suffix}".replace("-", "−")
+
+
+def tukey_table(tukey: TukeyResult, metric_label: str, unit: str, value_format: str) -> Table:
+    """The unit pairs whose means differ (Tukey HSD), largest difference first."""
+    differing = sorted(
+        (p for p in tukey.pairs if p.reject), key=lambda p: abs(p.mean_diff), reverse=True
+    )
+    rows = tuple(
+        (
+            Cell(f"{p.group1} vs {p.group2}", p.group1),
+            Cell(_signed_in_unit(p.mean_diff, value_format), p.mean_diff),
+            Cell(
+                f"{_signed_in_unit(p.ci_low, value_format)} to "
+                f"{_signed_in_unit(p.ci_high, value_format)}",
+                None,
+            ),
+            Cell(p_text(p.p_adjusted), p.p_adjusted),
+        )
+        for p in differing[:TUKEY_ROWS]
+    )
+    columns = (
+        Column("pair", "Pair", "left"),
+        Column("diff", "Difference (2nd − 1st)"),
+        Column("ci", f"{1 - tukey.alpha:.0%} CI (family-wise)"),
+        Column("p", "Adjusted p"),
+    )
+    shown = (
+        f"the {TUKEY_ROWS} largest shown"
+        if len(differing) > TUKEY_ROWS
+        else "all shown, largest first"
+    )
+    return Table(
+        f"{metric_label}: {unit.lower()}s that differ (Tukey HSD)",
+        columns,
+        rows,
+        f"{len(differing)} of {len(tukey.pairs)} pairs differ; {shown}.",
+    )

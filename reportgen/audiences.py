@@ -25,6 +25,7 @@ PSEUDONYM_KEY_ENV = "REPORTGEN_PSEUDONYM_KEY"
 OPERATIONAL_SECTIONS = (
     "summary",
     "anomalies",
+    "follow_up",  # shown only when causes were recorded against this audience's anomalies
     "decomposition",
     "metrics",
     "significance",

@@ -175,7 +175,7 @@ def test_a_cause_closed_long_ago_resurfaces_when_its_anomaly_recurs(loop, tmp_pa
 
 def test_age_is_counted_to_when_the_report_was_generated(loop, tmp_path):
     flagged = loop["flagged"]
-    recorded = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    recorded = datetime(2026, 11, 16, 9, tzinfo=UTC)
     store = RcaStore.for_output(tmp_path)
     try:
         store.add(
@@ -183,6 +183,6 @@ def test_age_is_counted_to_when_the_report_was_generated(loop, tmp_path):
         )
     finally:
         store.dispose()
-    generated = datetime(2026, 11, 12, 7, tzinfo=UTC)
+    generated = datetime(2026, 11, 26, 7, tzinfo=UTC)  # after the data: no future rows
     built = build_report(loop["config"], period=flagged.period, out_dir=tmp_path, now=generated)
     assert [f.age_days for f in built.insights.followups] == [10]

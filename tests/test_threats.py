@@ -239,6 +239,8 @@ def test_sandbox_violation_is_one_clean_cli_message(weekly_config, tmp_path, mon
 
     escape = "{{ document.__class__.__init__.__globals__ }}"
     root = _user_templates(tmp_path, "html", "report.html.j2", escape)
+    # the report emails, so a complete override holds the email templates too (checked at load)
+    shutil.copytree(ROOT / "templates" / "email", root / "email")
     monkeypatch.setenv("REPORTGEN_TEMPLATES", str(root))
     out = tmp_path / "out"
     args = ["build", str(weekly_config), "--period", "2026-W46", "-f", "html", "--out", str(out)]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -24,10 +27,10 @@ from reportgen.document import Document
 from reportgen.engines import Engines
 from reportgen.errors import PeriodError, RenderError, ReportgenError
 from reportgen.figures_json import figures_to_dict, write_figures_json
+from reportgen.ledger_location import ledger_exists
 from reportgen.metrics import ReportFigures, Targets, compute_figures
 from reportgen.periods import Period, latest_complete_period, parse_period, period_containing
 from reportgen.quality import QualityIssue, check_schema, run_gate, screen_dates
-from reportgen.rca import recorded_causes
 from reportgen.render import get_renderer
 
 Progress = Callable[[str], None]
@@ -185,17 +188,19 @@ def build_report(
     (chosen_audience,) = select_audiences(report, audience)
     generated_at = now or datetime.now(UTC)
     gated = gated_cube(report, period, cache, generated_at, say)
-    return build_audience(
+    prepared = prepare_audience(
         report,
         gated.cube,
         chosen_audience,
         gated.period,
-        formats,
         Path(out_dir),
         generated_at,
         say,
         gated.quality,
     )
+    del gated  # rendering needs the document only: the cube's memory goes before the renderers'
+    release_memory()
+    return write_artifacts(prepared, formats, say)
 
 
 @dataclass(frozen=True)
@@ -272,7 +277,36 @@ def build_audience(
     say: Progress | None = None,
     quality: tuple[QualityIssue, ...] | None = None,
 ) -> BuildResult:
-    """Figures, insights, document and artifacts for one audience, from its entitled rows only.
+    """Figures, insights, document and artifacts for one audience, from its entitled rows only."""
+    prepared = prepare_audience(report, cube, audience, chosen, out_dir, generated_at, say, quality)
+    return write_artifacts(prepared, formats, say)
+
+
+@dataclass(frozen=True)
+class PreparedAudience:
+    """Everything one audience's artifacts are rendered from; it holds no cube."""
+
+    report: ResolvedReport
+    period: Period
+    audience: str
+    out_dir: Path
+    figures: ReportFigures
+    insights: Insights
+    figures_data: dict
+    document: Document
+
+
+def prepare_audience(
+    report: ResolvedReport,
+    cube: Cube,
+    audience: AudienceConfig,
+    chosen: Period,
+    out_dir: Path,
+    generated_at: datetime,
+    say: Progress | None = None,
+    quality: tuple[QualityIssue, ...] | None = None,
+) -> PreparedAudience:
+    """Figures, insights and the document for one audience, from its entitled rows only.
 
     ``quality`` is the gate's verdict on the whole source. A row-filtered
     audience gets the checks recomputed from its own rows instead (no example
@@ -286,13 +320,11 @@ def build_audience(
     cube = filter_cube(cube, audience)
     if audience.show_individuals:
         cube = pseudonymise_cube(cube, report)
-    formats = list(formats or report.config.outputs)
-    renderers = {fmt: get_renderer(fmt) for fmt in formats}
     say(f"Computing figures for {chosen.label} ({audience.name})")
     figures = compute_figures(report, cube, chosen, Targets.load(report), quality)
     say("Testing changes, finding anomalies and drivers")
     insights = analyze(report, cube, figures)
-    if items := recorded_causes(out_dir, report.id, audience.name):
+    if items := _recorded_causes(out_dir, report.id, audience.name):
         insights = replace(
             insights,
             followups=follow_up(report, cube, figures, insights.anomalies, items, generated_at),
@@ -314,7 +346,28 @@ def build_audience(
     document = replace(
         compose_document(report, figures, generated_at, insights), figures=figures_data
     )
-    final_dir = out_dir / report.id / chosen.label / audience.name
+    return PreparedAudience(
+        report, chosen, audience.name, out_dir, figures, insights, figures_data, document
+    )
+
+
+def _recorded_causes(out_dir: Path, report_id: str, audience: str) -> list:
+    """RCA items when a ledger exists; SQLAlchemy (~20 MB) is imported only then."""
+    if not ledger_exists(out_dir):
+        return []
+    from reportgen.rca import recorded_causes
+
+    return recorded_causes(out_dir, report_id, audience)
+
+
+def write_artifacts(
+    prepared: PreparedAudience, formats: Sequence[str] | None, say: Progress | None = None
+) -> BuildResult:
+    """Render every format into a staging folder and move them into place together."""
+    say = say or (lambda _msg: None)
+    report, chosen, document = prepared.report, prepared.period, prepared.document
+    renderers = {fmt: get_renderer(fmt) for fmt in list(formats or report.config.outputs)}
+    final_dir = prepared.out_dir / report.id / chosen.label / prepared.audience
     stem = f"{report.id}_{chosen.label}"
     artifacts: dict[str, Path] = {}
     with staged_output(final_dir) as staging:
@@ -333,6 +386,20 @@ def build_audience(
                     fix="run with --verbose for the traceback and report it",
                 ) from exc
             artifacts[fmt] = final_dir / target.name
-        write_figures_json(figures_data, staging.path("figures.json"))
+            release_memory()  # each renderer's layout is garbage once its file is written
+        write_figures_json(prepared.figures_data, staging.path("figures.json"))
         artifacts["figures"] = final_dir / "figures.json"
-    return BuildResult(report.id, chosen, final_dir, artifacts, figures, insights, document)
+    return BuildResult(
+        report.id, chosen, final_dir, artifacts, prepared.figures, prepared.insights, document
+    )
+
+
+def release_memory() -> None:
+    """Collect garbage and hand freed heap back to the OS (glibc), so peaks do not stack.
+
+    Without it a build's peak is the cube's memory plus WeasyPrint's plus the
+    PPTX writer's, because glibc keeps freed arenas for reuse.
+    """
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)

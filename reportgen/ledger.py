@@ -54,8 +54,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from reportgen.errors import ReportgenError
-
-LEDGER_ENV_VAR = "REPORTGEN_LEDGER_URL"
+from reportgen.ledger_location import LEDGER_ENV_VAR, LEDGER_FILE
 
 
 class LedgerError(ReportgenError):
@@ -187,7 +186,7 @@ def default_url(out_dir: str | Path) -> str:
     env = os.environ.get(LEDGER_ENV_VAR)
     if env:
         return env
-    return f"sqlite:///{(Path(out_dir) / 'ledger.sqlite').resolve()}"
+    return f"sqlite:///{(Path(out_dir) / LEDGER_FILE).resolve()}"
 
 
 def make_engine(url: str) -> Engine:

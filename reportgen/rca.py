@@ -32,6 +32,7 @@ from sqlalchemy import (
 
 from reportgen.errors import ReportgenError
 from reportgen.ledger import UtcDateTime, default_url, make_engine
+from reportgen.ledger_location import ledger_exists
 
 
 class RcaError(ReportgenError):
@@ -240,17 +241,9 @@ def find_anomaly(out_dir: str | Path, anomaly_id: str) -> dict[str, Any]:
 
 def recorded_causes(out_dir: str | Path, report: str, audience: str) -> list[RcaItem]:
     """RCA items for a report's audience, if a ledger exists (a build never creates one)."""
-    import os
-
-    from reportgen.ledger import LEDGER_ENV_VAR
-
-    url = os.environ.get(LEDGER_ENV_VAR)
-    if url is None:
-        path = Path(out_dir) / "ledger.sqlite"
-        if not path.exists():
-            return []
-        url = default_url(out_dir)
-    store = RcaStore(url)
+    if not ledger_exists(out_dir):
+        return []
+    store = RcaStore(default_url(out_dir))
     try:
         return store.items(report=report, audience=audience)
     finally:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from reportgen.analysis.anomalies import Anomaly
 from reportgen.analysis.significance import ChangeTest, change_test, no_test_reason, test_kind
@@ -20,7 +21,9 @@ from reportgen.cube import Cube
 from reportgen.errors import PeriodError
 from reportgen.metrics import ALL, ReportFigures, measure_totals, metric_stats, metric_values
 from reportgen.periods import parse_period
-from reportgen.rca import RcaItem
+
+if TYPE_CHECKING:  # the ledger (SQLAlchemy) is imported only when a build has one
+    from reportgen.rca import RcaItem
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,16 @@ class ReportgenError(Exception):
         return (_rebuild, (type(self), self.message, self.fix, self.context))
 
     def __str__(self) -> str:
-        parts = [self.message.rstrip(".") + "."]
+        parts = [_sentence(self.message)]
         if self.fix:
-            parts.append(f"Fix: {self.fix.rstrip('.')}.")
+            parts.append(_sentence(f"Fix: {self.fix}"))
         return " ".join(parts)
+
+
+def _sentence(text: str) -> str:
+    """End with one full stop — unless the text already ends a question ("did you mean 'x'?")."""
+    text = text.rstrip().rstrip(".")
+    return text if text.endswith(("?", "!")) else text + "."
 
 
 def _rebuild(cls: type[ReportgenError], message: str, fix: str | None, context: dict[str, Any]):

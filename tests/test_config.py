@@ -529,3 +529,10 @@ def test_deep_dive_tukey_needs_a_mean_metric(configs):
     error = error_of(path)
     assert error.context["line"] == line_of(path, "tukey: [qa_accuracy]")
     assert "'qa_accuracy' is a proportion metric" in str(error)
+
+
+def test_a_suggestion_ends_its_sentence_with_the_question_mark_alone():
+    from reportgen.errors import ConfigError
+
+    error = ConfigError("unknown metric 'acuracy' — did you mean 'accuracy'?", fix="rename it.")
+    assert str(error) == "unknown metric 'acuracy' — did you mean 'accuracy'? Fix: rename it."

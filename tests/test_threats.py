@@ -38,7 +38,18 @@ Exports are safe to open
 
 Configs fail clearly
     | threat | guaranteed outcome | test |
-    | typos, wrong types, unknown keys, bad references | ConfigError with file, line and fix | tests/test_config.py |
+    | a YAML syntax error | ConfigError with file, line and where the construct started | tests/test_config.py::test_yaml_syntax_error_gives_line |
+    | a value of the wrong type | names the key, the value found and what to write | tests/test_config.py::test_wrong_type_names_key_and_found_value |
+    | an unknown key | near-miss suggestion | tests/test_config.py::test_unknown_key_suggests_the_right_one |
+    | an unknown metric or dimension | near-miss suggestion | tests/test_config.py::test_unknown_metric_names_line_and_near_miss, test_unknown_dimension_in_breakdowns |
+    | a circular derived metric | the chain a → b → a | tests/test_config.py::test_derived_cycle_lists_the_chain |
+    | division by a measure that can be zero | fix says write nullif(divisor, 0) | tests/test_config.py::test_derived_division_by_a_measure_that_can_be_zero |
+    | a bad cron expression or timezone | the five-field format; the nearest IANA zone | tests/test_config.py::test_bad_cron_names_line_and_shows_the_format, test_bad_timezone_is_rejected |
+    | a missing source file | located at its sources.yaml line | tests/test_config.py::test_missing_source_file_is_located_in_the_sources_file |
+    | an unreadable or corrupt template, a logo that is not an image | ConfigError naming the brand key's line | tests/test_config.py::test_unreadable_pptx_template, test_logo_that_is_not_an_image |
+    | a template override with a Jinja error or a missing template | the template file and line | tests/test_config.py::test_template_override_with_jinja_syntax_error, test_template_override_missing_a_template |
+    | alerts or channels naming unknown metrics or audiences | near-miss suggestion at load | tests/test_config.py::test_alert_on_unknown_metric_suggests_closest, test_channel_naming_an_unknown_audience |
+    | any of these through the CLI | one paragraph, no traceback unless --verbose | tests/test_config.py::test_cli_prints_one_paragraph_without_traceback_unless_verbose |
     | random mutations of a valid report config | loads, or ConfigError with file and line | tests/test_fuzz.py::test_mutated_configs_load_or_fail_with_file_and_line |
 
 Nothing half-done

@@ -700,3 +700,17 @@ def test_demo_overturn_logit_on_cube_counts_equals_logit_on_raw_rows(raw, demo_d
     close([c.estimate for c in result.coefficients], fitted.params, 1e-6)
     close([c.std_error for c in result.coefficients], fitted.bse, 1e-6)
     close(result.log_likelihood, fitted.llf, 1e-6)
+
+
+@pytest.mark.parametrize(
+    ("label", "inside"),
+    [
+        ("Average handle time", "average handle time"),
+        ("QA accuracy", "QA accuracy"),
+        ("AHT", "AHT"),
+    ],
+)
+def test_labels_read_naturally_inside_a_sentence(label: str, inside: str) -> None:
+    from reportgen.analysis._deepdive_common import in_sentence
+
+    assert in_sentence(label) == inside

@@ -22,6 +22,7 @@ from ._deepdive_common import (
     MINUS,
     complete_rows,
     fmt_fixed,
+    in_sentence,
     join_limited,
     label_of,
     require_columns,
@@ -261,7 +262,7 @@ def _traits(profile: Sequence[FeatureProfile], labels: Mapping[str, str]) -> str
     if not apart:
         return "close to the average on every feature"
     return ", ".join(
-        f"{'high' if p.z > 0 else 'low'} {label_of(p.feature, labels)} "
+        f"{'high' if p.z > 0 else 'low'} {in_sentence(label_of(p.feature, labels))} "
         f"({'+' if p.z > 0 else MINUS}{fmt_fixed(abs(p.z), 1)} sd)"
         for p in apart[:_MAX_TRAITS]
     )

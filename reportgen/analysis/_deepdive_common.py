@@ -89,6 +89,13 @@ def label_of(name: str, labels: Mapping[str, str] | None) -> str:
     return (labels or {}).get(name, name)
 
 
+def in_sentence(label: str) -> str:
+    """A label inside a sentence: "average handle time", but "QA accuracy" and "AHT" kept."""
+    if len(label) > 1 and label[0].isupper() and label[1].islower():
+        return label[0].lower() + label[1:]
+    return label
+
+
 def with_warnings_as_notes(body: Callable[[], T], notes: list[str], source: str) -> T:
     """Run ``body`` with every warning caught; each distinct message becomes a note.
 

@@ -15,6 +15,7 @@ from ._deepdive_common import (
     finite,
     fmt_fixed,
     fmt_p,
+    in_sentence,
     label_of,
     require_columns,
     varying,
@@ -209,7 +210,7 @@ def _sentence(pair: CorrelationPair, unit: str, labels: Mapping[str, str] | None
     r = pair.pearson_r or 0.0
     direction = "higher" if r > 0 else "lower"
     return (
-        f"{capitalised(unit)} with higher {label_of(pair.x, labels)} have {direction} "
-        f"{label_of(pair.y, labels)} (Pearson r = {fmt_fixed(r)}, {fmt_p(pair.pearson_p)}, "
+        f"{capitalised(unit)} with higher {in_sentence(label_of(pair.x, labels))} have {direction} "
+        f"{in_sentence(label_of(pair.y, labels))} (Pearson r = {fmt_fixed(r)}, {fmt_p(pair.pearson_p)}, "
         f"n = {pair.n})."
     )

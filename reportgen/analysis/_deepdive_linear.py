@@ -17,6 +17,7 @@ from ._deepdive_common import (
     finite,
     fmt,
     fmt_p,
+    in_sentence,
     label_of,
     require_columns,
     require_numeric,
@@ -399,7 +400,7 @@ def _readings(
     """One sentence per slope significant at 1 − confidence, in coefficient order."""
     alpha = 1.0 - shell.confidence
     labels = wording.labels
-    outcome = label_of(shell.outcome, labels)
+    outcome = in_sentence(label_of(shell.outcome, labels))
     level = f"{shell.confidence:.0%}"
     sentences = []
     for c, term in zip(coefficients, terms, strict=True):
@@ -408,7 +409,7 @@ def _readings(
         direction = "higher" if c.estimate > 0 else "lower"
         if term.level is None:
             step, said = wording.step(term.column)
-            who = f"{capitalised(wording.unit)} with {said} more {label_of(term.column, labels)}"
+            who = f"{capitalised(wording.unit)} with {said} more {in_sentence(label_of(term.column, labels))}"
         else:
             step = 1.0
             column = label_of(term.column, labels)

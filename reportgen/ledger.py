@@ -344,6 +344,36 @@ class Ledger:
         with self._tx() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
+    def close_dead_runs(self, now: datetime | None = None) -> list[int]:
+        """Mark ``abandoned`` the manual runs whose process on this host has died.
+
+        A killed ``reportgen build --send`` leaves its start row at ``running``;
+        nothing resumes manual runs (the scheduler resumes its own), so the next
+        run on this host closes it, saying why, instead of leaving it running
+        forever. Runs owned by live processes or by other hosts are left alone.
+        """
+        host = socket.gethostname()
+        query = select(runs.c.id, runs.c.owner).where(
+            runs.c.status == "running", runs.c.trigger != "schedule"
+        )
+        with self._tx() as conn:
+            rows = list(conn.execute(query))
+        dead = []
+        for run_id, owner in rows:
+            parts = str(owner).rsplit(":", 2)  # host:pid:nonce, see process_owner()
+            ours = len(parts) == 3 and parts[0] == host and parts[1].isdigit()
+            if ours and not _pid_alive(int(parts[1])):
+                dead.append(run_id)
+        for run_id in dead:
+            self.finish_run(
+                run_id,
+                "abandoned",
+                error="the process running it ended without finishing (killed or crashed); "
+                "`reportgen runs show` lists what it sent, and `reportgen send` completes it",
+                now=now,
+            )
+        return dead
+
     # -- sends (the outbox) ------------------------------------------------------------------
 
     def enqueue(

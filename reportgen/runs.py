@@ -90,6 +90,7 @@ def run_report(
         )
     _check_secrets(report, delivery)
     led = open_ledger(ledger, out_dir)
+    led.close_dead_runs(now)  # a killed manual run is closed, not left "running" forever
     label = period_label(report, period, now)
     run_id = _open_run(
         led,

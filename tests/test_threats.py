@@ -55,7 +55,7 @@ Configs fail clearly
 Nothing half-done
     | threat | guaranteed outcome | test |
     | a renderer fails mid-build | no artifact, no staging folder | tests/test_build.py::test_failing_renderer_leaves_no_partial_artifacts |
-    | the build is SIGKILLed mid-render | no artifact, no ledger row beyond its start record; the next build removes the hidden staging folder | test_killed_build_leaves_nothing_and_the_next_build_cleans_up |
+    | the build is SIGKILLed mid-render | no artifact, no ledger row beyond its start record; the next build removes the hidden staging folder; the next run marks the dead run ``abandoned`` | test_killed_build_leaves_nothing_and_the_next_build_cleans_up |
     | the output disk is full | DeliveryError "disk … is full" | test_full_disk_is_reported_plainly |
     | the output folder is not writable | DeliveryError "no permission to write" | test_permission_denied_is_reported_plainly, test_read_only_output_folder_is_reported_plainly |
 
@@ -548,6 +548,16 @@ def test_killed_build_leaves_nothing_and_the_next_build_cleans_up(weekly_config,
     build_report(config, period="2026-W47", formats=["html"], out_dir=out)
     assert not list(final.glob(".staging-*"))  # the next build removed the dead one's folder
     assert [p.name for p in _visible(final)] == ["figures.json", "weekly_leadership_2026-W47.html"]
+
+    from reportgen.ledger import Ledger
+
+    ledger = Ledger(f"sqlite:///{out / 'ledger.sqlite'}")
+    live = ledger.start_run(report="weekly_leadership", audience="leadership", trigger="manual")
+    assert ledger.close_dead_runs() == [run["id"]]  # what the next `build --send` does first
+    closed = ledger.get_run(run["id"])
+    assert closed["status"] == "abandoned" and "killed or crashed" in closed["error"]
+    assert closed["finished_at"] is not None
+    assert ledger.get_run(live)["status"] == "running"  # this process is alive: left alone
 
 
 def test_full_disk_is_reported_plainly(weekly_config, tmp_path, monkeypatch):

@@ -25,7 +25,13 @@ from reportgen.cube import Cube, compute_cube, plan_queries
 from reportgen.deliver import staged_output
 from reportgen.document import Document
 from reportgen.engines import Engines
-from reportgen.errors import PeriodError, RenderError, ReportgenError
+from reportgen.errors import (
+    DataQualityError,
+    PeriodError,
+    RenderError,
+    ReportgenError,
+    SourceError,
+)
 from reportgen.figures_json import figures_to_dict, write_figures_json
 from reportgen.ledger_location import ledger_exists
 from reportgen.metrics import ReportFigures, Targets, compute_figures
@@ -111,6 +117,22 @@ class GatedCube:
     quality: tuple[QualityIssue, ...]
 
 
+def _schema_explains(
+    report: ResolvedReport, warnings: tuple[QualityIssue, ...], error: SourceError
+) -> ReportgenError:
+    """A scan that fails on a column the schema check only warned about: say that, not SQL."""
+    mismatches = [w.description for w in warnings if w.check == "schema"]
+    if not mismatches:
+        return error
+    return DataQualityError(
+        "the cube query failed on a column whose type the schema check had flagged: "
+        + "; ".join(mismatches),
+        fix="cast the column to the expected type in the source (or a view over it); a "
+        "warning-level schema check only lets a build go on when the query can still run",
+        report=report.id,
+    )
+
+
 def gated_cube(
     report: ResolvedReport,
     period: str | Period | None,
@@ -129,7 +151,10 @@ def gated_cube(
         say("Checking the sources' columns")
         queries = plan_queries(report, needed_measures(report), engines)
         earlier = check_schema(report, queries, engines)
-        cube = cached_cube(report, cache, say, engines)
+        try:
+            cube = cached_cube(report, cache, say, engines)
+        except SourceError as error:
+            raise _schema_explains(report, earlier, error) from error
         cube, dated = screen_dates(report, cube, now)
         chosen = resolve_period(report, cube, period)
         say("Checking data quality")

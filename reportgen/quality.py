@@ -97,8 +97,14 @@ _ACCEPTS = {
 }
 
 
-def required_columns(report: ResolvedReport, fact_name: str) -> dict[str, tuple[str, str]]:
+def required_columns(
+    report: ResolvedReport, fact_name: str, queries: Iterable[CubeQuery] | None = None
+) -> dict[str, tuple[str, str]]:
     """``column → (type family, why)`` for every column the fact's scans touch.
+
+    With ``queries``, only what those scans read — the measures, checks and
+    dimensions this report uses — so a column that only another report needs
+    cannot stop this one.
 
     Derived from the catalog so nobody has to maintain a second schema: time
     columns are timestamps/dates, summed columns numbers, columns used as a
@@ -109,6 +115,10 @@ def required_columns(report: ResolvedReport, fact_name: str) -> dict[str, tuple[
     catalog = report.catalog
     fact = catalog.facts[fact_name]
     need: dict[str, tuple[str, str]] = {}
+    scans = [q for q in queries if q.fact == fact_name] if queries is not None else None
+    used_measures = {m for q in scans for m in q.measures} if scans is not None else None
+    used_checks = {c for q in scans for c in q.checks} if scans is not None else None
+    used_dims = {d for q in scans for d in q.dimensions} if scans is not None else None
 
     def add(column: str, family: str, why: str) -> None:
         known = need.get(column)
@@ -117,7 +127,7 @@ def required_columns(report: ResolvedReport, fact_name: str) -> dict[str, tuple[
 
     add(fact.time_column, fact.time_type, "the time column")
     for name, measure in catalog.measures.items():
-        if measure.fact != fact_name:
+        if measure.fact != fact_name or (used_measures is not None and name not in used_measures):
             continue
         if measure.time_column:
             add(measure.time_column, "timestamp", f"measure {name}'s time column")
@@ -127,10 +137,13 @@ def required_columns(report: ResolvedReport, fact_name: str) -> dict[str, tuple[
             for column, family in condition_columns(measure.filter):
                 add(column, family, f"measure {name}'s filter")
     for name, condition in fact.counters().items():
+        if used_checks is not None and name not in used_checks:
+            continue
         for column, family in condition_columns(condition or ""):
             add(column, family, f"check {name}")
     for dim in fact.dimensions:
-        add(dim, "any", "a dimension")
+        if used_dims is None or dim in used_dims:
+            add(dim, "any", "a dimension")
     if fact.quality.key:
         add(fact.quality.key, "any", "the key")
     for column, family in fact.quality.columns.items():
@@ -224,13 +237,14 @@ def check_schema(
     type family follows ``quality.severity.schema``. Returns the warnings.
     """
     problems: list[tuple[str, str, str]] = []  # (fact, severity, text)
+    queries = tuple(queries)
     for fact_name in dict.fromkeys(q.fact for q in queries):
         fact = report.catalog.facts[fact_name]
         engine = engines.for_fact(fact_name)
         source = report.sources.facts[fact_name]
         found = engine.columns(engine.table(fact_name, source), fact=fact_name)
         lowered = {name.lower(): kind for name, kind in found.items()}
-        for column, (family, why) in required_columns(report, fact_name).items():
+        for column, (family, why) in required_columns(report, fact_name, queries).items():
             kind = found.get(column, lowered.get(column.lower()))
             if kind is None:
                 problems.append((fact_name, "error", f"column '{column}' is missing ({why})"))

@@ -215,12 +215,10 @@ def test_wrong_types_are_named_with_expected_and_found(tmp_path):
 
 
 def test_schema_type_mismatch_can_be_a_warning(tmp_path):
+    """0/1 integers where the catalog expects a boolean: DuckDB still reads them as truth values."""
     edit = "      severity: {schema: warn, partial_days: off}\n"
-    path = project(
-        tmp_path, lambda f: f.assign(views_before_action=f["views_before_action"].astype(str))
-    )
+    path = project(tmp_path, lambda f: f.assign(automated=f["automated"].astype(int)))
     edit_catalog(path, "      partial_days: {below: 0.5, weeks: 4}\n", edit)
-    edit_catalog(path, "views_before_action = 0", "views_before_action < 1")
     (issue,) = gate(path)
     assert (issue.check, issue.severity, issue.rows, issue.unit) == (
         "schema",
@@ -228,9 +226,24 @@ def test_schema_type_mismatch_can_be_a_warning(tmp_path):
         1,
         "columns",
     )
-    assert issue.description == (
-        "column 'views_before_action' is VARCHAR (text), expected a number "
-        "(measure zero_view_enforcements's filter)"
+    assert issue.description.startswith("column 'automated' is BIGINT (number), expected a boolean")
+
+
+def test_a_warned_type_that_breaks_the_scan_stops_the_build_with_the_schema_message(tmp_path):
+    edit = "      severity: {schema: warn, partial_days: off}\n"
+    path = project(
+        tmp_path, lambda f: f.assign(views_before_action=f["views_before_action"].astype(str))
+    )
+    edit_catalog(path, "      partial_days: {below: 0.5, weeks: 4}\n", edit)
+    edit_catalog(path, "views_before_action = 0", "views_before_action < 1")  # no implicit cast
+    config = path.read_text(encoding="utf-8")  # a report that reads the column
+    path.write_text(
+        config.replace("[decisions, aht, utilization]", "[decisions, removed_before_views]")
+    )
+    assert gate_error(path).startswith(
+        "the cube query failed on a column whose type the schema check had flagged: column "
+        "'views_before_action' is VARCHAR (text), expected a number (measure "
+        "zero_view_enforcements's filter). Fix: cast the column"
     )
 
 
@@ -517,15 +530,16 @@ def test_postgres_schema_and_row_checks(pg_url, tmp_path):
 
         dsn = expand_env(pg_url, what="url").replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(dsn, autocommit=True) as pg:
-            pg.execute("ALTER TABLE dq_rows.decisions DROP COLUMN sla_hours")
+            pg.execute("ALTER TABLE dq_rows.decisions DROP COLUMN handle_seconds")
             pg.execute(
                 "ALTER TABLE dq_rows.decisions ALTER COLUMN appealed TYPE text USING appealed::text"
             )
         message = gate_error(path)
         assert message.startswith(
             "the source does not have the columns the catalog needs — fact 'decisions' "
-            "(table dq_rows.decisions): column 'sla_hours' is missing (measure sla_met's filter); "
-            "column 'appealed' is TEXT (text), expected a boolean (measure appeals's filter)"
+            "(table dq_rows.decisions): column 'handle_seconds' is missing (measure "
+            "handle_seconds sums it); column 'appealed' is TEXT (text), expected a boolean "
+            "(check overturned_without_appeal)"
         ), message
     finally:
         _servers.drop_schema(pg_url, "dq_rows")
@@ -694,3 +708,18 @@ def test_a_row_filtered_audience_sees_only_checks_on_its_own_rows(tmp_path):
     assert everyone["absurd_handle_time"].examples == ("2620",)
     assert set(restricted) == {"absurd_handle_time"}  # counted from its own cube rows
     assert restricted["absurd_handle_time"].examples == ()
+
+
+def test_a_column_only_other_reports_need_may_be_missing(tmp_path):
+    """views_before_action feeds zero_view_enforcements, which this report does not use."""
+    path = project(tmp_path, lambda f: f.drop(columns=["views_before_action"]))
+    assert gate(path) == ()
+
+
+def test_a_column_this_report_needs_is_still_required(tmp_path):
+    path = project(tmp_path, lambda f: f.drop(columns=["views_before_action"]))
+    config = path.read_text(encoding="utf-8")
+    path.write_text(
+        config.replace("[decisions, aht, utilization]", "[decisions, removed_before_views]")
+    )
+    assert "column 'views_before_action' is missing" in gate_error(path)

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 want_test=0
 [[ "${1:-}" == "--test" ]] && want_test=1
 
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-inter fonts-noto-core fonts-dejavu-core)
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-inter fonts-noto-core fonts-noto-color-emoji fonts-dejavu-core)
 if (( want_test )); then
   packages+=(libreoffice-impress poppler-utils postgresql openjdk-17-jre-headless)
 fi

@@ -23,6 +23,7 @@ Text that files can't hold
     | threat | guaranteed outcome | test |
     | XML-illegal control characters in labels | PPTX re-opens, holds none of them | test_pptx_reopens_and_has_no_control_characters |
     | RTL and combining text | shown in the PDF through a fallback font | test_pdf_shows_hostile_labels_as_text |
+    | emoji in labels | drawn in the PDF with a colour emoji font, not as boxes | test_pdf_draws_emoji_with_a_colour_emoji_font |
     | a 500-character label | wraps inside the PDF page and the PPTX slide | test_long_labels_stay_inside_the_pdf_page, test_long_labels_stay_inside_the_slides |
     | long emoji labels, U+2028/U+2029 in labels | charts still draw | test_chart_draws_emoji_and_separator_labels |
     | a report title over 255 characters | PPTX still written | test_long_report_title_keeps_the_deck_valid |
@@ -192,6 +193,17 @@ def test_pdf_shows_hostile_labels_as_text(hostile_build):
     assert "file:///etc/passwd" in text  # the label is shown, nothing was fetched
     assert "معلومات مضللة" in text  # right-to-left text survives with a fallback font
     assert "<b>Hostile</b>" in text  # the title is text, not markup
+
+
+def test_pdf_draws_emoji_with_a_colour_emoji_font(hostile_build):
+    """The 🚩 in a queue label is drawn with Noto Color Emoji (installed by setup), not a box."""
+    fonts = subprocess.run(
+        ["pdffonts", str(hostile_build.artifacts["pdf"])],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Emoji" in fonts, fonts
 
 
 def test_pptx_shows_template_syntax_literally(hostile_build):

@@ -68,9 +68,8 @@ def explain(config_path: str | Path, period: str | None = None) -> list[tuple[st
     undated rows) for ``period`` — without one, for the period before today's,
     since planning must not read the data to find the latest complete period.
     """
-    from reportgen.config.models import ROWS_COUNTER
     from reportgen.engines import Engines
-    from reportgen.quality import probe_sql
+    from reportgen.quality import planned_probe, probed
 
     report = load_report(config_path)
     queries = plan_queries(report, needed_measures(report))
@@ -80,19 +79,16 @@ def explain(config_path: str | Path, period: str | None = None) -> list[tuple[st
     ]
     grain = report.config.period.grain
     shown = parse_period(period) if period else period_containing(date.today(), grain).shift(-1)
+    periods = shown.trailing(report.config.trailing_periods)
     engines = Engines(report.sources, report.sources_path)
-    timezone = report.config.period.timezone
-    for name in dict.fromkeys(q.fact for q in queries if ROWS_COUNTER in q.checks):
-        fact, engine = report.catalog.facts[name], engines.for_fact(name)
-        table = engine.table(name, report.sources.facts[name])
-        sql = probe_sql(fact, table, timezone, shown.start, shown.end).sql(
-            dialect=engine.dialect, pretty=True
-        )
+    for query in probed(queries):
+        scope, sql = planned_probe(report, engines, query.fact, periods)
+        window = scope[0].label if len(scope) == 1 else f"{scope[0].label} to {scope[-1].label}"
         header = (
-            f"-- runs on {engine.name} ({engine.dialect} dialect) for {shown.label}; "
-            "a failed check then fetches up to 5 examples (ids or days) with a SELECT … LIMIT 5"
+            f"-- runs on {query.engine} ({query.dialect} dialect) for {window}; a failed check "
+            "then fetches up to 5 examples (ids or days) with a SELECT … LIMIT 5"
         )
-        found.append((f"{name} data-quality probe", f"{header}\n{sql}"))
+        found.append((f"{query.fact} data-quality probe", f"{header}\n{sql}"))
     return found
 
 

@@ -53,6 +53,11 @@ EXAMPLES = 5  # example ids per failed check in an error message or the report's
 MAX_EXAMPLE_QUERIES = 12  # follow-up queries per build, whatever the number of issues
 
 
+def amount_text(count: int, unit: str) -> str:
+    """``1 row``, ``2 days``, ``1,204 rows``: how many of what a check found."""
+    return f"{count:,} {unit[:-1] if count == 1 and unit.endswith('s') else unit}"
+
+
 @dataclass(frozen=True)
 class QualityIssue:
     """One failed check over one period: what, how many, where, and a few examples."""
@@ -72,8 +77,7 @@ class QualityIssue:
     @property
     def amount(self) -> str:
         """``1 row``, ``2 days``, ``1,204 rows``."""
-        unit = self.unit[:-1] if self.rows == 1 and self.unit.endswith("s") else self.unit
-        return f"{self.rows:,} {unit}"
+        return amount_text(self.rows, self.unit)
 
     def line(self) -> str:
         """The issue in one line, as the error message and the CLI print it."""
@@ -530,25 +534,37 @@ def probe_sql(
 def probe_issues(
     report: ResolvedReport, cube: Cube, periods: tuple[Period, ...], engines: Engines
 ) -> list[QualityIssue]:
-    """Duplicate keys and undated rows, one probe query per fact.
+    """Duplicate keys and undated rows, one probe query per fact (see :func:`planned_probe`)."""
+    issues = []
+    for query in probed(cube.queries):
+        fact = report.catalog.facts[query.fact]
+        scope, sql = planned_probe(report, engines, query.fact, periods)
+        found = engines.for_fact(query.fact).fetch(sql, fact=query.fact)
+        issues += _probe_results(query, fact, found, scope)
+    return issues
+
+
+def probed(queries: Iterable[CubeQuery]) -> list[CubeQuery]:
+    """The scans whose fact gets a probe: each fact's main scan (it counts the rows)."""
+    return [q for q in queries if ROWS_COUNTER in q.checks]
+
+
+def planned_probe(
+    report: ResolvedReport, engines: Engines, fact_name: str, periods: tuple[Period, ...]
+) -> tuple[tuple[Period, ...], str]:
+    """The periods a fact's probe looks at and its SQL in the engine's dialect (no connection).
 
     Duplicates are looked for in the built period only unless the fact says
     ``duplicates_in: trailing``: past periods were checked when they were
     built, and the cube cache treats closed days as final too.
     """
-    issues = []
+    fact = report.catalog.facts[fact_name]
+    engine = engines.for_fact(fact_name)
+    scope = periods if fact.quality.duplicates_in == "trailing" else periods[-1:]
+    table = _table(report, engines, fact_name)
     timezone = report.config.period.timezone
-    for query in cube.queries:
-        if ROWS_COUNTER not in query.checks:
-            continue
-        fact = report.catalog.facts[query.fact]
-        engine = engines.for_fact(query.fact)
-        scope = periods if fact.quality.duplicates_in == "trailing" else periods[-1:]
-        table = _table(report, engines, query.fact)
-        sql = probe_sql(fact, table, timezone, scope[0].start, scope[-1].end)
-        found = engine.fetch(sql.sql(dialect=engine.dialect), fact=query.fact)
-        issues += _probe_results(query, fact, found, scope)
-    return issues
+    sql = probe_sql(fact, table, timezone, scope[0].start, scope[-1].end)
+    return scope, sql.sql(dialect=engine.dialect, pretty=True)
 
 
 def _probe_results(

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from reportgen import __version__
 from reportgen.document import DefinitionList, Document
 from reportgen.formatting import office_number_format
+from reportgen.quality import amount_text
 
 Kind = Literal["text", "number", "date", "bool"]
 
@@ -633,13 +634,10 @@ def _quality_text(item: Any) -> str:
         return str(item)
     head = f"{item.get('fact')} · {item.get('check')} ({item.get('severity')})"
     count, unit = item.get("rows"), str(item.get("unit") or "rows")
-    if count == 1 and unit.endswith("s"):
-        unit = unit[:-1]
     examples = item.get("examples") or []
     example_text = f"; e.g. {item.get('example_of')} {', '.join(examples)}" if examples else ""
-    where = (
-        f"{count:,} {unit}, {item.get('period')}" if isinstance(count, int) else item.get("period")
-    )
+    period = item.get("period")
+    where = f"{amount_text(count, unit)}, {period}" if isinstance(count, int) else period
     return f"{head}: {item.get('description')} ({where}{example_text})"
 
 

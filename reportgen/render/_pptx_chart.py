@@ -60,12 +60,12 @@ _PERIOD_NAMES = (
 )
 
 
-class _SafeWorkbookWriter(CategoryWorkbookWriter):
-    """Writes the chart's embedded workbook with every label as a plain string.
+class FormulaFreeWorksheet:
+    """Mixin for python-pptx workbook writers: every label is written as a plain string.
 
     XlsxWriter's ``write()`` turns a string starting with ``=`` into a formula;
-    a category label from the data would then execute in Excel when the
-    presenter clicks "Edit data" (CSV/XLSX injection).
+    a category or series label from the data would then execute in Excel when
+    the presenter clicks "Edit data" (CSV/XLSX injection).
     """
 
     @contextmanager
@@ -75,6 +75,10 @@ class _SafeWorkbookWriter(CategoryWorkbookWriter):
         worksheet = workbook.add_worksheet()
         yield workbook, worksheet
         workbook.close()
+
+
+class _SafeWorkbookWriter(FormulaFreeWorksheet, CategoryWorkbookWriter):
+    """The category chart's embedded workbook, formula-free."""
 
 
 class SafeChartData(CategoryChartData):

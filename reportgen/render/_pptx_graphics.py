@@ -14,7 +14,6 @@ LibreOffice draws it the same way.
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from pptx.chart.chart import Chart as PptxChart
@@ -31,7 +30,6 @@ from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.enum.text import MSO_ANCHOR
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
-from xlsxwriter import Workbook
 
 from reportgen.document import Brand, Dendrogram, Heatmap, Scatter
 from reportgen.formatting import format_value, office_number_format
@@ -43,7 +41,7 @@ from ._chart_rules import (
     ink_on,
     scatter_domain,
 )
-from ._pptx_chart import GRID_COLOUR, TICK_SIZE, axis_title, nice_step
+from ._pptx_chart import GRID_COLOUR, TICK_SIZE, FormulaFreeWorksheet, axis_title, nice_step
 from ._pptx_template import Frame
 from ._pptx_text import (
     Para,
@@ -67,16 +65,8 @@ LEAF_CHARS = 26  # longer leaf names are cut: LibreOffice wraps long data labels
 MINUS = "\N{MINUS SIGN}"
 
 
-class _SafeXyWorkbookWriter(XyWorkbookWriter):
-    """The chart's embedded workbook with series names as plain strings (no formulas)."""
-
-    @contextmanager
-    def _open_worksheet(self, xlsx_file):
-        options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-        workbook = Workbook(xlsx_file, options)
-        worksheet = workbook.add_worksheet()
-        yield workbook, worksheet
-        workbook.close()
+class _SafeXyWorkbookWriter(FormulaFreeWorksheet, XyWorkbookWriter):
+    """The XY chart's embedded workbook with series names as plain strings (no formulas)."""
 
 
 class SafeXyChartData(XyChartData):

@@ -766,15 +766,7 @@ def _clean_graphic(block: Graphic) -> Graphic:
 
 @lru_cache(maxsize=128)
 def _graphic_to_svg(block: Graphic, brand: Brand, width: int) -> str:
-    import vl_convert
-
-    spec = graphic_to_altair(block, brand, width=width).to_dict(validate=False)  # see tests
-    try:
-        svg = vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])
-    except Exception as error:  # vl-convert raises plain ValueError with a JS trace
-        raise RenderError(
-            f"could not draw chart '{block.title}': {error}", chart=block.title
-        ) from error
+    svg = _draw(graphic_to_altair(block, brand, width=width), block.title)
     titles: dict[str, str] = {}
     if isinstance(block, Heatmap):
         _, row_chars, col_chars, slanted = heatmap_layout(block, width)
@@ -835,21 +827,24 @@ def _vega_safe(label: str) -> str:
 
 @lru_cache(maxsize=512)
 def _chart_to_svg(chart: Chart, brand: Brand, width: int, height: int | None) -> str:
-    import vl_convert
-
-    # the spec is built by our own code and checked against the schema in the tests
-    # (test_charts); validating it again on every build costs ~40 ms a chart
-    spec = chart_to_altair(chart, brand, width=width, height=height).to_dict(validate=False)
-    try:
-        svg = vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])
-    except Exception as error:  # vl-convert raises plain ValueError with a JS trace
-        raise RenderError(
-            f"could not draw chart '{chart.title}': {error}", chart=chart.title
-        ) from error
+    svg = _draw(chart_to_altair(chart, brand, width=width, height=height), chart.title)
     titles: dict[str, str] = {}
     if chart.chart_type == "bar":
         titles = {drawn: full for full, drawn in bar_labels(chart, width).items()}
     return sanitize_svg(svg, label_titles=titles)
+
+
+def _draw(drawn: alt.TopLevelMixin, title: str) -> str:
+    """One Altair chart to SVG through vl-convert, with nothing fetched while drawing."""
+    import vl_convert
+
+    # the spec is built by our own code and checked against the schema in the tests
+    # (test_render_html, test_deepdive_charts); validating it again costs ~40 ms a chart
+    spec = drawn.to_dict(validate=False)
+    try:
+        return vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])
+    except Exception as error:  # vl-convert raises plain ValueError with a JS trace
+        raise RenderError(f"could not draw chart '{title}': {error}", chart=title) from error
 
 
 _FORBIDDEN_TAGS = {"script", "image", "foreignObject", "iframe", "use", "style", "a"}

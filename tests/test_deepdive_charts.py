@@ -13,8 +13,6 @@ its sections), so the module builds a report that asks for them.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -38,6 +36,8 @@ from reportgen.render._chart_rules import (
     ink_on,
 )
 from reportgen.render.charts import graphic_to_svg
+
+from ._office import convert_to_pdf
 
 RTOL = 1e-9
 METRICS = ["aht", "qa_accuracy", "sla_attainment", "high_severity_exposure"]
@@ -279,28 +279,8 @@ def test_deck_holds_native_heatmap_tables_and_xy_charts_with_the_figures(deep, b
 
 @pytest.mark.slow
 def test_libreoffice_converts_the_deep_dive_deck(deep, tmp_path: Path) -> None:
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        pytest.skip("LibreOffice (soffice) is not on PATH; install libreoffice-impress")
     deck = deep.artifacts["pptx"]
-    profile = tmp_path / "lo-profile"  # a fresh profile: parallel runs must not share one
-    result = subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(deck),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    pdf = tmp_path / f"{deck.stem}.pdf"
+    result, pdf = convert_to_pdf(deck, tmp_path)
     assert result.returncode == 0 and pdf.exists(), result.stderr
     pages = [page.extract_text() for page in PdfReader(str(pdf)).pages]
     assert len(pages) == len(Presentation(str(deck)).slides)

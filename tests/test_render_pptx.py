@@ -10,8 +10,6 @@ import dataclasses
 import importlib.util
 import io
 import re
-import shutil
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -45,6 +43,8 @@ from reportgen.render._pptx_chart import value_axis_bounds
 from reportgen.render._pptx_table import MARGIN_X, TableFit, fit_table, paginate
 from reportgen.render._pptx_text import clean_text, wrapped_lines
 from reportgen.render.pptx import render_pptx
+
+from ._office import convert_to_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 MASTER = ROOT / "templates" / "pptx" / "default.pptx"
@@ -866,30 +866,10 @@ def test_master_is_what_the_build_script_produces() -> None:
 def test_libreoffice_converts_the_deck_to_a_pdf_with_one_page_per_slide(
     sample_document: Document, tmp_path: Path
 ) -> None:
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        pytest.skip("LibreOffice (soffice) is not on PATH; install libreoffice-impress")
     from pypdf import PdfReader
 
     deck = tmp_path / "deck.pptx"
     render_pptx(sample_document, deck)
-    profile = tmp_path / "lo-profile"  # a fresh profile: parallel runs must not share one
-    result = subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(deck),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    pdf = tmp_path / "deck.pdf"
+    result, pdf = convert_to_pdf(deck, tmp_path)
     assert result.returncode == 0 and pdf.exists(), result.stderr
     assert len(PdfReader(str(pdf)).pages) == len(Presentation(str(deck)).slides) >= 5

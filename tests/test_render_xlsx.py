@@ -12,8 +12,6 @@ import copy
 import dataclasses
 import json
 import re
-import shutil
-import subprocess
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from reportgen.render import get_renderer
 from reportgen.render._safe_cells import is_formula_like, xlsx_text
 from reportgen.render.xlsx import MAX_WIDTH, MIN_WIDTH, SheetNames, render_xlsx, table_name
 
+from ._office import soffice
 from ._sample import sample_document
 
 INVALID_SHEET_CHARS = set("[]:*?/\\")
@@ -613,26 +612,12 @@ def test_hostile_labels_keep_their_text(hostile_workbook: Path) -> None:
 # -- LibreOffice ------------------------------------------------------------------------------
 
 
-def _soffice(args: list[str], workdir: Path) -> subprocess.CompletedProcess[str]:
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        pytest.skip("LibreOffice (soffice) is not on PATH; install libreoffice-calc")
-    profile = workdir / "lo-profile"  # a fresh profile: parallel runs must not share one
-    return subprocess.run(
-        [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", *args],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-
-
 @pytest.mark.slow
 def test_libreoffice_converts_the_workbook(exported, tmp_path: Path) -> None:
     from pypdf import PdfReader
 
     xlsx = exported.artifacts["xlsx"]
-    result = _soffice(["--convert-to", "pdf", "--outdir", str(tmp_path), str(xlsx)], tmp_path)
+    result = soffice(["--convert-to", "pdf", "--outdir", str(tmp_path), str(xlsx)], tmp_path)
     pdf = tmp_path / (xlsx.stem + ".pdf")
     assert result.returncode == 0 and pdf.exists(), result.stderr
     text = "".join(page.extract_text() for page in PdfReader(str(pdf)).pages)
@@ -643,7 +628,7 @@ def test_libreoffice_converts_the_workbook(exported, tmp_path: Path) -> None:
 def test_libreoffice_reads_hostile_labels_as_text(hostile_workbook: Path, tmp_path: Path) -> None:
     """LibreOffice opens the hostile workbook and saves it back without a single formula."""
     out = tmp_path / "out"
-    result = _soffice(
+    result = soffice(
         [
             "--convert-to",
             "xlsx:Calc MS Excel 2007 XML",

@@ -97,6 +97,8 @@ from pptx.util import Emu
 from reportgen import build_report
 from reportgen.errors import DeliveryError, RenderError
 
+from ._office import convert_to_pdf
+
 ROOT = Path(__file__).resolve().parent.parent
 CLI = (sys.executable, "-m", "reportgen.cli")
 HOSTILE_TITLE = "{{ 7*7 }} <b>Hostile</b> labels"
@@ -437,24 +439,7 @@ def test_long_report_title_keeps_the_deck_valid(sample_document, tmp_path):
 
 @pytest.mark.slow
 def test_libreoffice_converts_the_hostile_deck(hostile_build, tmp_path):
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        pytest.skip("LibreOffice (soffice) is not installed")
-    result = subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation=file://{tmp_path}/profile",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(hostile_build.artifacts["pptx"]),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    result, _ = convert_to_pdf(hostile_build.artifacts["pptx"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert list(tmp_path.glob("*.pdf"))
 

@@ -419,8 +419,12 @@ def release_memory() -> None:
     """Collect garbage and hand freed heap back to the OS (glibc), so peaks do not stack.
 
     Without it a build's peak is the cube's memory plus WeasyPrint's plus the
-    PPTX writer's, because glibc keeps freed arenas for reuse.
+    PPTX writer's, because glibc keeps freed arenas for reuse. Chart drawing
+    processes still running (an HTML build) end here too.
     """
+    from reportgen.render import _vega
+
+    _vega.shut_down()
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)

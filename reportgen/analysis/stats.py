@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
-from scipy import stats
+from scipy import special
 
 __all__ = [
     "TestResult",
@@ -165,12 +165,12 @@ def _guarded(summary: _Summary, body: Callable[[], TestResult]) -> TestResult:
 
 
 def _two_sided_normal_p(z: float) -> float:
-    return float(2.0 * stats.norm.sf(abs(z)))
+    return float(2.0 * special.ndtr(-abs(z)))
 
 
 def _normal_quantile(confidence: float) -> float:
     """The two-sided critical value z_{1−α/2}."""
-    return float(stats.norm.isf((1.0 - confidence) / 2.0))
+    return float(-special.ndtri((1.0 - confidence) / 2.0))
 
 
 def _mover_difference(
@@ -317,6 +317,8 @@ def _exact_test(
     reason = f"an expected count is below {_format(exact_below)}"
     statistic = _odds_ratio(x1, n1, x0, n0)
     total = n1 + n0
+    from scipy import stats  # ~45 MB and 0.5 s to import: only small samples get here
+
     if total <= _FISHER_MAX_TRIALS:
         p = stats.fisher_exact([[x1, n1 - x1], [x0, n0 - x0]], alternative="two-sided").pvalue
         note = f"{reason}, so Fisher's exact test replaces the z-test"
@@ -437,13 +439,13 @@ def _welch(
     df = 1.0 / (w1 * w1 / (n1 - 1.0) + w0 * w0 / (n0 - 1.0))
     se = math.sqrt(se2)
     t = effect / se
-    half = float(stats.t.ppf(0.5 + summary.confidence / 2.0, df)) * se
+    half = float(special.stdtrit(df, 0.5 + summary.confidence / 2.0)) * se
     summary = replace(
         summary,
         ci=(effect - half, effect + half),
         effect_size=_hedges_g(n1, m2_1, n0, m2_0, effect),
     )
-    return summary.tested(t, 2.0 * stats.t.sf(abs(t), df), df=df)
+    return summary.tested(t, 2.0 * special.stdtr(df, -abs(t)), df=df)
 
 
 def _same_value(a: float, b: float, n: float) -> bool:
@@ -512,7 +514,7 @@ def _anova(summary: _Summary, groups: Sequence[tuple[float, ...]]) -> TestResult
     df1, df2 = k - 1.0, total - k
     f = (ssb / df1) / (ssw / df2)
     summary = replace(summary, effect_size=ssb / (ssb + ssw))
-    return summary.tested(f, stats.f.sf(f, df1, df2), df=df1, df2=df2)
+    return summary.tested(f, special.fdtrc(df1, df2, f), df=df1, df2=df2)
 
 
 # -- proportions across segments -----------------------------------------------------------------
@@ -567,7 +569,7 @@ def _chi_square(summary: _Summary, groups: Sequence[tuple[float, ...]]) -> TestR
     note = "an expected count is below 5, so the chi-square approximation may be poor"
     summary = replace(summary, effect_size=math.sqrt(chi2 / total))
     return summary.tested(
-        chi2, stats.chi2.sf(chi2, df), df=df, note=note if smallest < 5.0 else None
+        chi2, special.chdtrc(df, chi2), df=df, note=note if smallest < 5.0 else None
     )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from reportgen.analysis._deepdive_tukey import TukeyResult
+from typing import TYPE_CHECKING
+
 from reportgen.analysis.anomalies import Anomaly
 from reportgen.analysis.drivers import (
     Decomposition,
@@ -39,6 +40,9 @@ from reportgen.narrative import (
     metric_sentence,
     value_text,
 )
+
+if TYPE_CHECKING:
+    from reportgen.analysis._deepdive_tukey import TukeyResult
 
 METHOD_TEXT = {
     "history": "own history",

@@ -31,6 +31,7 @@ import altair as alt
 from reportgen.document import Brand, Chart, Dendrogram, Graphic, Heatmap, Scatter
 from reportgen.errors import RenderError
 from reportgen.formatting import d3_format
+from reportgen.render import _vega
 from reportgen.render._chart_rules import (
     dendrogram_links,
     heatmap_colour,
@@ -835,15 +836,13 @@ def _chart_to_svg(chart: Chart, brand: Brand, width: int, height: int | None) ->
 
 
 def _draw(drawn: alt.TopLevelMixin, title: str) -> str:
-    """One Altair chart to SVG through vl-convert, with nothing fetched while drawing."""
-    import vl_convert
-
+    """One Altair chart to SVG through vl-convert (in a worker process), nothing fetched."""
     # the spec is built by our own code and checked against the schema in the tests
     # (test_render_html, test_deepdive_charts); validating it again costs ~40 ms a chart
     spec = drawn.to_dict(validate=False)
     try:
-        return vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])
-    except Exception as error:  # vl-convert raises plain ValueError with a JS trace
+        return _vega.vegalite_to_svg(spec)
+    except ValueError as error:  # vl-convert's own message, with a JS trace
         raise RenderError(f"could not draw chart '{title}': {error}", chart=title) from error
 
 

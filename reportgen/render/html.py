@@ -49,6 +49,7 @@ from reportgen.document import (
     Table,
 )
 from reportgen.errors import RenderError
+from reportgen.render import _vega
 from reportgen.render.charts import chart_to_svg, font_stack, graphic_to_svg, labels_fit
 
 TEMPLATES_ENV_VAR = "REPORTGEN_TEMPLATES"
@@ -69,8 +70,9 @@ MAX_ROWS_BESIDE_CHART = 24
 #: least TABLE_KEEP_ROWS rows together at the top and at the bottom of a page.
 SHORT_TABLE_ROWS = 15
 TABLE_KEEP_ROWS = 3
-#: Charts drawn at once (vl-convert draws outside the GIL); the machines we target have 2+ cores.
-CHART_THREADS = 2
+#: Threads preparing charts: each builds a spec, then waits for a drawing process
+#: (render/_vega.py); one more than the processes keeps them all busy.
+CHART_THREADS = _vega.WORKERS + 1
 
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _FONT_NAME = re.compile(r"^[A-Za-z0-9 _-]+$")
@@ -158,10 +160,11 @@ def logo_data_uri(logo: Path | None) -> str | None:
 class PendingSvg:
     """A chart's SVG being drawn on a worker thread; the template asks for it when it gets there.
 
-    vl-convert releases the GIL while it draws, so a report's ~25 charts are
-    drawn two at a time while the view model is still being built. Jinja
-    calls ``__html__`` (the markupsafe protocol) when it reaches the chart;
-    a drawing error surfaces there as the :class:`RenderError` it raised.
+    The thread builds the chart's spec and hands it to a drawing process
+    (:mod:`reportgen.render._vega`), so a report's ~25 charts are drawn two
+    at a time while the view model is still being built. Jinja calls
+    ``__html__`` (the markupsafe protocol) when it reaches the chart; a
+    drawing error surfaces there as the :class:`RenderError` it raised.
     """
 
     def __init__(

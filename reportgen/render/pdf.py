@@ -21,6 +21,7 @@ from typing import Any
 
 from reportgen.document import Document
 from reportgen.errors import RenderError
+from reportgen.render import _vega
 from reportgen.render._fetcher import RestrictedURLFetcher, allowed_dirs_for
 from reportgen.render.html import html_templates_dir, render_html
 
@@ -37,6 +38,7 @@ def allowed_dirs(document: Document, templates_dir: Path | None = None) -> list[
 def render_pdf(document: Document, path: Path) -> None:
     """Write the report as a PDF to ``path``."""
     html = render_html(document, for_pdf=True)
+    _vega.shut_down()  # the charts are drawn: their JavaScript engines' memory goes before layout
     templates_dir = html_templates_dir()
     html_to_pdf(
         html,

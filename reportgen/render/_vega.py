@@ -1,0 +1,151 @@
+"""Vega-Lite → SVG in short-lived worker processes, so the JavaScript engine's memory goes away.
+
+vl-convert embeds a JavaScript engine whose heap (~110 MB after a report's
+charts) stays with the process that drew them: glibc never gets it back.
+Drawn in the build process, that heap sat under WeasyPrint's layout
+(~140 MB) and pushed a whole build's peak RSS past 600 MB. Drawn here, it
+lives in worker processes that exit (:func:`shut_down`) before the PDF is
+laid out.
+
+The workers run ``_vega_worker.py`` as a script: it imports vl-convert and
+nothing else (a spawned multiprocessing worker would re-import the CLI and
+pandas). A worker that dies mid-chart is a :class:`RenderError` carrying the
+end of its stderr.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+from reportgen.errors import RenderError
+
+#: Drawing processes. One: each holds its own engine (~110 MB), and a second would lift
+#: the build's peak (process tree) back to ~600 MB to save ~1 s of a ~3 s chart phase.
+WORKERS = 1
+_SCRIPT = Path(__file__).with_name("_vega_worker.py")
+_STDERR_TAIL = 2000
+
+
+class _Worker:
+    """One drawing process; used by one thread at a time (the pool hands it out)."""
+
+    def __init__(self) -> None:
+        # lives as long as the worker: closed in close()
+        self._stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
+        self._process = subprocess.Popen(
+            [sys.executable, str(_SCRIPT)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+        )
+
+    def draw(self, spec: dict[str, Any]) -> str:
+        """The SVG of one spec; vl-convert's own error as a ValueError."""
+        assert self._process.stdin is not None and self._process.stdout is not None
+        try:
+            self._process.stdin.write(json.dumps({"spec": spec}).encode("utf-8") + b"\n")
+            self._process.stdin.flush()
+            line = self._process.stdout.readline()
+        except OSError:
+            line = b""
+        if not line:
+            raise RenderError(
+                f"the chart drawing process exited (code {self._process.wait()}): "
+                f"{self._stderr_tail() or 'no message'}",
+                fix="run with --verbose and report it",
+            )
+        answer = json.loads(line)
+        if "error" in answer:
+            raise ValueError(answer["error"])
+        return answer["svg"]
+
+    def _stderr_tail(self) -> str:
+        self._stderr.seek(0)
+        return self._stderr.read().decode("utf-8", "replace")[-_STDERR_TAIL:].strip()
+
+    def close(self) -> None:
+        """End of input ends the worker; wait so its memory is gone when this returns."""
+        with contextlib.suppress(OSError):  # a dead worker's pipe is broken: nothing to flush
+            if self._process.stdin is not None:
+                self._process.stdin.close()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+        self._stderr.close()
+
+
+class _Pool:
+    """Up to :data:`WORKERS` workers, started on first use; callers wait for an idle one."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._started: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    def draw(self, spec: dict[str, Any]) -> str:
+        worker = self._take()
+        broken = False
+        try:
+            return worker.draw(spec)
+        except RenderError:
+            broken = True
+            raise
+        finally:
+            self._give_back(worker, broken)
+
+    def _take(self) -> _Worker:
+        with self._lock:
+            if self._idle.empty() and len(self._started) < self._size:
+                worker = _Worker()
+                self._started.append(worker)
+                return worker
+        return self._idle.get()
+
+    def _give_back(self, worker: _Worker, broken: bool) -> None:
+        """An idle worker goes back; a broken one, or one shut down while busy, ends."""
+        with self._lock:
+            keep = not broken and worker in self._started
+            if keep:
+                self._idle.put(worker)
+            elif worker in self._started:
+                self._started.remove(worker)
+        if not keep:
+            worker.close()
+
+    def shut_down(self) -> None:
+        """End the idle workers now; a busy one ends when its chart is done."""
+        with self._lock:
+            self._started = []
+            idle = []
+            while not self._idle.empty():
+                idle.append(self._idle.get_nowait())
+        for worker in idle:
+            worker.close()
+
+
+_POOL = _Pool(WORKERS)
+atexit.register(_POOL.shut_down)
+
+
+def vegalite_to_svg(spec: dict[str, Any]) -> str:
+    """Draw one Vega-Lite spec in a worker process (started if none is idle)."""
+    return _POOL.draw(spec)
+
+
+def shut_down() -> None:
+    """End the drawing processes, returning their memory; the next chart starts new ones."""
+    _POOL.shut_down()

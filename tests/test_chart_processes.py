@@ -1,0 +1,97 @@
+"""Charts are drawn in a worker process that ends before the PDF is laid out.
+
+The JavaScript engine inside vl-convert keeps its heap for the life of the
+process; these tests pin down that the heap lives in a worker, that the
+worker is gone once the PDF's charts are drawn, and that a worker dying is a
+clear error rather than a hang.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from reportgen.errors import RenderError
+from reportgen.render import _vega
+from reportgen.render.pdf import render_pdf
+
+SPEC = {
+    "data": {"values": [{"day": 1, "value": 3}, {"day": 2, "value": 5}]},
+    "mark": "line",
+    "encoding": {"x": {"field": "day", "type": "quantitative"}},
+}
+
+
+def _workers() -> list:
+    return list(_vega._POOL._started)
+
+
+@pytest.fixture(autouse=True)
+def _no_workers_left():
+    _vega.shut_down()
+    yield
+    _vega.shut_down()
+
+
+def test_a_chart_is_drawn_in_a_separate_process():
+    svg = _vega.vegalite_to_svg(SPEC)
+
+    assert svg.startswith("<svg")
+    (worker,) = _workers()
+    assert worker._process.pid != os.getpid()
+    assert worker._process.poll() is None
+
+
+def test_shut_down_ends_the_worker_processes():
+    _vega.vegalite_to_svg(SPEC)
+    (worker,) = _workers()
+
+    _vega.shut_down()
+
+    assert worker._process.returncode == 0
+    assert _workers() == []
+
+
+def test_a_chart_after_shut_down_starts_a_new_worker():
+    _vega.vegalite_to_svg(SPEC)
+    _vega.shut_down()
+
+    assert _vega.vegalite_to_svg(SPEC).startswith("<svg")
+    assert len(_workers()) == 1
+
+
+def test_vl_convert_errors_come_back_as_value_errors_and_keep_the_worker():
+    with pytest.raises(ValueError, match="not allowed"):
+        _vega.vegalite_to_svg({**SPEC, "data": {"url": "http://192.0.2.1/rows.csv"}})
+
+    assert _vega.vegalite_to_svg(SPEC).startswith("<svg")
+    assert len(_workers()) == 1
+
+
+def test_a_worker_that_dies_is_a_render_error_and_is_replaced():
+    _vega.vegalite_to_svg(SPEC)
+    (worker,) = _workers()
+    os.kill(worker._process.pid, signal.SIGKILL)
+    worker._process.wait()
+
+    with pytest.raises(RenderError, match=r"chart drawing process exited \(code -9\)"):
+        _vega.vegalite_to_svg(SPEC)
+    assert _vega.vegalite_to_svg(SPEC).startswith("<svg")
+    assert _workers() != [worker]
+
+
+def test_no_worker_is_left_running_once_a_pdf_is_written(sample_document, tmp_path, monkeypatch):
+    from reportgen.render import charts
+
+    started = []
+    start = _vega._Worker.__init__
+    monkeypatch.setattr(_vega._Worker, "__init__", lambda self: started.append(start(self)))
+    charts._chart_to_svg.cache_clear()  # drawn by an earlier test: draw again here
+
+    render_pdf(sample_document, tmp_path / "report.pdf")
+
+    assert started, "the charts were drawn by a worker"
+    assert _workers() == []
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")

@@ -387,11 +387,16 @@ def write_artifacts(
     """Render every format into a staging folder and move them into place together."""
     say = say or (lambda _msg: None)
     report, chosen, document = prepared.report, prepared.period, prepared.document
-    renderers = {fmt: get_renderer(fmt) for fmt in list(formats or report.config.outputs)}
+    requested = list(formats or report.config.outputs)
+    renderers = {fmt: get_renderer(fmt) for fmt in render_order(requested)}
     final_dir = prepared.out_dir / report.id / chosen.label / prepared.audience
     stem = f"{report.id}_{chosen.label}"
     artifacts: dict[str, Path] = {}
     with staged_output(final_dir) as staging:
+        if set(renderers) & CHART_FORMATS and next(iter(renderers)) not in CHART_FORMATS:
+            from reportgen.render.html import start_drawing
+
+            start_drawing(document)  # charts are drawn in their own process meanwhile
         for fmt, (render, suffix) in renderers.items():
             say(f"Rendering {fmt.upper()}")
             target = staging.path(stem + suffix)
@@ -409,10 +414,20 @@ def write_artifacts(
             artifacts[fmt] = final_dir / target.name
             release_memory()  # each renderer's layout is garbage once its file is written
         write_figures_json(prepared.figures_data, staging.path("figures.json"))
+        artifacts = {fmt: artifacts[fmt] for fmt in requested}
         artifacts["figures"] = final_dir / "figures.json"
     return BuildResult(
         report.id, chosen, final_dir, artifacts, prepared.figures, prepared.insights, document
     )
+
+
+#: Formats whose renderer draws Vega-Lite charts (the PPTX's charts are native).
+CHART_FORMATS = frozenset({"pdf", "html"})
+
+
+def render_order(formats: Sequence[str]) -> list[str]:
+    """Chart-free formats first, so the charts are drawn (in their own process) meanwhile."""
+    return sorted(dict.fromkeys(formats), key=lambda fmt: fmt in CHART_FORMATS)
 
 
 def release_memory() -> None:

@@ -95,3 +95,27 @@ def test_no_worker_is_left_running_once_a_pdf_is_written(sample_document, tmp_pa
     assert started, "the charts were drawn by a worker"
     assert _workers() == []
     assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_charts_started_early_are_drawn_once_for_the_pdf(sample_document, monkeypatch):
+    from reportgen.render import charts
+    from reportgen.render.html import render_html, start_drawing
+
+    specs = []
+    draw = _vega.vegalite_to_svg
+    monkeypatch.setattr(_vega, "vegalite_to_svg", lambda spec: specs.append(spec) or draw(spec))
+    charts._chart_to_svg.cache_clear()
+    charts._graphic_to_svg.cache_clear()
+
+    start_drawing(sample_document)
+    html = render_html(sample_document, for_pdf=True)
+
+    assert specs, "the sample document has charts"
+    assert len(specs) == html.count("<svg")
+
+
+def test_chart_free_formats_render_first_so_the_charts_draw_meanwhile():
+    from reportgen.build import render_order
+
+    assert render_order(["pdf", "pptx", "html", "xlsx"]) == ["pptx", "xlsx", "pdf", "html"]
+    assert render_order(["pdf"]) == ["pdf"]

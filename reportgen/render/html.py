@@ -21,6 +21,7 @@ import math
 import mimetypes
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -161,16 +162,17 @@ class PendingSvg:
     """A chart's SVG being drawn on a worker thread; the template asks for it when it gets there.
 
     The thread builds the chart's spec and hands it to a drawing process
-    (:mod:`reportgen.render._vega`), so a report's ~25 charts are drawn two
-    at a time while the view model is still being built. Jinja calls
-    ``__html__`` (the markupsafe protocol) when it reaches the chart; a
-    drawing error surfaces there as the :class:`RenderError` it raised.
+    (:mod:`reportgen.render._vega`), so the charts are drawn while the view
+    model is still being built — or, after :func:`start_drawing`, while
+    another format is rendered. Jinja calls ``__html__`` (the markupsafe
+    protocol) when it reaches the chart; a drawing error surfaces there as
+    the :class:`RenderError` it raised.
     """
 
     def __init__(
         self, draw: Callable[..., str], block: Chart | Graphic, brand: Brand, width: int
     ) -> None:
-        self._future: Future[str] = _chart_pool().submit(draw, block, brand, width=width)
+        self._future = _drawing(draw, block, brand, width)
 
     def __html__(self) -> str:
         return self._future.result()
@@ -182,6 +184,39 @@ class PendingSvg:
 @lru_cache(maxsize=1)
 def _chart_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=CHART_THREADS, thread_name_prefix="reportgen-chart")
+
+
+#: Drawings in progress, so a chart that start_drawing() began is not drawn twice by the
+#: render that needs it; once drawn, the memo in render/charts.py serves it.
+_IN_FLIGHT: dict[tuple[Any, ...], Future[str]] = {}
+_IN_FLIGHT_LOCK = threading.Lock()
+
+
+def _drawing(
+    draw: Callable[..., str], block: Chart | Graphic, brand: Brand, width: int
+) -> Future[str]:
+    key = (draw, block, brand, width)
+    with _IN_FLIGHT_LOCK:
+        future = _IN_FLIGHT.get(key)
+        if future is None:
+            future = _IN_FLIGHT[key] = _chart_pool().submit(draw, block, brand, width=width)
+    future.add_done_callback(lambda done: _landed(key, done))
+    return future
+
+
+def _landed(key: tuple[Any, ...], future: Future[str]) -> None:
+    with _IN_FLIGHT_LOCK:
+        if _IN_FLIGHT.get(key) is future:
+            del _IN_FLIGHT[key]
+
+
+def start_drawing(document: Document) -> None:
+    """Start drawing the document's charts in the background; the PDF or HTML picks them up.
+
+    The build calls this before rendering a chart-free format (the PPTX has
+    native charts), so the drawing process works on another core meanwhile.
+    """
+    template_context(document, for_pdf=True)
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,15 @@ cannot rename a directory over a non-empty one, so the previous directory is
 first renamed aside, the new one renamed in, and only then the old one
 deleted: a reader sees the complete old folder, then (for an instant) none,
 then the complete new one — never a mix of two builds — and a failure in
-between puts the old folder back.
+between puts the old folder back. A build killed in that instant leaves the
+old folder set aside under a hidden name; the next build puts it back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import logging
 import os
 import shutil
 import socket
@@ -29,6 +32,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from reportgen.errors import DeliveryError
+
+logger = logging.getLogger("reportgen.deliver")
 
 
 class Staging:
@@ -64,26 +69,53 @@ def staged_output(final_dir: Path) -> Iterator[Staging]:
 
 
 _STAGING = ".staging-"
+_ASIDE = ".replaced-"
 #: a staging folder from another host (shared disk) is abandoned after this long
 _FOREIGN_STAGING_SECONDS = 24 * 3600
 
 
+def _owner_tag() -> str:
+    """``host-pid-``: whose hidden folder this is, so a later build knows when it is orphaned."""
+    return f"{socket.gethostname()}-{os.getpid()}-"
+
+
 def _staging_prefix() -> str:
-    return f"{_STAGING}{socket.gethostname()}-{os.getpid()}-"
+    return _STAGING + _owner_tag()
 
 
 def remove_stale_staging(final_dir: Path) -> list[Path]:
-    """Delete staging folders left by killed builds (their process is gone); return them."""
-    removed = []
-    for folder in final_dir.glob(_STAGING + "*"):
-        if folder.is_dir() and not folder.is_symlink() and _abandoned(folder):
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
-    return removed
+    """Clean up after killed builds (their process is gone); return the folders handled.
+
+    A staging folder is deleted. A folder set aside while a directory
+    artifact (the CSV folder) was being swapped is put back if the swap never
+    finished — the previous CSVs are restored, not lost — and deleted otherwise.
+    """
+    handled = []
+    for folder in sorted(final_dir.glob(_STAGING + "*")) + sorted(final_dir.glob(_ASIDE + "*")):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        prefix = _STAGING if folder.name.startswith(_STAGING) else _ASIDE
+        if not _abandoned(folder, prefix):
+            continue
+        if prefix == _ASIDE:
+            _restore_aside(folder, final_dir)
+        shutil.rmtree(folder, ignore_errors=True)
+        handled.append(folder)
+    return handled
 
 
-def _abandoned(folder: Path) -> bool:
-    host, _, rest = folder.name.removeprefix(_STAGING).rpartition("-")[0].rpartition("-")
+def _restore_aside(aside: Path, final_dir: Path) -> None:
+    """Put a set-aside folder back where it was, unless its replacement made it there."""
+    for old in aside.iterdir():
+        target = final_dir / old.name
+        if old.is_dir() and not old.is_symlink() and not target.exists():
+            with contextlib.suppress(OSError):
+                os.replace(old, target)
+                logger.warning("restored %s: a build was killed while replacing it", target)
+
+
+def _abandoned(folder: Path, prefix: str) -> bool:
+    host, _, rest = folder.name.removeprefix(prefix).rpartition("-")[0].rpartition("-")
     pid = int(rest) if rest.isdigit() else None
     if host == socket.gethostname() and pid is not None:
         return pid != os.getpid() and not _pid_alive(pid)
@@ -107,13 +139,15 @@ def _move_into_place(source: Path, target: Path) -> None:
     """Rename ``source`` to ``target``: a file atomically, a directory by swapping it in.
 
     The old directory is deleted only once the new one is in place; if the
-    swap fails it is put back, and if even that fails it stays in the hidden
-    ``.replaced-*`` folder rather than being deleted.
+    swap fails it is put back, and if even that fails (or the build is
+    killed in between) it stays in a hidden ``.replaced-<host>-<pid>-*``
+    folder, which the next build in this folder puts back
+    (:func:`remove_stale_staging`).
     """
     if not (target.is_dir() and not target.is_symlink()):
         os.replace(source, target)
         return
-    aside = Path(tempfile.mkdtemp(prefix=f".replaced-{target.name}-", dir=target.parent))
+    aside = Path(tempfile.mkdtemp(prefix=_ASIDE + _owner_tag(), dir=target.parent))
     old = aside / target.name
     try:
         os.replace(target, old)

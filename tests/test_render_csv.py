@@ -11,6 +11,8 @@ import io
 import json
 import os
 import re
+import socket
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -246,3 +248,39 @@ def test_a_file_artifact_still_replaces_atomically(tmp_path: Path) -> None:
         staging.path("report.pdf").write_text("new", encoding="utf-8")
     assert (final / "report.pdf").read_text(encoding="utf-8") == "new"
     assert [p.name for p in final.iterdir()] == ["report.pdf"]
+
+
+def _left_by_a_killed_build(final: Path, kept_new: bool) -> Path:
+    """The folders a build killed mid-swap leaves: the old CSV folder set aside, maybe the new."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    aside = final / f".replaced-{socket.gethostname()}-{dead.pid}-x1y2"
+    (aside / "report_csv").mkdir(parents=True)
+    (aside / "report_csv" / "old.csv").write_text("old\n", encoding="utf-8")
+    if kept_new:
+        (final / "report_csv").mkdir()
+        (final / "report_csv" / "new.csv").write_text("new\n", encoding="utf-8")
+    return aside
+
+
+def test_a_folder_set_aside_by_a_killed_swap_is_put_back_by_the_next_build(tmp_path: Path):
+    final = tmp_path / "out"
+    aside = _left_by_a_killed_build(final, kept_new=False)
+
+    with staged_output(final) as staging:
+        staging.path("report.pdf").write_text("pdf", encoding="utf-8")
+
+    assert not aside.exists()
+    assert [p.name for p in (final / "report_csv").iterdir()] == ["old.csv"]
+
+
+def test_a_folder_set_aside_after_its_replacement_landed_is_deleted(tmp_path: Path):
+    final = tmp_path / "out"
+    aside = _left_by_a_killed_build(final, kept_new=True)
+
+    with staged_output(final) as staging:
+        staging.path("report.pdf").write_text("pdf", encoding="utf-8")
+
+    assert not aside.exists()
+    assert [p.name for p in (final / "report_csv").iterdir()] == ["new.csv"]
+    assert sorted(p.name for p in final.iterdir()) == ["report.pdf", "report_csv"]

@@ -57,6 +57,7 @@ Nothing half-done
     | threat | guaranteed outcome | test |
     | a renderer fails mid-build | no artifact, no staging folder | tests/test_build.py::test_failing_renderer_leaves_no_partial_artifacts |
     | the build is SIGKILLed mid-render | no artifact, no ledger row beyond its start record; the next build removes the hidden staging folder; the next run marks the dead run ``abandoned`` | test_killed_build_leaves_nothing_and_the_next_build_cleans_up |
+    | the build is killed while swapping the CSV folder | the previous folder, set aside under a hidden name, is put back by the next build (or deleted if the new one landed) | tests/test_render_csv.py::test_a_folder_set_aside_by_a_killed_swap_is_put_back_by_the_next_build |
     | the output disk is full | DeliveryError "disk … is full" | test_full_disk_is_reported_plainly |
     | the output folder is not writable | DeliveryError "no permission to write" | test_permission_denied_is_reported_plainly, test_read_only_output_folder_is_reported_plainly |
 

@@ -69,14 +69,15 @@ Secrets stay secret
     | a malformed webhook URL (the URL is the secret) | PermanentDeliveryError that does not quote it | test_no_secret_reaches_logs_errors_or_files |
 
 Fuzzing (tests/test_fuzz.py, derandomized)
-    | random labels and titles | valid files or a ReportgenError | test_random_labels_build_valid_files_or_fail_cleanly |
-    | random config mutations | loads, or ConfigError with file and line | test_mutated_configs_load_or_fail_with_file_and_line |
+    | random labels and titles | valid files or a ReportgenError | tests/test_fuzz.py::test_random_labels_build_valid_files_or_fail_cleanly |
+    | random config mutations | loads, or ConfigError with file and line | tests/test_fuzz.py::test_mutated_configs_load_or_fail_with_file_and_line |
 """
 
 from __future__ import annotations
 
 import email
 import errno
+import fnmatch
 import io
 import os
 import re
@@ -803,3 +804,22 @@ def test_no_secret_reaches_logs_errors_or_files(
         assert needle not in dump, needle
         assert not [p for p, data in files.items() if needle.encode() in data], needle
         assert not [m for m in handler.messages if needle.encode() in m], needle
+
+
+def test_every_test_the_threat_table_names_exists():
+    """The table above is a promise: each row's last cell must name a real test."""
+    rows = [line for line in (__doc__ or "").splitlines() if line.strip().startswith("| ")]
+    named = [row.strip().strip("|").split("|")[-1].strip() for row in rows]
+    named = [cell for cell in named if cell != "test"]
+    assert len(named) > 40
+    tests_dir = Path(__file__).parent
+    for cell in named:
+        path = ""
+        for reference in cell.split(","):  # "a.py::x, y": y is in a.py too
+            if "::" in reference:
+                path, _, name = reference.strip().rpartition("::")
+            else:
+                name = reference
+            source = (tests_dir.parent / path if path else Path(__file__)).read_text("utf-8")
+            defined = re.findall(r"^def (test_\w+)\(", source, flags=re.MULTILINE)
+            assert fnmatch.filter(defined, name.strip()), f"the threat table names no test: {cell}"

@@ -23,6 +23,7 @@ from reportgen.document import (
     Narrative,
     Table,
 )
+from reportgen.errors import RenderError
 from reportgen.render import get_renderer
 from reportgen.render.html import (
     TEMPLATES_ENV_VAR,
@@ -178,6 +179,22 @@ def test_templates_folder_can_be_overridden(
     narrative.write_text("<p class='override'>override in use</p>", encoding="utf-8")
     monkeypatch.setenv(TEMPLATES_ENV_VAR, str(tmp_path))
     assert "override in use" in render_html(sample_document, for_pdf=False)
+
+
+def test_a_template_failing_while_rendering_is_named_with_its_line(
+    sample_document: Document, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shipped = Path(__file__).resolve().parents[1] / "templates" / "html"
+    shutil.copytree(shipped, tmp_path / "html")
+    narrative = tmp_path / "html" / "_narrative.html.j2"
+    narrative.write_text("<p>fine</p>\n<p>still fine</p>\n<p>{{ no_such_value }}</p>\n")
+    monkeypatch.setenv(TEMPLATES_ENV_VAR, str(tmp_path))
+
+    with pytest.raises(RenderError) as caught:
+        render_html(sample_document, for_pdf=False)
+
+    assert "_narrative.html.j2 line 3 failed: UndefinedError" in str(caught.value)
+    assert caught.value.context["line"] == 3
 
 
 # --------------------------------------------------------------------------- content

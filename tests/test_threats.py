@@ -273,7 +273,9 @@ def test_sandbox_violation_is_one_clean_cli_message(weekly_config, tmp_path, mon
     args = ["build", str(weekly_config), "--period", "2026-W46", "-f", "html", "--out", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1
-    assert "report.html.j2 tried something the sandbox forbids" in result.output
+    assert re.search(
+        r"report\.html\.j2 line \d+ tried something the sandbox forbids", result.output
+    )
     assert "Traceback" not in result.output and "SecurityError" not in result.output
     assert not [p for p in out.rglob("*") if p.is_file()]
 

@@ -39,35 +39,44 @@ def sandboxed_environment(
     )
 
 
-def failing_template(error: BaseException, default: str) -> str:
-    """The template (file name) a Jinja error happened in, from the error or its traceback."""
+def failing_template(error: BaseException, default: str) -> tuple[str, int | None]:
+    """The template (file name) and line a Jinja error happened at.
+
+    A syntax error carries both. An error while rendering (an undefined name,
+    a failing filter) carries neither, but Jinja rewrites the traceback so that
+    template code appears as frames of the template file at the template's line:
+    the innermost such frame is where it failed.
+    """
     name = getattr(error, "filename", None) or getattr(error, "name", None)
     if name:
-        return str(name)
-    found = default
+        return str(name), getattr(error, "lineno", None)
+    found, line = default, None
     tb = error.__traceback__
-    while tb is not None:  # Jinja rewrites frames so template code carries the template's path
+    while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
         if filename.endswith(".j2"):
-            found = filename
+            found, line = filename, tb.tb_lineno
         tb = tb.tb_next
-    return found
+    return found, line
 
 
 def render_error(error: TemplateError, default: str, **context: Any) -> RenderError:
-    """A :class:`RenderError` naming the template; sandbox violations say so."""
-    where = failing_template(error, default)
+    """A :class:`RenderError` naming the template and line; sandbox violations say so."""
+    template, line = failing_template(error, default)
+    where = f"{template} line {line}" if line else template
     if isinstance(error, SecurityError):
         return RenderError(
             f"template {where} tried something the sandbox forbids: {error}",
             fix="user templates may only read the values they are given "
             "(no attributes starting with '_', no changing the document)",
-            template=where,
+            template=template,
+            line=line,
             **context,
         )
     return RenderError(
         f"template {where} failed: {type(error).__name__}: {error}",
         fix="correct the template, or unset $REPORTGEN_TEMPLATES to use the shipped ones",
-        template=where,
+        template=template,
+        line=line,
         **context,
     )

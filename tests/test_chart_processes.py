@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import pytest
 
@@ -119,3 +120,23 @@ def test_chart_free_formats_render_first_so_the_charts_draw_meanwhile():
 
     assert render_order(["pdf", "pptx", "html", "xlsx"]) == ["pptx", "xlsx", "pdf", "html"]
     assert render_order(["pdf"]) == ["pdf"]
+
+
+def test_a_caller_waiting_for_a_worker_that_dies_gets_a_new_one():
+    """The fuzz run once hung here: the only worker died while another chart waited for it."""
+    import threading
+
+    busy = _vega._POOL._take()  # the pool's only worker, busy with a chart
+    drawn: list[str] = []
+    waiting = threading.Thread(
+        target=lambda: drawn.append(_vega.vegalite_to_svg(SPEC)), daemon=True
+    )
+    waiting.start()
+    time.sleep(0.3)  # let it start waiting for the busy worker
+    os.kill(busy._process.pid, signal.SIGKILL)
+    busy._process.wait()
+    _vega._POOL._give_back(busy, broken=True)
+
+    waiting.join(timeout=60)
+    assert not waiting.is_alive()
+    assert drawn and drawn[0].startswith("<svg")

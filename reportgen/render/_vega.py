@@ -18,7 +18,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
-import queue
 import subprocess
 import sys
 import tempfile
@@ -88,13 +87,19 @@ class _Worker:
 
 
 class _Pool:
-    """Up to :data:`WORKERS` workers, started on first use; callers wait for an idle one."""
+    """Up to :data:`WORKERS` workers, started on first use; callers wait for an idle one.
+
+    A caller waits on a condition, not on a queue of idle workers: when a
+    worker dies (or the pool is shut down) while others wait, one of them
+    must start a replacement rather than wait for a worker that will never
+    come back.
+    """
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._idle: list[_Worker] = []
         self._started: list[_Worker] = []
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()
 
     def draw(self, spec: dict[str, Any]) -> str:
         worker = self._take()
@@ -108,31 +113,33 @@ class _Pool:
             self._give_back(worker, broken)
 
     def _take(self) -> _Worker:
-        with self._lock:
-            if self._idle.empty() and len(self._started) < self._size:
-                worker = _Worker()
-                self._started.append(worker)
-                return worker
-        return self._idle.get()
+        with self._changed:
+            while True:
+                if self._idle:
+                    return self._idle.pop()
+                if len(self._started) < self._size:
+                    worker = _Worker()
+                    self._started.append(worker)
+                    return worker
+                self._changed.wait()
 
     def _give_back(self, worker: _Worker, broken: bool) -> None:
         """An idle worker goes back; a broken one, or one shut down while busy, ends."""
-        with self._lock:
+        with self._changed:
             keep = not broken and worker in self._started
             if keep:
-                self._idle.put(worker)
+                self._idle.append(worker)
             elif worker in self._started:
                 self._started.remove(worker)
+            self._changed.notify()
         if not keep:
             worker.close()
 
     def shut_down(self) -> None:
         """End the idle workers now; a busy one ends when its chart is done."""
-        with self._lock:
-            self._started = []
-            idle = []
-            while not self._idle.empty():
-                idle.append(self._idle.get_nowait())
+        with self._changed:
+            idle, self._idle, self._started = self._idle, [], []
+            self._changed.notify_all()
         for worker in idle:
             worker.close()
 

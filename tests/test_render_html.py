@@ -314,6 +314,7 @@ def test_a_chart_that_cannot_be_drawn_fails_the_render_with_its_title(brand, mon
 
     from reportgen.errors import RenderError
     from reportgen.render import charts
+    from reportgen.render import html as html_module
 
     def fetching(*_args, **_kwargs):  # data from a URL: vl-convert refuses to fetch it
         chart = alt.Chart(alt.Data(url="http://192.0.2.1/rows.csv")).mark_line()
@@ -326,5 +327,6 @@ def test_a_chart_that_cannot_be_drawn_fails_the_render_with_its_title(brand, mon
             RenderError, match=r"(?s)could not draw chart '.+': .*not allowed: http://192\.0\.2\.1"
         ):
             render_html(sample_document(brand), for_pdf=False)
+        assert not html_module._IN_FLIGHT, "the other charts were waited for, not left drawing"
     finally:
         charts._chart_to_svg.cache_clear()

@@ -16,6 +16,7 @@ they run sandboxed (:mod:`._jinja`).
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import contextlib
 import math
 import mimetypes
@@ -208,6 +209,18 @@ def _landed(key: tuple[Any, ...], future: Future[str]) -> None:
     with _IN_FLIGHT_LOCK:
         if _IN_FLIGHT.get(key) is future:
             del _IN_FLIGHT[key]
+
+
+def finish_drawing() -> None:
+    """Wait for every chart still being drawn; a failed render must leave none running.
+
+    One chart failing stops the render, but the others were already handed
+    to the drawing threads; left alone they would finish during the next
+    build, or be joined by it.
+    """
+    with _IN_FLIGHT_LOCK:
+        pending = list(_IN_FLIGHT.values())
+    concurrent.futures.wait(pending)
 
 
 def start_drawing(document: Document) -> None:
@@ -431,6 +444,7 @@ def render_html(document: Document, *, for_pdf: bool) -> str:
     except TemplateError as error:  # a sandbox violation (SecurityError) included
         from reportgen.render._jinja import render_error
 
+        finish_drawing()
         raise render_error(
             error,
             REPORT_TEMPLATE,
@@ -438,6 +452,9 @@ def render_html(document: Document, *, for_pdf: bool) -> str:
             period=document.period_label,
             templates=str(html_templates_dir()),
         ) from error
+    except BaseException:  # a chart that could not be drawn
+        finish_drawing()
+        raise
 
 
 def render_html_file(document: Document, path: Path) -> None:

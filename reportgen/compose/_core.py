@@ -470,6 +470,8 @@ def _by_check(issues: list[QualityIssue]) -> list[QualityIssue]:
 
 def formula(report: ResolvedReport, metric: MetricDef) -> str:
     if isinstance(metric, TotalMetric):
+        if report.catalog.measures[metric.measure].is_stock:
+            return f"Σ {metric.measure} on the period's last day (a snapshot, not summed over days)"
         return f"Σ {metric.measure}"
     if isinstance(metric, RatioMetric):
         scale = f" × {metric.scale:g}" if metric.scale != 1 else ""
@@ -485,6 +487,7 @@ def measure_text(report: ResolvedReport, name: str) -> str:
         "count": f"count of {m.fact}",
         "sum": f"sum of {m.fact}.{m.column}",
         "sum_squares": f"sum of squares of {m.fact}.{m.column}",
+        "last": f"sum of {m.fact}.{m.column} on the period's last day with data",
     }[m.agg]
     if m.filter:
         what += f" where {m.filter}"

@@ -149,10 +149,17 @@ class DimensionDef(_Model):
 
 
 class MeasureDef(_Model):
-    """An additive aggregate computed in the SQL engine."""
+    """An additive aggregate computed in the SQL engine.
+
+    ``agg: last`` is the semi-additive case: a *stock* such as a queue's
+    pending items, read from a daily snapshot fact. The cube sums the column
+    per day (it adds up across queues, sites and regions at one moment), but a
+    period does not add its days up: it takes the value of its last day with
+    data — the period-end snapshot (see :func:`reportgen.metrics.measure_totals`).
+    """
 
     fact: str
-    agg: Literal["count", "sum", "sum_squares"]
+    agg: Literal["count", "sum", "sum_squares", "last"]
     column: str | None = None
     filter: str | None = None
     time_column: str | None = None  # overrides the fact's time column (e.g. inflow by enqueue time)
@@ -163,10 +170,20 @@ class MeasureDef(_Model):
     def _filter_is_sql(cls, value: str | None) -> str | None:
         return None if value is None else check_sql_condition(value)
 
+    @property
+    def is_stock(self) -> bool:
+        """A level at a moment (period value = last day's), not a flow (period value = Σ days)."""
+        return self.agg == "last"
+
     @model_validator(mode="after")
     def _column_matches_agg(self) -> MeasureDef:
-        if self.agg in ("sum", "sum_squares") and not self.column:
+        if self.agg in ("sum", "sum_squares", "last") and not self.column:
             raise ValueError(f"agg '{self.agg}' needs 'column': the fact column to add up")
+        if self.agg == "last" and self.time_column:
+            raise ValueError(
+                "agg 'last' reads each day's snapshot on its fact's own time column and takes "
+                "no 'time_column'; remove it, or use agg 'sum' for a flow counted by another time"
+            )
         if self.agg == "count" and self.column:
             raise ValueError(
                 "agg 'count' counts rows and takes no 'column'; use a 'filter' to count some rows"

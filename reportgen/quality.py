@@ -471,6 +471,51 @@ def _low_days(cube: Cube, query: CubeQuery, period: Period, settings: QualityCon
     return out
 
 
+def stale_snapshots(
+    report: ResolvedReport, cube: Cube, periods: Iterable[Period]
+) -> list[QualityIssue]:
+    """Periods whose stock (``agg: last``) cannot be read on their closing day.
+
+    A stock takes its period's last day with snapshot rows. When the closing
+    day is missing (the snapshot job did not run), that is an earlier day, so
+    the backlog would quietly describe another moment: say so. The closing
+    day is the period's end, or the fact's newest day for a period still open.
+    """
+    issues = []
+    for query in cube.queries:
+        settings = report.catalog.facts[query.fact].quality
+        severity = settings.severity_of("partial_days")
+        if not query.stocks or severity == "off":
+            continue
+        frame, newest = cube.frames[query.key], cube.last_day[query.key]
+        for period in periods:
+            closing = min(period.end, newest)
+            if closing < period.start:
+                continue
+            days = _in_window(frame, period.start, period.end)[DAY]
+            found = days.iloc[-1].date() if len(days) else None
+            if found == closing:
+                continue
+            read = f"read from {found:%a %d %b}" if found else "no snapshot in the period"
+            issues.append(
+                QualityIssue(
+                    query.fact,
+                    "partial_days",
+                    severity,
+                    f"closing snapshot missing: {', '.join(query.stocks)} "
+                    "is the period's last day with data, not its end",
+                    1,
+                    period.label,
+                    unit="days",
+                    examples=(f"{closing:%a %d %b}: missing, {read}",),
+                    example_of="day",
+                    start=period.start,
+                    end=period.end,
+                )
+            )
+    return issues
+
+
 # -- 4. the engine probe: duplicate keys and undated rows ----------------------------------------
 
 
@@ -711,6 +756,11 @@ def raise_errors(report: ResolvedReport, issues: Iterable[QualityIssue]) -> None
     )
 
 
+def _compared(period: Period) -> tuple[Period, Period]:
+    """The periods whose values the report puts side by side: previous and current."""
+    return (period.previous(), period)
+
+
 def check_quality(
     report: ResolvedReport, cube: Cube, periods: tuple[Period, ...], current: Period | None = None
 ) -> tuple[QualityIssue, ...]:
@@ -721,6 +771,7 @@ def check_quality(
     """
     issues = cube_issues(report, cube, periods)
     issues += partial_days(report, cube, current or periods[-1])
+    issues += stale_snapshots(report, cube, _compared(current or periods[-1]))
     raise_errors(report, issues)
     return tuple(issues)
 
@@ -741,6 +792,7 @@ def run_gate(
     issues = [*earlier, *cube_issues(report, cube, trailing)]
     issues += probe_issues(report, cube, trailing, engines)
     issues += partial_days(report, cube, period)
+    issues += stale_snapshots(report, cube, _compared(period))
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise_errors(report, with_examples(report, errors, engines))

@@ -149,8 +149,8 @@ def _check_catalog_references(catalog: Catalog, source: LocatedYaml) -> None:
                     fix="define the measure under 'measures:' or fix the name",
                 )
         if isinstance(metric, MeanMetric):
-            _check_mean_consistency(name, metric, catalog, source)
             _check_mean_not_stock(name, metric, catalog, source)
+            _check_mean_consistency(name, metric, catalog, source)
     _resolve_derived(catalog, source)
 
 

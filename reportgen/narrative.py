@@ -121,7 +121,8 @@ def mover_sentence(
     if direction == "flat":
         return None
     change = change_text(figures, top.delta, top.delta_pct)
+    weight = "of the total" if figures.as_of is not None else "of volume"  # a stock has no volume
     return (
         f"Largest move by {dimension_label.lower()}: {top.segment} ({change} to {value_text(figures, top.value)}, "
-        f"{format_value(top.share, 'percent')} of volume)."
+        f"{format_value(top.share, 'percent')} {weight})."
     )

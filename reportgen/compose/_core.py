@@ -129,8 +129,16 @@ def kpi_tile(
         previous_text=value_text(m, m.previous),
         target_text=f"target {value_text(m, m.target)}" if m.target is not None else None,
         target_status=status,
-        note="incomplete period" if incomplete else None,
+        note=_tile_note(m, incomplete),
     )
+
+
+def _tile_note(m: MetricFigures, incomplete: bool) -> str | None:
+    """ "incomplete period"; a stock also names the day its snapshot was read on."""
+    notes = ["incomplete period"] if incomplete else []
+    if m.as_of is not None:
+        notes.append(f"as of {m.as_of:%a %d %b}")
+    return " · ".join(notes) or None
 
 
 def _headline_score(m: MetricFigures, insights: Insights) -> float:
@@ -223,7 +231,8 @@ def trend_chart(m: MetricFigures, figures: ReportFigures) -> Chart:
         series.append(ChartSeries("Target", tuple(m.target for _ in m.series), "target"))
     n = len(m.series)
     return Chart(
-        title=f"{m.label}, last {n} {figures.period.grain}s",
+        title=f"{m.label}, last {n} {figures.period.grain}s"
+        + (f" (each {figures.period.grain}'s closing snapshot)" if m.as_of is not None else ""),
         chart_type="line",
         categories=categories,
         series=tuple(series),

@@ -148,8 +148,8 @@ def required_columns(
     for dim in fact.dimensions:
         if used_dims is None or dim in used_dims:
             add(dim, "any", "a dimension")
-    if fact.quality.key:
-        add(fact.quality.key, "any", "the key")
+    for column in fact.quality.key_columns:
+        add(column, "any", "the key")
     for column, family in fact.quality.columns.items():
         need[column] = (family, "declared in quality.columns")
     return need
@@ -545,22 +545,18 @@ def probe_sql(
         .from_(table.copy())
         .where(exp.Is(this=time, expression=exp.Null()))
     )
-    if not fact.quality.key:
+    if not fact.quality.key_columns:
         return undated
-    key = exp.column(fact.quality.key)
+    keys = [exp.column(c) for c in fact.quality.key_columns]
+    present = [exp.Not(this=exp.Is(this=k.copy(), expression=exp.Null())) for k in keys]
     day = day_expression(fact.time_column, fact.time_type, timezone)
     keys = (
         exp.select(
             exp.alias_(exp.Min(this=day), DAY), exp.alias_(exp.Count(this=exp.Star()), "copies")
         )
         .from_(table.copy())
-        .where(
-            exp.and_(
-                _window(fact, timezone, start, end),
-                exp.Not(this=exp.Is(this=key.copy(), expression=exp.Null())),
-            )
-        )
-        .group_by(key)
+        .where(exp.and_(_window(fact, timezone, start, end), *present))
+        .group_by(*keys)
         .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
     )
     extra = exp.Sum(this=exp.Sub(this=exp.column("copies"), expression=exp.Literal.number(1)))
@@ -643,7 +639,7 @@ def _probe_results(
                     query.fact,
                     "duplicate_keys",
                     severity,
-                    f"{fact.quality.key} occurs more than once (rows beyond the first)",
+                    f"{fact.quality.key_label} occurs more than once (rows beyond the first)",
                     rows,
                     p.label,
                     start=p.start,
@@ -663,26 +659,28 @@ def examples_sql(
     fact = report.catalog.facts[issue.fact]
     timezone = report.config.period.timezone
     day = day_expression(fact.time_column, fact.time_type, timezone)
-    shown: exp.Expression = exp.column(fact.quality.key) if fact.quality.key else day
+    single = fact.quality.example_key
+    shown: exp.Expression = exp.column(single) if single else day
     window = (
         _window(fact, timezone, issue.start, issue.end) if issue.start and issue.end else exp.true()
     )
     counters = fact.counters()
-    if fact.quality.key and issue.check == f"null_{fact.quality.key}":
+    if single and issue.check == f"null_{single}":
         shown = day  # the key itself is NULL: show the days instead
-    if issue.check == "duplicate_keys" and fact.quality.key:
-        key = exp.column(fact.quality.key)
+    if issue.check == "duplicate_keys" and fact.quality.key_columns:
+        keys = [exp.column(c) for c in fact.quality.key_columns]
+        present = [exp.Not(this=exp.Is(this=k.copy(), expression=exp.Null())) for k in keys]
         return (
-            exp.select(key)
+            exp.select(*keys)
             .from_(table.copy())
-            .where(exp.and_(window, exp.Not(this=exp.Is(this=key.copy(), expression=exp.Null()))))
-            .group_by(key.copy())
+            .where(exp.and_(window, *present))
+            .group_by(*[k.copy() for k in keys])
             .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
-            .order_by(key.copy())
+            .order_by(*[k.copy() for k in keys])
             .limit(EXAMPLES)
         )
     if issue.check == f"null_{fact.time_column}":
-        if not fact.quality.key:
+        if not single:
             return None  # no day and no key: nothing to show
         condition: exp.Expression = exp.Is(this=exp.column(fact.time_column), expression=exp.Null())
         window = exp.true()
@@ -719,11 +717,20 @@ def with_examples(
             continue
         engine = engines.for_fact(issue.fact)
         found = engine.fetch(sql.sql(dialect=engine.dialect), fact=issue.fact)
-        values = tuple(_example_text(v) for v in found.iloc[:, 0].tolist())
-        key = report.catalog.facts[issue.fact].quality.key
-        label = "day" if not key or issue.check == f"null_{key}" else key
-        out.append(replace(issue, examples=values, example_of=label))
+        values = tuple(
+            " / ".join(_example_text(v) for v in row) for row in found.itertuples(index=False)
+        )
+        out.append(replace(issue, examples=values, example_of=_example_label(report, issue)))
     return out
+
+
+def _example_label(report: ResolvedReport, issue: QualityIssue) -> str:
+    """What the examples of ``issue`` are: the key's values, or days when no key can name a row."""
+    settings = report.catalog.facts[issue.fact].quality
+    if issue.check == "duplicate_keys" and settings.key_columns:
+        return settings.key_label
+    single = settings.example_key
+    return "day" if not single or issue.check == f"null_{single}" else single
 
 
 def _example_text(value: object) -> str:

@@ -255,3 +255,41 @@ def test_misused_last_aggregation_is_a_config_error_with_line_and_fix(
     assert error.context["file"] == str(path)
     assert error.context["line"] == line_of(path, needle)
     assert message in str(error) and fix in str(error)
+
+
+def test_a_duplicated_snapshot_row_stops_the_build_naming_the_composite_key(
+    demo_configs, demo_dir, tmp_path, raw
+):
+    import shutil
+
+    from reportgen.engines import Engines
+    from reportgen.errors import DataQualityError
+    from reportgen.quality import run_gate
+
+    configs = tmp_path / "configs"
+    shutil.copytree(demo_configs, configs)
+    shutil.copytree(demo_configs.parent / "templates", tmp_path / "templates")
+    copy = tmp_path / "queue_snapshots.parquet"
+    raw.execute(
+        f"COPY (SELECT * FROM read_parquet('{demo_dir}/queue_snapshots.parquet') UNION ALL "
+        f"SELECT * FROM read_parquet('{demo_dir}/queue_snapshots.parquet') "
+        "WHERE day = DATE '2026-11-20' AND site = 'MNL-2' AND queue = 'Spam') TO "
+        f"'{copy}' (FORMAT parquet)"
+    )
+    sources = configs / "sources.yaml"
+    sources.write_text(
+        sources.read_text().replace(f"{demo_dir}/queue_snapshots.parquet", str(copy)),
+        encoding="utf-8",
+    )
+    report = load_report(configs / "reports" / "weekly_leadership.yaml")
+    cube = compute_cube(report, needed_measures(report))
+    engines = Engines(report.sources, report.sources_path)
+    try:
+        with pytest.raises(DataQualityError) as info:
+            run_gate(report, cube, parse_period("2026-W47"), engines)
+    finally:
+        engines.close()
+    message = str(info.value)
+    assert "queue_snapshots.duplicate_keys — (day, site, queue) occurs more than once" in message
+    assert "1 row in 2026-W47" in message
+    assert "(e.g. (day, site, queue) 2026-11-20 / MNL-2 / Spam)" in message

@@ -83,7 +83,9 @@ class PartialDaysConfig(_Model):
 class QualityConfig(_Model):
     """The built-in data-quality checks of one fact: what to check and how severe a failure is."""
 
-    key: str | None = None  # one row per value, e.g. decision_id: duplicates, example ids
+    # one row per value, e.g. decision_id: duplicates, example ids; or the columns that together
+    # identify a row, e.g. [day, site, queue] for a snapshot (a duplicate would double-count it)
+    key: str | list[str] | None = None
     required: list[str] = Field(default_factory=list)  # dimensions that must not be NULL
     columns: dict[str, TypeFamily] = Field(default_factory=dict)  # declared types (override)
     not_before: date = date(2000, 1, 1)  # earlier timestamps are sentinels (1970-01-01), not data
@@ -109,6 +111,23 @@ class QualityConfig(_Model):
     def severity_of(self, check: str) -> Severity:
         return self.severity.get(check, BUILTIN_SEVERITY[check])
 
+    @property
+    def key_columns(self) -> list[str]:
+        if self.key is None:
+            return []
+        return [self.key] if isinstance(self.key, str) else list(self.key)
+
+    @property
+    def key_label(self) -> str:
+        """How messages name the key: ``decision_id`` or ``(day, site, queue)``."""
+        columns = self.key_columns
+        return columns[0] if len(columns) == 1 else f"({', '.join(columns)})"
+
+    @property
+    def example_key(self) -> str | None:
+        """The single key column whose values identify example rows; None for composite keys."""
+        return self.key if isinstance(self.key, str) else None
+
 
 class FactDef(_Model):
     time_column: str
@@ -132,7 +151,8 @@ class FactDef(_Model):
 
     def null_columns(self) -> list[str]:
         """Columns besides the time column that must never be NULL (key, required dimensions)."""
-        key = [self.quality.key] if self.quality.key else []
+        # the time column is not counted here: rows without it are in no day (the probe counts them)
+        key = [c for c in self.quality.key_columns if c != self.time_column]
         return list(dict.fromkeys([*key, *self.quality.required]))
 
 

@@ -155,7 +155,7 @@ def generate_demo_data(
         Roster.build(seed, org.moderator_count),
     )
     written = _write_chunks(out, ctx, counts, chunks, progress)
-    staffing_rows = [w.staffing_rows for w in written]
+    staffing_rows = list(written.staffing_rows)
     _remove_stale_parts(out, {chunk.name for chunk in chunks})
     snapshot_rows, open_rows = _write_snapshots(out, ctx, counts, written)
     views_rows = _write_views(out, calendar, seed)
@@ -314,17 +314,21 @@ class _Dictionaries:
 
 @dataclass(frozen=True)
 class _Written:
-    """What a chunk leaves behind besides its files: counts for the snapshot tables."""
+    """What chunks leave behind besides their files: counts for the snapshot tables.
 
-    staffing_rows: int
-    pending: np.ndarray  # (days × sites × queues) items pending at each day's end, this chunk's
+    ``pending`` is summed as chunks finish, so memory stays one (days × sites ×
+    queues) array whatever the number of chunks.
+    """
+
+    staffing_rows: tuple[int, ...]  # per chunk, in chunk order
+    pending: np.ndarray  # (days × sites × queues) items pending at each day's end
     stranded: dict[str, np.ndarray]  # items the SLA outage left open (enqueued_at, site, queue)
 
 
 def _write_chunks(
     out: Path, ctx: DayContext, counts: np.ndarray, chunks: list[Chunk], progress: ProgressFn | None
-) -> list[_Written]:
-    """Generate and write every chunk; returns what each one counted, in chunk order."""
+) -> _Written:
+    """Generate and write every chunk; returns what they counted, folded in chunk order."""
     dictionaries = _Dictionaries.build(ctx.org)
     total_days = len(counts)
     _ = (
@@ -337,17 +341,21 @@ def _write_chunks(
     def run(chunk: Chunk) -> _Written:
         return _write_chunk(out, ctx, dictionaries, counts, chunk)
 
-    results: list[_Written] = []
+    staffing_rows: list[int] = []
+    pending = PendingGrid(ctx.calendar).empty()
+    stranded: list[dict[str, np.ndarray]] = []
     done_days = 0
     workers = max(1, min(MAX_WORKERS, len(chunks), _cpu_count()))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         # map() yields in chunk order, so progress only ever moves forward
         for chunk, written in zip(chunks, pool.map(run, chunks), strict=True):
-            results.append(written)
+            staffing_rows.append(written.staffing_rows[0])
+            pending += written.pending
+            stranded.append(written.stranded)
             done_days += chunk.day_count
             if progress is not None:
                 progress(done_days, total_days)
-    return results
+    return _Written(tuple(staffing_rows), pending, merge_open(stranded))
 
 
 def _cpu_count() -> int:
@@ -389,11 +397,11 @@ def _write_chunk(
     staffing_columns = {name: np.concatenate([d[name] for d in staffing]) for name in staffing[0]}
     staffing_table = _arrow_table(STAFFING_SCHEMA, staffing_columns, dicts)
     _write_parquet(out / "staffing" / chunk.name, staffing_table)
-    return _Written(staffing_table.num_rows, pending, merge_open(stranded))
+    return _Written((staffing_table.num_rows,), pending, merge_open(stranded))
 
 
 def _write_snapshots(
-    out: Path, ctx: DayContext, counts: np.ndarray, written: list[_Written]
+    out: Path, ctx: DayContext, counts: np.ndarray, written: _Written
 ) -> tuple[int, int]:
     """queue_snapshots.parquet and open_items.parquet; returns their row counts.
 
@@ -401,10 +409,8 @@ def _write_snapshots(
     in enqueue order, and are counted on every snapshot from their enqueue day.
     """
     grid = PendingGrid(ctx.calendar)
-    pending = grid.empty()
-    for part in written:
-        pending += part.pending
-    open_items = merge_open([tail_items(ctx, counts), *(w.stranded for w in written)])
+    pending = written.pending.copy()
+    open_items = merge_open([tail_items(ctx, counts), written.stranded])
     grid.add(pending, open_items["enqueued_at"], None, open_items["site"], open_items["queue"])
     dicts = _Dictionaries.build(ctx.org)
     snapshots = _arrow_table(SNAPSHOTS_SCHEMA, snapshot_columns(grid, pending, ctx), dicts)

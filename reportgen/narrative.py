@@ -108,7 +108,13 @@ def last_year_sentence(figures: MetricFigures, last_year_period: str | None) -> 
 def mover_sentence(
     figures: MetricFigures, dimension_label: str, segments: tuple[SegmentFigure, ...]
 ) -> str | None:
-    """The segment with the largest weighted change, among segments of real size."""
+    """The segment with the largest weighted change, among segments of real size.
+
+    A stock's segments are read on one day, so their changes add up to the
+    total's: its sentence names the largest contributions instead.
+    """
+    if figures.as_of is not None:
+        return contribution_sentence(figures, dimension_label, segments)
     candidates = [s for s in segments if s.delta is not None and (s.share or 0) >= 0.02]
     if not candidates or figures.format == "count":
         candidates = [s for s in segments if s.delta_pct is not None and (s.share or 0) >= 0.02]
@@ -126,3 +132,19 @@ def mover_sentence(
         f"Largest move by {dimension_label.lower()}: {top.segment} ({change} to {value_text(figures, top.value)}, "
         f"{format_value(top.share, 'percent')} {weight})."
     )
+
+
+def contribution_sentence(
+    figures: MetricFigures, dimension_label: str, segments: tuple[SegmentFigure, ...], top: int = 3
+) -> str | None:
+    """ "Largest contributions by region to the −38: North America −20, …" (additive changes)."""
+    if figures.delta is None:
+        return None
+    moved = [s for s in segments if s.delta]
+    if not moved:
+        return None
+    moved.sort(key=lambda s: abs(s.delta or 0.0), reverse=True)
+    fmt = _fmt(figures)
+    parts = [f"{s.segment} {format_change(s.delta, fmt, figures.decimals)}" for s in moved[:top]]
+    total = format_change(figures.delta, fmt, figures.decimals)
+    return f"Largest contributions by {dimension_label.lower()} to the {total}: {', '.join(parts)}."

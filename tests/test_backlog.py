@@ -70,6 +70,18 @@ def test_previous_period_reads_the_previous_periods_last_day(raw, snapshots, bac
     assert backlog.delta == backlog.value - backlog.previous
 
 
+def test_segment_changes_add_up_and_the_largest_contributions_are_named(backlog):
+    from reportgen.narrative import mover_sentence
+
+    for segments in backlog.breakdowns.values():
+        assert sum(s.delta for s in segments) == backlog.delta  # one day: additive
+    regions = backlog.breakdowns["region"]
+    top = max(regions, key=lambda s: abs(s.delta))
+    sentence = mover_sentence(backlog, "Region", regions)
+    assert sentence.startswith("Largest contributions by region to the ")
+    assert sentence.split(": ", 1)[1].startswith(f"{top.segment} ")
+
+
 def test_backlog_equals_items_enqueued_by_period_end_and_not_yet_decided(raw, demo_dir, backlog):
     """Independent of the snapshot table: decisions and open items at Sunday 24:00 UTC."""
     end = "TIMESTAMPTZ '2026-11-23 00:00:00+00'"

@@ -305,3 +305,16 @@ def test_a_duplicated_snapshot_row_stops_the_build_naming_the_composite_key(
     assert "queue_snapshots.duplicate_keys — (day, site, queue) occurs more than once" in message
     assert "1 row in 2026-W47" in message
     assert "(e.g. (day, site, queue) 2026-11-20 / MNL-2 / Spam)" in message
+
+
+def test_the_manifest_lists_the_snapshot_tables(demo_dir, raw):
+    from reportgen.demo import DemoManifest
+
+    manifest = DemoManifest.load(demo_dir)
+    for name in ("queue_snapshots", "open_items"):
+        table = manifest.table(name)
+        files = ", ".join(f"'{demo_dir}/{f}'" for f in table.files)
+        assert (
+            table.rows == raw.execute(f"SELECT count(*) FROM read_parquet([{files}])").fetchone()[0]
+        )
+    assert manifest.table("queue_snapshots").rows == 25 * 16 * (60 * 7 + 3)  # dense grid

@@ -46,7 +46,7 @@ from ._snapshots import (
 from ._tables import targets_csv, views_columns
 
 GENERATOR = "reportgen.demo"
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "1.1"  # 1.1: queue_snapshots and open_items
 CHUNK_ROWS = 1_000_000
 MAX_WORKERS = 2
 MIN_ROWS = 10_000

@@ -474,12 +474,13 @@ def _low_days(cube: Cube, query: CubeQuery, period: Period, settings: QualityCon
 def stale_snapshots(
     report: ResolvedReport, cube: Cube, periods: Iterable[Period]
 ) -> list[QualityIssue]:
-    """Periods whose stock (``agg: last``) cannot be read on their closing day.
+    """Shown periods (value, previous, trend) whose stock cannot be read on their closing day.
 
-    A stock takes its period's last day with snapshot rows. When the closing
-    day is missing (the snapshot job did not run), that is an earlier day, so
-    the backlog would quietly describe another moment: say so. The closing
-    day is the period's end, or the fact's newest day for a period still open.
+    A stock (``agg: last``) takes its period's last day with snapshot rows.
+    When the closing day is missing (the snapshot job did not run), that is an
+    earlier day, so the backlog would quietly describe another moment: say so.
+    The closing day is the period's end, or the fact's newest day for a period
+    still open.
     """
     issues = []
     for query in cube.queries:
@@ -763,11 +764,6 @@ def raise_errors(report: ResolvedReport, issues: Iterable[QualityIssue]) -> None
     )
 
 
-def _compared(period: Period) -> tuple[Period, Period]:
-    """The periods whose values the report puts side by side: previous and current."""
-    return (period.previous(), period)
-
-
 def check_quality(
     report: ResolvedReport, cube: Cube, periods: tuple[Period, ...], current: Period | None = None
 ) -> tuple[QualityIssue, ...]:
@@ -778,7 +774,7 @@ def check_quality(
     """
     issues = cube_issues(report, cube, periods)
     issues += partial_days(report, cube, current or periods[-1])
-    issues += stale_snapshots(report, cube, _compared(current or periods[-1]))
+    issues += stale_snapshots(report, cube, periods)
     raise_errors(report, issues)
     return tuple(issues)
 
@@ -799,7 +795,7 @@ def run_gate(
     issues = [*earlier, *cube_issues(report, cube, trailing)]
     issues += probe_issues(report, cube, trailing, engines)
     issues += partial_days(report, cube, period)
-    issues += stale_snapshots(report, cube, _compared(period))
+    issues += stale_snapshots(report, cube, trailing)
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise_errors(report, with_examples(report, errors, engines))

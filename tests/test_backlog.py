@@ -202,6 +202,19 @@ def test_a_missing_closing_snapshot_is_reported_not_read_as_zero(report, cube):
     stale = [i for i in issues if i.fact == "queue_snapshots" and "closing snapshot" in i.line()]
     assert len(stale) == 1 and stale[0].period == "2026-W47"
     assert "Sun 22 Nov: missing, read from Sat 21 Nov" in stale[0].line()
+    assert stale[0].severity == "warning"  # the build goes on, with the Data quality section
+
+
+def test_a_missing_closing_snapshot_in_the_trend_is_reported_too(report, cube):
+    from dataclasses import replace
+
+    key = next(q.key for q in cube.queries if q.fact == "queue_snapshots")
+    frame = cube.frames[key]
+    holed = replace(cube, frames={**cube.frames, key: frame[frame["day"] != "2026-10-25"]})
+    period = parse_period("2026-W47")
+    issues = check_quality(report, holed, period.trailing(13), period)
+    stale = [i for i in issues if i.fact == "queue_snapshots" and "closing snapshot" in i.line()]
+    assert [i.period for i in stale] == ["2026-W43"]
 
 
 # -- config errors --------------------------------------------------------------------------

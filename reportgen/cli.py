@@ -241,7 +241,9 @@ def metrics(
     )
     for name, metric in cat.metrics.items():
         parts = metric.measures[:2] if metric.type == "mean" else metric.measures
-        definition = " ÷ ".join(f"Σ {m}" for m in parts)
+        definition = " ÷ ".join(
+            f"last day's Σ {m}" if cat.measures[m].is_stock else f"Σ {m}" for m in parts
+        )
         if metric.type == "derived":
             definition = metric.formula
         better = {"higher_is_better": "higher", "lower_is_better": "lower"}.get(

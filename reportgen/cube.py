@@ -51,6 +51,8 @@ class CubeQuery:
     time_type: str = "timestamp"
     timezone: str = "UTC"
     expression: exp.Select | None = field(default=None, compare=False, repr=False)
+    # measures (agg 'last') summed per day like the others, but read at a period's last day
+    stocks: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -91,6 +93,10 @@ class Cube:
 
     def frame_for(self, measure: str) -> pd.DataFrame:
         return self.frames[self.group_of(measure)]
+
+    def is_stock(self, measure: str) -> bool:
+        """A snapshot measure: a period takes its last day's value instead of the sum of days."""
+        return any(measure in q.stocks for q in self.queries)
 
     def dimensions_of(self, measure: str) -> tuple[str, ...]:
         key = self.group_of(measure)
@@ -166,6 +172,7 @@ def plan_queries(
                 time_type=fact.time_type,
                 timezone=timezone,
                 expression=expression,
+                stocks=tuple(n for n in names if catalog.measures[n].is_stock),
             )
         )
     return tuple(queries)
@@ -291,6 +298,7 @@ def _count_where(condition: str | None) -> exp.Expression:
 
 
 def _measure_expression(measure: MeasureDef) -> exp.Expression:
+    """The per-(day × dimensions) aggregate; ``last`` is a plain sum here (one snapshot a day)."""
     if measure.agg == "count":
         return _count_where(measure.filter)
     value: exp.Expression = exp.cast(exp.column(measure.column), "DOUBLE")

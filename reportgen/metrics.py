@@ -86,6 +86,10 @@ class MetricFigures:
     series: tuple[SeriesPoint, ...]
     breakdowns: dict[str, tuple[SegmentFigure, ...]] = field(default_factory=dict)
     formula: str | None = None  # a derived metric's formula, as written in the catalog
+    # a stock (agg 'last', e.g. backlog): the snapshot day each value was read from — the
+    # period's last day with data, which is its end only when the period is complete
+    as_of: date | None = None
+    previous_as_of: date | None = None
 
 
 @dataclass(frozen=True)
@@ -123,16 +127,46 @@ def measure_totals(
     """Σ of each measure over [start, end]; one row (index ``ALL``) or one row per segment of ``by``.
 
     ``by`` may name several dimensions (a MultiIndex of their combinations).
+    A stock measure (``agg: last``) is summed over the window's last day with
+    data only — the period-end snapshot — so a segment's value is its own
+    row(s) on that day, and a segment absent that day holds 0.
     """
     parts = []
-    for group in dict.fromkeys(cube.group_of(m) for m in measures):
+    for group, cols, stock in _measure_groups(cube, measures):
         frame = _in_window(cube.frames[group], start, end)
-        cols = [m for m in measures if cube.group_of(m) == group]
+        if stock:
+            frame = _last_day(frame)
         if by is None:
             parts.append(frame[cols].sum().to_frame(ALL).T)
         else:
             parts.append(frame.groupby(by, observed=True)[cols].sum())
     return pd.concat(parts, axis=1).fillna(0.0)
+
+
+def _measure_groups(cube: Cube, measures: tuple[str, ...]) -> list[tuple[str, list[str], bool]]:
+    """``(cube group, its measures, stock?)``: flows and stocks of one scan are read apart."""
+    out = []
+    for group in dict.fromkeys(cube.group_of(m) for m in measures):
+        cols = [m for m in measures if cube.group_of(m) == group]
+        for stock in (False, True):
+            chosen = [m for m in cols if cube.is_stock(m) == stock]
+            if chosen:
+                out.append((group, chosen, stock))
+    return out
+
+
+def _last_day(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the window's last day (the cube is sorted by day): a stock's period value."""
+    if frame.empty:
+        return frame
+    days = frame[DAY].to_numpy()
+    return frame.iloc[days.searchsorted(days[-1], side="left") :]
+
+
+def snapshot_day(cube: Cube, measure: str, start: date, end: date) -> date | None:
+    """The day a stock measure is read from for [start, end]: its last day with data there."""
+    frame = _in_window(cube.frame_for(measure), start, end)
+    return None if frame.empty else frame[DAY].iloc[-1].date()
 
 
 def measure_series(
@@ -145,10 +179,14 @@ def measure_series(
     """
     first, last = periods[0].start, periods[-1].end
     parts = []
-    for group in dict.fromkeys(cube.group_of(m) for m in measures):
+    for group, cols, stock in _measure_groups(cube, measures):
         frame = _in_window(cube.frames[group], first, last)
-        cols = [m for m in measures if cube.group_of(m) == group]
-        keys = [period_starts(frame[DAY], periods[0].grain).rename("period").values]
+        starts = period_starts(frame[DAY], periods[0].grain).rename("period")
+        if stock:  # each period's own last day with data: its closing snapshot
+            closing = frame[DAY].groupby(starts.values).transform("max")
+            keep = (frame[DAY] == closing).to_numpy()
+            frame, starts = frame[keep], starts[keep]
+        keys = [starts.values]
         if by is not None:
             keys.append(frame[by].values)
         parts.append(frame[cols].groupby(keys).sum())
@@ -390,7 +428,15 @@ def _metric_figures(
             for dim in breakdowns
         },
         formula=metric.formula if isinstance(metric, DerivedMetric) else None,
+        as_of=_as_of(cube, measures, period),
+        previous_as_of=_as_of(cube, measures, previous),
     )
+
+
+def _as_of(cube: Cube, measures: tuple[str, ...], period: Period) -> date | None:
+    """The snapshot day of the metric's first stock measure in ``period``; None for flows."""
+    stock = next((m for m in measures if cube.is_stock(m)), None)
+    return None if stock is None else snapshot_day(cube, stock, period.start, period.end)
 
 
 def _breakdown(name, metric, dim, cube, period, previous, targets) -> tuple[SegmentFigure, ...]:

@@ -6,6 +6,8 @@ trust that a sentence is a restatement of a number, never an invention.
 
 from __future__ import annotations
 
+from datetime import date
+
 from reportgen.document import Direction, Sentiment, ValueFormat
 from reportgen.formatting import format_change, format_relative, format_value
 from reportgen.metrics import MetricFigures, SegmentFigure
@@ -55,7 +57,7 @@ def metric_sentence(
     if figures.value is None:
         return f"{figures.label}: no data for {period}."
     verb = "were" if figures.label.endswith("s") and figures.type == "total" else "was"
-    text = f"{figures.label} {verb} {value} in {period}"
+    text = f"{figures.label} {verb} {value} {_when(period, figures.as_of)}"
     direction = change_direction(figures.delta, figures.delta_pct)
     if figures.previous is None:
         text += f" (no data for {previous_period} to compare)"
@@ -64,7 +66,10 @@ def metric_sentence(
     else:
         size = change_text(figures, figures.delta, figures.delta_pct).lstrip("+−±")
         evidence = _evidence(figures, significance)
-        text += f", {direction} {size}{evidence} from {value_text(figures, figures.previous)} in {previous_period}"
+        before = _when(previous_period, figures.previous_as_of)
+        text += (
+            f", {direction} {size}{evidence} from {value_text(figures, figures.previous)} {before}"
+        )
     if figures.target is not None and figures.target_met is not None:
         target = value_text(figures, figures.target)
         if figures.target_met:
@@ -73,6 +78,13 @@ def metric_sentence(
             side = "below" if figures.direction == "higher_is_better" else "above"
             text += f", {side} its {target} target"
     return text + "."
+
+
+def _when(period: str, as_of: date | None) -> str:
+    """ "in 2026-W47" for a flow; a stock names its snapshot: "at the end of 2026-W47 (Sun 22 Nov)"."""
+    if as_of is None:
+        return f"in {period}"
+    return f"at the end of {period} ({as_of:%a %d %b})"
 
 
 def _evidence(figures: MetricFigures, significance: str | None) -> str:
@@ -96,7 +108,13 @@ def last_year_sentence(figures: MetricFigures, last_year_period: str | None) -> 
 def mover_sentence(
     figures: MetricFigures, dimension_label: str, segments: tuple[SegmentFigure, ...]
 ) -> str | None:
-    """The segment with the largest weighted change, among segments of real size."""
+    """The segment with the largest weighted change, among segments of real size.
+
+    A stock's segments are read on one day, so their changes add up to the
+    total's: its sentence names the largest contributions instead.
+    """
+    if figures.as_of is not None:
+        return contribution_sentence(figures, dimension_label, segments)
     candidates = [s for s in segments if s.delta is not None and (s.share or 0) >= 0.02]
     if not candidates or figures.format == "count":
         candidates = [s for s in segments if s.delta_pct is not None and (s.share or 0) >= 0.02]
@@ -109,7 +127,24 @@ def mover_sentence(
     if direction == "flat":
         return None
     change = change_text(figures, top.delta, top.delta_pct)
+    weight = "of the total" if figures.as_of is not None else "of volume"  # a stock has no volume
     return (
         f"Largest move by {dimension_label.lower()}: {top.segment} ({change} to {value_text(figures, top.value)}, "
-        f"{format_value(top.share, 'percent')} of volume)."
+        f"{format_value(top.share, 'percent')} {weight})."
     )
+
+
+def contribution_sentence(
+    figures: MetricFigures, dimension_label: str, segments: tuple[SegmentFigure, ...], top: int = 3
+) -> str | None:
+    """ "Largest contributions by region to the −38: North America −20, …" (additive changes)."""
+    if figures.delta is None:
+        return None
+    moved = [s for s in segments if s.delta]
+    if not moved:
+        return None
+    moved.sort(key=lambda s: abs(s.delta or 0.0), reverse=True)
+    fmt = _fmt(figures)
+    parts = [f"{s.segment} {format_change(s.delta, fmt, figures.decimals)}" for s in moved[:top]]
+    total = format_change(figures.delta, fmt, figures.decimals)
+    return f"Largest contributions by {dimension_label.lower()} to the {total}: {', '.join(parts)}."

@@ -148,8 +148,8 @@ def required_columns(
     for dim in fact.dimensions:
         if used_dims is None or dim in used_dims:
             add(dim, "any", "a dimension")
-    if fact.quality.key:
-        add(fact.quality.key, "any", "the key")
+    for column in fact.quality.key_columns:
+        add(column, "any", "the key")
     for column, family in fact.quality.columns.items():
         need[column] = (family, "declared in quality.columns")
     return need
@@ -471,6 +471,52 @@ def _low_days(cube: Cube, query: CubeQuery, period: Period, settings: QualityCon
     return out
 
 
+def stale_snapshots(
+    report: ResolvedReport, cube: Cube, periods: Iterable[Period]
+) -> list[QualityIssue]:
+    """Shown periods (value, previous, trend) whose stock cannot be read on their closing day.
+
+    A stock (``agg: last``) takes its period's last day with snapshot rows.
+    When the closing day is missing (the snapshot job did not run), that is an
+    earlier day, so the backlog would quietly describe another moment: say so.
+    The closing day is the period's end, or the fact's newest day for a period
+    still open.
+    """
+    issues = []
+    for query in cube.queries:
+        settings = report.catalog.facts[query.fact].quality
+        severity = settings.severity_of("partial_days")
+        if not query.stocks or severity == "off":
+            continue
+        frame, newest = cube.frames[query.key], cube.last_day[query.key]
+        for period in periods:
+            closing = min(period.end, newest)
+            if closing < period.start:
+                continue
+            days = _in_window(frame, period.start, period.end)[DAY]
+            found = days.iloc[-1].date() if len(days) else None
+            if found == closing:
+                continue
+            read = f"read from {found:%a %d %b}" if found else "no snapshot in the period"
+            issues.append(
+                QualityIssue(
+                    query.fact,
+                    "partial_days",
+                    severity,
+                    f"closing snapshot missing: {', '.join(query.stocks)} "
+                    "is the period's last day with data, not its end",
+                    1,
+                    period.label,
+                    unit="days",
+                    examples=(f"{closing:%a %d %b}: missing, {read}",),
+                    example_of="day",
+                    start=period.start,
+                    end=period.end,
+                )
+            )
+    return issues
+
+
 # -- 4. the engine probe: duplicate keys and undated rows ----------------------------------------
 
 
@@ -500,22 +546,18 @@ def probe_sql(
         .from_(table.copy())
         .where(exp.Is(this=time, expression=exp.Null()))
     )
-    if not fact.quality.key:
+    if not fact.quality.key_columns:
         return undated
-    key = exp.column(fact.quality.key)
+    keys = [exp.column(c) for c in fact.quality.key_columns]
+    present = [exp.Not(this=exp.Is(this=k.copy(), expression=exp.Null())) for k in keys]
     day = day_expression(fact.time_column, fact.time_type, timezone)
     keys = (
         exp.select(
             exp.alias_(exp.Min(this=day), DAY), exp.alias_(exp.Count(this=exp.Star()), "copies")
         )
         .from_(table.copy())
-        .where(
-            exp.and_(
-                _window(fact, timezone, start, end),
-                exp.Not(this=exp.Is(this=key.copy(), expression=exp.Null())),
-            )
-        )
-        .group_by(key)
+        .where(exp.and_(_window(fact, timezone, start, end), *present))
+        .group_by(*keys)
         .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
     )
     extra = exp.Sum(this=exp.Sub(this=exp.column("copies"), expression=exp.Literal.number(1)))
@@ -598,7 +640,7 @@ def _probe_results(
                     query.fact,
                     "duplicate_keys",
                     severity,
-                    f"{fact.quality.key} occurs more than once (rows beyond the first)",
+                    f"{fact.quality.key_label} occurs more than once (rows beyond the first)",
                     rows,
                     p.label,
                     start=p.start,
@@ -618,26 +660,28 @@ def examples_sql(
     fact = report.catalog.facts[issue.fact]
     timezone = report.config.period.timezone
     day = day_expression(fact.time_column, fact.time_type, timezone)
-    shown: exp.Expression = exp.column(fact.quality.key) if fact.quality.key else day
+    single = fact.quality.example_key
+    shown: exp.Expression = exp.column(single) if single else day
     window = (
         _window(fact, timezone, issue.start, issue.end) if issue.start and issue.end else exp.true()
     )
     counters = fact.counters()
-    if fact.quality.key and issue.check == f"null_{fact.quality.key}":
+    if single and issue.check == f"null_{single}":
         shown = day  # the key itself is NULL: show the days instead
-    if issue.check == "duplicate_keys" and fact.quality.key:
-        key = exp.column(fact.quality.key)
+    if issue.check == "duplicate_keys" and fact.quality.key_columns:
+        keys = [exp.column(c) for c in fact.quality.key_columns]
+        present = [exp.Not(this=exp.Is(this=k.copy(), expression=exp.Null())) for k in keys]
         return (
-            exp.select(key)
+            exp.select(*keys)
             .from_(table.copy())
-            .where(exp.and_(window, exp.Not(this=exp.Is(this=key.copy(), expression=exp.Null()))))
-            .group_by(key.copy())
+            .where(exp.and_(window, *present))
+            .group_by(*[k.copy() for k in keys])
             .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
-            .order_by(key.copy())
+            .order_by(*[k.copy() for k in keys])
             .limit(EXAMPLES)
         )
     if issue.check == f"null_{fact.time_column}":
-        if not fact.quality.key:
+        if not single:
             return None  # no day and no key: nothing to show
         condition: exp.Expression = exp.Is(this=exp.column(fact.time_column), expression=exp.Null())
         window = exp.true()
@@ -674,11 +718,20 @@ def with_examples(
             continue
         engine = engines.for_fact(issue.fact)
         found = engine.fetch(sql.sql(dialect=engine.dialect), fact=issue.fact)
-        values = tuple(_example_text(v) for v in found.iloc[:, 0].tolist())
-        key = report.catalog.facts[issue.fact].quality.key
-        label = "day" if not key or issue.check == f"null_{key}" else key
-        out.append(replace(issue, examples=values, example_of=label))
+        values = tuple(
+            " / ".join(_example_text(v) for v in row) for row in found.itertuples(index=False)
+        )
+        out.append(replace(issue, examples=values, example_of=_example_label(report, issue)))
     return out
+
+
+def _example_label(report: ResolvedReport, issue: QualityIssue) -> str:
+    """What the examples of ``issue`` are: the key's values, or days when no key can name a row."""
+    settings = report.catalog.facts[issue.fact].quality
+    if issue.check == "duplicate_keys" and settings.key_columns:
+        return settings.key_label
+    single = settings.example_key
+    return "day" if not single or issue.check == f"null_{single}" else single
 
 
 def _example_text(value: object) -> str:
@@ -721,6 +774,7 @@ def check_quality(
     """
     issues = cube_issues(report, cube, periods)
     issues += partial_days(report, cube, current or periods[-1])
+    issues += stale_snapshots(report, cube, periods)
     raise_errors(report, issues)
     return tuple(issues)
 
@@ -741,6 +795,7 @@ def run_gate(
     issues = [*earlier, *cube_issues(report, cube, trailing)]
     issues += probe_issues(report, cube, trailing, engines)
     issues += partial_days(report, cube, period)
+    issues += stale_snapshots(report, cube, trailing)
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise_errors(report, with_examples(report, errors, engines))

@@ -111,6 +111,7 @@ def test_vendor_audience_sees_only_its_metrics_and_sites(weekly_config, tmp_path
     )
     assert set(result.figures.metrics) == {
         "decisions",
+        "backlog",
         "aht",
         "throughput",
         "sla_attainment",

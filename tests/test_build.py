@@ -120,11 +120,12 @@ def test_explain_prints_one_query_per_scan(weekly_config):
     from reportgen.build import explain
 
     queries = dict(explain(weekly_config))
-    scans = {"decisions by decided_at", "staffing by day"}
+    scans = {"decisions by decided_at", "staffing by day", "queue_snapshots by day"}
     probes = {
         "decisions data-quality probe",
         "staffing data-quality probe",
         "views data-quality probe",
+        "queue_snapshots data-quality probe",
     }
     assert set(queries) <= scans | probes and scans < set(queries)
     assert "GROUP BY" in queries["decisions by decided_at"]

@@ -41,9 +41,9 @@ def arrive(demo_dir: Path, data: Path, batch: int) -> None:
     cut = f"DATE '{CUT.isoformat()}'"
     decided = f"CAST(decided_at AT TIME ZONE 'UTC' AS DATE) {op} {cut}"
     _copy(con, f"{demo_dir}/decisions/*.parquet", data / "decisions" / f"{batch}.parquet", decided)
-    for fact in ("staffing", "views"):
+    for fact in ("staffing", "views", "queue_snapshots"):
         pattern = (
-            f"{demo_dir}/{fact}/*.parquet" if fact == "staffing" else f"{demo_dir}/views.parquet"
+            f"{demo_dir}/{fact}/*.parquet" if fact == "staffing" else f"{demo_dir}/{fact}.parquet"
         )
         _copy(con, pattern, data / fact / f"{batch}.parquet", f"day {op} {cut}")
     con.close()
@@ -61,6 +61,7 @@ def project(demo_configs: Path, demo_dir: Path, tmp_path: Path) -> Path:
         f"  decisions: {{path: {data}/decisions/*.parquet}}\n"
         f"  staffing: {{path: {data}/staffing/*.parquet}}\n"
         f"  views: {{path: {data}/views/*.parquet}}\n"
+        f"  queue_snapshots: {{path: {data}/queue_snapshots/*.parquet}}\n"
         f"targets: {{path: {demo_dir / 'targets.csv'}}}\n",
         encoding="utf-8",
     )

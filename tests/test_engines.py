@@ -155,6 +155,7 @@ def pg_demo(pg_url: str, demo_dir: Path, tmp_path_factory: pytest.TempPathFactor
         "decisions": str(demo_dir / "decisions" / "*.parquet"),
         "staffing": str(demo_dir / "staffing" / "*.parquet"),
         "views": str(demo_dir / "views.parquet"),
+        "queue_snapshots": str(demo_dir / "queue_snapshots.parquet"),
     }
     work = tmp_path_factory.mktemp("pgload")
     _servers.load_parquet_into_postgres(pg_url, "reportgen_test", tables, work)
@@ -191,14 +192,16 @@ def test_explain_prints_each_engines_dialect_without_connecting(demo_configs, de
         "engine: sqlalchemy\n"
         "url: postgresql+psycopg://reporter:${RG_NEVER_SET_PASSWORD}@db.invalid:5432/ops\n"
         "facts:\n  decisions: {table: analytics.decisions}\n  staffing: {table: analytics.staffing}\n"
-        "  views: {table: analytics.views}\n" + targets_line(demo_dir),
+        "  views: {table: analytics.views}\n  queue_snapshots: {table: analytics.queue_snapshots}\n"
+        + targets_line(demo_dir),
     )
     spark = project_with_sources(
         demo_configs,
         tmp_path / "spark",
         f"engine: spark\nurl: spark://cluster.invalid:7077\nfacts:\n"
         f"  decisions: {{path: {demo_dir}/decisions/*.parquet}}\n"
-        f"  staffing: {{table: ops.staffing}}\n  views: {{path: {demo_dir}/views.parquet}}\n",
+        f"  staffing: {{table: ops.staffing}}\n  views: {{path: {demo_dir}/views.parquet}}\n"
+        f"  queue_snapshots: {{path: {demo_dir}/queue_snapshots.parquet}}\n",
     )
     pg_sql = dict(explain(postgres))["decisions by decided_at"]
     spark_sql = dict(explain(spark))["decisions by decided_at"]
@@ -250,7 +253,8 @@ def test_an_unset_secret_is_a_source_error_naming_the_variable(demo_configs, dem
         demo_configs,
         tmp_path / "p",
         "engine: sqlalchemy\nurl: postgresql+psycopg://ops:${RG_UNSET_SECRET}@127.0.0.1:1/x\n"
-        "facts:\n  decisions: {table: d}\n  staffing: {table: s}\n  views: {table: v}\n",
+        "facts:\n  decisions: {table: d}\n  staffing: {table: s}\n  views: {table: v}\n"
+        "  queue_snapshots: {table: q}\n",
     )
     pytest.importorskip("sqlalchemy")
     report = load_report(config)
@@ -298,7 +302,8 @@ def test_a_duckdb_database_file_gives_the_parquet_cube(demo_configs, demo_dir, t
         tmp_path / "p",
         f"engine: duckdb\ndatabase: {database}\nfacts:\n"
         f"  decisions: {{path: {demo_dir}/decisions/*.parquet}}\n"
-        "  staffing: {table: staffing}\n  views: {table: views}\n",
+        "  staffing: {table: staffing}\n  views: {table: views}\n"
+        f"  queue_snapshots: {{path: {demo_dir}/queue_snapshots.parquet}}\n",
     )
     report = load_report(config)
     reference = load_report(demo_configs / "reports" / "weekly_leadership.yaml")
@@ -349,7 +354,8 @@ def test_postgres_figures_equal_parquet_figures(
 ):
     """The acceptance test: the weekly report from PostgreSQL equals the one from Parquet."""
     facts = "".join(
-        f"  {t}: {{table: {pg_demo}.{t}}}\n" for t in ("decisions", "staffing", "views")
+        f"  {t}: {{table: {pg_demo}.{t}}}\n"
+        for t in ("decisions", "staffing", "views", "queue_snapshots")
     )
     config = project_with_sources(
         demo_configs,
@@ -416,7 +422,9 @@ def test_spark_figures_equal_parquet_figures(
         "engine: spark\nurl: local[2]\nfacts:\n"
         f"  decisions: {{path: {demo_dir}/decisions/*.parquet}}\n"
         f"  staffing: {{path: {demo_dir}/staffing/*.parquet}}\n"
-        f"  views: {{path: {demo_dir}/views.parquet}}\n" + targets_line(demo_dir),
+        f"  views: {{path: {demo_dir}/views.parquet}}\n"
+        f"  queue_snapshots: {{path: {demo_dir}/queue_snapshots.parquet}}\n"
+        + targets_line(demo_dir),
     )
     result = build_report(config, period=PERIOD, formats=["html"], out_dir=tmp_path / "o", now=NOW)
     assert_same_figures(

@@ -125,11 +125,15 @@ def project(root: Path, mutate: Mutation | None = None, catalog_edit: str = "") 
     )[["day", "region", "policy", "content_views", "violative_views"]].to_parquet(
         data / "views.parquet", index=False
     )
+    staffing().assign(queue="Spam", policy="spam", pending_items=5)[
+        ["day", "region", "site", "queue", "policy", "pending_items"]
+    ].to_parquet(data / "queue_snapshots.parquet", index=False)
     (configs / "sources.yaml").write_text(
         "facts:\n"
         f"  decisions: {{path: {data}/decisions.parquet}}\n"
         f"  staffing: {{path: {data}/staffing.parquet}}\n"
-        f"  views: {{path: {data}/views.parquet}}\n",
+        f"  views: {{path: {data}/views.parquet}}\n"
+        f"  queue_snapshots: {{path: {data}/queue_snapshots.parquet}}\n",
         encoding="utf-8",
     )
     report = configs / "reports" / "dq.yaml"
@@ -492,7 +496,8 @@ def pg_url() -> Iterator[str]:
 def on_postgres(url: str, path: Path, schema: str) -> Path:
     """The project's facts copied into PostgreSQL tables; its sources pointed at them."""
     data = path.parent.parent.parent / "data"
-    tables = {f: str(data / f"{f}.parquet") for f in ("decisions", "staffing", "views")}
+    facts = ("decisions", "staffing", "views", "queue_snapshots")
+    tables = {f: str(data / f"{f}.parquet") for f in facts}
     _servers.load_parquet_into_postgres(url, schema, tables, data)
     (path.parent.parent / "sources.yaml").write_text(
         f"engine: sqlalchemy\nurl: {url}\nfacts:\n"

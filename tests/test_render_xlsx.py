@@ -94,7 +94,7 @@ def test_sheet_order_and_names(workbook: Workbook) -> None:
         "About",
     ]
     breakdowns = names[2:-7]
-    assert len(breakdowns) == 17  # 10 metrics × their dimensions (region, queue)
+    assert len(breakdowns) == 19  # 11 metrics × their dimensions (region, queue)
     assert "Average handle time by queue" in breakdowns
     # too long for Excel's 31 characters: shortened, keeping the dimension
     assert "High-severity exposu… by region" in breakdowns
@@ -324,7 +324,7 @@ def test_definitions_sheet_comes_from_the_catalog(workbook: Workbook, exported) 
         if isinstance(b, DefinitionList)
         for d in b.items
     }
-    assert len(rows) == len(items) == 10
+    assert len(rows) == len(items) == 11
     aht = rows["aht"]
     assert aht["Label"].value == "Average handle time"
     assert aht["Formula"].value == items["Average handle time"].formula

@@ -673,7 +673,9 @@ def _warehouse_project(demo_configs: Path, root: Path, url: str, dialect: str | 
     sources = {
         "engine": "sqlalchemy",
         "url": url,
-        "facts": {f: {"table": f"ops.{f}"} for f in ("decisions", "staffing", "views")},
+        "facts": {
+            f: {"table": f"ops.{f}"} for f in ("decisions", "staffing", "views", "queue_snapshots")
+        },
     }
     if dialect:
         sources["dialect"] = dialect

@@ -11,6 +11,8 @@ A metric's statistics decide its test, not its label:
   trials, so a p-value would be fiction. The report says so instead of guessing.
 - a derived metric (a formula over several sums) → no test either: its sampling
   distribution is none of the above, and an approximate one would look exact.
+- a stock (``agg: last``, e.g. backlog: a period-end snapshot) → no test: it is not a
+  count of independent events in the period.
 
 Across segments of a breakdown: one-way ANOVA (means) and chi-square (proportions);
 per-segment changes are corrected for multiple comparisons with Benjamini–Hochberg.
@@ -42,6 +44,11 @@ DERIVED_UNTESTED = (
     "define it as a ratio or proportion metric to get a p-value"
 )
 SUM_UNTESTED = "a sum of a column is not a count of independent events, so no sampling test applies"
+STOCK_UNTESTED = (
+    "a backlog is a period-end snapshot of items still waiting, not a count of independent "
+    "events in the period (the same item is counted on every day it waits), so no sampling "
+    "test applies"
+)
 
 
 def no_test_reason(report: ResolvedReport, metric_name: str) -> str:
@@ -50,7 +57,11 @@ def no_test_reason(report: ResolvedReport, metric_name: str) -> str:
     if isinstance(metric, DerivedMetric):
         return DERIVED_UNTESTED
     if isinstance(metric, TotalMetric):
+        if report.catalog.measures[metric.measure].is_stock:
+            return STOCK_UNTESTED
         return SUM_UNTESTED
+    if any(report.catalog.measures[m].is_stock for m in metric.measures):
+        return STOCK_UNTESTED
     return UNTESTABLE
 
 

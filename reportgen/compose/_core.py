@@ -129,8 +129,16 @@ def kpi_tile(
         previous_text=value_text(m, m.previous),
         target_text=f"target {value_text(m, m.target)}" if m.target is not None else None,
         target_status=status,
-        note="incomplete period" if incomplete else None,
+        note=_tile_note(m, incomplete),
     )
+
+
+def _tile_note(m: MetricFigures, incomplete: bool) -> str | None:
+    """ "incomplete period"; a stock also names the day its snapshot was read on."""
+    notes = ["incomplete period"] if incomplete else []
+    if m.as_of is not None:
+        notes.append(f"as of {m.as_of:%a %d %b}")
+    return " · ".join(notes) or None
 
 
 def _headline_score(m: MetricFigures, insights: Insights) -> float:
@@ -223,7 +231,8 @@ def trend_chart(m: MetricFigures, figures: ReportFigures) -> Chart:
         series.append(ChartSeries("Target", tuple(m.target for _ in m.series), "target"))
     n = len(m.series)
     return Chart(
-        title=f"{m.label}, last {n} {figures.period.grain}s",
+        title=f"{m.label}, last {n} {figures.period.grain}s"
+        + (f" (each {figures.period.grain}'s closing snapshot)" if m.as_of is not None else ""),
         chart_type="line",
         categories=categories,
         series=tuple(series),
@@ -470,6 +479,8 @@ def _by_check(issues: list[QualityIssue]) -> list[QualityIssue]:
 
 def formula(report: ResolvedReport, metric: MetricDef) -> str:
     if isinstance(metric, TotalMetric):
+        if report.catalog.measures[metric.measure].is_stock:
+            return f"Σ {metric.measure} on the period's last day (a snapshot, not summed over days)"
         return f"Σ {metric.measure}"
     if isinstance(metric, RatioMetric):
         scale = f" × {metric.scale:g}" if metric.scale != 1 else ""
@@ -485,6 +496,7 @@ def measure_text(report: ResolvedReport, name: str) -> str:
         "count": f"count of {m.fact}",
         "sum": f"sum of {m.fact}.{m.column}",
         "sum_squares": f"sum of squares of {m.fact}.{m.column}",
+        "last": f"sum of {m.fact}.{m.column} on the period's last day with data",
     }[m.agg]
     if m.filter:
         what += f" where {m.filter}"

@@ -14,7 +14,7 @@ from reportgen.analysis.drivers import (
 )
 from reportgen.analysis.followup import earlier_rcas
 from reportgen.analysis.insights import Insights
-from reportgen.analysis.significance import p_text, significance_phrase
+from reportgen.analysis.significance import Significance, p_text, significance_phrase
 from reportgen.analysis.stats import TestResult
 from reportgen.config.loader import ResolvedReport
 from reportgen.document import (
@@ -327,10 +327,8 @@ def significance_section(
         Column("effect", "Effect size"),
         Column("verdict", "Verdict", "left"),
     )
-    untested = [figures.metrics[n].label for n, t in sig.metrics.items() if t.result is None]
     caption = f"Two-sided tests of {figures.period.label} against {figures.previous_period.label} at the {level} level."
-    if untested:
-        caption += f" Not tested: {', '.join(untested)} (shares of hours are not counts of independent events)."
+    caption += _untested_text(figures, sig)
     blocks: list = [Table("Is the change real?", columns, tuple(rows), caption)]
     across = across_table(report, figures, insights)
     if across is not None:
@@ -340,6 +338,19 @@ def significance_section(
         for n, t in sig.metrics.items()
     )
     return Section("significance", "Significance of changes", "summary", tuple(blocks), notes)
+
+
+def _untested_text(figures: ReportFigures, sig: Significance) -> str:
+    """ " Not tested: Backlog (why); Utilization, High-severity exposure (why)." — each reason once."""
+    by_reason: dict[str, list[str]] = {}
+    for name, test in sig.metrics.items():
+        if test.result is None:
+            reason = test.reason or "no sampling test applies"
+            by_reason.setdefault(reason, []).append(figures.metrics[name].label)
+    if not by_reason:
+        return ""
+    groups = [f"{', '.join(labels)} ({reason})" for reason, labels in by_reason.items()]
+    return f" Not tested: {'; '.join(groups)}."
 
 
 def across_table(

@@ -135,6 +135,7 @@ def _check_catalog_references(catalog: Catalog, source: LocatedYaml) -> None:
                 key=f"measures.{name}.fact",
                 fix="declare the fact under 'facts:' or fix the name",
             )
+    _check_stock_measures(catalog, source)
     for name, metric in catalog.metrics.items():
         if isinstance(metric, DerivedMetric):
             continue  # resolved below, once every plain metric is known to be sound
@@ -148,8 +149,62 @@ def _check_catalog_references(catalog: Catalog, source: LocatedYaml) -> None:
                     fix="define the measure under 'measures:' or fix the name",
                 )
         if isinstance(metric, MeanMetric):
+            _check_mean_not_stock(name, metric, catalog, source)
             _check_mean_consistency(name, metric, catalog, source)
     _resolve_derived(catalog, source)
+
+
+def _check_stock_measures(catalog: Catalog, source: LocatedYaml) -> None:
+    """``agg: last`` needs a daily snapshot fact and a numeric column.
+
+    The period value of a stock is its last day's sum, so a fact must hold
+    one snapshot per day: on a timestamp fact several snapshots of one day
+    would add up to a number that was never in the queue.
+    """
+    for name, measure in catalog.measures.items():
+        if not measure.is_stock or measure.fact not in catalog.facts:
+            continue
+        fact = catalog.facts[measure.fact]
+        if fact.time_type != "date":
+            raise ConfigError(
+                f"measure '{name}' (agg 'last') is on fact '{measure.fact}', whose time column "
+                f"'{fact.time_column}' is a timestamp, not a snapshot day",
+                file=source.path,
+                line=source.line_of(("measures", name, "agg")),
+                key=f"measures.{name}.agg",
+                fix=f"read a stock from a fact with one snapshot row per day and dimensions "
+                f"(time_type: date, e.g. queue_snapshots.day); for a flow on "
+                f"'{measure.fact}' use agg 'sum' or 'count'",
+            )
+        declared = fact.quality.columns.get(measure.column or "")
+        if declared not in (None, "number", "any"):
+            raise ConfigError(
+                f"measure '{name}' (agg 'last') adds up column '{measure.column}', which fact "
+                f"'{measure.fact}' declares as {declared}: a snapshot must be a number that sums "
+                "across queues and sites",
+                file=source.path,
+                line=source.line_of(("measures", name, "column")),
+                key=f"measures.{name}.column",
+                fix="name a numeric column of counts (e.g. pending_items), or declare it "
+                f"'number' under facts.{measure.fact}.quality.columns",
+            )
+
+
+def _check_mean_not_stock(
+    name: str, metric: MeanMetric, catalog: Catalog, source: LocatedYaml
+) -> None:
+    """A mean's count, sum and sum of squares are flows; a stock has no per-item mean."""
+    for role, measure in _measure_roles(metric):
+        if catalog.measures[measure].is_stock:
+            raise ConfigError(
+                f"mean metric '{name}' uses '{measure}' (agg 'last', a period-end snapshot) as "
+                f"its {role}; a mean needs counts and sums over the period's items",
+                file=source.path,
+                line=source.line_of(("metrics", name, role)),
+                key=f"metrics.{name}.{role}",
+                fix="make it a 'total' metric (the snapshot itself) or a 'derived' metric "
+                "over the snapshot, e.g. backlog / nullif(decisions, 0)",
+            )
 
 
 def _check_fact_quality(name: str, fact: FactDef, catalog: Catalog, source: LocatedYaml) -> None:

@@ -83,7 +83,9 @@ class PartialDaysConfig(_Model):
 class QualityConfig(_Model):
     """The built-in data-quality checks of one fact: what to check and how severe a failure is."""
 
-    key: str | None = None  # one row per value, e.g. decision_id: duplicates, example ids
+    # one row per value, e.g. decision_id: duplicates, example ids; or the columns that together
+    # identify a row, e.g. [day, site, queue] for a snapshot (a duplicate would double-count it)
+    key: str | list[str] | None = None
     required: list[str] = Field(default_factory=list)  # dimensions that must not be NULL
     columns: dict[str, TypeFamily] = Field(default_factory=dict)  # declared types (override)
     not_before: date = date(2000, 1, 1)  # earlier timestamps are sentinels (1970-01-01), not data
@@ -109,6 +111,23 @@ class QualityConfig(_Model):
     def severity_of(self, check: str) -> Severity:
         return self.severity.get(check, BUILTIN_SEVERITY[check])
 
+    @property
+    def key_columns(self) -> list[str]:
+        if self.key is None:
+            return []
+        return [self.key] if isinstance(self.key, str) else list(self.key)
+
+    @property
+    def key_label(self) -> str:
+        """How messages name the key: ``decision_id`` or ``(day, site, queue)``."""
+        columns = self.key_columns
+        return columns[0] if len(columns) == 1 else f"({', '.join(columns)})"
+
+    @property
+    def example_key(self) -> str | None:
+        """The single key column whose values identify example rows; None for composite keys."""
+        return self.key if isinstance(self.key, str) else None
+
 
 class FactDef(_Model):
     time_column: str
@@ -132,7 +151,8 @@ class FactDef(_Model):
 
     def null_columns(self) -> list[str]:
         """Columns besides the time column that must never be NULL (key, required dimensions)."""
-        key = [self.quality.key] if self.quality.key else []
+        # the time column is not counted here: rows without it are in no day (the probe counts them)
+        key = [c for c in self.quality.key_columns if c != self.time_column]
         return list(dict.fromkeys([*key, *self.quality.required]))
 
 
@@ -149,10 +169,17 @@ class DimensionDef(_Model):
 
 
 class MeasureDef(_Model):
-    """An additive aggregate computed in the SQL engine."""
+    """An additive aggregate computed in the SQL engine.
+
+    ``agg: last`` is the semi-additive case: a *stock* such as a queue's
+    pending items, read from a daily snapshot fact. The cube sums the column
+    per day (it adds up across queues, sites and regions at one moment), but a
+    period does not add its days up: it takes the value of its last day with
+    data — the period-end snapshot (see :func:`reportgen.metrics.measure_totals`).
+    """
 
     fact: str
-    agg: Literal["count", "sum", "sum_squares"]
+    agg: Literal["count", "sum", "sum_squares", "last"]
     column: str | None = None
     filter: str | None = None
     time_column: str | None = None  # overrides the fact's time column (e.g. inflow by enqueue time)
@@ -163,10 +190,20 @@ class MeasureDef(_Model):
     def _filter_is_sql(cls, value: str | None) -> str | None:
         return None if value is None else check_sql_condition(value)
 
+    @property
+    def is_stock(self) -> bool:
+        """A level at a moment (period value = last day's), not a flow (period value = Σ days)."""
+        return self.agg == "last"
+
     @model_validator(mode="after")
     def _column_matches_agg(self) -> MeasureDef:
-        if self.agg in ("sum", "sum_squares") and not self.column:
+        if self.agg in ("sum", "sum_squares", "last") and not self.column:
             raise ValueError(f"agg '{self.agg}' needs 'column': the fact column to add up")
+        if self.agg == "last" and self.time_column:
+            raise ValueError(
+                "agg 'last' reads each day's snapshot on its fact's own time column and takes "
+                "no 'time_column'; remove it, or use agg 'sum' for a flow counted by another time"
+            )
         if self.agg == "count" and self.column:
             raise ValueError(
                 "agg 'count' counts rows and takes no 'column'; use a 'filter' to count some rows"

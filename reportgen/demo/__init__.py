@@ -18,6 +18,12 @@ Files in ``out_dir``
     ``staffing/part-NNNNN.parquet``   one row per moderator-day, same days as the
                                       decisions part with the same number
     ``views.parquet``                 day × policy × region content and violative views
+    ``queue_snapshots.parquet``       day × site × queue (with region, policy): ``pending_items``
+                                      enqueued by the end of the UTC day and not decided then
+    ``open_items.parquet``            items enqueued before ``end`` and not decided by then
+                                      (``item_id`` after the last decision id, ``enqueued_at``,
+                                      region, site, queue, policy); counted in every snapshot
+                                      from their enqueue day
     ``targets.csv``                   metric,valid_from,dimension,segment,target
     ``manifest.json``                 written last; absent while a run is in progress
 
@@ -33,7 +39,8 @@ Files in ``out_dir``
     ``latest_complete_week``  ISO week string of L, e.g. ``"2026-W47"``
     ``partial_week``          ISO week string of the incomplete current week
     ``tables``                ``{name: {"rows": int, "files": [relative POSIX paths]}}`` for
-                              ``decisions``, ``staffing``, ``views`` and ``targets``
+                              ``decisions``, ``staffing``, ``views``, ``queue_snapshots``,
+                              ``open_items`` and ``targets``
     ``org.regions``           region names
     ``org.sites``             ``[{code, city, region, teams, moderators}]``
     ``org.teams``             team names
@@ -56,7 +63,8 @@ Files in ``out_dir``
 Incidents (ids): ``site_accuracy_drop`` (qa_accuracy, site, week L),
 ``queue_aht_spike`` (aht, queue, L), ``mix_shift_slow_queue`` (aht, queue, L: the
 queue's own AHT is unchanged, overall AHT rises through mix) and
-``sla_breach_week`` (sla_attainment, region, L-1).
+``sla_breach_week`` (sla_attainment, region, L-1; a share of its overdue items is
+stranded and still open, so the region's backlog steps up and stays up).
 """
 
 from __future__ import annotations

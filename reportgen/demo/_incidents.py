@@ -25,6 +25,9 @@ SLA_REGION = "Latin America"
 # Extra share of the region's decisions pushed past SLA on each weekday of week L-1: an outage
 # that peaks mid-week. Volume-weighted mean ~0.27, so attainment falls from ~97 % to ~70 %.
 SLA_LATE_BY_WEEKDAY = (0.08, 0.30, 0.50, 0.45, 0.30, 0.12, 0.08)
+# Share of the outage's overdue items stranded in a dead-letter queue: never decided in the data,
+# still pending at its end, so the region's backlog steps up in week L-1 and stays up.
+STRANDED_SHARE = 0.25
 
 
 def _manual_share() -> np.ndarray:
@@ -97,6 +100,16 @@ class IncidentPlan:
             late[self.region] = SLA_LATE_BY_WEEKDAY[day.weekday()]
         return late
 
+    @property
+    def stranded_share(self) -> float:
+        return STRANDED_SHARE
+
+    @property
+    def outage_start_us(self) -> int:
+        """Microseconds since the epoch of the SLA outage's start (Monday of week L-1, UTC)."""
+        start = self.week_l - timedelta(weeks=1)
+        return (start.toordinal() - date(1970, 1, 1).toordinal()) * 86_400_000_000
+
     def describe(self) -> tuple[Incident, ...]:
         week_l = iso_week(self.week_l)
         week_before = iso_week(self.week_l - timedelta(weeks=1))
@@ -151,7 +164,10 @@ class IncidentPlan:
                 "sla_breach_week",
                 "sla_breach_week",
                 f"An enforcement-pipeline outage in {region} held decisions past their SLA for "
-                "most of the week, peaking mid-week: SLA attainment fell to about 70 %.",
+                "most of the week, peaking mid-week: SLA attainment fell to about 70 %. "
+                f"About {STRANDED_SHARE:.0%} of the overdue items were stranded in a dead-letter "
+                "queue and are still pending at the end of the data, so the region's backlog "
+                "rose that week and stays up.",
                 "sla_attainment",
                 "region",
                 region,

@@ -36,10 +36,17 @@ from ._manifest import (
     TableInfo,
 )
 from ._org import LANGUAGES, POLICIES, QUEUES, REGIONS, SITES, TEAMS, OrgArrays
+from ._snapshots import (
+    PendingGrid,
+    merge_open,
+    snapshot_columns,
+    stranded_items,
+    tail_items,
+)
 from ._tables import targets_csv, views_columns
 
 GENERATOR = "reportgen.demo"
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "1.1"  # 1.1: queue_snapshots and open_items
 CHUNK_ROWS = 1_000_000
 MAX_WORKERS = 2
 MIN_ROWS = 10_000
@@ -88,6 +95,26 @@ STAFFING_SCHEMA = pa.schema(
         ("high_severity_hours", pa.float64()),
     ]
 )
+SNAPSHOTS_SCHEMA = pa.schema(
+    [
+        ("day", pa.date32()),
+        ("region", pa.string()),
+        ("site", pa.string()),
+        ("queue", pa.string()),
+        ("policy", pa.string()),
+        ("pending_items", pa.int64()),
+    ]
+)
+OPEN_ITEMS_SCHEMA = pa.schema(
+    [
+        ("item_id", pa.int64()),
+        ("enqueued_at", pa.timestamp("us", tz="UTC")),
+        ("region", pa.string()),
+        ("site", pa.string()),
+        ("queue", pa.string()),
+        ("policy", pa.string()),
+    ]
+)
 VIEWS_SCHEMA = pa.schema(
     [
         ("day", pa.date32()),
@@ -127,8 +154,10 @@ def generate_demo_data(
         org,
         Roster.build(seed, org.moderator_count),
     )
-    staffing_rows = _write_chunks(out, ctx, counts, chunks, progress)
+    written = _write_chunks(out, ctx, counts, chunks, progress)
+    staffing_rows = list(written.staffing_rows)
     _remove_stale_parts(out, {chunk.name for chunk in chunks})
+    snapshot_rows, open_rows = _write_snapshots(out, ctx, counts, written)
     views_rows = _write_views(out, calendar, seed)
     targets = targets_csv(calendar)
     _write_text(out / "targets.csv", targets)
@@ -142,6 +171,8 @@ def generate_demo_data(
         staffing_rows,
         views_rows,
         targets.count("\n") - 1,
+        snapshot_rows,
+        open_rows,
     )
     _write_text(out / MANIFEST_NAME, manifest.to_json())
     return manifest
@@ -281,10 +312,23 @@ class _Dictionaries:
         )
 
 
+@dataclass(frozen=True)
+class _Written:
+    """What chunks leave behind besides their files: counts for the snapshot tables.
+
+    ``pending`` is summed as chunks finish, so memory stays one (days × sites ×
+    queues) array whatever the number of chunks.
+    """
+
+    staffing_rows: tuple[int, ...]  # per chunk, in chunk order
+    pending: np.ndarray  # (days × sites × queues) items pending at each day's end
+    stranded: dict[str, np.ndarray]  # items the SLA outage left open (enqueued_at, site, queue)
+
+
 def _write_chunks(
     out: Path, ctx: DayContext, counts: np.ndarray, chunks: list[Chunk], progress: ProgressFn | None
-) -> list[int]:
-    """Generate and write every chunk; returns staffing rows per chunk."""
+) -> _Written:
+    """Generate and write every chunk; returns what they counted, folded in chunk order."""
     dictionaries = _Dictionaries.build(ctx.org)
     total_days = len(counts)
     _ = (
@@ -294,20 +338,24 @@ def _write_chunks(
         ctx.hour_flat_full,
     )  # warm caches before threads
 
-    def run(chunk: Chunk) -> int:
+    def run(chunk: Chunk) -> _Written:
         return _write_chunk(out, ctx, dictionaries, counts, chunk)
 
     staffing_rows: list[int] = []
+    pending = PendingGrid(ctx.calendar).empty()
+    stranded: list[dict[str, np.ndarray]] = []
     done_days = 0
     workers = max(1, min(MAX_WORKERS, len(chunks), _cpu_count()))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         # map() yields in chunk order, so progress only ever moves forward
         for chunk, written in zip(chunks, pool.map(run, chunks), strict=True):
-            staffing_rows.append(written)
+            staffing_rows.append(written.staffing_rows[0])
+            pending += written.pending
+            stranded.append(written.stranded)
             done_days += chunk.day_count
             if progress is not None:
                 progress(done_days, total_days)
-    return staffing_rows
+    return _Written(tuple(staffing_rows), pending, merge_open(stranded))
 
 
 def _cpu_count() -> int:
@@ -319,18 +367,25 @@ def _cpu_count() -> int:
 
 def _write_chunk(
     out: Path, ctx: DayContext, dicts: _Dictionaries, counts: np.ndarray, chunk: Chunk
-) -> int:
+) -> _Written:
     """Generate the chunk's days into preallocated columns, then write both facts.
 
     Copying each day into chunk-sized buffers (instead of concatenating a list
-    of days) keeps only one copy of the chunk in memory.
+    of days) keeps only one copy of the chunk in memory. Each day's items are
+    also counted into the pending-items grid (see :mod:`._snapshots`).
     """
     columns: dict[str, np.ndarray] = {}
     staffing: list[dict[str, np.ndarray]] = []
+    grid = PendingGrid(ctx.calendar)
+    pending = grid.empty()
+    stranded: list[dict[str, np.ndarray]] = []
     position, first_id = 0, chunk.first_id
     for i in range(chunk.first_day, chunk.first_day + chunk.day_count):
         n = int(counts[i])
         day = generate_day(ctx, ctx.calendar.days[i], n, first_id)
+        rows = day.decisions
+        grid.add(pending, rows["enqueued_at"], rows["decided_at"], rows["site"], rows["queue"])
+        stranded.append(stranded_items(ctx, ctx.calendar.days[i], rows))
         for name, values in day.decisions.items():
             if name not in columns:
                 columns[name] = np.empty(chunk.rows, dtype=_buffer_dtype(values))
@@ -342,7 +397,35 @@ def _write_chunk(
     staffing_columns = {name: np.concatenate([d[name] for d in staffing]) for name in staffing[0]}
     staffing_table = _arrow_table(STAFFING_SCHEMA, staffing_columns, dicts)
     _write_parquet(out / "staffing" / chunk.name, staffing_table)
-    return staffing_table.num_rows
+    return _Written((staffing_table.num_rows,), pending, merge_open(stranded))
+
+
+def _write_snapshots(
+    out: Path, ctx: DayContext, counts: np.ndarray, written: _Written
+) -> tuple[int, int]:
+    """queue_snapshots.parquet and open_items.parquet; returns their row counts.
+
+    Open items (never decided in the data) get ids after the last decision id,
+    in enqueue order, and are counted on every snapshot from their enqueue day.
+    """
+    grid = PendingGrid(ctx.calendar)
+    pending = written.pending.copy()
+    open_items = merge_open([tail_items(ctx, counts), written.stranded])
+    grid.add(pending, open_items["enqueued_at"], None, open_items["site"], open_items["queue"])
+    dicts = _Dictionaries.build(ctx.org)
+    snapshots = _arrow_table(SNAPSHOTS_SCHEMA, snapshot_columns(grid, pending, ctx), dicts)
+    _write_parquet(out / "queue_snapshots.parquet", snapshots)
+    n, first_id = len(open_items["site"]), int(counts.sum()) + 1
+    columns = {
+        "item_id": np.arange(first_id, first_id + n, dtype=np.int64),
+        "enqueued_at": open_items["enqueued_at"],
+        "region": ctx.org.site_region[open_items["site"]].astype(np.int32),
+        "site": open_items["site"],
+        "queue": open_items["queue"],
+        "policy": ctx.org.queue_policy[open_items["queue"]].astype(np.int32),
+    }
+    _write_parquet(out / "open_items.parquet", _arrow_table(OPEN_ITEMS_SCHEMA, columns, dicts))
+    return snapshots.num_rows, n
 
 
 def _buffer_dtype(values: np.ndarray) -> np.dtype:
@@ -414,12 +497,16 @@ def _manifest(
     staffing_rows: list[int],
     views_rows: int,
     target_rows: int,
+    snapshot_rows: int,
+    open_rows: int,
 ) -> DemoManifest:
     names = [chunk.name for chunk in chunks]
     tables = (
         TableInfo("decisions", rows, tuple(f"decisions/{n}" for n in names)),
         TableInfo("staffing", sum(staffing_rows), tuple(f"staffing/{n}" for n in names)),
         TableInfo("views", views_rows, ("views.parquet",)),
+        TableInfo("queue_snapshots", snapshot_rows, ("queue_snapshots.parquet",)),
+        TableInfo("open_items", open_rows, ("open_items.parquet",)),
         TableInfo("targets", target_rows, ("targets.csv",)),
     )
     return DemoManifest(

@@ -219,14 +219,17 @@ def tile_height(tiles: Sequence[KpiTile], frame: Frame, brand: Brand) -> int:
 def kpi_pages(
     tiles: Sequence[KpiTile], narrative: Sequence[str], frame: Frame, brand: Brand
 ) -> tuple[list[tuple[KpiTile, ...]], bool]:
-    """Tiles per slide (a scorecard stays together if it fits), and whether the
-    narrative fits below the first slide's tiles (at 12 pt or more)."""
+    """Tiles per slide (a scorecard stays together if it fits, else is split into
+    pages of equal size), and whether the narrative fits below the first slide's
+    tiles (at 12 pt or more)."""
     if not tiles:
         return [], False
     per_row = tiles_per_row(frame)
     row_height = tile_height(tiles[: per_row * MAX_TILE_ROWS], frame, brand) + TILE_GAP
     rows = max(1, min(MAX_TILE_ROWS, (frame.height + TILE_GAP) // row_height))
     count = per_row * rows
+    # balanced pages (11 tiles → 6 + 5), never a full slide and one tile left alone
+    count = math.ceil(len(tiles) / math.ceil(len(tiles) / count))
     pages = [tuple(tiles[i : i + count]) for i in range(0, len(tiles), count)]
     used = math.ceil(len(pages[0]) / per_row) * row_height - TILE_GAP + NARRATIVE_GAP
     room = frame.height - used

@@ -84,6 +84,8 @@ class CubeCache:
     def directory(self, query: CubeQuery) -> Path:
         source = hashlib.sha256(query.source.encode()).hexdigest()[:12]
         group = f"{query.fact}.{query.time_column}"
+        if query.sketch:  # a sketch measure's histogram, per period start (see cube.plan_queries)
+            group += f".{query.measures[0]}"
         return self.root / source / group / query.definition_hash
 
     def frame(self, query: CubeQuery, engines: Engines) -> pd.DataFrame:

@@ -27,12 +27,16 @@ from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import Catalog, FactDef, MeasureDef
 from reportgen.engines import Engines
 from reportgen.errors import SourceError
+from reportgen.sketch import bucket_expression
 
 if TYPE_CHECKING:
     from reportgen.cache import CubeCache
 
 DAY = "day"
 CHECK_PREFIX = "check__"
+BUCKET = "bucket"  # a sketch frame's histogram bucket (see reportgen.sketch)
+LEVEL = "level"  # a sketch frame's grouping set: "" (all rows) or "region" or "region+site"
+GROUPING_PREFIX = "grouping__"
 
 
 @dataclass(frozen=True)
@@ -51,10 +55,17 @@ class CubeQuery:
     time_type: str = "timestamp"
     timezone: str = "UTC"
     expression: exp.Select | None = field(default=None, compare=False, repr=False)
+    # a sketch scan: bucket counts of one sketch measure, per period of ``grain`` and per
+    # grouping set in ``levels`` (never the full dimension grain: see plan_queries)
+    sketch: bool = False
+    alpha: float = 0.01  # a sketch's relative accuracy
+    grain: str = "day"
+    levels: tuple[tuple[str, ...], ...] = ()
 
     @property
     def key(self) -> str:
-        return _group_key(self.fact, self.time_column)
+        base = _group_key(self.fact, self.time_column)
+        return f"{base}#{self.measures[0]}" if self.sketch else base
 
     @property
     def definition(self) -> str:
@@ -83,18 +94,30 @@ class Cube:
     last_day: dict[str, date]  # per group: the latest day with data
     first_day: dict[str, date]
 
+    # the dimensions an audience's row filter pinned in the sketch frames (see filter_cube)
+    sketch_scope: tuple[str, ...] = ()
+
     def group_of(self, measure: str) -> str:
+        return self.query_of(measure).key
+
+    def query_of(self, measure: str) -> CubeQuery:
         for query in self.queries:
             if measure in query.measures:
-                return _group_key(query.fact, query.time_column)
+                return query
         raise KeyError(measure)
 
     def frame_for(self, measure: str) -> pd.DataFrame:
         return self.frames[self.group_of(measure)]
 
     def dimensions_of(self, measure: str) -> tuple[str, ...]:
-        key = self.group_of(measure)
-        return next(q.dimensions for q in self.queries if _group_key(q.fact, q.time_column) == key)
+        """Dimensions a measure can be split by (a sketch: those with a grouping set)."""
+        query = self.query_of(measure)
+        if not query.sketch:
+            return query.dimensions
+        scope = set(self.sketch_scope)
+        return tuple(
+            d for d in query.dimensions if any(set(level) == scope | {d} for level in query.levels)
+        )
 
     @property
     def last_complete_day(self) -> date:
@@ -129,8 +152,12 @@ def plan_queries(
     catalog = report.catalog
     engines = engines or Engines(report.sources, report.sources_path)
     by_group: dict[tuple[str, str], list[str]] = {}
+    sketches: list[str] = []
     for name in dict.fromkeys(measures):
         measure = catalog.measures[name]
+        if measure.agg == "sketch":
+            sketches.append(name)
+            continue
         fact = catalog.facts[measure.fact]
         key = (measure.fact, measure.time_column or fact.time_column)
         by_group.setdefault(key, []).append(name)
@@ -168,7 +195,130 @@ def plan_queries(
                 expression=expression,
             )
         )
+    queries += [_plan_sketch(report, name, engines) for name in sketches]
     return tuple(queries)
+
+
+def sketch_levels(report: ResolvedReport, dims: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """The grouping sets a sketch is counted by: all rows, each dimension, each audience filter.
+
+    A histogram holds up to hundreds of buckets per group, so grouping by every
+    dimension at once (as the additive cube does) would multiply the cube's
+    rows by that; one grouping set per dimension keeps the sketch at about
+    (periods × segments × buckets) rows at any data size. An audience's row
+    filter gets its own set (its filter dimensions together), so the audience's
+    own quantiles are exact too; its breakdowns by other dimensions are not
+    available (they would need the filter × dimension grain).
+    """
+    levels: dict[tuple[str, ...], None] = {(): None}
+    levels.update({(d,): None for d in dims})
+    for audience in report.config.audience_list():
+        filtered = tuple(d for d in dims if d in audience.filter)
+        if filtered and len(filtered) == len(audience.filter):
+            levels[filtered] = None
+    return tuple(levels)
+
+
+def _plan_sketch(report: ResolvedReport, name: str, engines: Engines) -> CubeQuery:
+    catalog = report.catalog
+    measure = catalog.measures[name]
+    fact = catalog.facts[measure.fact]
+    time_column = measure.time_column or fact.time_column
+    engine = engines.for_fact(measure.fact)
+    dims = tuple(d for d in report.dimensions if d in fact.dimensions)
+    levels = sketch_levels(report, dims)
+    grain = sketch_grain(report)
+    expression = build_sketch_expression(
+        measure,
+        fact,
+        time_column,
+        dims,
+        name,
+        levels,
+        table=engine.table(measure.fact, report.sources.facts[measure.fact]),
+        timezone=report.config.period.timezone,
+        grain=grain,
+    )
+    return CubeQuery(
+        measure.fact,
+        time_column,
+        dims,
+        (name,),
+        (),
+        expression.sql(dialect=engine.dialect, pretty=True),
+        engine=engine.name,
+        dialect=engine.dialect,
+        source=engine.identity,
+        time_type=fact.time_type,
+        timezone=report.config.period.timezone,
+        expression=expression,
+        sketch=True,
+        alpha=measure.alpha,
+        grain=grain,
+        levels=levels,
+    )
+
+
+def sketch_grain(report: ResolvedReport) -> str:
+    """Sketches are counted per period of the report's grain (7× fewer rows than per day).
+
+    A quantile of a week needs that week's histogram, not its days'; an alert
+    on a finer grain than the report's reads no quantile (see
+    :func:`reportgen.metrics.measure_totals`).
+    """
+    return report.config.period.grain
+
+
+def build_sketch_expression(
+    measure: MeasureDef,
+    fact: FactDef,
+    time_column: str,
+    dimensions: tuple[str, ...],
+    name: str,
+    levels: tuple[tuple[str, ...], ...],
+    *,
+    table: exp.Expression | str,
+    timezone: str,
+    grain: str,
+) -> exp.Select:
+    """Bucket counts of a sketch measure per period × grouping set, as one scan.
+
+    ``GROUPING(d)`` tells a dimension rolled up by the grouping set from a
+    NULL in the data, on every engine.
+    """
+    day = day_expression(time_column, fact.time_type, timezone)
+    if grain != "day":
+        day = exp.cast(exp.DateTrunc(this=day, unit=exp.var(grain.upper())), "DATE")
+    value = _sketch_value(measure)
+    bucket = bucket_expression(value, measure.alpha)
+    select: list[exp.Expression] = [exp.alias_(day, DAY)]
+    select += [exp.column(d) for d in dimensions]
+    select += [
+        exp.alias_(
+            exp.Anonymous(this="GROUPING", expressions=[exp.column(d)]), f"{GROUPING_PREFIX}{d}"
+        )
+        for d in dimensions
+    ]
+    select += [exp.alias_(bucket, BUCKET), exp.alias_(exp.Count(this=exp.Star()), name)]
+    sets = [
+        exp.Tuple(expressions=[day.copy(), *[exp.column(d) for d in level], bucket.copy()])
+        for level in levels
+    ]
+    where = exp.and_(
+        exp.Not(this=exp.Is(this=exp.column(time_column), expression=exp.Null())),
+        exp.Not(this=exp.Is(this=exp.paren(value.copy()), expression=exp.Null())),
+        *([exp.paren(_condition(measure.filter))] if measure.filter else []),
+    )
+    source = sqlglot.parse_one(table, read="duckdb") if isinstance(table, str) else table
+    query = exp.select(*select).from_(source.copy()).where(where)
+    query.set("group", exp.Group(grouping_sets=[exp.GroupingSets(expressions=sets)]))
+    return query
+
+
+def _sketch_value(measure: MeasureDef) -> exp.Expression:
+    if measure.value:
+        return exp.cast(exp.paren(_condition(measure.value)), "DOUBLE")
+    return exp.cast(exp.column(measure.column), "DOUBLE")
 
 
 def build_cube_expression(
@@ -320,6 +470,8 @@ def scan(engines: Engines, query: CubeQuery, sql: str | None = None) -> pd.DataF
 
 def tidy(frame: pd.DataFrame, query: CubeQuery) -> pd.DataFrame:
     """Fixed column order and types; dimensions as strings with nulls as ``(missing)``."""
+    if query.sketch:
+        return _tidy_sketch(frame, query)
     columns = [DAY, *query.dimensions, *query.measures]
     columns += [f"{CHECK_PREFIX}{c}" for c in query.checks]
     frame = frame.reindex(columns=columns)
@@ -331,13 +483,43 @@ def tidy(frame: pd.DataFrame, query: CubeQuery) -> pd.DataFrame:
     return out
 
 
+def _tidy_sketch(frame: pd.DataFrame, query: CubeQuery) -> pd.DataFrame:
+    """A sketch scan as day, level, dimensions, bucket, count (level from the GROUPING flags).
+
+    Dimensions a grouping set rolls up hold ``(all)``; compact types (int32
+    bucket, categories) keep the side table small.
+    """
+    (name,) = query.measures
+    grouping = [f"{GROUPING_PREFIX}{d}" for d in query.dimensions]
+    frame = frame.reindex(columns=[DAY, *query.dimensions, *grouping, BUCKET, name])
+    out = pd.DataFrame({DAY: pd.to_datetime(frame[DAY]).astype("datetime64[us]")})
+    rolled = {
+        d: pd.to_numeric(frame[g]).fillna(1).astype(bool)
+        for d, g in zip(query.dimensions, grouping, strict=True)
+    }
+    names = pd.Series("", index=frame.index, dtype="object")
+    for dim in query.dimensions:
+        kept = ~rolled[dim]
+        names = names.where(~kept, names + "+" + dim)
+    out[LEVEL] = names.str.lstrip("+").astype("string")
+    for dim in query.dimensions:
+        out[dim] = frame[dim].astype("string").fillna("(missing)").where(~rolled[dim], "(all)")
+    out[BUCKET] = pd.to_numeric(frame[BUCKET]).astype("int64")
+    out[name] = pd.to_numeric(frame[name]).astype("float64")
+    return out
+
+
 def finish(frame: pd.DataFrame, query: CubeQuery) -> pd.DataFrame:
     """Sorted by day then dimensions (same row order on every engine and from the cache).
 
     Sorted datetime64 days make period windows binary searches; categorical
     dimensions make group-bys cheap.
     """
-    frame = frame.sort_values([DAY, *query.dimensions], kind="stable").reset_index(drop=True)
+    order = [DAY, LEVEL, *query.dimensions, BUCKET] if query.sketch else [DAY, *query.dimensions]
+    frame = frame.sort_values(order, kind="stable").reset_index(drop=True)
+    if query.sketch:
+        frame[LEVEL] = frame[LEVEL].astype("category")
+        frame[BUCKET] = frame[BUCKET].astype("int32")
     for dim in query.dimensions:
         frame[dim] = frame[dim].astype("category")
     return frame
@@ -372,6 +554,8 @@ def compute_cube(
     finally:
         if own:
             engines.close()
-    last_day = {k: f[DAY].iloc[-1].date() for k, f in frames.items()}
-    first_day = {k: f[DAY].iloc[0].date() for k, f in frames.items()}
+    # sketch frames are dated by period start: the additive scans say which days are complete
+    dated = {q.key for q in queries if not q.sketch}
+    last_day = {k: f[DAY].iloc[-1].date() for k, f in frames.items() if k in dated}
+    first_day = {k: f[DAY].iloc[0].date() for k, f in frames.items() if k in dated}
     return Cube(frames, queries, last_day, first_day)

@@ -18,11 +18,19 @@ import pandas as pd
 
 from reportgen.config.formula import evaluate
 from reportgen.config.loader import ResolvedReport
-from reportgen.config.models import DerivedMetric, MeanMetric, MetricDef, RatioMetric, TotalMetric
-from reportgen.cube import DAY, Cube
+from reportgen.config.models import (
+    DerivedMetric,
+    MeanMetric,
+    MetricDef,
+    QuantileMetric,
+    RatioMetric,
+    TotalMetric,
+)
+from reportgen.cube import BUCKET, DAY, LEVEL, Cube, CubeQuery
 from reportgen.errors import SourceError
-from reportgen.periods import Period, period_starts
+from reportgen.periods import Period, period_containing, period_starts
 from reportgen.quality import QualityIssue, check_quality
+from reportgen.sketch import Histogram
 
 ALL = "__all__"
 
@@ -37,9 +45,10 @@ class Stats:
     sum: float | None = None
     sum_squares: float | None = None
     total: float | None = None  # total
+    histogram: Histogram | None = None  # quantile: the summed sketch (not in figures.json)
 
     def as_dict(self) -> dict[str, float]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+        return {k: v for k, v in self.__dict__.items() if v is not None and k != "histogram"}
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,12 @@ def measure_totals(
     for group in dict.fromkeys(cube.group_of(m) for m in measures):
         frame = _in_window(cube.frames[group], start, end)
         cols = [m for m in measures if cube.group_of(m) == group]
+        query = cube.query_of(cols[0])
+        if query.sketch:
+            by_list = [by] if isinstance(by, str) else list(by or [])
+            rows = _sketch_rows(cube, query, frame, by_list, start, end)
+            parts.append(_histograms(rows, by_list, cols[0], query.alpha))
+            continue
         if by is None:
             parts.append(frame[cols].sum().to_frame(ALL).T)
         else:
@@ -148,6 +163,13 @@ def measure_series(
     for group in dict.fromkeys(cube.group_of(m) for m in measures):
         frame = _in_window(cube.frames[group], first, last)
         cols = [m for m in measures if cube.group_of(m) == group]
+        query = cube.query_of(cols[0])
+        if query.sketch:
+            by_list = [by] if by is not None else []
+            rows = _sketch_rows(cube, query, frame, by_list, first, last)
+            rows = rows.assign(period=period_starts(rows[DAY], periods[0].grain).values)
+            parts.append(_histograms(rows, ["period", *by_list], cols[0], query.alpha))
+            continue
         keys = [period_starts(frame[DAY], periods[0].grain).rename("period").values]
         if by is not None:
             keys.append(frame[by].values)
@@ -159,6 +181,58 @@ def measure_series(
     segments = joined.index.get_level_values(1).unique()
     full = pd.MultiIndex.from_product([starts, segments], names=["period", by])
     return joined.reindex(full).fillna(0.0)
+
+
+def _sketch_rows(
+    cube: Cube, query: CubeQuery, frame: pd.DataFrame, by: list[str], start: date, end: date
+) -> pd.DataFrame:
+    """The sketch rows of the grouping set for ``by`` (within the audience's scope).
+
+    None when no grouping set matches (a breakdown the sketch was not counted
+    by) or the window is not whole periods of the sketch's grain (a daily
+    alert on a weekly report): a quantile of part of a week cannot be read
+    from the week's histogram.
+    """
+    wanted = set(cube.sketch_scope) | set(by)
+    level = "+".join(d for d in query.dimensions if d in wanted)
+    known = any(set(lv) == wanted for lv in query.levels)
+    if not known or not _whole_periods(query.grain, start, end):
+        return frame.iloc[0:0]
+    return frame[(frame[LEVEL] == level).to_numpy()]
+
+
+def _whole_periods(grain: str, start: date, end: date) -> bool:
+    if grain == "day":
+        return True
+    return (
+        period_containing(start, grain).start == start and period_containing(end, grain).end == end
+    )
+
+
+def _histograms(rows: pd.DataFrame, keys: list[str], measure: str, alpha: float) -> pd.DataFrame:
+    """One :class:`Histogram` per combination of ``keys`` (or one, index ``ALL``) in column ``measure``."""
+    if not keys:
+        summed = rows.groupby(BUCKET)[measure].sum()
+        histogram = Histogram(
+            summed.index.to_numpy(dtype="int64"), summed.to_numpy(dtype=float), alpha
+        )
+        return pd.DataFrame({measure: [histogram]}, index=[ALL], dtype=object)
+    summed = rows.groupby([*keys, BUCKET], observed=True)[measure].sum()
+    summed = summed[summed > 0]
+    levels = list(range(len(keys)))
+    cells = {
+        key: Histogram(
+            part.index.get_level_values(BUCKET).to_numpy(dtype="int64"),
+            part.to_numpy(dtype=float),
+            alpha,
+        )
+        for key, part in summed.groupby(level=levels if len(keys) > 1 else 0, observed=True)
+    }
+    if len(keys) > 1:
+        index = pd.MultiIndex.from_tuples(list(cells), names=keys)
+    else:
+        index = pd.Index(list(cells), name=keys[0])
+    return pd.DataFrame({measure: pd.Series(list(cells.values()), index=index, dtype=object)})
 
 
 # -- metric values from summed measures -----------------------------------------------------
@@ -173,9 +247,21 @@ def metric_values(metric: MetricDef, totals: pd.DataFrame) -> pd.Series:
         return (totals[metric.numerator] / den.where(den != 0)) * metric.scale
     if isinstance(metric, DerivedMetric):
         return evaluate(metric.expression, totals)
+    if isinstance(metric, QuantileMetric):
+        cells = totals[metric.measure]
+        return pd.Series([_quantile(c, metric.q) for c in cells], index=totals.index, dtype=float)
     assert isinstance(metric, MeanMetric)
     count = totals[metric.count].astype(float)
     return totals[metric.sum] / count.where(count != 0)
+
+
+def _quantile(cell: object, q: float) -> float:
+    value = cell.quantile(q) if isinstance(cell, Histogram) else None
+    return np.nan if value is None else value
+
+
+def _rows_in(cell: object) -> float:
+    return cell.n if isinstance(cell, Histogram) else 0.0
 
 
 def metric_weight(metric: MetricDef, totals: pd.DataFrame) -> pd.Series:
@@ -191,6 +277,8 @@ def metric_weight(metric: MetricDef, totals: pd.DataFrame) -> pd.Series:
         quotient = metric.quotient
         tree = quotient.denominator if quotient else metric.expression
         return evaluate(tree, totals)
+    if isinstance(metric, QuantileMetric):  # the rows the quantile is read from
+        return pd.Series([_rows_in(c) for c in totals[metric.measure]], index=totals.index)
     return totals[metric.count].astype(float)
 
 
@@ -203,6 +291,10 @@ def metric_stats(metric: MetricDef, row: pd.Series | None) -> Stats:
         return Stats(
             numerator=float(row[metric.numerator]), denominator=float(row[metric.denominator])
         )
+    if isinstance(metric, QuantileMetric):
+        cell = row[metric.measure]
+        histogram = cell if isinstance(cell, Histogram) else None
+        return Stats(count=_rows_in(cell), histogram=histogram)
     if isinstance(metric, DerivedMetric):  # N and D of a quotient (scale in N), else the value
         frame = row.to_frame().T
         quotient = metric.quotient

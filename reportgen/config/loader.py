@@ -23,6 +23,7 @@ from reportgen.config.models import (
     MeanMetric,
     MetricChoice,
     MetricDef,
+    QuantileMetric,
     RatioMetric,
     ReportConfig,
     SourcesConfig,
@@ -149,7 +150,34 @@ def _check_catalog_references(catalog: Catalog, source: LocatedYaml) -> None:
                 )
         if isinstance(metric, MeanMetric):
             _check_mean_consistency(name, metric, catalog, source)
+        _check_sketch_use(name, metric, catalog, source)
     _resolve_derived(catalog, source)
+
+
+def _check_sketch_use(name: str, metric: MetricDef, catalog: Catalog, source: LocatedYaml) -> None:
+    """A quantile reads a sketch, and only a quantile can: a histogram has no sum to divide."""
+    for role, measure in _measure_roles(metric):
+        is_sketch = catalog.measures[measure].agg == "sketch"
+        if isinstance(metric, QuantileMetric) and not is_sketch:
+            raise ConfigError(
+                f"quantile metric '{name}' needs a sketch measure, and '{measure}' is a "
+                f"{catalog.measures[measure].agg} measure",
+                file=source.path,
+                line=source.line_of(("metrics", name, role)),
+                key=f"metrics.{name}.{role}",
+                fix="name a measure with agg: sketch and a 'value' (e.g. time_to_action_hours), "
+                "or define one: {fact: decisions, agg: sketch, value: <SQL expression>}",
+            )
+        if not isinstance(metric, QuantileMetric) and is_sketch:
+            raise ConfigError(
+                f"metric '{name}' uses sketch measure '{measure}', which only a quantile metric "
+                "can read (a histogram has no sum or count to divide)",
+                file=source.path,
+                line=source.line_of(("metrics", name, role)),
+                key=f"metrics.{name}.{role}",
+                fix=f"use type: quantile with measure: {measure} and q: 0.5 (median) or 0.9, "
+                "or name a count or sum measure here",
+            )
 
 
 def _check_fact_quality(name: str, fact: FactDef, catalog: Catalog, source: LocatedYaml) -> None:
@@ -177,7 +205,7 @@ def _check_fact_quality(name: str, fact: FactDef, catalog: Catalog, source: Loca
 
 
 def _measure_roles(metric: MetricDef) -> list[tuple[str, str]]:
-    if isinstance(metric, TotalMetric):
+    if isinstance(metric, TotalMetric | QuantileMetric):
         return [("measure", metric.measure)]
     if isinstance(metric, RatioMetric):
         return [("numerator", metric.numerator), ("denominator", metric.denominator)]
@@ -229,6 +257,14 @@ def _resolve_derived(catalog: Catalog, source: LocatedYaml) -> None:
         tree = fm.parse_formula(metric.formula)  # already validated by the model
 
         def resolve(ref: str) -> fm.Expr:
+            sketch = ref in catalog.measures and catalog.measures[ref].agg == "sketch"
+            if sketch or isinstance(catalog.metrics.get(ref), QuantileMetric):
+                raise fail(
+                    name,
+                    f"formula of metric '{name}' names '{ref}', a quantile or its sketch; "
+                    "quantiles do not add up, so no formula can combine them",
+                    "use count and sum measures in formulas; show the quantile as its own metric",
+                )
             if ref in catalog.measures:
                 other = catalog.metrics.get(ref)
                 if other is not None and not (
@@ -482,6 +518,15 @@ def _check_insights(config: ReportConfig, catalog: Catalog, source: LocatedYaml)
                 fix="list it under 'metrics:' too, or remove it here",
             )
         metric = catalog.metrics.get(name)
+        if isinstance(metric, QuantileMetric):
+            raise ConfigError(
+                f"quantile metric '{name}' cannot be decomposed: a quantile is not a sum of "
+                "segment contributions, so LMDI has no mix and rate effects to split",
+                file=source.path,
+                line=source.line_of(("insights", "decomposition", "metrics", pos)),
+                key="insights.decomposition.metrics",
+                fix="remove it here; its breakdown table shows each segment's quantile",
+            )
         if isinstance(metric, DerivedMetric) and metric.quotient is None:
             raise ConfigError(
                 f"derived metric '{name}' cannot be decomposed: its formula "

@@ -244,6 +244,8 @@ def metrics(
         definition = " ÷ ".join(f"Σ {m}" for m in parts)
         if metric.type == "derived":
             definition = metric.formula
+        if metric.type == "quantile":
+            definition = f"q{metric.q:g} of {metric.measure}"
         better = {"higher_is_better": "higher", "lower_is_better": "lower"}.get(
             metric.direction, "—"
         )

@@ -487,23 +487,30 @@ def _tidy_sketch(frame: pd.DataFrame, query: CubeQuery) -> pd.DataFrame:
     """A sketch scan as day, level, dimensions, bucket, count (level from the GROUPING flags).
 
     Dimensions a grouping set rolls up hold ``(all)``; compact types (int32
-    bucket, categories) keep the side table small.
+    bucket, categories) keep the side table small. Idempotent: cached
+    partitions, already tidy, keep their level.
     """
     (name,) = query.measures
     grouping = [f"{GROUPING_PREFIX}{d}" for d in query.dimensions]
-    frame = frame.reindex(columns=[DAY, *query.dimensions, *grouping, BUCKET, name])
+    tidied = LEVEL in frame.columns
+    flags = [LEVEL] if tidied else grouping
+    frame = frame.reindex(columns=[DAY, *query.dimensions, *flags, BUCKET, name])
     out = pd.DataFrame({DAY: pd.to_datetime(frame[DAY]).astype("datetime64[us]")})
-    rolled = {
-        d: pd.to_numeric(frame[g]).fillna(1).astype(bool)
-        for d, g in zip(query.dimensions, grouping, strict=True)
-    }
-    names = pd.Series("", index=frame.index, dtype="object")
-    for dim in query.dimensions:
-        kept = ~rolled[dim]
-        names = names.where(~kept, names + "+" + dim)
-    out[LEVEL] = names.str.lstrip("+").astype("string")
-    for dim in query.dimensions:
-        out[dim] = frame[dim].astype("string").fillna("(missing)").where(~rolled[dim], "(all)")
+    if tidied:
+        out[LEVEL] = frame[LEVEL].astype("string")
+        for dim in query.dimensions:
+            out[dim] = frame[dim].astype("string")
+    else:
+        rolled = {
+            d: pd.to_numeric(frame[g]).fillna(1).astype(bool)
+            for d, g in zip(query.dimensions, grouping, strict=True)
+        }
+        names = pd.Series("", index=frame.index, dtype="object")
+        for dim in query.dimensions:
+            names = names.where(rolled[dim], names + "+" + dim)
+        out[LEVEL] = names.str.lstrip("+").astype("string")
+        for dim in query.dimensions:
+            out[dim] = frame[dim].astype("string").fillna("(missing)").where(~rolled[dim], "(all)")
     out[BUCKET] = pd.to_numeric(frame[BUCKET]).astype("int64")
     out[name] = pd.to_numeric(frame[name]).astype("float64")
     return out

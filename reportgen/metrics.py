@@ -45,7 +45,8 @@ class Stats:
     sum: float | None = None
     sum_squares: float | None = None
     total: float | None = None  # total
-    histogram: Histogram | None = None  # quantile: the summed sketch (not in figures.json)
+    # a quantile's summed sketch: what its test and "Other" row read; not in figures.json
+    histogram: Histogram | None = field(default=None, metadata={"json": False}, repr=False)
 
     def as_dict(self) -> dict[str, float]:
         return {k: v for k, v in self.__dict__.items() if v is not None and k != "histogram"}
@@ -480,6 +481,7 @@ def _metric_figures(
         breakdowns={
             dim: _breakdown(name, metric, dim, cube, period, previous, targets)
             for dim in breakdowns
+            if dim in cube.dimensions_of(measures[0])  # a sketch: only its grouping sets
         },
         formula=metric.formula if isinstance(metric, DerivedMetric) else None,
     )

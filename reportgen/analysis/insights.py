@@ -30,6 +30,7 @@ from reportgen.config.models import (
     DerivedMetric,
     MeanMetric,
     MetricDef,
+    QuantileMetric,
     RatioMetric,
     TotalMetric,
 )
@@ -125,6 +126,8 @@ def _weight_measure(metric: MetricDef) -> str | None:
         if quotient is not None and isinstance(quotient.denominator, Ref):
             return quotient.denominator.measure
         return None  # its shares are not shares of one measure: no share anomalies
+    if isinstance(metric, QuantileMetric):
+        return None  # a histogram's rows are not a summed measure column: no share anomalies
     return metric.count
 
 
@@ -139,7 +142,11 @@ def detect_anomalies(
     shares_done: set[tuple[str, str]] = set()
     for name, m in figures.metrics.items():
         metric = report.metric(name)
-        dims = [d for d in report.anomaly_dimensions if d in report.metric_dimensions(name)]
+        dims = [
+            d
+            for d in report.anomaly_dimensions
+            if d in report.metric_dimensions(name) and d in cube.dimensions_of(metric.measures[0])
+        ]
         for dim in (None, *dims):
             sums = measure_series(cube, metric.measures, periods, by=dim)
             frame = series_frame(report, name, sums, dim)

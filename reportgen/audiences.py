@@ -215,7 +215,7 @@ def _filter_sketch(frame: pd.DataFrame, query: CubeQuery, audience: AudienceConf
     levels = ["+".join(level) for level in query.levels if all(d in level for d in audience.filter)]
     mask = frame[LEVEL].isin(levels).to_numpy()
     for dim in audience.filter:
-        mask &= frame[dim].isin(audience.allowed(dim) or ()).to_numpy()
+        mask = mask & frame[dim].isin(audience.allowed(dim) or ()).to_numpy()
     kept = frame[mask].reset_index(drop=True)
     kept[LEVEL] = kept[LEVEL].cat.remove_unused_categories()
     return kept

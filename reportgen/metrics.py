@@ -96,6 +96,7 @@ class MetricFigures:
     series: tuple[SeriesPoint, ...]
     breakdowns: dict[str, tuple[SegmentFigure, ...]] = field(default_factory=dict)
     formula: str | None = None  # a derived metric's formula, as written in the catalog
+    q: float | None = None  # a quantile metric's q (0.5 median, 0.9 p90)
 
 
 @dataclass(frozen=True)
@@ -484,6 +485,7 @@ def _metric_figures(
             if dim in cube.dimensions_of(measures[0])  # a sketch: only its grouping sets
         },
         formula=metric.formula if isinstance(metric, DerivedMetric) else None,
+        q=metric.q if isinstance(metric, QuantileMetric) else None,
     )
 
 

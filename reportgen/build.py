@@ -74,7 +74,12 @@ def explain(config_path: str | Path, period: str | None = None) -> list[tuple[st
     report = load_report(config_path)
     queries = plan_queries(report, needed_measures(report))
     found = [
-        (f"{q.fact} by {q.time_column}", f"-- runs on {q.engine} ({q.dialect} dialect)\n{q.sql}")
+        (
+            f"{q.fact} {q.measures[0]} sketch by {q.time_column}"
+            if q.sketch
+            else f"{q.fact} by {q.time_column}",
+            f"-- runs on {q.engine} ({q.dialect} dialect)\n{q.sql}",
+        )
         for q in queries
     ]
     grain = report.config.period.grain

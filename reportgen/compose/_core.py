@@ -310,7 +310,11 @@ def breakdown_table(
         if has_targets:
             row.append(Cell(value_text(m, s.target) if s.target is not None else "", s.target))
         rows.append(tuple(row))
-    weight = {"total": "of the total", "mean": "of manual volume"}.get(m.type, "of the denominator")
+    weight = {
+        "total": "of the total",
+        "mean": "of manual volume",
+        "quantile": "of the rows the quantile is read from",
+    }.get(m.type, "of the denominator")
     if isinstance(metric, DerivedMetric) and metric.quotient is None:
         weight = "of the total"  # a formula that is not a quotient weighs segments by value
     caption = f"Share: the segment's share {weight}. Sorted by share."

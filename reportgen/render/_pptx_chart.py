@@ -46,7 +46,7 @@ ZERO_BASED_FORMATS = frozenset({"count", "hours"})  # totals: axes start at zero
 _RESOLUTION = {
     "count": 1.0,
     "seconds": 1.0,
-    "hours": 1.0,
+    "hours": 0.001,
     "percent": 0.001,
     "rate": 0.1,
     "decimal": 0.01,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -236,3 +237,20 @@ def test_histograms_merge_exactly_and_read_quantiles_like_numpy():
     for q in (0.01, 0.25, 0.5, 0.9, 0.99):
         assert close(merged.quantile(q), float(np.quantile(values, q)))
     assert merged.quantile(0.001) == 0.0
+
+
+def test_a_daily_alert_on_a_weekly_quantile_is_a_config_error(demo_configs, tmp_path):
+    """The sketch is counted per report period: a day's quantile cannot be read from it."""
+    from reportgen.config.loader import load_report
+
+    shutil.copytree(demo_configs, tmp_path / "configs")
+    shutil.copytree(demo_configs.parent / "templates", tmp_path / "templates")
+    path = tmp_path / "configs" / "reports" / "weekly_leadership.yaml"
+    text = path.read_text(encoding="utf-8").replace(
+        "    metric: sla_attainment\n    below: 0.90",
+        "    metric: time_to_action_p90\n    above: 24",
+    )
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="counted per week") as info:
+        load_report(path)
+    assert info.value.context["line"] is not None and "grain: week" in info.value.fix

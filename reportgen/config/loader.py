@@ -377,6 +377,7 @@ def load_report(path: str | Path) -> ResolvedReport:
     _check_audiences(config, catalog, source)
     _check_deep_dive_metrics(config, catalog, source)
     _check_delivery(config, metrics, source)
+    _check_quantile_alerts(config, catalog, source)
     report_id = config.id or path.stem
     return ResolvedReport(
         report_id,
@@ -611,6 +612,25 @@ def _check_audiences(config: ReportConfig, catalog: Catalog, source: LocatedYaml
                     "metrics",
                     "list it under the report's 'metrics:' too, or remove it here",
                 )
+
+
+def _check_quantile_alerts(config: ReportConfig, catalog: Catalog, source: LocatedYaml) -> None:
+    """A quantile alert must use the report's grain: its sketch is counted per report period."""
+    grain = config.period.grain
+    for index, rule in enumerate(config.alerts):
+        metric = catalog.metrics.get(rule.metric or "")
+        if isinstance(metric, QuantileMetric) and rule.grain != grain:
+            raise ConfigError(
+                f"alert '{rule.name}' checks quantile metric '{rule.metric}' per {rule.grain}, "
+                f"but its sketch is counted per {grain} (the report's period), and a quantile of "
+                "other periods cannot be read from it",
+                file=source.path,
+                line=source.line_of(("alerts", index, "grain"))
+                or source.line_of(("alerts", index)),
+                key=f"alerts.{index}.grain",
+                fix=f"write grain: {grain} on this alert, or alert on a proportion such as "
+                "sla_attainment for daily checks",
+            )
 
 
 def _check_delivery(

@@ -335,7 +335,8 @@ class QuantileMetric(_MetricBase):
       contributions; listing one under ``insights.decomposition.metrics`` is a
       config error;
     * anomalies: history and peer checks on its values (robust z only);
-    * deep dive: left out (not a ratio of sums);
+    * deep dive: left out (it models ratios of sums);
+    * alerts: only at the report's grain (the sketch is counted per report period);
     * figures: ``stats.count`` is the number of rows the quantile is read from.
     """
 

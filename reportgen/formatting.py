@@ -27,7 +27,7 @@ _OFFICE = {
     "seconds": '#,##0" s"',
     "rate": "#,##0.0",
     # one decimal from an hour up, three below (a 2-minute median is 0.031 h, not 0 h)
-    "hours": '[>=1]#,##0.0" h";[<=-1]-#,##0.0" h";0.000" h"',
+    "hours": '[>=1]#,##0.0" h";[<=-1]-#,##0.0" h";0.0##" h"',
     "decimal": "#,##0.00",
 }
 

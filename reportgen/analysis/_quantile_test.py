@@ -5,7 +5,7 @@ Mood's median test, generalised to any q, needs only counts: the pooled
 q-quantile splits both periods' rows into "at or below" and "above"; if the
 quantile did not move, both periods have the same share at or below it, and
 the 2×2 table is tested like any two proportions (pooled z-test, Fisher's exact
-test for small counts). The histograms answer "at or below" exactly at bucket
+test for small counts); z is signed like the quantile's change. The histograms answer "at or below" exactly at bucket
 boundaries, so the threshold is the upper edge of the pooled quantile's bucket.
 
 The interval is for the *difference* of the two quantiles: each period's
@@ -44,10 +44,15 @@ def quantile_test(
     bounds = (low1, high1, low0, high0)
     ci_low = None if None in bounds else low1 - high0
     ci_high = None if None in bounds else high1 - low0
-    test = TEST_NAME if base.test.startswith("two-proportion") else f"{TEST_NAME}, Fisher exact"
+    z_test = base.test.startswith("two-proportion")
+    test = TEST_NAME if z_test else f"{TEST_NAME}, Fisher exact"
+    # fewer rows at or below the pooled quantile means the quantile rose: z takes the
+    # quantile's direction (Fisher's odds ratio is left as it is)
+    statistic = -base.statistic if z_test and base.statistic is not None else base.statistic
     return replace(
         base,
         test=test,
+        statistic=statistic,
         effect=effect,
         ci_low=ci_low,
         ci_high=ci_high,

@@ -98,15 +98,34 @@ def explain(config_path: str | Path, period: str | None = None) -> list[tuple[st
 
 
 def cached_cube(
-    report: ResolvedReport, cache: bool, say: Progress, engines: Engines | None = None
+    report: ResolvedReport,
+    cache: bool,
+    say: Progress,
+    engines: Engines | None = None,
+    grain: str | None = None,
 ) -> Cube:
-    """The cube, closed days from the cube cache; ``cache=False`` (--no-cache) rescans and rewrites it."""
+    """The cube, closed days from the cube cache; ``cache=False`` (--no-cache) rescans and rewrites it.
+
+    ``grain``: the grain of the period asked for, when known before the scan;
+    sketches (quantiles) are counted per period of it.
+    """
     from reportgen.cache import open_cache
 
     say("Computing the cube in the SQL engine" + ("" if cache else " (no cache)"))
     return compute_cube(
-        report, needed_measures(report), cache=open_cache(report, read=cache), engines=engines
+        report,
+        needed_measures(report),
+        cache=open_cache(report, read=cache),
+        engines=engines,
+        sketch_grain=grain,
     )
+
+
+def _asked_grain(period: str | Period | None) -> str | None:
+    """The grain of an explicit period (``2026-11`` is a month); None for the default period."""
+    if period is None:
+        return None
+    return (parse_period(period) if isinstance(period, str) else period).grain
 
 
 @dataclass(frozen=True)
@@ -150,10 +169,11 @@ def gated_cube(
     engines = Engines(report.sources, report.sources_path)
     try:
         say("Checking the sources' columns")
-        queries = plan_queries(report, needed_measures(report), engines)
+        grain = _asked_grain(period)
+        queries = plan_queries(report, needed_measures(report), engines, sketch_grain=grain)
         earlier = check_schema(report, queries, engines)
         try:
-            cube = cached_cube(report, cache, say, engines)
+            cube = cached_cube(report, cache, say, engines, grain)
         except SourceError as error:
             raise _schema_explains(report, earlier, error) from error
         cube, dated = screen_dates(report, cube, now)

@@ -144,11 +144,17 @@ def _group_key(fact: str, time_column: str) -> str:
 
 
 def plan_queries(
-    report: ResolvedReport, measures: Iterable[str], engines: Engines | None = None
+    report: ResolvedReport,
+    measures: Iterable[str],
+    engines: Engines | None = None,
+    *,
+    sketch_grain: str | None = None,
 ) -> tuple[CubeQuery, ...]:
     """Group the needed measures by scan and build one statement per scan in its engine's dialect.
 
     Planning never connects: ``--explain`` works without credentials or a JVM.
+    ``sketch_grain`` counts sketches per period of that grain (the grain of
+    the period asked for, when it differs from the report's; see :func:`sketch_grain`).
     """
     catalog = report.catalog
     engines = engines or Engines(report.sources, report.sources_path)
@@ -196,7 +202,8 @@ def plan_queries(
                 expression=expression,
             )
         )
-    queries += [_plan_sketch(report, name, engines) for name in sketches]
+    grain = sketch_grain or report.config.period.grain
+    queries += [_plan_sketch(report, name, engines, grain) for name in sketches]
     return tuple(queries)
 
 
@@ -220,7 +227,7 @@ def sketch_levels(report: ResolvedReport, dims: tuple[str, ...]) -> tuple[tuple[
     return tuple(levels)
 
 
-def _plan_sketch(report: ResolvedReport, name: str, engines: Engines) -> CubeQuery:
+def _plan_sketch(report: ResolvedReport, name: str, engines: Engines, grain: str) -> CubeQuery:
     catalog = report.catalog
     measure = catalog.measures[name]
     fact = catalog.facts[measure.fact]
@@ -228,7 +235,6 @@ def _plan_sketch(report: ResolvedReport, name: str, engines: Engines) -> CubeQue
     engine = engines.for_fact(measure.fact)
     dims = tuple(d for d in report.dimensions if d in fact.dimensions)
     levels = sketch_levels(report, dims)
-    grain = sketch_grain(report)
     expression = build_sketch_expression(
         measure,
         fact,
@@ -260,16 +266,6 @@ def _plan_sketch(report: ResolvedReport, name: str, engines: Engines) -> CubeQue
     )
 
 
-def sketch_grain(report: ResolvedReport) -> str:
-    """Sketches are counted per period of the report's grain (7× fewer rows than per day).
-
-    A quantile of a week needs that week's histogram, not its days'; an alert
-    on a finer grain than the report's reads no quantile (see
-    :func:`reportgen.metrics.measure_totals`).
-    """
-    return report.config.period.grain
-
-
 def build_sketch_expression(
     measure: MeasureDef,
     fact: FactDef,
@@ -284,15 +280,34 @@ def build_sketch_expression(
 ) -> exp.Select:
     """Bucket counts of a sketch measure per period × grouping set, as one scan.
 
-    ``GROUPING(d)`` tells a dimension rolled up by the grouping set from a
-    NULL in the data, on every engine.
+    The period and the bucket are computed once per row in a subquery (which
+    also passes the raw time column through, so an incremental build's
+    predicate on it still reaches the scan); the outer query only counts,
+    with one small hash table per grouping set. ``GROUPING(d)`` tells a
+    dimension rolled up by the grouping set from a NULL in the data, on every
+    engine.
     """
     day = day_expression(time_column, fact.time_type, timezone)
     if grain != "day":
         day = exp.cast(exp.DateTrunc(this=day, unit=exp.var(grain.upper())), "DATE")
     value = _sketch_value(measure)
-    bucket = bucket_expression(value, measure.alpha)
-    select: list[exp.Expression] = [exp.alias_(day, DAY)]
+    where = exp.and_(
+        exp.Not(this=exp.Is(this=exp.column(time_column), expression=exp.Null())),
+        exp.Not(this=exp.Is(this=exp.paren(value.copy()), expression=exp.Null())),
+        *([exp.paren(_condition(measure.filter))] if measure.filter else []),
+    )
+    source = sqlglot.parse_one(table, read="duckdb") if isinstance(table, str) else table
+    rows = (
+        exp.select(
+            exp.alias_(day, DAY),
+            *[exp.column(d) for d in dimensions if d != time_column],
+            exp.alias_(bucket_expression(value, measure.alpha), BUCKET),
+            exp.column(time_column),
+        )
+        .from_(source.copy())
+        .where(where)
+    )
+    select: list[exp.Expression] = [exp.column(DAY)]
     select += [exp.column(d) for d in dimensions]
     select += [
         exp.alias_(
@@ -300,18 +315,14 @@ def build_sketch_expression(
         )
         for d in dimensions
     ]
-    select += [exp.alias_(bucket, BUCKET), exp.alias_(exp.Count(this=exp.Star()), name)]
+    select += [exp.column(BUCKET), exp.alias_(exp.Count(this=exp.Star()), name)]
     sets = [
-        exp.Tuple(expressions=[day.copy(), *[exp.column(d) for d in level], bucket.copy()])
+        exp.Tuple(
+            expressions=[exp.column(DAY), *[exp.column(d) for d in level], exp.column(BUCKET)]
+        )
         for level in levels
     ]
-    where = exp.and_(
-        exp.Not(this=exp.Is(this=exp.column(time_column), expression=exp.Null())),
-        exp.Not(this=exp.Is(this=exp.paren(value.copy()), expression=exp.Null())),
-        *([exp.paren(_condition(measure.filter))] if measure.filter else []),
-    )
-    source = sqlglot.parse_one(table, read="duckdb") if isinstance(table, str) else table
-    query = exp.select(*select).from_(source.copy()).where(where)
+    query = exp.select(*select).from_(rows.subquery("sketch_rows"))
     query.set("group", exp.Group(grouping_sets=[exp.GroupingSets(expressions=sets)]))
     return query
 
@@ -554,6 +565,7 @@ def compute_cube(
     *,
     cache: CubeCache | None = None,
     engines: Engines | None = None,
+    sketch_grain: str | None = None,
 ) -> Cube:
     """Run every cube query in its engine (closed days from ``cache`` when given).
 
@@ -563,7 +575,7 @@ def compute_cube(
     own = engines is None
     engines = engines or Engines(report.sources, report.sources_path)
     try:
-        queries = plan_queries(report, measures, engines)
+        queries = plan_queries(report, measures, engines, sketch_grain=sketch_grain)
         frames: dict[str, pd.DataFrame] = {}
         for query in queries:
             frame = cache.frame(query, engines) if cache else scan(engines, query)

@@ -479,14 +479,26 @@ def _metric_figures(
         stats=metric_stats(metric, current_totals.iloc[0]),
         previous_stats=metric_stats(metric, previous_totals.iloc[0]),
         series=series,
-        breakdowns={
-            dim: _breakdown(name, metric, dim, cube, period, previous, targets)
-            for dim in breakdowns
-            if dim in cube.dimensions_of(measures[0])  # a sketch: only its grouping sets
-        },
+        breakdowns=_breakdowns(name, metric, breakdowns, cube, period, previous, targets),
         formula=metric.formula if isinstance(metric, DerivedMetric) else None,
         q=metric.q if isinstance(metric, QuantileMetric) else None,
     )
+
+
+def _breakdowns(name, metric, dims, cube, period, previous, targets):
+    """Each breakdown; a quantile's only where its sketch was counted by that dimension.
+
+    A sketch has no segments for a dimension outside its grouping sets, or for
+    a period that is not whole periods of its grain: that breakdown is left out.
+    """
+    found = {}
+    for dim in dims:
+        if dim not in cube.dimensions_of(metric.measures[0]):
+            continue
+        segments = _breakdown(name, metric, dim, cube, period, previous, targets)
+        if segments or not isinstance(metric, QuantileMetric):
+            found[dim] = segments
+    return found
 
 
 def _breakdown(name, metric, dim, cube, period, previous, targets) -> tuple[SegmentFigure, ...]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -149,12 +149,14 @@ def plan_queries(
     engines: Engines | None = None,
     *,
     sketch_grain: str | None = None,
+    sketch_windows: tuple[tuple[date, date], ...] = (),
 ) -> tuple[CubeQuery, ...]:
     """Group the needed measures by scan and build one statement per scan in its engine's dialect.
 
     Planning never connects: ``--explain`` works without credentials or a JVM.
     ``sketch_grain`` counts sketches per period of that grain (the grain of
-    the period asked for, when it differs from the report's; see :func:`sketch_grain`).
+    the period built, when it differs from the report's); ``sketch_windows``
+    limits them to those (first, last) local days — the periods a build shows.
     """
     catalog = report.catalog
     engines = engines or Engines(report.sources, report.sources_path)
@@ -203,7 +205,7 @@ def plan_queries(
             )
         )
     grain = sketch_grain or report.config.period.grain
-    queries += [_plan_sketch(report, name, engines, grain) for name in sketches]
+    queries += [_plan_sketch(report, name, engines, grain, sketch_windows) for name in sketches]
     return tuple(queries)
 
 
@@ -227,7 +229,13 @@ def sketch_levels(report: ResolvedReport, dims: tuple[str, ...]) -> tuple[tuple[
     return tuple(levels)
 
 
-def _plan_sketch(report: ResolvedReport, name: str, engines: Engines, grain: str) -> CubeQuery:
+def _plan_sketch(
+    report: ResolvedReport,
+    name: str,
+    engines: Engines,
+    grain: str,
+    windows: tuple[tuple[date, date], ...],
+) -> CubeQuery:
     catalog = report.catalog
     measure = catalog.measures[name]
     fact = catalog.facts[measure.fact]
@@ -245,6 +253,7 @@ def _plan_sketch(report: ResolvedReport, name: str, engines: Engines, grain: str
         table=engine.table(measure.fact, report.sources.facts[measure.fact]),
         timezone=report.config.period.timezone,
         grain=grain,
+        windows=windows,
     )
     return CubeQuery(
         measure.fact,
@@ -277,6 +286,7 @@ def build_sketch_expression(
     table: exp.Expression | str,
     timezone: str,
     grain: str,
+    windows: tuple[tuple[date, date], ...] = (),
 ) -> exp.Select:
     """Bucket counts of a sketch measure per period × grouping set, as one scan.
 
@@ -291,10 +301,15 @@ def build_sketch_expression(
     if grain != "day":
         day = exp.cast(exp.DateTrunc(this=day, unit=exp.var(grain.upper())), "DATE")
     value = _sketch_value(measure)
+    shown = [
+        window_condition(time_column, fact.time_type, timezone, start, end)
+        for start, end in windows
+    ]
     where = exp.and_(
         exp.Not(this=exp.Is(this=exp.column(time_column), expression=exp.Null())),
         exp.Not(this=exp.Is(this=exp.paren(value.copy()), expression=exp.Null())),
         *([exp.paren(_condition(measure.filter))] if measure.filter else []),
+        *([exp.paren(exp.or_(*shown))] if shown else []),
     )
     source = sqlglot.parse_one(table, read="duckdb") if isinstance(table, str) else table
     rows = (
@@ -566,6 +581,7 @@ def compute_cube(
     cache: CubeCache | None = None,
     engines: Engines | None = None,
     sketch_grain: str | None = None,
+    sketch_windows: tuple[tuple[date, date], ...] = (),
 ) -> Cube:
     """Run every cube query in its engine (closed days from ``cache`` when given).
 
@@ -575,11 +591,13 @@ def compute_cube(
     own = engines is None
     engines = engines or Engines(report.sources, report.sources_path)
     try:
-        queries = plan_queries(report, measures, engines, sketch_grain=sketch_grain)
+        queries = plan_queries(
+            report, measures, engines, sketch_grain=sketch_grain, sketch_windows=sketch_windows
+        )
         frames: dict[str, pd.DataFrame] = {}
         for query in queries:
             frame = cache.frame(query, engines) if cache else scan(engines, query)
-            if frame.empty:
+            if frame.empty and not query.sketch:  # a sketch's window may hold no rows
                 raise SourceError(
                     f"fact '{query.fact}' has no rows",
                     fact=query.fact,
@@ -594,3 +612,12 @@ def compute_cube(
     last_day = {k: f[DAY].iloc[-1].date() for k, f in frames.items() if k in dated}
     first_day = {k: f[DAY].iloc[0].date() for k, f in frames.items() if k in dated}
     return Cube(frames, queries, last_day, first_day)
+
+
+def merge_cubes(cube: Cube, more: Cube) -> Cube:
+    """The cube with another's scans added (sketches computed once the period is known)."""
+    return replace(
+        cube,
+        frames={**cube.frames, **more.frames},
+        queries=(*cube.queries, *more.queries),
+    )

@@ -15,9 +15,11 @@ import hmac
 import os
 from dataclasses import replace
 
+import pandas as pd
+
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import AudienceConfig, MetricChoice
-from reportgen.cube import Cube
+from reportgen.cube import LEVEL, Cube, CubeQuery
 from reportgen.errors import ConfigError
 
 PSEUDONYM_KEY_ENV = "REPORTGEN_PSEUDONYM_KEY"
@@ -170,8 +172,12 @@ def filter_cube(cube: Cube, audience: AudienceConfig) -> Cube:
     if not audience.filter:
         return cube
     frames = {}
+    sketches = {q.key: q for q in cube.queries if q.sketch}
     for key, frame in cube.frames.items():
         if not all(dim in frame.columns for dim in audience.filter):
+            continue
+        if key in sketches:
+            frames[key] = _filter_sketch(frame, sketches[key], audience)
             continue
         mask = None
         for dim in audience.filter:
@@ -188,11 +194,28 @@ def filter_cube(cube: Cube, audience: AudienceConfig) -> Cube:
                 fix=f"check the spelling; {dim} values in the data include: {', '.join(known)}",
             )
         frames[key] = kept
-    queries = tuple(q for q in cube.queries if f"{q.fact}:{q.time_column}" in frames)
+    queries = tuple(q for q in cube.queries if q.key in frames)
     return replace(
         cube,
         frames=frames,
         queries=queries,
+        sketch_scope=tuple(audience.filter),
         last_day={k: v for k, v in cube.last_day.items() if k in frames},
         first_day={k: v for k, v in cube.first_day.items() if k in frames},
     )
+
+
+def _filter_sketch(frame: pd.DataFrame, query: CubeQuery, audience: AudienceConfig) -> pd.DataFrame:
+    """A sketch's rows from grouping sets that hold every filter dimension, with allowed values.
+
+    Sets without a filter dimension mix in other audiences' rows and are
+    dropped; the set of exactly the filter dimensions is the audience's total
+    (see :func:`reportgen.cube.sketch_levels`).
+    """
+    levels = ["+".join(level) for level in query.levels if all(d in level for d in audience.filter)]
+    mask = frame[LEVEL].isin(levels).to_numpy()
+    for dim in audience.filter:
+        mask = mask & frame[dim].isin(audience.allowed(dim) or ()).to_numpy()
+    kept = frame[mask].reset_index(drop=True)
+    kept[LEVEL] = kept[LEVEL].cat.remove_unused_categories()
+    return kept

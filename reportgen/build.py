@@ -16,12 +16,12 @@ from pathlib import Path
 
 from reportgen import __version__
 from reportgen.analysis.followup import follow_up
-from reportgen.analysis.insights import Insights, analyze
+from reportgen.analysis.insights import DAILY_HISTORY_DAYS, Insights, analyze
 from reportgen.audiences import filter_cube, pseudonymise_cube, scope_report, select_audiences
 from reportgen.compose import compose_document
 from reportgen.config.loader import ResolvedReport, load_report
 from reportgen.config.models import AudienceConfig
-from reportgen.cube import Cube, compute_cube, plan_queries
+from reportgen.cube import Cube, compute_cube, merge_cubes, plan_queries
 from reportgen.deliver import staged_output
 from reportgen.document import Document
 from reportgen.engines import Engines
@@ -74,7 +74,12 @@ def explain(config_path: str | Path, period: str | None = None) -> list[tuple[st
     report = load_report(config_path)
     queries = plan_queries(report, needed_measures(report))
     found = [
-        (f"{q.fact} by {q.time_column}", f"-- runs on {q.engine} ({q.dialect} dialect)\n{q.sql}")
+        (
+            f"{q.fact} {q.measures[0]} sketch by {q.time_column}"
+            if q.sketch
+            else f"{q.fact} by {q.time_column}",
+            f"-- runs on {q.engine} ({q.dialect} dialect)\n{q.sql}",
+        )
         for q in queries
     ]
     grain = report.config.period.grain
@@ -95,13 +100,54 @@ def explain(config_path: str | Path, period: str | None = None) -> list[tuple[st
 def cached_cube(
     report: ResolvedReport, cache: bool, say: Progress, engines: Engines | None = None
 ) -> Cube:
-    """The cube, closed days from the cube cache; ``cache=False`` (--no-cache) rescans and rewrites it."""
+    """The additive cube, closed days from the cube cache; ``cache=False`` (--no-cache) rescans.
+
+    Sketches (quantiles) are not in it: :func:`add_sketches` counts them once
+    the period is known, for the periods the build shows.
+    """
     from reportgen.cache import open_cache
 
     say("Computing the cube in the SQL engine" + ("" if cache else " (no cache)"))
-    return compute_cube(
-        report, needed_measures(report), cache=open_cache(report, read=cache), engines=engines
+    measures = [m for m in needed_measures(report) if report.catalog.measures[m].agg != "sketch"]
+    return compute_cube(report, measures, cache=open_cache(report, read=cache), engines=engines)
+
+
+def sketch_windows(report: ResolvedReport, period: Period) -> tuple[tuple[date, date], ...]:
+    """The local days a build reads quantiles for: its trend and history, and last year's period.
+
+    A sketch holds up to hundreds of buckets per period and segment; counting
+    only the ~15 periods a build shows (not the whole history) keeps it, and
+    the engine's hash tables, a few times smaller.
+    """
+    config = report.config
+    history = config.insights.anomalies.history_periods
+    if period.grain == "day":
+        history = max(history, DAILY_HISTORY_DAYS) + 1
+    shown = period.trailing(max(config.trailing_periods, history))
+    windows = [(shown[0].start, period.end)]
+    if (last_year := period.same_period_last_year()) is not None:
+        windows.append((last_year.start, last_year.end))
+    return tuple(windows)
+
+
+def add_sketches(
+    report: ResolvedReport, cube: Cube, period: Period, cache: bool, engines: Engines
+) -> Cube:
+    """The cube with the report's sketches, per ``period``'s grain, over its windows."""
+    from reportgen.cache import open_cache
+
+    sketches = [m for m in needed_measures(report) if report.catalog.measures[m].agg == "sketch"]
+    if not sketches:
+        return cube
+    more = compute_cube(
+        report,
+        sketches,
+        cache=open_cache(report, read=cache),
+        engines=engines,
+        sketch_grain=period.grain,
+        sketch_windows=sketch_windows(report, period),
     )
+    return merge_cubes(cube, more)
 
 
 @dataclass(frozen=True)
@@ -153,6 +199,10 @@ def gated_cube(
             raise _schema_explains(report, earlier, error) from error
         cube, dated = screen_dates(report, cube, now)
         chosen = resolve_period(report, cube, period)
+        try:
+            cube = add_sketches(report, cube, chosen, cache, engines)
+        except SourceError as error:
+            raise _schema_explains(report, earlier, error) from error
         say("Checking data quality")
         quality = run_gate(report, cube, chosen, engines, (*earlier, *dated))
     finally:

@@ -84,6 +84,8 @@ class CubeCache:
     def directory(self, query: CubeQuery) -> Path:
         source = hashlib.sha256(query.source.encode()).hexdigest()[:12]
         group = f"{query.fact}.{query.time_column}"
+        if query.sketch:  # a sketch measure's histogram, per period start (see cube.plan_queries)
+            group += f".{query.measures[0]}"
         return self.root / source / group / query.definition_hash
 
     def frame(self, query: CubeQuery, engines: Engines) -> pd.DataFrame:
@@ -116,6 +118,8 @@ class CubeCache:
             return None
         if not files:
             return tidy(pd.DataFrame(), query)
+        if query.sketch:
+            return self._cached_sketch(folder, files, query)
         con = duckdb.connect()
         try:
             return tidy(con.read_parquet([str(f) for f in files]).df(), query)
@@ -124,6 +128,22 @@ class CubeCache:
             return None
         finally:
             con.close()
+
+    def _cached_sketch(
+        self, folder: Path, files: list[Path], query: CubeQuery
+    ) -> pd.DataFrame | None:
+        """A sketch's partitions through Arrow: its labels stay dictionary-encoded (categories).
+
+        A sketch has ~10× the cube's rows, almost all with the same few labels;
+        DuckDB's ``.df()`` would make a Python string of each.
+        """
+        try:
+            tables = [pq.read_table(f) for f in files]
+            frame = pa.concat_tables(tables, promote_options="permissive").to_pandas()
+        except (pa.ArrowException, OSError) as exc:
+            self._problem(f"cube cache in {folder} unreadable ({exc}); rescanning")
+            return None
+        return tidy(frame, query)
 
 
 def default_cache_dir(report: ResolvedReport) -> Path:

@@ -246,6 +246,8 @@ def metrics(
         )
         if metric.type == "derived":
             definition = metric.formula
+        if metric.type == "quantile":
+            definition = f"q{metric.q:g} of {metric.measure}"
         better = {"higher_is_better": "higher", "lower_is_better": "lower"}.get(
             metric.direction, "—"
         )

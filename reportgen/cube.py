@@ -14,11 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import sqlglot
 from sqlglot import exp
@@ -27,12 +28,16 @@ from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import Catalog, FactDef, MeasureDef
 from reportgen.engines import Engines
 from reportgen.errors import SourceError
+from reportgen.sketch import bucket_expression
 
 if TYPE_CHECKING:
     from reportgen.cache import CubeCache
 
 DAY = "day"
 CHECK_PREFIX = "check__"
+BUCKET = "bucket"  # a sketch frame's histogram bucket (see reportgen.sketch)
+LEVEL = "level"  # a sketch frame's grouping set: "" (all rows) or "region" or "region+site"
+GROUPING_PREFIX = "grouping__"
 
 
 @dataclass(frozen=True)
@@ -53,10 +58,17 @@ class CubeQuery:
     expression: exp.Select | None = field(default=None, compare=False, repr=False)
     # measures (agg 'last') summed per day like the others, but read at a period's last day
     stocks: tuple[str, ...] = ()
+    # a sketch scan: bucket counts of one sketch measure, per period of ``grain`` and per
+    # grouping set in ``levels`` (never the full dimension grain: see plan_queries)
+    sketch: bool = False
+    alpha: float = 0.01  # a sketch's relative accuracy
+    grain: str = "day"
+    levels: tuple[tuple[str, ...], ...] = ()
 
     @property
     def key(self) -> str:
-        return _group_key(self.fact, self.time_column)
+        base = _group_key(self.fact, self.time_column)
+        return f"{base}#{self.measures[0]}" if self.sketch else base
 
     @property
     def definition(self) -> str:
@@ -85,10 +97,16 @@ class Cube:
     last_day: dict[str, date]  # per group: the latest day with data
     first_day: dict[str, date]
 
+    # the dimensions an audience's row filter pinned in the sketch frames (see filter_cube)
+    sketch_scope: tuple[str, ...] = ()
+
     def group_of(self, measure: str) -> str:
+        return self.query_of(measure).key
+
+    def query_of(self, measure: str) -> CubeQuery:
         for query in self.queries:
             if measure in query.measures:
-                return _group_key(query.fact, query.time_column)
+                return query
         raise KeyError(measure)
 
     def frame_for(self, measure: str) -> pd.DataFrame:
@@ -99,8 +117,14 @@ class Cube:
         return any(measure in q.stocks for q in self.queries)
 
     def dimensions_of(self, measure: str) -> tuple[str, ...]:
-        key = self.group_of(measure)
-        return next(q.dimensions for q in self.queries if _group_key(q.fact, q.time_column) == key)
+        """Dimensions a measure can be split by (a sketch: those with a grouping set)."""
+        query = self.query_of(measure)
+        if not query.sketch:
+            return query.dimensions
+        scope = set(self.sketch_scope)
+        return tuple(
+            d for d in query.dimensions if any(set(level) == scope | {d} for level in query.levels)
+        )
 
     @property
     def last_complete_day(self) -> date:
@@ -126,17 +150,29 @@ def _group_key(fact: str, time_column: str) -> str:
 
 
 def plan_queries(
-    report: ResolvedReport, measures: Iterable[str], engines: Engines | None = None
+    report: ResolvedReport,
+    measures: Iterable[str],
+    engines: Engines | None = None,
+    *,
+    sketch_grain: str | None = None,
+    sketch_windows: tuple[tuple[date, date], ...] = (),
 ) -> tuple[CubeQuery, ...]:
     """Group the needed measures by scan and build one statement per scan in its engine's dialect.
 
     Planning never connects: ``--explain`` works without credentials or a JVM.
+    ``sketch_grain`` counts sketches per period of that grain (the grain of
+    the period built, when it differs from the report's); ``sketch_windows``
+    limits them to those (first, last) local days — the periods a build shows.
     """
     catalog = report.catalog
     engines = engines or Engines(report.sources, report.sources_path)
     by_group: dict[tuple[str, str], list[str]] = {}
+    sketches: list[str] = []
     for name in dict.fromkeys(measures):
         measure = catalog.measures[name]
+        if measure.agg == "sketch":
+            sketches.append(name)
+            continue
         fact = catalog.facts[measure.fact]
         key = (measure.fact, measure.time_column or fact.time_column)
         by_group.setdefault(key, []).append(name)
@@ -175,7 +211,148 @@ def plan_queries(
                 stocks=tuple(n for n in names if catalog.measures[n].is_stock),
             )
         )
+    grain = sketch_grain or report.config.period.grain
+    queries += [_plan_sketch(report, name, engines, grain, sketch_windows) for name in sketches]
     return tuple(queries)
+
+
+def sketch_levels(report: ResolvedReport, dims: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """The grouping sets a sketch is counted by: all rows, each dimension, each audience filter.
+
+    A histogram holds up to hundreds of buckets per group, so grouping by every
+    dimension at once (as the additive cube does) would multiply the cube's
+    rows by that; one grouping set per dimension keeps the sketch at about
+    (periods × segments × buckets) rows at any data size. An audience's row
+    filter gets its own set (its filter dimensions together), so the audience's
+    own quantiles are exact too; its breakdowns by other dimensions are not
+    available (they would need the filter × dimension grain).
+    """
+    levels: dict[tuple[str, ...], None] = {(): None}
+    levels.update({(d,): None for d in dims})
+    for audience in report.config.audience_list():
+        filtered = tuple(d for d in dims if d in audience.filter)
+        if filtered and len(filtered) == len(audience.filter):
+            levels[filtered] = None
+    return tuple(levels)
+
+
+def _plan_sketch(
+    report: ResolvedReport,
+    name: str,
+    engines: Engines,
+    grain: str,
+    windows: tuple[tuple[date, date], ...],
+) -> CubeQuery:
+    catalog = report.catalog
+    measure = catalog.measures[name]
+    fact = catalog.facts[measure.fact]
+    time_column = measure.time_column or fact.time_column
+    engine = engines.for_fact(measure.fact)
+    dims = tuple(d for d in report.dimensions if d in fact.dimensions)
+    levels = sketch_levels(report, dims)
+    expression = build_sketch_expression(
+        measure,
+        fact,
+        time_column,
+        dims,
+        name,
+        levels,
+        table=engine.table(measure.fact, report.sources.facts[measure.fact]),
+        timezone=report.config.period.timezone,
+        grain=grain,
+        windows=windows,
+    )
+    return CubeQuery(
+        measure.fact,
+        time_column,
+        dims,
+        (name,),
+        (),
+        expression.sql(dialect=engine.dialect, pretty=True),
+        engine=engine.name,
+        dialect=engine.dialect,
+        source=engine.identity,
+        time_type=fact.time_type,
+        timezone=report.config.period.timezone,
+        expression=expression,
+        sketch=True,
+        alpha=measure.alpha,
+        grain=grain,
+        levels=levels,
+    )
+
+
+def build_sketch_expression(
+    measure: MeasureDef,
+    fact: FactDef,
+    time_column: str,
+    dimensions: tuple[str, ...],
+    name: str,
+    levels: tuple[tuple[str, ...], ...],
+    *,
+    table: exp.Expression | str,
+    timezone: str,
+    grain: str,
+    windows: tuple[tuple[date, date], ...] = (),
+) -> exp.Select:
+    """Bucket counts of a sketch measure per period × grouping set, as one scan.
+
+    The period and the bucket are computed once per row in a subquery (which
+    also passes the raw time column through, so an incremental build's
+    predicate on it still reaches the scan); the outer query only counts,
+    with one small hash table per grouping set. ``GROUPING(d)`` tells a
+    dimension rolled up by the grouping set from a NULL in the data, on every
+    engine.
+    """
+    day = day_expression(time_column, fact.time_type, timezone)
+    if grain != "day":
+        day = exp.cast(exp.DateTrunc(this=day, unit=exp.var(grain.upper())), "DATE")
+    value = _sketch_value(measure)
+    shown = [
+        window_condition(time_column, fact.time_type, timezone, start, end)
+        for start, end in windows
+    ]
+    where = exp.and_(
+        exp.Not(this=exp.Is(this=exp.column(time_column), expression=exp.Null())),
+        exp.Not(this=exp.Is(this=exp.paren(value.copy()), expression=exp.Null())),
+        *([exp.paren(_condition(measure.filter))] if measure.filter else []),
+        *([exp.paren(exp.or_(*shown))] if shown else []),
+    )
+    source = sqlglot.parse_one(table, read="duckdb") if isinstance(table, str) else table
+    rows = (
+        exp.select(
+            exp.alias_(day, DAY),
+            *[exp.column(d) for d in dimensions if d != time_column],
+            exp.alias_(bucket_expression(value, measure.alpha), BUCKET),
+            exp.column(time_column),
+        )
+        .from_(source.copy())
+        .where(where)
+    )
+    select: list[exp.Expression] = [exp.column(DAY)]
+    select += [exp.column(d) for d in dimensions]
+    select += [
+        exp.alias_(
+            exp.Anonymous(this="GROUPING", expressions=[exp.column(d)]), f"{GROUPING_PREFIX}{d}"
+        )
+        for d in dimensions
+    ]
+    select += [exp.column(BUCKET), exp.alias_(exp.Count(this=exp.Star()), name)]
+    sets = [
+        exp.Tuple(
+            expressions=[exp.column(DAY), *[exp.column(d) for d in level], exp.column(BUCKET)]
+        )
+        for level in levels
+    ]
+    query = exp.select(*select).from_(rows.subquery("sketch_rows"))
+    query.set("group", exp.Group(grouping_sets=[exp.GroupingSets(expressions=sets)]))
+    return query
+
+
+def _sketch_value(measure: MeasureDef) -> exp.Expression:
+    if measure.value:
+        return exp.cast(exp.paren(_condition(measure.value)), "DOUBLE")
+    return exp.cast(exp.column(measure.column), "DOUBLE")
 
 
 def build_cube_expression(
@@ -328,6 +505,8 @@ def scan(engines: Engines, query: CubeQuery, sql: str | None = None) -> pd.DataF
 
 def tidy(frame: pd.DataFrame, query: CubeQuery) -> pd.DataFrame:
     """Fixed column order and types; dimensions as strings with nulls as ``(missing)``."""
+    if query.sketch:
+        return _tidy_sketch(frame, query)
     columns = [DAY, *query.dimensions, *query.measures]
     columns += [f"{CHECK_PREFIX}{c}" for c in query.checks]
     frame = frame.reindex(columns=columns)
@@ -339,13 +518,65 @@ def tidy(frame: pd.DataFrame, query: CubeQuery) -> pd.DataFrame:
     return out
 
 
+def _tidy_sketch(frame: pd.DataFrame, query: CubeQuery) -> pd.DataFrame:
+    """A sketch scan as day, level, dimensions, bucket, count (level from the GROUPING flags).
+
+    Dimensions a grouping set rolls up hold ``(all)``. Built as categoricals
+    straight away (no per-row strings): a sketch has ~10× the cube's rows.
+    Idempotent: cached partitions, already tidy, keep their level.
+    """
+    (name,) = query.measures
+    grouping = [f"{GROUPING_PREFIX}{d}" for d in query.dimensions]
+    tidied = LEVEL in frame.columns
+    flags = [LEVEL] if tidied else grouping
+    frame = frame.reindex(columns=[DAY, *query.dimensions, *flags, BUCKET, name])
+    out = pd.DataFrame({DAY: pd.to_datetime(frame[DAY]).astype("datetime64[us]")})
+    if tidied:
+        out[LEVEL] = frame[LEVEL].astype("category")
+        for dim in query.dimensions:
+            out[dim] = frame[dim].astype("category")
+    else:
+        rolled = [pd.to_numeric(frame[g]).fillna(1).to_numpy(dtype=bool) for g in grouping]
+        out[LEVEL] = _level_names(query.dimensions, rolled, len(frame))
+        for dim, up in zip(query.dimensions, rolled, strict=True):
+            values = frame[dim].astype("category")
+            values = values.cat.add_categories(
+                [c for c in ("(missing)", "(all)") if c not in values.cat.categories]
+            )
+            values = values.fillna("(missing)")
+            values[up] = "(all)"
+            out[dim] = values
+    out[BUCKET] = pd.to_numeric(frame[BUCKET]).astype("int64")
+    out[name] = pd.to_numeric(frame[name]).astype("float64")
+    return out
+
+
+def _level_names(
+    dimensions: tuple[str, ...], rolled: list[np.ndarray], rows: int
+) -> pd.Categorical:
+    """Each row's grouping set as ``region+queue`` ("" for all rows), as a categorical."""
+    code = np.zeros(rows, dtype=np.int64)
+    for bit, up in enumerate(rolled):
+        code |= (~up).astype(np.int64) << bit
+    names = {
+        c: "+".join(d for bit, d in enumerate(dimensions) if c >> bit & 1) for c in np.unique(code)
+    }
+    return pd.Categorical.from_codes(
+        np.searchsorted(sorted(names), code), categories=[names[c] for c in sorted(names)]
+    )
+
+
 def finish(frame: pd.DataFrame, query: CubeQuery) -> pd.DataFrame:
     """Sorted by day then dimensions (same row order on every engine and from the cache).
 
     Sorted datetime64 days make period windows binary searches; categorical
     dimensions make group-bys cheap.
     """
-    frame = frame.sort_values([DAY, *query.dimensions], kind="stable").reset_index(drop=True)
+    order = [DAY, LEVEL, *query.dimensions, BUCKET] if query.sketch else [DAY, *query.dimensions]
+    frame = frame.sort_values(order, kind="stable").reset_index(drop=True)
+    if query.sketch:
+        frame[LEVEL] = frame[LEVEL].astype("category")
+        frame[BUCKET] = frame[BUCKET].astype("int32")
     for dim in query.dimensions:
         frame[dim] = frame[dim].astype("category")
     return frame
@@ -357,6 +588,8 @@ def compute_cube(
     *,
     cache: CubeCache | None = None,
     engines: Engines | None = None,
+    sketch_grain: str | None = None,
+    sketch_windows: tuple[tuple[date, date], ...] = (),
 ) -> Cube:
     """Run every cube query in its engine (closed days from ``cache`` when given).
 
@@ -366,11 +599,13 @@ def compute_cube(
     own = engines is None
     engines = engines or Engines(report.sources, report.sources_path)
     try:
-        queries = plan_queries(report, measures, engines)
+        queries = plan_queries(
+            report, measures, engines, sketch_grain=sketch_grain, sketch_windows=sketch_windows
+        )
         frames: dict[str, pd.DataFrame] = {}
         for query in queries:
             frame = cache.frame(query, engines) if cache else scan(engines, query)
-            if frame.empty:
+            if frame.empty and not query.sketch:  # a sketch's window may hold no rows
                 raise SourceError(
                     f"fact '{query.fact}' has no rows",
                     fact=query.fact,
@@ -380,6 +615,17 @@ def compute_cube(
     finally:
         if own:
             engines.close()
-    last_day = {k: f[DAY].iloc[-1].date() for k, f in frames.items()}
-    first_day = {k: f[DAY].iloc[0].date() for k, f in frames.items()}
+    # sketch frames are dated by period start: the additive scans say which days are complete
+    dated = {q.key for q in queries if not q.sketch}
+    last_day = {k: f[DAY].iloc[-1].date() for k, f in frames.items() if k in dated}
+    first_day = {k: f[DAY].iloc[0].date() for k, f in frames.items() if k in dated}
     return Cube(frames, queries, last_day, first_day)
+
+
+def merge_cubes(cube: Cube, more: Cube) -> Cube:
+    """The cube with another's scans added (sketches computed once the period is known)."""
+    return replace(
+        cube,
+        frames={**cube.frames, **more.frames},
+        queries=(*cube.queries, *more.queries),
+    )

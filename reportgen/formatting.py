@@ -18,7 +18,7 @@ _D3 = {
     "percent": ".1%",
     "seconds": ",.0f",
     "rate": ",.1f",
-    "hours": ",.0f",
+    "hours": ",.3~r",  # three significant digits: a 2-minute median (0.0312 h) and 10.7 h
     "decimal": ",.2f",
 }
 _OFFICE = {
@@ -26,7 +26,8 @@ _OFFICE = {
     "percent": "0.0%",
     "seconds": '#,##0" s"',
     "rate": "#,##0.0",
-    "hours": '#,##0" h"',
+    # one decimal from an hour up, three below (a 2-minute median is 0.031 h, not 0 h)
+    "hours": '[>=1]#,##0.0" h";[<=-1]-#,##0.0" h";0.0##" h"',
     "decimal": "#,##0.00",
 }
 
@@ -64,7 +65,7 @@ def format_value(value: float | None, fmt: ValueFormat, decimals: int | None = N
         return "—"
     assert value is not None
     text = _format_abs(abs(value), fmt, decimals)
-    return (MINUS + text) if value < 0 and text.strip("0.,% sh") else text
+    return (MINUS + text) if value < 0 and text.strip("0.,% shmin") else text
 
 
 def _format_abs(value: float, fmt: ValueFormat, decimals: int | None = None) -> str:
@@ -77,8 +78,16 @@ def _format_abs(value: float, fmt: ValueFormat, decimals: int | None = None) -> 
     if fmt == "rate":
         return f"{value:,.1f}"
     if fmt == "hours":
-        return f"{value:,.0f} h"
+        return _hours(value)
     return f"{value:,.2f}"
+
+
+def _hours(value: float) -> str:
+    """Hours, or minutes below one hour: a 2-minute median is not "0 h"."""
+    if value < 1:
+        minutes = value * 60
+        return f"{minutes:.2f} min" if minutes < 1 else f"{minutes:.1f} min"
+    return f"{value:,.1f} h" if value < 100 else f"{value:,.0f} h"
 
 
 def _compact_count(value: float) -> str:

@@ -18,11 +18,19 @@ import pandas as pd
 
 from reportgen.config.formula import evaluate
 from reportgen.config.loader import ResolvedReport
-from reportgen.config.models import DerivedMetric, MeanMetric, MetricDef, RatioMetric, TotalMetric
-from reportgen.cube import DAY, Cube
+from reportgen.config.models import (
+    DerivedMetric,
+    MeanMetric,
+    MetricDef,
+    QuantileMetric,
+    RatioMetric,
+    TotalMetric,
+)
+from reportgen.cube import BUCKET, DAY, LEVEL, Cube, CubeQuery
 from reportgen.errors import SourceError
-from reportgen.periods import Period, period_starts
+from reportgen.periods import Period, period_containing, period_starts
 from reportgen.quality import QualityIssue, check_quality
+from reportgen.sketch import Histogram
 
 ALL = "__all__"
 
@@ -37,9 +45,11 @@ class Stats:
     sum: float | None = None
     sum_squares: float | None = None
     total: float | None = None  # total
+    # a quantile's summed sketch: what its test and "Other" row read; not in figures.json
+    histogram: Histogram | None = field(default=None, metadata={"json": False}, repr=False)
 
     def as_dict(self) -> dict[str, float]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+        return {k: v for k, v in self.__dict__.items() if v is not None and k != "histogram"}
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,7 @@ class MetricFigures:
     # period's last day with data, which is its end only when the period is complete
     as_of: date | None = None
     previous_as_of: date | None = None
+    q: float | None = None  # a quantile metric's q (0.5 median, 0.9 p90)
 
 
 @dataclass(frozen=True)
@@ -134,6 +145,12 @@ def measure_totals(
     parts = []
     for group, cols, stock in _measure_groups(cube, measures):
         frame = _in_window(cube.frames[group], start, end)
+        query = cube.query_of(cols[0])
+        if query.sketch:
+            by_list = [by] if isinstance(by, str) else list(by or [])
+            rows = _sketch_rows(cube, query, frame, by_list, start, end)
+            parts.append(_histograms(rows, by_list, cols[0], query.alpha))
+            continue
         if stock:
             frame = _last_day(frame)
         if by is None:
@@ -181,6 +198,13 @@ def measure_series(
     parts = []
     for group, cols, stock in _measure_groups(cube, measures):
         frame = _in_window(cube.frames[group], first, last)
+        query = cube.query_of(cols[0])
+        if query.sketch:
+            by_list = [by] if by is not None else []
+            rows = _sketch_rows(cube, query, frame, by_list, first, last)
+            rows = rows.assign(period=period_starts(rows[DAY], periods[0].grain).values)
+            parts.append(_histograms(rows, ["period", *by_list], cols[0], query.alpha))
+            continue
         starts = period_starts(frame[DAY], periods[0].grain).rename("period")
         if stock:  # each period's own last day with data: its closing snapshot
             closing = frame[DAY].groupby(starts.values).transform("max")
@@ -199,6 +223,58 @@ def measure_series(
     return joined.reindex(full).fillna(0.0)
 
 
+def _sketch_rows(
+    cube: Cube, query: CubeQuery, frame: pd.DataFrame, by: list[str], start: date, end: date
+) -> pd.DataFrame:
+    """The sketch rows of the grouping set for ``by`` (within the audience's scope).
+
+    None when no grouping set matches (a breakdown the sketch was not counted
+    by) or the window is not whole periods of the sketch's grain (a daily
+    alert on a weekly report): a quantile of part of a week cannot be read
+    from the week's histogram.
+    """
+    wanted = set(cube.sketch_scope) | set(by)
+    level = "+".join(d for d in query.dimensions if d in wanted)
+    known = any(set(lv) == wanted for lv in query.levels)
+    if not known or not _whole_periods(query.grain, start, end):
+        return frame.iloc[0:0]
+    return frame[(frame[LEVEL] == level).to_numpy()]
+
+
+def _whole_periods(grain: str, start: date, end: date) -> bool:
+    if grain == "day":
+        return True
+    return (
+        period_containing(start, grain).start == start and period_containing(end, grain).end == end
+    )
+
+
+def _histograms(rows: pd.DataFrame, keys: list[str], measure: str, alpha: float) -> pd.DataFrame:
+    """One :class:`Histogram` per combination of ``keys`` (or one, index ``ALL``) in column ``measure``."""
+    if not keys:
+        summed = rows.groupby(BUCKET)[measure].sum()
+        histogram = Histogram(
+            summed.index.to_numpy(dtype="int64"), summed.to_numpy(dtype=float), alpha
+        )
+        return pd.DataFrame({measure: [histogram]}, index=[ALL], dtype=object)
+    summed = rows.groupby([*keys, BUCKET], observed=True)[measure].sum()
+    summed = summed[summed > 0]
+    levels = list(range(len(keys)))
+    cells = {
+        key: Histogram(
+            part.index.get_level_values(BUCKET).to_numpy(dtype="int64"),
+            part.to_numpy(dtype=float),
+            alpha,
+        )
+        for key, part in summed.groupby(level=levels if len(keys) > 1 else 0, observed=True)
+    }
+    if len(keys) > 1:
+        index = pd.MultiIndex.from_tuples(list(cells), names=keys)
+    else:
+        index = pd.Index(list(cells), name=keys[0])
+    return pd.DataFrame({measure: pd.Series(list(cells.values()), index=index, dtype=object)})
+
+
 # -- metric values from summed measures -----------------------------------------------------
 
 
@@ -211,9 +287,21 @@ def metric_values(metric: MetricDef, totals: pd.DataFrame) -> pd.Series:
         return (totals[metric.numerator] / den.where(den != 0)) * metric.scale
     if isinstance(metric, DerivedMetric):
         return evaluate(metric.expression, totals)
+    if isinstance(metric, QuantileMetric):
+        cells = totals[metric.measure]
+        return pd.Series([_quantile(c, metric.q) for c in cells], index=totals.index, dtype=float)
     assert isinstance(metric, MeanMetric)
     count = totals[metric.count].astype(float)
     return totals[metric.sum] / count.where(count != 0)
+
+
+def _quantile(cell: object, q: float) -> float:
+    value = cell.quantile(q) if isinstance(cell, Histogram) else None
+    return np.nan if value is None else value
+
+
+def _rows_in(cell: object) -> float:
+    return cell.n if isinstance(cell, Histogram) else 0.0
 
 
 def metric_weight(metric: MetricDef, totals: pd.DataFrame) -> pd.Series:
@@ -229,6 +317,8 @@ def metric_weight(metric: MetricDef, totals: pd.DataFrame) -> pd.Series:
         quotient = metric.quotient
         tree = quotient.denominator if quotient else metric.expression
         return evaluate(tree, totals)
+    if isinstance(metric, QuantileMetric):  # the rows the quantile is read from
+        return pd.Series([_rows_in(c) for c in totals[metric.measure]], index=totals.index)
     return totals[metric.count].astype(float)
 
 
@@ -241,6 +331,10 @@ def metric_stats(metric: MetricDef, row: pd.Series | None) -> Stats:
         return Stats(
             numerator=float(row[metric.numerator]), denominator=float(row[metric.denominator])
         )
+    if isinstance(metric, QuantileMetric):
+        cell = row[metric.measure]
+        histogram = cell if isinstance(cell, Histogram) else None
+        return Stats(count=_rows_in(cell), histogram=histogram)
     if isinstance(metric, DerivedMetric):  # N and D of a quotient (scale in N), else the value
         frame = row.to_frame().T
         quotient = metric.quotient
@@ -423,13 +517,11 @@ def _metric_figures(
         stats=metric_stats(metric, current_totals.iloc[0]),
         previous_stats=metric_stats(metric, previous_totals.iloc[0]),
         series=series,
-        breakdowns={
-            dim: _breakdown(name, metric, dim, cube, period, previous, targets)
-            for dim in breakdowns
-        },
+        breakdowns=_breakdowns(name, metric, breakdowns, cube, period, previous, targets),
         formula=metric.formula if isinstance(metric, DerivedMetric) else None,
         as_of=_as_of(cube, measures, period),
         previous_as_of=_as_of(cube, measures, previous),
+        q=metric.q if isinstance(metric, QuantileMetric) else None,
     )
 
 
@@ -437,6 +529,22 @@ def _as_of(cube: Cube, measures: tuple[str, ...], period: Period) -> date | None
     """The snapshot day of the metric's first stock measure in ``period``; None for flows."""
     stock = next((m for m in measures if cube.is_stock(m)), None)
     return None if stock is None else snapshot_day(cube, stock, period.start, period.end)
+
+
+def _breakdowns(name, metric, dims, cube, period, previous, targets):
+    """Each breakdown; a quantile's only where its sketch was counted by that dimension.
+
+    A sketch has no segments for a dimension outside its grouping sets, or for
+    a period that is not whole periods of its grain: that breakdown is left out.
+    """
+    found = {}
+    for dim in dims:
+        if dim not in cube.dimensions_of(metric.measures[0]):
+            continue
+        segments = _breakdown(name, metric, dim, cube, period, previous, targets)
+        if segments or not isinstance(metric, QuantileMetric):
+            found[dim] = segments
+    return found
 
 
 def _breakdown(name, metric, dim, cube, period, previous, targets) -> tuple[SegmentFigure, ...]:

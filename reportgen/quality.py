@@ -137,6 +137,9 @@ def required_columns(
             add(measure.time_column, "timestamp", f"measure {name}'s time column")
         if measure.column:
             add(measure.column, "number", f"measure {name} sums it")
+        if measure.value:
+            for column, family in condition_columns(measure.value):
+                add(column, family, f"measure {name}'s value")
         if measure.filter:
             for column, family in condition_columns(measure.filter):
                 add(column, family, f"measure {name}'s filter")
@@ -340,8 +343,9 @@ def screen_dates(
             frames[query.key] = frame[~drop].reset_index(drop=True)
     if all(frames[k] is cube.frames[k] for k in frames):
         return cube, tuple(issues)
-    last_day = {k: f[DAY].iloc[-1].date() for k, f in frames.items()}
-    first_day = {k: f[DAY].iloc[0].date() for k, f in frames.items()}
+    dated = {q.key for q in cube.queries if not q.sketch}  # sketches are dated by period start
+    last_day = {k: f[DAY].iloc[-1].date() for k, f in frames.items() if k in dated}
+    first_day = {k: f[DAY].iloc[0].date() for k, f in frames.items() if k in dated}
     return replace(cube, frames=frames, last_day=last_day, first_day=first_day), tuple(issues)
 
 

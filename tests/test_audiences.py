@@ -115,6 +115,8 @@ def test_vendor_audience_sees_only_its_metrics_and_sites(weekly_config, tmp_path
         "aht",
         "throughput",
         "sla_attainment",
+        "time_to_action_p50",
+        "time_to_action_p90",
         "qa_accuracy",
         "high_severity_exposure",
     }

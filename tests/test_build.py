@@ -120,7 +120,12 @@ def test_explain_prints_one_query_per_scan(weekly_config):
     from reportgen.build import explain
 
     queries = dict(explain(weekly_config))
-    scans = {"decisions by decided_at", "staffing by day", "queue_snapshots by day"}
+    scans = {
+        "decisions by decided_at",
+        "staffing by day",
+        "queue_snapshots by day",
+        "decisions time_to_action_hours sketch by decided_at",  # quantiles' histogram
+    }
     probes = {
         "decisions data-quality probe",
         "staffing data-quality probe",
@@ -130,6 +135,7 @@ def test_explain_prints_one_query_per_scan(weekly_config):
     assert set(queries) <= scans | probes and scans < set(queries)
     assert "GROUP BY" in queries["decisions by decided_at"]
     assert "AT TIME ZONE 'UTC'" in queries["decisions by decided_at"]
+    assert "GROUPING SETS" in queries["decisions time_to_action_hours sketch by decided_at"]
 
 
 def test_explain_shows_the_data_quality_probe_for_the_period(weekly_config):

@@ -20,7 +20,7 @@ def run(*args: str):
 def test_validate_accepts_the_shipped_configs():
     result = run("validate", str(CONFIGS / "reports" / "weekly_leadership.yaml"))
     assert result.exit_code == 0
-    assert "11 metrics" in result.output
+    assert "13 metrics" in result.output
 
 
 def test_validate_reports_file_line_and_fix(tmp_path):

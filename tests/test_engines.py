@@ -25,6 +25,7 @@ from reportgen.config.loader import load_catalog, load_report, load_sources
 from reportgen.cube import (
     CubeQuery,
     build_cube_expression,
+    build_sketch_expression,
     compute_cube,
     finish,
     plan_queries,
@@ -112,7 +113,9 @@ def tricky_cube(engine: Any, table: Any, fetch: Any) -> pd.DataFrame:
     catalog = load_catalog(Path(__file__).parent.parent / "configs" / "catalog.yaml")
     fact = catalog.facts["decisions"]
     measures = [
-        m for m, d in catalog.measures.items() if d.fact == "decisions" and not d.time_column
+        m
+        for m, d in catalog.measures.items()
+        if d.fact == "decisions" and not d.time_column and d.agg != "sketch"
     ]
     dims = ("region", "queue")
     checks = tuple(c.name for c in fact.checks)
@@ -120,6 +123,38 @@ def tricky_cube(engine: Any, table: Any, fetch: Any) -> pd.DataFrame:
         catalog, fact, "decided_at", dims, measures, checks, table=table, timezone="Europe/Dublin"
     )
     query = CubeQuery("decisions", "decided_at", dims, tuple(measures), checks, sql="")
+    frame = fetch(expression.sql(dialect=engine.dialect))
+    return finish(tidy(frame, query), query)
+
+
+def tricky_sketch(engine: Any, table: Any, fetch: Any) -> pd.DataFrame:
+    """The time-to-action sketch of ``tricky_rows`` (weekly, Europe/Dublin) on one engine."""
+    catalog = load_catalog(Path(__file__).parent.parent / "configs" / "catalog.yaml")
+    measure = catalog.measures["time_to_action_hours"]
+    dims = ("region", "queue")
+    levels = ((), ("region",), ("queue",))
+    expression = build_sketch_expression(
+        measure,
+        catalog.facts["decisions"],
+        "decided_at",
+        dims,
+        "time_to_action_hours",
+        levels,
+        table=table,
+        timezone="Europe/Dublin",
+        grain="week",
+    )
+    query = CubeQuery(
+        "decisions",
+        "decided_at",
+        dims,
+        ("time_to_action_hours",),
+        (),
+        sql="",
+        sketch=True,
+        grain="week",
+        levels=levels,
+    )
     frame = fetch(expression.sql(dialect=engine.dialect))
     return finish(tidy(frame, query), query)
 
@@ -342,10 +377,15 @@ def test_postgres_cube_matches_duckdb_on_edge_rows(pg_url, tmp_path):
             "reportgen_edge.tricky",
             lambda sql: pg.fetch(sql, fact="decisions"),
         )
+        sketches = [
+            tricky_sketch(duck, f"read_parquet('{parquet}')", lambda sql: con.execute(sql).df()),
+            tricky_sketch(pg, "reportgen_edge.tricky", lambda sql: pg.fetch(sql, fact="decisions")),
+        ]
         pg.close()
     finally:
         _servers.drop_schema(pg_url, "reportgen_edge")
     assert_frames_close(expected, got)
+    assert_frames_close(*sketches)  # same buckets (hours to the microsecond), weeks and levels
     assert expected["sla_met"].sum() > 0 and expected["check__missing_region"].sum() > 0
 
 
@@ -410,6 +450,12 @@ def test_spark_cube_matches_duckdb_on_edge_rows(spark_session, tmp_path):
     table = spark.table("decisions", FactSource(path=str(parquet)))
     got = tricky_cube(spark, table, lambda sql: spark.fetch(sql, fact="decisions"))
     assert_frames_close(expected, got)
+    assert_frames_close(
+        tricky_sketch(
+            DuckDBEngine(tmp_path), f"read_parquet('{parquet}')", lambda sql: con.execute(sql).df()
+        ),
+        tricky_sketch(spark, table, lambda sql: spark.fetch(sql, fact="decisions")),
+    )
 
 
 @pytest.mark.slow

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from reportgen.config.loader import ResolvedReport
-from reportgen.config.models import DerivedMetric, MeanMetric, MetricDef, TotalMetric
+from reportgen.config.models import (
+    DerivedMetric,
+    MeanMetric,
+    MetricDef,
+    QuantileMetric,
+    TotalMetric,
+)
 from reportgen.cube import Cube
 from reportgen.metrics import ReportFigures, measure_totals, metric_values, metric_weight
 
@@ -44,10 +50,14 @@ class DeepDive:
 
 
 def _is_rate(metric: MetricDef) -> bool:
-    """Comparable across units of different size: not a total, nor a derived non-quotient."""
+    """Comparable across units of different size: not a total, nor a derived non-quotient.
+
+    Quantiles are left out too: the deep dive models ratios of sums (volume-weighted
+    regressions, pooled logits), and a unit's quantile is no such ratio.
+    """
     if isinstance(metric, DerivedMetric):
         return metric.quotient is not None
-    return not isinstance(metric, TotalMetric)
+    return not isinstance(metric, TotalMetric | QuantileMetric)
 
 
 def unit_metrics(report: ResolvedReport, unit: str) -> tuple[str, ...]:

@@ -13,6 +13,9 @@ A metric's statistics decide its test, not its label:
   distribution is none of the above, and an approximate one would look exact.
 - a stock (``agg: last``, e.g. backlog: a period-end snapshot) → no test: it is not a
   count of independent events in the period.
+- a quantile (median, p90 time to action) → a distribution-free quantile test (Mood's
+  test for any q) on the histograms, with an order-statistic interval for the change
+  (see :mod:`reportgen.analysis._quantile_test`). Across segments: not tested.
 
 Across segments of a breakdown: one-way ANOVA (means) and chi-square (proportions);
 per-segment changes are corrected for multiple comparisons with Benjamini–Hochberg.
@@ -23,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from reportgen.analysis._quantile_test import quantile_test
 from reportgen.analysis.stats import (
     TestResult,
     benjamini_hochberg,
@@ -33,10 +37,17 @@ from reportgen.analysis.stats import (
     welch_t_test,
 )
 from reportgen.config.loader import ResolvedReport
-from reportgen.config.models import DerivedMetric, MeanMetric, RatioMetric, TotalMetric
+from reportgen.config.models import (
+    DerivedMetric,
+    MeanMetric,
+    QuantileMetric,
+    RatioMetric,
+    TotalMetric,
+)
 from reportgen.metrics import MetricFigures, ReportFigures, SegmentFigure, Stats
+from reportgen.sketch import Histogram
 
-TestKind = Literal["proportion", "mean", "rate", "none"]
+TestKind = Literal["proportion", "mean", "rate", "quantile", "none"]
 
 UNTESTABLE = "shares of hours are not counts of independent events, so no sampling test applies"
 DERIVED_UNTESTED = (
@@ -109,6 +120,8 @@ def test_kind(report: ResolvedReport, metric_name: str) -> TestKind:
         return "rate" if measures[metric.measure].agg == "count" else "none"
     if isinstance(metric, DerivedMetric):
         return "none"  # see DERIVED_UNTESTED
+    if isinstance(metric, QuantileMetric):
+        return "quantile"
     assert isinstance(metric, RatioMetric)
     num, den = measures[metric.numerator].agg, measures[metric.denominator].agg
     if metric.type == "proportion" and num == den == "count":
@@ -119,9 +132,24 @@ def test_kind(report: ResolvedReport, metric_name: str) -> TestKind:
 
 
 def change_test(
-    kind: TestKind, current: Stats, previous: Stats, *, days: tuple[int, int], confidence: float
+    kind: TestKind,
+    current: Stats,
+    previous: Stats,
+    *,
+    days: tuple[int, int],
+    confidence: float,
+    q: float | None = None,
 ) -> ChangeTest:
-    """Test current against previous from sufficient statistics only."""
+    """Test current against previous from sufficient statistics only (a quantile: its ``q``)."""
+    if kind == "quantile":
+        if not isinstance(current.histogram, Histogram) or not isinstance(
+            previous.histogram, Histogram
+        ):
+            return ChangeTest(kind, None, reason="no rows in one of the periods")
+        assert q is not None
+        return ChangeTest(
+            kind, quantile_test(current.histogram, previous.histogram, q, confidence=confidence)
+        )
     if kind == "proportion":
         result = two_proportion_test(
             current.numerator or 0,
@@ -178,9 +206,12 @@ def segment_tests(
     segments: tuple[SegmentFigure, ...],
     days: tuple[int, int],
     confidence: float,
+    q: float | None = None,
 ) -> SegmentTests:
     raw = {
-        s.segment: change_test(kind, s.stats, s.previous_stats, days=days, confidence=confidence)
+        s.segment: change_test(
+            kind, s.stats, s.previous_stats, days=days, confidence=confidence, q=q
+        )
         for s in segments
     }
     p_values = [t.result.p_value if t.result else None for t in raw.values()]
@@ -202,14 +233,20 @@ def assess(report: ResolvedReport, figures: ReportFigures) -> Significance:
         if kind == "none":
             metrics[name] = ChangeTest("none", None, reason=no_test_reason(report, name))
         else:
+            q = _q(report, name)
             metrics[name] = change_test(
-                kind, m.stats, m.previous_stats, days=days, confidence=confidence
+                kind, m.stats, m.previous_stats, days=days, confidence=confidence, q=q
             )
         if kind == "none":
             continue
         for dim, segs in m.breakdowns.items():
-            segments[(name, dim)] = segment_tests(kind, name, dim, segs, days, confidence)
+            segments[(name, dim)] = segment_tests(kind, name, dim, segs, days, confidence, q=q)
     return Significance(confidence, metrics, segments)
+
+
+def _q(report: ResolvedReport, metric_name: str) -> float | None:
+    metric = report.metric(metric_name)
+    return metric.q if isinstance(metric, QuantileMetric) else None
 
 
 def p_text(p: float | None) -> str:

@@ -17,7 +17,14 @@ from reportgen.compose._insights import (
 )
 from reportgen.config.formula import is_additive
 from reportgen.config.loader import ResolvedReport
-from reportgen.config.models import DerivedMetric, MeanMetric, MetricDef, RatioMetric, TotalMetric
+from reportgen.config.models import (
+    DerivedMetric,
+    MeanMetric,
+    MetricDef,
+    QuantileMetric,
+    RatioMetric,
+    TotalMetric,
+)
 from reportgen.document import (
     Cell,
     Chart,
@@ -312,7 +319,11 @@ def breakdown_table(
         if has_targets:
             row.append(Cell(value_text(m, s.target) if s.target is not None else "", s.target))
         rows.append(tuple(row))
-    weight = {"total": "of the total", "mean": "of manual volume"}.get(m.type, "of the denominator")
+    weight = {
+        "total": "of the total",
+        "mean": "of manual volume",
+        "quantile": "of the rows the quantile is read from",
+    }.get(m.type, "of the denominator")
     if isinstance(metric, DerivedMetric) and metric.quotient is None:
         weight = "of the total"  # a formula that is not a quotient weighs segments by value
     caption = f"Share: the segment's share {weight}. Sorted by share."
@@ -365,6 +376,11 @@ def other_segment(metric: MetricDef, rest: tuple[SegmentFigure, ...]) -> Segment
                 total = sum(s.total or 0 for s in stats)
                 return Stats(total=total), total, total
             return Stats(), None, 0.0  # a non-linear formula cannot be pooled from its parts
+        if isinstance(metric, QuantileMetric):  # histograms add up: the tail's own quantile
+            merged = sum((s.histogram for s in stats if s.histogram is not None), None)
+            if merged is None:
+                return Stats(), None, 0.0
+            return Stats(count=merged.n, histogram=merged), merged.quantile(metric.q), merged.n
         assert isinstance(metric, MeanMetric)
         count = sum(s.count or 0 for s in stats)
         total = sum(s.sum or 0 for s in stats)
@@ -487,6 +503,12 @@ def formula(report: ResolvedReport, metric: MetricDef) -> str:
         return f"Σ {metric.numerator} ÷ Σ {metric.denominator}{scale}"
     if isinstance(metric, DerivedMetric):
         return f"{metric.formula} (each measure summed over the period or segment)"
+    if isinstance(metric, QuantileMetric):
+        alpha = report.catalog.measures[metric.measure].alpha
+        return (
+            f"{metric.q:g}-quantile of {metric.measure} (its histogram summed over the period or "
+            f"segment; within {alpha:.0%} of the exact quantile)"
+        )
     return f"Σ {metric.sum} ÷ Σ {metric.count}"
 
 
@@ -497,6 +519,7 @@ def measure_text(report: ResolvedReport, name: str) -> str:
         "sum": f"sum of {m.fact}.{m.column}",
         "sum_squares": f"sum of squares of {m.fact}.{m.column}",
         "last": f"sum of {m.fact}.{m.column} on the period's last day with data",
+        "sketch": f"log-bucket histogram of {m.fact}: {m.value or m.column}",
     }[m.agg]
     if m.filter:
         what += f" where {m.filter}"

@@ -23,6 +23,7 @@ from reportgen.config.models import (
     MeanMetric,
     MetricChoice,
     MetricDef,
+    QuantileMetric,
     RatioMetric,
     ReportConfig,
     SourcesConfig,
@@ -151,6 +152,7 @@ def _check_catalog_references(catalog: Catalog, source: LocatedYaml) -> None:
         if isinstance(metric, MeanMetric):
             _check_mean_not_stock(name, metric, catalog, source)
             _check_mean_consistency(name, metric, catalog, source)
+        _check_sketch_use(name, metric, catalog, source)
     _resolve_derived(catalog, source)
 
 
@@ -207,6 +209,32 @@ def _check_mean_not_stock(
             )
 
 
+def _check_sketch_use(name: str, metric: MetricDef, catalog: Catalog, source: LocatedYaml) -> None:
+    """A quantile reads a sketch, and only a quantile can: a histogram has no sum to divide."""
+    for role, measure in _measure_roles(metric):
+        is_sketch = catalog.measures[measure].agg == "sketch"
+        if isinstance(metric, QuantileMetric) and not is_sketch:
+            raise ConfigError(
+                f"quantile metric '{name}' needs a sketch measure, and '{measure}' is a "
+                f"{catalog.measures[measure].agg} measure",
+                file=source.path,
+                line=source.line_of(("metrics", name, role)),
+                key=f"metrics.{name}.{role}",
+                fix="name a measure with agg: sketch and a 'value' (e.g. time_to_action_hours), "
+                "or define one: {fact: decisions, agg: sketch, value: <SQL expression>}",
+            )
+        if not isinstance(metric, QuantileMetric) and is_sketch:
+            raise ConfigError(
+                f"metric '{name}' uses sketch measure '{measure}', which only a quantile metric "
+                "can read (a histogram has no sum or count to divide)",
+                file=source.path,
+                line=source.line_of(("metrics", name, role)),
+                key=f"metrics.{name}.{role}",
+                fix=f"use type: quantile with measure: {measure} and q: 0.5 (median) or 0.9, "
+                "or name a count or sum measure here",
+            )
+
+
 def _check_fact_quality(name: str, fact: FactDef, catalog: Catalog, source: LocatedYaml) -> None:
     """Required columns must be the fact's dimensions; check names must not shadow built-ins."""
     for index, dim in enumerate(fact.quality.required):
@@ -232,7 +260,7 @@ def _check_fact_quality(name: str, fact: FactDef, catalog: Catalog, source: Loca
 
 
 def _measure_roles(metric: MetricDef) -> list[tuple[str, str]]:
-    if isinstance(metric, TotalMetric):
+    if isinstance(metric, TotalMetric | QuantileMetric):
         return [("measure", metric.measure)]
     if isinstance(metric, RatioMetric):
         return [("numerator", metric.numerator), ("denominator", metric.denominator)]
@@ -284,6 +312,14 @@ def _resolve_derived(catalog: Catalog, source: LocatedYaml) -> None:
         tree = fm.parse_formula(metric.formula)  # already validated by the model
 
         def resolve(ref: str) -> fm.Expr:
+            sketch = ref in catalog.measures and catalog.measures[ref].agg == "sketch"
+            if sketch or isinstance(catalog.metrics.get(ref), QuantileMetric):
+                raise fail(
+                    name,
+                    f"formula of metric '{name}' names '{ref}', a quantile or its sketch; "
+                    "quantiles do not add up, so no formula can combine them",
+                    "use count and sum measures in formulas; show the quantile as its own metric",
+                )
             if ref in catalog.measures:
                 other = catalog.metrics.get(ref)
                 if other is not None and not (
@@ -396,6 +432,7 @@ def load_report(path: str | Path) -> ResolvedReport:
     _check_audiences(config, catalog, source)
     _check_deep_dive_metrics(config, catalog, source)
     _check_delivery(config, metrics, source)
+    _check_quantile_alerts(config, catalog, source)
     report_id = config.id or path.stem
     return ResolvedReport(
         report_id,
@@ -537,6 +574,15 @@ def _check_insights(config: ReportConfig, catalog: Catalog, source: LocatedYaml)
                 fix="list it under 'metrics:' too, or remove it here",
             )
         metric = catalog.metrics.get(name)
+        if isinstance(metric, QuantileMetric):
+            raise ConfigError(
+                f"quantile metric '{name}' cannot be decomposed: a quantile is not a sum of "
+                "segment contributions, so LMDI has no mix and rate effects to split",
+                file=source.path,
+                line=source.line_of(("insights", "decomposition", "metrics", pos)),
+                key="insights.decomposition.metrics",
+                fix="remove it here; its breakdown table shows each segment's quantile",
+            )
         if isinstance(metric, DerivedMetric) and metric.quotient is None:
             raise ConfigError(
                 f"derived metric '{name}' cannot be decomposed: its formula "
@@ -621,6 +667,25 @@ def _check_audiences(config: ReportConfig, catalog: Catalog, source: LocatedYaml
                     "metrics",
                     "list it under the report's 'metrics:' too, or remove it here",
                 )
+
+
+def _check_quantile_alerts(config: ReportConfig, catalog: Catalog, source: LocatedYaml) -> None:
+    """A quantile alert must use the report's grain: its sketch is counted per report period."""
+    grain = config.period.grain
+    for index, rule in enumerate(config.alerts):
+        metric = catalog.metrics.get(rule.metric or "")
+        if isinstance(metric, QuantileMetric) and rule.grain != grain:
+            raise ConfigError(
+                f"alert '{rule.name}' checks quantile metric '{rule.metric}' per {rule.grain}, "
+                f"but its sketch is counted per {grain} (the report's period), and a quantile of "
+                "other periods cannot be read from it",
+                file=source.path,
+                line=source.line_of(("alerts", index, "grain"))
+                or source.line_of(("alerts", index)),
+                key=f"alerts.{index}.grain",
+                fix=f"write grain: {grain} on this alert, or alert on a proportion such as "
+                "sla_attainment for daily checks",
+            )
 
 
 def _check_delivery(

@@ -176,11 +176,18 @@ class MeasureDef(_Model):
     per day (it adds up across queues, sites and regions at one moment), but a
     period does not add its days up: it takes the value of its last day with
     data — the period-end snapshot (see :func:`reportgen.metrics.measure_totals`).
+
+    ``agg: sketch`` is a log-bucket histogram of ``value`` (a SQL expression in
+    DuckDB syntax, or a ``column``) with relative accuracy ``relative_accuracy``:
+    counts per bucket add up across days and segments like any count, and a
+    ``quantile`` metric reads its quantiles (see :mod:`reportgen.sketch`).
     """
 
     fact: str
-    agg: Literal["count", "sum", "sum_squares", "last"]
+    agg: Literal["count", "sum", "sum_squares", "last", "sketch"]
     column: str | None = None
+    value: str | None = None  # sketch: the SQL expression whose distribution is kept
+    relative_accuracy: float | None = Field(default=None, gt=0, le=0.1)  # sketch: α
     filter: str | None = None
     time_column: str | None = None  # overrides the fact's time column (e.g. inflow by enqueue time)
     description: str = ""
@@ -190,6 +197,16 @@ class MeasureDef(_Model):
     def _filter_is_sql(cls, value: str | None) -> str | None:
         return None if value is None else check_sql_condition(value)
 
+    @field_validator("value")
+    @classmethod
+    def _value_is_sql(cls, value: str | None) -> str | None:
+        return None if value is None else check_sql_condition(value)
+
+    @property
+    def alpha(self) -> float:
+        """A sketch's relative accuracy (1 % unless the catalog says otherwise)."""
+        return self.relative_accuracy or DEFAULT_RELATIVE_ACCURACY
+
     @property
     def is_stock(self) -> bool:
         """A level at a moment (period value = last day's), not a flow (period value = Σ days)."""
@@ -197,6 +214,19 @@ class MeasureDef(_Model):
 
     @model_validator(mode="after")
     def _column_matches_agg(self) -> MeasureDef:
+        if self.agg == "sketch":
+            if bool(self.column) == bool(self.value):
+                raise ValueError(
+                    "agg 'sketch' needs exactly one of 'column' (a numeric column) or 'value' "
+                    "(a SQL expression, e.g. date_diff('microsecond', enqueued_at, decided_at) "
+                    "/ 3600e6 for hours)"
+                )
+            return self
+        if self.value or self.relative_accuracy is not None:
+            raise ValueError(
+                "'value' and 'relative_accuracy' belong to agg 'sketch' (a histogram for "
+                "quantile metrics); other aggregations take a 'column'"
+            )
         if self.agg in ("sum", "sum_squares", "last") and not self.column:
             raise ValueError(f"agg '{self.agg}' needs 'column': the fact column to add up")
         if self.agg == "last" and self.time_column:
@@ -210,6 +240,9 @@ class MeasureDef(_Model):
             )
         return self
 
+
+#: A sketch's relative accuracy when the catalog gives none: quantiles within 1 %.
+DEFAULT_RELATIVE_ACCURACY = 0.01
 
 Direction = Literal["higher_is_better", "lower_is_better", "neutral"]
 
@@ -321,8 +354,40 @@ class DerivedMetric(_MetricBase):
         return _formula.measures_in(self.expression)
 
 
+class QuantileMetric(_MetricBase):
+    """The ``q``-quantile of a sketch measure (median: 0.5, p90: 0.9), per period and segment.
+
+    Read from the histogram summed over the period or segment, never from
+    per-day or per-segment quantiles, so it is within the sketch's relative
+    accuracy α of the exact quantile of the raw rows at every grain.
+
+    How the analyses treat it:
+
+    * significance: a distribution-free quantile test (Mood's test generalised
+      to q: rows at or below the pooled q-quantile in each period, compared as
+      two proportions) and a binomial order-statistic confidence interval for
+      the quantile itself (see :mod:`reportgen.sketch`);
+    * LMDI / drivers: not decomposed — a quantile is not a sum of segment
+      contributions; listing one under ``insights.decomposition.metrics`` is a
+      config error;
+    * anomalies: history and peer checks on its values (robust z only);
+    * deep dive: left out (it models ratios of sums);
+    * alerts: only at the report's grain (the sketch is counted per report period);
+    * figures: ``stats.count`` is the number of rows the quantile is read from.
+    """
+
+    type: Literal["quantile"]
+    measure: str
+    q: float = Field(gt=0, lt=1)
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        return (self.measure,)
+
+
 MetricDef = Annotated[
-    TotalMetric | RatioMetric | MeanMetric | DerivedMetric, Field(discriminator="type")
+    TotalMetric | RatioMetric | MeanMetric | DerivedMetric | QuantileMetric,
+    Field(discriminator="type"),
 ]
 
 

@@ -46,7 +46,7 @@ ZERO_BASED_FORMATS = frozenset({"count", "hours"})  # totals: axes start at zero
 _RESOLUTION = {
     "count": 1.0,
     "seconds": 1.0,
-    "hours": 1.0,
+    "hours": 0.001,
     "percent": 0.001,
     "rate": 0.1,
     "decimal": 0.01,
@@ -93,7 +93,7 @@ def chart_data(chart: Chart) -> CategoryChartData:
     NaN and infinities become gaps: python-pptx would write them as ``nan``,
     which is not a number to PowerPoint (a file it must repair).
     """
-    code = number_format(chart)
+    code = data_number_format(chart)
     data = SafeChartData(number_format=code)
     data.categories = [one_line(category) for category in chart.categories]
     for series in chart.series:
@@ -109,6 +109,17 @@ def finite_or_none(value: float | None) -> float | None:
 def number_format(chart: Chart) -> str:
     """The Office twin of the chart's value format (percent precision included)."""
     return office_number_format(chart.value_format, chart.value_decimals)
+
+
+def data_number_format(chart: Chart) -> str:
+    """The format of the chart's cached values and workbook cells: no ``[>=1]`` conditions.
+
+    python-pptx writes this one into the chart XML as raw text, where ``<`` and
+    ``>`` would break the file; labels and axes (set through lxml, escaped) keep
+    the conditional format. The default section of a conditional format is used.
+    """
+    code = number_format(chart)
+    return code.rsplit(";", 1)[-1] if code.startswith("[") else code
 
 
 def resolution(chart: Chart) -> float:

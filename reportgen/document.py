@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 Sentiment = Literal["good", "bad", "neutral"]
 Direction = Literal["up", "down", "flat"]
-ValueFormat = Literal["count", "percent", "seconds", "rate", "hours", "decimal"]
+ValueFormat = Literal["count", "percent", "seconds", "minutes", "rate", "hours", "decimal"]
 
 
 @dataclass(frozen=True)

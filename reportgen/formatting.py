@@ -17,6 +17,7 @@ _D3 = {
     "count": ",.0f",
     "percent": ".1%",
     "seconds": ",.0f",
+    "minutes": ",.1f",
     "rate": ",.1f",
     "hours": ",.3~r",  # three significant digits: a 2-minute median (0.0312 h) and 10.7 h
     "decimal": ",.2f",
@@ -25,6 +26,7 @@ _OFFICE = {
     "count": "#,##0",
     "percent": "0.0%",
     "seconds": '#,##0" s"',
+    "minutes": '#,##0.0" min"',
     "rate": "#,##0.0",
     # one decimal from an hour up, three below (a 2-minute median is 0.031 h, not 0 h)
     "hours": '[>=1]#,##0.0" h";[<=-1]-#,##0.0" h";0.0##" h"',
@@ -79,15 +81,20 @@ def _format_abs(value: float, fmt: ValueFormat, decimals: int | None = None) -> 
         return f"{value:,.1f}"
     if fmt == "hours":
         return _hours(value)
+    if fmt == "minutes":
+        return _minutes(value)
     return f"{value:,.2f}"
 
 
 def _hours(value: float) -> str:
     """Hours, or minutes below one hour: a 2-minute median is not "0 h"."""
     if value < 1:
-        minutes = value * 60
-        return f"{minutes:.2f} min" if minutes < 1 else f"{minutes:.1f} min"
+        return _minutes(value * 60)
     return f"{value:,.1f} h" if value < 100 else f"{value:,.0f} h"
+
+
+def _minutes(value: float) -> str:
+    return f"{value:.2f} min" if value < 1 else f"{value:,.1f} min"
 
 
 def _compact_count(value: float) -> str:

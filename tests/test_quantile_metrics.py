@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -254,3 +255,25 @@ def test_a_daily_alert_on_a_weekly_quantile_is_a_config_error(demo_configs, tmp_
     with pytest.raises(ConfigError, match="counted per week") as info:
         load_report(path)
     assert info.value.context["line"] is not None and "grain: week" in info.value.fix
+
+
+def test_a_chart_of_hours_all_under_an_hour_is_drawn_in_minutes():
+    """The text says "1.9 min"; the chart beside it must not read 0.031 h."""
+    from reportgen.compose._core import in_minutes_when_short
+    from reportgen.document import Chart, ChartSeries
+
+    short = Chart(
+        "Median time to action by region",
+        "bar",
+        ("Europe", "Africa"),
+        (ChartSeries("W47", (0.0312, 0.03)), ChartSeries("W46", (0.08, None), "comparison")),
+        "hours",
+        "hours",
+    )
+    drawn = in_minutes_when_short(short)
+    assert drawn.value_format == "minutes" and drawn.value_label == "minutes"
+    assert drawn.series[0].values == pytest.approx((1.872, 1.8))
+    assert drawn.series[1].values[0] == pytest.approx(4.8) and drawn.series[1].values[1] is None
+
+    long = replace(short, series=(ChartSeries("W47", (0.5, 10.7)),))
+    assert in_minutes_when_short(long) == long

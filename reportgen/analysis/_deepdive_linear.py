@@ -388,7 +388,7 @@ class _Wording:
         return fmt(value)
 
 
-_UNITS = {"seconds": "s", "hours": "h"}
+_UNITS = {"seconds": "s", "minutes": "min", "hours": "h"}
 
 
 def _readings(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import datetime
 
@@ -237,7 +238,7 @@ def trend_chart(m: MetricFigures, figures: ReportFigures) -> Chart:
     if m.target is not None:
         series.append(ChartSeries("Target", tuple(m.target for _ in m.series), "target"))
     n = len(m.series)
-    return Chart(
+    chart = Chart(
         title=f"{m.label}, last {n} {figures.period.grain}s"
         + (f" (each {figures.period.grain}'s closing snapshot)" if m.as_of is not None else ""),
         chart_type="line",
@@ -248,19 +249,42 @@ def trend_chart(m: MetricFigures, figures: ReportFigures) -> Chart:
         highlight=categories[-1],
         value_decimals=m.decimals,
     )
+    return in_minutes_when_short(chart)
 
 
 def _axis_label(m: MetricFigures) -> str:
-    return {"count": "count", "percent": "percent", "seconds": "seconds", "hours": "hours"}.get(
-        m.format, m.label
+    return {
+        "count": "count",
+        "percent": "percent",
+        "seconds": "seconds",
+        "minutes": "minutes",
+        "hours": "hours",
+    }.get(m.format, m.label)
+
+
+def in_minutes_when_short(chart: Chart) -> Chart:
+    """A chart of hours whose values are all under an hour, redrawn in minutes.
+
+    The text reads a 2-minute median as "1.9 min"; an axis of 0.01–0.03 h
+    beside it would make the reader convert. Only the picture changes unit:
+    every value is ×60, the axis says minutes.
+    """
+    values = [v for s in chart.series for v in s.values if v is not None and math.isfinite(v)]
+    if chart.value_format != "hours" or not values or max(abs(v) for v in values) >= 1:
+        return chart
+    series = tuple(
+        replace(s, values=tuple(None if v is None else v * 60 for v in s.values))
+        for s in chart.series
     )
+    label = "minutes" if chart.value_label == "hours" else chart.value_label
+    return replace(chart, series=series, value_format="minutes", value_label=label)
 
 
 def breakdown_chart(
     m: MetricFigures, dim_label: str, segments: tuple[SegmentFigure, ...], figures: ReportFigures
 ) -> Chart:
     shown = segments[:12]
-    return Chart(
+    chart = Chart(
         title=f"{m.label} by {dim_label.lower()}",
         chart_type="bar",
         categories=tuple(s.segment for s in shown),
@@ -274,6 +298,7 @@ def breakdown_chart(
         value_label=_axis_label(m),
         value_decimals=m.decimals,
     )
+    return in_minutes_when_short(chart)
 
 
 def breakdown_table(

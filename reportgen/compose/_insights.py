@@ -711,7 +711,7 @@ def _signed_in_unit(value: float, value_format: str) -> str:
     """A mean difference in the metric's unit, three significant figures (never "−0.0")."""
     if value_format == "percent":
         return f"{value * 100:+.3g} pp".replace("-", "−")
-    suffix = {"seconds": " s", "hours": " h"}.get(value_format, "")
+    suffix = {"seconds": " s", "minutes": " min", "hours": " h"}.get(value_format, "")
     return f"{value:+.3g}{suffix}".replace("-", "−")
 
 

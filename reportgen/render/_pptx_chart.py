@@ -41,11 +41,12 @@ TICK_SIZE = Pt(10)
 TITLE_SIZE = Pt(13)
 GRID_COLOUR = "#D9DDE3"
 VALUE_AXIS_ROOM = Inches(0.9)  # the value axis' labels and title take this much of a chart
-ZERO_BASED_FORMATS = frozenset({"count", "hours"})  # totals: axes start at zero
+ZERO_BASED_FORMATS = frozenset({"count", "hours", "minutes"})  # totals: axes start at zero
 #: The finest step each value format can show (its Office format's last digit).
 _RESOLUTION = {
     "count": 1.0,
     "seconds": 1.0,
+    "minutes": 0.1,
     "hours": 0.001,
     "percent": 0.001,
     "rate": 0.1,

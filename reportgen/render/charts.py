@@ -49,7 +49,7 @@ XLINK_NS = "http://www.w3.org/1999/xlink"
 #: Formats whose values are totals: their axis starts at zero so bar lengths
 #: and line heights stay proportional. Rates and proportions get a padded
 #: domain instead, otherwise a 2 pp drop in accuracy is a flat line.
-ZERO_BASED_FORMATS = frozenset({"count", "hours"})
+ZERO_BASED_FORMATS = frozenset({"count", "hours", "minutes"})
 
 #: Bar-chart labels take at most this share of the chart's width, wrap onto at
 #: most LABEL_MAX_LINES lines (one line once a chart has more than

@@ -140,3 +140,15 @@ def test_a_caller_waiting_for_a_worker_that_dies_gets_a_new_one():
     waiting.join(timeout=60)
     assert not waiting.is_alive()
     assert drawn and drawn[0].startswith("<svg")
+
+
+def test_a_worker_is_replaced_after_its_share_of_charts(monkeypatch):
+    """The engine's heap grows with each chart: a worn worker ends and a fresh one starts."""
+    monkeypatch.setattr(_vega, "CHARTS_PER_WORKER", 2)
+    _vega.vegalite_to_svg(SPEC)
+    (first,) = _workers()
+    _vega.vegalite_to_svg(SPEC)
+
+    assert _workers() == [] and first._process.returncode == 0
+    assert _vega.vegalite_to_svg(SPEC).startswith("<svg")
+    assert _workers() != [first]

@@ -64,15 +64,24 @@ def needed_measures(report: ResolvedReport) -> list[str]:
 def explain(config_path: str | Path, period: str | None = None) -> list[tuple[str, str]]:
     """The SQL each source runs, for review before it touches a warehouse.
 
-    The cube scans, then each fact's data-quality probe (duplicate keys and
-    undated rows) for ``period`` — without one, for the period before today's,
-    since planning must not read the data to find the latest complete period.
+    The cube scans (a sketch's for the periods a build of ``period`` shows;
+    a build that finds some of them cached asks only for the others), then
+    each fact's data-quality probe (duplicate keys and undated rows) for
+    ``period`` — without one, for the period before today's, since planning
+    must not read the data to find the latest complete period.
     """
     from reportgen.engines import Engines
     from reportgen.quality import planned_probe, probed
 
     report = load_report(config_path)
-    queries = plan_queries(report, needed_measures(report))
+    grain = report.config.period.grain
+    shown = parse_period(period) if period else period_containing(date.today(), grain).shift(-1)
+    queries = plan_queries(
+        report,
+        needed_measures(report),
+        sketch_grain=shown.grain,
+        sketch_periods=sketch_periods(report, shown),
+    )
     found = [
         (
             f"{q.fact} {q.measures[0]} sketch by {q.time_column}"
@@ -82,8 +91,6 @@ def explain(config_path: str | Path, period: str | None = None) -> list[tuple[st
         )
         for q in queries
     ]
-    grain = report.config.period.grain
-    shown = parse_period(period) if period else period_containing(date.today(), grain).shift(-1)
     periods = shown.trailing(report.config.trailing_periods)
     engines = Engines(report.sources, report.sources_path)
     for query in probed(queries):
@@ -112,28 +119,30 @@ def cached_cube(
     return compute_cube(report, measures, cache=open_cache(report, read=cache), engines=engines)
 
 
-def sketch_windows(report: ResolvedReport, period: Period) -> tuple[tuple[date, date], ...]:
-    """The local days a build reads quantiles for: its trend and history, and last year's period.
+def sketch_periods(report: ResolvedReport, period: Period) -> tuple[tuple[date, date], ...]:
+    """The periods a build reads quantiles for: its trend and history, and last year's period.
 
     A sketch holds up to hundreds of buckets per period and segment; counting
     only the ~15 periods a build shows (not the whole history) keeps it, and
-    the engine's hash tables, a few times smaller.
+    the engine's hash tables, a few times smaller. Each is (first, last) local day.
     """
     config = report.config
     history = config.insights.anomalies.history_periods
     if period.grain == "day":
         history = max(history, DAILY_HISTORY_DAYS) + 1
-    shown = period.trailing(max(config.trailing_periods, history))
-    windows = [(shown[0].start, period.end)]
-    if (last_year := period.same_period_last_year()) is not None:
-        windows.append((last_year.start, last_year.end))
-    return tuple(windows)
+    shown = list(period.trailing(max(config.trailing_periods, history)))
+    if (last_year := period.same_period_last_year()) is not None and last_year not in shown:
+        shown.append(last_year)
+    return tuple(sorted((p.start, p.end) for p in shown))
 
 
 def add_sketches(
     report: ResolvedReport, cube: Cube, period: Period, cache: bool, engines: Engines
 ) -> Cube:
-    """The cube with the report's sketches, per ``period``'s grain, over its windows."""
+    """The cube with the report's sketches, per ``period``'s grain, for the periods it shows.
+
+    The additive cube's newest days tell the cache which of those periods are closed.
+    """
     from reportgen.cache import open_cache
 
     sketches = [m for m in needed_measures(report) if report.catalog.measures[m].agg == "sketch"]
@@ -145,7 +154,8 @@ def add_sketches(
         cache=open_cache(report, read=cache),
         engines=engines,
         sketch_grain=period.grain,
-        sketch_windows=sketch_windows(report, period),
+        sketch_periods=sketch_periods(report, period),
+        data_through=cube.last_day,
     )
     return merge_cubes(cube, more)
 

@@ -20,6 +20,13 @@ day never change once the day is closed, so they are kept on disk:
   day is still filling up). ``state.json`` records the last closed day;
   the next build asks the engine only for the days after it.
 
+A sketch scan (a quantile's histogram) is counted per period, for the
+periods a build shows, so its partitions are per period start, and
+``state.json`` lists the closed periods held (with their row counts; an
+empty period has no file). Its definition hash leaves out which periods a
+build asks for, so next week's build finds all but its new weeks cached and
+asks the engine for those only.
+
 Closed days are assumed final. When history is restated upstream,
 ``reportgen build --no-cache`` rescans everything and rewrites the cache.
 """
@@ -53,12 +60,16 @@ STATE = "state.json"
 
 @dataclass(frozen=True)
 class Scan:
-    """What one cube query asked of its engine: the test and the log of incrementality."""
+    """What one cube query asked of its engine: the test and the log of incrementality.
+
+    For a sketch the counts are of periods, and ``periods`` names the ones scanned.
+    """
 
     group: str  # fact:time_column
-    since: date | None  # first day asked for; None = every day
+    since: date | None  # first day asked for; None = every day (nothing from the cache)
     days_scanned: int  # distinct days the engine returned
     days_cached: int  # days served from the cache
+    periods: tuple[date, ...] = ()  # a sketch's scanned periods, by start
 
 
 @dataclass
@@ -88,8 +99,22 @@ class CubeCache:
             group += f".{query.measures[0]}"
         return self.root / source / group / query.definition_hash
 
-    def frame(self, query: CubeQuery, engines: Engines) -> pd.DataFrame:
-        """The scan's cube rows: cached closed days plus a scan of the days after them."""
+    def frame(
+        self, query: CubeQuery, engines: Engines, data_through: date | None = None
+    ) -> pd.DataFrame:
+        """The scan's cube rows: cached closed days plus a scan of the days after them.
+
+        A sketch is kept per period instead (:meth:`_sketch_frame`);
+        ``data_through``, the newest day of the fact's data, says which of its
+        periods are closed. A sketch over every period (no periods planned:
+        only tests and tools ask for one) is scanned, not cached.
+        """
+        if query.sketch:
+            if not query.periods:
+                fresh = scan(engines, query)
+                self.scans.append(Scan(query.key, None, int(fresh[DAY].nunique()), 0))
+                return fresh
+            return self._sketch_frame(query, engines, data_through)
         folder = self.directory(query)
         state = _read_state(folder) if self.read else None
         cached = self._cached(folder, state, query) if state else None
@@ -104,11 +129,57 @@ class CubeCache:
             _store(folder, query, fresh, state)
         except OSError as exc:
             self._problem(f"cube cache not written to {folder}: {exc}")
-        if cached.empty:
-            return fresh
-        if fresh.empty:
-            return cached
-        return pd.concat([cached, fresh], ignore_index=True)
+        return _joined(cached, fresh)
+
+    def _sketch_frame(
+        self, query: CubeQuery, engines: Engines, data_through: date | None
+    ) -> pd.DataFrame:
+        """A sketch's periods: the closed ones cached, the rest (open or new) scanned.
+
+        Only the periods missing from the cache are asked of the engine, so a
+        weekly build scans its new week (and the still-open one) instead of
+        the ~15 weeks it shows. A period is closed once it ends before
+        ``data_through``, the newest day in the fact's data (still filling up);
+        without it, once a later period has rows. A closed period with no rows
+        is remembered as empty.
+        """
+        folder = self.directory(query)
+        state = _read_sketch_state(folder) if self.read else None
+        known = state["periods"] if state else {}
+        hits = [p for p in query.periods if p[0].isoformat() in known]
+        cached = self._cached_periods(folder, known, hits, query)
+        if cached is None:
+            state, known, hits, cached = None, {}, [], tidy(pd.DataFrame(), query)
+        missing = tuple(p for p in query.periods if p not in hits)
+        fresh = (
+            scan(engines, query, query.sql_for_periods(missing))
+            if missing
+            else tidy(pd.DataFrame(), query)
+        )
+        # the first day asked for (after the last period when none was): None = every period
+        since = (missing[0][0] if missing else _next_day(query.periods[-1][1])) if hits else None
+        scanned = tuple(start for start, _ in missing)
+        self.scans.append(Scan(query.key, since, len(missing), len(hits), scanned))
+        try:
+            _store_periods(
+                folder, query, fresh, missing, known, data_through, fresh_state=not state
+            )
+        except OSError as exc:
+            self._problem(f"cube cache not written to {folder}: {exc}")
+        return _joined(cached, fresh)
+
+    def _cached_periods(
+        self, folder: Path, known: dict[str, int], hits: list, query: CubeQuery
+    ) -> pd.DataFrame | None:
+        """The cached periods among ``hits`` (empty ones have no file); None when any is lost."""
+        files = [folder / f"{start.isoformat()}.parquet" for start, _ in hits]
+        files = [f for f, (start, _) in zip(files, hits, strict=True) if known[start.isoformat()]]
+        if not all(f.is_file() for f in files):
+            self._problem(f"cube cache in {folder} lost partitions; rescanning")
+            return None
+        if not files:
+            return tidy(pd.DataFrame(), query)
+        return self._cached_sketch(folder, files, query)
 
     def _cached(self, folder: Path, state: dict, query: CubeQuery) -> pd.DataFrame | None:
         """Every recorded closed day in one multi-threaded DuckDB read; None when any is lost."""
@@ -146,6 +217,18 @@ class CubeCache:
         return tidy(frame, query)
 
 
+def _next_day(day: date) -> date:
+    return day + timedelta(days=1)
+
+
+def _joined(cached: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
+    if cached.empty:
+        return fresh
+    if fresh.empty:
+        return cached
+    return pd.concat([cached, fresh], ignore_index=True)
+
+
 def default_cache_dir(report: ResolvedReport) -> Path:
     """``cache_dir`` from sources.yaml (relative to it), else ``.cache/reportgen`` beside configs/."""
     configured = report.sources.cache_dir
@@ -176,6 +259,66 @@ def _read_state(folder: Path) -> dict | None:
     except (TypeError, ValueError):
         return None
     return state
+
+
+def _read_sketch_state(folder: Path) -> dict | None:
+    """A sketch folder's state: ``periods`` maps each cached closed period's start to its rows."""
+    try:
+        state = json.loads((folder / STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict) or state.get("version") != FORMAT_VERSION:
+        return None
+    periods = state.get("periods")
+    if not isinstance(periods, dict) or not all(
+        isinstance(k, str) and isinstance(v, int) for k, v in periods.items()
+    ):
+        return None
+    return state
+
+
+def _store_periods(
+    folder: Path,
+    query: CubeQuery,
+    fresh: pd.DataFrame,
+    scanned: tuple[tuple[date, date], ...],
+    known: dict[str, int],
+    data_through: date | None,
+    *,
+    fresh_state: bool,
+) -> None:
+    """Write the closed periods among ``scanned`` as partitions, then the state.
+
+    ``state.json`` is replaced last, so a build killed half-way leaves the
+    previous state, and partitions nothing reads yet.
+    """
+    if fresh_state and folder.exists():
+        shutil.rmtree(folder)  # a rescan replaces every period (restated history)
+    if data_through is None:  # closed: a later period has rows
+        latest = fresh[DAY].max().date() if not fresh.empty else None
+        closed = [p for p in scanned if latest is not None and p[0] < latest]
+    else:
+        closed = [p for p in scanned if p[1] < data_through]
+    if not closed:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    periods = dict(known)
+    starts = fresh[DAY].dt.date.to_numpy() if not fresh.empty else np.array([])
+    for start, _ in closed:
+        rows = fresh[starts == start]
+        if len(rows):
+            table = pa.Table.from_pandas(rows.reset_index(drop=True), preserve_index=False)
+            _atomic(folder / f"{start.isoformat()}.parquet", table)
+        periods[start.isoformat()] = len(rows)
+    state = {
+        "version": FORMAT_VERSION,
+        "fact": query.fact,
+        "time_column": query.time_column,
+        "engine": query.engine,
+        "definition": query.definition,  # for humans: what these partitions hold
+        "periods": dict(sorted(periods.items())),
+    }
+    _atomic_text(folder / STATE, json.dumps(state, indent=2) + "\n")
 
 
 def _store(folder: Path, query: CubeQuery, fresh: pd.DataFrame, state: dict | None) -> None:

@@ -64,6 +64,8 @@ class CubeQuery:
     alpha: float = 0.01  # a sketch's relative accuracy
     grain: str = "day"
     levels: tuple[tuple[str, ...], ...] = ()
+    # the (first, last) local days of each period a sketch counts; () = every period
+    periods: tuple[tuple[date, date], ...] = ()
 
     @property
     def key(self) -> str:
@@ -72,7 +74,12 @@ class CubeQuery:
 
     @property
     def definition(self) -> str:
-        """The scan in one canonical dialect: metric definitions, grain, zone and table."""
+        """The scan in one canonical dialect: metric definitions, grain, zone and table.
+
+        A sketch's definition counts every period: the periods a build asks for
+        are not part of it, since a period's bucket counts do not depend on
+        which other periods are counted (the cache keeps them per period).
+        """
         assert self.expression is not None
         return self.expression.sql(dialect="duckdb")
 
@@ -80,6 +87,14 @@ class CubeQuery:
     def definition_hash(self) -> str:
         payload = {"source": self.source, "definition": self.definition, "timezone": self.timezone}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+    def sql_for_periods(self, periods: tuple[tuple[date, date], ...]) -> str:
+        """A sketch scan restricted to ``periods`` (the cache asks only for those it lacks)."""
+        assert self.expression is not None and self.sketch
+        restricted = restrict_sketch(
+            self.expression, self.time_column, self.time_type, self.timezone, periods
+        )
+        return restricted.sql(dialect=self.dialect, pretty=True)
 
     def sql_since(self, day: date) -> str:
         """The same scan restricted to ``day`` and later (incremental builds)."""
@@ -155,14 +170,15 @@ def plan_queries(
     engines: Engines | None = None,
     *,
     sketch_grain: str | None = None,
-    sketch_windows: tuple[tuple[date, date], ...] = (),
+    sketch_periods: tuple[tuple[date, date], ...] = (),
 ) -> tuple[CubeQuery, ...]:
     """Group the needed measures by scan and build one statement per scan in its engine's dialect.
 
     Planning never connects: ``--explain`` works without credentials or a JVM.
     ``sketch_grain`` counts sketches per period of that grain (the grain of
-    the period built, when it differs from the report's); ``sketch_windows``
-    limits them to those (first, last) local days — the periods a build shows.
+    the period built, when it differs from the report's); ``sketch_periods``
+    limits them to those periods, each its (first, last) local days — the
+    periods a build shows.
     """
     catalog = report.catalog
     engines = engines or Engines(report.sources, report.sources_path)
@@ -212,7 +228,7 @@ def plan_queries(
             )
         )
     grain = sketch_grain or report.config.period.grain
-    queries += [_plan_sketch(report, name, engines, grain, sketch_windows) for name in sketches]
+    queries += [_plan_sketch(report, name, engines, grain, sketch_periods) for name in sketches]
     return tuple(queries)
 
 
@@ -241,7 +257,7 @@ def _plan_sketch(
     name: str,
     engines: Engines,
     grain: str,
-    windows: tuple[tuple[date, date], ...],
+    periods: tuple[tuple[date, date], ...],
 ) -> CubeQuery:
     catalog = report.catalog
     measure = catalog.measures[name]
@@ -260,7 +276,13 @@ def _plan_sketch(
         table=engine.table(measure.fact, report.sources.facts[measure.fact]),
         timezone=report.config.period.timezone,
         grain=grain,
-        windows=windows,
+    )
+    timezone = report.config.period.timezone
+    periods = tuple(sorted(periods))
+    shown = (
+        restrict_sketch(expression, time_column, fact.time_type, timezone, periods)
+        if periods
+        else expression
     )
     return CubeQuery(
         measure.fact,
@@ -268,17 +290,18 @@ def _plan_sketch(
         dims,
         (name,),
         (),
-        expression.sql(dialect=engine.dialect, pretty=True),
+        shown.sql(dialect=engine.dialect, pretty=True),
         engine=engine.name,
         dialect=engine.dialect,
         source=engine.identity,
         time_type=fact.time_type,
-        timezone=report.config.period.timezone,
+        timezone=timezone,
         expression=expression,
         sketch=True,
         alpha=measure.alpha,
         grain=grain,
         levels=levels,
+        periods=periods,
     )
 
 
@@ -293,38 +316,30 @@ def build_sketch_expression(
     table: exp.Expression | str,
     timezone: str,
     grain: str,
-    windows: tuple[tuple[date, date], ...] = (),
 ) -> exp.Select:
     """Bucket counts of a sketch measure per period × grouping set, as one scan.
 
-    The period and the bucket are computed once per row in a subquery (which
-    also passes the raw time column through, so an incremental build's
-    predicate on it still reaches the scan); the outer query only counts,
-    with one small hash table per grouping set. ``GROUPING(d)`` tells a
-    dimension rolled up by the grouping set from a NULL in the data, on every
-    engine.
+    The period and the bucket are computed once per row in a subquery; the
+    outer query only counts, with one small hash table per grouping set.
+    ``GROUPING(d)`` tells a dimension rolled up by the grouping set from a NULL
+    in the data, on every engine. A row whose value is NULL gets a NULL
+    bucket (dropped by :func:`tidy`) rather than a second evaluation of the
+    value in the WHERE clause. This form counts every period;
+    :func:`restrict_sketch` limits it to the periods a build shows.
     """
     day = day_expression(time_column, fact.time_type, timezone)
     if grain != "day":
         day = exp.cast(exp.DateTrunc(this=day, unit=exp.var(grain.upper())), "DATE")
-    value = _sketch_value(measure)
-    shown = [
-        window_condition(time_column, fact.time_type, timezone, start, end)
-        for start, end in windows
-    ]
     where = exp.and_(
         exp.Not(this=exp.Is(this=exp.column(time_column), expression=exp.Null())),
-        exp.Not(this=exp.Is(this=exp.paren(value.copy()), expression=exp.Null())),
         *([exp.paren(_condition(measure.filter))] if measure.filter else []),
-        *([exp.paren(exp.or_(*shown))] if shown else []),
     )
     source = sqlglot.parse_one(table, read="duckdb") if isinstance(table, str) else table
     rows = (
         exp.select(
             exp.alias_(day, DAY),
             *[exp.column(d) for d in dimensions if d != time_column],
-            exp.alias_(bucket_expression(value, measure.alpha), BUCKET),
-            exp.column(time_column),
+            exp.alias_(bucket_expression(_sketch_value(measure), measure.alpha), BUCKET),
         )
         .from_(source.copy())
         .where(where)
@@ -344,9 +359,83 @@ def build_sketch_expression(
         )
         for level in levels
     ]
-    query = exp.select(*select).from_(rows.subquery("sketch_rows"))
+    query = exp.select(*select).from_(rows.subquery(SKETCH_ROWS))
     query.set("group", exp.Group(grouping_sets=[exp.GroupingSets(expressions=sets)]))
     return query
+
+
+SKETCH_ROWS = "sketch_rows"
+
+
+def restrict_sketch(
+    expression: exp.Select,
+    time_column: str,
+    time_type: str,
+    timezone: str,
+    periods: tuple[tuple[date, date], ...],
+) -> exp.Select:
+    """The sketch scan of :func:`build_sketch_expression` for ``periods`` only.
+
+    Each row's period is found by comparing the raw time column with the
+    periods' ends as instants (local midnights in UTC, exact at DST changes),
+    ``CASE WHEN t < end₁ THEN start₁ WHEN t < end₂ …``, and the rows are limited
+    to the periods' spans the same way. Converting every row to local time
+    instead (``AT TIME ZONE``, then ``DATE_TRUNC``) cost DuckDB three times as
+    much on 10M rows; comparisons on the raw column also let every engine
+    prune files and row groups by their min/max statistics.
+    """
+    if not periods:
+        raise ValueError("restrict_sketch needs at least one period")
+    ordered = sorted(periods)
+    column = exp.column(time_column)
+
+    def bound(day: date) -> exp.Expression:
+        return local_midnight(day, time_type, timezone)
+
+    assign = exp.Case()
+    for start, end in ordered:
+        label = exp.cast(exp.Literal.string(start.isoformat()), "DATE")
+        assign = assign.when(exp.LT(this=column.copy(), expression=bound(_next(end))), label)
+    spans = [
+        exp.and_(
+            exp.GTE(this=column.copy(), expression=bound(first)),
+            exp.LT(this=column.copy(), expression=bound(_next(last))),
+        )
+        for first, last in _spans(ordered)
+    ]
+    restricted = expression.copy()
+    rows = restricted.find(exp.Subquery).this
+    rows.expressions[0] = exp.alias_(assign, DAY)
+    rows.where(exp.paren(exp.or_(*spans)) if len(spans) > 1 else spans[0], copy=False)
+    return restricted
+
+
+def _next(day: date) -> date:
+    return day + timedelta(days=1)
+
+
+def _spans(periods: list[tuple[date, date]]) -> list[tuple[date, date]]:
+    """Sorted periods merged where one starts the day after the previous ends."""
+    spans: list[tuple[date, date]] = []
+    for start, end in periods:
+        if spans and start <= _next(spans[-1][1]):
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def local_midnight(day: date, time_type: str, timezone: str) -> exp.Expression:
+    """The first instant of local ``day`` as a literal of the column's kind.
+
+    For a gap at midnight (the clock jumps from 23:59 to 01:00) zoneinfo's
+    ``fold=0`` gives the old offset, whose midnight is the transition instant:
+    the day's first instant all the same.
+    """
+    if time_type == "date":
+        return exp.cast(exp.Literal.string(day.isoformat()), "DATE")
+    instant = datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+    return exp.cast(exp.Literal.string(instant.strftime("%Y-%m-%d %H:%M:%S+00:00")), "TIMESTAMPTZ")
 
 
 def _sketch_value(measure: MeasureDef) -> exp.Expression:
@@ -464,14 +553,21 @@ def _condition(text: str) -> exp.Expression:
 
 
 def _count_where(condition: str | None) -> exp.Expression:
+    """``COUNT(*)``, or ``COUNT(*) FILTER (WHERE …)``.
+
+    A ``FILTER`` clause updates an aggregate only for the rows that pass, where
+    ``SUM(CASE WHEN … THEN 1 ELSE 0 END)`` updates every aggregate for every row:
+    on DuckDB the decisions scan (nine such counters, ten checks that are almost
+    always false) takes a third less time. sqlglot writes it as ``COUNT_IF`` /
+    ``COUNTIF`` / ``IIF`` for dialects without ``FILTER`` (Snowflake, BigQuery, T-SQL).
+    """
+    return _filtered(exp.Count(this=exp.Star()), condition)
+
+
+def _filtered(aggregate: exp.Expression, condition: str | None) -> exp.Expression:
     if condition is None:
-        return exp.Count(this=exp.Star())
-    case = (
-        exp.Case()
-        .when(exp.paren(_condition(condition)), exp.Literal.number(1))
-        .else_(exp.Literal.number(0))
-    )
-    return exp.Sum(this=case)
+        return aggregate
+    return exp.Filter(this=aggregate, expression=exp.Where(this=exp.paren(_condition(condition))))
 
 
 def _measure_expression(measure: MeasureDef) -> exp.Expression:
@@ -481,13 +577,8 @@ def _measure_expression(measure: MeasureDef) -> exp.Expression:
     value: exp.Expression = exp.cast(exp.column(measure.column), "DOUBLE")
     if measure.agg == "sum_squares":
         value = exp.Mul(this=value, expression=value.copy())
-    if measure.filter:
-        value = (
-            exp.Case()
-            .when(exp.paren(_condition(measure.filter)), value)
-            .else_(exp.Literal.number(0))
-        )
-    return exp.Coalesce(this=exp.Sum(this=value), expressions=[exp.Literal.number(0)])
+    total = _filtered(exp.Sum(this=value), measure.filter)
+    return exp.Coalesce(this=total, expressions=[exp.Literal.number(0)])
 
 
 def scan(engines: Engines, query: CubeQuery, sql: str | None = None) -> pd.DataFrame:
@@ -530,6 +621,8 @@ def _tidy_sketch(frame: pd.DataFrame, query: CubeQuery) -> pd.DataFrame:
     tidied = LEVEL in frame.columns
     flags = [LEVEL] if tidied else grouping
     frame = frame.reindex(columns=[DAY, *query.dimensions, *flags, BUCKET, name])
+    if frame[BUCKET].isna().any():  # the rows whose value is NULL (see bucket_expression)
+        frame = frame[frame[BUCKET].notna()].reset_index(drop=True)
     out = pd.DataFrame({DAY: pd.to_datetime(frame[DAY]).astype("datetime64[us]")})
     if tidied:
         out[LEVEL] = frame[LEVEL].astype("category")
@@ -589,22 +682,27 @@ def compute_cube(
     cache: CubeCache | None = None,
     engines: Engines | None = None,
     sketch_grain: str | None = None,
-    sketch_windows: tuple[tuple[date, date], ...] = (),
+    sketch_periods: tuple[tuple[date, date], ...] = (),
+    data_through: dict[str, date] | None = None,
 ) -> Cube:
     """Run every cube query in its engine (closed days from ``cache`` when given).
 
     Without a cache every day is scanned; with one, only days after the
-    cached, closed days are — see :mod:`reportgen.cache`.
+    cached, closed days are, and only the sketch periods not cached yet —
+    see :mod:`reportgen.cache`. ``data_through`` (the additive cube's
+    ``last_day``) tells the cache which sketch periods are closed.
     """
     own = engines is None
     engines = engines or Engines(report.sources, report.sources_path)
+    newest = data_through or {}
     try:
         queries = plan_queries(
-            report, measures, engines, sketch_grain=sketch_grain, sketch_windows=sketch_windows
+            report, measures, engines, sketch_grain=sketch_grain, sketch_periods=sketch_periods
         )
         frames: dict[str, pd.DataFrame] = {}
         for query in queries:
-            frame = cache.frame(query, engines) if cache else scan(engines, query)
+            through = newest.get(_group_key(query.fact, query.time_column))
+            frame = cache.frame(query, engines, through) if cache else scan(engines, query)
             if frame.empty and not query.sketch:  # a sketch's window may hold no rows
                 raise SourceError(
                     f"fact '{query.fact}' has no rows",

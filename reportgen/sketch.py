@@ -33,14 +33,18 @@ def gamma(alpha: float) -> float:
 
 
 def bucket_expression(value: exp.Expression, alpha: float) -> exp.Expression:
-    """``CASE WHEN v > 0 THEN CEIL(LN(v) / ln γ) ELSE ZERO_BUCKET END`` as an integer.
+    """``CASE WHEN v > 0 THEN CEIL(LN(v) / ln γ) WHEN v <= 0 THEN ZERO_BUCKET END`` as an integer.
 
-    ``ln γ`` is a literal so every engine divides by the same number.
+    ``ln γ`` is a literal so every engine divides by the same number. A NULL
+    value falls through both branches to a NULL bucket: the scan counts it in a
+    group of its own, which the cube drops, instead of testing the value for
+    NULL in a WHERE clause (a second evaluation per row).
     """
     log_gamma = exp.Literal.number(repr(math.log(gamma(alpha))))
     index = exp.Ceil(this=exp.Div(this=exp.Ln(this=value.copy()), expression=log_gamma))
     positive = exp.GT(this=exp.paren(value.copy()), expression=exp.Literal.number(0))
-    case = exp.Case().when(positive, index).else_(exp.Literal.number(ZERO_BUCKET))
+    rest = exp.LTE(this=exp.paren(value.copy()), expression=exp.Literal.number(0))
+    case = exp.Case().when(positive, index).when(rest, exp.Literal.number(ZERO_BUCKET))
     return exp.cast(case, "BIGINT")
 
 

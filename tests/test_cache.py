@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 
 import reportgen.cache as cache_module
-from reportgen.build import build_report, needed_measures
+from reportgen.build import build_report, needed_measures, sketch_periods
 from reportgen.cache import FORMAT_VERSION, CubeCache, default_cache_dir
 from reportgen.config.loader import load_report
-from reportgen.cube import compute_cube
-from reportgen.periods import period_containing
+from reportgen.cube import compute_cube, merge_cubes
+from reportgen.periods import Period, period_containing
 
 from ._compare import assert_same_figures
 
@@ -73,9 +73,25 @@ def report_of(project: Path):
     return load_report(project / "configs" / "reports" / "weekly_leadership.yaml")
 
 
-def cube_with(project: Path, cache: CubeCache | None):
+OPEN_WEEK = period_containing(CUT - timedelta(days=1), "week")  # batch 0 ends inside it
+
+
+def cube_with(project: Path, cache: CubeCache | None, period: Period = OPEN_WEEK):
+    """The cube as a build of ``period`` makes it: the additive cube, then the period's sketches."""
     report = report_of(project)
-    return compute_cube(report, needed_measures(report), cache=cache)
+    measures = needed_measures(report)
+    sketches = [m for m in measures if report.catalog.measures[m].agg == "sketch"]
+    additive = [m for m in measures if m not in sketches]
+    cube = compute_cube(report, additive, cache=cache)
+    more = compute_cube(
+        report,
+        sketches,
+        cache=cache,
+        sketch_grain=period.grain,
+        sketch_periods=sketch_periods(report, period),
+        data_through=cube.last_day,
+    )
+    return merge_cubes(cube, more)
 
 
 def assert_same_cube(left, right) -> None:
@@ -107,8 +123,9 @@ def test_second_build_scans_only_new_days_and_equals_a_full_scan(project, demo_d
     second = CubeCache(root)
     incremental = cube_with(project, second)
     for scan in second.scans:
-        if "#" in scan.group:  # a sketch is counted per week: rescanned from the open week on
-            assert scan.since == period_containing(newest, "week").start, scan
+        if "#" in scan.group:  # a sketch is kept per week: only the week that was open is asked
+            assert scan.periods == (OPEN_WEEK.start,), scan
+            assert scan.days_cached == len(sketch_periods(report_of(project), OPEN_WEEK)) - 1
             continue
         assert scan.since == newest, scan
         assert scan.days_scanned == (incremental.last_day[scan.group] - newest).days + 1, scan
@@ -117,6 +134,32 @@ def test_second_build_scans_only_new_days_and_equals_a_full_scan(project, demo_d
             == next(s.days_scanned for s in first.scans if s.group == scan.group) - 1
         )
     assert_same_cube(cube_with(project, None), incremental)
+
+
+def test_next_weeks_build_scans_only_its_new_weeks_for_the_sketch(project, demo_dir):
+    """Weekly builds share their sketch periods: each asks only for the weeks it adds."""
+    root = default_cache_dir(report_of(project))
+    week = OPEN_WEEK.shift(-1)  # the latest complete week of batch 0
+    cube_with(project, CubeCache(root), week)
+    arrive(demo_dir, project / "data", 1)
+    following = CubeCache(root)
+    incremental = cube_with(project, following, OPEN_WEEK)
+    (scan,) = [s for s in following.scans if "#" in s.group]
+    last_year = OPEN_WEEK.same_period_last_year()
+    assert last_year is not None
+    assert scan.periods == (last_year.start, OPEN_WEEK.start)  # the two weeks W46's build lacked
+    assert scan.days_cached == len(sketch_periods(report_of(project), OPEN_WEEK)) - 2
+    assert_same_cube(cube_with(project, None, OPEN_WEEK), incremental)
+
+
+def test_a_sketch_over_every_period_is_scanned_not_cached(project):
+    report = report_of(project)
+    sketches = [m for m in needed_measures(report) if report.catalog.measures[m].agg == "sketch"]
+    cache = CubeCache(default_cache_dir(report))
+    for _ in range(2):
+        compute_cube(report, sketches, cache=cache)
+    assert all(s.since is None and s.days_cached == 0 for s in cache.scans)
+    assert not cache.root.exists()
 
 
 def test_a_changed_measure_invalidates_exactly_its_scan(project):
@@ -144,7 +187,7 @@ def test_no_cache_rescans_everything_and_rewrites_the_cache(project):
     assert all(s.since is None for s in rebuild.scans)
     again = CubeCache(root)
     assert_same_cube(cube_with(project, None), cube_with(project, again))
-    assert all(s.days_scanned == 1 for s in again.scans)
+    assert all(s.days_scanned == 1 for s in again.scans)  # the open day; the sketch's open week
 
 
 def test_a_lost_partition_means_a_rescan_not_a_missing_day(project):
@@ -213,9 +256,9 @@ def test_builds_with_cache_and_no_cache_give_identical_figures(project, demo_dir
     )
     open_day = CUT - timedelta(days=1)
     scans = opened[-1].scans
-    # sketches are counted over the weeks a build shows: their window (and cache key) moves
-    # with the period, so only the additive scans are incremental across these two periods
     assert all(s.since == open_day for s in scans if "#" not in s.group)
+    # the sketch's weeks: W46's build had all but the open week and last year's W47
+    assert [s.periods for s in scans if "#" in s.group] == [(date(2025, 11, 17), OPEN_WEEK.start)]
 
     from typer.testing import CliRunner
 

@@ -12,7 +12,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from reportgen.cube import (
     compute_cube,
     finish,
     plan_queries,
+    restrict_sketch,
     tidy,
 )
 from reportgen.engines import Engines
@@ -103,6 +104,7 @@ def tricky_rows() -> pd.DataFrame:
     frame.loc[5, "handle_seconds"] = np.nan
     frame["automated"] = frame["automated"].astype("boolean")
     frame.loc[6, "automated"] = pd.NA
+    frame.loc[7, "enqueued_at"] = pd.NaT  # decided, but no time to action: not in the sketch
     for column in ("enqueued_at", "decided_at"):  # microseconds, as warehouses store them
         frame[column] = frame[column].astype("datetime64[us, UTC]")
     return frame
@@ -127,8 +129,17 @@ def tricky_cube(engine: Any, table: Any, fetch: Any) -> pd.DataFrame:
     return finish(tidy(frame, query), query)
 
 
-def tricky_sketch(engine: Any, table: Any, fetch: Any) -> pd.DataFrame:
-    """The time-to-action sketch of ``tricky_rows`` (weekly, Europe/Dublin) on one engine."""
+# the ISO weeks of tricky_rows in Dublin: the second starts at 23:00 UTC, after the DST change
+TRICKY_WEEKS = ((date(2026, 3, 23), date(2026, 3, 29)), (date(2026, 3, 30), date(2026, 4, 5)))
+
+
+def tricky_sketch(
+    engine: Any, table: Any, fetch: Any, periods: tuple[tuple[date, date], ...] = ()
+) -> pd.DataFrame:
+    """The time-to-action sketch of ``tricky_rows`` (weekly, Europe/Dublin) on one engine.
+
+    With ``periods``, the form a build runs: only those weeks, assigned by instants.
+    """
     catalog = load_catalog(Path(__file__).parent.parent / "configs" / "catalog.yaml")
     measure = catalog.measures["time_to_action_hours"]
     dims = ("region", "queue")
@@ -144,6 +155,10 @@ def tricky_sketch(engine: Any, table: Any, fetch: Any) -> pd.DataFrame:
         timezone="Europe/Dublin",
         grain="week",
     )
+    if periods:
+        expression = restrict_sketch(
+            expression, "decided_at", "timestamp", "Europe/Dublin", periods
+        )
     query = CubeQuery(
         "decisions",
         "decided_at",
@@ -381,11 +396,23 @@ def test_postgres_cube_matches_duckdb_on_edge_rows(pg_url, tmp_path):
             tricky_sketch(duck, f"read_parquet('{parquet}')", lambda sql: con.execute(sql).df()),
             tricky_sketch(pg, "reportgen_edge.tricky", lambda sql: pg.fetch(sql, fact="decisions")),
         ]
+        weekly = [
+            tricky_sketch(
+                duck, f"read_parquet('{parquet}')", lambda sql: con.execute(sql).df(), TRICKY_WEEKS
+            ),
+            tricky_sketch(
+                pg,
+                "reportgen_edge.tricky",
+                lambda sql: pg.fetch(sql, fact="decisions"),
+                TRICKY_WEEKS,
+            ),
+        ]
         pg.close()
     finally:
         _servers.drop_schema(pg_url, "reportgen_edge")
     assert_frames_close(expected, got)
     assert_frames_close(*sketches)  # same buckets (hours to the microsecond), weeks and levels
+    assert_frames_close(*weekly)  # and the same weeks when they are assigned by UTC instants
     assert expected["sla_met"].sum() > 0 and expected["check__missing_region"].sum() > 0
 
 
@@ -450,12 +477,47 @@ def test_spark_cube_matches_duckdb_on_edge_rows(spark_session, tmp_path):
     table = spark.table("decisions", FactSource(path=str(parquet)))
     got = tricky_cube(spark, table, lambda sql: spark.fetch(sql, fact="decisions"))
     assert_frames_close(expected, got)
-    assert_frames_close(
-        tricky_sketch(
-            DuckDBEngine(tmp_path), f"read_parquet('{parquet}')", lambda sql: con.execute(sql).df()
-        ),
-        tricky_sketch(spark, table, lambda sql: spark.fetch(sql, fact="decisions")),
-    )
+    for periods in ((), TRICKY_WEEKS):
+        assert_frames_close(
+            tricky_sketch(
+                DuckDBEngine(tmp_path),
+                f"read_parquet('{parquet}')",
+                lambda sql: con.execute(sql).df(),
+                periods,
+            ),
+            tricky_sketch(spark, table, lambda sql: spark.fetch(sql, fact="decisions"), periods),
+        )
+
+
+@pytest.mark.parametrize(
+    "periods",
+    [TRICKY_WEEKS, TRICKY_WEEKS[1:]],
+    ids=["both-weeks", "after-the-dst-change"],
+)
+def test_a_sketch_of_chosen_periods_equals_the_full_sketch_of_those_periods(tmp_path, periods):
+    """Weeks assigned by UTC instants == weeks of the local day (DST, local midnight)."""
+    import duckdb
+
+    from reportgen.engines.embedded import DuckDBEngine
+
+    parquet = tmp_path / "tricky.parquet"
+    tricky_rows().to_parquet(parquet)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    duck, table = DuckDBEngine(tmp_path), f"read_parquet('{parquet}')"
+    full = tricky_sketch(duck, table, lambda sql: con.execute(sql).df())
+    chosen = tricky_sketch(duck, table, lambda sql: con.execute(sql).df(), periods)
+    starts = [pd.Timestamp(start) for start, _ in periods]
+    expected = full[full["day"].isin(starts)].reset_index(drop=True)
+    for column in ("level", "region", "queue"):  # categories differ with the rows present
+        expected[column] = expected[column].astype(str)
+        chosen[column] = chosen[column].astype(str)
+    assert len(chosen) > 0
+    assert_frames_close(expected, chosen)
+    rows = tricky_rows().dropna(subset=["enqueued_at", "decided_at"])
+    local = rows["decided_at"].dt.tz_convert("Europe/Dublin").dt.date
+    inside = sum(((local >= a) & (local <= b)).sum() for a, b in periods)
+    assert chosen.loc[chosen["level"] == "", "time_to_action_hours"].sum() == inside
 
 
 @pytest.mark.slow

@@ -27,6 +27,7 @@ from sqlglot import exp
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import Catalog, FactDef, MeasureDef
 from reportgen.engines import Engines
+from reportgen.engines._sql import to_sql
 from reportgen.errors import SourceError
 from reportgen.sketch import bucket_expression
 
@@ -94,13 +95,13 @@ class CubeQuery:
         restricted = restrict_sketch(
             self.expression, self.time_column, self.time_type, self.timezone, periods
         )
-        return restricted.sql(dialect=self.dialect, pretty=True)
+        return to_sql(restricted, self.dialect)
 
     def sql_since(self, day: date) -> str:
         """The same scan restricted to ``day`` and later (incremental builds)."""
         assert self.expression is not None
         since = _since_condition(self.time_column, self.time_type, self.timezone, day)
-        return self.expression.copy().where(since).sql(dialect=self.dialect, pretty=True)
+        return to_sql(self.expression.copy().where(since), self.dialect)
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,7 @@ def plan_queries(
                 dims,
                 tuple(names),
                 checks,
-                expression.sql(dialect=engine.dialect, pretty=True),
+                to_sql(expression, engine.dialect),
                 engine=engine.name,
                 dialect=engine.dialect,
                 source=engine.identity,
@@ -290,7 +291,7 @@ def _plan_sketch(
         dims,
         (name,),
         (),
-        shown.sql(dialect=engine.dialect, pretty=True),
+        to_sql(shown, engine.dialect),
         engine=engine.name,
         dialect=engine.dialect,
         source=engine.identity,
@@ -489,7 +490,7 @@ def build_cube_sql(
     expression = build_cube_expression(
         catalog, fact, time_column, dimensions, measures, checks, table=table, timezone=timezone
     )
-    return expression.sql(dialect=dialect, pretty=True)
+    return to_sql(expression, dialect)
 
 
 def day_expression(column: str, time_type: str, timezone: str) -> exp.Expression:

@@ -46,6 +46,7 @@ from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import ROWS_COUNTER, FactDef, QualityConfig
 from reportgen.cube import CHECK_PREFIX, DAY, Cube, CubeQuery, day_expression, window_condition
 from reportgen.engines import Engines
+from reportgen.engines._sql import to_sql
 from reportgen.errors import DataQualityError
 from reportgen.periods import Period
 
@@ -610,7 +611,7 @@ def planned_probe(
     table = _table(report, engines, fact_name)
     timezone = report.config.period.timezone
     sql = probe_sql(fact, table, timezone, scope[0].start, scope[-1].end)
-    return scope, sql.sql(dialect=engine.dialect, pretty=True)
+    return scope, to_sql(sql, engine.dialect)
 
 
 def _probe_results(
@@ -721,7 +722,7 @@ def with_examples(
             out.append(issue)
             continue
         engine = engines.for_fact(issue.fact)
-        found = engine.fetch(sql.sql(dialect=engine.dialect), fact=issue.fact)
+        found = engine.fetch(to_sql(sql, engine.dialect, pretty=False), fact=issue.fact)
         values = tuple(
             " / ".join(_example_text(v) for v in row) for row in found.itertuples(index=False)
         )

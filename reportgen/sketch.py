@@ -21,7 +21,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as _scipy_stats
 from sqlglot import exp
 
 #: The bucket of values ≤ 0 (reported as 0); far below any real bucket index.
@@ -115,8 +114,10 @@ class Histogram:
         n = round(self.n)
         if n < 1:
             return None, None
+        from scipy import stats  # ~0.5 s to import: only when a build reads an interval
+
         a = 1.0 - confidence
-        binom = _scipy_stats.binom(n, q)
+        binom = stats.binom(n, q)
         low = int(binom.ppf(a / 2))
         high = int(binom.ppf(1 - a / 2)) + 1
         if low < 1 or high > n:

@@ -190,11 +190,32 @@ def test_no_cache_rescans_everything_and_rewrites_the_cache(project):
     assert all(s.days_scanned == 1 for s in again.scans)  # the open day; the sketch's open week
 
 
+def test_a_build_writes_one_partition_per_scan_and_folds_them_when_they_pile_up(
+    project, demo_dir, monkeypatch
+):
+    root = default_cache_dir(report_of(project))
+    oldest = cube_with(project, CubeCache(root)).first_day["decisions:decided_at"]
+    (folder,) = (next(root.iterdir()) / "decisions.decided_at").iterdir()
+    (first,) = folder.glob("*.parquet")  # every closed day of the cold build in one file
+    assert first.name == f"{oldest}_{CUT - timedelta(days=2)}.parquet"
+    monkeypatch.setattr(cache_module, "MAX_PARTITIONS", 1)
+    arrive(demo_dir, project / "data", 1)
+    folded = cube_with(project, CubeCache(root))
+    (merged,) = folder.glob("*.parquet")  # the old file's days and the new ones, in one file
+    assert merged.name == f"{oldest}_{date(2026, 11, 24)}.parquet"  # the data's newest is open
+    state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+    assert state["files"] == [merged.name]
+    assert_same_cube(cube_with(project, None), folded)
+    again = CubeCache(root)
+    assert_same_cube(folded, cube_with(project, again))
+    assert all(s.days_scanned == 1 for s in again.scans if "#" not in s.group)
+
+
 def test_a_lost_partition_means_a_rescan_not_a_missing_day(project):
     root = default_cache_dir(report_of(project))
     cube_with(project, CubeCache(root))
-    state = next(root.rglob("state.json"))
-    sorted(state.parent.glob("*.parquet"))[3].unlink()
+    (partition,) = (next(root.iterdir()) / "decisions.decided_at").rglob("*.parquet")
+    partition.unlink()
     repaired = CubeCache(root)
     assert_same_cube(cube_with(project, None), cube_with(project, repaired))
     assert any("lost partitions" in p for p in repaired.problems)
@@ -203,7 +224,7 @@ def test_a_lost_partition_means_a_rescan_not_a_missing_day(project):
 
 @pytest.mark.parametrize(
     "state",
-    ['{"version": %d}', "[1, 2]", '{"version": %d, "days": "2026-11-01", "closed_through": 3}'],
+    ['{"version": %d}', "[1, 2]", '{"version": %d, "files": "a.parquet", "closed_through": 3}'],
     ids=["keys-missing", "not-an-object", "wrong-types"],
 )
 def test_a_malformed_state_file_means_a_rescan_not_a_crash(project, state):

@@ -33,6 +33,7 @@ from reportgen.cube import (
     tidy,
 )
 from reportgen.engines import Engines
+from reportgen.engines._sql import fixed_offset, to_sql
 from reportgen.errors import ConfigError, SourceError
 
 from . import _servers
@@ -110,8 +111,14 @@ def tricky_rows() -> pd.DataFrame:
     return frame
 
 
-def tricky_cube(engine: Any, table: Any, fetch: Any) -> pd.DataFrame:
-    """The decisions cube of ``tricky_rows`` on one engine, in Europe/Dublin days."""
+def tricky_cube(
+    engine: Any, table: Any, fetch: Any, timezone: str = "Europe/Dublin", *, plain: bool = False
+) -> pd.DataFrame:
+    """The decisions cube of ``tricky_rows`` on one engine, in ``timezone``'s days.
+
+    The SQL is what a build runs (``to_sql``: DuckDB's fast instant arithmetic);
+    ``plain`` takes sqlglot's own spelling instead.
+    """
     catalog = load_catalog(Path(__file__).parent.parent / "configs" / "catalog.yaml")
     fact = catalog.facts["decisions"]
     measures = [
@@ -122,10 +129,10 @@ def tricky_cube(engine: Any, table: Any, fetch: Any) -> pd.DataFrame:
     dims = ("region", "queue")
     checks = tuple(c.name for c in fact.checks)
     expression = build_cube_expression(
-        catalog, fact, "decided_at", dims, measures, checks, table=table, timezone="Europe/Dublin"
+        catalog, fact, "decided_at", dims, measures, checks, table=table, timezone=timezone
     )
     query = CubeQuery("decisions", "decided_at", dims, tuple(measures), checks, sql="")
-    frame = fetch(expression.sql(dialect=engine.dialect))
+    frame = fetch(_sql_of(expression, engine.dialect, plain))
     return finish(tidy(frame, query), query)
 
 
@@ -133,8 +140,18 @@ def tricky_cube(engine: Any, table: Any, fetch: Any) -> pd.DataFrame:
 TRICKY_WEEKS = ((date(2026, 3, 23), date(2026, 3, 29)), (date(2026, 3, 30), date(2026, 4, 5)))
 
 
+def _sql_of(expression: Any, dialect: str, plain: bool) -> str:
+    return expression.sql(dialect=dialect) if plain else to_sql(expression, dialect)
+
+
 def tricky_sketch(
-    engine: Any, table: Any, fetch: Any, periods: tuple[tuple[date, date], ...] = ()
+    engine: Any,
+    table: Any,
+    fetch: Any,
+    periods: tuple[tuple[date, date], ...] = (),
+    timezone: str = "Europe/Dublin",
+    *,
+    plain: bool = False,
 ) -> pd.DataFrame:
     """The time-to-action sketch of ``tricky_rows`` (weekly, Europe/Dublin) on one engine.
 
@@ -152,13 +169,11 @@ def tricky_sketch(
         "time_to_action_hours",
         levels,
         table=table,
-        timezone="Europe/Dublin",
+        timezone=timezone,
         grain="week",
     )
     if periods:
-        expression = restrict_sketch(
-            expression, "decided_at", "timestamp", "Europe/Dublin", periods
-        )
+        expression = restrict_sketch(expression, "decided_at", "timestamp", timezone, periods)
     query = CubeQuery(
         "decisions",
         "decided_at",
@@ -170,7 +185,7 @@ def tricky_sketch(
         grain="week",
         levels=levels,
     )
-    frame = fetch(expression.sql(dialect=engine.dialect))
+    frame = fetch(_sql_of(expression, engine.dialect, plain))
     return finish(tidy(frame, query), query)
 
 
@@ -487,6 +502,49 @@ def test_spark_cube_matches_duckdb_on_edge_rows(spark_session, tmp_path):
             ),
             tricky_sketch(spark, table, lambda sql: spark.fetch(sql, fact="decisions"), periods),
         )
+
+
+@pytest.mark.parametrize(
+    "timezone", ["UTC", "Asia/Kolkata", "Etc/GMT+5", "Europe/Dublin", "America/Sao_Paulo"]
+)
+def test_duckdb_fast_instant_arithmetic_equals_sqlglots_spelling(tmp_path, timezone):
+    """epoch_us differences and make_timestamp days == date_diff and AT TIME ZONE (ICU)."""
+    import duckdb
+
+    from reportgen.engines.embedded import DuckDBEngine
+
+    parquet = tmp_path / "tricky.parquet"
+    tricky_rows().to_parquet(parquet)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    duck, table = DuckDBEngine(tmp_path), f"read_parquet('{parquet}')"
+
+    def fetch(sql: str) -> pd.DataFrame:
+        return con.execute(sql).df()
+
+    fast = tricky_cube(duck, table, fetch, timezone)
+    assert_frames_close(tricky_cube(duck, table, fetch, timezone, plain=True), fast)
+    assert fast["day"].nunique() >= 4  # the rows span five local days in every zone
+    assert_frames_close(
+        tricky_sketch(duck, table, fetch, (), timezone, plain=True),
+        tricky_sketch(duck, table, fetch, (), timezone),
+    )
+
+
+@pytest.mark.parametrize(
+    ("timezone", "hours"),
+    [("UTC", 0.0), ("Etc/UTC", 0.0), ("Asia/Kolkata", 5.5), ("Etc/GMT+5", -5.0)],
+)
+def test_a_zone_with_one_offset_since_1970_has_a_fixed_offset(timezone, hours):
+    assert fixed_offset(timezone) == round(hours * 3600e6)
+
+
+@pytest.mark.parametrize(
+    "timezone", ["Europe/Dublin", "America/Sao_Paulo", "Europe/Moscow", "No/Such_Zone"]
+)
+def test_a_zone_with_daylight_saving_or_a_changed_offset_has_none(timezone):
+    """Dublin has DST; Sao Paulo dropped it in 2019; Moscow changed its offset in 2011 and 2014."""
+    assert fixed_offset(timezone) is None
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ from reportgen.config.models import (
 )
 from reportgen.cube import BUCKET, DAY, LEVEL, Cube, CubeQuery
 from reportgen.errors import SourceError
-from reportgen.periods import Period, period_containing, period_starts
+from reportgen.periods import Grain, Period, period_containing, period_starts
 from reportgen.quality import QualityIssue, check_quality
 from reportgen.sketch import Histogram
 
@@ -148,8 +148,7 @@ def measure_totals(
         query = cube.query_of(cols[0])
         if query.sketch:
             by_list = [by] if isinstance(by, str) else list(by or [])
-            rows = _sketch_rows(cube, query, frame, by_list, start, end)
-            parts.append(_histograms(rows, by_list, cols[0], query.alpha))
+            parts.append(_sketch_histograms(cube, query, frame, by_list, start, end))
             continue
         if stock:
             frame = _last_day(frame)
@@ -201,9 +200,9 @@ def measure_series(
         query = cube.query_of(cols[0])
         if query.sketch:
             by_list = [by] if by is not None else []
-            rows = _sketch_rows(cube, query, frame, by_list, first, last)
-            rows = rows.assign(period=period_starts(rows[DAY], periods[0].grain).values)
-            parts.append(_histograms(rows, ["period", *by_list], cols[0], query.alpha))
+            parts.append(
+                _sketch_histograms(cube, query, frame, by_list, first, last, per=periods[0].grain)
+            )
             continue
         starts = period_starts(frame[DAY], periods[0].grain).rename("period")
         if stock:  # each period's own last day with data: its closing snapshot
@@ -221,6 +220,25 @@ def measure_series(
     segments = joined.index.get_level_values(1).unique()
     full = pd.MultiIndex.from_product([starts, segments], names=["period", by])
     return joined.reindex(full).fillna(0.0)
+
+
+def _sketch_histograms(
+    cube: Cube,
+    query: CubeQuery,
+    frame: pd.DataFrame,
+    by: list[str],
+    start: date,
+    end: date,
+    *,
+    per: Grain | None = None,
+) -> pd.DataFrame:
+    """A sketch's summed histogram per segment of ``by`` (and per period of ``per``, if given)."""
+    rows = _sketch_rows(cube, query, frame, by, start, end)
+    keys = list(by)
+    if per is not None:
+        rows = rows.assign(period=period_starts(rows[DAY], per).values)
+        keys = ["period", *keys]
+    return _histograms(rows, keys, query.measures[0], query.alpha)
 
 
 def _sketch_rows(

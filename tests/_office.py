@@ -13,7 +13,9 @@ def soffice(args: list[str], workdir: Path) -> subprocess.CompletedProcess[str]:
     """Run ``soffice --headless ARGS`` with a fresh profile (parallel runs must not share one)."""
     binary = shutil.which("soffice")
     if binary is None:
-        pytest.skip("LibreOffice (soffice) is not on PATH; install libreoffice-impress")
+        pytest.skip(
+            "LibreOffice (soffice) is not on PATH; install libreoffice-impress and libreoffice-calc"
+        )
     profile = workdir / "lo-profile"
     return subprocess.run(
         [binary, f"-env:UserInstallation={profile.as_uri()}", "--headless", *args],

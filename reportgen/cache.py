@@ -244,12 +244,20 @@ def open_cache(report: ResolvedReport, *, read: bool = True) -> CubeCache:
     return CubeCache(default_cache_dir(report), read=read)
 
 
-def _read_state(folder: Path) -> dict | None:
+def _load_state(folder: Path) -> dict | None:
+    """``state.json`` as a dict of this format version, else None (then the scan is redone)."""
     try:
         state = json.loads((folder / STATE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(state, dict) or state.get("version") != FORMAT_VERSION:
+        return None
+    return state
+
+
+def _read_state(folder: Path) -> dict | None:
+    state = _load_state(folder)
+    if state is None:
         return None
     # a state file from another build of this format version, or hand-edited: rescan, never crash
     files, closed = state.get("files"), state.get("closed_through")
@@ -266,13 +274,8 @@ def _read_state(folder: Path) -> dict | None:
 
 def _read_sketch_state(folder: Path) -> dict | None:
     """A sketch folder's state: ``periods`` maps each cached closed period's start to its rows."""
-    try:
-        state = json.loads((folder / STATE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(state, dict) or state.get("version") != FORMAT_VERSION:
-        return None
-    periods = state.get("periods")
+    state = _load_state(folder)
+    periods = state.get("periods") if state else None
     if not isinstance(periods, dict) or not all(
         isinstance(k, str) and isinstance(v, int) for k, v in periods.items()
     ):

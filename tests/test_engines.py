@@ -202,6 +202,20 @@ def assert_frames_close(left: pd.DataFrame, right: pd.DataFrame) -> None:
 # -- fixtures ---------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def tricky_duckdb(tmp_path: Path) -> tuple[Any, str, Any]:
+    """``tricky_rows`` as Parquet on embedded DuckDB: (engine, table, fetch)."""
+    import duckdb
+
+    from reportgen.engines.embedded import DuckDBEngine
+
+    parquet = tmp_path / "tricky.parquet"
+    tricky_rows().to_parquet(parquet)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    return DuckDBEngine(tmp_path), f"read_parquet('{parquet}')", lambda sql: con.execute(sql).df()
+
+
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     pytest.importorskip(
@@ -507,21 +521,9 @@ def test_spark_cube_matches_duckdb_on_edge_rows(spark_session, tmp_path):
 @pytest.mark.parametrize(
     "timezone", ["UTC", "Asia/Kolkata", "Etc/GMT+5", "Europe/Dublin", "America/Sao_Paulo"]
 )
-def test_duckdb_fast_instant_arithmetic_equals_sqlglots_spelling(tmp_path, timezone):
+def test_duckdb_fast_instant_arithmetic_equals_sqlglots_spelling(tricky_duckdb, timezone):
     """epoch_us differences and make_timestamp days == date_diff and AT TIME ZONE (ICU)."""
-    import duckdb
-
-    from reportgen.engines.embedded import DuckDBEngine
-
-    parquet = tmp_path / "tricky.parquet"
-    tricky_rows().to_parquet(parquet)
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    duck, table = DuckDBEngine(tmp_path), f"read_parquet('{parquet}')"
-
-    def fetch(sql: str) -> pd.DataFrame:
-        return con.execute(sql).df()
-
+    duck, table, fetch = tricky_duckdb
     fast = tricky_cube(duck, table, fetch, timezone)
     assert_frames_close(tricky_cube(duck, table, fetch, timezone, plain=True), fast)
     assert fast["day"].nunique() >= 4  # the rows span five local days in every zone
@@ -552,19 +554,11 @@ def test_a_zone_with_daylight_saving_or_a_changed_offset_has_none(timezone):
     [TRICKY_WEEKS, TRICKY_WEEKS[1:]],
     ids=["both-weeks", "after-the-dst-change"],
 )
-def test_a_sketch_of_chosen_periods_equals_the_full_sketch_of_those_periods(tmp_path, periods):
+def test_a_sketch_of_chosen_periods_equals_the_full_sketch_of_those_periods(tricky_duckdb, periods):
     """Weeks assigned by UTC instants == weeks of the local day (DST, local midnight)."""
-    import duckdb
-
-    from reportgen.engines.embedded import DuckDBEngine
-
-    parquet = tmp_path / "tricky.parquet"
-    tricky_rows().to_parquet(parquet)
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    duck, table = DuckDBEngine(tmp_path), f"read_parquet('{parquet}')"
-    full = tricky_sketch(duck, table, lambda sql: con.execute(sql).df())
-    chosen = tricky_sketch(duck, table, lambda sql: con.execute(sql).df(), periods)
+    duck, table, fetch = tricky_duckdb
+    full = tricky_sketch(duck, table, fetch)
+    chosen = tricky_sketch(duck, table, fetch, periods)
     starts = [pd.Timestamp(start) for start, _ in periods]
     expected = full[full["day"].isin(starts)].reset_index(drop=True)
     for column in ("level", "region", "queue"):  # categories differ with the rows present

@@ -52,7 +52,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reportgen.config.loader import ResolvedReport
-from reportgen.cube import DAY, CubeQuery, scan, tidy
+from reportgen.cube import DAY, CubeQuery, next_day, scan, tidy
 from reportgen.engines import Engines
 
 FORMAT_VERSION = 2  # 2: a partition per write (first_last.parquet), sketches per period
@@ -160,7 +160,7 @@ class CubeCache:
             else tidy(pd.DataFrame(), query)
         )
         # the first day asked for (after the last period when none was): None = every period
-        since = (missing[0][0] if missing else _next_day(query.periods[-1][1])) if hits else None
+        since = (missing[0][0] if missing else next_day(query.periods[-1][1])) if hits else None
         scanned = tuple(start for start, _ in missing)
         self.scans.append(Scan(query.key, since, len(missing), len(hits), scanned))
         try:
@@ -175,8 +175,7 @@ class CubeCache:
         self, folder: Path, known: dict[str, int], hits: list, query: CubeQuery
     ) -> pd.DataFrame | None:
         """The cached periods among ``hits`` (empty ones have no file); None when any is lost."""
-        files = [folder / f"{start.isoformat()}.parquet" for start, _ in hits]
-        files = [f for f, (start, _) in zip(files, hits, strict=True) if known[start.isoformat()]]
+        files = [folder / f"{s.isoformat()}.parquet" for s, _ in hits if known[s.isoformat()]]
         if not all(f.is_file() for f in files):
             self._problem(f"cube cache in {folder} lost partitions; rescanning")
             return None
@@ -216,10 +215,6 @@ class CubeCache:
             self._problem(f"cube cache in {folder} unreadable ({exc}); rescanning")
             return None
         return tidy(frame, query)
-
-
-def _next_day(day: date) -> date:
-    return day + timedelta(days=1)
 
 
 def _joined(cached: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:

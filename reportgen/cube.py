@@ -39,6 +39,7 @@ CHECK_PREFIX = "check__"
 BUCKET = "bucket"  # a sketch frame's histogram bucket (see reportgen.sketch)
 LEVEL = "level"  # a sketch frame's grouping set: "" (all rows) or "region" or "region+site"
 GROUPING_PREFIX = "grouping__"
+SKETCH_ROWS = "sketch_rows"  # the sketch's per-row subquery (see restrict_sketch)
 
 
 @dataclass(frozen=True)
@@ -365,9 +366,6 @@ def build_sketch_expression(
     return query
 
 
-SKETCH_ROWS = "sketch_rows"
-
-
 def restrict_sketch(
     expression: exp.Select,
     time_column: str,
@@ -396,11 +394,11 @@ def restrict_sketch(
     assign = exp.Case()
     for start, end in ordered:
         label = exp.cast(exp.Literal.string(start.isoformat()), "DATE")
-        assign = assign.when(exp.LT(this=column.copy(), expression=bound(_next(end))), label)
+        assign = assign.when(exp.LT(this=column.copy(), expression=bound(next_day(end))), label)
     spans = [
         exp.and_(
             exp.GTE(this=column.copy(), expression=bound(first)),
-            exp.LT(this=column.copy(), expression=bound(_next(last))),
+            exp.LT(this=column.copy(), expression=bound(next_day(last))),
         )
         for first, last in _spans(ordered)
     ]
@@ -411,7 +409,7 @@ def restrict_sketch(
     return restricted
 
 
-def _next(day: date) -> date:
+def next_day(day: date) -> date:
     return day + timedelta(days=1)
 
 
@@ -419,7 +417,7 @@ def _spans(periods: list[tuple[date, date]]) -> list[tuple[date, date]]:
     """Sorted periods merged where one starts the day after the previous ends."""
     spans: list[tuple[date, date]] = []
     for start, end in periods:
-        if spans and start <= _next(spans[-1][1]):
+        if spans and start <= next_day(spans[-1][1]):
             spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
         else:
             spans.append((start, end))
@@ -435,8 +433,14 @@ def local_midnight(day: date, time_type: str, timezone: str) -> exp.Expression:
     """
     if time_type == "date":
         return exp.cast(exp.Literal.string(day.isoformat()), "DATE")
-    instant = datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
-    return exp.cast(exp.Literal.string(instant.strftime("%Y-%m-%d %H:%M:%S+00:00")), "TIMESTAMPTZ")
+    return _midnight_instant(day, timezone)
+
+
+def _midnight_instant(day: date, timezone: str, shift_days: int = 0) -> exp.Expression:
+    """Local midnight of ``day`` as a UTC ``TIMESTAMPTZ`` literal, shifted by ``shift_days``."""
+    midnight = datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+    text = (midnight + timedelta(days=shift_days)).strftime("%Y-%m-%d %H:%M:%S+00:00")
+    return exp.cast(exp.Literal.string(text), "TIMESTAMPTZ")
 
 
 def _sketch_value(measure: MeasureDef) -> exp.Expression:
@@ -515,11 +519,7 @@ def _since_condition(column: str, time_type: str, timezone: str, day: date) -> e
     )
     if time_type == "date":
         return exact
-    midnight = datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
-    slack = (midnight - timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S+00:00")
-    prune = exp.GTE(
-        this=exp.column(column), expression=exp.cast(exp.Literal.string(slack), "TIMESTAMPTZ")
-    )
+    prune = exp.GTE(this=exp.column(column), expression=_midnight_instant(day, timezone, -2))
     return exp.and_(prune, exact)
 
 
@@ -539,13 +539,11 @@ def window_condition(
     )
     if time_type == "date":
         return exact
-
-    def bound(day: date, slack_days: int) -> exp.Expression:
-        midnight = datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
-        text = (midnight + timedelta(days=slack_days)).strftime("%Y-%m-%d %H:%M:%S+00:00")
-        return exp.cast(exp.Literal.string(text), "TIMESTAMPTZ")
-
-    prune = exp.Between(this=exp.column(column), low=bound(start, -2), high=bound(end, 3))
+    prune = exp.Between(
+        this=exp.column(column),
+        low=_midnight_instant(start, timezone, -2),
+        high=_midnight_instant(end, timezone, 3),
+    )
     return exp.and_(prune, exact)
 
 

@@ -603,6 +603,9 @@ class DeepDiveConfig(_Model):
 
 class InsightsConfig(_Model):
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+    # a segment whose denominator (n) is below this is a "small sample": shown greyed with its n,
+    # never ranked as a driver or a headline anomaly, never setting a chart's axis
+    small_sample: float = Field(default=30.0, ge=0)
     anomalies: AnomalyConfig = AnomalyConfig()
     decomposition: DecompositionConfig = DecompositionConfig()
     deep_dive: DeepDiveConfig = DeepDiveConfig()

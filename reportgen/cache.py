@@ -29,18 +29,27 @@ empty period has no file). Its definition hash leaves out which periods a
 build asks for, so next week's build finds all but its new weeks cached and
 asks the engine for those only.
 
-Closed days are assumed final. When history is restated upstream,
-``reportgen build --no-cache`` rescans everything and rewrites the cache.
+Closed days are **not** assumed final: each build first asks
+:mod:`reportgen.freshness` what changed in the source since the cache was
+written (file stamps and Parquet statistics, a table's per-day signature, the
+restatement window) and rescans exactly those days, so a cached build equals
+a cold one. ``state.json`` records what the source looked like (``source``)
+and a SHA-256 per partition: a truncated or corrupt partition is rebuilt,
+never read. One lock file per cache folder serialises builds that share it.
+``reportgen build --no-cache`` still rescans everything and rewrites the cache.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -54,8 +63,11 @@ import pyarrow.parquet as pq
 from reportgen.config.loader import ResolvedReport
 from reportgen.cube import DAY, CubeQuery, next_day, scan, tidy
 from reportgen.engines import Engines
+from reportgen.freshness import DaySpans, Observation, observe, stale_days
 
-FORMAT_VERSION = 2  # 2: a partition per write (first_last.parquet), sketches per period
+# 2: a partition per write (first_last.parquet), sketches per period
+# 3: the source's stamps (``source``) and a SHA-256 per partition (``checksums``)
+FORMAT_VERSION = 3
 MAX_PARTITIONS = 8
 log = logging.getLogger(__name__)
 STATE = "state.json"
@@ -73,6 +85,8 @@ class Scan:
     days_scanned: int  # distinct days the engine returned
     days_cached: int  # days served from the cache
     periods: tuple[date, ...] = ()  # a sketch's scanned periods, by start
+    restated: DaySpans = field(default_factory=DaySpans)  # closed days rescanned because the source changed
+    reasons: tuple[str, ...] = ()  # why (file changed, signature moved, restatement window)
 
 
 @dataclass
@@ -119,20 +133,53 @@ class CubeCache:
                 return fresh
             return self._sketch_frame(query, engines, data_through)
         folder = self.directory(query)
+        with _locked(folder):
+            return self._day_frame(folder, query, engines)
+
+    def _day_frame(self, folder: Path, query: CubeQuery, engines: Engines) -> pd.DataFrame:
+        """Closed days from the cache, minus those the source changed; the rest from the engine."""
         state = _read_state(folder) if self.read else None
+        seen = self._observe(query, engines, state)
+        stale, reasons = DaySpans(), []
+        if state:
+            closed_through = date.fromisoformat(state["closed_through"])
+            stale, reasons = _stale(query, state, seen, closed_through)
+            if stale.everything:
+                self._note(query, f"rescanning every day: {'; '.join(reasons)}")
+                state = None
         cached = self._cached(folder, state, query) if state else None
         if cached is None:
             state, cached = None, tidy(pd.DataFrame(), query)
+        elif stale:
+            self._note(query, f"rescanning {stale.days} closed day(s): {'; '.join(reasons)}")
+            cached = cached[~stale.mask(cached[DAY])].reset_index(drop=True)
         since = date.fromisoformat(state["closed_through"]) + timedelta(days=1) if state else None
-        fresh = scan(engines, query, query.sql_since(since) if since else None)
+        fresh = scan(engines, query, query.sql_days(stale, since) if since else None)
         self.scans.append(
-            Scan(query.key, since, int(fresh[DAY].nunique()), int(cached[DAY].nunique()))
+            Scan(
+                query.key,
+                since,
+                int(fresh[DAY].nunique()),
+                int(cached[DAY].nunique()),
+                restated=stale if state else DaySpans(),
+                reasons=tuple(reasons),
+            )
         )
         try:
-            _store(folder, query, fresh, state, cached)
+            _store(folder, query, fresh, state, cached, seen, fold=bool(stale))
         except OSError as exc:
             self._problem(f"cube cache not written to {folder}: {exc}")
         return _joined(cached, fresh)
+
+    def _observe(self, query: CubeQuery, engines: Engines, state: dict | None) -> Observation:
+        """The source's stamps now (a stat per file; a table's day signature)."""
+        assert query.watch is not None
+        engine = engines.for_fact(query.fact)
+        previous = state.get("source") if state else None
+        return observe(query.watch, previous, lambda sql: engine.fetch(sql, fact=query.fact))
+
+    def _note(self, query: CubeQuery, text: str) -> None:
+        log.info("cube cache, %s: %s", query.key, text)
 
     def _sketch_frame(
         self, query: CubeQuery, engines: Engines, data_through: date | None
@@ -147,10 +194,25 @@ class CubeCache:
         is remembered as empty.
         """
         folder = self.directory(query)
+        with _locked(folder):
+            return self._period_frame(folder, query, engines, data_through)
+
+    def _period_frame(
+        self, folder: Path, query: CubeQuery, engines: Engines, data_through: date | None
+    ) -> pd.DataFrame:
         state = _read_sketch_state(folder) if self.read else None
-        known = state["periods"] if state else {}
+        seen = self._observe(query, engines, state)
+        known: dict[str, int] = dict(state["periods"]) if state else {}
+        stale, reasons = DaySpans(), []
+        if state and known:
+            newest = max(date.fromisoformat(k) for k in known)
+            stale, reasons = _stale(query, state, seen, _period_end(query, newest))
+            dropped = [k for k in known if _period_overlaps(query, date.fromisoformat(k), stale)]
+            if dropped:
+                self._note(query, f"rescanning {len(dropped)} period(s): {'; '.join(reasons)}")
+                known = {k: v for k, v in known.items() if k not in dropped}
         hits = [p for p in query.periods if p[0].isoformat() in known]
-        cached = self._cached_periods(folder, known, hits, query)
+        cached = self._cached_periods(folder, state or {}, known, hits, query)
         if cached is None:
             state, known, hits, cached = None, {}, [], tidy(pd.DataFrame(), query)
         missing = tuple(p for p in query.periods if p not in hits)
@@ -162,32 +224,62 @@ class CubeCache:
         # the first day asked for (after the last period when none was): None = every period
         since = (missing[0][0] if missing else next_day(query.periods[-1][1])) if hits else None
         scanned = tuple(start for start, _ in missing)
-        self.scans.append(Scan(query.key, since, len(missing), len(hits), scanned))
+        self.scans.append(
+            Scan(
+                query.key,
+                since,
+                len(missing),
+                len(hits),
+                scanned,
+                restated=stale if state else DaySpans(),
+                reasons=tuple(reasons),
+            )
+        )
         try:
             _store_periods(
-                folder, query, fresh, missing, known, data_through, fresh_state=not state
+                folder,
+                query,
+                fresh,
+                missing,
+                known,
+                data_through,
+                fresh_state=not state,
+                seen=seen,
+                checksums=(state or {}).get("checksums", {}),
             )
         except OSError as exc:
             self._problem(f"cube cache not written to {folder}: {exc}")
         return _joined(cached, fresh)
 
     def _cached_periods(
-        self, folder: Path, known: dict[str, int], hits: list, query: CubeQuery
+        self, folder: Path, state: dict, known: dict[str, int], hits: list, query: CubeQuery
     ) -> pd.DataFrame | None:
         """The cached periods among ``hits`` (empty ones have no file); None when any is lost."""
         files = [folder / f"{s.isoformat()}.parquet" for s, _ in hits if known[s.isoformat()]]
-        if not all(f.is_file() for f in files):
-            self._problem(f"cube cache in {folder} lost partitions; rescanning")
+        if not self._intact(folder, files, state.get("checksums", {})):
             return None
         if not files:
             return tidy(pd.DataFrame(), query)
         return self._cached_sketch(folder, files, query)
 
+    def _intact(self, folder: Path, files: list[Path], checksums: dict[str, str]) -> bool:
+        """Every partition present and equal to the bytes written (SHA-256 in ``state.json``)."""
+        for path in files:
+            if not path.is_file():
+                self._problem(f"cube cache in {folder} lost partitions ({path.name}); rescanning")
+                return False
+            if _sha256(path) != checksums.get(path.name):
+                self._problem(
+                    f"cube cache partition {path} is truncated or corrupt (checksum differs); "
+                    "rescanning"
+                )
+                return False
+        return True
+
     def _cached(self, folder: Path, state: dict, query: CubeQuery) -> pd.DataFrame | None:
         """Every recorded closed day in one multi-threaded DuckDB read; None when any is lost."""
         files = [folder / name for name in state["files"]]
-        if not all(f.is_file() for f in files):
-            self._problem(f"cube cache in {folder} lost partitions; rescanning")
+        if not self._intact(folder, files, state.get("checksums", {})):
             return None
         if not files:
             return tidy(pd.DataFrame(), query)
@@ -223,6 +315,56 @@ def _joined(cached: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
     if fresh.empty:
         return cached
     return pd.concat([cached, fresh], ignore_index=True)
+
+
+def _stale(
+    query: CubeQuery, state: dict, seen: Observation, closed_through: date
+) -> tuple[DaySpans, list[str]]:
+    assert query.watch is not None
+    return stale_days(query.watch, state.get("source"), seen, closed_through)
+
+
+def _period_end(query: CubeQuery, start: date) -> date:
+    """The last day of the period starting ``start`` in the sketch's grain."""
+    from reportgen.periods import period_containing
+
+    return period_containing(start, query.grain).end
+
+
+def _period_overlaps(query: CubeQuery, start: date, stale: DaySpans) -> bool:
+    return stale.overlaps(start, _period_end(query, start))
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """An exclusive lock on one cache folder for a whole read–scan–write.
+
+    Two builds sharing a cache then never interleave their writes: the second
+    waits for the first and finds its days cached. The lock file sits in
+    the source's folder (``.locks/``), since a full rescan replaces the
+    scan's own folder. Without a writable parent the build goes on unlocked
+    (the cache is then not written either).
+    """
+    lock = folder.parent.parent / ".locks" / f"{folder.parent.name}.{folder.name}.lock"
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock, "a+b")  # noqa: SIM115 - held for the with-block
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield
+    finally:
+        handle.close()  # releases the lock
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def default_cache_dir(report: ResolvedReport) -> Path:
@@ -287,11 +429,15 @@ def _store_periods(
     data_through: date | None,
     *,
     fresh_state: bool,
+    seen: Observation,
+    checksums: dict[str, str],
 ) -> None:
     """Write the closed periods among ``scanned`` as partitions, then the state.
 
     ``state.json`` is replaced last, so a build killed half-way leaves the
-    previous state, and partitions nothing reads yet.
+    previous state, and partitions nothing reads yet. The state is written
+    even when no period closed: it records the source as now seen, and the
+    periods dropped as stale.
     """
     if fresh_state and folder.exists():
         shutil.rmtree(folder)  # a rescan replaces every period (restated history)
@@ -300,16 +446,18 @@ def _store_periods(
         closed = [p for p in scanned if latest is not None and p[0] < latest]
     else:
         closed = [p for p in scanned if p[1] < data_through]
-    if not closed:
+    if not closed and not known:
         return
     folder.mkdir(parents=True, exist_ok=True)
     periods = dict(known)
+    sums = {k: v for k, v in checksums.items() if k.removesuffix(".parquet") in periods}
     starts = fresh[DAY].dt.date.to_numpy() if not fresh.empty else np.array([])
     for start, _ in closed:
         rows = fresh[starts == start]
         if len(rows):
             table = pa.Table.from_pandas(rows.reset_index(drop=True), preserve_index=False)
-            _atomic(folder / f"{start.isoformat()}.parquet", table)
+            name = f"{start.isoformat()}.parquet"
+            sums[name] = _atomic(folder / name, table)
         periods[start.isoformat()] = len(rows)
     state = {
         "version": FORMAT_VERSION,
@@ -318,6 +466,8 @@ def _store_periods(
         "engine": query.engine,
         "definition": query.definition,  # for humans: what these partitions hold
         "periods": dict(sorted(periods.items())),
+        "checksums": dict(sorted(sums.items())),
+        "source": seen.record,
     }
     _atomic_text(folder / STATE, json.dumps(state, indent=2) + "\n")
 
@@ -328,6 +478,9 @@ def _store(
     fresh: pd.DataFrame,
     state: dict | None,
     cached: pd.DataFrame,
+    seen: Observation,
+    *,
+    fold: bool = False,
 ) -> None:
     """Write the closed days of ``fresh`` as one partition, then move the watermark.
 
@@ -338,23 +491,36 @@ def _store(
     ``state.json`` is replaced last, so a build killed half-way leaves the
     previous watermark and extra partitions that nothing reads yet.
     """
-    if fresh.empty:
+    if fresh.empty and not fold:
         return
-    newest = fresh[DAY].max().date()
-    closed = fresh[fresh[DAY] < pd.Timestamp(newest)]
+    if fold:  # restated days replaced: the cache is rewritten as one partition
+        everything = _joined(cached, fresh)
+        if everything.empty:
+            return
+        newest = everything[DAY].max().date()
+        closed = everything[everything[DAY] < pd.Timestamp(newest)]
+    else:
+        newest = fresh[DAY].max().date()
+        closed = fresh[fresh[DAY] < pd.Timestamp(newest)]
     if state is None and folder.exists():
         shutil.rmtree(folder)  # a full scan replaces every partition (restated history)
     if closed.empty:
         return
     folder.mkdir(parents=True, exist_ok=True)
     files = list(state["files"]) if state else []
+    sums = dict(state.get("checksums", {})) if state else {}
     retired: list[str] = []
-    if len(files) >= MAX_PARTITIONS:
+    if fold:
+        retired, files = files, []
+    elif len(files) >= MAX_PARTITIONS:
         closed, retired, files = pd.concat([cached, closed], ignore_index=True), files, []
     closed = closed.sort_values(DAY, kind="stable").reset_index(drop=True)
     first, last = closed[DAY].iloc[0].date(), closed[DAY].iloc[-1].date()
     name = f"{first.isoformat()}_{last.isoformat()}.parquet"
-    _atomic(folder / name, pa.Table.from_pandas(closed, preserve_index=False))
+    if name in files:  # the same span rewritten: retire the old file of that name first
+        files.remove(name)
+    sums[name] = _atomic(folder / name, pa.Table.from_pandas(closed, preserve_index=False))
+    files = [*files, name]
     state = {
         "version": FORMAT_VERSION,
         "closed_through": (newest - timedelta(days=1)).isoformat(),
@@ -362,7 +528,9 @@ def _store(
         "time_column": query.time_column,
         "engine": query.engine,
         "definition": query.definition,  # for humans: what these partitions hold
-        "files": [*files, name],
+        "files": files,
+        "checksums": {f: sums[f] for f in files},
+        "source": seen.record,
     }
     _atomic_text(folder / STATE, json.dumps(state, indent=2) + "\n")
     for old in retired:
@@ -370,15 +538,18 @@ def _store(
             (folder / old).unlink(missing_ok=True)
 
 
-def _atomic(path: Path, table: pa.Table) -> None:
+def _atomic(path: Path, table: pa.Table) -> str:
+    """Write ``table`` under a temporary name, then rename; returns the file's SHA-256."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     os.close(fd)
     try:
         pq.write_table(table, tmp)
+        digest = _sha256(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return digest
 
 
 def _atomic_text(path: Path, text: str) -> None:

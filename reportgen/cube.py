@@ -29,6 +29,7 @@ from reportgen.config.models import Catalog, FactDef, MeasureDef
 from reportgen.engines import Engines
 from reportgen.engines._sql import to_sql
 from reportgen.errors import SourceError
+from reportgen.freshness import DEFAULT_TABLE_RESTATE_DAYS, DaySpans, SourceWatch
 from reportgen.sketch import bucket_expression
 
 if TYPE_CHECKING:
@@ -68,6 +69,8 @@ class CubeQuery:
     levels: tuple[tuple[str, ...], ...] = ()
     # the (first, last) local days of each period a sketch counts; () = every period
     periods: tuple[tuple[date, date], ...] = ()
+    # where the rows come from and how the cache sees them change (see reportgen.freshness)
+    watch: SourceWatch | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -100,9 +103,22 @@ class CubeQuery:
 
     def sql_since(self, day: date) -> str:
         """The same scan restricted to ``day`` and later (incremental builds)."""
-        assert self.expression is not None
-        since = _since_condition(self.time_column, self.time_type, self.timezone, day)
-        return to_sql(self.expression.copy().where(since), self.dialect)
+        return self.sql_days(DaySpans(), day)
+
+    def sql_days(self, stale: DaySpans, since: date | None) -> str:
+        """The scan restricted to the ``stale`` days and those from ``since`` on.
+
+        A cached build asks for the days after its closed ones plus the closed
+        days a source change can have touched (:mod:`reportgen.freshness`).
+        """
+        assert self.expression is not None and not stale.everything
+        column, kind, zone = self.time_column, self.time_type, self.timezone
+        parts = [window_condition(column, kind, zone, first, last) for first, last in stale.spans]
+        if since is not None:
+            parts.append(_since_condition(column, kind, zone, since))
+        if not parts:
+            raise ValueError("sql_days needs stale days or a first day")
+        return to_sql(self.expression.copy().where(exp.or_(*parts)), self.dialect)
 
 
 @dataclass(frozen=True)
@@ -227,6 +243,7 @@ def plan_queries(
                 timezone=timezone,
                 expression=expression,
                 stocks=tuple(n for n in names if catalog.measures[n].is_stock),
+                watch=source_watch(report, engines, fact_name, time_column),
             )
         )
     grain = sketch_grain or report.config.period.grain
@@ -304,7 +321,59 @@ def _plan_sketch(
         grain=grain,
         levels=levels,
         periods=periods,
+        watch=source_watch(report, engines, measure.fact, time_column),
     )
+
+
+def source_watch(
+    report: ResolvedReport, engines: Engines, fact_name: str, time_column: str
+) -> SourceWatch:
+    """How the cache sees this scan's source change: file stamps, or a table's day signature."""
+    fact = report.catalog.facts[fact_name]
+    timezone = report.config.period.timezone
+    pattern, database = engines.location(fact_name)
+    refresh = fact.refresh
+    restate = refresh.restate_days
+    if restate is None:
+        restate = 0 if pattern else DEFAULT_TABLE_RESTATE_DAYS
+    signature = None
+    if pattern is None:
+        engine = engines.for_fact(fact_name)
+        table = engine.table(fact_name, report.sources.facts[fact_name])
+        expression = signature_expression(
+            time_column, fact.time_type, timezone, table, refresh.change_column
+        )
+        signature = to_sql(expression, engine.dialect)
+    return SourceWatch(
+        fact_name,
+        time_column,
+        fact.time_type,
+        timezone,
+        pattern=pattern,
+        database=database,
+        restate_days=restate,
+        change_column=refresh.change_column,
+        signature_sql=signature,
+    )
+
+
+def signature_expression(
+    time_column: str,
+    time_type: str,
+    timezone: str,
+    table: exp.Expression,
+    change_column: str | None,
+) -> exp.Select:
+    """Rows per local day, and the newest ``change_column`` value: one cheap aggregate."""
+    day = day_expression(time_column, time_type, timezone)
+    select: list[exp.Expression] = [
+        exp.alias_(day, DAY),
+        exp.alias_(exp.Count(this=exp.Star()), "n"),
+    ]
+    if change_column:
+        changed = exp.cast(exp.Max(this=exp.column(change_column)), "VARCHAR")
+        select.append(exp.alias_(changed, "changed"))
+    return exp.select(*select).from_(table).group_by(exp.Literal.number(1))
 
 
 def build_sketch_expression(

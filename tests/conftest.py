@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,3 +87,40 @@ def raw():
     con = duckdb.connect()
     yield con
     con.close()
+
+
+# -- servers, started once per session ---------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A real PostgreSQL server (private, 127.0.0.1) whose URL holds its password as ${VAR}."""
+    import shutil
+    import tempfile
+
+    from . import _servers
+
+    pytest.importorskip(
+        "psycopg", reason="psycopg not installed (pip install 'reportgen[postgres]')"
+    )
+    work = Path(tempfile.mkdtemp(prefix="reportgen-pg-"))
+    with _servers.postgres_url(work) as url:
+        yield url
+    shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> Iterator[Any]:
+    """Spark in local mode (needs Java 17+)."""
+    import shutil
+
+    from . import _servers
+
+    pytest.importorskip("pyspark", reason="pyspark not installed (pip install 'reportgen[spark]')")
+    if shutil.which("java") is None:
+        _servers.unavailable("Java is not installed; Spark local mode needs Java 17+")
+    from reportgen.engines.spark import SparkEngine, stop_spark
+
+    engine = SparkEngine(Path("."), "local[2]", {})
+    yield engine.session()
+    stop_spark()

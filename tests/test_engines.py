@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -217,17 +216,6 @@ def tricky_duckdb(tmp_path: Path) -> tuple[Any, str, Any]:
 
 
 @pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    pytest.importorskip(
-        "psycopg", reason="psycopg not installed (pip install 'reportgen[postgres]')"
-    )
-    work = Path(tempfile.mkdtemp(prefix="reportgen-pg-"))
-    with _servers.postgres_url(work) as url:
-        yield url
-    shutil.rmtree(work, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
 def pg_demo(pg_url: str, demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The session's demo data loaded into PostgreSQL (schema reportgen_test)."""
     tables = {
@@ -240,18 +228,6 @@ def pg_demo(pg_url: str, demo_dir: Path, tmp_path_factory: pytest.TempPathFactor
     _servers.load_parquet_into_postgres(pg_url, "reportgen_test", tables, work)
     yield "reportgen_test"
     _servers.drop_schema(pg_url, "reportgen_test")
-
-
-@pytest.fixture(scope="module")
-def spark_session() -> Iterator[Any]:
-    pytest.importorskip("pyspark", reason="pyspark not installed (pip install 'reportgen[spark]')")
-    if shutil.which("java") is None:
-        _servers.unavailable("Java is not installed; Spark local mode needs Java 17+")
-    from reportgen.engines.spark import SparkEngine, stop_spark
-
-    engine = SparkEngine(Path("."), "local[2]", {})
-    yield engine.session()
-    stop_spark()
 
 
 # -- planning: dialects, explain, secrets (no server needed) -----------------------------------

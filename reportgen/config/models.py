@@ -129,12 +129,27 @@ class QualityConfig(_Model):
         return self.key if isinstance(self.key, str) else None
 
 
+class RefreshConfig(_Model):
+    """How a cached build sees a fact's closed days change (see :mod:`reportgen.freshness`).
+
+    Files need nothing: their stamps and Parquet statistics say which days
+    changed. A table has no modification time, so every build rescans its last
+    ``restate_days`` closed days (default 35 for tables, 0 for files), and a
+    per-day ``COUNT(*)`` — with ``MAX(change_column)`` when one is named — finds
+    older days whose rows were added, deleted or updated.
+    """
+
+    restate_days: int | None = Field(default=None, ge=0, le=3660)
+    change_column: str | None = None  # e.g. updated_at: stamped when a row is written or updated
+
+
 class FactDef(_Model):
     time_column: str
     time_type: Literal["timestamp", "date"] = "timestamp"
     dimensions: list[str] = Field(default_factory=list)
     checks: list[CheckDef] = Field(default_factory=list)
     quality: QualityConfig = QualityConfig()
+    refresh: RefreshConfig = RefreshConfig()
 
     def counters(self) -> dict[str, str | None]:
         """Row counts the cube's scan adds per (day × dimensions): ``name → condition``.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reportgen.config.models import SourcesConfig
-from reportgen.engines.base import Engine, expand_env, redact_url
+from reportgen.engines.base import Engine, expand_env, redact_url, resolve_files
 from reportgen.engines.embedded import DuckDBEngine
 from reportgen.engines.spark import SparkEngine
 from reportgen.engines.warehouse import WarehouseEngine
@@ -42,6 +42,18 @@ class Engines:
                 self._embedded = DuckDBEngine(self._base)
             return self._embedded
         return self._main
+
+    def location(self, fact: str) -> tuple[str | None, str | None]:
+        """``(glob, None)`` for a path source, ``(None, database file)`` for a table in a DuckDB
+        file, ``(None, None)`` for a table on a server: what the cache can stamp."""
+        source = self._sources.facts[fact]
+        if source.path:
+            pattern, _files = resolve_files(source, fact, self._base)
+            return pattern, None
+        engine = self.for_fact(fact)
+        if isinstance(engine, DuckDBEngine):
+            return None, engine.database_file()
+        return None, None
 
     def close(self) -> None:
         for engine in (self._main, self._embedded):

@@ -28,6 +28,10 @@ class DuckDBEngine(Engine):
     def identity(self) -> str:
         return f"duckdb:{self._database_path() or ':memory:'}"
 
+    def database_file(self) -> str | None:
+        """The database file's absolute path (None: files read in place)."""
+        return self._database_path()
+
     def _database_path(self) -> str | None:
         if not self._database:
             return None

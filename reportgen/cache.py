@@ -85,7 +85,9 @@ class Scan:
     days_scanned: int  # distinct days the engine returned
     days_cached: int  # days served from the cache
     periods: tuple[date, ...] = ()  # a sketch's scanned periods, by start
-    restated: DaySpans = field(default_factory=DaySpans)  # closed days rescanned because the source changed
+    restated: DaySpans = field(
+        default_factory=DaySpans
+    )  # closed days rescanned because the source changed
     reasons: tuple[str, ...] = ()  # why (file changed, signature moved, restatement window)
 
 
@@ -133,13 +135,13 @@ class CubeCache:
                 return fresh
             return self._sketch_frame(query, engines, data_through)
         folder = self.directory(query)
-        with _locked(folder):
+        with locked(folder):
             return self._day_frame(folder, query, engines)
 
     def _day_frame(self, folder: Path, query: CubeQuery, engines: Engines) -> pd.DataFrame:
         """Closed days from the cache, minus those the source changed; the rest from the engine."""
         state = _read_state(folder) if self.read else None
-        seen = self._observe(query, engines, state)
+        seen = self.observe(query, engines, state)
         stale, reasons = DaySpans(), []
         if state:
             closed_through = date.fromisoformat(state["closed_through"])
@@ -171,7 +173,7 @@ class CubeCache:
             self._problem(f"cube cache not written to {folder}: {exc}")
         return _joined(cached, fresh)
 
-    def _observe(self, query: CubeQuery, engines: Engines, state: dict | None) -> Observation:
+    def observe(self, query: CubeQuery, engines: Engines, state: dict | None) -> Observation:
         """The source's stamps now (a stat per file; a table's day signature)."""
         assert query.watch is not None
         engine = engines.for_fact(query.fact)
@@ -194,23 +196,19 @@ class CubeCache:
         is remembered as empty.
         """
         folder = self.directory(query)
-        with _locked(folder):
+        with locked(folder):
             return self._period_frame(folder, query, engines, data_through)
 
     def _period_frame(
         self, folder: Path, query: CubeQuery, engines: Engines, data_through: date | None
     ) -> pd.DataFrame:
         state = _read_sketch_state(folder) if self.read else None
-        seen = self._observe(query, engines, state)
+        seen = self.observe(query, engines, state)
         known: dict[str, int] = dict(state["periods"]) if state else {}
-        stale, reasons = DaySpans(), []
-        if state and known:
-            newest = max(date.fromisoformat(k) for k in known)
-            stale, reasons = _stale(query, state, seen, _period_end(query, newest))
-            dropped = [k for k in known if _period_overlaps(query, date.fromisoformat(k), stale)]
-            if dropped:
-                self._note(query, f"rescanning {len(dropped)} period(s): {'; '.join(reasons)}")
-                known = {k: v for k, v in known.items() if k not in dropped}
+        stale, reasons, dropped = stale_periods(query, state, seen)
+        if dropped:
+            self._note(query, f"rescanning {len(dropped)} period(s): {'; '.join(reasons)}")
+            known = {k: v for k, v in known.items() if k not in dropped}
         hits = [p for p in query.periods if p[0].isoformat() in known]
         cached = self._cached_periods(folder, state or {}, known, hits, query)
         if cached is None:
@@ -324,6 +322,24 @@ def _stale(
     return stale_days(query.watch, state.get("source"), seen, closed_through)
 
 
+def stale_periods(
+    query: CubeQuery, state: dict | None, seen: Observation
+) -> tuple[DaySpans, list[str], list[str]]:
+    """A sketch cache's stale days, why, and the cached periods (by start) they touch."""
+    known = state["periods"] if state else {}
+    if not state or not known:
+        return DaySpans(), [], []
+    newest = max(date.fromisoformat(k) for k in known)
+    stale, reasons = _stale(query, state, seen, _period_end(query, newest))
+    dropped = [k for k in known if _period_overlaps(query, date.fromisoformat(k), stale)]
+    return stale, reasons, sorted(dropped)
+
+
+def read_state(folder: Path, *, sketch: bool) -> dict | None:
+    """A cache folder's ``state.json`` if it is of this version and well formed."""
+    return _read_sketch_state(folder) if sketch else _read_state(folder)
+
+
 def _period_end(query: CubeQuery, start: date) -> date:
     """The last day of the period starting ``start`` in the sketch's grain."""
     from reportgen.periods import period_containing
@@ -336,7 +352,7 @@ def _period_overlaps(query: CubeQuery, start: date, stale: DaySpans) -> bool:
 
 
 @contextmanager
-def _locked(folder: Path) -> Iterator[None]:
+def locked(folder: Path) -> Iterator[None]:
     """An exclusive lock on one cache folder for a whole read–scan–write.
 
     Two builds sharing a cache then never interleave their writes: the second

@@ -323,5 +323,10 @@ from reportgen.cli_rca import rca_app  # noqa: E402
 
 app.add_typer(rca_app, name="rca")
 
+# The cube cache: status and clear.
+from reportgen.cli_cache import cache_app  # noqa: E402
+
+app.add_typer(cache_app, name="cache")
+
 if __name__ == "__main__":
     app()

@@ -417,3 +417,66 @@ def test_day_spans_merge_and_clip():
     assert spans.through(date(2026, 1, 3)).spans == ((date(2026, 1, 1), date(2026, 1, 3)),)
     assert (spans | DaySpans.all_days()).everything
     assert spans.days == 9 and not DaySpans()
+
+
+# -- reportgen cache status / clear ------------------------------------------------------------
+
+
+def test_cache_status_says_what_the_next_build_rescans_and_why(monthly):
+    from typer.testing import CliRunner
+
+    from reportgen.cli import app
+
+    config = monthly / "configs" / "reports" / "weekly_leadership.yaml"
+    decisions_cube(monthly, cache_of(monthly))
+    rewrite(monthly / "data" / "decisions" / f"{CORRECTED}.parquet", LATE_APPEALS)
+    shown = CliRunner().invoke(app, ["cache", "status", str(config)])
+    assert shown.exit_code == 0, shown.output
+    block = shown.output.split("decisions:decided_at\n")[1]
+    assert "cached       closed days through 2026-11-24" in block
+    assert "rescans 33 closed day(s) (2026-07-31…2026-09-01)" in block
+    assert f"because    {CORRECTED}.parquet changed" in block
+    assert (
+        "staffing:day\n  cached       nothing\n" in shown.output
+    )  # this test built decisions only
+
+
+def test_cache_clear_empties_the_cache_and_the_next_build_rescans(monthly):
+    from typer.testing import CliRunner
+
+    from reportgen.cli import app
+
+    config = monthly / "configs" / "reports" / "weekly_leadership.yaml"
+    decisions_cube(monthly, cache_of(monthly))
+    cleared = CliRunner().invoke(app, ["cache", "clear", str(config)])
+    assert cleared.exit_code == 0 and "cleared" in cleared.output
+    assert not cache_of(monthly).root.exists()
+    after = cache_of(monthly)
+    decisions_cube(monthly, after)
+    assert main_scan(after).since is None
+
+
+def test_a_duckdb_database_file_unchanged_costs_a_stat_and_changed_is_compared_by_day(
+    demo_configs, demo_dir, tmp_path
+):
+    project = _project(demo_configs, demo_dir, tmp_path)
+    database = tmp_path / "ops.duckdb"
+    con = duckdb.connect(str(database))
+    con.execute(
+        f"CREATE TABLE decisions AS SELECT * FROM read_parquet('{tmp_path}/data/decisions/*')"
+    )
+    con.close()
+    sources = project / "configs" / "sources.yaml"
+    text = sources.read_text(encoding="utf-8")
+    text = text.replace(f"{{path: {tmp_path}/data/decisions/*.parquet}}", "{table: decisions}")
+    sources.write_text(f"database: {database}\n{text}", encoding="utf-8")
+    decisions_cube(project, cache_of(project))
+    unchanged = cache_of(project)
+    decisions_cube(project, unchanged)
+    assert not main_scan(unchanged).restated  # the file's stamp: no signature, no window
+    con = duckdb.connect(str(database))
+    con.execute("DELETE FROM decisions WHERE decision_id % 5 = 0 AND decided_at < '2026-08-01'")
+    con.close()
+    after = cache_of(project)
+    assert_same_cube(decisions_cube(project, None), decisions_cube(project, after))
+    assert main_scan(after).restated.overlaps(date(2026, 7, 1), date(2026, 7, 31))

@@ -17,7 +17,10 @@ memory, see :func:`tree_memory_kb`) and reports the larger of that and
 
 Each is measured **cold** (cube cache emptied first: every day is scanned)
 and **cached** (closed days read from the cache: only the open day is
-scanned). Results print as a Markdown table for the README and are written
+scanned). The cube is also measured **restated**: before each run, late
+appeals for one closed day (``RESTATED_DAY``) arrive as a new file in the
+decisions glob, so the build must rescan that day (and a day of slack on
+either side) besides the open one. Results print as a Markdown table for the README and are written
 to ``benchmarks/results.json``.
 
     python benchmarks/bench_build.py                                 # 1M, 10M and 100M rows
@@ -42,6 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "configs" / "reports" / "weekly_leadership.yaml"
 PERIOD = "2026-W47"
+RESTATED_DAY = "2026-11-10"
 
 
 def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int]:
@@ -180,10 +184,30 @@ def generate(rows: int, data_dir: Path) -> tuple[float, int]:
     return run_measured([*exe, "--rows", str(rows), "--out", str(data_dir)], ROOT)
 
 
-def measure(cmd: list[str], cache_dir: Path, runs: int, *, cold: bool) -> dict:
+def late_appeals(data_dir: Path, run: int) -> Path:
+    """One closed day's enforcement decisions appealed and overturned, as a new file (late data)."""
+    import duckdb
+
+    target = data_dir / "decisions" / f"late-{run}.parquet"
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(
+        f"COPY (SELECT * REPLACE (decision_id + {(run + 1) * 10**12} AS decision_id, "
+        "true AS appealed, true AS overturned) "
+        f"FROM read_parquet('{data_dir}/decisions/part-*.parquet') "
+        f"WHERE CAST(decided_at AS DATE) = DATE '{RESTATED_DAY}' "
+        f"AND action IN ('remove', 'restrict') LIMIT 2000) TO '{target}' (FORMAT parquet)"
+    )
+    con.close()
+    return target
+
+
+def measure(cmd: list[str], cache_dir: Path, runs: int, *, cold: bool, before=None) -> dict:
     """Median wall and max peak RSS over ``runs`` processes (cache emptied first when cold)."""
     samples, inner = [], []
-    for _ in range(runs):
+    for run in range(runs):
+        if before is not None:
+            before(run)
         if cold:
             shutil.rmtree(cache_dir, ignore_errors=True)
         wall, rss, printed = run_with_output(cmd, ROOT)
@@ -216,6 +240,18 @@ def bench_size(rows: int, runs: int, data_root: Path) -> dict:
         run_measured(cube, ROOT)  # warm the page cache
         result["cube_cold"] = measure(cube, cache_dir, runs, cold=True)
         result["cube_cached"] = measure(cube, cache_dir, runs, cold=False)
+        late: list[Path] = []
+        try:
+            result["cube_restated"] = measure(
+                cube,
+                cache_dir,
+                runs,
+                cold=False,
+                before=lambda run: late.append(late_appeals(data_dir, run)),
+            )
+        finally:
+            for path in late:
+                path.unlink(missing_ok=True)
         result["build_cold"] = measure(build, cache_dir, runs, cold=True)
         result["build_cached"] = measure(build, cache_dir, runs, cold=False)
     result["generate_wall_s"] = round(gen_wall, 1)
@@ -240,15 +276,16 @@ def table(results: list[dict]) -> str:
         return f"{r[key]['wall_s_median']} s{compute}, {r[key]['peak_rss_mb']} MB"
 
     lines = [
-        "| decisions | Parquet size | cube cold | cube cached | build cold | build cached | "
-        "demo-data generation |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| decisions | Parquet size | cube cold | cube cached | cube, one closed day restated "
+        "| build cold | build cached | demo-data generation |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
+        restated = cell(r, "cube_restated") if "cube_restated" in r else "—"
         lines.append(
             f"| {r['rows']:,} | {r['data_mb']:,} MB | {cell(r, 'cube_cold')} | "
-            f"{cell(r, 'cube_cached')} | {cell(r, 'build_cold')} | {cell(r, 'build_cached')} | "
-            f"{generation(r)} |"
+            f"{cell(r, 'cube_cached')} | {restated} | {cell(r, 'build_cold')} | "
+            f"{cell(r, 'build_cached')} | {generation(r)} |"
         )
     return "\n".join(lines)
 

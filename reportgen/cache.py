@@ -66,8 +66,9 @@ from reportgen.engines import Engines
 from reportgen.freshness import DaySpans, Observation, observe, stale_days
 
 # 2: a partition per write (first_last.parquet), sketches per period
-# 3: the source's stamps (``source``) and a SHA-256 per partition (``checksums``)
-FORMAT_VERSION = 3
+# 4: the source's stamps (``source``), a SHA-256 per partition (``checksums``) and the days
+#    each partition covers (``covers``: a later partition's cover wins)
+FORMAT_VERSION = 4
 MAX_PARTITIONS = 8
 log = logging.getLogger(__name__)
 STATE = "state.json"
@@ -168,7 +169,7 @@ class CubeCache:
             )
         )
         try:
-            _store(folder, query, fresh, state, cached, seen, fold=bool(stale))
+            _store(folder, query, fresh, state, cached, seen, stale=stale)
         except OSError as exc:
             self._problem(f"cube cache not written to {folder}: {exc}")
         return _joined(cached, fresh)
@@ -283,7 +284,17 @@ class CubeCache:
             return tidy(pd.DataFrame(), query)
         con = duckdb.connect()
         try:
-            return tidy(con.read_parquet([str(f) for f in files]).df(), query)
+            if len(files) == 1:
+                return tidy(con.read_parquet(str(files[0])).df(), query)
+            covers = [_cover(state, name) for name in state["files"]]
+            parts = []
+            for index, path in enumerate(files):
+                part = con.read_parquet(str(path)).df()
+                later = _union(covers[index + 1 :])
+                if later:  # days restated since this partition was written
+                    part = part[~later.mask(pd.to_datetime(part[DAY]))]
+                parts.append(part)
+            return tidy(pd.concat(parts, ignore_index=True), query)
         except (duckdb.Error, OSError) as exc:
             self._problem(f"cube cache in {folder} unreadable ({exc}); rescanning")
             return None
@@ -422,6 +433,8 @@ def _read_state(folder: Path) -> dict | None:
         date.fromisoformat(closed)
     except (TypeError, ValueError):
         return None
+    if not isinstance(state.get("covers", {}), dict):
+        return None
     return state
 
 
@@ -496,55 +509,56 @@ def _store(
     cached: pd.DataFrame,
     seen: Observation,
     *,
-    fold: bool = False,
+    stale: DaySpans,
 ) -> None:
     """Write the closed days of ``fresh`` as one partition, then move the watermark.
 
     One file per write, named by its first and last day: a cold build writes
     one file, not one per day (writing ~1,300 daily files cost 1.6 s of a 10M-row
-    build's 4.6 s). Once ``MAX_PARTITIONS`` accumulate, the next write folds
-    the cached days into its file and drops the others, so reads stay a few files.
-    ``state.json`` is replaced last, so a build killed half-way leaves the
-    previous watermark and extra partitions that nothing reads yet.
+    build's 4.6 s). Each partition **covers** the days it was scanned for —
+    the restated days and those after the old watermark — and a later
+    partition's cover wins over an earlier one's rows (see :meth:`CubeCache._cached`),
+    even where it holds no rows: a restated day costs a small new file, not a
+    rewrite of the cache. Once ``MAX_PARTITIONS`` accumulate, the next write
+    folds the cached days into its file and drops the others, so reads stay a
+    few files. ``state.json`` is replaced last, so a build killed half-way
+    leaves the previous watermark and extra partitions that nothing reads yet.
     """
-    if fresh.empty and not fold:
+    if fresh.empty and not stale:
         return
-    if fold:  # restated days replaced: the cache is rewritten as one partition
-        everything = _joined(cached, fresh)
-        if everything.empty:
-            return
-        newest = everything[DAY].max().date()
-        closed = everything[everything[DAY] < pd.Timestamp(newest)]
-    else:
-        newest = fresh[DAY].max().date()
-        closed = fresh[fresh[DAY] < pd.Timestamp(newest)]
+    newest = fresh[DAY].max().date() if not fresh.empty else None
+    closed = fresh[fresh[DAY] < pd.Timestamp(newest)] if newest else fresh
+    since = date.fromisoformat(state["closed_through"]) + timedelta(days=1) if state else _FIRST
+    closed_through = newest - timedelta(days=1) if newest else since - timedelta(days=1)
+    cover = DaySpans.of(
+        [*stale.spans, (since, closed_through)] if since <= closed_through else stale.spans
+    )
     if state is None and folder.exists():
         shutil.rmtree(folder)  # a full scan replaces every partition (restated history)
-    if closed.empty:
+    if closed.empty and not stale:
         return
     folder.mkdir(parents=True, exist_ok=True)
     files = list(state["files"]) if state else []
+    covers = dict(state.get("covers", {})) if state else {}
     sums = dict(state.get("checksums", {})) if state else {}
     retired: list[str] = []
-    if fold:
-        retired, files = files, []
-    elif len(files) >= MAX_PARTITIONS:
+    if len(files) >= MAX_PARTITIONS:
         closed, retired, files = pd.concat([cached, closed], ignore_index=True), files, []
+        cover = DaySpans.of([(_FIRST, closed_through)])
     closed = closed.sort_values(DAY, kind="stable").reset_index(drop=True)
-    first, last = closed[DAY].iloc[0].date(), closed[DAY].iloc[-1].date()
-    name = f"{first.isoformat()}_{last.isoformat()}.parquet"
-    if name in files:  # the same span rewritten: retire the old file of that name first
-        files.remove(name)
+    name = _partition_name(closed, cover, files)
     sums[name] = _atomic(folder / name, pa.Table.from_pandas(closed, preserve_index=False))
+    covers[name] = cover.to_json()
     files = [*files, name]
     state = {
         "version": FORMAT_VERSION,
-        "closed_through": (newest - timedelta(days=1)).isoformat(),
+        "closed_through": closed_through.isoformat(),
         "fact": query.fact,
         "time_column": query.time_column,
         "engine": query.engine,
         "definition": query.definition,  # for humans: what these partitions hold
         "files": files,
+        "covers": {f: covers[f] for f in files},
         "checksums": {f: sums[f] for f in files},
         "source": seen.record,
     }
@@ -552,6 +566,36 @@ def _store(
     for old in retired:
         if old != name:
             (folder / old).unlink(missing_ok=True)
+
+
+_FIRST = date(1, 1, 1)  # the cover of a partition written by a full scan starts at the beginning
+
+
+def _partition_name(closed: pd.DataFrame, cover: DaySpans, taken: list[str]) -> str:
+    """``<first>_<last>.parquet`` of its rows (of its cover when it has none), unique in the folder."""
+    if closed.empty:
+        first, last = cover.spans[0][0], cover.spans[-1][1]
+    else:
+        first, last = closed[DAY].iloc[0].date(), closed[DAY].iloc[-1].date()
+    stem = f"{first.isoformat()}_{last.isoformat()}"
+    name, n = f"{stem}.parquet", 1
+    while name in taken:
+        n += 1
+        name = f"{stem}.{n}.parquet"
+    return name
+
+
+def _cover(state: dict, name: str) -> DaySpans:
+    """The days a partition was scanned for (``covers`` in ``state.json``)."""
+    cover = state.get("covers", {}).get(name) or []
+    return DaySpans.of((date.fromisoformat(f), date.fromisoformat(t)) for f, t in cover)
+
+
+def _union(covers: list[DaySpans]) -> DaySpans:
+    joined = DaySpans()
+    for cover in covers:
+        joined = joined | cover
+    return joined
 
 
 def _atomic(path: Path, table: pa.Table) -> str:

@@ -136,6 +136,12 @@ def test_a_corrected_file_rescans_the_days_it_holds_and_equals_a_cold_build(mont
     # August and a day of slack either side for zone arithmetic: not the other four months
     assert scan.restated.spans == ((date(2026, 7, 31), date(2026, 9, 1)),)
     assert any(f"{CORRECTED}.parquet changed" in r for r in scan.reasons)
+    # the restated days went into a small partition of their own, which wins over the old one
+    root = after.root
+    assert len(list(next(root.iterdir()).glob("decisions.decided_at/*/*.parquet"))) == 2
+    again = cache_of(monthly)
+    assert_same_cube(cached, decisions_cube(monthly, again))
+    assert not main_scan(again).restated and main_scan(again).days_scanned == 1
 
 
 def test_rows_appended_to_a_closed_month_are_counted(monthly):

@@ -409,7 +409,9 @@ def _change_axis_labels(chart: Chart) -> str:
     """Signed tick labels in the bridge's units ("+2.0 pp", "−1.5 s"), as the deck's axis."""
     units = change_units(chart)
     suffix = _js_string(units.suffix)
-    return f"format(datum.value * {units.scale:g}, '+,.{units.decimals}f') + {suffix}"
+    number = f"format(datum.value * {units.scale:g}, '+,.{units.decimals}f')"
+    zero = f"format(0, ',.{units.decimals}f')"  # "0.0 pp", not "+0.0 pp" (as the deck's axis)
+    return f"(abs(datum.value) < 1e-12 ? {zero} : {number}) + {suffix}"
 
 
 def _waterfall_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.LayerChart:

@@ -79,6 +79,15 @@ def test_sentence_says_a_growing_below_average_queue_pulls_down():
     assert "(largest: toward Misinformation, −" in text.replace("-", "−")
 
 
+def test_sentence_names_nobody_for_a_part_that_reads_zero():
+    rows = {"a": (100, 100, 101, 100), "b": (200, 100, 200, 100)}  # shares fixed: no mix at all
+    text = driver_sentence(None, decomposition(rows, 0.0), "Queue", lambda v: f"{v:+.3f}", 5)
+    assert text == (
+        "Of the +0.005: mix shift between queues +0.000; "  # no "(largest: toward …, +0.000)"
+        "change within queues +0.005 (largest: a, +0.005)."
+    )
+
+
 # -- the built demo report ------------------------------------------------------------------------
 
 
@@ -123,6 +132,12 @@ def test_misinformation_pulls_automation_down(figures):
     assert misinformation["mix"] < 0  # so its mix term pulls automation down
     assert misinformation["mix_lmdi"] > 0  # (the textbook term has the share's sign)
     assert d["mix"] + d["rate"] + d["activity"] == pytest.approx(d["change"], abs=1e-12)
+
+
+def test_the_floor_applies_to_counted_denominators_only(figures):
+    decompositions = figures["insights"]["decompositions"]
+    assert decompositions["automation_rate"]["small_sample"] == 30.0  # decisions
+    assert decompositions["throughput"]["small_sample"] == 0.0  # productive hours: not a sample
 
 
 def test_small_samples_are_not_named(figures):

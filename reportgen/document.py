@@ -111,11 +111,12 @@ class ChartSeries:
 class Chart:
     """A chart spec: drawn by Altair for PDF/HTML and as a native PPTX chart.
 
-    ``waterfall``: ``categories[0]`` is the starting value and ``categories[-1]``
-    the ending value (both drawn as full bars from zero); the categories between
-    are signed steps (drawn floating from the running total), so
-    ``values[-1] == values[0] + sum(values[1:-1])``. ``point_sentiments`` colours
-    each step good/bad/neutral (first and last are ``None``: drawn in the primary colour).
+    ``waterfall`` (a bridge of parts): the categories before the last are signed
+    parts of a change and ``categories[-1]`` is their total, so
+    ``values[-1] == sum(values[:-1])``; every bar is drawn from zero (no bar floats
+    on a truncated axis, and the deck's chart data holds the signed parts).
+    ``point_sentiments`` colours each part good/bad/neutral (the last is ``None``:
+    drawn in the primary colour).
     """
 
     title: str

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from reportgen.analysis.drivers import driver_parts
 from reportgen.analysis.followup import earlier_rcas
 from reportgen.analysis.insights import Insights
 from reportgen.metrics import ReportFigures
@@ -83,7 +84,13 @@ def insights_to_dict(insights: Insights) -> dict[str, Any]:
         ],
         "deep_dive": _plain(insights.deep_dive),
         "decompositions": {
-            name: {"dimensions": list(d.dimensions), **_plain(d.result)}
+            name: {
+                "dimensions": list(d.dimensions),
+                **_plain(d.result),
+                "small_sample": d.small_sample,
+                # the segments the sentence, bridge and table name; the rest is "Other"
+                "shown": [list(t.segment) for t in driver_parts(d, d.top).shown],
+            }
             for name, d in insights.decompositions.items()
         },
     }

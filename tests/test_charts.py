@@ -213,28 +213,36 @@ def _waterfall() -> Chart:
     return Chart(
         title="What drove AHT",
         chart_type="waterfall",
-        categories=("2026-W46", "Mix: Misinformation", "Rate: Harassment", "Other", "2026-W47"),
-        series=(ChartSeries("AHT", (47.4, 4.2, 6.6, -1.3, 56.9), "primary"),),
+        categories=("Misinformation", "Harassment", "Other", "Change 47 s → 57 s"),
+        series=(ChartSeries("AHT", (4.2, 6.6, -1.3, 9.5), "primary"),),
         value_format="seconds",
         value_label="seconds",
-        point_sentiments=(None, "bad", "bad", "good", None),
+        point_sentiments=("bad", "bad", "good", None),
     )
 
 
-def test_waterfall_steps_float_on_the_running_total():
+def test_waterfall_bars_start_at_zero():
     from reportgen.render.charts import waterfall_rows
 
     rows = waterfall_rows(_waterfall())
-    assert [(r["lo"], r["hi"]) for r in rows[:2]] == [(0.0, 47.4), (47.4, 47.4 + 4.2)]
-    assert rows[3]["hi"] == pytest.approx(47.4 + 4.2 + 6.6 - 1.3)
-    assert rows[-1]["hi"] == pytest.approx(rows[3]["hi"])  # the end bar meets the last step
+    assert [(r["lo"], r["hi"]) for r in rows] == [(0.0, 4.2), (0.0, 6.6), (0.0, -1.3), (0.0, 9.5)]
+    assert [r["kind"] for r in rows] == ["bad", "bad", "good", "total"]
+    assert sum(r["hi"] for r in rows[:-1]) == pytest.approx(rows[-1]["hi"])
 
 
 def test_waterfall_labels_read_like_the_tables():
     from reportgen.render.charts import waterfall_rows
 
     labels = [r["label"] for r in waterfall_rows(_waterfall())]
-    assert labels == ["47 s", "+4.2 s", "+6.6 s", "−1.3 s", "57 s"]
+    assert labels == ["+4.2 s", "+6.6 s", "−1.3 s", "+9.5 s"]
+
+
+def test_waterfall_axis_runs_through_zero(brand):
+    from reportgen.render.charts import chart_to_altair
+
+    spec = chart_to_altair(_waterfall(), brand).to_dict()
+    domain = spec["layer"][0]["encoding"]["y"]["scale"]["domain"]
+    assert domain[0] < -1.3 and domain[1] > 9.5
 
 
 def test_waterfall_svg_colours_steps_by_sentiment(brand):

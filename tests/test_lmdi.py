@@ -73,6 +73,10 @@ def test_hand_worked_aht_example():
     #   rate = L · ln(65/60)   = 43.34438226398860 ·  0.0800427076735364 =  +3.46940171884646
     #   (mix + rate = L · ln(39/48) = −9 = Spam's Δw, as it must)
     # Mix = 36 − 12.46940171884646 = 23.53059828115354 s, rate = 3.46940171884646 s.
+    # Per segment, mix is shown relative to the average R̄ = (84 + 111) / 2 = 97.5 s:
+    #   Hate (180 s, above average, share +0.2): 36 − 97.5 · 0.2 = +16.5 s (pulls AHT up)
+    #   Spam (60–65 s, below average, share −0.2): −12.4694… + 19.5 = +7.03059828115354 s
+    #   (its LMDI-I term −12.47 s had the sign of its share change alone)
     result = ratio({"Spam": (48_000, 800, 39_000, 600), "Hate": (36_000, 200, 72_000, 400)})
 
     assert result.kind == "ratio"
@@ -83,19 +87,26 @@ def test_hand_worked_aht_example():
     assert result.rate == pytest.approx(3.46940171884646, abs=1e-12)
     assert result.activity == 0.0
     spam, hate = term(result, "Spam"), term(result, "Hate")
-    assert spam.mix == pytest.approx(-12.46940171884646, abs=1e-12)
+    assert result.reference == pytest.approx(97.5, abs=1e-12)
+    assert spam.mix_lmdi == pytest.approx(-12.46940171884646, abs=1e-12)
+    assert spam.mix == pytest.approx(7.03059828115354, abs=1e-12)
     assert spam.rate == pytest.approx(3.46940171884646, abs=1e-12)
-    assert hate.mix == pytest.approx(36.0, abs=1e-12)
+    assert hate.mix_lmdi == pytest.approx(36.0, abs=1e-12)
+    assert hate.mix == pytest.approx(16.5, abs=1e-12)
     assert hate.rate == pytest.approx(0.0, abs=1e-12)
     assert (spam.share0, spam.share1, spam.rate0, spam.rate1) == (0.8, 0.6, 60.0, 65.0)
-    assert [t.segment for t in result.terms] == [("Hate",), ("Spam",)]  # |36| before |−9|
+    assert [t.segment for t in result.terms] == [("Hate",), ("Spam",)]  # 16.5 before 10.5
 
 
 # -- an independent reference: exact decimal arithmetic, one segment at a time ---------------------
 
 
 def reference(rows, kind: str) -> dict[tuple[str, ...], tuple[Decimal, Decimal, Decimal]]:
-    """Textbook LMDI-I in 50-digit decimals, with Ang & Liu's limits spelled out per case."""
+    """Textbook LMDI-I in 50-digit decimals, with Ang & Liu's limits spelled out per case.
+
+    The mix term is the textbook structure term ``L(w^T, w^0) · ln(s^T / s^0)``
+    (``mix_lmdi``); :func:`relative_mix` gives the reported, average-relative one.
+    """
     with localcontext() as ctx:
         ctx.prec = 50
 
@@ -126,6 +137,32 @@ def reference(rows, kind: str) -> dict[tuple[str, ...], tuple[Decimal, Decimal, 
                 activity = Decimal(0)
             out[label] = (mix, rate, activity)
         return out
+
+
+def relative_mix(rows, kind: str) -> dict[tuple[str, ...], Decimal]:
+    """``mix_lmdi − R̄ · Δs`` with ``R̄ = (R^0 + R^T) / 2`` (times ``(Q^0 + Q^T) / 2`` for a total)."""
+    with localcontext() as ctx:
+        ctx.prec = 50
+
+        def dec(x: float) -> Decimal:
+            return Decimal(0) if math.isnan(x) else Decimal(x)
+
+        segments = {
+            (k if isinstance(k, tuple) else (k,)): tuple(dec(x) for x in v) for k, v in rows.items()
+        }
+        n0 = sum((v[0] for v in segments.values()), Decimal(0))
+        q0 = sum((v[1] for v in segments.values()), Decimal(0))
+        n1 = sum((v[2] for v in segments.values()), Decimal(0))
+        q1 = sum((v[3] for v in segments.values()), Decimal(0))
+        average = (n0 / q0 + n1 / q1) / 2
+        if kind == "total":
+            average *= (q0 + q1) / 2
+        lmdi = reference(rows, kind)
+        return {
+            label: lmdi[label][0] - average * (v[3] / q1 - v[1] / q0)
+            for label, v in segments.items()
+            if label in lmdi
+        }
 
 
 # -- generated cubes ----------------------------------------------------------------------------
@@ -192,10 +229,113 @@ def test_residual_is_rounding_only_at_large_magnitudes(rows):
 def test_matches_an_independent_exact_computation(rows, kind):
     result = ratio(rows) if kind == "ratio" else total(rows)
     expected = reference(rows, kind)
+    relative = relative_mix(rows, kind)
     assert {t.segment for t in result.terms} == set(expected)
     for t in result.terms:
-        for got, want in zip((t.mix, t.rate, t.activity), expected[t.segment], strict=True):
+        for got, want in zip((t.mix_lmdi, t.rate, t.activity), expected[t.segment], strict=True):
             assert math.isclose(got, float(want), rel_tol=1e-9, abs_tol=1e-9)
+        assert math.isclose(t.mix, float(relative[t.segment]), rel_tol=1e-9, abs_tol=1e-9)
+
+
+# -- per-segment mix relative to the average (issue #17) ---------------------------------------
+
+
+@FAST
+@given(cubes(), st.sampled_from(["ratio", "total"]))
+def test_segment_terms_add_up_to_the_change(rows, kind):
+    result = ratio(rows) if kind == "ratio" else total(rows)
+    parts = [x for t in result.terms for x in (t.mix, t.rate, t.activity)]
+    scale = max(1.0, math.fsum(abs(x) for x in parts))
+    assert math.fsum(parts) == pytest.approx(result.change, abs=1e-9 * scale)
+    assert math.fsum(t.total for t in result.terms) == pytest.approx(
+        result.change, abs=1e-9 * scale
+    )
+
+
+@FAST
+@given(cubes(max_den=1e3, max_rate=1e2), st.sampled_from(["ratio", "total"]))
+def test_effect_totals_are_still_the_textbook_lmdi_sums(rows, kind):
+    # Σ L(w^T, w^0) ln(s^T / s^0): subtracting R̄ · Δs_i per segment leaves the mix total alone
+    result = ratio(rows) if kind == "ratio" else total(rows)
+    expected = reference(rows, kind).values()
+    for got, column in ((result.mix, 0), (result.rate, 1), (result.activity, 2)):
+        want = float(sum((e[column] for e in expected), Decimal(0)))
+        assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9)
+    assert math.fsum(t.mix_lmdi for t in result.terms) == pytest.approx(result.mix, abs=1e-9)
+
+
+@st.composite
+def fixed_rate_cubes(draw):
+    """2–12 segments, each with one rate in both periods; a segment may open or close."""
+    n = draw(st.integers(2, 12))
+    rates = draw(st.lists(st.floats(0.0, 100.0, allow_subnormal=False), min_size=n, max_size=n))
+    volume = st.one_of(st.just(0.0), st.floats(1.0, 1e4, allow_subnormal=False))
+    rows = {}
+    for k, r in enumerate(rates):
+        d0, d1 = draw(volume), draw(volume)
+        rows[f"q{k:02d}"] = (d0 * r, d0, d1 * r, d1)
+    rows["q00"] = (10.0 * rates[0], 10.0, 10.0 * rates[0], 10.0)  # volume in both periods
+    return rows
+
+
+@FAST
+@given(fixed_rate_cubes())
+def test_with_fixed_rates_a_segment_pulls_toward_its_own_rate(rows):
+    # rate r_i fixed: its mix term is (r_i − R̄) · Δs_i, so it has the sign of Δs_i · (r_i − R̄):
+    # a segment that grows while below average pulls the metric down, and the reverse
+    result = ratio(rows)
+    average = result.reference
+    assert average == pytest.approx((result.value0 + result.value1) / 2, rel=1e-12)
+    for t in result.terms:
+        num0, den0, _, _ = rows[t.segment[0]]
+        r = num0 / den0 if den0 else rows[t.segment[0]][2] / rows[t.segment[0]][3]
+        expected = (r - average) * (t.share1 - t.share0)
+        assert t.mix == pytest.approx(expected, abs=1e-9 * max(1.0, average))
+        if abs(expected) > 1e-9 * max(1.0, average):
+            assert math.copysign(1.0, t.mix) == math.copysign(1.0, expected)
+        assert t.rate == pytest.approx(0.0, abs=1e-9 * max(1.0, average))
+
+
+@FAST
+@given(fixed_rate_cubes())
+def test_total_with_fixed_rates_and_volume_follows_the_same_rule(rows):
+    # Q and every r_i fixed: the mix term of the total is Q · (r_i − R̄) · Δs_i
+    q0 = math.fsum(v[1] for v in rows.values())
+    q1 = math.fsum(v[3] for v in rows.values())
+    scale = q0 / q1
+    rows = {k: (n0, d0, n1 * scale, d1 * scale) for k, (n0, d0, n1, d1) in rows.items()}
+    result = total(rows)
+    average = (result.value0 + result.value1) / 2 / q0
+    for t in result.terms:
+        num0, den0, num1, den1 = rows[t.segment[0]]
+        r = num0 / den0 if den0 else num1 / den1
+        expected = q0 * (r - average) * (t.share1 - t.share0)
+        assert t.mix == pytest.approx(expected, abs=1e-8 * max(1.0, q0 * average))
+
+
+def test_a_segment_at_the_average_rate_contributes_no_mix():
+    # rates 10 / 30 / 20 fixed; shares low .6 → .1, high .2 → .5, avg .2 → .4:
+    # R^0 = 16, R^T = 24, so "avg" runs exactly at R̄ = 20 while its share doubles
+    rows = {"low": (600, 60, 100, 10), "high": (600, 20, 1500, 50), "avg": (400, 20, 800, 40)}
+    grows = ratio(rows)
+    assert (grows.value0, grows.value1, grows.reference) == (16.0, 24.0, 20.0)
+    assert term(grows, "avg").mix_lmdi == pytest.approx(20 * 0.2, abs=1e-12)  # the old reading
+    assert term(grows, "avg").mix == pytest.approx(0.0, abs=1e-12)
+    # the same queue shrinking at the average rate: no large negative term either
+    shrinks = ratio({k: (n1, d1, n0, d0) for k, (n0, d0, n1, d1) in rows.items()})
+    assert term(shrinks, "avg").mix_lmdi == pytest.approx(-20 * 0.2, abs=1e-12)
+    assert term(shrinks, "avg").mix == pytest.approx(0.0, abs=1e-12)
+    assert term(grows, "high").mix > 0 and term(grows, "low").mix > 0  # both push toward 30
+
+
+def test_automation_example_from_the_issue():
+    # 70 % automated overall; a 30 % queue doubles its share: its mix pulls automation down
+    result = ratio({"misinfo": (30, 100, 60, 200), "spam": (720, 900, 640, 800)})
+    misinfo = term(result, "misinfo")
+    assert misinfo.mix_lmdi > 0  # the textbook term has the sign of the share change
+    assert misinfo.mix < 0
+    assert term(result, "spam").mix < 0  # an above-average queue that shrinks pulls it down too
+    assert result.mix == pytest.approx(result.change, abs=1e-12)
 
 
 # -- what each effect means -----------------------------------------------------------------------
@@ -219,7 +359,7 @@ def test_nearly_unchanged_contributions_keep_their_precision():
     rows = {"a": (300, 10, 300 + 3e-13, 30), "b": (300, 30, 300, 10)}
     want = reference(rows, "ratio")[("a",)]
     a = term(ratio(rows), "a")
-    assert a.mix == pytest.approx(float(want[0]), rel=1e-12)
+    assert a.mix_lmdi == pytest.approx(float(want[0]), rel=1e-12)
     assert a.rate == pytest.approx(float(want[1]), rel=1e-12)
 
 
@@ -260,7 +400,9 @@ def test_appearing_segment_contributes_only_mix():
     result = ratio({"old": (600, 10, 600, 10), "new": (0, 0, 300, 10)})  # 60 → 45
     new = term(result, "new")
     assert (new.share0, new.rate0, new.rate1) == (0.0, None, 30.0)
-    assert new.mix == pytest.approx(15.0, abs=1e-12)  # its w: 0 → 0.5 · 30
+    assert new.mix_lmdi == pytest.approx(15.0, abs=1e-12)  # its w: 0 → 0.5 · 30
+    # relative to R̄ = (60 + 45) / 2: a new queue below the average dilutes it
+    assert new.mix == pytest.approx(15.0 - 52.5 * 0.5, abs=1e-12)
     assert new.rate == 0.0
     assert_exact(result)
 
@@ -269,16 +411,21 @@ def test_disappearing_segment_contributes_only_mix():
     result = ratio({"stays": (600, 10, 600, 10), "closes": (300, 10, NAN, NAN)})
     closes = term(result, "closes")
     assert (closes.share1, closes.rate0, closes.rate1) == (0.0, 30.0, None)
-    assert closes.mix == pytest.approx(-15.0, abs=1e-12)
+    assert closes.mix_lmdi == pytest.approx(-15.0, abs=1e-12)
+    # relative to R̄ = (45 + 60) / 2: a below-average queue closing raises the average
+    assert closes.mix == pytest.approx(-15.0 + 52.5 * 0.5, abs=1e-12)
     assert closes.rate == 0.0
     assert_exact(result)
 
 
 def test_zero_numerator_contributes_only_rate():
     result = ratio({"a": (0, 10, 50, 10), "b": (80, 10, 0, 30)})
-    assert term(result, "a").mix == 0.0
+    average = (80 / 20 + 50 / 40) / 2  # a's share 0.5 → 0.25, b's 0.5 → 0.75
+    assert term(result, "a").mix_lmdi == 0.0
+    assert term(result, "a").mix == pytest.approx(average * 0.25, abs=1e-12)
     assert term(result, "a").rate == pytest.approx(50 / 40, abs=1e-12)
-    assert term(result, "b").mix == 0.0
+    assert term(result, "b").mix_lmdi == 0.0
+    assert term(result, "b").mix == pytest.approx(-average * 0.25, abs=1e-12)
     assert term(result, "b").rate == pytest.approx(-80 / 20, abs=1e-12)
     assert_exact(result)
 
@@ -345,13 +492,18 @@ def test_by_dimension_effects_add_up_to_the_totals(dim):
 
 
 def test_by_dimension_reports_each_labels_share_and_rate():
-    rolled = {t.segment: t for t in ratio(TWO_DIM_ROWS).by_dimension("dim1")}
+    result = ratio(TWO_DIM_ROWS)
+    rolled = {t.segment: t for t in result.by_dimension("dim1")}
     hate = rolled[("hate",)]
     assert hate.share0 == pytest.approx(100 / 1600, abs=1e-12)
     assert hate.share1 == pytest.approx(300 / 1400, abs=1e-12)
     assert hate.rate0 == pytest.approx(18_000 / 100, abs=1e-12)
     assert hate.rate1 == pytest.approx(60_000 / 300, abs=1e-12)
-    assert hate.total == pytest.approx(60_000 / 1400 - 18_000 / 1600, abs=1e-12)
+    # its own change, less the average times its share change (mix relative to the average)
+    own_change = 60_000 / 1400 - 18_000 / 1600
+    share_change = 300 / 1400 - 100 / 1600
+    assert hate.total == pytest.approx(own_change - result.reference * share_change, abs=1e-12)
+    assert hate.mix_lmdi + hate.rate == pytest.approx(own_change, abs=1e-12)
 
 
 def test_by_dimension_rejects_an_unknown_dimension():

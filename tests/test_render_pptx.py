@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
-from pptx.enum.dml import MSO_FILL, MSO_LINE_DASH_STYLE
+from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
 from pptx.oxml.ns import qn
 from pptx.util import Emu
@@ -357,48 +357,53 @@ def test_missing_and_nan_values_are_gaps_not_invalid_numbers(doc: Document, tmp_
 WATERFALL = Chart(
     "What moved average handle time",
     "waterfall",
-    ("2026-W46", "Mix: more Hate Speech", "EMEA slower", "APAC faster", "2026-W47"),
-    (ChartSeries("AHT change", (47.0, 9.0, 5.5, -0.1, 61.4)),),
+    ("Hate Speech", "EMEA", "APAC", "Other", "Change 47 s → 61 s"),
+    (ChartSeries("AHT change", (9.0, 5.5, -0.1, 0.0, 14.4)),),
     "seconds",
     "seconds",
-    point_sentiments=(None, "bad", "bad", "good", None),
+    point_sentiments=("bad", "bad", "good", None, None),
 )
 
 
-def test_waterfall_is_a_native_chart_whose_bars_span_the_running_total(
+def test_waterfall_is_a_native_chart_of_signed_parts_with_labels_from_the_data(
     doc: Document, brand: Brand, tmp_path: Path
 ) -> None:
     prs = _render(_replace_section(doc, 1, blocks=(WATERFALL,)), tmp_path)
     chart = _chart_titled(prs, WATERFALL.title)
-    bars, labels = chart.plots[0], chart.plots[1]  # stacked columns + label carrier line
-    assert chart.chart_type == XL_CHART_TYPE.COLUMN_STACKED
+    bars = chart.plots[0]
+    assert chart.chart_type == XL_CHART_TYPE.COLUMN_CLUSTERED
     assert list(bars.categories) == list(WATERFALL.categories)
-    base, step = (s.values for s in bars.series)
-    expected = [(0.0, 47.0), (47.0, 56.0), (56.0, 61.5), (61.4, 61.5), (0.0, 61.4)]
-    for b, v, (low, high) in zip(base, step, expected, strict=True):
-        assert b == pytest.approx(low, abs=1e-12) and b + v == pytest.approx(high, abs=1e-12)
-    texts = [labels.series[0].points[i].data_label.text_frame.text for i in range(5)]
-    assert texts == ["47 s", "+9.0 s", "+5.5 s", "−0.1 s", "61 s"]
-    fills = [str(bars.series[1].points[i].format.fill.fore_color.rgb) for i in range(5)]
+    assert len(bars.series) == 1
+    assert bars.series[0].values == pytest.approx(WATERFALL.series[0].values)  # signed, from zero
+    fills = [str(bars.series[0].points[i].format.fill.fore_color.rgb) for i in range(5)]
     assert fills == [
-        c.lstrip("#") for c in (brand.primary, brand.bad, brand.bad, brand.good, brand.primary)
+        c.lstrip("#") for c in (brand.bad, brand.bad, brand.good, brand.neutral, brand.primary)
     ]
-    assert bars.series[0].format.fill.type == MSO_FILL.BACKGROUND  # the base is invisible
+    ser = bars.series[0]._element
+    d_lbls = ser.find(qn("c:dLbls"))
+    assert d_lbls.find(qn("c:showVal")).get("val") == "1"  # labels are the values, not text
+    assert ser.find(".//" + qn("c:tx") + "/" + qn("c:rich")) is None
+    code = d_lbls.find(qn("c:numFmt")).get("formatCode")
+    assert code.startswith("+#,##0.0") and '"−"' in code
+    points = d_lbls.findall(qn("c:dLbl"))  # the bold total keeps showing its value
+    assert all(d.find(qn("c:showVal")).get("val") == "1" for d in points)
+    assert ser.find(qn("c:invertIfNegative")).get("val") == "0"
 
 
-def test_waterfall_across_zero_draws_both_parts(doc: Document, tmp_path: Path) -> None:
+def test_waterfall_percent_parts_are_percentage_points(doc: Document, tmp_path: Path) -> None:
     chart = Chart(
-        "Backlog",
+        "Automation",
         "waterfall",
-        ("Start", "Inflow", "Decided", "End"),
-        (ChartSeries("Backlog", (100.0, 50.0, -250.0, -100.0)),),
-        "count",
-        "items",
+        ("Misinformation", "Other", "Change"),
+        (ChartSeries("Automation", (-0.025, -0.001, -0.026)),),
+        "percent",
+        "Contribution",
     )
-    native = _chart_titled(_render(_replace_section(doc, 1, blocks=(chart,)), tmp_path), "Backlog")
-    values = {s.name: s.values for s in native.plots[0].series}
-    assert values["Backlog"] == (100.0, 50.0, 150.0, 0.0)  # above zero
-    assert values["Backlog below zero"] == (0.0, 0.0, -100.0, -100.0)  # below zero
+    native = _chart_titled(
+        _render(_replace_section(doc, 1, blocks=(chart,)), tmp_path), "Automation"
+    )
+    assert native.plots[0].series[0].values == pytest.approx((-2.5, -0.1, -2.6))
+    assert native.value_axis.minimum_scale < -2.6 <= 0 <= native.value_axis.maximum_scale
 
 
 def test_percent_decimals_reach_axis_and_labels(doc: Document, tmp_path: Path) -> None:

@@ -7,17 +7,27 @@ so is a derived metric whose formula is ``k · N / D`` with N and D sums or
 differences of measures (e.g. ``1000 * appeals / nullif(decisions, 0)``); a
 derived formula of any other shape has no ratio-of-sums structure to split and
 is not decomposed.
+
+Every view of a decomposition — the driver sentence, the bridge chart, the
+contributions table and the deck's native chart — is built from one
+:class:`Parts`: the named segments, then "Other" (every other segment summed),
+so the parts shown add up exactly to the change. Each segment's mix term is
+relative to the average rate (see :mod:`reportgen.analysis.lmdi`), so a queue
+that grows while below average is shown pulling the metric down. A segment
+whose denominator is below ``insights.small_sample`` in both periods is never
+named as a driver: it is counted in "Other".
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 
-from reportgen.analysis.lmdi import LmdiResult, LmdiTerm, lmdi_ratio
-from reportgen.config.formula import evaluate
+from reportgen.analysis.lmdi import LmdiResult, LmdiTerm, lmdi_ratio, merge_terms
+from reportgen.config.formula import evaluate, measures_in
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import DerivedMetric, MeanMetric, RatioMetric
 from reportgen.cube import Cube
@@ -29,6 +39,8 @@ class Decomposition:
     metric: str
     dimensions: tuple[str, ...]
     result: LmdiResult
+    small_sample: float = 0.0  # a segment with less volume in both periods is never named
+    top: int = 5  # segments named in the sentence, the bridge and the table
 
 
 def _ratio_parts(
@@ -43,6 +55,25 @@ def _ratio_parts(
     if isinstance(metric, DerivedMetric) and (q := metric.quotient) is not None:
         return lambda t: (evaluate(q.numerator, t) * q.scale, evaluate(q.denominator, t))
     return None
+
+
+def sample_floor(report: ResolvedReport, name: str) -> float:
+    """``insights.small_sample`` when the metric's denominator counts rows, else 0.
+
+    The floor is a number of observations (decisions, QA samples, appeals); a
+    denominator that sums a quantity (productive hours) is not a sample size.
+    """
+    metric = report.metric(name)
+    if isinstance(metric, MeanMetric):
+        measures: tuple[str, ...] = (metric.count,)
+    elif isinstance(metric, RatioMetric):
+        measures = (metric.denominator,)
+    elif isinstance(metric, DerivedMetric) and (q := metric.quotient) is not None:
+        measures = measures_in(q.denominator)
+    else:
+        return 0.0
+    counts = all(report.catalog.measures[m].agg == "count" for m in measures)
+    return report.config.insights.small_sample if measures and counts else 0.0
 
 
 def decomposition_dimensions(report: ResolvedReport, name: str) -> tuple[str, ...]:
@@ -75,7 +106,13 @@ def decompose(
     for dim in dims:
         frame[dim] = frame[dim].astype(str)
     result = lmdi_ratio(frame, list(dims), "num0", "den0", "num1", "den1")
-    return Decomposition(name, dims, result)
+    return Decomposition(
+        name,
+        dims,
+        result,
+        sample_floor(report, name),
+        report.config.insights.decomposition.top,
+    )
 
 
 def decompose_all(
@@ -93,58 +130,117 @@ def segment_label(term: LmdiTerm) -> str:
     return " · ".join(term.segment)
 
 
+OTHER = "Other"
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The parts every view of a decomposition shows: named segments, "Other", the total.
+
+    ``shown`` are in the order of the table and the bridge (largest contribution
+    first); ``other`` sums every segment not shown (``None`` when none is left), so
+    ``Σ shown totals + other.total == result.change`` up to rounding.
+    """
+
+    shown: tuple[LmdiTerm, ...]
+    other: LmdiTerm | None
+    other_count: int  # segments in "Other"
+    small_count: int  # of which below the small-sample floor
+
+
+def is_small(term: LmdiTerm, floor: float) -> bool:
+    """Too little volume in both periods to name as a driver."""
+    return max(term.volume0, term.volume1) < floor
+
+
+def driver_parts(decomposition: Decomposition, top: int) -> Parts:
+    """The ``top`` segments to name, then the rest as "Other".
+
+    Only segments at or above the small-sample floor are named. The largest mix
+    term and the largest rate term among them are always shown (the driver
+    sentence names them), the remaining places go by contribution.
+    """
+    result = decomposition.result
+    eligible = [t for t in result.terms if not is_small(t, decomposition.small_sample)]
+    chosen: list[LmdiTerm] = []
+    if top > 0 and eligible:
+        for effect in (lambda t: abs(t.mix), lambda t: abs(t.rate)):
+            best = max(eligible, key=effect)
+            if effect(best) > 0 and best not in chosen and len(chosen) < top:
+                chosen.append(best)
+        for t in eligible:  # result.terms order: largest contribution first
+            if len(chosen) >= top:
+                break
+            if t not in chosen:
+                chosen.append(t)
+    order = {t.segment: i for i, t in enumerate(result.terms)}
+    shown = tuple(sorted(chosen, key=lambda t: order[t.segment]))
+    rest = [t for t in result.terms if t not in shown]
+    other = merge_terms((OTHER,), rest) if rest else None
+    small = sum(1 for t in rest if is_small(t, decomposition.small_sample))
+    return Parts(shown, other, len(rest), small)
+
+
 @dataclass(frozen=True)
 class Step:
-    """One bar of a drivers waterfall: a segment's mix or rate effect, or the rest."""
+    """One bar of a drivers bridge: a named segment's contribution, or "Other"."""
 
     label: str
-    effect: str  # "mix", "rate" or "other"
+    effect: str  # "segment" or "other"
     segment: str | None
     value: float
 
 
-def waterfall_steps(result: LmdiResult, top: int) -> list[Step]:
-    """The ``top`` largest single effects, then everything else as one "Other" step."""
-    effects = [
-        Step(f"Mix: {segment_label(t)}", "mix", segment_label(t), t.mix) for t in result.terms
-    ]
-    effects += [
-        Step(f"Rate: {segment_label(t)}", "rate", segment_label(t), t.rate) for t in result.terms
-    ]
-    effects.sort(key=lambda s: abs(s.value), reverse=True)
-    shown = [s for s in effects[:top] if s.value != 0]
-    rest = result.change - sum(s.value for s in shown)
-    if abs(rest) > 1e-12 * max(1.0, abs(result.change)):
-        shown.append(Step("Other", "other", None, rest))
-    return shown
+def waterfall_steps(decomposition: Decomposition, top: int) -> list[Step]:
+    """The bridge's parts: each segment of the table, then "Other"; they sum to the change.
+
+    "Other" is the change less the named parts (every other segment's
+    contribution, plus the float rounding), so the bars add up to the total bar.
+    """
+    parts = driver_parts(decomposition, top)
+    steps = [Step(segment_label(t), "segment", segment_label(t), t.total) for t in parts.shown]
+    if parts.other is not None:
+        rest = decomposition.result.change - math.fsum(s.value for s in steps)
+        steps.append(Step(OTHER, "other", None, rest))
+    return steps
 
 
 def driver_sentence(
-    m: MetricFigures, decomposition: Decomposition, dim_label: str, signed: Callable[[float], str]
+    m: MetricFigures,
+    decomposition: Decomposition,
+    dim_label: str,
+    signed: Callable[[float], str],
+    top: int,
 ) -> str | None:
-    """The change split into mix and rate, each with its largest segment.
+    """The change split into mix and rate, each with its largest named segment.
 
-    E.g. "Of the +7.1 s: mix shift between queues +4.7 s (largest: toward
-    Misinformation, +9.7 s); change within queues +2.4 s (largest: Harassment,
-    +4.3 s)." Aggregate effects are stated first because a single segment's
-    mix term can exceed the whole change when other segments offset it.
+    E.g. "Of the −2.6 pp: mix shift between queues −2.6 pp (largest: toward
+    Misinformation, −2.5 pp); change within queues +0.1 pp (largest: …)." A
+    segment's mix term is relative to the average rate, so "toward" a
+    below-average queue reads as a fall. The named segments are those of the
+    table and the bridge (:func:`driver_parts`); a small sample is never named.
     """
     result = decomposition.result
     if result.note or not result.terms or not result.change:
         return None
     units = _plural(dim_label)
-    mix_term = max(result.terms, key=lambda t: abs(t.mix))
-    rate_term = max(result.terms, key=lambda t: abs(t.rate))
-    toward = "toward" if mix_term.share1 > mix_term.share0 else "away from"
-    mix = (
-        f"mix shift between {units} {signed(result.mix)} "
-        f"(largest: {toward} {segment_label(mix_term)}, {signed(mix_term.mix)})"
-    )
-    rate = (
-        f"change within {units} {signed(result.rate)} "
-        f"(largest: {segment_label(rate_term)}, {signed(rate_term.rate)})"
-    )
+    shown = driver_parts(decomposition, top).shown
+    mix = f"mix shift between {units} {signed(result.mix)}"
+    rate = f"change within {units} {signed(result.rate)}"
+    if shown:
+        mix_term = max(shown, key=lambda t: abs(t.mix))
+        rate_term = max(shown, key=lambda t: abs(t.rate))
+        toward = "toward" if mix_term.share1 > mix_term.share0 else "away from"
+        if shows_a_digit(signed(mix_term.mix)):  # a part that reads "+0.0" names nobody
+            mix += f" (largest: {toward} {segment_label(mix_term)}, {signed(mix_term.mix)})"
+        if shows_a_digit(signed(rate_term.rate)):
+            rate += f" (largest: {segment_label(rate_term)}, {signed(rate_term.rate)})"
     return f"Of the {signed(result.change)}: {mix}; {rate}."
+
+
+def shows_a_digit(text: str) -> bool:
+    """Whether a formatted change shows anything but zeros ("+0.0 s" does not)."""
+    return any(c in "123456789" for c in text)
 
 
 def _plural(dim_label: str) -> str:

@@ -11,8 +11,8 @@ Divisia index (Ang 2005) splits ``ΔR = R^T − R^0`` into
   — how much comes from segments getting faster, slower, better or worse,
 
 with the logarithmic mean ``L(a, b) = (a − b) / (ln a − ln b)``, ``L(a, a) = a``.
-Because ``L(a, b) · ln(a / b) = a − b``, every segment's effects add up to its
-own change and the effects add up to ``ΔR`` with no residual — unlike
+Because ``L(a, b) · ln(a / b) = a − b``, every segment's LMDI-I terms add up to
+its own change and the effects add up to ``ΔR`` with no residual — unlike
 Laspeyres-style splits, whose "interaction" term the reader cannot act on. A
 total such as handling hours ``H = Q · Σ_i s_i · r_i`` (``Q = Σ den``, the
 activity) gets a third, **activity** effect ``Σ_i L(H_i^T, H_i^0) · ln(Q^T / Q^0)``,
@@ -37,7 +37,7 @@ which converges only like ``1/ln ε`` and leaves a residual:
   - a segment that is zero in both periods contributes nothing; one with no
     volume in either period is dropped.
 
-Each segment's effects therefore still sum to its own change, and the
+Each segment's LMDI-I terms therefore still sum to its own change, and the
 decomposition stays exact. If a whole period has no volume (``Σ den = 0``)
 the ratio is undefined and the shares do not exist: the result carries a
 ``note`` and ``None`` effects rather than raising, so a report can say so.
@@ -48,6 +48,38 @@ do not lose their digits to cancellation; sums use :func:`math.fsum`. The
 residual is floating-point rounding only: a few units in the last place of the
 largest segment term, i.e. ``|residual| ≤ 1e-9 · max(1, |change|)`` at the
 magnitudes operations data have.
+
+Per-segment mix relative to the average. With shares that sum to one, a
+segment's LMDI structure term ``L(w_i^T, w_i^0) · ln(s_i^T / s_i^0)`` has the
+sign of its share change alone, whatever its rate: a queue at 30 % automation
+that doubles its share shows a *positive* mix term although it pulls a 70 %
+average down. Only the sum is meaningful. Each segment's mix term is therefore
+reported relative to the average rate::
+
+    mix_i = L(w_i^T, w_i^0) · ln(s_i^T / s_i^0) − R̄ · (s_i^T − s_i^0)
+
+Because ``Σ_i (s_i^T − s_i^0) = 0`` the mix *total* is still the LMDI-I
+structure effect, so mix + rate (+ activity) = ΔR stays exact; ``mix_lmdi``
+keeps the textbook term. Which ``R̄``: with every rate fixed, ``w_i = s_i r_i``
+gives ``L(w_i^T, w_i^0) = r_i L(s_i^T, s_i^0)``, so the LMDI term is exactly
+``r_i Δs_i`` and the reported term ``(r_i − R̄) Δs_i`` — the sign rule (a
+segment whose share rises while its rate is below average pulls the metric
+down, and the reverse) holds for any constant. The constant that makes it the
+Divisia integral is the path average of the overall rate: moving a segment's
+share by ``ds`` moves ``R`` by ``(r_i − R(t)) ds`` when the other segments give
+up the share in proportion (``Σ R(t) ds_i = 0``), and with fixed rates ``R`` is
+linear in the shares, so along the straight path from ``s^0`` to ``s^T`` its
+average is exactly the arithmetic mean ``R̄ = (R^0 + R^T) / 2`` (the
+logarithmic mean would be off by a second-order amount, and is 0 if either
+period's rate is 0). A segment at that rate contributes exactly 0 through mix.
+
+For a total ``H = Q · Σ s_i r_i`` the same reasoning scales by the activity:
+the subtracted amount is ``Q̄ · R̄ · Δs_i`` with ``Q̄ = (Q^0 + Q^T) / 2`` and
+``R̄ = (H^0/Q^0 + H^T/Q^T) / 2`` (exactly ``Q (r_i − R̄) Δs_i`` when volume and
+rates are fixed); the activity terms are untouched and the totals stay exact.
+A segment that appears or disappears gets ``Δw_i − R̄ Δs_i``: a new queue below
+the average rate dilutes it. ``LmdiResult.reference`` records the subtracted
+``R̄`` (``Q̄ · R̄`` for a total).
 """
 
 from __future__ import annotations
@@ -74,9 +106,12 @@ class LmdiTerm:
     share1: float
     rate0: float | None  # r_i in period 0 (None when the segment is absent)
     rate1: float | None
-    mix: float  # this segment's structure effect
+    mix: float  # this segment's structure effect, relative to the average rate (see above)
     rate: float  # this segment's intensity effect
     activity: float  # 0.0 for ratio decompositions
+    mix_lmdi: float = 0.0  # the textbook LMDI-I structure term L(w^T, w^0) · ln(s^T / s^0)
+    volume0: float = 0.0  # the segment's denominator in period 0 (its sample size)
+    volume1: float = 0.0
 
     @property
     def total(self) -> float:
@@ -104,6 +139,7 @@ class LmdiResult:
     residual: float | None
     terms: tuple[LmdiTerm, ...]  # sorted by |total| descending
     note: str | None = None
+    reference: float | None = None  # the average subtracted from each mix term (R̄, or Q̄ · R̄)
 
     def by_dimension(self, dim: str) -> tuple[LmdiTerm, ...]:
         """The terms summed to the labels of one dimension, largest first.
@@ -290,9 +326,11 @@ def _safe_divide(num: np.ndarray, den: np.ndarray | float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Effects:
-    mix: np.ndarray
+    mix: np.ndarray  # relative to the average: mix_lmdi − reference · Δs
     rate: np.ndarray
     activity: np.ndarray
+    mix_lmdi: np.ndarray
+    reference: float
 
 
 def _effects(kind: Kind, seg: _Segments, q0: float, q1: float) -> _Effects:
@@ -321,7 +359,15 @@ def _effects(kind: Kind, seg: _Segments, q0: float, q1: float) -> _Effects:
     share_vanishes = np.where(v0 == 0, seg.den0 == 0, seg.den1 == 0)
     mix[limit & share_vanishes] = change[limit & share_vanishes]
     rate[limit & ~share_vanishes] = change[limit & ~share_vanishes]
-    return _Effects(mix, rate, activity)
+    reference = _mix_reference(kind, seg, q0, q1)
+    relative = mix - reference * (s1 - s0)
+    return _Effects(relative, rate, activity, mix, reference)
+
+
+def _mix_reference(kind: Kind, seg: _Segments, q0: float, q1: float) -> float:
+    """``R̄ = (R^0 + R^T) / 2`` for a ratio, ``Q̄ · R̄`` for a total (module docstring)."""
+    average_rate = (math.fsum(seg.num0) / q0 + math.fsum(seg.num1) / q1) / 2.0
+    return average_rate if kind == "ratio" else average_rate * (q0 + q1) / 2.0
 
 
 def _decompose(
@@ -355,13 +401,26 @@ def _decompose(
             mix=float(eff.mix[i]),
             rate=float(eff.rate[i]),
             activity=float(eff.activity[i]),
+            mix_lmdi=float(eff.mix_lmdi[i]),
+            volume0=float(seg.den0[i]),
+            volume1=float(seg.den1[i]),
         )
         for i, label in enumerate(seg.labels)
     )
     mix, rate, activity = math.fsum(eff.mix), math.fsum(eff.rate), math.fsum(eff.activity)
     residual = change - math.fsum([*eff.mix, *eff.rate, *eff.activity])
     return LmdiResult(
-        kind, tuple(dims), value0, value1, change, mix, rate, activity, residual, terms
+        kind,
+        tuple(dims),
+        value0,
+        value1,
+        change,
+        mix,
+        rate,
+        activity,
+        residual,
+        terms,
+        reference=eff.reference,
     )
 
 
@@ -398,6 +457,11 @@ def _ranked(terms: Iterable[LmdiTerm]) -> tuple[LmdiTerm, ...]:
     return tuple(sorted(terms, key=lambda t: (-abs(t.total), t.segment)))
 
 
+def merge_terms(segment: tuple[str, ...], members: Iterable[LmdiTerm]) -> LmdiTerm:
+    """Several segments as one (e.g. "Other"): shares, volumes and effects add."""
+    return _merge(segment, list(members))
+
+
 def _merge(segment: tuple[str, ...], members: list[LmdiTerm]) -> LmdiTerm:
     """Several segments as one: shares and effects add, the rate is Σ num / Σ den."""
     share0 = math.fsum(t.share0 for t in members)
@@ -413,4 +477,7 @@ def _merge(segment: tuple[str, ...], members: list[LmdiTerm]) -> LmdiTerm:
         mix=math.fsum(t.mix for t in members),
         rate=math.fsum(t.rate for t in members),
         activity=math.fsum(t.activity for t in members),
+        mix_lmdi=math.fsum(t.mix_lmdi for t in members),
+        volume0=math.fsum(t.volume0 for t in members),
+        volume1=math.fsum(t.volume1 for t in members),
     )

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from reportgen.analysis.significance import ChangeTest, SegmentTests
 from reportgen.compose._insights import (
+    DRIVERS_METHOD,
     Insights,
     anomalies_section,
     decomposition_section,
@@ -570,9 +571,11 @@ def definitions_section(report: ResolvedReport, figures: ReportFigures) -> Secti
             ("Owner", metric.owner),
         )
         items.append(Definition(metric.label, formula(report, metric), metric.description, extra))
-    notes = (
+    notes: tuple[str, ...] = (
         f"Period {figures.period.label} in timezone {figures.timezone}; ratios are ratios of sums.",
     )
-    return Section(
-        "definitions", "Metric definitions", "appendix", (DefinitionList(tuple(items)),), notes
-    )
+    blocks: tuple = (DefinitionList(tuple(items)),)
+    if "decomposition" in report.config.sections:
+        notes += (f"Drivers: {DRIVERS_METHOD}",)
+        blocks += (Narrative((f"Drivers (mix and rate effects): {DRIVERS_METHOD}",)),)
+    return Section("definitions", "Metric definitions", "appendix", blocks, notes)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from reportgen.analysis.anomalies import Anomaly
 from reportgen.analysis.drivers import (
+    OTHER,
     Decomposition,
+    Parts,
+    driver_parts,
     driver_sentence,
     in_sentence,
     segment_label,
+    shows_a_digit,
     waterfall_steps,
 )
 from reportgen.analysis.followup import earlier_rcas
@@ -155,31 +160,41 @@ def anomalies_section(
 # -- drivers ----------------------------------------------------------------------------------
 
 
+#: What the contributions table and the definitions say the terms are (one or two sentences).
+DRIVERS_METHOD = (
+    "Additive LMDI-I: a segment's rate effect is the change within it; its mix effect is its "
+    "share shift weighted by how far its rate is from the average of the two periods, so a "
+    "segment that grows while below average pulls the metric down and one at the average "
+    "contributes nothing. Mix and rate add up exactly to the change."
+)
+
+
 def drivers_chart(m: MetricFigures, figures: ReportFigures, d: Decomposition, top: int) -> Chart:
-    steps = waterfall_steps(d.result, top)
-    categories = (figures.previous_period.label, *(s.label for s in steps), figures.period.label)
-    values = (d.result.value0, *(s.value for s in steps), d.result.value1)
-    sentiments = (
-        None,
-        *(change_sentiment(change_direction(s.value, None), m.direction) for s in steps),
-        None,
-    )
+    """The bridge: each segment of the table and "Other" as a bar from zero, then the change."""
+    steps = waterfall_steps(d, top)
+    span = f"{value_text(m, d.result.value0)} → {value_text(m, d.result.value1)}"
+    categories = (*(s.label for s in steps), f"Change {span}")
+    values = (*(s.value for s in steps), d.result.change)
+    sentiments = (*(_sentiment(m, s.value) for s in steps), None)
     return Chart(
         title=f"What moved {in_sentence(m.label)}",
         chart_type="waterfall",
         categories=categories,
-        series=(ChartSeries(m.label, values, "primary"),),
+        series=(ChartSeries(f"Contribution to {in_sentence(m.label)}", values, "primary"),),
         value_format=m.format,  # type: ignore[arg-type]
-        value_label=m.format if m.format in ("seconds", "percent") else m.label,
+        value_label="Contribution",
         value_decimals=m.decimals,
         point_sentiments=sentiments,
     )
 
 
 def drivers_table(report: ResolvedReport, m: MetricFigures, d: Decomposition, top: int) -> Table:
+    """The named segments, "Other" and the total: the rows add up exactly to the change."""
     dims = " · ".join(report.catalog.dimensions[x].label for x in d.dimensions)
+    parts = driver_parts(d, top)
+    r = d.result
     rows = []
-    for term in d.result.terms[:top]:
+    for term in parts.shown:
         rows.append(
             (
                 Cell(segment_label(term), segment_label(term)),
@@ -193,11 +208,29 @@ def drivers_table(report: ResolvedReport, m: MetricFigures, d: Decomposition, to
                 Cell(change_text(m, term.total, None), term.total, _sentiment(m, term.total)),
             )
         )
-    r = d.result
+    if parts.other is not None:
+        # the change less the named rows, so the column adds up exactly (as the bridge's Other)
+        mix = r.mix - math.fsum(t.mix for t in parts.shown)
+        rate = r.rate - math.fsum(t.rate for t in parts.shown)
+        total = r.change - math.fsum(t.total for t in parts.shown)
+        o = parts.other
+        rows.append(
+            (
+                Cell(_other_text(report, d, parts), OTHER),
+                Cell(
+                    f"{format_value(o.share0, 'percent')} → {format_value(o.share1, 'percent')}",
+                    o.share1,
+                ),
+                Cell(f"{value_text(m, o.rate0)} → {value_text(m, o.rate1)}", o.rate1),
+                Cell(change_text(m, mix, None), mix, _sentiment(m, mix)),
+                Cell(change_text(m, rate, None), rate, _sentiment(m, rate)),
+                Cell(change_text(m, total, None), total, _sentiment(m, total)),
+            )
+        )
     rows.append(
         (
-            Cell("All segments", "__total__"),
-            Cell("", None),
+            Cell("Total", "__total__"),
+            Cell("100%", 1.0),
             Cell(f"{value_text(m, r.value0)} → {value_text(m, r.value1)}", r.value1),
             Cell(change_text(m, r.mix, None), r.mix),
             Cell(change_text(m, r.rate, None), r.rate),
@@ -212,14 +245,29 @@ def drivers_table(report: ResolvedReport, m: MetricFigures, d: Decomposition, to
         Column("rate_effect", "Rate effect"),
         Column("total", "Contribution"),
     )
-    caption = (
-        "LMDI-I: mix = shifts in each segment's share of volume, rate = changes within segments; "
-        "they add up exactly to the change."
-    )
+    caption = f"{DRIVERS_METHOD} The rows add up to the total."
+    if parts.small_count:
+        caption += (
+            f" Segments with fewer than {d.small_sample:,.0f} in both periods are small samples: "
+            "never named, counted in Other."
+        )
     return Table(f"{m.label}: contributions by {dims.lower()}", columns, tuple(rows), caption)
 
 
+def _other_text(report: ResolvedReport, d: Decomposition, parts: Parts) -> str:
+    """ "Other (12 queues)" or "Other (12 queues, 3 small samples)"."""
+    unit = " · ".join(report.catalog.dimensions[x].label for x in d.dimensions).lower()
+    plural = unit if parts.other_count == 1 or unit.endswith("s") else f"{unit}s"
+    detail = f"{parts.other_count} {plural}"
+    if parts.small_count:
+        detail += f", {parts.small_count} small sample{'s' if parts.small_count != 1 else ''}"
+    return f"{OTHER} ({detail})"
+
+
 def _sentiment(m: MetricFigures, value: float):
+    """Good/bad by the metric's direction; none for a part that displays as zero ("+0.0 s")."""
+    if not shows_a_digit(change_text(m, value, None)):
+        return None
     return change_sentiment(change_direction(value, None), m.direction)
 
 
@@ -234,7 +282,8 @@ def drivers_sentences(
     if d is None:
         return [headline]
     dim_label = " · ".join(report.catalog.dimensions[x].label for x in d.dimensions)
-    why = driver_sentence(m, d, dim_label, lambda v: change_text(m, v, None))
+    top = report.config.insights.decomposition.top
+    why = driver_sentence(m, d, dim_label, lambda v: change_text(m, v, None), top)
     return [headline, why] if why else [headline]
 
 

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from reportgen.document import Brand, Chart, Dendrogram, Scatter
-from reportgen.formatting import format_change, format_value
+from reportgen.formatting import MINUS, format_change
 
 
 def role_colours(chart: Chart, brand: Brand) -> list[str]:
@@ -37,7 +37,7 @@ def role_colours(chart: Chart, brand: Brand) -> list[str]:
 
 @dataclass(frozen=True)
 class Step:
-    """One waterfall bar: from ``low`` to ``high`` (totals from zero), its colour kind and label."""
+    """One bridge bar: from ``low`` to ``high`` (always from zero), its colour kind and label."""
 
     category: str
     low: float
@@ -53,27 +53,63 @@ class Step:
     def bottom(self) -> float:
         return min(self.low, self.high)
 
+    @property
+    def value(self) -> float:
+        return self.high - self.low
+
 
 def waterfall_steps(chart: Chart) -> list[Step]:
-    """Totals at both ends, steps floating on the running sum.
+    """The parts of a change and their total (the last category), each a bar from zero.
 
-    Labels use the same formatting functions as the tables, so a step reads
-    "+4.2 s" or "−1.3 pp" exactly as in the decomposition table.
+    Labels use the same formatting functions as the tables, so a part reads
+    "+4.2 s" or "−1.3 pp" exactly as in the contributions table.
     """
     values = [v if v is not None and math.isfinite(v) else 0.0 for v in chart.series[0].values]
     sentiments = chart.point_sentiments or (None,) * len(values)
     fmt, decimals = chart.value_format, chart.value_decimals
-    steps, running, last = [], 0.0, len(values) - 1
+    steps, last = [], len(values) - 1
     for index, (category, value) in enumerate(zip(chart.categories, values, strict=False)):
-        if index in (0, last):
-            running = value
-            steps.append(Step(category, 0.0, value, "total", format_value(value, fmt, decimals)))
-        else:
-            kind = sentiments[index] if index < len(sentiments) else None
-            label = format_change(value, fmt, decimals)
-            steps.append(Step(category, running, running + value, kind or "neutral", label))
-            running += value
+        kind = (
+            "total" if index == last else (sentiments[index] if index < len(sentiments) else None)
+        )
+        label = format_change(value, fmt, decimals)
+        steps.append(Step(category, 0.0, value, kind or "neutral", label))
     return steps
+
+
+@dataclass(frozen=True)
+class ChangeUnits:
+    """How a bridge shows changes: percentages as percentage points, the rest in the unit."""
+
+    scale: float  # chart data = value × scale (100 for percent: the deck's data is in pp)
+    decimals: int
+    suffix: str  # " pp", " s", …
+
+
+_CHANGE_UNITS = {
+    "count": (0, ""),
+    "seconds": (1, " s"),
+    "minutes": (1, " min"),
+    "hours": (1, " h"),
+    "rate": (1, ""),
+    "decimal": (2, ""),
+}
+
+
+def change_units(chart: Chart) -> ChangeUnits:
+    if chart.value_format == "percent":
+        return ChangeUnits(
+            100.0, 1 if chart.value_decimals is None else chart.value_decimals, " pp"
+        )
+    decimals, suffix = _CHANGE_UNITS[chart.value_format]
+    return ChangeUnits(1.0, decimals, suffix)
+
+
+def signed_office_format(units: ChangeUnits) -> str:
+    """``+0.0" pp";"−"0.0" pp";0.0" pp"``: a signed label that follows the chart's data."""
+    number = "#,##0" + ("." + "0" * units.decimals if units.decimals else "")
+    unit = f'"{units.suffix}"' if units.suffix else ""
+    return f'+{number}{unit};"{MINUS}"{number}{unit};{number}{unit}'
 
 
 # -- heatmap ----------------------------------------------------------------------------------

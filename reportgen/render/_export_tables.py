@@ -16,6 +16,7 @@ percentages, seconds and counts side by side, each shown like the report.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -398,12 +399,15 @@ def decomposition_table(figures: Mapping[str, Any]) -> ExportTable:
         _col("rate", "Rate effect", fmt=CHANGE),
         _col("activity", "Activity effect", fmt=CHANGE),
         _col("residual", "Residual"),
+        _col("mix_reference", "Mix reference (average)", fmt=VALUE),
         _text("note", "Note"),
     )
     rows = []
     for name, d in _decompositions(figures):
         values = (name, _dims_text(d), d.get("kind"), d.get("value0"), d.get("value1"))
         values += tuple(d.get(k) for k in ("change", "mix", "rate", "activity", "residual"))
+        # the average rate subtracted from each segment's mix term (lmdi module docstring)
+        values += (d.get("reference"),)
         rows.append(ExportRow((*values, d.get("note")), _formats_of(figures, name)))
     return ExportTable("decomposition", "Decomposition", columns, tuple(rows))
 
@@ -421,9 +425,15 @@ def decomposition_terms_table(figures: Mapping[str, Any]) -> ExportTable:
         _col("mix", "Mix effect", fmt=CHANGE),
         _col("rate", "Rate effect", fmt=CHANGE),
         _col("activity", "Activity effect", fmt=CHANGE),
+        _col("contribution", "Contribution", fmt=CHANGE),
+        _col("mix_lmdi", "Mix (LMDI-I term)", fmt=CHANGE),
+        _col("volume_previous", "Volume previous", fmt=DECIMAL),
+        _col("volume_current", "Volume current", fmt=DECIMAL),
+        _text("named", "Named in report"),
     )
     rows = []
     for name, d in _decompositions(figures):
+        named = {tuple(s) for s in d.get("shown") or []}
         formats = _formats_of(figures, name)
         # a ratio's segment rate is the metric itself; a total's rate is another quantity
         formats["@rate"] = formats[VALUE] if d.get("kind") == "ratio" else GENERAL
@@ -432,7 +442,11 @@ def decomposition_terms_table(figures: Mapping[str, Any]) -> ExportTable:
             segment_text = " × ".join(map(str, segment)) if isinstance(segment, list) else segment
             values = (name, _dims_text(d), segment_text, t.get("share0"), t.get("share1"))
             values += tuple(t.get(k) for k in ("rate0", "rate1", "mix", "rate", "activity"))
-            rows.append(ExportRow(values, formats))
+            parts = [t.get(k) for k in ("mix", "rate", "activity")]
+            total = math.fsum(parts) if all(x is not None for x in parts) else None
+            values += (total, t.get("mix_lmdi"), t.get("volume0"), t.get("volume1"))
+            is_named = isinstance(segment, list) and tuple(segment) in named
+            rows.append(ExportRow((*values, _yes_no(is_named)), formats))
     return ExportTable("decomposition_terms", "Decomposition terms", columns, tuple(rows))
 
 

@@ -33,6 +33,7 @@ from reportgen.errors import RenderError
 from reportgen.formatting import d3_format
 from reportgen.render import _vega
 from reportgen.render._chart_rules import (
+    change_units,
     dendrogram_links,
     heatmap_colour,
     heatmap_stops,
@@ -378,7 +379,7 @@ def _bar_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.Layer
 
 
 def waterfall_rows(chart: Chart) -> list[dict[str, Any]]:
-    """Bars of a waterfall as Vega rows, from the steps the PPTX renderer draws too."""
+    """Bars of a bridge as Vega rows, from the steps the PPTX renderer draws too."""
     return [
         {
             "category": s.category,
@@ -392,25 +393,29 @@ def waterfall_rows(chart: Chart) -> list[dict[str, Any]]:
     ]
 
 
-def _waterfall_domain(rows: list[dict[str, Any]], fmt: str) -> alt.Scale:
-    """Zoom to where the steps happen: a 7 s change on a 60 s AHT is invisible from zero."""
-    if fmt in ZERO_BASED_FORMATS:
-        return alt.Scale(zero=True, nice=True)
-    ends = [r["hi"] for r in rows if r["kind"] == "total"] + [
-        r["lo"] for r in rows if r["kind"] != "total"
-    ]
-    ends += [r["hi"] for r in rows]
+def _waterfall_domain(rows: list[dict[str, Any]]) -> alt.Scale:
+    """Every bar starts at zero, so the axis runs through zero (no truncated bars)."""
+    ends = [0.0] + [r["hi"] for r in rows]
     low, high = min(ends), max(ends)
-    pad = max((high - low) * 0.25, abs(high) * 0.01, 1e-9)
-    floor = low - pad
-    if fmt == "percent":
-        floor = max(0.0, floor)
-    return alt.Scale(domain=[floor, high + pad], zero=False, nice=False, clamp=True)
+    pad = (high - low) * 0.15 or 1e-9
+    return alt.Scale(
+        domain=[low - (pad if low < 0 else 0.0), high + (pad if high > 0 else 0.0)],
+        zero=True,
+        nice=True,
+    )
+
+
+def _change_axis_labels(chart: Chart) -> str:
+    """Signed tick labels in the bridge's units ("+2.0 pp", "−1.5 s"), as the deck's axis."""
+    units = change_units(chart)
+    suffix = _js_string(units.suffix)
+    number = f"format(datum.value * {units.scale:g}, '+,.{units.decimals}f')"
+    zero = f"format(0, ',.{units.decimals}f')"  # "0.0 pp", not "+0.0 pp" (as the deck's axis)
+    return f"(abs(datum.value) < 1e-12 ? {zero} : {number}) + {suffix}"
 
 
 def _waterfall_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.LayerChart:
     rows = waterfall_rows(chart)
-    fmt = d3_format(chart.value_format, chart.value_decimals)
     kinds = {"total": brand.primary, "good": brand.good, "bad": brand.bad, "neutral": brand.neutral}
     chars = max(8, int(width / max(1, len(rows)) / _CHAR_WIDTH) - 1)
     for row in rows:
@@ -427,13 +432,20 @@ def _waterfall_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt
             labelLineHeight=_LINE_HEIGHT,
             labelPadding=6,
             ticks=False,
+            orient="bottom",
         ),
     )
-    y_scale = _waterfall_domain(rows, chart.value_format)
+    y_scale = _waterfall_domain(rows)
+    title = chart.value_label
+    if change_units(chart).suffix.strip() == "pp":
+        title = f"{title} (pp)"
     base = alt.Chart(alt.Data(values=rows)).encode(x=x)
     bars = base.mark_bar(clip=True, cornerRadius=1).encode(
         y=alt.Y(
-            "lo:Q", title=chart.value_label, scale=y_scale, axis=alt.Axis(format=fmt, tickCount=5)
+            "lo:Q",
+            title=title,
+            scale=y_scale,
+            axis=alt.Axis(labelExpr=_change_axis_labels(chart), tickCount=5),
         ),
         y2="hi:Q",
         color=alt.Color(
@@ -441,10 +453,21 @@ def _waterfall_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt
         ),
         tooltip=[alt.Tooltip("category:N"), alt.Tooltip("label:N", title="value")],
     )
-    labels = base.mark_text(
-        dy=-6, baseline="bottom", fontSize=LABEL_FONT_SIZE, color=brand.text
-    ).encode(y=alt.Y("top:Q", scale=y_scale), text="label:N")
-    return alt.layer(bars, labels).properties(width=width, height=height)
+    zero = (
+        alt.Chart(alt.Data(values=[{"zero": 0.0}]))
+        .mark_rule(color=brand.muted, strokeWidth=1)
+        .encode(y=alt.Y("zero:Q", scale=y_scale))
+    )
+    above = base.transform_filter("datum.hi >= 0").mark_text(
+        dy=-4, baseline="bottom", fontSize=LABEL_FONT_SIZE, color=brand.text
+    )
+    below = base.transform_filter("datum.hi < 0").mark_text(
+        dy=4, baseline="top", fontSize=LABEL_FONT_SIZE, color=brand.text
+    )
+    labels = [
+        layer.encode(y=alt.Y("hi:Q", scale=y_scale), text="label:N") for layer in (above, below)
+    ]
+    return alt.layer(bars, zero, *labels).properties(width=width, height=height)
 
 
 def chart_to_altair(

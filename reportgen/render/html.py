@@ -289,7 +289,7 @@ def fits_half_width(block: Block) -> bool:
     short enough to sit beside a chart on one page.
     """
     if isinstance(block, Chart):
-        if block.chart_type == "waterfall":  # step labels ("Mix: Misinformation") need the width
+        if block.chart_type == "waterfall":  # part labels ("Misinformation") need the width
             return False
         if block.chart_type != "bar":
             return True

@@ -118,14 +118,15 @@ def kpi_tile(
     delta = None
     if m.delta is not None:
         sentiment = change_sentiment(direction, m.direction)
-        if insights.significant(m.metric) is False:
-            sentiment = "neutral"
+        if insights.significant(m.metric) is False or m.provisional:
+            sentiment = "neutral"  # a provisional move may be late data: never coloured
+        phrase = None if direction == "flat" or m.provisional else insights.phrase(m.metric)
         delta = Delta(
             change_text(m, m.delta, m.delta_pct),
             direction,
             sentiment,
             f"vs {previous_label}",
-            significance=None if direction == "flat" else insights.phrase(m.metric),
+            significance=phrase,
         )
     status = "none" if m.target_met is None else ("met" if m.target_met else "missed")
     return KpiTile(
@@ -144,6 +145,8 @@ def kpi_tile(
 def _tile_note(m: MetricFigures, incomplete: bool) -> str | None:
     """ "incomplete period"; a stock also names the day its snapshot was read on."""
     notes = ["incomplete period"] if incomplete else []
+    if m.provisional:
+        notes.append(f"provisional — {m.provisional_reason or 'late data still arriving'}")
     if m.as_of is not None:
         notes.append(f"as of {m.as_of:%a %d %b}")
     return " · ".join(notes) or None
@@ -151,7 +154,7 @@ def _tile_note(m: MetricFigures, incomplete: bool) -> str | None:
 
 def _headline_score(m: MetricFigures, insights: Insights) -> float:
     """Rank headlines: significant moves first, then missed targets, then size of the move."""
-    significant = 2.0 if insights.significant(m.metric) else 0.0
+    significant = 2.0 if insights.significant(m.metric) and not m.provisional else 0.0
     missed = 1.0 if m.target_met is False else 0.0
     size = abs(m.delta_pct or 0.0) * (0.0 if m.direction == "neutral" else 10.0)
     return significant + missed + min(size, 1.0)
@@ -168,7 +171,8 @@ def summary_section(report: ResolvedReport, figures: ReportFigures, insights: In
     headlines = [
         " ".join(drivers_sentences(report, figures, insights, m.metric)) for m in ranked[:5]
     ]
-    adverse = [a for a in insights.anomalies if a.sentiment == "bad"]
+    # an anomaly on a provisional figure may be late data: it is listed, never the headline
+    adverse = [a for a in insights.anomalies if a.sentiment == "bad" and not a.provisional]
     if adverse:
         headlines.append(
             f"{len(adverse)} adverse anomal{'y' if len(adverse) == 1 else 'ies'} flagged; the largest: "

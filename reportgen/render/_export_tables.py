@@ -222,7 +222,7 @@ def summary_table(figures: Mapping[str, Any], document: Document) -> ExportTable
             _col("p_value", "p-value", fmt=P_VALUE),
             _col("significant", "Significant", "bool"),
         ]
-    columns.append(_text("direction", "Direction"))
+    columns += [_text("direction", "Direction"), _text("provisional", "Provisional")]
     rows = []
     for name, m in _metrics(figures):
         values: list[Any] = [
@@ -242,9 +242,16 @@ def summary_table(figures: Mapping[str, Any], document: Document) -> ExportTable
         if tests is not None:
             test = tests.get(name) or {}
             values += [test.get("test"), test.get("p_value"), test.get("significant")]
-        values.append(_direction(m.get("direction")))
+        values += [_direction(m.get("direction")), _provisional(m)]
         rows.append(ExportRow(tuple(values), metric_formats(m)))
     return ExportTable("summary", "Summary", tuple(columns), tuple(rows))
+
+
+def _provisional(m: Mapping[str, Any]) -> str | None:
+    """ "until 2026-12-06: appeals still arriving" for a figure late data may still change."""
+    if not m.get("provisional"):
+        return None
+    return f"until {m.get('matures_on')}: {m.get('provisional_reason') or 'late data'}"
 
 
 def series_table(figures: Mapping[str, Any]) -> ExportTable:
@@ -256,6 +263,7 @@ def series_table(figures: Mapping[str, Any]) -> ExportTable:
         _col("start", "Start", "date", DATE),
         _col("value", "Value", fmt=VALUE),
         _col("complete", "Complete", "bool"),
+        _col("provisional", "Provisional", "bool"),
     )
     rows = [
         ExportRow(
@@ -266,6 +274,7 @@ def series_table(figures: Mapping[str, Any]) -> ExportTable:
                 _date(p.get("start")),
                 p.get("value"),
                 p.get("complete"),
+                p.get("provisional", False),
             ),
             metric_formats(m),
         )

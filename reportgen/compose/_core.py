@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from reportgen.analysis.significance import ChangeTest, SegmentTests
 from reportgen.compose._insights import (
@@ -16,6 +17,7 @@ from reportgen.compose._insights import (
     follow_up_section,
     significance_section,
 )
+from reportgen.compose._restatements import restatements_section
 from reportgen.config.formula import is_additive
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import (
@@ -54,18 +56,34 @@ from reportgen.narrative import (
 )
 from reportgen.quality import QualityIssue
 
+if TYPE_CHECKING:
+    from reportgen.restatements import Restatement
+
 #: Breakdown tables show this many segments; the rest are summed into one "Other" row.
 MAX_TABLE_ROWS = 20
 
 
 def compose_document(
-    report: ResolvedReport, figures: ReportFigures, generated_at: datetime, insights: Insights
+    report: ResolvedReport,
+    figures: ReportFigures,
+    generated_at: datetime,
+    insights: Insights,
+    restatements: tuple[Restatement, ...] = (),
 ) -> Document:
-    """Sections in the order the report config lists them."""
+    """Sections in the order the report config lists them.
+
+    Restatements (figures changed since an earlier report showed them) follow
+    the summary, or open the report when it has none.
+    """
     sections: list[Section] = []
+    restated = restatements_section(restatements)
+    if restated is not None and "summary" not in report.config.sections:
+        sections.append(restated)
     for name in report.config.sections:
         if name == "summary":
             sections.append(summary_section(report, figures, insights))
+            if restated is not None:
+                sections.append(restated)
         elif name == "anomalies":
             sections.append(anomalies_section(report, figures, insights))
         elif name == "follow_up":
@@ -172,12 +190,16 @@ def summary_section(report: ResolvedReport, figures: ReportFigures, insights: In
         " ".join(drivers_sentences(report, figures, insights, m.metric)) for m in ranked[:5]
     ]
     # an anomaly on a provisional figure may be late data: it is listed, never the headline
-    adverse = [a for a in insights.anomalies if a.sentiment == "bad" and not a.provisional]
+    adverse = [a for a in insights.anomalies if a.sentiment == "bad"]
+    firm = [a for a in adverse if not a.provisional]
     if adverse:
-        headlines.append(
-            f"{len(adverse)} adverse anomal{'y' if len(adverse) == 1 else 'ies'} flagged; the largest: "
-            f"{adverse[0].detail.rstrip('.')} ({adverse[0].id})."
-        )
+        young = len(adverse) - len(firm)
+        text = f"{len(adverse)} adverse anomal{'y' if len(adverse) == 1 else 'ies'} flagged"
+        if young:
+            text += f" ({young} on provisional figures, which late data may still change)"
+        if firm:
+            text += f"; the largest: {firm[0].detail.rstrip('.')} ({firm[0].id})"
+        headlines.append(text + ".")
     if not figures.complete:
         headlines.insert(
             0,

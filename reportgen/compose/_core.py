@@ -259,14 +259,18 @@ def metric_section(
 
 
 def trend_chart(m: MetricFigures, figures: ReportFigures) -> Chart:
-    categories = tuple(p.period + ("" if p.complete else " *") for p in m.series)
+    # * incomplete period; † provisional (late data still arriving, see the metric's tile)
+    categories = tuple(
+        p.period + ("" if p.complete else " *") + (" †" if p.provisional else "") for p in m.series
+    )
     series = [ChartSeries(m.label, tuple(p.value for p in m.series), "primary")]
     if m.target is not None:
         series.append(ChartSeries("Target", tuple(m.target for _ in m.series), "target"))
     n = len(m.series)
     chart = Chart(
         title=f"{m.label}, last {n} {figures.period.grain}s"
-        + (f" (each {figures.period.grain}'s closing snapshot)" if m.as_of is not None else ""),
+        + (f" (each {figures.period.grain}'s closing snapshot)" if m.as_of is not None else "")
+        + (" († provisional)" if any(p.provisional for p in m.series) else ""),
         chart_type="line",
         categories=categories,
         series=tuple(series),

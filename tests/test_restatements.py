@@ -163,3 +163,21 @@ def test_a_sent_run_marks_its_figures_as_sent(restated):
         store.dispose()
         ledger.dispose()
     assert rows[first.shown_id]["sent"] is True and rows[first.shown_id]["run_id"] == run_id
+
+
+def test_the_workbook_has_a_restatements_sheet(tmp_path, restated):
+    from openpyxl import load_workbook
+
+    from reportgen.render import get_renderer
+
+    _, first, second = restated
+    render, suffix = get_renderer("xlsx")
+    render(second.document, tmp_path / f"book{suffix}")
+    sheet = load_workbook(tmp_path / f"book{suffix}")["Restatements"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    header, body = rows[0], rows[1:]
+    row = next(
+        dict(zip(header, r, strict=True)) for r in body if r[:3] == ["aht", r[1], "2026-W45"]
+    )
+    assert row["Was"] == series_value(first, "aht", "2026-W45")
+    assert row["Likely cause"] == "corrected source data"

@@ -150,6 +150,8 @@ def export_tables(document: Document) -> list[ExportTable]:
     sections = {s.id for s in document.sections}
     insights = figures.get("insights") or {}
     tables = [summary_table(figures, document), series_table(figures)]
+    if figures.get("restatements"):
+        tables.append(restatements_table(figures))
     tables += breakdown_tables(figures)
     if "anomalies" in sections and insights:
         tables.append(anomalies_table(figures))
@@ -282,6 +284,31 @@ def series_table(figures: Mapping[str, Any]) -> ExportTable:
         for p in m.get("series") or []
     ]
     return ExportTable("series", "Series", columns, tuple(rows))
+
+
+def restatements_table(figures: Mapping[str, Any]) -> ExportTable:
+    """Values an earlier report of this series showed that read differently now."""
+    columns = (
+        _text("metric", "Metric"),
+        _text("label", "Label"),
+        _text("period", "Period"),
+        _col("was", "Was", fmt=VALUE),
+        _col("now", "Now", fmt=VALUE),
+        _text("shown_in_period", "Shown in report"),
+        _col("shown_in_run", "Run", fmt=INTEGER),
+        _col("sent", "Sent", "bool"),
+        _text("cause", "Likely cause"),
+    )
+    rows = [
+        ExportRow(
+            tuple(
+                _label(figures, r["metric"]) if c.key == "label" else r.get(c.key) for c in columns
+            ),
+            _formats_of(figures, r["metric"]),
+        )
+        for r in figures.get("restatements") or []
+    ]
+    return ExportTable("restatements", "Restatements", columns, tuple(rows))
 
 
 def _stat_keys(metric: Mapping[str, Any]) -> list[str]:

@@ -91,3 +91,31 @@ def test_pdf_labels_the_tile_and_qualifies_the_sentence(young):
     start = text.index("Appeal overturn rate was")
     sentence = text[start : text.index("not a real move)", start)]
     assert "significant" not in sentence  # no test claimed on a figure still filling up
+
+
+def test_an_anomaly_on_a_provisional_figure_is_kept_but_qualified(young):
+    from reportgen.analysis.anomalies import Anomaly
+    from reportgen.analysis.insights import qualify_provisional
+
+    common = {
+        "dimension": None,
+        "segment": None,
+        "period": "2026-W47",
+        "method": "history",
+        "observed": 0.05,
+        "baseline": 0.12,
+        "robust_z": -6.0,
+        "delta": -0.07,
+        "direction": "down",
+        "sentiment": "good",
+        "volume": 900.0,
+        "threshold": 3.5,
+        "detail": "Appeal overturn rate was 5.0% vs a median of 12.0%.",
+    }
+    young_one = Anomaly(id="A-1", metric="overturn_rate", **common)
+    mature_one = Anomaly(id="A-2", metric="aht", **common)
+    qualified, untouched = qualify_provisional((young_one, mature_one), young.figures)
+    assert qualified.provisional and qualified.id == "A-1"
+    assert "Provisional: appeals still arriving until 06 Dec 2026" in qualified.detail
+    assert "may be late data, not a change" in qualified.detail
+    assert untouched == mature_one

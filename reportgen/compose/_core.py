@@ -599,6 +599,8 @@ def definitions_section(report: ResolvedReport, figures: ReportFigures) -> Secti
             ("Better", direction_text[metric.direction]),
             ("Owner", metric.owner),
         )
+        if (maturity := metric.matures_after) is not None:  # late data: young periods provisional
+            extra += (("Final after", f"{maturity.days} days"),)
         items.append(Definition(metric.label, formula(report, metric), metric.description, extra))
     notes = (
         f"Period {figures.period.label} in timezone {figures.timezone}; ratios are ratios of sums.",

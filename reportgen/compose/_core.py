@@ -52,6 +52,7 @@ from reportgen.narrative import (
     last_year_sentence,
     metric_sentence,
     mover_sentence,
+    provisional_text,
     value_text,
 )
 from reportgen.quality import QualityIssue
@@ -386,6 +387,9 @@ def breakdown_table(
         caption += (
             " Significance of each segment's change after Benjamini–Hochberg correction (q-value)."
         )
+    if m.provisional:
+        text = provisional_text(m)
+        caption += f" {text[0].upper()}{text[1:]}: a change may be late data, not a real move."
     return Table(
         title=f"{m.label} by {dim_label.lower()}",
         columns=tuple(columns),

@@ -119,3 +119,15 @@ def test_an_anomaly_on_a_provisional_figure_is_kept_but_qualified(young):
     assert "Provisional: appeals still arriving until 06 Dec 2026" in qualified.detail
     assert "may be late data, not a change" in qualified.detail
     assert untouched == mature_one
+
+
+def test_the_catalog_schema_accepts_the_shorthand_and_rejects_other_text():
+    import jsonschema
+
+    from reportgen.config.models import Catalog
+
+    metric = Catalog.model_json_schema()["$defs"]["RatioMetric"]["properties"]["matures_after"]
+    for good in ("14d", "2w", "36h", {"after": "14d", "reason": "appeals still arriving"}, None):
+        jsonschema.validate(good, metric)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate("2 weeks", metric)

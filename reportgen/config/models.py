@@ -7,7 +7,15 @@ from datetime import date
 from typing import Annotated, Literal
 
 import sqlglot
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from sqlglot.errors import ParseError
 
 from reportgen.config import formula as _formula
@@ -284,6 +292,17 @@ class Maturity(_Model):
         return -(-hours // 24)
 
 
+#: What editors validate ``matures_after`` against: the shorthand string or the mapping.
+_MATURITY_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "pattern": DURATION.pattern, "examples": ["14d", "2w", "36h"]},
+        Maturity.model_json_schema(),
+        {"type": "null"},
+    ],
+    "default": None,
+}
+
+
 class _MetricBase(_Model):
     label: str
     format: ValueFormat
@@ -293,7 +312,7 @@ class _MetricBase(_Model):
     unit: str | None = None
     decimals: int | None = Field(default=None, ge=0, le=6)
     # still maturing: "14d", or {after: 14d, reason: appeals still arriving, cause: late appeals}
-    matures_after: Maturity | None = None
+    matures_after: Annotated[Maturity | None, WithJsonSchema(_MATURITY_SCHEMA)] = None
 
     @field_validator("matures_after", mode="before")
     @classmethod

@@ -51,6 +51,7 @@ class BuildResult:
     figures: ReportFigures
     insights: Insights
     document: Document
+    shown_id: int | None = None  # the ledger row of what it showed (restatements), if a ledger
 
 
 def needed_measures(report: ResolvedReport) -> list[str]:
@@ -423,12 +424,37 @@ def prepare_audience(
             fact: source.table or source.path for fact, source in report.sources.facts.items()
         },
     }
+    restated = _restatements(out_dir, report, audience.name, figures)
     figures_data = figures_to_dict(figures, insights, meta)
+    figures_data["restatements"] = [r.as_dict() for r in restated]
     document = replace(
-        compose_document(report, figures, generated_at, insights), figures=figures_data
+        compose_document(report, figures, generated_at, insights, restated), figures=figures_data
     )
     return PreparedAudience(
         report, chosen, audience.name, out_dir, figures, insights, figures_data, document
+    )
+
+
+def _restatements(
+    out_dir: Path, report: ResolvedReport, audience: str, figures: ReportFigures
+) -> tuple:
+    """Figures an earlier report of this series showed differently (needs a ledger)."""
+    if not ledger_exists(out_dir):
+        return ()
+    from reportgen.restatements import restatements_for
+
+    return restatements_for(out_dir, report, audience, figures)
+
+
+def _record_shown(prepared: PreparedAudience) -> int | None:
+    """Remember what this build showed, for the next build's restatements (needs a ledger)."""
+    if not ledger_exists(prepared.out_dir):
+        return None
+    from reportgen.restatements import record_shown
+
+    generated_at = datetime.fromisoformat(prepared.figures_data["generated_at"])
+    return record_shown(
+        prepared.out_dir, prepared.report.id, prepared.audience, prepared.figures, generated_at
     )
 
 
@@ -476,8 +502,16 @@ def write_artifacts(
         write_figures_json(prepared.figures_data, staging.path("figures.json"))
         artifacts = {fmt: artifacts[fmt] for fmt in requested}
         artifacts["figures"] = final_dir / "figures.json"
+    shown_id = _record_shown(prepared)  # only once every artifact is in place
     return BuildResult(
-        report.id, chosen, final_dir, artifacts, prepared.figures, prepared.insights, document
+        report.id,
+        chosen,
+        final_dir,
+        artifacts,
+        prepared.figures,
+        prepared.insights,
+        document,
+        shown_id,
     )
 
 

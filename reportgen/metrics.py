@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -71,6 +71,7 @@ class SeriesPoint:
     start: date
     value: float | None
     complete: bool
+    provisional: bool = False  # younger than the metric's matures_after: late data still arriving
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,12 @@ class MetricFigures:
     as_of: date | None = None
     previous_as_of: date | None = None
     q: float | None = None  # a quantile metric's q (0.5 median, 0.9 p90)
+    # a maturing metric (catalog matures_after) whose period is younger than that, counted from
+    # the period's last day to the data's last complete day: the figure will still change
+    provisional: bool = False
+    matures_on: date | None = None  # first data day at which the period's figure is final
+    provisional_reason: str | None = None  # e.g. "appeals still arriving"
+    previous_provisional: bool = False
 
 
 @dataclass(frozen=True)
@@ -475,6 +482,7 @@ def compute_figures(
             trailing,
             targets,
             complete=lambda p: period_is_complete(cube, p),
+            last_complete_day=cube.last_complete_day,
         )
     if quality is None:
         quality = check_quality(report, cube, trailing, period)
@@ -492,8 +500,31 @@ def compute_figures(
     )
 
 
+def matures_on(metric: MetricDef, period: Period) -> date | None:
+    """The first data day on which ``period``'s figure of a maturing metric is final; else None."""
+    if metric.matures_after is None:
+        return None
+    return period.end + timedelta(days=metric.matures_after.days)
+
+
+def is_provisional(metric: MetricDef, period: Period, last_complete_day: date) -> bool:
+    """Late data (appeals, QA verdicts) may still change this period's figure."""
+    final = matures_on(metric, period)
+    return final is not None and last_complete_day < final
+
+
 def _metric_figures(
-    name, metric, breakdowns, cube, period, previous, last_year, trailing, targets, complete
+    name,
+    metric,
+    breakdowns,
+    cube,
+    period,
+    previous,
+    last_year,
+    trailing,
+    targets,
+    complete,
+    last_complete_day,
 ):
     measures = metric.measures
     current_totals = measure_totals(cube, measures, period.start, period.end)
@@ -512,7 +543,9 @@ def _metric_figures(
     series_totals = measure_series(cube, measures, trailing)
     series_values = metric_values(metric, series_totals)
     series = tuple(
-        SeriesPoint(p.label, p.start, _num(v), complete(p))
+        SeriesPoint(
+            p.label, p.start, _num(v), complete(p), is_provisional(metric, p, last_complete_day)
+        )
         for p, v in zip(trailing, series_values, strict=True)
     )
     return MetricFigures(
@@ -540,6 +573,10 @@ def _metric_figures(
         as_of=_as_of(cube, measures, period),
         previous_as_of=_as_of(cube, measures, previous),
         q=metric.q if isinstance(metric, QuantileMetric) else None,
+        provisional=is_provisional(metric, period, last_complete_day),
+        matures_on=matures_on(metric, period),
+        provisional_reason=metric.matures_after.reason if metric.matures_after else None,
+        previous_provisional=is_provisional(metric, previous, last_complete_day),
     )
 
 

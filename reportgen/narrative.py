@@ -59,6 +59,8 @@ def metric_sentence(
     verb = "were" if figures.label.endswith("s") and figures.type == "total" else "was"
     text = f"{figures.label} {verb} {value} {_when(period, figures.as_of)}"
     direction = change_direction(figures.delta, figures.delta_pct)
+    if figures.provisional:
+        significance = None  # a test of a figure still filling up tests the missing data
     if figures.previous is None:
         text += f" (no data for {previous_period} to compare)"
     elif direction == "flat":
@@ -77,7 +79,19 @@ def metric_sentence(
         else:
             side = "below" if figures.direction == "higher_is_better" else "above"
             text += f", {side} its {target} target"
+    if figures.provisional:
+        text += f" ({provisional_text(figures)}"
+        if direction != "flat" and figures.previous is not None:
+            text += "; the change may be late data, not a real move"
+        text += ")"
     return text + "."
+
+
+def provisional_text(figures: MetricFigures) -> str:
+    """ "provisional: appeals still arriving until 06 Dec 2026" — why and until when."""
+    reason = figures.provisional_reason or "late data still arriving"
+    until = f" until {figures.matures_on:%d %b %Y}" if figures.matures_on else ""
+    return f"provisional: {reason}{until}"
 
 
 def _when(period: str, as_of: date | None) -> str:

@@ -287,7 +287,22 @@ def _content(
     )
     content = content_from_build(result, run_id, report.config.audience.recipients)
     write_manifest(content)
+    _link_shown(out_dir, result, run_id)
     return content, result
+
+
+def _link_shown(out_dir: str | Path, result: BuildResult, run_id: int) -> None:
+    """Tie what the build showed to this run, so its sends mark it as seen by readers."""
+    shown_id = getattr(result, "shown_id", None)  # a test's builder may return a bare result
+    if shown_id is None:
+        return
+    from reportgen.restatements import ShownStore
+
+    store = ShownStore.for_output(out_dir)
+    try:
+        store.link_run(shown_id, run_id)
+    finally:
+        store.dispose()
 
 
 def _send(

@@ -104,6 +104,8 @@ class Anomaly:
     volume: float  # the segment's weight this period
     threshold: float
     detail: str  # one plain sentence of evidence
+    # on a figure still maturing (late appeals, QA verdicts): may be missing data, not a change
+    provisional: bool = False
 
 
 # -- the score --------------------------------------------------------------------------------

@@ -62,7 +62,7 @@ class Insights:
 def analyze(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> Insights:
     return Insights(
         significance=assess(report, figures),
-        anomalies=detect_anomalies(report, cube, figures),
+        anomalies=qualify_provisional(detect_anomalies(report, cube, figures), figures),
         decompositions=decompose_all(report, cube, figures),
         deep_dive=run_deep_dive(report, cube, figures)
         if "deep_dive" in report.config.sections
@@ -71,6 +71,30 @@ def analyze(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> Insig
 
 
 # -- anomalies --------------------------------------------------------------------------------
+
+
+def qualify_provisional(
+    anomalies: tuple[Anomaly, ...], figures: ReportFigures
+) -> tuple[Anomaly, ...]:
+    """Anomalies of a provisional figure say so: the move may be data still to arrive.
+
+    They stay listed (a real drop is still a drop) with ``provisional`` set and
+    their sentence qualified, and the summary never leads with them.
+    """
+    out = []
+    for a in anomalies:
+        m = figures.metrics.get(a.metric)
+        if m is None or not m.provisional or a.period != figures.period.label:
+            out.append(a)
+            continue
+        reason = m.provisional_reason or "late data still arriving"
+        until = f" until {m.matures_on:%d %b %Y}" if m.matures_on else ""
+        detail = (
+            f"{a.detail.rstrip('.')}. Provisional: {reason}{until}; "
+            "part of this may be late data, not a change."
+        )
+        out.append(replace(a, provisional=True, detail=detail))
+    return tuple(out)
 
 
 def noise_sd(report: ResolvedReport, name: str, metric: MetricDef, sums: pd.DataFrame) -> pd.Series:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from reportgen.analysis.significance import ChangeTest, SegmentTests
 from reportgen.compose._insights import (
@@ -17,6 +18,7 @@ from reportgen.compose._insights import (
     follow_up_section,
     significance_section,
 )
+from reportgen.compose._restatements import restatements_section
 from reportgen.config.formula import is_additive
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import (
@@ -51,22 +53,39 @@ from reportgen.narrative import (
     last_year_sentence,
     metric_sentence,
     mover_sentence,
+    provisional_text,
     value_text,
 )
 from reportgen.quality import QualityIssue
+
+if TYPE_CHECKING:
+    from reportgen.restatements import Restatement
 
 #: Breakdown tables show this many segments; the rest are summed into one "Other" row.
 MAX_TABLE_ROWS = 20
 
 
 def compose_document(
-    report: ResolvedReport, figures: ReportFigures, generated_at: datetime, insights: Insights
+    report: ResolvedReport,
+    figures: ReportFigures,
+    generated_at: datetime,
+    insights: Insights,
+    restatements: tuple[Restatement, ...] = (),
 ) -> Document:
-    """Sections in the order the report config lists them."""
+    """Sections in the order the report config lists them.
+
+    Restatements (figures changed since an earlier report showed them) follow
+    the summary, or open the report when it has none.
+    """
     sections: list[Section] = []
+    restated = restatements_section(restatements)
+    if restated is not None and "summary" not in report.config.sections:
+        sections.append(restated)
     for name in report.config.sections:
         if name == "summary":
             sections.append(summary_section(report, figures, insights))
+            if restated is not None:
+                sections.append(restated)
         elif name == "anomalies":
             sections.append(anomalies_section(report, figures, insights))
         elif name == "follow_up":
@@ -119,14 +138,15 @@ def kpi_tile(
     delta = None
     if m.delta is not None:
         sentiment = change_sentiment(direction, m.direction)
-        if insights.significant(m.metric) is False:
-            sentiment = "neutral"
+        if insights.significant(m.metric) is False or m.provisional:
+            sentiment = "neutral"  # a provisional move may be late data: never coloured
+        phrase = None if direction == "flat" or m.provisional else insights.phrase(m.metric)
         delta = Delta(
             change_text(m, m.delta, m.delta_pct),
             direction,
             sentiment,
             f"vs {previous_label}",
-            significance=None if direction == "flat" else insights.phrase(m.metric),
+            significance=phrase,
         )
     status = "none" if m.target_met is None else ("met" if m.target_met else "missed")
     return KpiTile(
@@ -145,6 +165,8 @@ def kpi_tile(
 def _tile_note(m: MetricFigures, incomplete: bool) -> str | None:
     """ "incomplete period"; a stock also names the day its snapshot was read on."""
     notes = ["incomplete period"] if incomplete else []
+    if m.provisional:
+        notes.append(f"provisional — {m.provisional_reason or 'late data still arriving'}")
     if m.as_of is not None:
         notes.append(f"as of {m.as_of:%a %d %b}")
     return " · ".join(notes) or None
@@ -152,7 +174,7 @@ def _tile_note(m: MetricFigures, incomplete: bool) -> str | None:
 
 def _headline_score(m: MetricFigures, insights: Insights) -> float:
     """Rank headlines: significant moves first, then missed targets, then size of the move."""
-    significant = 2.0 if insights.significant(m.metric) else 0.0
+    significant = 2.0 if insights.significant(m.metric) and not m.provisional else 0.0
     missed = 1.0 if m.target_met is False else 0.0
     size = abs(m.delta_pct or 0.0) * (0.0 if m.direction == "neutral" else 10.0)
     return significant + missed + min(size, 1.0)
@@ -169,12 +191,17 @@ def summary_section(report: ResolvedReport, figures: ReportFigures, insights: In
     headlines = [
         " ".join(drivers_sentences(report, figures, insights, m.metric)) for m in ranked[:5]
     ]
+    # an anomaly on a provisional figure may be late data: it is listed, never the headline
     adverse = [a for a in insights.anomalies if a.sentiment == "bad"]
+    firm = [a for a in adverse if not a.provisional]
     if adverse:
-        headlines.append(
-            f"{len(adverse)} adverse anomal{'y' if len(adverse) == 1 else 'ies'} flagged; the largest: "
-            f"{adverse[0].detail.rstrip('.')} ({adverse[0].id})."
-        )
+        young = len(adverse) - len(firm)
+        text = f"{len(adverse)} adverse anomal{'y' if len(adverse) == 1 else 'ies'} flagged"
+        if young:
+            text += f" ({young} on provisional figures, which late data may still change)"
+        if firm:
+            text += f"; the largest: {firm[0].detail.rstrip('.')} ({firm[0].id})"
+        headlines.append(text + ".")
     if not figures.complete:
         headlines.insert(
             0,
@@ -234,14 +261,18 @@ def metric_section(
 
 
 def trend_chart(m: MetricFigures, figures: ReportFigures) -> Chart:
-    categories = tuple(p.period + ("" if p.complete else " *") for p in m.series)
+    # * incomplete period; † provisional (late data still arriving, see the metric's tile)
+    categories = tuple(
+        p.period + ("" if p.complete else " *") + (" †" if p.provisional else "") for p in m.series
+    )
     series = [ChartSeries(m.label, tuple(p.value for p in m.series), "primary")]
     if m.target is not None:
         series.append(ChartSeries("Target", tuple(m.target for _ in m.series), "target"))
     n = len(m.series)
     chart = Chart(
         title=f"{m.label}, last {n} {figures.period.grain}s"
-        + (f" (each {figures.period.grain}'s closing snapshot)" if m.as_of is not None else ""),
+        + (f" (each {figures.period.grain}'s closing snapshot)" if m.as_of is not None else "")
+        + (" († provisional)" if any(p.provisional for p in m.series) else ""),
         chart_type="line",
         categories=categories,
         series=tuple(series),
@@ -357,6 +388,9 @@ def breakdown_table(
         caption += (
             " Significance of each segment's change after Benjamini–Hochberg correction (q-value)."
         )
+    if m.provisional:
+        text = provisional_text(m)
+        caption += f" {text[0].upper()}{text[1:]}: a change may be late data, not a real move."
     return Table(
         title=f"{m.label} by {dim_label.lower()}",
         columns=tuple(columns),
@@ -570,6 +604,8 @@ def definitions_section(report: ResolvedReport, figures: ReportFigures) -> Secti
             ("Better", direction_text[metric.direction]),
             ("Owner", metric.owner),
         )
+        if (maturity := metric.matures_after) is not None:  # late data: young periods provisional
+            extra += (("Final after", f"{maturity.days} days"),)
         items.append(Definition(metric.label, formula(report, metric), metric.description, extra))
     notes: tuple[str, ...] = (
         f"Period {figures.period.label} in timezone {figures.timezone}; ratios are ratios of sums.",

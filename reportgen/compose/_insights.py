@@ -360,7 +360,8 @@ def significance_section(
                     r.effect_size if r else None,
                 ),
                 Cell(
-                    {True: "significant", False: "not significant", None: "not tested"}[verdict],
+                    {True: "significant", False: "not significant", None: "not tested"}[verdict]
+                    + (" — provisional" if m.provisional else ""),
                     verdict,
                     None,
                 ),
@@ -378,6 +379,11 @@ def significance_section(
     )
     caption = f"Two-sided tests of {figures.period.label} against {figures.previous_period.label} at the {level} level."
     caption += _untested_text(figures, sig)
+    if young := [m.label for m in figures.metrics.values() if m.provisional]:
+        caption += (
+            f" Provisional ({', '.join(young)}): late data is still arriving, so the test "
+            "compares a period that will still change; a move there may be missing data."
+        )
     blocks: list = [Table("Is the change real?", columns, tuple(rows), caption)]
     across = across_table(report, figures, insights)
     if across is not None:

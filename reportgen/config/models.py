@@ -7,7 +7,15 @@ from datetime import date
 from typing import Annotated, Literal
 
 import sqlglot
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from sqlglot.errors import ParseError
 
 from reportgen.config import formula as _formula
@@ -262,6 +270,54 @@ DEFAULT_RELATIVE_ACCURACY = 0.01
 Direction = Literal["higher_is_better", "lower_is_better", "neutral"]
 
 
+DURATION = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
+_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
+
+
+class Maturity(_Model):
+    """How long a period's figure keeps changing after the period ends (late data).
+
+    Appeals arrive weeks after the decision they overturn, QA verdicts days
+    after the decision they judge: a period younger than ``after`` (counted from
+    its last day to the data's last complete day) is *provisional*. ``reason``
+    is what the report says ("provisional — appeals still arriving") and
+    ``cause`` what a restatement of such a figure is put down to ("late appeals").
+    """
+
+    after: str  # "14d", "2w", "36h"
+    reason: str = "late data still arriving"
+    cause: str = "late data"
+
+    @field_validator("after", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> str:
+        if not isinstance(value, str) or not DURATION.match(value):
+            raise ValueError(
+                f"'{value}' is not a duration; write a whole number of hours, days or weeks, "
+                "e.g. 36h, 14d or 2w"
+            )
+        return value.strip()
+
+    @property
+    def days(self) -> int:
+        """Whole days after the period's last day until it is final (hours round up)."""
+        match = DURATION.match(self.after)
+        assert match is not None
+        hours = int(match[1]) * _HOURS[match[2]]
+        return -(-hours // 24)
+
+
+#: What editors validate ``matures_after`` against: the shorthand string or the mapping.
+_MATURITY_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "pattern": DURATION.pattern, "examples": ["14d", "2w", "36h"]},
+        Maturity.model_json_schema(),
+        {"type": "null"},
+    ],
+    "default": None,
+}
+
+
 class _MetricBase(_Model):
     label: str
     format: ValueFormat
@@ -270,6 +326,13 @@ class _MetricBase(_Model):
     owner: str = "unassigned"
     unit: str | None = None
     decimals: int | None = Field(default=None, ge=0, le=6)
+    # still maturing: "14d", or {after: 14d, reason: appeals still arriving, cause: late appeals}
+    matures_after: Annotated[Maturity | None, WithJsonSchema(_MATURITY_SCHEMA)] = None
+
+    @field_validator("matures_after", mode="before")
+    @classmethod
+    def _maturity_shorthand(cls, value: object) -> object:
+        return {"after": value} if isinstance(value, str | int) else value
 
 
 class TotalMetric(_MetricBase):

@@ -151,6 +151,8 @@ def export_tables(document: Document) -> list[ExportTable]:
     sections = {s.id for s in document.sections}
     insights = figures.get("insights") or {}
     tables = [summary_table(figures, document), series_table(figures)]
+    if figures.get("restatements"):
+        tables.append(restatements_table(figures))
     tables += breakdown_tables(figures)
     if "anomalies" in sections and insights:
         tables.append(anomalies_table(figures))
@@ -223,7 +225,7 @@ def summary_table(figures: Mapping[str, Any], document: Document) -> ExportTable
             _col("p_value", "p-value", fmt=P_VALUE),
             _col("significant", "Significant", "bool"),
         ]
-    columns.append(_text("direction", "Direction"))
+    columns += [_text("direction", "Direction"), _text("provisional", "Provisional")]
     rows = []
     for name, m in _metrics(figures):
         values: list[Any] = [
@@ -243,9 +245,16 @@ def summary_table(figures: Mapping[str, Any], document: Document) -> ExportTable
         if tests is not None:
             test = tests.get(name) or {}
             values += [test.get("test"), test.get("p_value"), test.get("significant")]
-        values.append(_direction(m.get("direction")))
+        values += [_direction(m.get("direction")), _provisional(m)]
         rows.append(ExportRow(tuple(values), metric_formats(m)))
     return ExportTable("summary", "Summary", tuple(columns), tuple(rows))
+
+
+def _provisional(m: Mapping[str, Any]) -> str | None:
+    """ "until 2026-12-06: appeals still arriving" for a figure late data may still change."""
+    if not m.get("provisional"):
+        return None
+    return f"until {m.get('matures_on')}: {m.get('provisional_reason') or 'late data'}"
 
 
 def series_table(figures: Mapping[str, Any]) -> ExportTable:
@@ -257,6 +266,7 @@ def series_table(figures: Mapping[str, Any]) -> ExportTable:
         _col("start", "Start", "date", DATE),
         _col("value", "Value", fmt=VALUE),
         _col("complete", "Complete", "bool"),
+        _col("provisional", "Provisional", "bool"),
     )
     rows = [
         ExportRow(
@@ -267,6 +277,7 @@ def series_table(figures: Mapping[str, Any]) -> ExportTable:
                 _date(p.get("start")),
                 p.get("value"),
                 p.get("complete"),
+                p.get("provisional", False),
             ),
             metric_formats(m),
         )
@@ -274,6 +285,31 @@ def series_table(figures: Mapping[str, Any]) -> ExportTable:
         for p in m.get("series") or []
     ]
     return ExportTable("series", "Series", columns, tuple(rows))
+
+
+def restatements_table(figures: Mapping[str, Any]) -> ExportTable:
+    """Values an earlier report of this series showed that read differently now."""
+    columns = (
+        _text("metric", "Metric"),
+        _text("label", "Label"),
+        _text("period", "Period"),
+        _col("was", "Was", fmt=VALUE),
+        _col("now", "Now", fmt=VALUE),
+        _text("shown_in_period", "Shown in report"),
+        _col("shown_in_run", "Run", fmt=INTEGER),
+        _col("sent", "Sent", "bool"),
+        _text("cause", "Likely cause"),
+    )
+    rows = [
+        ExportRow(
+            tuple(
+                _label(figures, r["metric"]) if c.key == "label" else r.get(c.key) for c in columns
+            ),
+            _formats_of(figures, r["metric"]),
+        )
+        for r in figures.get("restatements") or []
+    ]
+    return ExportTable("restatements", "Restatements", columns, tuple(rows))
 
 
 def _stat_keys(metric: Mapping[str, Any]) -> list[str]:

@@ -17,8 +17,11 @@ from pathlib import Path
 from reportgen import __version__
 from reportgen.analysis.followup import follow_up
 from reportgen.analysis.insights import DAILY_HISTORY_DAYS, Insights, analyze
+from reportgen.analysis.stories import find_stories
 from reportgen.audiences import filter_cube, pseudonymise_cube, scope_report, select_audiences
 from reportgen.compose import compose_document
+from reportgen.compose._core import is_leadership
+from reportgen.compose._stories import story_texts
 from reportgen.config.loader import ResolvedReport, load_report
 from reportgen.config.models import AudienceConfig
 from reportgen.cube import Cube, compute_cube, merge_cubes, plan_queries
@@ -411,6 +414,7 @@ def prepare_audience(
             insights,
             followups=follow_up(report, cube, figures, insights.anomalies, items, generated_at),
         )
+    insights = replace(insights, stories=find_stories(report, cube, figures, insights))
     meta = {
         "generated_at": generated_at.isoformat(),
         "generator": f"reportgen {__version__}",
@@ -427,6 +431,10 @@ def prepare_audience(
     restated = _restatements(out_dir, report, audience.name, figures)
     figures_data = figures_to_dict(figures, insights, meta)
     figures_data["restatements"] = [r.as_dict() for r in restated]
+    analyst = not is_leadership(report)
+    figures_data["stories"] = [
+        t.as_dict() for t in story_texts(report, figures, insights, analyst=analyst)
+    ]
     document = replace(
         compose_document(report, figures, generated_at, insights, restated), figures=figures_data
     )

@@ -215,9 +215,25 @@ class Dendrogram:
 Graphic = Heatmap | Scatter | Dendrogram
 
 
+#: Marks the end of a paragraph's lead (its bold first words): an invisible separator, so a
+#: renderer that does not know it still shows the text unchanged.
+LEAD_MARK = "\u2063"
+
+
+def with_lead(lead: str, rest: str) -> str:
+    """A narrative paragraph whose first words (an action title) are drawn bold."""
+    return f"{lead}{LEAD_MARK} {rest}"
+
+
+def split_lead(paragraph: str) -> tuple[str, str]:
+    """``(lead, rest)`` of a paragraph made by :func:`with_lead`; ``("", paragraph)`` otherwise."""
+    lead, mark, rest = paragraph.partition(LEAD_MARK)
+    return (lead, rest.lstrip()) if mark else ("", paragraph)
+
+
 @dataclass(frozen=True)
 class Narrative:
-    paragraphs: tuple[str, ...]
+    paragraphs: tuple[str, ...]  # a paragraph may open with a bold lead (see with_lead)
     kind: Literal["narrative"] = "narrative"
 
 

@@ -7,6 +7,7 @@ raw rows, and returns immutable values the compose stage turns into sections.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,9 @@ from reportgen.metrics import ReportFigures, measure_series, metric_values, metr
 from reportgen.periods import Period
 from reportgen.sketch import Histogram
 
+if TYPE_CHECKING:
+    from reportgen.analysis.stories import Story
+
 
 @dataclass(frozen=True)
 class Insights:
@@ -49,6 +53,8 @@ class Insights:
     decompositions: dict[str, Decomposition]
     followups: tuple[FollowUp, ...] = ()  # recorded root causes and whether the metric recovered
     deep_dive: DeepDive | None = None  # relationships and groups across units (analyst sections)
+    # the week's stories (reportgen.analysis.stories), found once follow-ups are known
+    stories: tuple[Story, ...] = ()
 
     def phrase(self, metric: str) -> str | None:
         test = self.significance.metrics.get(metric)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from reportgen.analysis.significance import ChangeTest, SegmentTests
+from reportgen.analysis.stories import MAX_STORIES
 from reportgen.compose._insights import (
     DRIVERS_METHOD,
     Insights,
@@ -19,6 +20,7 @@ from reportgen.compose._insights import (
     significance_section,
 )
 from reportgen.compose._restatements import restatements_section
+from reportgen.compose._stories import bottom_line, data_confidence, story_texts
 from reportgen.config.formula import is_additive
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import (
@@ -43,6 +45,7 @@ from reportgen.document import (
     Narrative,
     Section,
     Table,
+    with_lead,
 )
 from reportgen.formatting import format_full, format_value
 from reportgen.metrics import MetricFigures, ReportFigures, SegmentFigure, Stats
@@ -83,7 +86,7 @@ def compose_document(
         sections.append(restated)
     for name in report.config.sections:
         if name == "summary":
-            sections.append(summary_section(report, figures, insights))
+            sections.append(summary_section(report, figures, insights, generated_at))
             if restated is not None:
                 sections.append(restated)
         elif name == "anomalies":
@@ -180,11 +183,49 @@ def _headline_score(m: MetricFigures, insights: Insights) -> float:
     return significant + missed + min(size, 1.0)
 
 
-def summary_section(report: ResolvedReport, figures: ReportFigures, insights: Insights) -> Section:
+def is_leadership(report: ResolvedReport) -> bool:
+    """The leadership edition: a summary-detail audience (no statistics jargon, stories first)."""
+    return report.config.audience.detail == "summary"
+
+
+def summary_section(
+    report: ResolvedReport,
+    figures: ReportFigures,
+    insights: Insights,
+    generated_at: datetime | None = None,
+) -> Section:
+    """Bottom line, the week's ranked stories and the KPI tiles.
+
+    The leadership edition opens with the bottom line and the stories, in
+    plain words, and ends with a data-confidence line; the analyst edition
+    keeps the tiles first and adds each story's method and the per-metric
+    headlines with their tests.
+    """
     period, previous = figures.period.label, figures.previous_period.label
     tiles = tuple(
         kpi_tile(m, previous, not figures.complete, insights) for m in figures.metrics.values()
     )
+    leadership = is_leadership(report)
+    texts = story_texts(report, figures, insights, analyst=not leadership)[:MAX_STORIES]
+    stories = [
+        with_lead(
+            f"{t.rank}. {t.title}.", f"{t.sentence} Why we think so: {t.evidence} {t.follow_up}"
+        )
+        for t in texts
+    ]
+    built = f"{generated_at:%a %d %b %Y %H:%M} UTC" if generated_at else "now"
+    confidence = data_confidence(figures, built)
+    if leadership:
+        opening = [line for line in (bottom_line(texts),) if line]
+        # speaker notes: the numbers behind the first stories, short enough to say aloud
+        talking = tuple(f"{t.rank}. {t.sentence}" for t in texts[:3])
+        return Section(
+            "summary",
+            "The week in brief",
+            "summary",
+            (Narrative((*opening, *stories, confidence)), KpiGrid(tiles)),
+            talking,
+        )
     ranked = sorted(
         figures.metrics.values(), key=lambda m: _headline_score(m, insights), reverse=True
     )
@@ -223,7 +264,7 @@ def summary_section(report: ResolvedReport, figures: ReportFigures, insights: In
         "summary",
         "Executive summary",
         "summary",
-        (KpiGrid(tiles), Narrative(tuple(headlines))),
+        (KpiGrid(tiles), Narrative((*stories, *headlines, confidence))),
         notes,
     )
 

@@ -29,6 +29,7 @@ from reportgen.document import (
     Scatter,
     Section,
     Table,
+    split_lead,
 )
 
 from ._pptx_chart import key_numbers
@@ -118,6 +119,12 @@ def plan_section(section: Section, frame: Frame, document: Document) -> list[Sli
     brand = document.brand
     plans: list[SlidePlan] = []
     pending = narrative
+    leads = bool(section.blocks) and isinstance(section.blocks[0], Narrative)
+    if leads and _blocks(section, KpiGrid):
+        # a brief: the bottom line and the stories' titles are the slide, the scorecard follows;
+        # what a story's title leaves out is in the PDF, the notes and the workbook
+        plans.append(_text_plan(title, tuple(split_lead(p)[0] or p for p in narrative)))
+        pending, title = (), "Key metrics"
     for grid in _blocks(section, KpiGrid):
         pages, with_narrative = kpi_pages(grid.tiles, pending, frame, brand)
         plans.extend(_kpi_plans(pages, title, pending if with_narrative else ()))
@@ -139,7 +146,7 @@ def plan_section(section: Section, frame: Frame, document: Document) -> list[Sli
         plans.extend(_table_plans(table, title, frame, document, heading=False))
     if pending and not plans:
         plans.append(_text_plan(title, pending))
-    notes = (*section.notes, *narrative)
+    notes = section.notes if leads else (*section.notes, *narrative)
     return [replace(p, notes=(*notes, *_key_lines(p))) for p in plans]
 
 

@@ -21,7 +21,7 @@ from pptx.oxml.ns import qn
 from pptx.slide import Slide
 from pptx.util import Inches, Pt
 
-from reportgen.document import Brand, Chart, Document, KpiTile, Table
+from reportgen.document import Brand, Chart, Document, KpiTile, Table, split_lead
 
 from ._pptx_logo import place_logo
 from ._pptx_table import TableFit, draw_table, fit_table, heading_height, heading_paras
@@ -81,10 +81,13 @@ def plain_shape(slide_shapes, frame: Frame, fill: str, shape=MSO_SHAPE.RECTANGLE
 def narrative_paras(
     paragraphs: Sequence[str], brand: Brand, size: float = NARRATIVE_SIZE
 ) -> list[Para]:
-    return [
-        Para.of(text, size, colour=brand.text, space_before=0 if i == 0 else 4)
-        for i, text in enumerate(paragraphs)
-    ]
+    paras = []
+    for i, text in enumerate(paragraphs):
+        lead, rest = split_lead(text)
+        runs = (Run(lead + " ", size, True, brand.text),) if lead else ()
+        runs += (Run(rest, size, False, brand.text),)
+        paras.append(Para(runs, space_before=0 if i == 0 else 4))
+    return paras
 
 
 def narrative_height(

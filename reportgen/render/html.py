@@ -49,6 +49,7 @@ from reportgen.document import (
     Scatter,
     Section,
     Table,
+    split_lead,
 )
 from reportgen.errors import RenderError
 from reportgen.render import _vega
@@ -103,6 +104,7 @@ def _environment(folder: Path) -> ImmutableSandboxedEnvironment:
 
     env = sandboxed_environment(folder, autoescape=True)
     env.filters["arrow"] = lambda direction: _ARROWS.get(direction, "")
+    env.filters["split_lead"] = split_lead
     return env
 
 

@@ -1,0 +1,483 @@
+"""The week's stories: related findings grouped, ranked by what they do to the headline metrics.
+
+A report that lists 43 anomalies, 13 significance tests and 10 decompositions
+computes everything and tells little: five of the anomalies may be one
+backlog incident seen by region, by site and by share, and a volume surge in
+one queue shows up as a share anomaly in every metric and as the largest mix
+term of three decompositions. This module groups those findings into a few
+**stories**, each about one subject, and ranks them by their impact on the
+headline metrics and their targets. It is deterministic: the same figures
+give the same stories, ids and order.
+
+Kinds of story (the subject, then what the story explains):
+
+* ``surge`` — a segment's volume moved far from its usual level (an anomaly
+  on a volume metric, or share anomalies of the same segment). Its
+  consequences are the segment's mix terms in the LMDI decompositions: the
+  part of each metric's change that comes from the volume moving there.
+* ``segment`` — a metric moved in one segment (history or peer anomaly),
+  with anomalies of the same metric in segments nested inside it (the sites
+  of a region) folded in. Its consequence is the segment's rate term in the
+  metric's decomposition, when there is one.
+* ``concentration`` — a stock (backlog) piling up in one segment: level and
+  share against their usual values.
+* ``metric`` — a headline metric moved significantly or unusually, or missed
+  its target, and no segment story explains most of the move.
+* ``recovery`` — a metric moved back toward its usual level after an unusual
+  previous period: not a win, a return to normal.
+
+This module returns numbers; :mod:`reportgen.compose._stories` words them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from reportgen.analysis.anomalies import Anomaly, robust_z
+from reportgen.analysis.insights import Insights
+from reportgen.config.loader import ResolvedReport
+from reportgen.cube import Cube
+from reportgen.metrics import MetricFigures, ReportFigures
+
+Kind = Literal["surge", "segment", "concentration", "metric", "recovery"]
+Sentiment = Literal["good", "bad", "neutral"]
+
+MAX_STORIES = 5
+#: a consequence must explain at least this share of a metric's change to be named
+MIN_SHARE_OF_CHANGE = 0.2
+
+
+@dataclass(frozen=True)
+class Consequence:
+    """The part of one metric's change that a story explains."""
+
+    metric: str
+    amount: float  # in the metric's units (a ratio's fraction, seconds …)
+    change: float  # the metric's whole change against the previous period
+    via: Literal["mix", "rate"]
+
+
+@dataclass(frozen=True)
+class Story:
+    id: str
+    kind: Kind
+    metric: str  # the subject's metric (a volume metric for a surge)
+    dimension: str | None
+    segment: str | None
+    observed: float | None
+    usual: float | None  # the baseline the finding compares with (history or peers median)
+    previous: float | None
+    share: float | None = None  # a concentration's share of the total
+    usual_share: float | None = None
+    consequences: tuple[Consequence, ...] = ()
+    anomaly_ids: tuple[str, ...] = ()
+    tests: tuple[str, ...] = ()  # metrics whose change tests belong to this story
+    targets_missed: tuple[str, ...] = ()
+    provisional: bool = False
+    owner: str | None = None
+    rca: tuple[int, ...] = ()  # recorded root-cause items on these findings
+    sentiment: Sentiment = "neutral"
+    score: float = 0.0
+    method: str = "history"  # how "usual" was found: history, peer, target
+    members: tuple[str, ...] = field(default_factory=tuple)  # nested segments folded in
+    # a recovery: (metric, usual level, still away from it) for each metric moving back
+    recovered: tuple[tuple[str, float, bool], ...] = ()
+
+
+def find_stories(
+    report: ResolvedReport, cube: Cube, figures: ReportFigures, insights: Insights
+) -> tuple[Story, ...]:
+    """Every story, highest impact first; a brief shows the first :data:`MAX_STORIES`.
+
+    The rest stay in ``figures.json`` and the analyst edition, so nothing the
+    brief leaves out is lost.
+    """
+    anomalies = [a for a in insights.anomalies if a.metric in figures.metrics]
+    nesting = _nesting(cube, report.anomaly_dimensions)
+    stories: list[Story] = []
+    used: set[str] = set()
+    stories += _surges(report, figures, insights, anomalies, used)
+    stories += _segment_stories(report, figures, insights, anomalies, nesting, used)
+    stories += _recoveries(report, figures, insights, stories)
+    stories += _metric_stories(report, figures, insights, stories)
+    ranked = sorted((_with_rca(s, insights) for s in stories), key=lambda s: (-s.score, s.id))
+    return tuple(ranked)
+
+
+def _with_rca(story: Story, insights: Insights) -> Story:
+    """The root-cause items recorded against any of the story's findings."""
+    from dataclasses import replace
+
+    items = tuple(
+        sorted({f.item.id for f in insights.followups if f.item.anomaly_id in story.anomaly_ids})
+    )
+    return replace(story, rca=items) if items else story
+
+
+# -- surges: a segment's volume far from usual --------------------------------------------------
+
+
+def _volume_metrics(report: ResolvedReport, figures: ReportFigures) -> list[str]:
+    return [
+        name
+        for name, m in figures.metrics.items()
+        if m.type == "total" and m.direction == "neutral" and not _is_stock(report, name)
+    ]
+
+
+def _surges(report, figures, insights, anomalies, used) -> list[Story]:
+    volume = set(_volume_metrics(report, figures))
+    subjects: dict[tuple[str, str], list[Anomaly]] = {}
+    for a in anomalies:
+        if a.dimension and a.segment and (a.metric in volume or a.method == "share"):
+            if _is_stock(report, a.metric):
+                continue
+            subjects.setdefault((a.dimension, a.segment), []).append(a)
+    out = []
+    for (dim, seg), found in subjects.items():
+        level = [a for a in found if a.metric in volume and a.method == "history"]
+        if not level and len([a for a in found if a.method == "share"]) < 2:
+            continue  # one share anomaly alone is a segment story, not a surge
+        lead = max(level or found, key=lambda a: abs(a.robust_z))
+        consequences = tuple(
+            c
+            for c in (_term(insights, figures, name, dim, seg, "mix") for name in figures.metrics)
+            if c is not None
+        )
+        if not consequences and not level:
+            continue
+        used.update(a.id for a in found)
+        story = Story(
+            id=_story_id("surge", lead.metric, dim, seg),
+            kind="surge",
+            metric=lead.metric,
+            dimension=dim,
+            segment=seg,
+            observed=lead.observed,
+            usual=lead.baseline,
+            previous=_segment_previous(figures, lead.metric, dim, seg),
+            consequences=consequences,
+            anomaly_ids=tuple(sorted(a.id for a in found)),
+            tests=tuple(c.metric for c in consequences),
+            targets_missed=_missed(figures, (c.metric for c in consequences)),
+            owner=_owner(report, lead.metric),
+            sentiment=_worst(figures, consequences),
+            method=lead.method,
+        )
+        out.append(_scored(story, figures, insights, lead))
+    return out
+
+
+# -- a metric moved in one segment (sites folded into their region) -----------------------------
+
+
+def _segment_stories(report, figures, insights, anomalies, nesting, used) -> list[Story]:
+    candidates = [
+        a for a in anomalies if a.id not in used and a.dimension and a.sentiment != "good"
+    ]
+    overall = {a.metric: a for a in anomalies if a.dimension is None}
+    groups: dict[tuple[str, str, str], list[Anomaly]] = {}
+    for a in sorted(candidates, key=lambda a: -abs(a.robust_z)):
+        parent = nesting.get((a.dimension, a.segment))
+        key = (a.metric, *parent) if parent else (a.metric, a.dimension, a.segment)
+        groups.setdefault(key, []).append(a)
+    out = []
+    for (metric, dim, seg), found in groups.items():
+        own = [a for a in found if a.dimension == dim and a.segment == seg]
+        lead = max(own or found, key=lambda a: abs(a.robust_z))
+        if not own and len(found) < 2:
+            continue  # a lone site: folded into the headline lists, not a story
+        m = figures.metrics[metric]
+        kind: Kind = "concentration" if _is_stock(report, metric) else "segment"
+        share = usual_share = None
+        if kind == "concentration":
+            shares = [a for a in found if a.method == "share" and a.segment == seg]
+            if shares:
+                share, usual_share = shares[0].observed, shares[0].baseline
+        term = _term(insights, figures, metric, dim, seg, "rate")
+        if term is None:
+            usual = lead.baseline if lead.segment == seg and lead.method == "history" else None
+            term = _breakdown_term(figures, metric, dim, seg, overall.get(metric), kind, usual)
+        consequences = (term,) if term is not None else ()
+        members = tuple(sorted({a.segment for a in found if a.segment != seg and a.segment}))
+        story = Story(
+            id=_story_id(kind, metric, dim, seg),
+            kind=kind,
+            metric=metric,
+            dimension=dim,
+            segment=seg,
+            observed=lead.observed if lead.segment == seg else None,
+            usual=lead.baseline if lead.segment == seg else None,
+            previous=_segment_previous(figures, metric, dim, seg),
+            share=share,
+            usual_share=usual_share,
+            consequences=consequences,
+            anomaly_ids=tuple(sorted(a.id for a in found)),
+            tests=(metric,),
+            targets_missed=_missed(figures, [metric]) if consequences else (),
+            provisional=m.provisional or any(a.provisional for a in found),
+            owner=_owner(report, metric),
+            sentiment=lead.sentiment,
+            method=lead.method if lead.segment == seg else "history",
+            members=members,
+        )
+        used.update(a.id for a in found)
+        out.append(_scored(story, figures, insights, lead))
+    return out
+
+
+# -- recoveries: back toward normal after an unusual previous period ----------------------------
+
+
+def _recoveries(report, figures, insights, stories: list[Story]) -> list[Story]:
+    """One story for every metric moving back toward normal after an unusual previous period.
+
+    A metric that is itself the subject of another story (the backlog piling up
+    in one region) is told there instead.
+    """
+    threshold = report.config.insights.anomalies.threshold
+    told = {s.metric for s in stories}
+    found: list[tuple[str, float, bool]] = []
+    for name, m in figures.metrics.items():
+        usual = previous_was_unusual(m, threshold)
+        if usual is None or m.value is None or m.previous is None or name in told:
+            continue
+        if abs(m.value - usual) >= abs(m.previous - usual):
+            continue  # not moving back toward its usual level
+        still = abs(m.value - usual) > 0.5 * abs(m.previous - usual)
+        found.append((name, usual, still))
+    if not found:
+        return []
+    name, usual, _still = found[0]
+    m = figures.metrics[name]
+    story = Story(
+        id=_story_id("recovery", name, None, None),
+        kind="recovery",
+        metric=name,
+        dimension=None,
+        segment=None,
+        observed=m.value,
+        usual=usual,
+        previous=m.previous,
+        tests=tuple(n for n, _, _ in found),
+        provisional=any(figures.metrics[n].provisional for n, _, _ in found),
+        owner=_owner(report, name),
+        sentiment="neutral",
+        recovered=tuple((n, u, s) for n, u, s in found),
+    )
+    # a return to normal matters less than a new problem: weighted down
+    return [replace_score(story, 1.0 + 0.2 * (len(found) - 1))]
+
+
+def previous_was_unusual(m: MetricFigures, threshold: float) -> float | None:
+    """The usual level when the previous period was itself unusual against its history, else None.
+
+    The previous period's value is scored like an anomaly (robust z against
+    the periods before it). A change away from an unusual period is a
+    recovery, and a tile should say so rather than colour it a plain win.
+    """
+    values = [p.value for p in m.series if p.complete and p.value is not None]
+    if len(values) < 8 or m.previous is None:
+        return None
+    history = values[:-2]
+    z, median, _scale = robust_z(m.previous, history, mad_floor=_floor(history))
+    return median if abs(z) >= threshold else None
+
+
+def _floor(history: list[float]) -> float:
+    """A small floor so a flat history does not make every wiggle unusual (0.5 % of the level)."""
+    level = float(np.median(np.abs(history))) if history else 0.0
+    return 0.005 * level
+
+
+# -- headline metrics no other story explains ---------------------------------------------------
+
+
+def _metric_stories(report, figures, insights, stories) -> list[Story]:
+    explained: dict[str, float] = {}
+    for s in stories:
+        for c in s.consequences:
+            explained[c.metric] = explained.get(c.metric, 0.0) + abs(c.amount)
+        if s.kind == "recovery":
+            explained[s.metric] = math.inf
+    overall = {a.metric: a for a in insights.anomalies if a.dimension is None}
+    out = []
+    for name, m in figures.metrics.items():
+        if m.delta is None or m.direction == "neutral":
+            continue
+        significant = insights.significant(name) and not m.provisional
+        unusual = name in overall and overall[name].sentiment != "neutral"
+        if not (significant or unusual or m.target_met is False):
+            continue
+        if explained.get(name, 0.0) >= 0.5 * abs(m.delta):
+            continue  # most of it is already a consequence of a story
+        anomaly = overall.get(name)
+        story = Story(
+            id=_story_id("metric", name, None, None),
+            kind="metric",
+            metric=name,
+            dimension=None,
+            segment=None,
+            observed=m.value,
+            usual=anomaly.baseline if anomaly else None,
+            previous=m.previous,
+            anomaly_ids=(anomaly.id,) if anomaly else (),
+            tests=(name,),
+            targets_missed=_missed(figures, [name]),
+            provisional=m.provisional,
+            owner=_owner(report, name),
+            sentiment=_sentiment_of(m, m.delta),
+            method="history" if anomaly else "previous",
+        )
+        out.append(_scored(story, figures, insights, anomaly))
+    return out
+
+
+# -- shared pieces ------------------------------------------------------------------------------
+
+
+def _term(insights: Insights, figures, metric: str, dim: str, seg: str, via: str):
+    """The segment's mix or rate term in the metric's decomposition, if it matters."""
+    d = insights.decompositions.get(metric)
+    if d is None or dim not in d.dimensions or len(d.dimensions) != 1:
+        return None
+    m = figures.metrics[metric]
+    change = d.result.change if d.result.change is not None else m.delta
+    for t in d.result.terms:
+        if t.segment == (seg,):
+            amount = t.mix if via == "mix" else t.rate
+            if change is None or amount is None or not math.isfinite(amount):
+                return None
+            if abs(amount) < MIN_SHARE_OF_CHANGE * abs(change) or abs(amount) < 1e-12:
+                return None
+            return Consequence(metric, float(amount), float(change), via)  # type: ignore[arg-type]
+    return None
+
+
+def _breakdown_term(
+    figures,
+    metric: str,
+    dim: str,
+    seg: str,
+    overall: Anomaly | None,
+    kind: Kind,
+    usual: float | None,
+) -> Consequence | None:
+    """A segment's part of the metric's move when no decomposition is by its dimension.
+
+    A stock piling up in one segment: the segment's excess over its usual level
+    against the total's excess (both from the history anomalies). A rate: the
+    segment's share times its change, against the metric's change — the rate
+    term of a decomposition by that dimension, to first order.
+    """
+    m = figures.metrics[metric]
+    found = next((x for x in m.breakdowns.get(dim, ()) if x.segment == seg), None)
+    if found is None or found.value is None:
+        return None
+    if kind == "concentration":
+        if overall is None or found.previous is None:
+            return None
+        amount = found.value - (usual if usual is not None else found.previous)
+        change = overall.observed - overall.baseline
+    else:
+        if found.previous is None or found.share is None or m.delta is None:
+            return None
+        amount, change = found.share * (found.value - found.previous), m.delta
+    if not change or abs(amount) < MIN_SHARE_OF_CHANGE * abs(change):
+        return None
+    return Consequence(metric, float(amount), float(change), "rate")
+
+
+def _scored(story: Story, figures, insights, lead: Anomaly | None) -> Story:
+    """Impact on headline metrics and targets first, then how unusual, then significance."""
+    impact = 0.0
+    for c in story.consequences:
+        share = min(abs(c.amount) / abs(c.change), 1.0) if c.change else 0.0
+        weight = 1.0 + (c.metric in story.targets_missed) + bool(insights.significant(c.metric))
+        impact += share * weight
+    if story.kind == "metric":
+        m = figures.metrics[story.metric]
+        impact += 1.0 + (m.target_met is False) + bool(insights.significant(story.metric))
+    unusual = min(abs(lead.robust_z) / 10.0, 1.5) if lead is not None else 0.0
+    score = impact + unusual + (0.5 if story.kind == "concentration" else 0.0)
+    if story.provisional:
+        score *= 0.8  # may be late data
+    if story.sentiment == "good":
+        score *= 0.7  # a leadership brief leads with what needs attention
+    return replace_score(story, score)
+
+
+def replace_score(story: Story, score: float) -> Story:
+    from dataclasses import replace
+
+    return replace(story, score=round(score, 6))
+
+
+def _nesting(cube: Cube, dimensions: Iterable[str]) -> dict[tuple[str, str], tuple[str, str]]:
+    """``(fine dim, segment) → (coarse dim, segment)`` where every row of the segment lies in one
+    coarse segment (each site in one region). Read from the additive cube's rows."""
+    dims = list(dict.fromkeys(dimensions))
+    out: dict[tuple[str, str], tuple[str, str]] = {}
+    frames = [f for q, f in zip(cube.queries, cube.frames.values(), strict=False) if not q.sketch]
+    frame = next((f for f in frames if all(d in f.columns for d in dims)), None)
+    if frame is None:
+        return out
+    for fine in dims:
+        for coarse in dims:
+            if fine == coarse:
+                continue
+            pairs = frame[[fine, coarse]].drop_duplicates()
+            per_fine = pairs.groupby(fine, observed=True)[coarse].nunique()
+            per_coarse = pairs.groupby(coarse, observed=True)[fine].nunique()
+            if not (per_fine == 1).all() or not (per_coarse > 1).any():
+                continue
+            for row in pairs.itertuples(index=False):
+                out.setdefault((fine, str(row[0])), (coarse, str(row[1])))
+    return out
+
+
+def _is_stock(report: ResolvedReport, metric: str) -> bool:
+    definition = report.metric(metric)
+    return any(report.catalog.measures[m].is_stock for m in definition.measures)
+
+
+def _segment_previous(figures, metric: str, dim: str, seg: str) -> float | None:
+    for s in figures.metrics[metric].breakdowns.get(dim, ()):
+        if s.segment == seg:
+            return s.previous
+    return None
+
+
+def _missed(figures, metrics: Iterable[str]) -> tuple[str, ...]:
+    return tuple(m for m in dict.fromkeys(metrics) if figures.metrics[m].target_met is False)
+
+
+def _owner(report: ResolvedReport, metric: str) -> str | None:
+    owner = getattr(report.metric(metric), "owner", None)
+    return None if owner in (None, "", "unassigned") else owner
+
+
+def _sentiment_of(m: MetricFigures, amount: float) -> Sentiment:
+    if m.direction == "neutral" or amount == 0:
+        return "neutral"
+    up_is_good = m.direction == "higher_is_better"
+    return "good" if (amount > 0) == up_is_good else "bad"
+
+
+def _worst(figures, consequences: tuple[Consequence, ...]) -> Sentiment:
+    moods = [_sentiment_of(figures.metrics[c.metric], c.amount) for c in consequences]
+    if "bad" in moods:
+        return "bad"
+    return "good" if "good" in moods else "neutral"
+
+
+def _story_id(kind: str, metric: str, dimension: str | None, segment: str | None) -> str:
+    key = json.dumps([kind, metric, dimension, segment], ensure_ascii=False)
+    return "S-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]

@@ -104,6 +104,8 @@ class Anomaly:
     volume: float  # the segment's weight this period
     threshold: float
     detail: str  # one plain sentence of evidence
+    # volume below the report's insights.small_sample: kept in figures.json, never a headline
+    small_sample: bool = False
 
 
 # -- the score --------------------------------------------------------------------------------

@@ -80,3 +80,188 @@ def test_trend_chart_has_gaps_before_the_data(young_build) -> None:
     trend = next(b for b in section.blocks if isinstance(b, Chart) and b.chart_type == "line")
     values = trend.series[0].values
     assert values[0] is None and values[-1] is not None
+
+
+# -- small samples, targets and wording in breakdown tables (the session's built report) ------
+
+
+@pytest.fixture(scope="module")
+def report(weekly_config: Path):
+    from reportgen.config import load_report
+
+    return load_report(weekly_config)
+
+
+def _with_small_sample(m, dim: str = "region", floor_n: float = 1.0):
+    """The metric's segments with the last one made 1 of 1 (100 %): a small sample."""
+    from dataclasses import replace
+
+    from reportgen.metrics import Stats
+
+    segments = list(m.breakdowns[dim])
+    tiny = replace(
+        segments[-1],
+        value=1.0,
+        delta=1.0 - (segments[-1].previous or 0.0),
+        stats=Stats(numerator=floor_n, denominator=floor_n),
+    )
+    return tuple([*segments[:-1], tiny])
+
+
+def test_breakdown_table_shows_numerator_and_denominator_beside_the_rate(built_report) -> None:
+    from reportgen.document import Table
+
+    section = next(s for s in built_report.document.sections if s.id == "overturn_rate")
+    table = next(b for b in section.blocks if isinstance(b, Table))
+    keys = [c.key for c in table.columns]
+    assert keys[:3] == ["segment", "value", "n"]
+    first = built_report.figures.metrics["overturn_rate"].breakdowns["region"][0]
+    assert table.rows[0][2].text == f"{first.stats.numerator:,.0f} / {first.stats.denominator:,.0f}"
+
+
+def test_small_sample_rows_are_greyed_marked_and_neutral(built_report, report) -> None:
+    from reportgen.compose._core import breakdown_table
+
+    m = built_report.figures.metrics["overturn_rate"]
+    segments = _with_small_sample(m)
+    table = breakdown_table(report.metric("overturn_rate"), m, "Region", segments, small_sample=30)
+    last = len(segments) - 1
+    assert table.muted_rows == (last,)
+    assert table.rows[last][0].text.endswith("(small sample)")
+    assert table.rows[last][0].value == segments[-1].segment
+    change = next(
+        c for c, col in zip(table.rows[last], table.columns, strict=True) if col.key == "delta"
+    )
+    assert change.sentiment == "neutral"
+    assert "small sample" in (table.caption or "").lower()
+
+
+def test_small_sample_is_greyed_in_pdf_html_and_pptx_cells(built_report, report, brand) -> None:
+    from pptx import Presentation
+
+    from reportgen.compose._core import breakdown_table
+    from reportgen.render._pptx_table import draw_table, fit_table
+    from reportgen.render._pptx_template import Frame
+
+    m = built_report.figures.metrics["overturn_rate"]
+    table = breakdown_table(
+        report.metric("overturn_rate"), m, "Region", _with_small_sample(m), small_sample=30
+    )
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[6])
+    fit = fit_table(table, 8_000_000)
+    draw_table(slide, table, range(len(table.rows)), fit, Frame(0, 0, 8_000_000, 5_000_000), brand)
+    grid = slide.shapes[0].table
+    run = grid.cell(len(table.rows), 0).text_frame.paragraphs[0].runs[0]
+    assert str(run.font.color.rgb) == brand.muted.lstrip("#").upper()
+
+
+def test_small_sample_does_not_stretch_the_chart_axis(built_report) -> None:
+    from reportgen.compose._core import breakdown_chart
+    from reportgen.render._chart_rules import axis_values
+    from reportgen.render._pptx_chart import value_axis_bounds
+
+    m = built_report.figures.metrics["overturn_rate"]
+    segments = _with_small_sample(m)
+    chart = breakdown_chart(m, "Region", segments, built_report.figures, small_sample=30)
+    assert chart.muted_categories == (segments[-1].segment,)
+    assert max(axis_values(chart)) < 0.5
+    _low, high, _step = value_axis_bounds(chart)
+    assert high < 0.6
+
+
+def test_small_sample_anomalies_are_not_headlines(built_report, report) -> None:
+    from dataclasses import replace
+
+    from reportgen.compose._core import summary_section
+    from reportgen.compose._insights import anomalies_section
+    from reportgen.figures_json import _plain
+
+    insights = built_report.insights
+    small = replace(insights.anomalies[0], small_sample=True)
+    changed = replace(insights, anomalies=(small, *insights.anomalies[1:]))
+    assert small not in changed.headline_anomalies
+    section = anomalies_section(report, built_report.figures, changed)
+    text = " ".join(str(b) for b in section.blocks)
+    assert small.id not in text
+    assert small.id not in " ".join(
+        str(b) for b in summary_section(report, built_report.figures, changed).blocks
+    )
+    assert _plain(small)["small_sample"] is True
+
+
+def test_anomalies_below_the_floor_are_flagged_small_sample(built_report) -> None:
+    from reportgen.analysis.insights import _is_small
+
+    a = built_report.insights.anomalies[0]
+    from dataclasses import replace
+
+    assert _is_small(replace(a, segment="X", volume=5.0), 30.0)
+    assert not _is_small(replace(a, segment="X", volume=500.0), 30.0)
+    assert not _is_small(replace(a, segment=None, volume=5.0), 30.0)
+
+
+def test_segment_targets_show_met_or_missed(built_report, report) -> None:
+    from dataclasses import replace
+
+    from reportgen.compose._core import breakdown_table
+
+    m = built_report.figures.metrics["qa_accuracy"]
+    segments = list(m.breakdowns["region"])
+    segments[0] = replace(segments[0], value=0.869, target=0.88)
+    segments[1] = replace(segments[1], value=0.95, target=0.88)
+    table = breakdown_table(report.metric("qa_accuracy"), m, "Region", tuple(segments))
+    target = [c.key for c in table.columns].index("target")
+    assert table.rows[0][target].text.endswith("MISSED")
+    assert table.rows[0][target].sentiment == "bad"
+    assert table.rows[1][target].text.endswith("MET")
+    assert table.rows[1][target].sentiment == "good"
+
+
+def test_share_wording_comes_from_the_metric_definition(built_report, report) -> None:
+    from reportgen.compose._core import breakdown_table
+
+    m = built_report.figures.metrics["aht"]
+    metric = report.metric("aht")
+    segments = m.breakdowns["region"]
+    manual = breakdown_table(metric, m, "Region", segments)
+    assert "share of manual volume" in (manual.caption or "")
+    plain = metric.model_copy(update={"description": "Mean seconds spent on a decision."})
+    caption = breakdown_table(plain, m, "Region", segments).caption or ""
+    assert "share of volume" in caption and "manual" not in caption
+
+
+def test_anomaly_sentences_name_dimensions_by_their_label(built_report) -> None:
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from reportgen.analysis.insights import _worded
+
+    a = replace(
+        built_report.insights.anomalies[0],
+        dimension="policy_area",
+        segment="Hate Speech",
+        detail="AHT in policy_area Hate Speech was 70 s vs a median of 60 s.",
+    )
+    stub = SimpleNamespace(
+        catalog=SimpleNamespace(dimensions={"policy_area": SimpleNamespace(label="Policy area")})
+    )
+    worded = _worded(a, stub, small_sample=False)  # type: ignore[arg-type]
+    assert "policy_area" not in worded.detail
+    assert "in policy area Hate Speech" in worded.detail
+
+
+def test_a_return_from_an_unusual_previous_week_is_neutral(built_report) -> None:
+    from reportgen.document import KpiGrid
+
+    recoveries = built_report.insights.recoveries
+    assert recoveries.get("time_to_action_p90") == "adverse"
+    assert recoveries.get("backlog") == "adverse"
+    summary = built_report.document.sections[0]
+    grid = next(b for b in summary.blocks if isinstance(b, KpiGrid))
+    tiles = {t.metric: t for t in grid.tiles}
+    for name in ("time_to_action_p90", "backlog"):
+        assert tiles[name].delta.sentiment == "neutral"
+        assert "recovered from an unusual 2026-W46" in (tiles[name].note or "")
+    section = next(s for s in built_report.document.sections if s.id == "time_to_action_p90")
+    assert "recovered from an unusual 2026-W46" in " ".join(section.blocks[0].paragraphs)

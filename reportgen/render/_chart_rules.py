@@ -14,6 +14,27 @@ from reportgen.document import Brand, Chart, Dendrogram, Scatter
 from reportgen.formatting import format_change, format_value
 
 
+def axis_values(chart: Chart) -> list[float]:
+    """The finite values that set a chart's value axis.
+
+    Small samples (``chart.muted_categories``) are drawn but left out, so 1 of 1
+    appeals overturned (100 %) does not stretch an axis of rates near 15 %; if
+    every category is a small sample, all of them count.
+    """
+    muted = set(chart.muted_categories)
+    every: list[float] = []
+    kept: list[float] = []
+    for series in chart.series:
+        for index, value in enumerate(series.values):
+            if value is None or not math.isfinite(value):
+                continue
+            every.append(value)
+            category = chart.categories[index] if index < len(chart.categories) else None
+            if category not in muted:
+                kept.append(value)
+    return kept or every
+
+
 def role_colours(chart: Chart, brand: Brand) -> list[str]:
     """Colour per series, in order.
 

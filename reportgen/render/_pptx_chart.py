@@ -32,7 +32,7 @@ from xlsxwriter import Workbook
 
 from reportgen.document import Brand, Chart, ChartSeries
 from reportgen.formatting import format_value, office_number_format
-from reportgen.render._chart_rules import role_colours
+from reportgen.render._chart_rules import axis_values, role_colours
 
 from ._pptx_template import Frame
 from ._pptx_text import clean_text, one_line, rgb, text_width
@@ -241,7 +241,7 @@ def value_axis_bounds(chart: Chart) -> tuple[float, float, float] | None:
     1, 2, 2.5 or 5 × 10ⁿ and never finer than the number format shows, so
     tick labels never repeat.
     """
-    values = [v for s in chart.series for v in s.values if v is not None and math.isfinite(v)]
+    values = axis_values(chart)  # small samples never set the range (clipped at its edge)
     if not values:
         return None
     low, high = min(values), max(values)

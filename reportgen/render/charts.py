@@ -21,7 +21,6 @@ import math
 import re
 import textwrap
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -33,6 +32,7 @@ from reportgen.errors import RenderError
 from reportgen.formatting import d3_format
 from reportgen.render import _vega
 from reportgen.render._chart_rules import (
+    axis_values,
     dendrogram_links,
     heatmap_colour,
     heatmap_stops,
@@ -92,10 +92,6 @@ def series_colours(chart: Chart, brand: Brand) -> dict[str, _Role]:
 # --------------------------------------------------------------------------- scales
 
 
-def _finite(values: Iterator[float | None]) -> list[float]:
-    return [v for v in values if v is not None and math.isfinite(v)]
-
-
 def value_domain(chart: Chart) -> tuple[float, float] | None:
     """A padded y domain for non-total metrics; ``None`` means start at zero.
 
@@ -103,7 +99,7 @@ def value_domain(chart: Chart) -> tuple[float, float] | None:
     """
     if chart.chart_type == "bar" or chart.value_format in ZERO_BASED_FORMATS:
         return None
-    values = _finite(v for s in chart.series for v in s.values)
+    values = axis_values(chart)
     if not values:
         return None
     low, high = min(values), max(values)
@@ -328,9 +324,15 @@ def _zero_based_scale(chart: Chart) -> alt.Scale:
     No headroom is added for the value labels at the bar ends: ``autosize: fit``
     counts them in the chart's bounds and shrinks the plot to make room.
     """
-    values = _finite(v for s in chart.series for v in s.values)
+    values = axis_values(chart)
+    clamp = bool(chart.muted_categories)  # a small sample past the axis ends at its edge
     if chart.value_format == "percent" and values and min(values) >= 0.0 and max(values) <= 1.0:
-        return alt.Scale(domain=[0.0, 1.0], nice=False, zero=True)
+        # from zero to just past the data (never past 100 %): 0–100 % hides 12 % vs 16 %
+        high = min(1.0, max(values) * 1.08) or 1.0
+        return alt.Scale(domain=[0.0, high], nice=True, zero=True, clamp=clamp)
+    if clamp and values:
+        low, high = min(0.0, min(values)), max(0.0, max(values))
+        return alt.Scale(domain=[low, high], zero=True, nice=True, clamp=True)
     return alt.Scale(zero=True, nice=True)
 
 
@@ -799,6 +801,7 @@ def _clean_chart(chart: Chart) -> Chart:
         value_label=clean_label(chart.value_label),
         categories=tuple(_vega_safe(clean_label(c)) for c in chart.categories),
         highlight=_vega_safe(clean_label(chart.highlight)) if chart.highlight is not None else None,
+        muted_categories=tuple(_vega_safe(clean_label(c)) for c in chart.muted_categories),
         series=tuple(
             dataclasses.replace(s, name=_vega_safe(clean_label(s.name))) for s in chart.series
         ),

@@ -68,10 +68,14 @@ MAX_SEGMENTS_SIDE_BY_SIDE = 24
 MAX_HEATMAP_SIDE_BY_SIDE = 6
 #: A table beside a chart must fit the page next to it.
 MAX_ROWS_BESIDE_CHART = 24
-#: Tables up to this many rows never split across pages; longer ones keep at
-#: least TABLE_KEEP_ROWS rows together at the top and at the bottom of a page.
-SHORT_TABLE_ROWS = 15
+#: Tables up to this many rows never split across pages (a breakdown's 20 segments
+#: and its Other row fit one landscape page): such a table moves whole to the next
+#: page with its title rather than leave its tail on a page without one. Longer ones
+#: keep at least TABLE_KEEP_ROWS rows together at the top and at the bottom of a page.
+SHORT_TABLE_ROWS = 22
 TABLE_KEEP_ROWS = 3
+#: A table beside a chart has at most this many columns (a breakdown with its n).
+MAX_COLUMNS_BESIDE_CHART = 7
 #: Threads preparing charts: each builds a spec, then waits for a drawing process
 #: (render/_vega.py); one more than the processes keeps them all busy.
 CHART_THREADS = _vega.WORKERS + 1
@@ -295,7 +299,10 @@ def fits_half_width(block: Block) -> bool:
             return True
         return len(block.categories) <= MAX_SEGMENTS_SIDE_BY_SIDE and labels_fit(block, HALF_WIDTH)
     if isinstance(block, Table):
-        return len(block.rows) <= MAX_ROWS_BESIDE_CHART and len(block.columns) <= 6
+        return (
+            len(block.rows) <= MAX_ROWS_BESIDE_CHART
+            and len(block.columns) <= MAX_COLUMNS_BESIDE_CHART
+        )
     if isinstance(block, Heatmap):
         return len(block.labels) <= MAX_HEATMAP_SIDE_BY_SIDE
     if isinstance(block, Scatter):

@@ -513,7 +513,7 @@ def test_labels_that_look_like_formulas_stay_text_in_the_chart_workbook(
 
 
 def test_tables_are_native_with_the_documents_cell_text(doc: Document, tmp_path: Path) -> None:
-    slide = _render(doc, tmp_path).slides[2]
+    slide = _render(doc, tmp_path).slides[3]  # the breakdown beside its own chart
     spec = next(b for b in doc.sections[1].blocks if isinstance(b, Table))
     (table,) = _tables(slide)
     texts = _cell_texts(table)
@@ -524,7 +524,7 @@ def test_tables_are_native_with_the_documents_cell_text(doc: Document, tmp_path:
 def test_table_cells_use_readable_sizes_and_sentiment_colours(
     doc: Document, brand: Brand, tmp_path: Path
 ) -> None:
-    (table,) = _tables(_render(doc, tmp_path).slides[2])
+    (table,) = _tables(_render(doc, tmp_path).slides[3])
     sizes = {
         r.font.size.pt
         for row in table.rows
@@ -582,8 +582,10 @@ def test_long_table_continues_on_further_slides_with_every_row_once(
         rows.extend(texts[1:])
     assert rows == [[c.text for c in row] for row in spec.rows]
     titles = [s.shapes.title.text for s in slides]
-    assert titles[0] == "Average handle time"
-    assert titles[1] == f"Average handle time — by queue (2 of {len(slides)})"
+    assert (
+        titles[0] == f"Average handle time (1 of {len(slides)})"
+    )  # a "(2 of N)" follows a "(1 of N)"
+    assert titles[1] == f"Average handle time (2 of {len(slides)})"
 
 
 def test_many_definitions_are_split_so_no_table_runs_off_the_slide(
@@ -667,7 +669,7 @@ def test_speaker_notes_carry_section_notes_narrative_and_key_numbers(
     assert "AHT 61 s vs 47 s previous week." in notes[2]
     assert "Average handle time rose 14 s to 61 s." in notes[2]
     assert "Average handle time: 2026-W47 61 s" in notes[2]  # chart's highlighted value
-    assert "North America: AHT 50 s" in notes[2]  # table rows
+    assert "North America: AHT 50 s" in notes[3]  # table rows, beside the table's own chart
     assert "AHT 61 s vs 47 s previous week." in notes[3]  # continuation slide too
     assert "Agenda: Executive summary; Average handle time; Metric definitions" in notes[0]
 
@@ -725,7 +727,10 @@ def test_many_kpi_tiles_continue_on_a_second_slide(doc: Document, tmp_path: Path
     prs = _render(_replace_section(doc, 0, blocks=blocks), tmp_path)
     kpi_slides = [s for s in prs.slides if s.shapes.title.text.startswith("Executive summary")]
     assert len(kpi_slides) == 2
-    assert kpi_slides[1].shapes.title.text == "Executive summary — key metrics (2 of 2)"
+    assert [s.shapes.title.text for s in kpi_slides] == [
+        "Executive summary (1 of 2)",
+        "Executive summary (2 of 2)",
+    ]
     groups = [
         s for slide in kpi_slides for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.GROUP
     ]

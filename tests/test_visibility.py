@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from datetime import UTC, datetime
@@ -265,3 +266,88 @@ def test_a_return_from_an_unusual_previous_week_is_neutral(built_report) -> None
         assert "recovered from an unusual 2026-W46" in (tiles[name].note or "")
     section = next(s for s in built_report.document.sections if s.id == "time_to_action_p90")
     assert "recovered from an unusual 2026-W46" in " ".join(section.blocks[0].paragraphs)
+
+
+# -- layout and chart craft ---------------------------------------------------------------------
+
+
+def _deck(built_report):
+    from pptx import Presentation
+
+    return Presentation(str(built_report.artifacts["pptx"]))
+
+
+def test_a_numbered_slide_follows_its_predecessor(built_report) -> None:
+    import re
+
+    titles = [s.shapes.title.text for s in _deck(built_report).slides]
+    for before, title in itertools.pairwise(titles):
+        found = re.fullmatch(r"(.*) \((\d+) of (\d+)\)", title)
+        if found and int(found[2]) > 1:
+            base, n, total = found[1], int(found[2]), found[3]
+            assert before == f"{base} ({n - 1} of {total})", (before, title)
+
+
+def test_a_breakdown_table_is_never_on_a_slide_before_its_chart(built_report) -> None:
+    slides = list(_deck(built_report).slides)
+    charts = [{sh.name for sh in s.shapes if sh.has_chart} for s in slides]
+    for index, slide in enumerate(slides):
+        for shape in slide.shapes:
+            if shape.has_table and index + 1 < len(slides):
+                later = charts[index + 1] - charts[index]
+                assert shape.name not in later, (slide.shapes.title.text, shape.name)
+
+
+def test_breakdown_tables_that_fit_a_page_never_split_in_the_pdf(built_report) -> None:
+    from reportgen.document import Table
+    from reportgen.render.html import TableView, column_widths, row_groups
+
+    for section in built_report.document.sections:
+        for block in section.blocks:
+            if isinstance(block, Table) and " by " in block.title:
+                view = TableView(block, column_widths(block), row_groups(len(block.rows)))
+                assert view.short, block.title
+
+
+def test_right_aligned_cells_get_the_width_they_need() -> None:
+    from reportgen.document import Cell, Column, Table
+    from reportgen.render.html import column_widths
+
+    table = Table(
+        "t",
+        (Column("metric", "Metric", "left"), Column("effect", "Effect size")),
+        ((Cell("Throughput"), Cell("−0.122 (log rate ratio)")),),
+    )
+    widths = column_widths(table)
+    assert widths[1] / widths[0] >= 0.9 * len("−0.122 (log rate ratio)") / len("Throughput")
+
+
+def test_a_line_far_from_zero_gets_an_axis_that_fits_it() -> None:
+    from reportgen.document import Chart, ChartSeries
+    from reportgen.render._pptx_chart import value_axis_bounds
+    from reportgen.render.charts import value_domain
+
+    chart = Chart(
+        "Decisions",
+        "line",
+        ("W1", "W2", "W3"),
+        (ChartSeries("Decisions", (33_000.0, 35_500.0, 33_674.0)),),
+        "count",
+        "count",
+    )
+    low, _high = value_domain(chart)
+    assert low > 20_000
+    assert value_axis_bounds(chart)[0] > 20_000
+    near = Chart("x", "line", ("a", "b"), (ChartSeries("x", (1.0, 30.0)),), "count", "count")
+    assert value_domain(near) is None  # near zero: from zero
+
+
+def test_the_end_label_sits_away_from_the_line() -> None:
+    from reportgen.document import Chart, ChartSeries
+    from reportgen.render.charts import _falls_to_highlight
+
+    def chart(values):
+        return Chart("t", "line", ("a", "b", "c"), (ChartSeries("s", values),), "percent", "p", "c")
+
+    assert _falls_to_highlight(chart((0.1, 0.126, 0.12)))  # label below the point
+    assert not _falls_to_highlight(chart((0.1, 0.11, 0.12)))

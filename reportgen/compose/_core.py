@@ -176,9 +176,12 @@ def summary_section(report: ResolvedReport, figures: ReportFigures, insights: In
     ranked = sorted(
         figures.metrics.values(), key=lambda m: _headline_score(m, insights), reverse=True
     )
-    headlines = [
-        " ".join(drivers_sentences(report, figures, insights, m.metric)) for m in ranked[:5]
-    ]
+    headlines = []
+    for m in ranked[:5]:
+        sentences = drivers_sentences(report, figures, insights, m.metric)
+        if recovery := recovery_text(insights, m.metric, previous):
+            sentences.append(f"It {recovery}: a return toward its usual level.")
+        headlines.append(" ".join(sentences))
     adverse = [a for a in insights.headline_anomalies if a.sentiment == "bad"]
     if adverse:
         headlines.append(

@@ -35,6 +35,27 @@ def axis_values(chart: Chart) -> list[float]:
     return kept or every
 
 
+#: Formats whose values are totals: bars start at zero so lengths stay proportional.
+TOTAL_FORMATS = frozenset({"count", "hours", "minutes"})
+
+#: A line of totals whose lowest value is above this share of its highest is "far from
+#: zero": its axis zooms to the data (a line's height is read as a position, not a length).
+FAR_FROM_ZERO = 0.5
+
+
+def starts_at_zero(chart: Chart) -> bool:
+    """Whether the value axis starts at zero: bars always; lines of totals unless the data
+    is far from zero (33,000 decisions a week on a 0–40,000 axis is a flat line)."""
+    if chart.chart_type == "bar":
+        return True
+    if chart.value_format not in TOTAL_FORMATS:
+        return False
+    values = axis_values(chart)
+    if not values or min(values) <= 0:
+        return True
+    return min(values) <= FAR_FROM_ZERO * max(values)
+
+
 def role_colours(chart: Chart, brand: Brand) -> list[str]:
     """Colour per series, in order.
 

@@ -32,7 +32,7 @@ from xlsxwriter import Workbook
 
 from reportgen.document import Brand, Chart, ChartSeries
 from reportgen.formatting import format_value, office_number_format
-from reportgen.render._chart_rules import axis_values, role_colours
+from reportgen.render._chart_rules import axis_values, role_colours, starts_at_zero
 
 from ._pptx_template import Frame
 from ._pptx_text import clean_text, one_line, rgb, text_width
@@ -245,7 +245,7 @@ def value_axis_bounds(chart: Chart) -> tuple[float, float, float] | None:
     if not values:
         return None
     low, high = min(values), max(values)
-    zero_based = chart.chart_type == "bar" or chart.value_format in ZERO_BASED_FORMATS
+    zero_based = starts_at_zero(chart)
     if zero_based:
         low, high = min(low, 0.0), max(high, 0.0)
     span = (high - low) or abs(high) or 1.0

@@ -39,6 +39,7 @@ from reportgen.render._chart_rules import (
     ink_on,
     role_colours,
     scatter_domain,
+    starts_at_zero,
     waterfall_steps,
 )
 from reportgen.text import clean_label
@@ -97,7 +98,7 @@ def value_domain(chart: Chart) -> tuple[float, float] | None:
 
     Proportions are kept inside [0, 1] so the axis never shows 104 %.
     """
-    if chart.chart_type == "bar" or chart.value_format in ZERO_BASED_FORMATS:
+    if starts_at_zero(chart):
         return None
     values = axis_values(chart)
     if not values:
@@ -105,10 +106,10 @@ def value_domain(chart: Chart) -> tuple[float, float] | None:
     low, high = min(values), max(values)
     span = high - low or abs(high) * 0.1 or 1.0
     low, high = low - span * 0.2, high + span * 0.2
-    if chart.value_format == "percent":
+    if min(values) >= 0:
         low = max(low, 0.0)
-        if max(values) <= 1.0:
-            high = min(high, 1.0)
+    if chart.value_format == "percent" and max(values) <= 1.0:
+        high = min(high, 1.0)
     return low, high
 
 
@@ -281,12 +282,29 @@ def _highlight_layers(base: alt.Chart, chart: Chart, brand: Brand, fmt: str) -> 
     # The dot carries the accent; the figure stays in the text colour for
     # contrast, over a halo in the background colour so a line never runs through it.
     text = alt.Text("value:Q", format=fmt)
-    style = {"dy": -14, "fontSize": LABEL_FONT_SIZE + 1, "fontWeight": "bold"}
+    # below a point the line falls to, above one it rises to (as on the slide): never on the line
+    style = {
+        "dy": 16 if _falls_to_highlight(chart) else -14,
+        "fontSize": LABEL_FONT_SIZE + 1,
+        "fontWeight": "bold",
+    }
     halo = current.mark_text(
         **style, color=brand.background, stroke=brand.background, strokeWidth=4
     ).encode(text=text)
     label = current.mark_text(**style, color=brand.text).encode(text=text)
     return [dot, halo, label]
+
+
+def _falls_to_highlight(chart: Chart) -> bool:
+    """Whether the primary line comes down to the highlighted point from the one before."""
+    primary = next((s for s in chart.series if s.role == "primary"), None)
+    if primary is None or chart.highlight not in chart.categories:
+        return False
+    index = chart.categories.index(chart.highlight)
+    values = primary.values
+    current = values[index] if index < len(values) else None
+    previous = next((v for v in reversed(values[:index]) if v is not None), None)
+    return current is not None and previous is not None and current < previous
 
 
 def bar_labels(chart: Chart, width: int) -> dict[str, str]:

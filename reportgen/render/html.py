@@ -375,16 +375,18 @@ def _items(blocks: Sequence[Block], brand: Brand) -> Iterator[Any]:
 def column_widths(table: Table) -> tuple[float, ...]:
     """Column widths (percent) from content length, so labels get room and numbers don't.
 
-    Text columns may grow to 40 characters' worth, numeric ones to 14; a
-    table therefore never runs off the page (``table-layout: fixed``) and a
-    long segment label wraps inside its column instead.
+    Text columns may grow to 40 characters' worth, right-aligned ones to 24
+    (they do not wrap, so they get the width of their longest cell: "−0.122
+    (log rate ratio)" must not run into the next column); a table therefore
+    never runs off the page (``table-layout: fixed``) and a long segment label
+    wraps inside its column instead.
     """
     weights = []
     for index, column in enumerate(table.columns):
         longest = max(
             [len(column.label), *(len(r[index].text) for r in table.rows if index < len(r))]
         )
-        cap = 40 if column.align == "left" else 14
+        cap = 40 if column.align == "left" else 24
         weights.append(min(max(longest, 6), cap))
     total = sum(weights) or 1
     return tuple(round(100 * w / total, 2) for w in weights)

@@ -351,3 +351,26 @@ def test_the_end_label_sits_away_from_the_line() -> None:
 
     assert _falls_to_highlight(chart((0.1, 0.126, 0.12)))  # label below the point
     assert not _falls_to_highlight(chart((0.1, 0.11, 0.12)))
+
+
+def test_horizontal_bars_are_stored_bottom_up_so_the_legend_reads_like_the_bars() -> None:
+    """Office draws bar data from the bottom and lists a bar legend in reverse: written last to
+    first, the first segment and the current period are on top and the legend reads W47, W46."""
+    from reportgen.document import Chart, ChartSeries
+    from reportgen.render._pptx_chart import bottom_up
+
+    chart = Chart(
+        "AHT by region",
+        "bar",
+        ("Southeast Asia", "Europe", "North America"),
+        (
+            ChartSeries("2026-W47", (61.0, 65.0, 64.0), "primary"),
+            ChartSeries("2026-W46", (52.0, 59.0, 57.0), "comparison"),
+        ),
+        "seconds",
+        "seconds",
+    )
+    drawn = bottom_up(chart)
+    assert drawn.categories == ("North America", "Europe", "Southeast Asia")
+    assert [s.name for s in drawn.series] == ["2026-W46", "2026-W47"]
+    assert drawn.series[1].values == (64.0, 65.0, 61.0)

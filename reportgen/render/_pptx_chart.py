@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from contextlib import contextmanager
+from dataclasses import replace
 
 from pptx.chart.chart import Chart as PptxChart
 from pptx.chart.data import CategoryChartData
@@ -103,6 +104,20 @@ def chart_data(chart: Chart) -> CategoryChartData:
     return data
 
 
+def bottom_up(chart: Chart) -> Chart:
+    """A horizontal bar chart's data in the order Office draws it: from the bottom up.
+
+    Office draws the first category and the first series at the bottom and
+    lists a bar chart's legend in reverse. Reversing the axis instead puts the
+    first category on top but leaves the legend upside down against the bars;
+    with categories and series written last to first, the first category and
+    the current period are on top, as in the table, and the legend reads in
+    the same order as each group of bars.
+    """
+    series = tuple(replace(s, values=tuple(reversed(s.values))) for s in reversed(chart.series))
+    return replace(chart, categories=tuple(reversed(chart.categories)), series=series)
+
+
 def finite_or_none(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
@@ -157,6 +172,8 @@ def add_chart(
 ) -> PptxChart:
     """Draw ``chart`` natively into ``frame`` and return the python-pptx chart."""
     kind = chart_type(chart)
+    if kind == XL_CHART_TYPE.BAR_CLUSTERED:
+        chart = bottom_up(chart)
     shape = slide.shapes.add_chart(kind, *frame.args(), chart_data(chart))
     shape.name = one_line(chart.title)[:100] or "Chart"
     native = shape.chart
@@ -207,11 +224,6 @@ def _axes(
     bounds = value_axis_bounds(chart)
     if bounds is not None:
         value_axis.minimum_scale, value_axis.maximum_scale, value_axis.major_unit = bounds
-    if kind == XL_CHART_TYPE.BAR_CLUSTERED:
-        category_axis.reverse_order = True  # first category on top, as in the table
-        crosses = value_axis._element.find(qn("c:crosses"))
-        if crosses is not None:  # keep the value axis at the bottom despite the reversal
-            crosses.set("val", "max")
     axis_title(value_axis, clean_text(chart.value_label), brand)
     if category_title:
         axis_title(category_axis, category_title, brand)

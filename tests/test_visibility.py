@@ -374,3 +374,19 @@ def test_horizontal_bars_are_stored_bottom_up_so_the_legend_reads_like_the_bars(
     assert drawn.categories == ("North America", "Europe", "Southeast Asia")
     assert [s.name for s in drawn.series] == ["2026-W46", "2026-W47"]
     assert drawn.series[1].values == (64.0, 65.0, 61.0)
+
+
+def test_a_table_longer_than_a_page_continues_with_its_title() -> None:
+    from reportgen.document import Cell, Column, Table
+    from reportgen.render.html import SHORT_TABLE_ROWS, continued_parts
+
+    rows = tuple((Cell(f"Site {i}"), Cell(str(i))) for i in range(30))
+    table = Table(
+        "Sites", (Column("s", "Site", "left"), Column("n", "n")), rows, "cap", muted_rows=(27,)
+    )
+    parts = continued_parts(table)
+    assert [p.title for p in parts] == ["Sites", "Sites (continued)"]
+    assert all(len(p.rows) <= SHORT_TABLE_ROWS for p in parts)
+    assert [len(p.rows) for p in parts] == [15, 15]  # balanced: no short tail
+    assert tuple(r for p in parts for r in p.rows) == rows
+    assert parts[1].muted_rows == (12,)

@@ -25,7 +25,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -367,9 +367,36 @@ def _items(blocks: Sequence[Block], brand: Brand) -> Iterator[Any]:
         if following is not None and _pairs(block, following):
             yield _row(block, following, brand)
             index += 2
+        elif isinstance(block, Table) and len(block.rows) > SHORT_TABLE_ROWS:
+            yield from (_view(part, brand, PAGE_CONTENT_WIDTH) for part in continued_parts(block))
+            index += 1
         else:
             yield _view(block, brand, PAGE_CONTENT_WIDTH)
             index += 1
+
+
+def continued_parts(table: Table) -> list[Table]:
+    """A table longer than a page as page-sized parts, each whole on its page with its
+    title ("… (continued)") and header: no page carries a tail of rows without a title.
+
+    Parts are balanced (30 rows → 15 + 15) and never longer than SHORT_TABLE_ROWS.
+    """
+    count = len(table.rows)
+    parts = -(-count // SHORT_TABLE_ROWS)
+    size = -(-count // parts)
+    out = []
+    for start in range(0, count, size):
+        stop = min(start + size, count)
+        out.append(
+            replace(
+                table,
+                title=table.title if start == 0 else f"{table.title} (continued)",
+                caption=table.caption if start == 0 else None,
+                rows=table.rows[start:stop],
+                muted_rows=tuple(i - start for i in table.muted_rows if start <= i < stop),
+            )
+        )
+    return out
 
 
 def column_widths(table: Table) -> tuple[float, ...]:

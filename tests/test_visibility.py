@@ -390,3 +390,54 @@ def test_a_table_longer_than_a_page_continues_with_its_title() -> None:
     assert [len(p.rows) for p in parts] == [15, 15]  # balanced: no short tail
     assert tuple(r for p in parts for r in p.rows) == rows
     assert parts[1].muted_rows == (12,)
+
+
+def test_when_every_segment_is_small_the_current_values_set_the_axis() -> None:
+    from reportgen.document import Chart, ChartSeries
+    from reportgen.render._chart_rules import axis_values
+
+    chart = Chart(
+        "Overturn rate by region",
+        "bar",
+        ("Africa", "Europe"),
+        (
+            ChartSeries("2026-10", (0.0, 0.25), "primary"),
+            ChartSeries("2026-09", (1.0, 0.0), "comparison"),  # 1 of 1 last month
+        ),
+        "percent",
+        "percent",
+        muted_categories=("Africa", "Europe"),
+    )
+    assert max(axis_values(chart)) == 0.25
+
+
+def test_a_table_too_wide_for_half_the_page_is_not_set_beside_its_chart() -> None:
+    from reportgen.document import Cell, Column, Table
+    from reportgen.render.html import fits_half_width
+
+    columns = tuple(Column(k, k.title()) for k in ("value", "n", "previous", "change", "share"))
+    columns = (Column("segment", "Region", "left"), *columns)
+
+    def table(segment: str) -> Table:
+        row = (Cell(segment), *(Cell(t) for t in ("7.7%", "1 / 13", "10.0%", "−100.0 pp", "21%")))
+        return Table("t", columns, (row,))
+
+    assert fits_half_width(table("Europe"))
+    assert not fits_half_width(table("North America (small sample) with a long name"))
+
+
+def test_a_breakdown_too_wide_to_pair_is_stacked_under_its_chart_on_one_page(brand) -> None:
+    from reportgen.document import Cell, Chart, ChartSeries, Column, Table
+    from reportgen.render.html import Stack, _items
+
+    title = "Appeal overturn rate by region"
+    long = "North America (small sample) with a long name"
+    table = Table(
+        title,
+        (Column("segment", "Region", "left"), *(Column(k, k) for k in "abcdef")),
+        ((Cell(long), *(Cell("−100.0 pp") for _ in range(6))),),
+    )
+    chart = Chart(title, "bar", (long,), (ChartSeries("2026-10", (0.1,)),), "percent", "percent")
+    (item,) = list(_items((table, chart), brand))
+    assert isinstance(item, Stack)
+    assert [cell.kind for cell in item.cells] == ["chart", "table"]  # the chart first

@@ -264,7 +264,8 @@ def metric_section(
 
 
 def trend_chart(m: MetricFigures, figures: ReportFigures) -> Chart:
-    categories = tuple(p.period + ("" if p.complete else " *") for p in m.series)
+    # " *" marks a period still filling up; one before the data begins is empty, not partial
+    categories = tuple(p.period + ("" if p.complete or p.value is None else " *") for p in m.series)
     series = [ChartSeries(m.label, tuple(p.value for p in m.series), "primary")]
     if m.target is not None:
         series.append(ChartSeries("Target", tuple(m.target for _ in m.series), "target"))

@@ -19,7 +19,8 @@ def axis_values(chart: Chart) -> list[float]:
 
     Small samples (``chart.muted_categories``) are drawn but left out, so 1 of 1
     appeals overturned (100 %) does not stretch an axis of rates near 15 %; if
-    every category is a small sample, all of them count.
+    every category is a small sample, the current period's values (the primary
+    series) set it, and a previous 1 of 1 is clipped at the edge.
     """
     muted = set(chart.muted_categories)
     every: list[float] = []
@@ -28,7 +29,8 @@ def axis_values(chart: Chart) -> list[float]:
         for index, value in enumerate(series.values):
             if value is None or not math.isfinite(value):
                 continue
-            every.append(value)
+            if series.role == "primary" or not muted:
+                every.append(value)
             category = chart.categories[index] if index < len(chart.categories) else None
             if category not in muted:
                 kept.append(value)

@@ -74,8 +74,13 @@ MAX_ROWS_BESIDE_CHART = 24
 #: keep at least TABLE_KEEP_ROWS rows together at the top and at the bottom of a page.
 SHORT_TABLE_ROWS = 22
 TABLE_KEEP_ROWS = 3
-#: A table beside a chart has at most this many columns (a breakdown with its n).
+#: A chart and its table stacked on one page: the table has at most this many rows.
+STACKED_TABLE_ROWS = 10
+#: A table beside a chart has at most this many columns (a breakdown with its n) and
+#: at most this many characters across its widest cells: right-aligned cells do not
+#: wrap, so a wider table at half the page runs one column into the next.
 MAX_COLUMNS_BESIDE_CHART = 7
+MAX_CHARS_BESIDE_CHART = 64
 #: Threads preparing charts: each builds a spec, then waits for a drawing process
 #: (render/_vega.py); one more than the processes keeps them all busy.
 CHART_THREADS = _vega.WORKERS + 1
@@ -280,6 +285,14 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Stack:
+    """A chart above the table of the same breakdown, kept together on one page."""
+
+    cells: tuple[Any, ...]
+    kind: Literal["stack"] = "stack"
+
+
+@dataclass(frozen=True)
 class SectionView:
     section: Section
     items: tuple[Any, ...] = field(default_factory=tuple)
@@ -302,12 +315,23 @@ def fits_half_width(block: Block) -> bool:
         return (
             len(block.rows) <= MAX_ROWS_BESIDE_CHART
             and len(block.columns) <= MAX_COLUMNS_BESIDE_CHART
+            and table_chars(block) <= MAX_CHARS_BESIDE_CHART
         )
     if isinstance(block, Heatmap):
         return len(block.labels) <= MAX_HEATMAP_SIDE_BY_SIDE
     if isinstance(block, Scatter):
         return True
     return isinstance(block, Narrative)
+
+
+def table_chars(table: Table) -> int:
+    """Characters across the table: the longest cell (or header word) of each column."""
+    total = 0
+    for index, column in enumerate(table.columns):
+        words = max((len(w) for w in column.label.split()), default=0)
+        cells = [len(r[index].text) for r in table.rows if index < len(r)]
+        total += max([words, *cells])
+    return total
 
 
 def _pairs(block: Block, following: Block | None) -> bool:
@@ -367,12 +391,28 @@ def _items(blocks: Sequence[Block], brand: Brand) -> Iterator[Any]:
         if following is not None and _pairs(block, following):
             yield _row(block, following, brand)
             index += 2
+        elif following is not None and _stacks(block, following):
+            chart, table = (block, following) if isinstance(block, Chart) else (following, block)
+            yield Stack(
+                (_view(chart, brand, PAGE_CONTENT_WIDTH), _view(table, brand, PAGE_CONTENT_WIDTH))
+            )
+            index += 2
         elif isinstance(block, Table) and len(block.rows) > SHORT_TABLE_ROWS:
             yield from (_view(part, brand, PAGE_CONTENT_WIDTH) for part in continued_parts(block))
             index += 1
         else:
             yield _view(block, brand, PAGE_CONTENT_WIDTH)
             index += 1
+
+
+def _stacks(block: Block, following: Block) -> bool:
+    """A breakdown table and its chart that cannot sit side by side: chart above table,
+    on one page (never the table on one page and its chart on the next)."""
+    pair = {type(block), type(following)}
+    if pair != {Chart, Table} or getattr(block, "title", None) != following.title:
+        return False
+    table = block if isinstance(block, Table) else following
+    return len(table.rows) <= STACKED_TABLE_ROWS
 
 
 def continued_parts(table: Table) -> list[Table]:

@@ -441,3 +441,20 @@ def test_a_breakdown_too_wide_to_pair_is_stacked_under_its_chart_on_one_page(bra
     (item,) = list(_items((table, chart), brand))
     assert isinstance(item, Stack)
     assert [cell.kind for cell in item.cells] == ["chart", "table"]  # the chart first
+
+
+def test_hours_are_not_a_sample(built_report, report) -> None:
+    """Throughput is decisions per productive hour: 26 hours is not a small sample."""
+    from dataclasses import replace
+
+    from reportgen.analysis.insights import _is_small
+    from reportgen.compose._core import breakdown_table
+
+    m = built_report.figures.metrics["throughput"]
+    table = breakdown_table(
+        report.metric("throughput"), m, "Region", m.breakdowns["region"], small_sample=1e9
+    )
+    assert table.muted_rows == ()
+    assert "n" not in [c.key for c in table.columns]
+    a = replace(built_report.insights.anomalies[0], segment="X", volume=5.0)
+    assert not _is_small(a, 30.0, "ratio")

@@ -248,15 +248,25 @@ def detect_anomalies(
                 found.setdefault(anomaly.id, anomaly)
     floor = report.config.insights.small_sample
     scoped = [
-        _worded(_scoped_id(a, report), report, small_sample=_is_small(a, floor))
+        _worded(
+            _scoped_id(a, report),
+            report,
+            small_sample=_is_small(a, floor, report.metric(a.metric).type),
+        )
         for a in found.values()
     ]
     return tuple(sorted(scoped, key=lambda a: abs(a.robust_z), reverse=True))
 
 
-def _is_small(anomaly: Anomaly, floor: float) -> bool:
-    """A segment's anomaly on fewer than ``floor`` units (a total is never a sample)."""
-    return anomaly.segment is not None and anomaly.volume < floor
+#: Metric types whose volume is a count of sampled units (a proportion's denominator, a
+#: mean's count, a quantile's rows): below the floor they are small samples. A total is
+#: its own volume; other ratios are weighed by hours or sums, which are not samples.
+SAMPLED_TYPES = frozenset({"proportion", "mean", "quantile"})
+
+
+def _is_small(anomaly: Anomaly, floor: float, metric_type: str = "proportion") -> bool:
+    """A segment's anomaly on fewer than ``floor`` sampled units."""
+    return metric_type in SAMPLED_TYPES and anomaly.segment is not None and anomaly.volume < floor
 
 
 def _worded(anomaly: Anomaly, report: ResolvedReport, *, small_sample: bool) -> Anomaly:

@@ -342,15 +342,17 @@ def breakdown_chart(
 
 
 def sample_size(m: MetricFigures, stats: Stats) -> float | None:
-    """A segment's n: the denominator of a ratio, the count of a mean or a quantile's rows.
+    """A segment's n: the denominator of a proportion, the count of a mean or of the rows a
+    quantile is read from.
 
-    None for totals (a total is its own volume) and formulas that are not quotients.
+    None for other ratios (throughput's denominator is hours, not a sample), totals
+    (a total is its own volume) and formulas.
     """
-    if m.type == "total":
-        return None
-    if stats.denominator is not None:
+    if m.type == "proportion":
         return stats.denominator
-    return stats.count
+    if m.type in ("mean", "quantile"):
+        return stats.count
+    return None
 
 
 def is_small_sample(m: MetricFigures, stats: Stats, floor: float) -> bool:

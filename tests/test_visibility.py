@@ -458,3 +458,31 @@ def test_hours_are_not_a_sample(built_report, report) -> None:
     assert "n" not in [c.key for c in table.columns]
     a = replace(built_report.insights.anomalies[0], segment="X", volume=5.0)
     assert not _is_small(a, 30.0, "ratio")
+
+
+def test_small_sample_bars_are_drawn_faded_in_pdf_and_pptx(brand) -> None:
+    from pptx import Presentation
+
+    from reportgen.document import Chart, ChartSeries
+    from reportgen.render._pptx_chart import add_chart
+    from reportgen.render._pptx_template import Frame
+    from reportgen.render.charts import chart_to_altair
+
+    chart = Chart(
+        "Overturn rate by queue",
+        "bar",
+        ("Misinformation and fake news", "Child Safety and exploitation"),
+        (ChartSeries("2026-W47", (0.14, 1.0), "primary"),),
+        "percent",
+        "percent",
+        muted_categories=("Child Safety and exploitation",),
+    )
+    spec = str(chart_to_altair(chart, brand).to_dict())
+    assert "datum.small" in spec and "'small': True" in spec
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[6])
+    native = add_chart(slide, chart, Frame(0, 0, 8_000_000, 4_000_000), brand)
+    series = native.plots[0].series[0]
+    # stored bottom-up: the small sample (listed last) is the first point
+    faded = str(series.points[0].format.fill.fore_color.rgb)
+    assert faded != brand.primary.lstrip("#").upper()

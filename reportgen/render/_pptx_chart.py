@@ -36,7 +36,7 @@ from reportgen.formatting import format_value, office_number_format
 from reportgen.render._chart_rules import axis_values, role_colours, starts_at_zero
 
 from ._pptx_template import Frame
-from ._pptx_text import clean_text, one_line, rgb, text_width
+from ._pptx_text import clean_text, one_line, rgb, text_width, tint
 
 TICK_SIZE = Pt(10)
 TITLE_SIZE = Pt(13)
@@ -189,6 +189,7 @@ def add_chart(
             _style_line(series, spec, colour)
         else:
             _style_bar(series, spec, colour, code)
+            _fade_small_samples(series, chart, colour)
     if chart.chart_type == "bar":
         native.plots[0].gap_width = 60
         native.plots[0].overlap = -10
@@ -330,6 +331,16 @@ def _style_bar(series, spec: ChartSeries, colour: str, code: str) -> None:
         labels.show_value = True
         labels.position = XL_DATA_LABEL_POSITION.OUTSIDE_END
         labels.font.size = Pt(9)
+
+
+def _fade_small_samples(series, chart: Chart, colour: str) -> None:
+    """A small sample's bars in a pale tint of their colour: there, but not to be read into."""
+    muted = set(chart.muted_categories)
+    for index, category in enumerate(chart.categories):
+        if category in muted:
+            fill = series.points[index].format.fill
+            fill.solid()
+            fill.fore_color.rgb = rgb("#" + tint(colour, 0.65))
 
 
 def highlight_index(chart: Chart) -> int | None:

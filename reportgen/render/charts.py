@@ -61,6 +61,7 @@ LABEL_WIDTH_SHARE = 0.4
 LABEL_MAX_LINES = 2
 MANY_SEGMENTS = 12
 LABEL_FONT_SIZE = 11
+SMALL_SAMPLE_OPACITY = 0.35  # a small sample's bars: there, but not to be read into
 AXIS_FONT_SIZE = 11
 _LINE_HEIGHT = 13
 _CHAR_WIDTH = 6.6  # average px per character at 11 px in Inter; for layout estimates only
@@ -321,7 +322,13 @@ def bar_labels(chart: Chart, width: int) -> dict[str, str]:
 
 def _bar_rows(chart: Chart, labels: dict[str, str]) -> list[dict[str, Any]]:
     return [
-        {"segment": labels[category], "full": category, "series": s.name, "value": _value(value)}
+        {
+            "segment": labels[category],
+            "full": category,
+            "series": s.name,
+            "value": _value(value),
+            "small": category in chart.muted_categories,  # a small sample: drawn faded
+        }
         for s in chart.series
         for category, value in zip(chart.categories, s.values, strict=False)
     ]
@@ -385,6 +392,7 @@ def _bar_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.Layer
     base = alt.Chart(alt.Data(values=_bar_rows(chart, labels))).encode(y=y, x=x, yOffset=y_offset)
     bars = base.mark_bar(cornerRadiusEnd=2).encode(
         color=alt.Color("series:N", scale=_colour_scale(chart, brand), sort=list(roles)),
+        opacity=alt.condition("datum.small", alt.value(SMALL_SAMPLE_OPACITY), alt.value(1.0)),
         tooltip=[alt.Tooltip("full:N", title="segment"), alt.Tooltip("value:Q", format=fmt)],
     )
     primary = next((s.name for s in chart.series if s.role == "primary"), None)

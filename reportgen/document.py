@@ -98,6 +98,8 @@ class Table:
     rows: tuple[tuple[Cell, ...], ...]
     caption: str | None = None
     kind: Literal["table"] = "table"
+    #: rows drawn greyed (indexes into ``rows``): small samples, shown but not to be read into
+    muted_rows: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,8 @@ class Chart:
         None  # percent precision override (formatting.d3_format / office_number_format)
     )
     point_sentiments: tuple[Sentiment | None, ...] = ()  # waterfall: one per category
+    #: categories that are small samples: drawn, but never setting the value axis' range
+    muted_categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -527,10 +527,11 @@ def _metric_figures(
     last_complete_day,
 ):
     measures = metric.measures
+    begins = data_begins(cube, measures)
     current_totals = measure_totals(cube, measures, period.start, period.end)
     previous_totals = measure_totals(cube, measures, previous.start, previous.end)
-    value = _num(metric_values(metric, current_totals).iloc[0])
-    prev = _num(metric_values(metric, previous_totals).iloc[0])
+    value = _known(begins, period, metric_values(metric, current_totals).iloc[0])
+    prev = _known(begins, previous, metric_values(metric, previous_totals).iloc[0])
     delta, delta_pct = _delta(value, prev)
     ly_value = None
     if last_year is not None:
@@ -544,7 +545,11 @@ def _metric_figures(
     series_values = metric_values(metric, series_totals)
     series = tuple(
         SeriesPoint(
-            p.label, p.start, _num(v), complete(p), is_provisional(metric, p, last_complete_day)
+            p.label,
+            p.start,
+            _known(begins, p, v),
+            complete(p),
+            is_provisional(metric, p, last_complete_day),
         )
         for p, v in zip(trailing, series_values, strict=True)
     )
@@ -578,6 +583,28 @@ def _metric_figures(
         provisional_reason=metric.matures_after.reason if metric.matures_after else None,
         previous_provisional=is_provisional(metric, previous, last_complete_day),
     )
+
+
+def data_begins(cube: Cube, measures: tuple[str, ...]) -> date | None:
+    """The first day every measure of a metric has data (its facts' latest first day).
+
+    A sketch's frame is dated by period start: its first row is its first period.
+    """
+    days = []
+    for measure in measures:
+        group = cube.group_of(measure)
+        if group in cube.first_day:
+            days.append(cube.first_day[group])
+        elif not (frame := cube.frames[group]).empty:
+            days.append(frame[DAY].iloc[0].date())
+    return max(days) if days else None
+
+
+def _known(begins: date | None, period: Period, value: object) -> float | None:
+    """A period's value; None when the period ends before the data begins (empty, never 0)."""
+    if begins is not None and period.end < begins:
+        return None
+    return _num(value)  # type: ignore[arg-type]
 
 
 def _as_of(cube: Cube, measures: tuple[str, ...], period: Period) -> date | None:

@@ -109,11 +109,18 @@ def test_percent_axis_is_padded_not_zero_based(brand: Brand) -> None:
     assert 0 < low < min(values) and max(values) < high <= 1.0
 
 
-def test_count_axis_starts_at_zero(brand: Brand) -> None:
-    values = tuple(400_000.0 + i for i in range(13))
-    scale = _y_scale(chart_to_altair(_line("count", values, 410_000.0), brand).to_dict())
+def test_count_axis_starts_at_zero_when_the_data_is_near_it(brand: Brand) -> None:
+    values = tuple(1_000.0 * i for i in range(13))
+    scale = _y_scale(chart_to_altair(_line("count", values, 10_000.0), brand).to_dict())
     assert scale["zero"] is True
     assert "domain" not in scale
+
+
+def test_count_line_far_from_zero_gets_an_axis_that_fits_it(brand: Brand) -> None:
+    values = tuple(400_000.0 + i for i in range(13))  # a 0–400k axis would draw a flat line
+    scale = _y_scale(chart_to_altair(_line("count", values, 410_000.0), brand).to_dict())
+    assert scale["zero"] is False
+    assert scale["domain"][0] > 300_000
 
 
 def test_percent_bars_start_at_zero_and_end_at_100_percent(brand: Brand) -> None:

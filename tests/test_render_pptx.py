@@ -39,7 +39,7 @@ from reportgen.document import (
 from reportgen.errors import RenderError
 from reportgen.formatting import office_number_format
 from reportgen.render import get_renderer
-from reportgen.render._pptx_chart import value_axis_bounds
+from reportgen.render._pptx_chart import bottom_up, value_axis_bounds
 from reportgen.render._pptx_table import MARGIN_X, TableFit, fit_table, paginate
 from reportgen.render._pptx_text import clean_text, wrapped_lines
 from reportgen.render.pptx import render_pptx
@@ -327,9 +327,11 @@ def test_charts_are_native_with_the_documents_values_and_categories(
     prs = _render(doc, tmp_path)
     specs = [b for b in doc.sections[1].blocks if isinstance(b, Chart)]
     assert len(_charts(prs)) == len(specs)
-    for spec in specs:
-        chart = _chart_titled(prs, spec.title)
+    for drawn in specs:
+        chart = _chart_titled(prs, drawn.title)
         plot = chart.plots[0]
+        # horizontal bars are stored bottom-up (Office's order): first category on top
+        spec = bottom_up(drawn) if chart.chart_type == XL_CHART_TYPE.BAR_CLUSTERED else drawn
         assert list(plot.categories) == list(spec.categories)
         assert [s.name for s in plot.series] == [s.name for s in spec.series]
         for native, series in zip(plot.series, spec.series, strict=True):
@@ -470,9 +472,9 @@ def test_chart_series_take_brand_colours_and_target_is_dashed(
     assert str(line[0].format.line.color.rgb) == brand.primary.lstrip("#")
     assert str(line[1].format.line.color.rgb) == brand.muted.lstrip("#")
     assert line[1].format.line.dash_style == MSO_LINE_DASH_STYLE.DASH
-    bars = _chart_titled(prs, "Average handle time by region").plots[0].series
-    assert str(bars[0].format.fill.fore_color.rgb) == brand.primary.lstrip("#")
-    assert str(bars[1].format.fill.fore_color.rgb) == brand.secondary.lstrip("#")
+    bars = {s.name: s for s in _chart_titled(prs, "Average handle time by region").plots[0].series}
+    assert str(bars["2026-W47"].format.fill.fore_color.rgb) == brand.primary.lstrip("#")
+    assert str(bars["2026-W46"].format.fill.fore_color.rgb) == brand.secondary.lstrip("#")
 
 
 def test_highlighted_period_is_emphasised_in_the_accent_colour(
@@ -507,7 +509,7 @@ def test_labels_that_look_like_formulas_stay_text_in_the_chart_workbook(
     )
     document = _replace_section(doc, 1, blocks=(chart,))
     native = _charts(_render(document, tmp_path))[0]
-    assert list(native.plots[0].categories) == list(chart.categories)
+    assert sorted(native.plots[0].categories) == sorted(chart.categories)
     workbook = io.BytesIO(native.part.chart_workbook.xlsx_part.blob)
     with zipfile.ZipFile(workbook) as xlsx:
         sheet = xlsx.read("xl/worksheets/sheet1.xml").decode()
@@ -518,7 +520,7 @@ def test_labels_that_look_like_formulas_stay_text_in_the_chart_workbook(
 
 
 def test_tables_are_native_with_the_documents_cell_text(doc: Document, tmp_path: Path) -> None:
-    slide = _render(doc, tmp_path).slides[2]
+    slide = _render(doc, tmp_path).slides[3]  # the breakdown beside its own chart
     spec = next(b for b in doc.sections[1].blocks if isinstance(b, Table))
     (table,) = _tables(slide)
     texts = _cell_texts(table)
@@ -529,7 +531,7 @@ def test_tables_are_native_with_the_documents_cell_text(doc: Document, tmp_path:
 def test_table_cells_use_readable_sizes_and_sentiment_colours(
     doc: Document, brand: Brand, tmp_path: Path
 ) -> None:
-    (table,) = _tables(_render(doc, tmp_path).slides[2])
+    (table,) = _tables(_render(doc, tmp_path).slides[3])
     sizes = {
         r.font.size.pt
         for row in table.rows
@@ -587,8 +589,10 @@ def test_long_table_continues_on_further_slides_with_every_row_once(
         rows.extend(texts[1:])
     assert rows == [[c.text for c in row] for row in spec.rows]
     titles = [s.shapes.title.text for s in slides]
-    assert titles[0] == "Average handle time"
-    assert titles[1] == f"Average handle time — by queue (2 of {len(slides)})"
+    assert (
+        titles[0] == f"Average handle time (1 of {len(slides)})"
+    )  # a "(2 of N)" follows a "(1 of N)"
+    assert titles[1] == f"Average handle time (2 of {len(slides)})"
 
 
 def test_many_definitions_are_split_so_no_table_runs_off_the_slide(
@@ -672,7 +676,7 @@ def test_speaker_notes_carry_section_notes_narrative_and_key_numbers(
     assert "AHT 61 s vs 47 s previous week." in notes[2]
     assert "Average handle time rose 14 s to 61 s." in notes[2]
     assert "Average handle time: 2026-W47 61 s" in notes[2]  # chart's highlighted value
-    assert "North America: AHT 50 s" in notes[2]  # table rows
+    assert "North America: AHT 50 s" in notes[3]  # table rows, beside the table's own chart
     assert "AHT 61 s vs 47 s previous week." in notes[3]  # continuation slide too
     assert "Agenda: Executive summary; Average handle time; Metric definitions" in notes[0]
 
@@ -730,7 +734,10 @@ def test_many_kpi_tiles_continue_on_a_second_slide(doc: Document, tmp_path: Path
     prs = _render(_replace_section(doc, 0, blocks=blocks), tmp_path)
     kpi_slides = [s for s in prs.slides if s.shapes.title.text.startswith("Executive summary")]
     assert len(kpi_slides) == 2
-    assert kpi_slides[1].shapes.title.text == "Executive summary — key metrics (2 of 2)"
+    assert [s.shapes.title.text for s in kpi_slides] == [
+        "Executive summary (1 of 2)",
+        "Executive summary (2 of 2)",
+    ]
     groups = [
         s for slide in kpi_slides for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.GROUP
     ]

@@ -106,6 +106,8 @@ class Anomaly:
     detail: str  # one plain sentence of evidence
     # on a figure still maturing (late appeals, QA verdicts): may be missing data, not a change
     provisional: bool = False
+    # volume below the report's insights.small_sample: kept in figures.json, never a headline
+    small_sample: bool = False
 
 
 # -- the score --------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ raw rows, and returns immutable values the compose stage turns into sections.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,6 +18,7 @@ from reportgen.analysis.anomalies import (
     daily_history_anomalies,
     history_anomalies,
     peer_anomalies,
+    robust_z,
     share_anomalies,
 )
 from reportgen.analysis.deepdive_run import DeepDive, run_deep_dive
@@ -55,6 +56,14 @@ class Insights:
     deep_dive: DeepDive | None = None  # relationships and groups across units (analyst sections)
     # the week's stories (reportgen.analysis.stories), found once follow-ups are known
     stories: tuple[Story, ...] = ()
+    #: metric → how its previous period was unusual ("adverse"/"favourable") when the current
+    #: period moves back toward the usual level: a recovery, not a plain win or loss
+    recoveries: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def headline_anomalies(self) -> tuple[Anomaly, ...]:
+        """The anomalies the report names: small samples stay in figures.json only."""
+        return tuple(a for a in self.anomalies if not a.small_sample)
 
     def phrase(self, metric: str) -> str | None:
         test = self.significance.metrics.get(metric)
@@ -73,7 +82,40 @@ def analyze(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> Insig
         deep_dive=run_deep_dive(report, cube, figures)
         if "deep_dive" in report.config.sections
         else None,
+        recoveries=find_recoveries(report, figures),
     )
+
+
+def find_recoveries(report: ResolvedReport, figures: ReportFigures) -> dict[str, str]:
+    """Metrics whose previous period was itself unusual and whose current one moves back.
+
+    The previous value is scored against the periods before it (robust z with
+    the anomaly detector's effect floor and threshold); the current value is a
+    recovery when it lies closer to that usual level, on the same side of the
+    previous value as the usual level. Returns metric → "adverse"/"favourable"
+    (how the previous period was unusual).
+    """
+    threshold = report.config.insights.anomalies.threshold
+    found = {}
+    for name, m in figures.metrics.items():
+        values = [p.value for p in m.series]
+        if len(values) < 8 or values[-1] is None or values[-2] is None:
+            continue
+        now, before = values[-1], values[-2]
+        history = [v for v in values[:-2] if v is not None and np.isfinite(v)]
+        if len(history) < 6:
+            continue
+        effect = 0.10 if m.type == "total" else 0.04
+        median = float(np.median(history))
+        floor = effect * max(abs(median), abs(before)) / threshold
+        z, median, _ = robust_z(before, history, mad_floor=floor)
+        back = (now - before) * (median - before) > 0 and abs(now - median) < abs(before - median)
+        if abs(z) >= threshold and back:
+            worse = (before > median) == (m.direction == "lower_is_better")
+            found[name] = (
+                "neutral" if m.direction == "neutral" else ("adverse" if worse else "favourable")
+            )
+    return found
 
 
 # -- anomalies --------------------------------------------------------------------------------
@@ -234,8 +276,39 @@ def detect_anomalies(
                     )
             for anomaly in _strongest(batch, config.max_per_metric):
                 found.setdefault(anomaly.id, anomaly)
-    scoped = [_scoped_id(a, report) for a in found.values()]
+    floor = report.config.insights.small_sample
+    scoped = [
+        _worded(
+            _scoped_id(a, report),
+            report,
+            small_sample=_is_small(a, floor, report.metric(a.metric).type),
+        )
+        for a in found.values()
+    ]
     return tuple(sorted(scoped, key=lambda a: abs(a.robust_z), reverse=True))
+
+
+#: Metric types whose volume is a count of sampled units (a proportion's denominator, a
+#: mean's count, a quantile's rows): below the floor they are small samples. A total is
+#: its own volume; other ratios are weighed by hours or sums, which are not samples.
+SAMPLED_TYPES = frozenset({"proportion", "mean", "quantile"})
+
+
+def _is_small(anomaly: Anomaly, floor: float, metric_type: str = "proportion") -> bool:
+    """A segment's anomaly on fewer than ``floor`` sampled units."""
+    return metric_type in SAMPLED_TYPES and anomaly.segment is not None and anomaly.volume < floor
+
+
+def _worded(anomaly: Anomaly, report: ResolvedReport, *, small_sample: bool) -> Anomaly:
+    """The detail sentence names the dimension by its catalog label, not its column name."""
+    detail = anomaly.detail
+    dim = anomaly.dimension
+    if dim is not None and anomaly.segment is not None and dim in report.catalog.dimensions:
+        label = report.catalog.dimensions[dim].label
+        spoken = label if label[1:2].isupper() else label[:1].lower() + label[1:]
+        for before, after in ((f" {dim} ", f" {spoken} "), (f"{dim.capitalize()} ", f"{label} ")):
+            detail = detail.replace(before + anomaly.segment, after + anomaly.segment, 1)
+    return replace(anomaly, detail=detail, small_sample=small_sample)
 
 
 #: A day is judged against this many earlier days at least: four of each weekday, so that the

@@ -40,7 +40,7 @@ from typing import Literal
 
 import numpy as np
 
-from reportgen.analysis.anomalies import Anomaly, robust_z
+from reportgen.analysis.anomalies import Anomaly
 from reportgen.analysis.insights import Insights
 from reportgen.config.loader import ResolvedReport
 from reportgen.cube import Cube
@@ -239,18 +239,17 @@ def _segment_stories(report, figures, insights, anomalies, nesting, used) -> lis
 def _recoveries(report, figures, insights, stories: list[Story]) -> list[Story]:
     """One story for every metric moving back toward normal after an unusual previous period.
 
-    A metric that is itself the subject of another story (the backlog piling up
-    in one region) is told there instead.
+    Which metrics recovered is :attr:`Insights.recoveries` (the previous period
+    scored against the ones before it); a metric that is itself the subject of
+    another story (the backlog piling up in one region) is told there instead.
     """
-    threshold = report.config.insights.anomalies.threshold
     told = {s.metric for s in stories}
     found: list[tuple[str, float, bool]] = []
-    for name, m in figures.metrics.items():
-        usual = previous_was_unusual(m, threshold)
-        if usual is None or m.value is None or m.previous is None or name in told:
+    for name in insights.recoveries:
+        m = figures.metrics[name]
+        usual = usual_level(m)
+        if name in told or usual is None or m.value is None or m.previous is None:
             continue
-        if abs(m.value - usual) >= abs(m.previous - usual):
-            continue  # not moving back toward its usual level
         still = abs(m.value - usual) > 0.5 * abs(m.previous - usual)
         found.append((name, usual, still))
     if not found:
@@ -270,31 +269,16 @@ def _recoveries(report, figures, insights, stories: list[Story]) -> list[Story]:
         provisional=any(figures.metrics[n].provisional for n, _, _ in found),
         owner=_owner(report, name),
         sentiment="neutral",
-        recovered=tuple((n, u, s) for n, u, s in found),
+        recovered=tuple(found),
     )
     # a return to normal matters less than a new problem: weighted down
     return [replace_score(story, 1.0 + 0.2 * (len(found) - 1))]
 
 
-def previous_was_unusual(m: MetricFigures, threshold: float) -> float | None:
-    """The usual level when the previous period was itself unusual against its history, else None.
-
-    The previous period's value is scored like an anomaly (robust z against
-    the periods before it). A change away from an unusual period is a
-    recovery, and a tile should say so rather than colour it a plain win.
-    """
-    values = [p.value for p in m.series if p.complete and p.value is not None]
-    if len(values) < 8 or m.previous is None:
-        return None
-    history = values[:-2]
-    z, median, _scale = robust_z(m.previous, history, mad_floor=_floor(history))
-    return median if abs(z) >= threshold else None
-
-
-def _floor(history: list[float]) -> float:
-    """A small floor so a flat history does not make every wiggle unusual (0.5 % of the level)."""
-    level = float(np.median(np.abs(history))) if history else 0.0
-    return 0.005 * level
+def usual_level(m: MetricFigures) -> float | None:
+    """The median of the periods before the previous one: what "normal" meant for it."""
+    history = [p.value for p in m.series[:-2] if p.value is not None and math.isfinite(p.value)]
+    return float(np.median(history)) if history else None
 
 
 # -- headline metrics no other story explains ---------------------------------------------------

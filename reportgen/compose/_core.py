@@ -48,7 +48,7 @@ from reportgen.document import (
     with_lead,
 )
 from reportgen.formatting import format_full, format_value
-from reportgen.metrics import MetricFigures, ReportFigures, SegmentFigure, Stats
+from reportgen.metrics import MetricFigures, ReportFigures, SegmentFigure, Stats, target_met
 from reportgen.narrative import (
     change_direction,
     change_sentiment,
@@ -141,8 +141,13 @@ def kpi_tile(
     delta = None
     if m.delta is not None:
         sentiment = change_sentiment(direction, m.direction)
-        if insights.significant(m.metric) is False or m.provisional:
-            sentiment = "neutral"  # a provisional move may be late data: never coloured
+        if (
+            insights.significant(m.metric) is False
+            or m.provisional
+            or m.metric in insights.recoveries
+        ):
+            # a provisional move may be late data; a return toward usual is neither win nor loss
+            sentiment = "neutral"
         phrase = None if direction == "flat" or m.provisional else insights.phrase(m.metric)
         delta = Delta(
             change_text(m, m.delta, m.delta_pct),
@@ -161,15 +166,26 @@ def kpi_tile(
         previous_text=value_text(m, m.previous),
         target_text=f"target {value_text(m, m.target)}" if m.target is not None else None,
         target_status=status,
-        note=_tile_note(m, incomplete),
+        note=_tile_note(m, incomplete, recovery_text(insights, m.metric, previous_label)),
     )
 
 
-def _tile_note(m: MetricFigures, incomplete: bool) -> str | None:
+def recovery_text(insights: Insights, metric: str, previous_label: str) -> str | None:
+    """ "recovered from an unusual 2026-W46" when the change is a return toward the usual level."""
+    kind = insights.recoveries.get(metric)
+    if kind is None:
+        return None
+    verb = "recovered from" if kind == "adverse" else "back toward usual after"
+    return f"{verb} an unusual {previous_label}"
+
+
+def _tile_note(m: MetricFigures, incomplete: bool, recovery: str | None = None) -> str | None:
     """ "incomplete period"; a stock also names the day its snapshot was read on."""
     notes = ["incomplete period"] if incomplete else []
     if m.provisional:
         notes.append(f"provisional — {m.provisional_reason or 'late data still arriving'}")
+    if recovery:
+        notes.append(recovery)
     if m.as_of is not None:
         notes.append(f"as of {m.as_of:%a %d %b}")
     return " · ".join(notes) or None
@@ -229,11 +245,14 @@ def summary_section(
     ranked = sorted(
         figures.metrics.values(), key=lambda m: _headline_score(m, insights), reverse=True
     )
-    headlines = [
-        " ".join(drivers_sentences(report, figures, insights, m.metric)) for m in ranked[:5]
-    ]
+    headlines = []
+    for m in ranked[:5]:
+        sentences = drivers_sentences(report, figures, insights, m.metric)
+        if recovery := recovery_text(insights, m.metric, previous):
+            sentences.append(f"It {recovery}: a return toward its usual level.")
+        headlines.append(" ".join(sentences))
     # an anomaly on a provisional figure may be late data: it is listed, never the headline
-    adverse = [a for a in insights.anomalies if a.sentiment == "bad"]
+    adverse = [a for a in insights.headline_anomalies if a.sentiment == "bad"]
     firm = [a for a in adverse if not a.provisional]
     if adverse:
         young = len(adverse) - len(firm)
@@ -277,11 +296,22 @@ def metric_section(
 ) -> Section:
     previous = figures.previous_period.label
     paragraphs = drivers_sentences(report, figures, insights, m.metric)
+    if recovery := recovery_text(insights, m.metric, previous):
+        paragraphs.insert(
+            1, f"{m.label} {recovery}: a return toward its usual level, not a new change."
+        )
     ly_label = figures.last_year_period.label if figures.last_year_period else None
     if sentence := last_year_sentence(m, ly_label):
         paragraphs.append(sentence)
+    floor = report.config.insights.small_sample
     for dim, segments in m.breakdowns.items():
-        if sentence := mover_sentence(m, report.catalog.dimensions[dim].label, segments):
+        sized = tuple(  # a small sample's swing is not the week's largest move
+            s
+            for s in segments
+            if not is_small_sample(m, s.stats, floor)
+            and not is_small_sample(m, s.previous_stats, floor)
+        )
+        if sentence := mover_sentence(m, report.catalog.dimensions[dim].label, sized):
             paragraphs.append(sentence)
     blocks: list = [Narrative(tuple(paragraphs)), trend_chart(m, figures)]
     for position, (dim, segments) in enumerate(m.breakdowns.items()):
@@ -289,11 +319,17 @@ def metric_section(
         tests = insights.significance.segments.get((m.metric, dim))
         blocks.append(
             breakdown_table(
-                report.metric(m.metric), m, label, segments, tests, insights.significance.alpha
+                report.metric(m.metric),
+                m,
+                label,
+                segments,
+                tests,
+                insights.significance.alpha,
+                small_sample=floor,
             )
         )
         if position == 0:  # one picture of the main split; more splits as tables keep decks short
-            blocks.append(breakdown_chart(m, label, segments, figures))
+            blocks.append(breakdown_chart(m, label, segments, figures, small_sample=floor))
     notes = (
         *paragraphs,
         f"{m.label}: {value_text(m, m.value)} vs {value_text(m, m.previous)} in {previous}.",
@@ -302,9 +338,10 @@ def metric_section(
 
 
 def trend_chart(m: MetricFigures, figures: ReportFigures) -> Chart:
-    # * incomplete period; † provisional (late data still arriving, see the metric's tile)
+    # * incomplete period (one before the data begins is empty, not partial); † provisional
     categories = tuple(
-        p.period + ("" if p.complete else " *") + (" †" if p.provisional else "") for p in m.series
+        p.period + ("" if p.complete or p.value is None else " *") + (" †" if p.provisional else "")
+        for p in m.series
     )
     series = [ChartSeries(m.label, tuple(p.value for p in m.series), "primary")]
     if m.target is not None:
@@ -354,7 +391,12 @@ def in_minutes_when_short(chart: Chart) -> Chart:
 
 
 def breakdown_chart(
-    m: MetricFigures, dim_label: str, segments: tuple[SegmentFigure, ...], figures: ReportFigures
+    m: MetricFigures,
+    dim_label: str,
+    segments: tuple[SegmentFigure, ...],
+    figures: ReportFigures,
+    *,
+    small_sample: float = 0.0,
 ) -> Chart:
     shown = segments[:12]
     chart = Chart(
@@ -370,8 +412,64 @@ def breakdown_chart(
         value_format=m.format,  # type: ignore[arg-type]
         value_label=_axis_label(m),
         value_decimals=m.decimals,
+        muted_categories=tuple(
+            s.segment for s in shown if is_small_sample(m, s.stats, small_sample)
+        ),
     )
     return in_minutes_when_short(chart)
+
+
+def sample_size(m: MetricFigures, stats: Stats) -> float | None:
+    """A segment's n: the denominator of a proportion, the count of a mean or of the rows a
+    quantile is read from.
+
+    None for other ratios (throughput's denominator is hours, not a sample), totals
+    (a total is its own volume) and formulas.
+    """
+    if m.type == "proportion":
+        return stats.denominator
+    if m.type in ("mean", "quantile"):
+        return stats.count
+    return None
+
+
+def is_small_sample(m: MetricFigures, stats: Stats, floor: float) -> bool:
+    """Below the volume floor (``insights.small_sample``): shown greyed, never dramatic."""
+    n = sample_size(m, stats)
+    return n is not None and n < floor
+
+
+def _n_text(m: MetricFigures, stats: Stats) -> str:
+    """ "12 / 345" for a proportion (numerator / denominator), else n."""
+    n = sample_size(m, stats)
+    if n is None:
+        return ""
+    if m.type == "proportion" and stats.numerator is not None:
+        return f"{format_full(stats.numerator, 'count')} / {format_full(n, 'count')}"
+    return format_full(n, "count")
+
+
+def _share_weight(metric: MetricDef, m: MetricFigures) -> str:
+    """What a segment's share is a share of, in the catalog's words (never the demo's)."""
+    if m.type == "total" or (isinstance(metric, DerivedMetric) and metric.quotient is None):
+        return "of the total"  # a formula that is not a quotient weighs segments by value
+    if m.type == "mean":
+        manual = "manual" in (metric.description or "").lower()
+        return "of manual volume" if manual else "of volume"
+    if m.type == "quantile":
+        return "of the rows the quantile is read from"
+    return "of the denominator"
+
+
+def _target_cell(m: MetricFigures, s: SegmentFigure) -> Cell:
+    """The segment's target and, as on the headline tile, whether it was met."""
+    if s.target is None:
+        return Cell("", None)
+    met = target_met(m.direction, s.value, s.target)
+    text = value_text(m, s.target)
+    if met is None:
+        return Cell(text, s.target)
+    return Cell(f"{text} {'MET' if met else 'MISSED'}", s.target, "good" if met else "bad")
 
 
 def breakdown_table(
@@ -381,8 +479,12 @@ def breakdown_table(
     segments: tuple[SegmentFigure, ...],
     tests: SegmentTests | None = None,
     alpha: float = 0.05,
+    *,
+    small_sample: float = 0.0,
 ) -> Table:
+    """One row per segment with its n beside the rate; small samples greyed and marked."""
     has_targets = any(s.target is not None for s in segments)
+    has_n = m.type != "total" and any(sample_size(m, s.stats) is not None for s in segments)
     columns = [
         Column("segment", dim_label, "left"),
         Column("value", "Value"),
@@ -390,6 +492,8 @@ def breakdown_table(
         Column("delta", "Change"),
         Column("share", "Share"),
     ]
+    if has_n:
+        columns.insert(2, Column("n", "x / n" if m.type == "proportion" else "n"))
     if tests is not None:
         columns.append(Column("significance", "Significant?", "left"))
     if has_targets:
@@ -399,32 +503,36 @@ def breakdown_table(
     if rest:
         shown.append(other_segment(metric, rest))
     rows = []
-    for s in shown:
+    muted = []
+    for index, s in enumerate(shown):
         direction = change_direction(s.delta, s.delta_pct)
         test = tests.changes.get(s.segment) if tests is not None else None
         sentiment = change_sentiment(direction, m.direction)
-        if test is not None and test.significant(alpha) is False:
+        small = is_small_sample(m, s.stats, small_sample)
+        if small or (test is not None and test.significant(alpha) is False):
             sentiment = "neutral"
         row = [
-            Cell(s.segment, s.segment),
+            Cell(f"{s.segment} (small sample)" if small else s.segment, s.segment),
             Cell(_full(m, s.value), s.value),
             Cell(_full(m, s.previous), s.previous),
             Cell(change_text(m, s.delta, s.delta_pct), s.delta, sentiment),
             Cell(format_value(s.share, "percent"), s.share),
         ]
+        if has_n:
+            row.insert(2, Cell(_n_text(m, s.stats), sample_size(m, s.stats)))
         if tests is not None:
             row.append(_significance_cell(test, alpha))
         if has_targets:
-            row.append(Cell(value_text(m, s.target) if s.target is not None else "", s.target))
+            row.append(_target_cell(m, s))
         rows.append(tuple(row))
-    weight = {
-        "total": "of the total",
-        "mean": "of manual volume",
-        "quantile": "of the rows the quantile is read from",
-    }.get(m.type, "of the denominator")
-    if isinstance(metric, DerivedMetric) and metric.quotient is None:
-        weight = "of the total"  # a formula that is not a quotient weighs segments by value
-    caption = f"Share: the segment's share {weight}. Sorted by share."
+        if small:
+            muted.append(index)
+    caption = f"Share: the segment's share {_share_weight(metric, m)}. Sorted by share."
+    if muted:
+        caption += (
+            f" Greyed: small samples (n below {format_full(small_sample, 'count')}), "
+            "shown but not to be read into."
+        )
     if tests is not None:
         caption += (
             " Significance of each segment's change after Benjamini–Hochberg correction (q-value)."
@@ -437,6 +545,7 @@ def breakdown_table(
         columns=tuple(columns),
         rows=tuple(rows),
         caption=caption,
+        muted_rows=tuple(muted),
     )
 
 

@@ -131,7 +131,7 @@ def anomalies_section(
     report: ResolvedReport, figures: ReportFigures, insights: Insights
 ) -> Section:
     """The strongest anomalies in a table; every one of them is in figures.json."""
-    anomalies = insights.anomalies
+    anomalies = insights.headline_anomalies  # small samples: figures.json only
     if not anomalies:
         text = (
             f"No anomalies in {figures.period.label}: every checked metric and segment is within "
@@ -144,6 +144,11 @@ def anomalies_section(
     lead = f"{len(anomalies)} anomalies flagged in {figures.period.label} ({bad} adverse)"
     if len(anomalies) > len(shown):
         lead += f"; the {len(shown)} strongest are listed, all are in figures.json"
+    if small := len(insights.anomalies) - len(anomalies):
+        lead += (
+            f"; {small} more on small samples (n below "
+            f"{report.config.insights.small_sample:g}) are in figures.json only"
+        )
     paragraphs = (lead + ". The largest:", *(a.detail for a in anomalies[:3]))
     return Section(
         "anomalies",

@@ -14,6 +14,50 @@ from reportgen.document import Brand, Chart, Dendrogram, Scatter
 from reportgen.formatting import MINUS, format_change
 
 
+def axis_values(chart: Chart) -> list[float]:
+    """The finite values that set a chart's value axis.
+
+    Small samples (``chart.muted_categories``) are drawn but left out, so 1 of 1
+    appeals overturned (100 %) does not stretch an axis of rates near 15 %; if
+    every category is a small sample, the current period's values (the primary
+    series) set it, and a previous 1 of 1 is clipped at the edge.
+    """
+    muted = set(chart.muted_categories)
+    every: list[float] = []
+    kept: list[float] = []
+    for series in chart.series:
+        for index, value in enumerate(series.values):
+            if value is None or not math.isfinite(value):
+                continue
+            if series.role == "primary" or not muted:
+                every.append(value)
+            category = chart.categories[index] if index < len(chart.categories) else None
+            if category not in muted:
+                kept.append(value)
+    return kept or every
+
+
+#: Formats whose values are totals: bars start at zero so lengths stay proportional.
+TOTAL_FORMATS = frozenset({"count", "hours", "minutes"})
+
+#: A line of totals whose lowest value is above this share of its highest is "far from
+#: zero": its axis zooms to the data (a line's height is read as a position, not a length).
+FAR_FROM_ZERO = 0.5
+
+
+def starts_at_zero(chart: Chart) -> bool:
+    """Whether the value axis starts at zero: bars always; lines of totals unless the data
+    is far from zero (33,000 decisions a week on a 0–40,000 axis is a flat line)."""
+    if chart.chart_type == "bar":
+        return True
+    if chart.value_format not in TOTAL_FORMATS:
+        return False
+    values = axis_values(chart)
+    if not values or min(values) <= 0:
+        return True
+    return min(values) <= FAR_FROM_ZERO * max(values)
+
+
 def role_colours(chart: Chart, brand: Brand) -> list[str]:
     """Colour per series, in order.
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from contextlib import contextmanager
+from dataclasses import replace
 
 from pptx.chart.chart import Chart as PptxChart
 from pptx.chart.data import CategoryChartData
@@ -32,10 +33,10 @@ from xlsxwriter import Workbook
 
 from reportgen.document import Brand, Chart, ChartSeries
 from reportgen.formatting import format_value, office_number_format
-from reportgen.render._chart_rules import role_colours
+from reportgen.render._chart_rules import axis_values, role_colours, starts_at_zero
 
 from ._pptx_template import Frame
-from ._pptx_text import clean_text, one_line, rgb, text_width
+from ._pptx_text import clean_text, one_line, rgb, text_width, tint
 
 TICK_SIZE = Pt(10)
 TITLE_SIZE = Pt(13)
@@ -103,6 +104,20 @@ def chart_data(chart: Chart) -> CategoryChartData:
     return data
 
 
+def bottom_up(chart: Chart) -> Chart:
+    """A horizontal bar chart's data in the order Office draws it: from the bottom up.
+
+    Office draws the first category and the first series at the bottom and
+    lists a bar chart's legend in reverse. Reversing the axis instead puts the
+    first category on top but leaves the legend upside down against the bars;
+    with categories and series written last to first, the first category and
+    the current period are on top, as in the table, and the legend reads in
+    the same order as each group of bars.
+    """
+    series = tuple(replace(s, values=tuple(reversed(s.values))) for s in reversed(chart.series))
+    return replace(chart, categories=tuple(reversed(chart.categories)), series=series)
+
+
 def finite_or_none(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
@@ -157,6 +172,8 @@ def add_chart(
 ) -> PptxChart:
     """Draw ``chart`` natively into ``frame`` and return the python-pptx chart."""
     kind = chart_type(chart)
+    if kind == XL_CHART_TYPE.BAR_CLUSTERED:
+        chart = bottom_up(chart)
     shape = slide.shapes.add_chart(kind, *frame.args(), chart_data(chart))
     shape.name = one_line(chart.title)[:100] or "Chart"
     native = shape.chart
@@ -172,6 +189,7 @@ def add_chart(
             _style_line(series, spec, colour)
         else:
             _style_bar(series, spec, colour, code)
+            _fade_small_samples(series, chart, colour)
     if chart.chart_type == "bar":
         native.plots[0].gap_width = 60
         native.plots[0].overlap = -10
@@ -207,11 +225,6 @@ def _axes(
     bounds = value_axis_bounds(chart)
     if bounds is not None:
         value_axis.minimum_scale, value_axis.maximum_scale, value_axis.major_unit = bounds
-    if kind == XL_CHART_TYPE.BAR_CLUSTERED:
-        category_axis.reverse_order = True  # first category on top, as in the table
-        crosses = value_axis._element.find(qn("c:crosses"))
-        if crosses is not None:  # keep the value axis at the bottom despite the reversal
-            crosses.set("val", "max")
     axis_title(value_axis, clean_text(chart.value_label), brand)
     if category_title:
         axis_title(category_axis, category_title, brand)
@@ -241,11 +254,11 @@ def value_axis_bounds(chart: Chart) -> tuple[float, float, float] | None:
     1, 2, 2.5 or 5 × 10ⁿ and never finer than the number format shows, so
     tick labels never repeat.
     """
-    values = [v for s in chart.series for v in s.values if v is not None and math.isfinite(v)]
+    values = axis_values(chart)  # small samples never set the range (clipped at its edge)
     if not values:
         return None
     low, high = min(values), max(values)
-    zero_based = chart.chart_type == "bar" or chart.value_format in ZERO_BASED_FORMATS
+    zero_based = starts_at_zero(chart)
     if zero_based:
         low, high = min(low, 0.0), max(high, 0.0)
     span = (high - low) or abs(high) or 1.0
@@ -318,6 +331,16 @@ def _style_bar(series, spec: ChartSeries, colour: str, code: str) -> None:
         labels.show_value = True
         labels.position = XL_DATA_LABEL_POSITION.OUTSIDE_END
         labels.font.size = Pt(9)
+
+
+def _fade_small_samples(series, chart: Chart, colour: str) -> None:
+    """A small sample's bars in a pale tint of their colour: there, but not to be read into."""
+    muted = set(chart.muted_categories)
+    for index, category in enumerate(chart.categories):
+        if category in muted:
+            fill = series.points[index].format.fill
+            fill.solid()
+            fill.fore_color.rgb = rgb("#" + tint(colour, 0.65))
 
 
 def highlight_index(chart: Chart) -> int | None:

@@ -160,7 +160,7 @@ def _kpi_plans(
     return [
         SlidePlan(
             "kpi",
-            title if i == 0 else f"{title} — key metrics ({i + 1} of {len(pages)})",
+            numbered(title, i + 1, len(pages)),
             CONTENT_LAYOUT,
             narrative=narrative if i == 0 else (),
             tiles=page,
@@ -178,25 +178,37 @@ def _content_plans(
     document: Document,
 ) -> list[SlidePlan]:
     """First chart and first table together (when the table fits beside the chart
-    without breaking its cells); every further block on slides of its own."""
+    without breaking its cells); every further block on slides of its own.
+
+    A table that has a chart of its own (same title: a breakdown and its bars)
+    shares a slide with that chart, never with another: the first slide then
+    holds the narrative and the first chart (the trend).
+    """
     chart = next((b for b in visuals if isinstance(b, Chart)), None)
     table = next((b for b in visuals if isinstance(b, Table)), None)
+    partners = _partners(visuals)
+    if table is not None and id(table) in partners and partners[id(table)] is not chart:
+        table = None  # the trend leads alone; the table goes with its own chart below
     if chart is not None and table is not None:
         side = arrange(frame, document.brand, narrative, chart, table)
         if side.fit is None or not side.fit.words_fit:
             table = None  # too wide to sit beside the chart: it follows on its own slide
     if table is not None:
-        more = continuation_title(title, table.title)
-        plans = _table_plans(
-            table, title, frame, document, narrative=narrative, chart=chart, more_title=more
-        )
+        plans = _table_plans(table, title, frame, document, narrative=narrative, chart=chart)
     else:
         plans = [SlidePlan("content", title, CONTENT_LAYOUT, narrative=narrative, chart=chart)]
     plans[0] = replace(plans[0], category_title=_category_title(chart, section))
+    done = {id(chart), id(table)}
+    with_table = {id(c) for t, c in partners.items() if t not in done}
     for block in visuals:
-        if block is chart or block is table:
-            continue
+        if id(block) in done or id(block) in with_table:
+            continue  # drawn, or drawn beside its table
         sub = continuation_title(section.title, block.title)
+        partner = partners.get(id(block))
+        if isinstance(block, Table) and partner is not None and id(partner) not in done:
+            done.add(id(partner))
+            plans.extend(_paired_plans(block, partner, sub, frame, document, section))
+            continue
         if isinstance(block, Chart):
             plans.append(
                 SlidePlan(
@@ -214,6 +226,31 @@ def _content_plans(
     return plans
 
 
+def _partners(visuals: Sequence[Chart | Table | Graphic]) -> dict[int, Chart]:
+    """Table (by id) → the bar chart of the same breakdown (same title)."""
+    charts = {b.title: b for b in visuals if isinstance(b, Chart) and b.chart_type == "bar"}
+    return {id(b): charts[b.title] for b in visuals if isinstance(b, Table) and b.title in charts}
+
+
+def _paired_plans(
+    table: Table, chart: Chart, title: str, frame: Frame, document: Document, section: Section
+) -> list[SlidePlan]:
+    """A breakdown table beside its own chart; when it cannot fit there, the chart and then
+    the table on consecutive slides (never the table before its chart)."""
+    side = arrange(frame, document.brand, (), chart, table)
+    category = _category_title(chart, section)
+    if side.fit is not None and side.fit.words_fit:
+        plans = _table_plans(table, title, frame, document, chart=chart)
+        return [replace(plans[0], category_title=category), *plans[1:]]
+    first = SlidePlan("content", title, CONTENT_LAYOUT, chart=chart, category_title=category)
+    return [first, *_table_plans(table, title, frame, document)]
+
+
+def numbered(title: str, n: int, total: int) -> str:
+    """ "Title (n of N)" on every page of a run of pages — the first included."""
+    return title if total == 1 else f"{title} ({n} of {total})"
+
+
 def _table_plans(
     table: Table,
     title: str,
@@ -223,11 +260,11 @@ def _table_plans(
     narrative: tuple[str, ...] = (),
     chart: Chart | None = None,
     heading: bool = True,
-    more_title: str | None = None,
 ) -> list[SlidePlan]:
     """As many rows as fit beside the narrative/chart, the rest alone on continuation slides.
 
-    Continuation slides are titled ``more_title`` (default ``title``) with "(n of N)".
+    With more than one page, every page is titled ``title`` with "(n of N)", the
+    first too, so a "(2 of 2)" always follows a "(1 of 2)".
     """
     brand = document.brand
     first = arrange(frame, brand, narrative, chart, table, heading=heading)
@@ -243,7 +280,7 @@ def _table_plans(
     return [
         SlidePlan(
             "content",
-            title if n == 1 else f"{more_title or title} ({n} of {total})",
+            numbered(title, n, total),
             CONTENT_LAYOUT,
             narrative=narrative if n == 1 else (),
             chart=chart if n == 1 else None,

@@ -335,7 +335,7 @@ class Arrangement:
 
 
 STANDALONE_TABLE_SHARE = 0.6  # a table alone on a slide is at least this share of its width
-SIDE_TABLE_SHARE = 0.45  # a table beside a chart gets at most this share
+SIDE_TABLE_SHARE = 0.6  # a table beside a chart gets at most this share (a breakdown with its n)
 
 
 def arrange(

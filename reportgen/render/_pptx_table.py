@@ -278,13 +278,24 @@ def draw_table(
             brand.primary,
             header=True,
         )
-        for r, cells in enumerate(body, start=1):
+        for r, (index, cells) in enumerate(zip(rows, body, strict=True), start=1):
             fill = band if r % 2 == 0 else brand.background
-            _style_cell(grid.cell(r, col), cells[col], column.align, fit.size, brand, fill)
+            muted = index in table.muted_rows
+            _style_cell(
+                grid.cell(r, col), cells[col], column.align, fit.size, brand, fill, muted=muted
+            )
 
 
 def _style_cell(
-    cell, value: Cell, align: str, size: float, brand: Brand, fill: str, *, header: bool = False
+    cell,
+    value: Cell,
+    align: str,
+    size: float,
+    brand: Brand,
+    fill: str,
+    *,
+    header: bool = False,
+    muted: bool = False,
 ) -> None:
     cell.fill.solid()
     cell.fill.fore_color.rgb = rgb(fill)
@@ -293,6 +304,8 @@ def _style_cell(
     cell.vertical_anchor = MSO_ANCHOR.MIDDLE
     if header:
         colour, bold = brand.background, True
+    elif muted:  # a small sample: greyed, never coloured as news
+        colour, bold = brand.muted, False
     elif value.sentiment in ("good", "bad"):
         colour, bold = brand.sentiment_colour(value.sentiment), True
     else:

@@ -21,7 +21,6 @@ import math
 import re
 import textwrap
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -33,6 +32,7 @@ from reportgen.errors import RenderError
 from reportgen.formatting import d3_format
 from reportgen.render import _vega
 from reportgen.render._chart_rules import (
+    axis_values,
     change_units,
     dendrogram_links,
     heatmap_colour,
@@ -40,6 +40,7 @@ from reportgen.render._chart_rules import (
     ink_on,
     role_colours,
     scatter_domain,
+    starts_at_zero,
     waterfall_steps,
 )
 from reportgen.text import clean_label
@@ -61,6 +62,7 @@ LABEL_WIDTH_SHARE = 0.4
 LABEL_MAX_LINES = 2
 MANY_SEGMENTS = 12
 LABEL_FONT_SIZE = 11
+SMALL_SAMPLE_OPACITY = 0.35  # a small sample's bars: there, but not to be read into
 AXIS_FONT_SIZE = 11
 _LINE_HEIGHT = 13
 _CHAR_WIDTH = 6.6  # average px per character at 11 px in Inter; for layout estimates only
@@ -93,27 +95,23 @@ def series_colours(chart: Chart, brand: Brand) -> dict[str, _Role]:
 # --------------------------------------------------------------------------- scales
 
 
-def _finite(values: Iterator[float | None]) -> list[float]:
-    return [v for v in values if v is not None and math.isfinite(v)]
-
-
 def value_domain(chart: Chart) -> tuple[float, float] | None:
     """A padded y domain for non-total metrics; ``None`` means start at zero.
 
     Proportions are kept inside [0, 1] so the axis never shows 104 %.
     """
-    if chart.chart_type == "bar" or chart.value_format in ZERO_BASED_FORMATS:
+    if starts_at_zero(chart):
         return None
-    values = _finite(v for s in chart.series for v in s.values)
+    values = axis_values(chart)
     if not values:
         return None
     low, high = min(values), max(values)
     span = high - low or abs(high) * 0.1 or 1.0
     low, high = low - span * 0.2, high + span * 0.2
-    if chart.value_format == "percent":
+    if min(values) >= 0:
         low = max(low, 0.0)
-        if max(values) <= 1.0:
-            high = min(high, 1.0)
+    if chart.value_format == "percent" and max(values) <= 1.0:
+        high = min(high, 1.0)
     return low, high
 
 
@@ -286,12 +284,29 @@ def _highlight_layers(base: alt.Chart, chart: Chart, brand: Brand, fmt: str) -> 
     # The dot carries the accent; the figure stays in the text colour for
     # contrast, over a halo in the background colour so a line never runs through it.
     text = alt.Text("value:Q", format=fmt)
-    style = {"dy": -14, "fontSize": LABEL_FONT_SIZE + 1, "fontWeight": "bold"}
+    # below a point the line falls to, above one it rises to (as on the slide): never on the line
+    style = {
+        "dy": 16 if _falls_to_highlight(chart) else -14,
+        "fontSize": LABEL_FONT_SIZE + 1,
+        "fontWeight": "bold",
+    }
     halo = current.mark_text(
         **style, color=brand.background, stroke=brand.background, strokeWidth=4
     ).encode(text=text)
     label = current.mark_text(**style, color=brand.text).encode(text=text)
     return [dot, halo, label]
+
+
+def _falls_to_highlight(chart: Chart) -> bool:
+    """Whether the primary line comes down to the highlighted point from the one before."""
+    primary = next((s for s in chart.series if s.role == "primary"), None)
+    if primary is None or chart.highlight not in chart.categories:
+        return False
+    index = chart.categories.index(chart.highlight)
+    values = primary.values
+    current = values[index] if index < len(values) else None
+    previous = next((v for v in reversed(values[:index]) if v is not None), None)
+    return current is not None and previous is not None and current < previous
 
 
 def bar_labels(chart: Chart, width: int) -> dict[str, str]:
@@ -308,7 +323,13 @@ def bar_labels(chart: Chart, width: int) -> dict[str, str]:
 
 def _bar_rows(chart: Chart, labels: dict[str, str]) -> list[dict[str, Any]]:
     return [
-        {"segment": labels[category], "full": category, "series": s.name, "value": _value(value)}
+        {
+            "segment": labels[category],
+            "full": category,
+            "series": s.name,
+            "value": _value(value),
+            "small": category in chart.muted_categories,  # a small sample: drawn faded
+        }
         for s in chart.series
         for category, value in zip(chart.categories, s.values, strict=False)
     ]
@@ -329,9 +350,15 @@ def _zero_based_scale(chart: Chart) -> alt.Scale:
     No headroom is added for the value labels at the bar ends: ``autosize: fit``
     counts them in the chart's bounds and shrinks the plot to make room.
     """
-    values = _finite(v for s in chart.series for v in s.values)
+    values = axis_values(chart)
+    clamp = bool(chart.muted_categories)  # a small sample past the axis ends at its edge
     if chart.value_format == "percent" and values and min(values) >= 0.0 and max(values) <= 1.0:
-        return alt.Scale(domain=[0.0, 1.0], nice=False, zero=True)
+        # from zero to just past the data (never past 100 %): 0–100 % hides 12 % vs 16 %
+        high = min(1.0, max(values) * 1.08) or 1.0
+        return alt.Scale(domain=[0.0, high], nice=True, zero=True, clamp=clamp)
+    if clamp and values:
+        low, high = min(0.0, min(values)), max(0.0, max(values))
+        return alt.Scale(domain=[low, high], zero=True, nice=True, clamp=True)
     return alt.Scale(zero=True, nice=True)
 
 
@@ -366,6 +393,7 @@ def _bar_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.Layer
     base = alt.Chart(alt.Data(values=_bar_rows(chart, labels))).encode(y=y, x=x, yOffset=y_offset)
     bars = base.mark_bar(cornerRadiusEnd=2).encode(
         color=alt.Color("series:N", scale=_colour_scale(chart, brand), sort=list(roles)),
+        opacity=alt.condition("datum.small", alt.value(SMALL_SAMPLE_OPACITY), alt.value(1.0)),
         tooltip=[alt.Tooltip("full:N", title="segment"), alt.Tooltip("value:Q", format=fmt)],
     )
     primary = next((s.name for s in chart.series if s.role == "primary"), None)
@@ -822,6 +850,7 @@ def _clean_chart(chart: Chart) -> Chart:
         value_label=clean_label(chart.value_label),
         categories=tuple(_vega_safe(clean_label(c)) for c in chart.categories),
         highlight=_vega_safe(clean_label(chart.highlight)) if chart.highlight is not None else None,
+        muted_categories=tuple(_vega_safe(clean_label(c)) for c in chart.muted_categories),
         series=tuple(
             dataclasses.replace(s, name=_vega_safe(clean_label(s.name))) for s in chart.series
         ),

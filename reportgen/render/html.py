@@ -25,7 +25,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -69,10 +69,19 @@ MAX_SEGMENTS_SIDE_BY_SIDE = 24
 MAX_HEATMAP_SIDE_BY_SIDE = 6
 #: A table beside a chart must fit the page next to it.
 MAX_ROWS_BESIDE_CHART = 24
-#: Tables up to this many rows never split across pages; longer ones keep at
-#: least TABLE_KEEP_ROWS rows together at the top and at the bottom of a page.
-SHORT_TABLE_ROWS = 15
+#: Tables up to this many rows never split across pages (a breakdown's 20 segments
+#: and its Other row fit one landscape page): such a table moves whole to the next
+#: page with its title rather than leave its tail on a page without one. Longer ones
+#: keep at least TABLE_KEEP_ROWS rows together at the top and at the bottom of a page.
+SHORT_TABLE_ROWS = 22
 TABLE_KEEP_ROWS = 3
+#: A chart and its table stacked on one page: the table has at most this many rows.
+STACKED_TABLE_ROWS = 10
+#: A table beside a chart has at most this many columns (a breakdown with its n) and
+#: at most this many characters across its widest cells: right-aligned cells do not
+#: wrap, so a wider table at half the page runs one column into the next.
+MAX_COLUMNS_BESIDE_CHART = 7
+MAX_CHARS_BESIDE_CHART = 64
 #: Threads preparing charts: each builds a spec, then waits for a drawing process
 #: (render/_vega.py); one more than the processes keeps them all busy.
 CHART_THREADS = _vega.WORKERS + 1
@@ -278,6 +287,14 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Stack:
+    """A chart above the table of the same breakdown, kept together on one page."""
+
+    cells: tuple[Any, ...]
+    kind: Literal["stack"] = "stack"
+
+
+@dataclass(frozen=True)
 class SectionView:
     section: Section
     items: tuple[Any, ...] = field(default_factory=tuple)
@@ -297,12 +314,26 @@ def fits_half_width(block: Block) -> bool:
             return True
         return len(block.categories) <= MAX_SEGMENTS_SIDE_BY_SIDE and labels_fit(block, HALF_WIDTH)
     if isinstance(block, Table):
-        return len(block.rows) <= MAX_ROWS_BESIDE_CHART and len(block.columns) <= 6
+        return (
+            len(block.rows) <= MAX_ROWS_BESIDE_CHART
+            and len(block.columns) <= MAX_COLUMNS_BESIDE_CHART
+            and table_chars(block) <= MAX_CHARS_BESIDE_CHART
+        )
     if isinstance(block, Heatmap):
         return len(block.labels) <= MAX_HEATMAP_SIDE_BY_SIDE
     if isinstance(block, Scatter):
         return True
     return isinstance(block, Narrative)
+
+
+def table_chars(table: Table) -> int:
+    """Characters across the table: the longest cell (or header word) of each column."""
+    total = 0
+    for index, column in enumerate(table.columns):
+        words = max((len(w) for w in column.label.split()), default=0)
+        cells = [len(r[index].text) for r in table.rows if index < len(r)]
+        total += max([words, *cells])
+    return total
 
 
 def _pairs(block: Block, following: Block | None) -> bool:
@@ -362,24 +393,69 @@ def _items(blocks: Sequence[Block], brand: Brand) -> Iterator[Any]:
         if following is not None and _pairs(block, following):
             yield _row(block, following, brand)
             index += 2
+        elif following is not None and _stacks(block, following):
+            chart, table = (block, following) if isinstance(block, Chart) else (following, block)
+            yield Stack(
+                (_view(chart, brand, PAGE_CONTENT_WIDTH), _view(table, brand, PAGE_CONTENT_WIDTH))
+            )
+            index += 2
+        elif isinstance(block, Table) and len(block.rows) > SHORT_TABLE_ROWS:
+            yield from (_view(part, brand, PAGE_CONTENT_WIDTH) for part in continued_parts(block))
+            index += 1
         else:
             yield _view(block, brand, PAGE_CONTENT_WIDTH)
             index += 1
 
 
+def _stacks(block: Block, following: Block) -> bool:
+    """A breakdown table and its chart that cannot sit side by side: chart above table,
+    on one page (never the table on one page and its chart on the next)."""
+    pair = {type(block), type(following)}
+    if pair != {Chart, Table} or getattr(block, "title", None) != following.title:
+        return False
+    table = block if isinstance(block, Table) else following
+    return len(table.rows) <= STACKED_TABLE_ROWS
+
+
+def continued_parts(table: Table) -> list[Table]:
+    """A table longer than a page as page-sized parts, each whole on its page with its
+    title ("… (continued)") and header: no page carries a tail of rows without a title.
+
+    Parts are balanced (30 rows → 15 + 15) and never longer than SHORT_TABLE_ROWS.
+    """
+    count = len(table.rows)
+    parts = -(-count // SHORT_TABLE_ROWS)
+    size = -(-count // parts)
+    out = []
+    for start in range(0, count, size):
+        stop = min(start + size, count)
+        out.append(
+            replace(
+                table,
+                title=table.title if start == 0 else f"{table.title} (continued)",
+                caption=table.caption if start == 0 else None,
+                rows=table.rows[start:stop],
+                muted_rows=tuple(i - start for i in table.muted_rows if start <= i < stop),
+            )
+        )
+    return out
+
+
 def column_widths(table: Table) -> tuple[float, ...]:
     """Column widths (percent) from content length, so labels get room and numbers don't.
 
-    Text columns may grow to 40 characters' worth, numeric ones to 14; a
-    table therefore never runs off the page (``table-layout: fixed``) and a
-    long segment label wraps inside its column instead.
+    Text columns may grow to 40 characters' worth, right-aligned ones to 24
+    (they do not wrap, so they get the width of their longest cell: "−0.122
+    (log rate ratio)" must not run into the next column); a table therefore
+    never runs off the page (``table-layout: fixed``) and a long segment label
+    wraps inside its column instead.
     """
     weights = []
     for index, column in enumerate(table.columns):
         longest = max(
             [len(column.label), *(len(r[index].text) for r in table.rows if index < len(r))]
         )
-        cap = 40 if column.align == "left" else 14
+        cap = 40 if column.align == "left" else 24
         weights.append(min(max(longest, 6), cap))
     total = sum(weights) or 1
     return tuple(round(100 * w / total, 2) for w in weights)

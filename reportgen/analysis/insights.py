@@ -107,7 +107,11 @@ def find_recoveries(report: ResolvedReport, figures: ReportFigures) -> dict[str,
             continue
         effect = 0.10 if m.type == "total" else 0.04
         median = float(np.median(history))
-        floor = effect * max(abs(median), abs(before)) / threshold
+        level = max(abs(median), abs(before))
+        if m.format == "percent" and 0 < median < 1:
+            # a proportion near 100 % moves on its rarer side: SLA 97 % → 94 % doubles the misses
+            level = max(min(median, 1 - median), min(before, 1 - before))
+        floor = effect * level / threshold
         z, median, _ = robust_z(before, history, mad_floor=floor)
         back = (now - before) * (median - before) > 0 and abs(now - median) < abs(before - median)
         if abs(z) >= threshold and back:

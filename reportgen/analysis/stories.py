@@ -52,6 +52,8 @@ Sentiment = Literal["good", "bad", "neutral"]
 MAX_STORIES = 5
 #: a consequence must explain at least this share of a metric's change to be named
 MIN_SHARE_OF_CHANGE = 0.2
+#: a headline metric's move is material from this relative change (or a missed target)
+MATERIAL_CHANGE = 0.05
 
 
 @dataclass(frozen=True)
@@ -213,7 +215,9 @@ def _segment_stories(report, figures, insights, anomalies, nesting, used) -> lis
             metric=metric,
             dimension=dim,
             segment=seg,
-            observed=lead.observed if lead.segment == seg else None,
+            observed=lead.observed
+            if lead.segment == seg
+            else _segment_value(figures, metric, dim, seg),
             usual=lead.baseline if lead.segment == seg else None,
             previous=_segment_previous(figures, metric, dim, seg),
             share=share,
@@ -240,10 +244,10 @@ def _recoveries(report, figures, insights, stories: list[Story]) -> list[Story]:
     """One story for every metric moving back toward normal after an unusual previous period.
 
     Which metrics recovered is :attr:`Insights.recoveries` (the previous period
-    scored against the ones before it); a metric that is itself the subject of
-    another story (the backlog piling up in one region) is told there instead.
+    scored against the ones before it); a stock piling up in one segment (the
+    backlog in one region) is told as that concentration instead.
     """
-    told = {s.metric for s in stories}
+    told = {s.metric for s in stories if s.kind == "concentration"}
     found: list[tuple[str, float, bool]] = []
     for name in insights.recoveries:
         m = figures.metrics[name]
@@ -254,6 +258,8 @@ def _recoveries(report, figures, insights, stories: list[Story]) -> list[Story]:
         found.append((name, usual, still))
     if not found:
         return []
+    # the metric furthest from normal last period leads
+    found.sort(key=lambda f: -abs(figures.metrics[f[0]].previous - f[1]) / (abs(f[1]) or 1.0))
     name, usual, _still = found[0]
     m = figures.metrics[name]
     story = Story(
@@ -289,9 +295,10 @@ def _metric_stories(report, figures, insights, stories) -> list[Story]:
     for s in stories:
         for c in s.consequences:
             explained[c.metric] = explained.get(c.metric, 0.0) + abs(c.amount)
-        if s.kind == "recovery":
-            explained[s.metric] = math.inf
+        for name, _usual, _still in s.recovered:
+            explained[name] = math.inf  # a recovery is not a headline move of its own
     overall = {a.metric: a for a in insights.anomalies if a.dimension is None}
+    threshold = report.config.insights.anomalies.threshold
     out = []
     for name, m in figures.metrics.items():
         if m.delta is None or m.direction == "neutral":
@@ -300,6 +307,10 @@ def _metric_stories(report, figures, insights, stories) -> list[Story]:
         unusual = name in overall and overall[name].sentiment != "neutral"
         if not (significant or unusual or m.target_met is False):
             continue
+        material = abs(m.delta_pct or 0.0) >= MATERIAL_CHANGE
+        strong = name in overall and abs(overall[name].robust_z) >= 2 * threshold
+        if m.target_met is not False and not (material or strong):
+            continue  # real but small: a few seconds on a two-minute median is not a story
         if explained.get(name, 0.0) >= 0.5 * abs(m.delta):
             continue  # most of it is already a consequence of a story
         anomaly = overall.get(name)
@@ -366,10 +377,11 @@ def _breakdown_term(
     if found is None or found.value is None:
         return None
     if kind == "concentration":
-        if overall is None or found.previous is None:
+        total_usual = overall.baseline if overall is not None else usual_level(m)
+        if found.previous is None or total_usual is None or m.value is None:
             return None
         amount = found.value - (usual if usual is not None else found.previous)
-        change = overall.observed - overall.baseline
+        change = m.value - total_usual
     else:
         if found.previous is None or found.share is None or m.delta is None:
             return None
@@ -392,7 +404,8 @@ def _scored(story: Story, figures, insights, lead: Anomaly | None) -> Story:
     unusual = min(abs(lead.robust_z) / 10.0, 1.5) if lead is not None else 0.0
     score = impact + unusual + (0.5 if story.kind == "concentration" else 0.0)
     if story.provisional:
-        score *= 0.8  # may be late data
+        # may be late data; a whole metric's move more so than one segment far from its peers
+        score *= 0.5 if story.kind == "metric" else 0.8
     if story.sentiment == "good":
         score *= 0.7  # a leadership brief leads with what needs attention
     return replace_score(story, score)
@@ -430,6 +443,13 @@ def _nesting(cube: Cube, dimensions: Iterable[str]) -> dict[tuple[str, str], tup
 def _is_stock(report: ResolvedReport, metric: str) -> bool:
     definition = report.metric(metric)
     return any(report.catalog.measures[m].is_stock for m in definition.measures)
+
+
+def _segment_value(figures, metric: str, dim: str, seg: str) -> float | None:
+    for s in figures.metrics[metric].breakdowns.get(dim, ()):
+        if s.segment == seg:
+            return s.value
+    return None
 
 
 def _segment_previous(figures, metric: str, dim: str, seg: str) -> float | None:

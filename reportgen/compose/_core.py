@@ -199,6 +199,10 @@ def _headline_score(m: MetricFigures, insights: Insights) -> float:
     return significant + missed + min(size, 1.0)
 
 
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def is_leadership(report: ResolvedReport) -> bool:
     """The leadership edition: a summary-detail audience (no statistics jargon, stories first)."""
     return report.config.audience.detail == "summary"
@@ -222,10 +226,16 @@ def summary_section(
         kpi_tile(m, previous, not figures.complete, insights) for m in figures.metrics.values()
     )
     leadership = is_leadership(report)
-    texts = story_texts(report, figures, insights, analyst=not leadership)[:MAX_STORIES]
+    every = story_texts(report, figures, insights, analyst=not leadership)
+    texts = every[:MAX_STORIES]
+    # a recovery ranked below the brief is still said: it is why a green arrow is not a win
+    also = [
+        f"Also: {t.title}. {t.sentence}" for t in every[MAX_STORIES:] if t.story.kind == "recovery"
+    ]
     stories = [
         with_lead(
-            f"{t.rank}. {t.title}.", f"{t.sentence} Why we think so: {t.evidence} {t.follow_up}"
+            f"{t.rank}. {t.title}.",
+            f"{t.sentence} Why we think so: {t.evidence.rstrip('.')} — {_lower_first(t.follow_up)}",
         )
         for t in texts
     ]
@@ -239,7 +249,7 @@ def summary_section(
             "summary",
             "The week in brief",
             "summary",
-            (Narrative((*opening, *stories, confidence)), KpiGrid(tiles)),
+            (Narrative((*opening, *stories, *also, confidence)), KpiGrid(tiles)),
             talking,
         )
     ranked = sorted(
@@ -283,7 +293,7 @@ def summary_section(
         "summary",
         "Executive summary",
         "summary",
-        (KpiGrid(tiles), Narrative((*stories, *headlines, confidence))),
+        (KpiGrid(tiles), Narrative((*stories, *also, *headlines, confidence))),
         notes,
     )
 

@@ -237,6 +237,12 @@ class _Words:
         return f"fell {format_relative(1 - ratio).lstrip('+')} below its usual level"
 
     def _moved(self, s: Story) -> str:
+        if s.observed is not None and s.usual is None and s.previous is not None:
+            verb = "rose" if s.observed > s.previous else "fell"
+            return (
+                f"{verb} to {self.value(s.metric, s.observed)} from "
+                f"{self.bare(s.metric, s.previous)} in {self.figures.previous_period.label}"
+            )
         if s.observed is None or s.usual is None:
             return "moved sharply"
         m = self.m(s.metric)
@@ -284,10 +290,14 @@ class _Words:
                 if s.method == "peer"
                 else f"a usual {self.bare(s.metric, s.usual)}"
             )
+            if s.observed is not None and s.usual is None and s.previous is not None:
+                against = (
+                    f"{self.bare(s.metric, s.previous)} in {self.figures.previous_period.label}"
+                )
             text = (
                 f"In {s.segment}, {_lower(self.label(s.metric))} was "
                 f"{self.value(s.metric, s.observed)} against {against}"
-                if s.observed is not None and s.usual is not None
+                if s.observed is not None and (s.usual is not None or s.previous is not None)
                 else f"{self.label(s.metric)} moved sharply in {s.segment}"
             )
             if s.members:
@@ -378,7 +388,8 @@ class _Words:
             parts.append(f"far from the other {self.dim_label(s.dimension).lower()}s this period")
         elif s.anomaly_ids:
             grain = self.figures.period.grain
-            parts.append(f"well outside its normal range over the last {history} {grain}s")
+            usual = f" (usually {self.bare(s.metric, s.usual)})" if s.usual is not None else ""
+            parts.append(f"well outside its normal range over the last {history} {grain}s{usual}")
         tests = [self.insights.significant(t) for t in s.tests if t in self.figures.metrics]
         if s.kind == "segment" and s.dimension and s.segment:
             group = self.insights.significance.segments.get((s.metric, s.dimension))

@@ -1,0 +1,140 @@
+"""The week's stories: related findings grouped and ranked, told in plain words on page one.
+
+Everything reads the session's leadership build of 2026-W47 (``built_report``):
+the demo plants a Misinformation volume surge, a Latin America backlog
+incident, a Southeast Asia QA drop and an SLA incident in the week before.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+from pptx import Presentation
+
+from reportgen.analysis.stories import MAX_STORIES, find_stories
+from reportgen.document import LEAD_MARK
+
+JARGON = re.compile(
+    r"\bp\s*[=<]|\bq[- ]value|robust z|\bLMDI\b|Benjamini|Hochberg|\bA-[0-9a-f]{10}\b|"
+    r"z-score|\bMAD\b",
+    re.I,
+)
+
+
+@pytest.fixture(scope="module")
+def figures(built_report) -> dict:
+    return json.loads(built_report.artifacts["figures"].read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def brief(figures) -> list[dict]:
+    return [s for s in figures["stories"] if s["in_brief"]]
+
+
+@pytest.fixture(scope="module")
+def first_page(built_report) -> str:
+    """The PDF's first page after the cover: the brief."""
+    pdf = built_report.artifacts["pdf"]
+    text = subprocess.run(
+        ["pdftotext", "-f", "2", "-l", "2", "-layout", str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return " ".join(text.split())
+
+
+def test_the_brief_holds_at_most_five_ranked_stories(figures, brief):
+    assert 3 <= len(brief) <= MAX_STORIES
+    assert [s["rank"] for s in brief] == list(range(1, len(brief) + 1))
+    scores = [s["score"] for s in figures["stories"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_the_planted_incidents_are_stories_on_the_first_page(brief, first_page):
+    subjects = {(s["kind"], s["segment"]) for s in brief}
+    assert ("surge", "Misinformation") in subjects
+    assert ("concentration", "Latin America") in subjects
+    assert any(s["segment"] == "Southeast Asia" and s["metric"] == "qa_accuracy" for s in brief)
+    for story in brief:
+        assert story["title"] in first_page
+
+
+def test_a_surge_names_what_its_mix_did_to_the_headline_metrics(brief):
+    (surge,) = [s for s in brief if s["kind"] == "surge"]
+    effects = {c["metric"]: c for c in surge["consequences"]}
+    # Misinformation is far less automated than average: its growth pulls automation down
+    assert effects["automation_rate"]["amount"] < 0 and effects["automation_rate"]["via"] == "mix"
+    assert effects["aht"]["amount"] > 0  # and it is slower than average
+    assert "automation rate down" in surge["title"]
+
+
+def test_a_story_groups_the_findings_it_explains_and_they_exist(figures):
+    ids = {a["id"] for a in figures["insights"]["anomalies"]}
+    grouped = [i for s in figures["stories"] for i in s["anomaly_ids"]]
+    assert set(grouped) <= ids
+    assert len(grouped) == len(set(grouped))  # one finding, one story
+    backlog = next(s for s in figures["stories"] if s["kind"] == "concentration")
+    assert len(backlog["anomaly_ids"]) >= 3  # region, its sites and its share: one incident
+
+
+def test_every_story_title_is_a_sentence_with_a_number(brief):
+    for story in brief:
+        assert re.search(r"\d", story["title"]), story["title"]
+
+
+def test_the_leadership_brief_has_no_statistics_jargon(first_page, built_report):
+    assert not JARGON.search(first_page), JARGON.search(first_page)
+    slide = Presentation(built_report.artifacts["pptx"]).slides[1]
+    text = " ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+    assert not JARGON.search(text)
+
+
+def test_no_sentence_is_said_twice_on_the_brief(first_page):
+    sentences = [s.strip() for s in re.split(r"(?<=\.)\s+", first_page) if len(s) > 30]
+    assert len(sentences) == len(set(sentences))
+
+
+def test_slide_two_is_the_brief_with_the_story_titles(built_report, brief):
+    slide = Presentation(built_report.artifacts["pptx"]).slides[1]
+    text = " ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+    assert "This week:" in text
+    for story in brief:
+        assert story["title"] in text
+    notes = slide.notes_slide.notes_text_frame.text
+    assert len(notes.split()) <= 120 and LEAD_MARK not in notes
+
+
+def test_a_recovery_is_said_as_a_recovery_not_a_win(figures, first_page):
+    recovered = [s for s in figures["stories"] if s["kind"] == "recovery"]
+    assert recovered and "sla_attainment" in recovered[0]["tests"]
+    assert "recovering from an unusual 2026-W46" in first_page
+
+
+def test_each_story_says_who_owns_it_and_whether_a_cause_is_recorded(brief):
+    for story in brief:
+        assert story["follow_up"].startswith("Owner:")
+        assert "no cause recorded yet" in story["follow_up"] or story["rca"]
+
+
+def test_stories_are_deterministic(built_report):
+    insights = built_report.insights
+    assert insights.stories, "stories are found during the build"
+    first = [s.id for s in insights.stories]
+    assert len(set(first)) == len(first)
+    assert all(re.fullmatch(r"S-[0-9a-f]{8}", i) for i in first)
+
+
+def test_find_stories_needs_only_the_cube_figures_and_insights(weekly_config, built_report):
+    from dataclasses import replace
+
+    from reportgen.build import cached_cube
+    from reportgen.config.loader import load_report
+
+    report = load_report(weekly_config)
+    cube = cached_cube(report, True, lambda _m: None)
+    again = find_stories(report, cube, built_report.figures, replace(built_report.insights))
+    assert [s.id for s in again] == [s.id for s in built_report.insights.stories]

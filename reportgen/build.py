@@ -413,14 +413,15 @@ def prepare_audience(
     meta = {
         "generated_at": generated_at.isoformat(),
         "generator": f"reportgen {__version__}",
-        "config": str(report.path),
+        "config": shown_path(report.path),
         "config_hash": config_hash(report),
         "audience": audience.name,
         "audience_filter": {k: list(audience.allowed(k) or ()) for k in audience.filter},
         "title": report.config.title,
         "timezone": report.config.period.timezone,
         "sources": {
-            fact: source.table or source.path for fact, source in report.sources.facts.items()
+            fact: source.table or shown_path(source.path)
+            for fact, source in report.sources.facts.items()
         },
     }
     figures_data = figures_to_dict(figures, insights, meta)
@@ -430,6 +431,24 @@ def prepare_audience(
     return PreparedAudience(
         report, chosen, audience.name, out_dir, figures, insights, figures_data, document
     )
+
+
+def shown_path(path: str | Path | None) -> str | None:
+    """A path as outputs may show it: never an absolute path of the machine that built them.
+
+    Relative to the configs folder (``reports/weekly_leadership.yaml``) when the path is
+    under one, a relative path as written in the config, else just the file name.
+    """
+    if path is None:
+        return None
+    p = Path(path)
+    if not p.is_absolute():
+        return str(path)
+    parts = p.parts
+    if "configs" in parts:
+        index = len(parts) - 1 - parts[::-1].index("configs")
+        return Path(*parts[index + 1 :]).as_posix() or p.name
+    return p.name
 
 
 def _recorded_causes(out_dir: Path, report_id: str, audience: str) -> list:

@@ -69,6 +69,9 @@ class KpiTile:
     target_text: str | None  # e.g. "target 93.0%"
     target_status: Literal["met", "missed", "none"]
     note: str | None = None  # e.g. "incomplete period"
+    unit: str | None = (
+        None  # a rate's unit, drawn small under the value ("decisions / productive hour")
+    )
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,7 @@ class MetricFigures:
     as_of: date | None = None
     previous_as_of: date | None = None
     q: float | None = None  # a quantile metric's q (0.5 median, 0.9 p90)
+    unit: str | None = None  # the catalog's unit label of a rate ("decisions per productive hour")
 
 
 @dataclass(frozen=True)
@@ -521,6 +522,7 @@ def _metric_figures(
         type=metric.type,
         format=metric.format,
         decimals=metric.decimals,
+        unit=metric.unit,
         direction=metric.direction,
         description=metric.description,
         value=value,

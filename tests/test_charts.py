@@ -151,7 +151,7 @@ def test_highlighted_period_is_drawn_in_accent(brand: Brand) -> None:
 def test_current_period_value_is_labelled(brand: Brand) -> None:
     values = (*(48.0,) * 12, 61.4)
     svg = chart_to_svg(_line("seconds", values), brand)
-    assert re.search(r'aria-roledescription="text mark"[^>]*>61</text>', svg)
+    assert re.search(r'aria-roledescription="text mark"[^>]*>61.4</text>', svg)
 
 
 def test_long_label_is_wrapped_and_keeps_full_text_as_title(brand: Brand) -> None:
@@ -234,7 +234,8 @@ def test_waterfall_labels_read_like_the_tables():
     from reportgen.render.charts import waterfall_rows
 
     labels = [r["label"] for r in waterfall_rows(_waterfall())]
-    assert labels == ["47 s", "+4.2 s", "+6.6 s", "−1.3 s", "57 s"]
+    # seconds carry one decimal everywhere: the totals share the steps' precision
+    assert labels == ["47.4 s", "+4.2 s", "+6.6 s", "−1.3 s", "56.9 s"]
 
 
 def test_waterfall_svg_colours_steps_by_sentiment(brand):

@@ -207,11 +207,12 @@ class _Words:
     label: str
     value_format: ValueFormat | None
     decimals: int | None
+    unit: str | None = None  # a rate's catalog unit, written after its values
 
     def value(self, x: float) -> str:
         if self.value_format is None:
             return f"{x:,.4g}".replace("-", MINUS)
-        return format_value(x, self.value_format, self.decimals)
+        return format_value(x, self.value_format, self.decimals, self.unit)
 
 
 def _where(dimension: str | None, segment: str | None) -> str:
@@ -381,6 +382,7 @@ def history_anomalies(
     label: str | None = None,
     value_format: ValueFormat | None = None,
     decimals: int | None = None,
+    unit: str | None = None,
 ) -> list[Anomaly]:
     """Segments whose current period is out of line with their own trailing periods.
 
@@ -396,7 +398,7 @@ def history_anomalies(
     ``value_format`` and ``decimals`` only word the detail sentence.
     """
     _check(direction, threshold, min_effect)
-    words = _Words(label or metric, value_format, decimals)
+    words = _Words(label or metric, value_format, decimals, unit)
     data = _tidy(frame, "period_start", noise_sd)
     if _is_total(data):
         data = _as_total(data)
@@ -449,6 +451,7 @@ def peer_anomalies(
     label: str | None = None,
     value_format: ValueFormat | None = None,
     decimals: int | None = None,
+    unit: str | None = None,
 ) -> list[Anomaly]:
     """Segments out of line with the other segments this period.
 
@@ -484,7 +487,7 @@ def peer_anomalies(
         )
         for i, row in enumerate(data.itertuples(index=False))
     ]
-    words = _Words(label or metric, value_format, decimals)
+    words = _Words(label or metric, value_format, decimals, unit)
     finding = _Finding(metric, dimension, period, "peer", direction, threshold)
     return [
         finding.anomaly(
@@ -595,6 +598,7 @@ def daily_history_anomalies(
     label: str | None = None,
     value_format: ValueFormat | None = None,
     decimals: int | None = None,
+    unit: str | None = None,
 ) -> list[Anomaly]:
     """History anomalies of a daily series, after removing day-of-week seasonality.
 
@@ -612,7 +616,7 @@ def daily_history_anomalies(
     checked.
     """
     _check(direction, threshold, min_effect)
-    words = _Words(label or metric, value_format, decimals)
+    words = _Words(label or metric, value_format, decimals, unit)
     data = _tidy(frame, "day", noise_sd)
     if _is_total(data):
         data = _as_total(data)

@@ -178,7 +178,12 @@ def detect_anomalies(
                 "period": label,
                 "max_anomalies": config.max_per_metric,
             }
-            shown = {"label": m.label, "value_format": m.format, "decimals": m.decimals}
+            shown = {
+                "label": m.label,
+                "value_format": m.format,
+                "decimals": m.decimals,
+                "unit": m.unit,
+            }
             batch = _history(frame, metric, m.direction, config, figures.period, common, shown)
             # segments' quantiles differ by design (a queue decided mostly by automation has a
             # median of minutes, a manual one of hours): only each segment's own history counts

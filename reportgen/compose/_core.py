@@ -14,6 +14,7 @@ from reportgen.compose._insights import (
     deep_dive_section,
     drivers_sentences,
     follow_up_section,
+    for_analysts,
     significance_section,
 )
 from reportgen.config.formula import is_additive
@@ -41,15 +42,20 @@ from reportgen.document import (
     Section,
     Table,
 )
-from reportgen.formatting import format_full, format_value
+from reportgen.formatting import format_full, format_p, format_value
 from reportgen.metrics import MetricFigures, ReportFigures, SegmentFigure, Stats
 from reportgen.narrative import (
     change_direction,
     change_sentiment,
     change_text,
+    display_format,
+    headline_change,
+    headline_value,
     last_year_sentence,
     metric_sentence,
     mover_sentence,
+    pair_decimals,
+    unit_text,
     value_text,
 )
 from reportgen.quality import QualityIssue
@@ -121,7 +127,7 @@ def kpi_tile(
         if insights.significant(m.metric) is False:
             sentiment = "neutral"
         delta = Delta(
-            change_text(m, m.delta, m.delta_pct),
+            headline_change(m),
             direction,
             sentiment,
             f"vs {previous_label}",
@@ -132,12 +138,13 @@ def kpi_tile(
         metric=m.metric,
         label=m.label,
         value=m.value,
-        value_text=value_text(m, m.value),
+        value_text=headline_value(m, m.value, unit=False),
         delta=delta,
-        previous_text=value_text(m, m.previous),
+        previous_text=headline_value(m, m.previous),
         target_text=f"target {value_text(m, m.target)}" if m.target is not None else None,
         target_status=status,
         note=_tile_note(m, incomplete),
+        unit=unit_text(m),
     )
 
 
@@ -170,9 +177,10 @@ def summary_section(report: ResolvedReport, figures: ReportFigures, insights: In
     ]
     adverse = [a for a in insights.anomalies if a.sentiment == "bad"]
     if adverse:
+        pointer = f" ({adverse[0].id})" if for_analysts(report) else ""
         headlines.append(
             f"{len(adverse)} adverse anomal{'y' if len(adverse) == 1 else 'ies'} flagged; the largest: "
-            f"{adverse[0].detail.rstrip('.')} ({adverse[0].id})."
+            f"{adverse[0].detail.rstrip('.')}{pointer}."
         )
     if not figures.complete:
         headlines.insert(
@@ -227,7 +235,7 @@ def metric_section(
             blocks.append(breakdown_chart(m, label, segments, figures))
     notes = (
         *paragraphs,
-        f"{m.label}: {value_text(m, m.value)} vs {value_text(m, m.previous)} in {previous}.",
+        f"{m.label}: {headline_value(m, m.value)} vs {headline_value(m, m.previous)} in {previous}.",
     )
     return Section(m.metric, m.label, "metric", tuple(blocks), notes)
 
@@ -253,6 +261,9 @@ def trend_chart(m: MetricFigures, figures: ReportFigures) -> Chart:
 
 
 def _axis_label(m: MetricFigures) -> str:
+    """The value axis's title: the unit (a rate's catalog unit), else the metric's label."""
+    if unit := unit_text(m):
+        return unit
     return {
         "count": "count",
         "percent": "percent",
@@ -310,11 +321,13 @@ def breakdown_table(
     alpha: float = 0.05,
 ) -> Table:
     has_targets = any(s.target is not None for s in segments)
+    unit = unit_text(m)
+    in_unit = f" ({unit})" if unit else ""
     columns = [
         Column("segment", dim_label, "left"),
-        Column("value", "Value"),
-        Column("previous", "Previous"),
-        Column("delta", "Change"),
+        Column("value", f"Value{in_unit}"),
+        Column("previous", f"Previous{in_unit}"),
+        Column("delta", f"Change{'' if m.format == 'count' else in_unit}"),
         Column("share", "Share"),
     ]
     if tests is not None:
@@ -326,6 +339,8 @@ def breakdown_table(
     if rest:
         shown.append(other_segment(metric, rest))
     rows = []
+    # one precision for the table's values and changes: the finest any row needs to agree
+    decimals = max((pair_decimals(m, s.value, s.previous) for s in shown), default=None)
     for s in shown:
         direction = change_direction(s.delta, s.delta_pct)
         test = tests.changes.get(s.segment) if tests is not None else None
@@ -334,15 +349,17 @@ def breakdown_table(
             sentiment = "neutral"
         row = [
             Cell(s.segment, s.segment),
-            Cell(_full(m, s.value), s.value),
-            Cell(_full(m, s.previous), s.previous),
-            Cell(change_text(m, s.delta, s.delta_pct), s.delta, sentiment),
+            Cell(_full(m, s.value, decimals), s.value),
+            Cell(_full(m, s.previous, decimals), s.previous),
+            Cell(change_text(m, s.delta, s.delta_pct, decimals), s.delta, sentiment),
             Cell(format_value(s.share, "percent"), s.share),
         ]
         if tests is not None:
             row.append(_significance_cell(test, alpha))
         if has_targets:
-            row.append(Cell(value_text(m, s.target) if s.target is not None else "", s.target))
+            row.append(
+                Cell(value_text(m, s.target, unit=False) if s.target is not None else "", s.target)
+            )
         rows.append(tuple(row))
     weight = {
         "total": "of the total",
@@ -369,12 +386,15 @@ def _significance_cell(test: ChangeTest | None, alpha: float) -> Cell:
         return Cell("—", None)
     verdict = test.significant(alpha)
     q = test.q_value
-    q_text = "q < 0.001" if q < 0.001 else f"q = {q:.3f}" if q < 0.01 else f"q = {q:.2f}"
+    q_text = format_p(q, alpha, "q")
     return Cell(f"{'yes' if verdict else 'no'}, {q_text}", q)
 
 
-def _full(m: MetricFigures, value: float | None) -> str:
-    return format_full(value, "count") if m.format == "count" else value_text(m, value)
+def _full(m: MetricFigures, value: float | None, decimals: int | None = None) -> str:
+    """A table cell's value: counts unabridged; the unit is in the column header."""
+    if m.format == "count":
+        return format_full(value, "count")
+    return value_text(m, value, decimals, unit=False)
 
 
 def other_segment(metric: MetricDef, rest: tuple[SegmentFigure, ...]) -> SegmentFigure:
@@ -563,13 +583,23 @@ def definitions_section(report: ResolvedReport, figures: ReportFigures) -> Secti
     for name in figures.metrics:
         metric = report.metric(name)
         measures = metric.measures[:2] if isinstance(metric, MeanMetric) else metric.measures
-        extra = (
+        shown = figures.metrics[name]
+        unit = metric.unit or metric.format
+        if display_format(shown) != metric.format:
+            unit += f" (shown in {display_format(shown)}: its values are under an hour)"
+        extra = [
             ("Measures", "; ".join(measure_text(report, m) for m in measures)),
-            ("Unit", metric.unit or metric.format),
+            ("Unit", unit),
             ("Better", direction_text[metric.direction]),
             ("Owner", metric.owner),
+        ]
+        if shown.target is not None:  # the target in force, never a number written in the text
+            extra.insert(
+                2, ("Target", f"{value_text(shown, shown.target)} in {figures.period.label}")
+            )
+        items.append(
+            Definition(metric.label, formula(report, metric), metric.description, tuple(extra))
         )
-        items.append(Definition(metric.label, formula(report, metric), metric.description, extra))
     notes = (
         f"Period {figures.period.label} in timezone {figures.timezone}; ratios are ratios of sums.",
     )

@@ -378,7 +378,7 @@ def test_waterfall_is_a_native_chart_whose_bars_span_the_running_total(
     for b, v, (low, high) in zip(base, step, expected, strict=True):
         assert b == pytest.approx(low, abs=1e-12) and b + v == pytest.approx(high, abs=1e-12)
     texts = [labels.series[0].points[i].data_label.text_frame.text for i in range(5)]
-    assert texts == ["47 s", "+9.0 s", "+5.5 s", "−0.1 s", "61 s"]
+    assert texts == ["47.0 s", "+9.0 s", "+5.5 s", "−0.1 s", "61.4 s"]  # one precision
     fills = [str(bars.series[1].points[i].format.fill.fore_color.rgb) for i in range(5)]
     assert fills == [
         c.lstrip("#") for c in (brand.primary, brand.bad, brand.bad, brand.good, brand.primary)
@@ -415,7 +415,7 @@ def test_percent_decimals_reach_axis_and_labels(doc: Document, tmp_path: Path) -
     native = _chart_titled(
         _render(_replace_section(doc, 1, blocks=(chart,)), tmp_path), chart.title
     )
-    assert native.value_axis.tick_labels.number_format == "0.000%"
+    assert native.value_axis.tick_labels.number_format == '0.000%;"−"0.000%'
     assert native.value_axis.major_unit >= 0.00001  # a step the format can show
 
 
@@ -666,7 +666,7 @@ def test_speaker_notes_carry_section_notes_narrative_and_key_numbers(
     assert "Average handle time: 61 s, +14 s vs 2026-W46" in notes[1]
     assert "AHT 61 s vs 47 s previous week." in notes[2]
     assert "Average handle time rose 14 s to 61 s." in notes[2]
-    assert "Average handle time: 2026-W47 61 s" in notes[2]  # chart's highlighted value
+    assert "Average handle time: 2026-W47 61.4 s" in notes[2]  # chart's highlighted value
     assert "North America: AHT 50 s" in notes[2]  # table rows
     assert "AHT 61 s vs 47 s previous week." in notes[3]  # continuation slide too
     assert "Agenda: Executive summary; Average handle time; Metric definitions" in notes[0]

@@ -207,6 +207,8 @@ def last_year_sentence(figures: MetricFigures, last_year_period: str | None) -> 
     delta_pct = figures.delta_last_year / figures.last_year if figures.last_year else None
     d = pair_decimals(figures, figures.value, figures.last_year)
     change = change_text(figures, figures.delta_last_year, delta_pct, d)
+    if change_direction(figures.delta_last_year, delta_pct) == "flat":
+        change = "unchanged"
     before = value_text(figures, figures.last_year, None if figures.format == "count" else d)
     return f"Against the same period last year ({last_year_period}, {before}): {change}."
 

@@ -228,7 +228,13 @@ def metric_section(
         tests = insights.significance.segments.get((m.metric, dim))
         blocks.append(
             breakdown_table(
-                report.metric(m.metric), m, label, segments, tests, insights.significance.alpha
+                report.metric(m.metric),
+                m,
+                label,
+                segments,
+                tests,
+                insights.significance.alpha,
+                figures.previous_period.label,
             )
         )
         if position == 0:  # one picture of the main split; more splits as tables keep decks short
@@ -319,6 +325,7 @@ def breakdown_table(
     segments: tuple[SegmentFigure, ...],
     tests: SegmentTests | None = None,
     alpha: float = 0.05,
+    previous_label: str | None = None,
 ) -> Table:
     has_targets = any(s.target is not None for s in segments)
     unit = unit_text(m)
@@ -327,7 +334,11 @@ def breakdown_table(
         Column("segment", dim_label, "left"),
         Column("value", f"Value{in_unit}"),
         Column("previous", f"Previous{in_unit}"),
-        Column("delta", f"Change{'' if m.format == 'count' else in_unit}"),
+        Column(  # the same comparison, named the same way, as the tiles' "vs 2026-W46"
+            "delta",
+            f"Change{f' vs {previous_label}' if previous_label else ''}"
+            f"{'' if m.format == 'count' else in_unit}",
+        ),
         Column("share", "Share"),
     ]
     if tests is not None:

@@ -111,7 +111,12 @@ def _id_text(anomaly: Anomaly, rcas: dict[str, tuple[int, ...]]) -> str:
     items = rcas.get(anomaly.id)
     if not items:
         return anomaly.id
-    return f"{anomaly.id} — recurs, see RCA {', '.join(f'#{i}' for i in items)}"
+    return f"{anomaly.id} — {_recurs_text(anomaly, rcas)}"
+
+
+def _recurs_text(anomaly: Anomaly, rcas: dict[str, tuple[int, ...]]) -> str:
+    items = rcas.get(anomaly.id)
+    return f"recurs, see RCA {', '.join(f'#{i}' for i in items)}" if items else ""
 
 
 def anomaly_table(
@@ -123,6 +128,8 @@ def anomaly_table(
     rows = []
     rcas = rcas or {}
     with_ids = for_analysts(report)
+    # a summary edition names no ids, but still says an anomaly is a known, followed-up one
+    recurring = not with_ids and any(rcas.get(a.id) for a in anomalies)
     for a in anomalies:
         m = figures.metrics.get(a.metric)
         where = where_text(report, a.dimension, a.segment)
@@ -138,6 +145,8 @@ def anomaly_table(
         ]
         if with_ids:
             row.append(Cell(_id_text(a, rcas), a.id))
+        elif recurring:
+            row.append(Cell(_recurs_text(a, rcas), a.id))
         rows.append(tuple(row))
     columns = [
         Column("metric", "Metric", "left"),
@@ -156,6 +165,8 @@ def anomaly_table(
     if with_ids:
         columns.append(Column("id", "ID", "left"))
         caption += " Record a cause against an ID to follow it up."
+    elif recurring:
+        columns.append(Column("id", "Follow-up", "left"))
     return Table("Anomalies flagged", tuple(columns), tuple(rows), caption)
 
 
@@ -244,7 +255,9 @@ def drivers_table(report: ResolvedReport, m: MetricFigures, d: Decomposition, to
             ),
             Cell(term_text(m, r.mix), r.mix),
             Cell(term_text(m, r.rate), r.rate),
-            Cell(headline_change(m) if r.change == m.delta else term_text(m, r.change), r.change),
+            Cell(
+                headline_change(m) if _same(r.change, m.delta) else term_text(m, r.change), r.change
+            ),
         )
     )
     columns = (
@@ -802,3 +815,8 @@ def tukey_table(tukey: TukeyResult, metric_label: str, unit: str, value_format: 
         rows,
         f"{len(differing)} of {len(tukey.pairs)} pairs differ; {shown}.",
     )
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    """The decomposition's change is the metric's change (up to float summation)."""
+    return a is not None and b is not None and abs(a - b) <= 1e-9 * max(1.0, abs(b))

@@ -774,10 +774,13 @@ TUKEY_ROWS = 15
 
 def _signed_in_unit(value: float, value_format: str) -> str:
     """A mean difference in the metric's unit, three significant figures (never "−0.0")."""
-    if value_format == "percent":
-        return f"{value * 100:+.3g} pp".replace("-", "−")
-    suffix = {"seconds": " s", "minutes": " min", "hours": " h"}.get(value_format, "")
-    return f"{value:+.3g}{suffix}".replace("-", "−")
+    suffix = {"seconds": " s", "minutes": " min", "hours": " h", "percent": " pp"}.get(
+        value_format, ""
+    )
+    if value == 0:
+        return f"±0{suffix}"
+    scaled = value * 100 if value_format == "percent" else value
+    return minus(f"{scaled:+.3g}{suffix}")
 
 
 def tukey_table(tukey: TukeyResult, metric_label: str, unit: str, value_format: str) -> Table:

@@ -31,7 +31,7 @@ from reportgen.document import (
     Section,
     Table,
 )
-from reportgen.formatting import format_change, format_p, format_value, minus
+from reportgen.formatting import MINUS, format_change, format_p, format_value, minus
 from reportgen.metrics import MetricFigures, ReportFigures
 from reportgen.narrative import (
     change_direction,
@@ -539,7 +539,11 @@ def _follow_sentiment(f):
 
 
 def _num(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}g}" if abs(value) >= 1e-3 else f"{value:.2e}"
+    """Significant digits, U+2212 for a negative (and its exponent): ``−0.48``, ``1.2e−05``."""
+    if value is None:
+        return "—"
+    text = f"{value:.{digits}g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
+    return text.replace("-", MINUS)
 
 
 def deep_dive_section(

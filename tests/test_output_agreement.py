@@ -134,6 +134,18 @@ def test_no_output_carries_an_absolute_path(outputs, built_report) -> None:
             assert path not in text, (where, text[text.index(path) - 60 : text.index(path) + 60])
     raw = Path(built_report.artifacts["figures"]).read_text()
     assert not any(path in raw for path in ABSOLUTE_PATHS)
+    # every part of the Office files (document properties too) and the PDF's metadata
+    for fmt in ("pptx", "xlsx"):
+        with zipfile.ZipFile(built_report.artifacts[fmt]) as package:
+            for name in package.namelist():
+                data = package.read(name)
+                assert not any(p.encode() in data for p in ABSOLUTE_PATHS), (fmt, name)
+    from pypdf import PdfReader
+
+    metadata = " ".join(
+        str(v) for v in (PdfReader(built_report.artifacts["pdf"]).metadata or {}).values()
+    )
+    assert not any(path in metadata for path in ABSOLUTE_PATHS)
 
 
 def _tiles(built_report) -> dict[str, tuple[str, str]]:

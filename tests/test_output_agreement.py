@@ -261,3 +261,25 @@ def test_definitions_state_the_target_in_force(built_report, outputs) -> None:
     text = " ".join(outputs["html"].split())
     assert "cap 50%" not in text
     assert f"Target {target * 100:.1f}% in 2026-W47" in text
+
+
+def test_an_operational_edition_keeps_the_analyst_pointers(weekly_config, built_report) -> None:
+    """The same anomalies composed for the analysts' edition: ids and the figures.json pointer."""
+    from reportgen.audiences import scope_report
+    from reportgen.compose._insights import anomalies_section, anomaly_table
+    from reportgen.config.loader import load_report
+
+    report = load_report(weekly_config)
+    audience = next(a for a in report.config.audience_list() if a.name == "ops-analytics")
+    analysts = scope_report(report, audience)
+    leadership = scope_report(report, report.config.audience_list()[0])
+    anomalies = built_report.insights.anomalies[:3]
+    table = anomaly_table(analysts, built_report.figures, anomalies)
+    assert table.columns[-1].label == "ID"
+    assert [row[-1].value for row in table.rows] == [a.id for a in anomalies]
+    assert "ID" not in [
+        c.label for c in anomaly_table(leadership, built_report.figures, anomalies).columns
+    ]
+    lead = anomalies_section(analysts, built_report.figures, built_report.insights).blocks[0]
+    if len(built_report.insights.anomalies) > analysts.config.insights.anomalies.max_shown:
+        assert "figures.json" in lead.paragraphs[0]

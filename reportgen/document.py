@@ -133,6 +133,9 @@ class Chart:
         None  # percent precision override (formatting.d3_format / office_number_format)
     )
     point_sentiments: tuple[Sentiment | None, ...] = ()  # waterfall: one per category
+    # waterfall labels' precision when it differs from the axis's: the shared precision of the
+    # two ends and their change (formatting.comparison_decimals), so labels read as the text
+    label_decimals: int | None = None
 
 
 @dataclass(frozen=True)

@@ -221,8 +221,9 @@ def drivers_chart(m: MetricFigures, figures: ReportFigures, d: Decomposition, to
         series=(ChartSeries(m.label, values, "primary"),),
         value_format=m.format,  # type: ignore[arg-type]
         value_label=unit_text(m) or (m.format if m.format in ("seconds", "percent") else m.label),
+        value_decimals=m.decimals,
         # the ends and steps read as in the table and the sentence beside the chart
-        value_decimals=pair_decimals(m, d.result.value1, d.result.value0),
+        label_decimals=pair_decimals(m, d.result.value1, d.result.value0),
         point_sentiments=sentiments,
     )
 

@@ -17,6 +17,7 @@ from datetime import date
 
 from reportgen.document import Direction, Sentiment, ValueFormat
 from reportgen.formatting import (
+    BASE_DECIMALS,
     change_decimals,
     comparison_decimals,
     duration_unit,
@@ -76,9 +77,18 @@ def value_text(
     return format_value(
         _shown(figures, value),
         _fmt(figures),
-        figures.decimals if decimals is None else decimals,
+        _decimals(figures, decimals),
         figures.unit if unit else None,
     )
+
+
+def _decimals(figures: MetricFigures, decimals: int | None) -> int | None:
+    """The precision asked for, else the metric's; an hours metric shown in hours stays in hours."""
+    if decimals is not None:
+        return decimals
+    if figures.decimals is None and _fmt(figures) == "hours":
+        return BASE_DECIMALS["hours"]
+    return figures.decimals
 
 
 def headline_decimals(figures: MetricFigures) -> int:

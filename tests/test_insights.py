@@ -379,6 +379,11 @@ def test_hours_metric_is_shown_in_one_unit(built_report):
     assert value_text(m, m.value).endswith(" min")
     assert value_text(m, 2.0).endswith(" min")  # even a segment over an hour
     assert interval_text(m, -0.0025, 0.0012).count(" min") == 2
+    p90 = built_report.figures.metrics["time_to_action_p90"]
+    assert display_format(p90) == "hours"
+    assert value_text(p90, 0.5) == "0.5 h"  # a fast segment of an hours metric stays in hours
+    details = [a.detail for a in built_report.insights.anomalies if a.metric == m.metric]
+    assert all(" h " not in d for d in details), details
 
 
 def test_outputs_show_config_paths_relative_to_the_configs_folder():

@@ -36,6 +36,7 @@ from reportgen.config.models import (
 )
 from reportgen.cube import Cube
 from reportgen.metrics import ReportFigures, measure_series, metric_values, metric_weight
+from reportgen.narrative import display_format
 from reportgen.periods import Period
 from reportgen.sketch import Histogram
 
@@ -183,6 +184,7 @@ def detect_anomalies(
                 "value_format": m.format,
                 "decimals": m.decimals,
                 "unit": m.unit,
+                "display": display_format(m),  # one unit per metric, as on its pages
             }
             batch = _history(frame, metric, m.direction, config, figures.period, common, shown)
             # segments' quantiles differ by design (a queue decided mostly by automation has a

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from reportgen.config.delivery import AlertRule, DeliveryConfig
 from reportgen.errors import ConfigError
+from reportgen.formatting import minus
 from reportgen.ledger import Ledger, SendKey, open_ledger, utcnow
 from reportgen.outbox import SendOutcome, enqueue_and_deliver
 
@@ -78,7 +79,9 @@ def evaluate_metric(rule: AlertRule, figures: ReportFigures) -> list[Observation
     threshold = rule.below if rule.below is not None else rule.above
     assert threshold is not None
     word = "below" if rule.below is not None else "above"
-    threshold_text = f"{word} {format_value(threshold, metric.format, metric.decimals)}"
+    threshold_text = (
+        f"{word} {format_value(threshold, metric.format, metric.decimals, metric.unit)}"
+    )
 
     def observe(subject: str, segment: str | None, value: float | None) -> Observation:
         breached = value is not None and (
@@ -88,7 +91,7 @@ def evaluate_metric(rule: AlertRule, figures: ReportFigures) -> list[Observation
             subject=subject,
             breached=breached,
             value=value,
-            value_text=format_value(value, metric.format, metric.decimals),
+            value_text=format_value(value, metric.format, metric.decimals, metric.unit),
             metric=metric.label,
             segment=segment,
             threshold_text=threshold_text,
@@ -122,7 +125,9 @@ def evaluate_anomalies(rule: AlertRule, insights: Insights) -> list[Observation]
                 subject=a.id,
                 breached=True,
                 value=a.observed,
-                value_text=f"{a.observed:.6g} (baseline {a.baseline:.6g}, robust z {a.robust_z:+.1f})",
+                value_text=minus(
+                    f"{a.observed:.6g} (baseline {a.baseline:.6g}, robust z {a.robust_z:+.1f})"
+                ),
                 metric=a.metric,
                 segment=f"{a.dimension} {a.segment}" if a.dimension else None,
                 threshold_text=f"|robust z| ≥ {wanted.min_z:g}",

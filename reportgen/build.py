@@ -418,14 +418,15 @@ def prepare_audience(
     meta = {
         "generated_at": generated_at.isoformat(),
         "generator": f"reportgen {__version__}",
-        "config": str(report.path),
+        "config": shown_path(report.path),
         "config_hash": config_hash(report),
         "audience": audience.name,
         "audience_filter": {k: list(audience.allowed(k) or ()) for k in audience.filter},
         "title": report.config.title,
         "timezone": report.config.period.timezone,
         "sources": {
-            fact: source.table or source.path for fact, source in report.sources.facts.items()
+            fact: source.table or shown_path(source.path)
+            for fact, source in report.sources.facts.items()
         },
     }
     restated = _restatements(out_dir, report, audience.name, figures)
@@ -464,6 +465,24 @@ def _record_shown(prepared: PreparedAudience) -> int | None:
     return record_shown(
         prepared.out_dir, prepared.report.id, prepared.audience, prepared.figures, generated_at
     )
+
+
+def shown_path(path: str | Path | None) -> str | None:
+    """A path as outputs may show it: never an absolute path of the machine that built them.
+
+    Relative to the configs folder (``reports/weekly_leadership.yaml``) when the path is
+    under one, a relative path as written in the config, else just the file name.
+    """
+    if path is None:
+        return None
+    p = Path(path)
+    if not p.is_absolute():
+        return str(path)
+    parts = p.parts
+    if "configs" in parts:
+        index = len(parts) - 1 - parts[::-1].index("configs")
+        return Path(*parts[index + 1 :]).as_posix() or p.name
+    return p.name
 
 
 def _recorded_causes(out_dir: Path, report_id: str, audience: str) -> list:

@@ -69,6 +69,9 @@ class KpiTile:
     target_text: str | None  # e.g. "target 93.0%"
     target_status: Literal["met", "missed", "none"]
     note: str | None = None  # e.g. "incomplete period"
+    unit: str | None = (
+        None  # a rate's unit, drawn small under the value ("decisions / productive hour")
+    )
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,9 @@ class Chart:
     point_sentiments: tuple[Sentiment | None, ...] = ()  # waterfall: one per category
     #: categories that are small samples: drawn, but never setting the value axis' range
     muted_categories: tuple[str, ...] = ()
+    # waterfall labels' precision when it differs from the axis's: the shared precision of the
+    # two ends and their change (formatting.comparison_decimals), so labels read as the text
+    label_decimals: int | None = None
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,7 @@ class MetricFigures:
     matures_on: date | None = None  # first data day at which the period's figure is final
     provisional_reason: str | None = None  # e.g. "appeals still arriving"
     previous_provisional: bool = False
+    unit: str | None = None  # the catalog's unit label of a rate ("decisions per productive hour")
 
 
 @dataclass(frozen=True)
@@ -559,6 +560,7 @@ def _metric_figures(
         type=metric.type,
         format=metric.format,
         decimals=metric.decimals,
+        unit=metric.unit,
         direction=metric.direction,
         description=metric.description,
         value=value,

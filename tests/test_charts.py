@@ -158,7 +158,7 @@ def test_highlighted_period_is_drawn_in_accent(brand: Brand) -> None:
 def test_current_period_value_is_labelled(brand: Brand) -> None:
     values = (*(48.0,) * 12, 61.4)
     svg = chart_to_svg(_line("seconds", values), brand)
-    assert re.search(r'aria-roledescription="text mark"[^>]*>61</text>', svg)
+    assert re.search(r'aria-roledescription="text mark"[^>]*>61.4</text>', svg)
 
 
 def test_long_label_is_wrapped_and_keeps_full_text_as_title(brand: Brand) -> None:

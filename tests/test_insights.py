@@ -7,6 +7,7 @@ and staffing rows with the reference libraries.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import numpy as np
@@ -258,3 +259,136 @@ def test_a_metric_without_a_test_says_why_in_its_own_terms(weekly_config):
     assert no_test_reason(report, "utilization") == UNTESTABLE  # hours over hours
     assert test_kind(report, "decisions_per_paid_hour") == "none"
     assert no_test_reason(report, "decisions_per_paid_hour") == DERIVED_UNTESTED
+
+
+# -- the formatting rules every sentence, tile and table follows (reportgen.formatting) --------
+
+
+def _agrees(value: str, previous: str, change: str) -> bool:
+    """Does the change read as the difference of the two values as shown?"""
+
+    def number(text: str) -> float:
+        return float(re.sub(r"[^\d.-]", "", text.replace("−", "-")))
+
+    return abs((number(value) - number(previous)) - number(change)) < 1e-9
+
+
+@pytest.mark.parametrize(
+    ("current", "previous"),
+    [(0.8345, 0.8349), (0.6836, 0.7094), (0.970, 0.940), (0.1649, 0.2374), (0.5, 0.5)],
+)
+def test_a_change_agrees_with_the_rounded_values_beside_it(current, previous):
+    from reportgen.formatting import comparison_decimals, format_change, format_value
+
+    d = comparison_decimals(current, previous, "percent")
+    value, before = format_value(current, "percent", d), format_value(previous, "percent", d)
+    change = format_change(current - previous, "percent", d)
+    assert _agrees(value.rstrip("%"), before.rstrip("%"), change), (value, before, change)
+    assert change not in ("−0.0 pp", "+0.0 pp", "-0.0 pp")
+    if current != previous:
+        assert not change.startswith("±")
+
+
+def test_the_83_5_to_83_4_case_is_neither_zero_nor_unchanged():
+    from reportgen.formatting import comparison_decimals, format_change
+
+    d = comparison_decimals(0.83438, 0.83454, "percent")
+    assert d > 1
+    assert format_change(0.83438 - 0.83454, "percent", d) == "−0.016 pp"
+
+
+def test_70_9_to_68_4_is_not_minus_2_6_pp():
+    from reportgen.formatting import comparison_decimals, format_change, format_value
+
+    current, previous = 0.68361, 0.70938
+    d = comparison_decimals(current, previous, "percent")
+    texts = [format_value(current, "percent", d), format_value(previous, "percent", d)]
+    assert texts == ["68.36%", "70.94%"]
+    assert format_change(current - previous, "percent", d) == "−2.58 pp"
+
+
+def test_no_signed_zero_and_one_minus_sign():
+    from reportgen.formatting import MINUS, format_change, format_relative, format_value
+
+    assert format_change(0.0, "percent") == "±0.0 pp"
+    assert format_change(-0.00004, "percent") == "−0.004 pp"  # more digits, never "−0.0 pp"
+    assert format_relative(0.00009) == "+0.01%"
+    assert format_value(-0.00001, "rate") == "0.0"
+    assert format_value(-1.5, "rate") == f"{MINUS}1.5"
+    assert format_change(-7.1, "seconds") == f"{MINUS}7.1 s"
+    for text in (format_value(-3, "count"), format_change(-3, "count"), format_relative(-0.2)):
+        assert "-" not in text and text.startswith(MINUS)
+
+
+def test_changes_shown_together_share_a_precision():
+    from reportgen.formatting import format_change
+
+    assert [format_change(v, "seconds") for v in (10.2, 3.2, -0.6)] == [
+        "+10.2 s",
+        "+3.2 s",
+        "−0.6 s",
+    ]
+
+
+def test_office_number_formats_sign_negatives_with_u2212():
+    from reportgen.formatting import office_number_format, signed_office_format
+
+    for fmt in ("count", "percent", "seconds", "minutes", "rate", "hours", "decimal"):
+        code = office_number_format(fmt)  # type: ignore[arg-type]
+        assert '"−"' in code and ";-" not in code, code
+    assert signed_office_format("0.0%") == '+0.0%;"−"0.0%;0.0%'
+
+
+@pytest.mark.parametrize(
+    ("p", "text"),
+    [
+        (0.053, "p = 0.053"),
+        (0.047, "p = 0.047"),
+        (0.0501, "p = 0.0501"),
+        (0.41, "p = 0.41"),
+        (0.004, "p = 0.004"),
+        (0.0004, "p < 0.001"),
+        (0.06, "p = 0.06"),
+    ],
+)
+def test_p_values_never_contradict_the_verdict_at_the_threshold(p, text):
+    from reportgen.formatting import format_p
+
+    assert format_p(p, 0.05) == text
+    shown = float(text.split()[-1])
+    assert text.startswith("p <") or (shown < 0.05) == (p < 0.05)
+
+
+def test_rates_carry_their_unit_and_intervals_have_one_unit():
+    from reportgen.formatting import format_interval, format_value
+
+    assert (
+        format_value(49.04, "rate", unit="decisions per productive hour")
+        == "49.0 decisions / productive hour"
+    )
+    assert format_interval(-2.3, -0.93, "hours") == "−2.3 h to −0.9 h"
+    assert format_interval(-0.16, 0.07, "minutes") == "−0.2 min to +0.1 min"
+
+
+def test_hours_metric_is_shown_in_one_unit(built_report):
+    """The median time to action (catalog unit hours) reads in minutes on every page."""
+    from reportgen.narrative import display_format, interval_text, value_text
+
+    m = built_report.figures.metrics["time_to_action_p50"]
+    assert display_format(m) == "minutes"
+    assert value_text(m, m.value).endswith(" min")
+    assert value_text(m, 2.0).endswith(" min")  # even a segment over an hour
+    assert interval_text(m, -0.0025, 0.0012).count(" min") == 2
+    p90 = built_report.figures.metrics["time_to_action_p90"]
+    assert display_format(p90) == "hours"
+    assert value_text(p90, 0.5) == "0.5 h"  # a fast segment of an hours metric stays in hours
+    details = [a.detail for a in built_report.insights.anomalies if a.metric == m.metric]
+    assert all(" h " not in d for d in details), details
+
+
+def test_outputs_show_config_paths_relative_to_the_configs_folder():
+    from reportgen.build import shown_path
+
+    assert shown_path("/work/x/configs/reports/weekly.yaml") == "reports/weekly.yaml"
+    assert shown_path("/srv/elsewhere/weekly.yaml") == "weekly.yaml"
+    assert shown_path("../data/demo/views.parquet") == "../data/demo/views.parquet"

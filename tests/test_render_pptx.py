@@ -422,7 +422,7 @@ def test_percent_decimals_reach_axis_and_labels(doc: Document, tmp_path: Path) -
     native = _chart_titled(
         _render(_replace_section(doc, 1, blocks=(chart,)), tmp_path), chart.title
     )
-    assert native.value_axis.tick_labels.number_format == "0.000%"
+    assert native.value_axis.tick_labels.number_format == '0.000%;"−"0.000%'
     assert native.value_axis.major_unit >= 0.00001  # a step the format can show
 
 
@@ -675,7 +675,7 @@ def test_speaker_notes_carry_section_notes_narrative_and_key_numbers(
     assert "Average handle time: 61 s, +14 s vs 2026-W46" in notes[1]
     assert "AHT 61 s vs 47 s previous week." in notes[2]
     assert "Average handle time rose 14 s to 61 s." in notes[2]
-    assert "Average handle time: 2026-W47 61 s" in notes[2]  # chart's highlighted value
+    assert "Average handle time: 2026-W47 61.4 s" in notes[2]  # chart's highlighted value
     assert "North America: AHT 50 s" in notes[3]  # table rows, beside the table's own chart
     assert "AHT 61 s vs 47 s previous week." in notes[3]  # continuation slide too
     assert "Agenda: Executive summary; Average handle time; Metric definitions" in notes[0]

@@ -178,14 +178,15 @@ def test_summary_number_formats_match_the_report(workbook: Workbook, figures) ->
         for header in ("Current", "Previous", "Last year", "Target"):
             if rows[name][header].value is not None:
                 assert rows[name][header].number_format == fmt, (name, header)
-        assert rows[name]["Δ %"].number_format == "+0.0%;-0.0%;0.0%"
-    assert rows["aht"]["Current"].number_format == '#,##0" s"'
-    assert rows["aht"]["Δ"].number_format == '+#,##0.0" s";-#,##0.0" s";#,##0.0" s"'
-    assert rows["sla_attainment"]["Current"].number_format == "0.0%"
-    assert rows["sla_attainment"]["vs target"].number_format == "+0.0%;-0.0%;0.0%"
-    assert rows["decisions"]["Current"].number_format == "#,##0"
-    assert rows["decisions"]["Δ"].number_format == "+#,##0;-#,##0;#,##0"
-    assert rows["throughput"]["Current"].number_format == "#,##0.0"
+        assert rows[name]["Δ %"].number_format == '+0.0%;"−"0.0%;0.0%'
+    # negative sections draw U+2212, the one minus sign of the report
+    assert rows["aht"]["Current"].number_format == '#,##0.0" s";"−"#,##0.0" s"'
+    assert rows["aht"]["Δ"].number_format == '+#,##0.0" s";"−"#,##0.0" s";#,##0.0" s"'
+    assert rows["sla_attainment"]["Current"].number_format == '0.0%;"−"0.0%'
+    assert rows["sla_attainment"]["vs target"].number_format == '+0.0%;"−"0.0%;0.0%'
+    assert rows["decisions"]["Current"].number_format == '#,##0;"−"#,##0'
+    assert rows["decisions"]["Δ"].number_format == '+#,##0;"−"#,##0;#,##0'
+    assert rows["throughput"]["Current"].number_format == '#,##0.0;"−"#,##0.0'
 
 
 def test_negative_changes_are_numbers(workbook: Workbook, figures) -> None:

@@ -73,7 +73,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen.document import ValueFormat
-from reportgen.formatting import MINUS, format_value
+from reportgen.formatting import BASE_DECIMALS, MINUS, format_value, in_unit
 
 MAD_TO_SD = 1.482602218505602  # 1 / Φ⁻¹(0.75): scaled MAD estimates a normal sd
 MEAN_AD_TO_SD = 1.2533141373155001  # sqrt(π / 2): mean absolute deviation → normal sd
@@ -211,11 +211,17 @@ class _Words:
     label: str
     value_format: ValueFormat | None
     decimals: int | None
+    unit: str | None = None  # a rate's catalog unit, written after its values
+    display: ValueFormat | None = None  # the unit the report shows the metric in (hours → minutes)
 
     def value(self, x: float) -> str:
         if self.value_format is None:
             return f"{x:,.4g}".replace("-", MINUS)
-        return format_value(x, self.value_format, self.decimals)
+        shown = self.display or self.value_format
+        decimals = self.decimals
+        if self.display == "hours" and decimals is None:  # chosen: no switch to minutes
+            decimals = BASE_DECIMALS["hours"]
+        return format_value(in_unit(x, self.value_format, shown), shown, decimals, self.unit)
 
 
 def _where(dimension: str | None, segment: str | None) -> str:
@@ -385,6 +391,8 @@ def history_anomalies(
     label: str | None = None,
     value_format: ValueFormat | None = None,
     decimals: int | None = None,
+    unit: str | None = None,
+    display: ValueFormat | None = None,
 ) -> list[Anomaly]:
     """Segments whose current period is out of line with their own trailing periods.
 
@@ -400,7 +408,7 @@ def history_anomalies(
     ``value_format`` and ``decimals`` only word the detail sentence.
     """
     _check(direction, threshold, min_effect)
-    words = _Words(label or metric, value_format, decimals)
+    words = _Words(label or metric, value_format, decimals, unit, display)
     data = _tidy(frame, "period_start", noise_sd)
     if _is_total(data):
         data = _as_total(data)
@@ -453,6 +461,8 @@ def peer_anomalies(
     label: str | None = None,
     value_format: ValueFormat | None = None,
     decimals: int | None = None,
+    unit: str | None = None,
+    display: ValueFormat | None = None,
 ) -> list[Anomaly]:
     """Segments out of line with the other segments this period.
 
@@ -488,7 +498,7 @@ def peer_anomalies(
         )
         for i, row in enumerate(data.itertuples(index=False))
     ]
-    words = _Words(label or metric, value_format, decimals)
+    words = _Words(label or metric, value_format, decimals, unit, display)
     finding = _Finding(metric, dimension, period, "peer", direction, threshold)
     return [
         finding.anomaly(
@@ -599,6 +609,8 @@ def daily_history_anomalies(
     label: str | None = None,
     value_format: ValueFormat | None = None,
     decimals: int | None = None,
+    unit: str | None = None,
+    display: ValueFormat | None = None,
 ) -> list[Anomaly]:
     """History anomalies of a daily series, after removing day-of-week seasonality.
 
@@ -616,7 +628,7 @@ def daily_history_anomalies(
     checked.
     """
     _check(direction, threshold, min_effect)
-    words = _Words(label or metric, value_format, decimals)
+    words = _Words(label or metric, value_format, decimals, unit, display)
     data = _tidy(frame, "day", noise_sd)
     if _is_total(data):
         data = _as_total(data)

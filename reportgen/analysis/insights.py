@@ -38,6 +38,7 @@ from reportgen.config.models import (
 )
 from reportgen.cube import Cube
 from reportgen.metrics import ReportFigures, measure_series, metric_values, metric_weight
+from reportgen.narrative import display_format
 from reportgen.periods import Period
 from reportgen.sketch import Histogram
 
@@ -254,7 +255,13 @@ def detect_anomalies(
                 "period": label,
                 "max_anomalies": config.max_per_metric,
             }
-            shown = {"label": m.label, "value_format": m.format, "decimals": m.decimals}
+            shown = {
+                "label": m.label,
+                "value_format": m.format,
+                "decimals": m.decimals,
+                "unit": m.unit,
+                "display": display_format(m),  # one unit per metric, as on its pages
+            }
             batch = _history(frame, metric, m.direction, config, figures.period, common, shown)
             # segments' quantiles differ by design (a queue decided mostly by automation has a
             # median of minutes, a manual one of hours): only each segment's own history counts

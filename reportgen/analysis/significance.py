@@ -44,6 +44,7 @@ from reportgen.config.models import (
     RatioMetric,
     TotalMetric,
 )
+from reportgen.formatting import format_p
 from reportgen.metrics import MetricFigures, ReportFigures, SegmentFigure, Stats
 from reportgen.sketch import Histogram
 
@@ -249,12 +250,9 @@ def _q(report: ResolvedReport, metric_name: str) -> float | None:
     return metric.q if isinstance(metric, QuantileMetric) else None
 
 
-def p_text(p: float | None) -> str:
-    if p is None:
-        return "p n/a"
-    if p < 0.001:
-        return "p < 0.001"
-    return f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+def p_text(p: float | None, alpha: float = 0.05) -> str:
+    """ "p = 0.053": digits enough never to contradict the verdict at ``alpha`` (formatting.format_p)."""
+    return format_p(p, alpha)
 
 
 def significance_phrase(test: ChangeTest, alpha: float) -> str:
@@ -263,7 +261,7 @@ def significance_phrase(test: ChangeTest, alpha: float) -> str:
     if verdict is None:
         return "not tested" if test.result is None else "not testable"
     p = test.q_value if test.q_value is not None else (test.result.p_value if test.result else None)
-    return f"{'significant' if verdict else 'not significant'}, {p_text(p)}"
+    return f"{'significant' if verdict else 'not significant'}, {p_text(p, alpha)}"
 
 
 __all__ = [

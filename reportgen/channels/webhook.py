@@ -54,7 +54,8 @@ def summary_text(content: ReportContent, link: str) -> str:
     for tile in content.tiles[:_MAX_TILES]:
         delta = tile.get("delta")
         change = f" ({delta['text']} {delta['comparison']})" if delta else ""
-        lines.append(f"• {tile['label']}: {tile['value_text']}{change}")
+        unit = f" {tile['unit']}" if tile.get("unit") else ""
+        lines.append(f"• {tile['label']}: {tile['value_text']}{unit}{change}")
     if content.headlines:
         lines.append(content.headlines[0])
     lines.append(f"Full report: {link}")

@@ -17,6 +17,7 @@ from reportgen.compose._insights import (
     deep_dive_section,
     drivers_sentences,
     follow_up_section,
+    for_analysts,
     significance_section,
 )
 from reportgen.compose._restatements import restatements_section
@@ -47,16 +48,21 @@ from reportgen.document import (
     Table,
     with_lead,
 )
-from reportgen.formatting import format_full, format_value
+from reportgen.formatting import format_full, format_p, format_value
 from reportgen.metrics import MetricFigures, ReportFigures, SegmentFigure, Stats, target_met
 from reportgen.narrative import (
     change_direction,
     change_sentiment,
     change_text,
+    display_format,
+    headline_change,
+    headline_value,
     last_year_sentence,
     metric_sentence,
     mover_sentence,
+    pair_decimals,
     provisional_text,
+    unit_text,
     value_text,
 )
 from reportgen.quality import QualityIssue
@@ -150,7 +156,7 @@ def kpi_tile(
             sentiment = "neutral"
         phrase = None if direction == "flat" or m.provisional else insights.phrase(m.metric)
         delta = Delta(
-            change_text(m, m.delta, m.delta_pct),
+            headline_change(m),
             direction,
             sentiment,
             f"vs {previous_label}",
@@ -161,12 +167,13 @@ def kpi_tile(
         metric=m.metric,
         label=m.label,
         value=m.value,
-        value_text=value_text(m, m.value),
+        value_text=headline_value(m, m.value, unit=False),
         delta=delta,
-        previous_text=value_text(m, m.previous),
+        previous_text=headline_value(m, m.previous),
         target_text=f"target {value_text(m, m.target)}" if m.target is not None else None,
         target_status=status,
         note=_tile_note(m, incomplete, recovery_text(insights, m.metric, previous_label)),
+        unit=unit_text(m),
     )
 
 
@@ -270,7 +277,8 @@ def summary_section(
         if young:
             text += f" ({young} on provisional figures, which late data may still change)"
         if firm:
-            text += f"; the largest: {firm[0].detail.rstrip('.')} ({firm[0].id})"
+            pointer = f" ({firm[0].id})" if for_analysts(report) else ""
+            text += f"; the largest: {firm[0].detail.rstrip('.')}{pointer}"
         headlines.append(text + ".")
     if not figures.complete:
         headlines.insert(
@@ -335,6 +343,7 @@ def metric_section(
                 segments,
                 tests,
                 insights.significance.alpha,
+                figures.previous_period.label,
                 small_sample=floor,
             )
         )
@@ -342,7 +351,7 @@ def metric_section(
             blocks.append(breakdown_chart(m, label, segments, figures, small_sample=floor))
     notes = (
         *paragraphs,
-        f"{m.label}: {value_text(m, m.value)} vs {value_text(m, m.previous)} in {previous}.",
+        f"{m.label}: {headline_value(m, m.value)} vs {headline_value(m, m.previous)} in {previous}.",
     )
     return Section(m.metric, m.label, "metric", tuple(blocks), notes)
 
@@ -373,6 +382,9 @@ def trend_chart(m: MetricFigures, figures: ReportFigures) -> Chart:
 
 
 def _axis_label(m: MetricFigures) -> str:
+    """The value axis's title: the unit (a rate's catalog unit), else the metric's label."""
+    if unit := unit_text(m):
+        return unit
     return {
         "count": "count",
         "percent": "percent",
@@ -476,7 +488,7 @@ def _target_cell(m: MetricFigures, s: SegmentFigure) -> Cell:
     if s.target is None:
         return Cell("", None)
     met = target_met(m.direction, s.value, s.target)
-    text = value_text(m, s.target)
+    text = value_text(m, s.target, unit=False)
     if met is None:
         return Cell(text, s.target)
     return Cell(f"{text} {'MET' if met else 'MISSED'}", s.target, "good" if met else "bad")
@@ -489,17 +501,24 @@ def breakdown_table(
     segments: tuple[SegmentFigure, ...],
     tests: SegmentTests | None = None,
     alpha: float = 0.05,
+    previous_label: str | None = None,
     *,
     small_sample: float = 0.0,
 ) -> Table:
     """One row per segment with its n beside the rate; small samples greyed and marked."""
     has_targets = any(s.target is not None for s in segments)
     has_n = m.type != "total" and any(sample_size(m, s.stats) is not None for s in segments)
+    unit = unit_text(m)
+    in_unit = f" ({unit})" if unit else ""
     columns = [
         Column("segment", dim_label, "left"),
-        Column("value", "Value"),
-        Column("previous", "Previous"),
-        Column("delta", "Change"),
+        Column("value", f"Value{in_unit}"),
+        Column("previous", f"Previous{in_unit}"),
+        Column(  # the same comparison, named the same way, as the tiles' "vs 2026-W46"
+            "delta",
+            f"Change{f' vs {previous_label}' if previous_label else ''}"
+            f"{'' if m.format == 'count' else in_unit}",
+        ),
         Column("share", "Share"),
     ]
     if has_n:
@@ -514,6 +533,8 @@ def breakdown_table(
         shown.append(other_segment(metric, rest))
     rows = []
     muted = []
+    # one precision for the table's values and changes: the finest any row needs to agree
+    decimals = max((pair_decimals(m, s.value, s.previous) for s in shown), default=None)
     for index, s in enumerate(shown):
         direction = change_direction(s.delta, s.delta_pct)
         test = tests.changes.get(s.segment) if tests is not None else None
@@ -523,9 +544,9 @@ def breakdown_table(
             sentiment = "neutral"
         row = [
             Cell(f"{s.segment} (small sample)" if small else s.segment, s.segment),
-            Cell(_full(m, s.value), s.value),
-            Cell(_full(m, s.previous), s.previous),
-            Cell(change_text(m, s.delta, s.delta_pct), s.delta, sentiment),
+            Cell(_full(m, s.value, decimals), s.value),
+            Cell(_full(m, s.previous, decimals), s.previous),
+            Cell(change_text(m, s.delta, s.delta_pct, decimals), s.delta, sentiment),
             Cell(format_value(s.share, "percent"), s.share),
         ]
         if has_n:
@@ -564,12 +585,15 @@ def _significance_cell(test: ChangeTest | None, alpha: float) -> Cell:
         return Cell("—", None)
     verdict = test.significant(alpha)
     q = test.q_value
-    q_text = "q < 0.001" if q < 0.001 else f"q = {q:.3f}" if q < 0.01 else f"q = {q:.2f}"
+    q_text = format_p(q, alpha, "q")
     return Cell(f"{'yes' if verdict else 'no'}, {q_text}", q)
 
 
-def _full(m: MetricFigures, value: float | None) -> str:
-    return format_full(value, "count") if m.format == "count" else value_text(m, value)
+def _full(m: MetricFigures, value: float | None, decimals: int | None = None) -> str:
+    """A table cell's value: counts unabridged; the unit is in the column header."""
+    if m.format == "count":
+        return format_full(value, "count")
+    return value_text(m, value, decimals, unit=False)
 
 
 def other_segment(metric: MetricDef, rest: tuple[SegmentFigure, ...]) -> SegmentFigure:
@@ -758,15 +782,25 @@ def definitions_section(report: ResolvedReport, figures: ReportFigures) -> Secti
     for name in figures.metrics:
         metric = report.metric(name)
         measures = metric.measures[:2] if isinstance(metric, MeanMetric) else metric.measures
-        extra = (
+        shown = figures.metrics[name]
+        unit = metric.unit or metric.format
+        if display_format(shown) != metric.format:
+            unit += f" (shown in {display_format(shown)}: its values are under an hour)"
+        extra = [
             ("Measures", "; ".join(measure_text(report, m) for m in measures)),
-            ("Unit", metric.unit or metric.format),
+            ("Unit", unit),
             ("Better", direction_text[metric.direction]),
             ("Owner", metric.owner),
-        )
+        ]
+        if shown.target is not None:  # the target in force, never a number written in the text
+            extra.insert(
+                2, ("Target", f"{value_text(shown, shown.target)} in {figures.period.label}")
+            )
         if (maturity := metric.matures_after) is not None:  # late data: young periods provisional
-            extra += (("Final after", f"{maturity.days} days"),)
-        items.append(Definition(metric.label, formula(report, metric), metric.description, extra))
+            extra.append(("Final after", f"{maturity.days} days"))
+        items.append(
+            Definition(metric.label, formula(report, metric), metric.description, tuple(extra))
+        )
     notes: tuple[str, ...] = (
         f"Period {figures.period.label} in timezone {figures.timezone}; ratios are ratios of sums.",
     )

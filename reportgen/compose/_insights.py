@@ -36,13 +36,19 @@ from reportgen.document import (
     Section,
     Table,
 )
-from reportgen.formatting import format_change, format_value
+from reportgen.formatting import MINUS, format_change, format_p, format_value, minus
 from reportgen.metrics import MetricFigures, ReportFigures
 from reportgen.narrative import (
     change_direction,
     change_sentiment,
     change_text,
+    headline_change,
+    headline_value,
+    interval_text,
     metric_sentence,
+    pair_decimals,
+    term_text,
+    unit_text,
     value_text,
 )
 
@@ -56,20 +62,46 @@ METHOD_TEXT = {
 }
 
 
+#: How an anomaly's change is labelled wherever it is shown: it is not the change
+#: against the previous period (the tiles' "vs 2026-W46"), but against the usual level.
+ANOMALY_CHANGE_LABEL = "Change vs baseline"
+
+
+def for_analysts(report: ResolvedReport) -> bool:
+    """Whether the edition carries pointers meant for analysts (anomaly ids, figures.json).
+
+    The audience's ``detail`` says it: "operational" editions are read by the people
+    who investigate; a "summary" edition (leadership, vendor summaries) is not.
+    """
+    return report.config.audience.detail == "operational"
+
+
 # -- anomalies --------------------------------------------------------------------------------
+
+
+def _anomaly_decimals(m: MetricFigures | None, anomaly: Anomaly) -> int | None:
+    if anomaly.method == "share" or m is None:
+        return None
+    return pair_decimals(m, anomaly.observed, anomaly.baseline)
 
 
 def _anomaly_value(m: MetricFigures | None, anomaly: Anomaly, value: float) -> str:
     if anomaly.method == "share":
         return format_value(value, "percent")
-    return value_text(m, value) if m else f"{value:.4g}"
+    if m is None:
+        return minus(f"{value:.4g}")
+    decimals = None if m.format == "count" else _anomaly_decimals(m, anomaly)
+    return value_text(m, value, decimals, unit=False)  # the unit is in the metric's cell
 
 
 def _anomaly_change(m: MetricFigures | None, anomaly: Anomaly) -> str:
     if anomaly.method == "share" or m is None:
         return format_change(anomaly.delta, "percent")
     return change_text(
-        m, anomaly.delta, anomaly.delta / anomaly.baseline if anomaly.baseline else None
+        m,
+        anomaly.delta,
+        anomaly.delta / anomaly.baseline if anomaly.baseline else None,
+        _anomaly_decimals(m, anomaly),
     )
 
 
@@ -84,7 +116,12 @@ def _id_text(anomaly: Anomaly, rcas: dict[str, tuple[int, ...]]) -> str:
     items = rcas.get(anomaly.id)
     if not items:
         return anomaly.id
-    return f"{anomaly.id} — recurs, see RCA {', '.join(f'#{i}' for i in items)}"
+    return f"{anomaly.id} — {_recurs_text(anomaly, rcas)}"
+
+
+def _recurs_text(anomaly: Anomaly, rcas: dict[str, tuple[int, ...]]) -> str:
+    items = rcas.get(anomaly.id)
+    return f"recurs, see RCA {', '.join(f'#{i}' for i in items)}" if items else ""
 
 
 def anomaly_table(
@@ -95,36 +132,47 @@ def anomaly_table(
 ) -> Table:
     rows = []
     rcas = rcas or {}
+    with_ids = for_analysts(report)
+    # a summary edition names no ids, but still says an anomaly is a known, followed-up one
+    recurring = not with_ids and any(rcas.get(a.id) for a in anomalies)
     for a in anomalies:
         m = figures.metrics.get(a.metric)
         where = where_text(report, a.dimension, a.segment)
-        rows.append(
-            (
-                Cell(m.label if m else a.metric, a.metric),
-                Cell(where, a.segment or ""),
-                Cell(METHOD_TEXT.get(a.method, a.method), a.method),
-                Cell(_anomaly_value(m, a, a.observed), a.observed),
-                Cell(_anomaly_value(m, a, a.baseline), a.baseline),
-                Cell(_anomaly_change(m, a), a.delta, a.sentiment),
-                Cell(f"{a.robust_z:+.1f}", a.robust_z),
-                Cell(_id_text(a, rcas), a.id),
-            )
-        )
-    columns = (
+        unit = unit_text(m) if m and a.method != "share" else None
+        row = [
+            Cell(f"{m.label} ({unit})" if unit else (m.label if m else a.metric), a.metric),
+            Cell(where, a.segment or ""),
+            Cell(METHOD_TEXT.get(a.method, a.method), a.method),
+            Cell(_anomaly_value(m, a, a.observed), a.observed),
+            Cell(_anomaly_value(m, a, a.baseline), a.baseline),
+            Cell(_anomaly_change(m, a), a.delta, a.sentiment),
+            Cell(format_change(a.robust_z, "decimal", 1), a.robust_z),
+        ]
+        if with_ids:
+            row.append(Cell(_id_text(a, rcas), a.id))
+        elif recurring:
+            row.append(Cell(_recurs_text(a, rcas), a.id))
+        rows.append(tuple(row))
+    columns = [
         Column("metric", "Metric", "left"),
         Column("segment", "Where", "left"),
         Column("method", "Compared", "left"),
         Column("observed", "Observed"),
         Column("baseline", "Baseline"),
-        Column("delta", "Change"),
+        Column("delta", ANOMALY_CHANGE_LABEL),
         Column("z", "Robust z"),
-        Column("id", "ID", "left"),
-    )
+    ]
     caption = (
-        "Robust z = 0.6745 × (observed − median) / MAD of the baseline, floored by the period's sampling "
-        "error. Record a cause against an ID to follow it up."
+        "Baseline: the median of the metric's previous periods (own history, share), or of its "
+        "peers this period. Robust z = 0.6745 × (observed − median) / MAD of the baseline, "
+        "floored by the period's sampling error."
     )
-    return Table("Anomalies flagged", columns, tuple(rows), caption)
+    if with_ids:
+        columns.append(Column("id", "ID", "left"))
+        caption += " Record a cause against an ID to follow it up."
+    elif recurring:
+        columns.append(Column("id", "Follow-up", "left"))
+    return Table("Anomalies flagged", tuple(columns), tuple(rows), caption)
 
 
 def anomalies_section(
@@ -143,8 +191,10 @@ def anomalies_section(
     bad = sum(1 for a in anomalies if a.sentiment == "bad")
     lead = f"{len(anomalies)} anomalies flagged in {figures.period.label} ({bad} adverse)"
     if len(anomalies) > len(shown):
-        lead += f"; the {len(shown)} strongest are listed, all are in figures.json"
-    if small := len(insights.anomalies) - len(anomalies):
+        lead += f"; the {len(shown)} strongest are listed"
+        if for_analysts(report):
+            lead += ", all are in figures.json"
+    if (small := len(insights.anomalies) - len(anomalies)) and for_analysts(report):
         lead += (
             f"; {small} more on small samples (n below "
             f"{report.config.insights.small_sample:g}) are in figures.json only"
@@ -158,7 +208,7 @@ def anomalies_section(
             Narrative(paragraphs),
             anomaly_table(report, figures, shown, earlier_rcas(insights.followups)),
         ),
-        tuple(f"{a.id}: {a.detail}" for a in shown),
+        tuple(f"{a.id}: {a.detail}" if for_analysts(report) else a.detail for a in shown),
     )
 
 
@@ -187,8 +237,10 @@ def drivers_chart(m: MetricFigures, figures: ReportFigures, d: Decomposition, to
         categories=categories,
         series=(ChartSeries(f"Contribution to {in_sentence(m.label)}", values, "primary"),),
         value_format=m.format,  # type: ignore[arg-type]
-        value_label="Contribution",
+        value_label=unit_text(m) or (m.format if m.format in ("seconds", "percent") else m.label),
         value_decimals=m.decimals,
+        # the ends and steps read as in the table and the sentence beside the chart
+        label_decimals=pair_decimals(m, d.result.value1, d.result.value0),
         point_sentiments=sentiments,
     )
 
@@ -207,10 +259,10 @@ def drivers_table(report: ResolvedReport, m: MetricFigures, d: Decomposition, to
                     f"{format_value(term.share0, 'percent')} → {format_value(term.share1, 'percent')}",
                     term.share1,
                 ),
-                Cell(f"{value_text(m, term.rate0)} → {value_text(m, term.rate1)}", term.rate1),
-                Cell(change_text(m, term.mix, None), term.mix, _sentiment(m, term.mix)),
-                Cell(change_text(m, term.rate, None), term.rate, _sentiment(m, term.rate)),
-                Cell(change_text(m, term.total, None), term.total, _sentiment(m, term.total)),
+                Cell(_pair(m, term.rate0, term.rate1), term.rate1),
+                Cell(term_text(m, term.mix), term.mix, _sentiment(m, term.mix)),
+                Cell(term_text(m, term.rate), term.rate, _sentiment(m, term.rate)),
+                Cell(term_text(m, term.total), term.total, _sentiment(m, term.total)),
             )
         )
     if parts.other is not None:
@@ -226,26 +278,31 @@ def drivers_table(report: ResolvedReport, m: MetricFigures, d: Decomposition, to
                     f"{format_value(o.share0, 'percent')} → {format_value(o.share1, 'percent')}",
                     o.share1,
                 ),
-                Cell(f"{value_text(m, o.rate0)} → {value_text(m, o.rate1)}", o.rate1),
-                Cell(change_text(m, mix, None), mix, _sentiment(m, mix)),
-                Cell(change_text(m, rate, None), rate, _sentiment(m, rate)),
-                Cell(change_text(m, total, None), total, _sentiment(m, total)),
+                Cell(_pair(m, o.rate0, o.rate1), o.rate1),
+                Cell(term_text(m, mix), mix, _sentiment(m, mix)),
+                Cell(term_text(m, rate), rate, _sentiment(m, rate)),
+                Cell(term_text(m, total), total, _sentiment(m, total)),
             )
         )
     rows.append(
         (
             Cell("Total", "__total__"),
             Cell("100%", 1.0),
-            Cell(f"{value_text(m, r.value0)} → {value_text(m, r.value1)}", r.value1),
-            Cell(change_text(m, r.mix, None), r.mix),
-            Cell(change_text(m, r.rate, None), r.rate),
-            Cell(change_text(m, r.change, None), r.change),
+            Cell(  # the metric's own values, as its headline change compares them
+                f"{headline_value(m, r.value0, unit=False)} → {headline_value(m, r.value1, unit=False)}",
+                r.value1,
+            ),
+            Cell(term_text(m, r.mix), r.mix),
+            Cell(term_text(m, r.rate), r.rate),
+            Cell(
+                headline_change(m) if _same(r.change, m.delta) else term_text(m, r.change), r.change
+            ),
         )
     )
     columns = (
         Column("segment", dims, "left"),
         Column("share", "Share of volume"),
-        Column("rate", m.label),
+        Column("rate", f"{m.label} ({unit})" if (unit := unit_text(m)) else m.label),
         Column("mix", "Mix effect"),
         Column("rate_effect", "Rate effect"),
         Column("total", "Contribution"),
@@ -269,6 +326,11 @@ def _other_text(report: ResolvedReport, d: Decomposition, parts: Parts) -> str:
     return f"{OTHER} ({detail})"
 
 
+def _pair(m: MetricFigures, before: float | None, after: float | None) -> str:
+    """ "55.6 s → 62.7 s": a segment's rates (no change of them is shown beside them)."""
+    return f"{value_text(m, before, unit=False)} → {value_text(m, after, unit=False)}"
+
+
 def _sentiment(m: MetricFigures, value: float):
     """Good/bad by the metric's direction; none for a part that displays as zero ("+0.0 s")."""
     if not shows_a_digit(change_text(m, value, None)):
@@ -288,7 +350,7 @@ def drivers_sentences(
         return [headline]
     dim_label = " · ".join(report.catalog.dimensions[x].label for x in d.dimensions)
     top = report.config.insights.decomposition.top
-    why = driver_sentence(m, d, dim_label, lambda v: change_text(m, v, None), top)
+    why = driver_sentence(m, d, dim_label, lambda v: term_text(m, v), top)
     return [headline, why] if why else [headline]
 
 
@@ -334,7 +396,7 @@ def chosen_drivers(figures: ReportFigures, insights: Insights, limit: int = 4) -
 def _stat_text(result: TestResult | None) -> str:
     if result is None or result.statistic is None:
         return "—"
-    return f"{result.statistic:.2f}"
+    return format_value(result.statistic, "decimal")
 
 
 def significance_section(
@@ -348,18 +410,19 @@ def significance_section(
         r = test.result
         ci = "—"
         if r is not None and r.ci_low is not None and r.ci_high is not None:
-            ci = f"{change_text(m, r.ci_low, None)} to {change_text(m, r.ci_high, None)}"
+            ci = interval_text(m, r.ci_low, r.ci_high)
         verdict = test.significant(sig.alpha)
+        unit = unit_text(m)
         rows.append(
             (
-                Cell(m.label, name),
-                Cell(change_text(m, m.delta, m.delta_pct), m.delta),
+                Cell(f"{m.label} ({unit})" if unit else m.label, name),
+                Cell(headline_change(m), m.delta),
                 Cell(r.test if r else "none", r.test if r else None),
                 Cell(_stat_text(r), r.statistic if r else None),
-                Cell(p_text(r.p_value) if r else "—", r.p_value if r else None),
+                Cell(format_p(r.p_value, sig.alpha) if r else "—", r.p_value if r else None),
                 Cell(ci, None),
                 Cell(
-                    f"{r.effect_size:.3f} ({r.effect_size_name})"
+                    f"{format_value(r.effect_size, 'decimal', 3)} ({r.effect_size_name})"
                     if r and r.effect_size is not None
                     else "—",
                     r.effect_size if r else None,
@@ -374,7 +437,7 @@ def significance_section(
         )
     columns = (
         Column("metric", "Metric", "left"),
-        Column("change", "Change"),
+        Column("change", f"Change vs {figures.previous_period.label}"),
         Column("test", "Test", "left"),
         Column("statistic", "Statistic"),
         Column("p", "p-value"),
@@ -430,7 +493,7 @@ def across_table(
                 Cell(report.catalog.dimensions[dim].label, dim),
                 Cell(r.test, r.test),
                 Cell(_stat_text(r), r.statistic),
-                Cell(p_text(r.p_value), r.p_value),
+                Cell(format_p(r.p_value, insights.significance.alpha), r.p_value),
                 Cell(
                     ", ".join(flagged[:4]) + (f" +{len(flagged) - 4}" if len(flagged) > 4 else "")
                     or "none",
@@ -476,13 +539,16 @@ def follow_up_section(
         elif f.recovered is None:
             state = "open — recovery not measurable here"
         else:
-            p = p_text(f.test.result.p_value) if f.test and f.test.result else ""
+            p = format_p(f.test.result.p_value) if f.test and f.test.result else ""
             state = f"open — {'recovered' if f.recovered else 'not recovered'} ({p})"
         recurs = f"recurs: {', '.join(f.recurring)}" if f.recurring else ""
         due = f" (due {item.due:%d %b})" if item.due else ""
         rows.append(
             (
-                Cell(f"#{item.id} · {item.anomaly_id}", item.anomaly_id),
+                Cell(
+                    f"#{item.id} · {item.anomaly_id}" if for_analysts(report) else f"#{item.id}",
+                    item.anomaly_id,
+                ),
                 Cell(f"{m.label if m else item.metric} — {where} ({item.period})", item.metric),
                 Cell(f"{then} → {now}", f.current_value),
                 Cell(f"{item.owner}: {item.action}{due}", item.owner),
@@ -534,7 +600,11 @@ def _follow_sentiment(f):
 
 
 def _num(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}g}" if abs(value) >= 1e-3 else f"{value:.2e}"
+    """Significant digits, U+2212 for a negative (and its exponent): ``−0.48``, ``1.2e−05``."""
+    if value is None:
+        return "—"
+    text = f"{value:.{digits}g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
+    return text.replace("-", MINUS)
 
 
 def deep_dive_section(
@@ -769,10 +839,13 @@ TUKEY_ROWS = 15
 
 def _signed_in_unit(value: float, value_format: str) -> str:
     """A mean difference in the metric's unit, three significant figures (never "−0.0")."""
-    if value_format == "percent":
-        return f"{value * 100:+.3g} pp".replace("-", "−")
-    suffix = {"seconds": " s", "minutes": " min", "hours": " h"}.get(value_format, "")
-    return f"{value:+.3g}{suffix}".replace("-", "−")
+    suffix = {"seconds": " s", "minutes": " min", "hours": " h", "percent": " pp"}.get(
+        value_format, ""
+    )
+    if value == 0:
+        return f"±0{suffix}"
+    scaled = value * 100 if value_format == "percent" else value
+    return minus(f"{scaled:+.3g}{suffix}")
 
 
 def tukey_table(tukey: TukeyResult, metric_label: str, unit: str, value_format: str) -> Table:
@@ -810,3 +883,8 @@ def tukey_table(tukey: TukeyResult, metric_label: str, unit: str, value_format: 
         rows,
         f"{len(differing)} of {len(tukey.pairs)} pairs differ; {shown}.",
     )
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    """The decomposition's change is the metric's change (up to float summation)."""
+    return a is not None and b is not None and abs(a - b) <= 1e-9 * max(1.0, abs(b))

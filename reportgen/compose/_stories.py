@@ -193,6 +193,7 @@ class _Words:
             return head
         if s.kind == "recovery":
             names = [self.label(n) for n, _u, _s in s.recovered]
+            names = names[:1] + [_lower(n) for n in names[1:]]
             joined = " and ".join(names[:2]) + (" and others" if len(names) > 2 else "")
             return f"{joined} recovering from an unusual {self.figures.previous_period.label}"
         m = self.m(s.metric)

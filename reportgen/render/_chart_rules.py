@@ -110,7 +110,8 @@ def waterfall_steps(chart: Chart) -> list[Step]:
     """
     values = [v if v is not None and math.isfinite(v) else 0.0 for v in chart.series[0].values]
     sentiments = chart.point_sentiments or (None,) * len(values)
-    fmt, decimals = chart.value_format, chart.value_decimals
+    fmt = chart.value_format
+    decimals = chart.value_decimals if chart.label_decimals is None else chart.label_decimals
     steps, last = [], len(values) - 1
     for index, (category, value) in enumerate(zip(chart.categories, values, strict=False)):
         kind = (

@@ -25,20 +25,21 @@ from typing import Any, Literal
 
 from reportgen import __version__
 from reportgen.document import DefinitionList, Document
-from reportgen.formatting import office_number_format
+from reportgen.formatting import MINUS, office_number_format, signed_office_format
 from reportgen.quality import amount_text
 
 Kind = Literal["text", "number", "date", "bool"]
 
 GENERAL = "General"
-INTEGER = "#,##0"
-DECIMAL = "#,##0.00"
+INTEGER = office_number_format("count")
+DECIMAL = office_number_format("decimal")
 PERCENT = "0.0%"
-SIGNED_PERCENT = "+0.0%;-0.0%;0.0%"
+# negative sections draw U+2212, the one minus sign of every shown number (reportgen.formatting)
+SIGNED_PERCENT = signed_office_format(PERCENT)
 P_VALUE = "[<0.0001]0.00E+00;0.0000"
-STATISTIC = "#,##0.000;-#,##0.000"
-Z_SCORE = "+0.0;-0.0;0.0"
-FINE = "#,##0.0000;-#,##0.0000"
+STATISTIC = f'#,##0.000;"{MINUS}"#,##0.000'
+Z_SCORE = signed_office_format("0.0")
+FINE = f'#,##0.0000;"{MINUS}"#,##0.0000'
 DATE = "yyyy-mm-dd"
 #: Row-resolved formats: the metric's own format, and its signed twin for changes.
 VALUE = "@value"
@@ -92,14 +93,12 @@ class FiguresMissing(ValueError):
 
 
 def signed_format(fmt: str) -> str:
-    """The Excel format showing a change with an explicit sign (``+14 s``, ``-2.1%``)."""
-    if fmt == GENERAL or ";" in fmt:
+    """The Excel format showing a change with an explicit sign (``+14 s``, ``−2.1%``)."""
+    if fmt == GENERAL:
         return fmt
-    return f"+{fmt};-{fmt};{fmt}"
+    return signed_office_format(fmt)
 
 
-#: Changes in seconds read better with a decimal (the deck writes "+7.1 s", not "+7 s").
-_CHANGE_BASE = {"seconds": '#,##0.0" s"'}
 #: A share anomaly's observed and baseline values are shares, whatever the metric's unit.
 SHARE_FORMATS = {VALUE: PERCENT, CHANGE: SIGNED_PERCENT}
 
@@ -111,7 +110,7 @@ def metric_formats(metric: Mapping[str, Any]) -> dict[str, str]:
         fmt = office_number_format(unit, metric.get("decimals"))
     except KeyError:  # an unknown format in hand-made figures: show the number as it is
         fmt = GENERAL
-    return {VALUE: fmt, CHANGE: signed_format(_CHANGE_BASE.get(unit, fmt))}
+    return {VALUE: fmt, CHANGE: signed_format(fmt)}
 
 
 def slug(text: str, limit: int = 60) -> str:

@@ -357,7 +357,7 @@ def _key_lines(plan: SlidePlan) -> list[str]:
     """The numbers a presenter should be able to say without reading the slide."""
     lines = []
     for tile in plan.tiles:
-        parts = [tile.value_text]
+        parts = [f"{tile.value_text} {tile.unit}" if tile.unit else tile.value_text]
         if tile.delta:
             parts.append(f"{tile.delta.text} {tile.delta.comparison}")
             if tile.delta.significance:

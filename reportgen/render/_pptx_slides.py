@@ -258,6 +258,8 @@ def tile_paras(tile: KpiTile, brand: Brand) -> list[Para]:
         Para.of(tile.label, 12, bold=True, colour=brand.muted),
         Para.of(tile.value_text, 30, bold=True, colour=brand.text, space_before=2),
     ]
+    if tile.unit:
+        paras.append(Para.of(tile.unit, 11, colour=brand.muted))
     if tile.delta is not None:
         colour = brand.sentiment_colour(tile.delta.sentiment)
         arrow = ARROWS[tile.delta.direction]

@@ -274,6 +274,20 @@ class Section:
 
 
 @dataclass(frozen=True)
+class BriefSlide:
+    """A story of the leadership brief, told on one slide of a metric section.
+
+    The deck shows that section's slide split by ``dimension`` (its first slide
+    when None) among the main slides, titled with the story's action title;
+    the rest of the deck goes into an Appendix section.
+    """
+
+    section_id: str
+    dimension: str | None  # the breakdown's label ("Queue"), as the slide's title names it
+    title: str
+
+
+@dataclass(frozen=True)
 class Document:
     report_id: str
     title: str
@@ -287,6 +301,8 @@ class Document:
     complete: bool
     brand: Brand
     sections: tuple[Section, ...] = field(default_factory=tuple)
+    #: the leadership brief's story slides, in rank order; () for an analyst edition
+    brief: tuple[BriefSlide, ...] = ()
     #: The figures.json content (every number of the report, JSON-ready): data exports
     #: (XLSX, CSV) read it so they never compute anything a second time.
     figures: dict[str, Any] | None = field(default=None, compare=False, hash=False)

@@ -163,10 +163,15 @@ def test_aht_decomposition_matches_lmdi_on_raw_rows(raw, decisions, built_report
 
 
 def test_aht_sentence_says_significance_and_drivers(built_report):
-    summary = next(s for s in built_report.document.sections if s.id == "summary")
-    text = " ".join(p for b in summary.blocks if b.kind == "narrative" for p in b.paragraphs)
+    """The metric's own section keeps the evidence (the leadership summary tells stories)."""
+    from reportgen.analysis.significance import significance_phrase
+
+    test = built_report.insights.significance.metrics["aht"]
+    assert significance_phrase(test, 0.05) == "significant, p < 0.001"  # the analyst's words
+    section = next(s for s in built_report.document.sections if s.id == "aht")
+    text = " ".join(p for b in section.blocks if b.kind == "narrative" for p in b.paragraphs)
     assert "Average handle time was" in text
-    assert "significant, p < 0.001" in text
+    assert "unlikely to be noise" in text  # the leadership edition words the test
     assert "mix shift between queues" in text
     assert "largest: toward Misinformation" in text
 

@@ -87,9 +87,19 @@ def test_pdf_labels_the_tile_and_qualifies_the_sentence(young):
         " ".join(page.extract_text().split()) for page in PdfReader(young.artifacts["pdf"]).pages
     )
     assert "provisional — appeals still arriving" in text  # the KPI tile's note
-    assert "provisional: appeals still arriving until 06 Dec 2026" in text  # the sentence
-    start = text.index("Appeal overturn rate was")
-    sentence = text[start : text.index("not a real move)", start)]
+    # the brief names what not to act on yet
+    assert (
+        "Still provisional: Appeal overturn rate (appeals still arriving until 06 Dec 2026)" in text
+    )
+
+
+def test_a_sentence_on_a_provisional_figure_claims_no_test(young):
+    from reportgen.narrative import metric_sentence
+
+    m = young.figures.metrics["overturn_rate"]
+    phrase = young.insights.phrase("overturn_rate")
+    sentence = metric_sentence(m, "2026-W47", "2026-W46", phrase)
+    assert "provisional: appeals still arriving until 06 Dec 2026" in sentence
     assert "significant" not in sentence  # no test claimed on a figure still filling up
 
 

@@ -138,3 +138,52 @@ def test_find_stories_needs_only_the_cube_figures_and_insights(weekly_config, bu
     cube = cached_cube(report, True, lambda _m: None)
     again = find_stories(report, cube, built_report.figures, replace(built_report.insights))
     assert [s.id for s in again] == [s.id for s in built_report.insights.stories]
+
+
+def _sections(pptx_path) -> dict[str, list[str]]:
+    import zipfile
+    from xml.etree import ElementTree as ET
+
+    p14 = "{http://schemas.microsoft.com/office/powerpoint/2010/main}"
+    xml = zipfile.ZipFile(pptx_path).read("ppt/presentation.xml")
+    root = ET.fromstring(xml)
+    return {
+        s.get("name"): [i.get("id") for i in s.iter(f"{p14}sldId")]
+        for s in root.iter(f"{p14}section")
+    }
+
+
+def test_the_leadership_deck_is_a_short_brief_with_the_rest_in_an_appendix(built_report):
+    path = built_report.artifacts["pptx"]
+    sections = _sections(path)
+    assert list(sections) == ["Brief", "Appendix"]
+    prs = Presentation(path)
+    ids = [s.slide_id for s in prs.slides]
+    brief = [int(i) for i in sections["Brief"]]
+    assert 4 <= len(brief) <= 10
+    assert brief == ids[: len(brief)]  # the brief comes first, then the appendix
+    assert sorted(brief + [int(i) for i in sections["Appendix"]]) == sorted(ids)
+
+
+def test_each_story_has_a_main_slide_titled_with_its_message(built_report, brief):
+    prs = Presentation(built_report.artifacts["pptx"])
+    main = len(_sections(built_report.artifacts["pptx"])["Brief"])
+    titles = [s.shapes.title.text for s in list(prs.slides)[:main] if s.shapes.title is not None]
+    for story in brief:
+        assert story["title"] in titles
+        assert re.search(r"\d", story["title"])
+
+
+def test_the_brief_slides_carry_no_statistics_jargon(built_report):
+    prs = Presentation(built_report.artifacts["pptx"])
+    main = len(_sections(built_report.artifacts["pptx"])["Brief"])
+    for slide in list(prs.slides)[:main]:
+        text = " ".join(
+            cell.text
+            for shape in slide.shapes
+            if shape.has_table
+            for row in shape.table.rows
+            for cell in row.cells
+        )
+        text += " ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+        assert not JARGON.search(text), (slide.shapes.title.text, JARGON.search(text))

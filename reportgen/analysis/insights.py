@@ -57,6 +57,8 @@ class Insights:
     deep_dive: DeepDive | None = None  # relationships and groups across units (analyst sections)
     # the week's stories (reportgen.analysis.stories), found once follow-ups are known
     stories: tuple[Story, ...] = ()
+    # word tests as what they mean ("could be noise") rather than p-values: leadership edition
+    plain_words: bool = False
     #: metric → how its previous period was unusual ("adverse"/"favourable") when the current
     #: period moves back toward the usual level: a recovery, not a plain win or loss
     recoveries: dict[str, str] = field(default_factory=dict)
@@ -68,7 +70,12 @@ class Insights:
 
     def phrase(self, metric: str) -> str | None:
         test = self.significance.metrics.get(metric)
-        return significance_phrase(test, self.significance.alpha) if test else None
+        if test is None:
+            return None
+        if self.plain_words:  # the leadership edition: what the test means, not its p-value
+            real = test.significant(self.significance.alpha)
+            return None if real is None else ("unlikely to be noise" if real else "could be noise")
+        return significance_phrase(test, self.significance.alpha)
 
     def significant(self, metric: str) -> bool | None:
         test = self.significance.metrics.get(metric)

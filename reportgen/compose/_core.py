@@ -33,6 +33,7 @@ from reportgen.config.models import (
     TotalMetric,
 )
 from reportgen.document import (
+    BriefSlide,
     Cell,
     Chart,
     ChartSeries,
@@ -86,6 +87,8 @@ def compose_document(
     Restatements (figures changed since an earlier report showed them) follow
     the summary, or open the report when it has none.
     """
+    if is_leadership(report):
+        insights = replace(insights, plain_words=True)
     sections: list[Section] = []
     restated = restatements_section(restatements)
     if restated is not None and "summary" not in report.config.sections:
@@ -120,6 +123,7 @@ def compose_document(
     if "definitions" not in report.config.sections and quality is not None:
         sections.append(quality)
     period = figures.period
+    brief = brief_slides(report, figures, insights, sections) if is_leadership(report) else ()
     return Document(
         report_id=report.id,
         title=report.config.title,
@@ -133,16 +137,41 @@ def compose_document(
         complete=figures.complete,
         brand=report.brand,
         sections=tuple(sections),
+        brief=brief,
     )
+
+
+def brief_slides(
+    report: ResolvedReport, figures: ReportFigures, insights: Insights, sections: list[Section]
+) -> tuple[BriefSlide, ...]:
+    """One slide per story of the brief: its metric's section, split by the story's dimension."""
+    ids = {s.id for s in sections}
+    slides = []
+    for text in story_texts(report, figures, insights, analyst=False)[:MAX_STORIES]:
+        story = text.story
+        if story.metric not in ids:
+            continue
+        dim = story.dimension
+        label = report.catalog.dimensions[dim].label if dim in report.breakdowns else None
+        slides.append(BriefSlide(story.metric, label, text.title))
+    return tuple(slides)
 
 
 # -- summary ----------------------------------------------------------------------------------
 
 
 def kpi_tile(
-    m: MetricFigures, previous_label: str, incomplete: bool, insights: Insights
+    m: MetricFigures,
+    previous_label: str,
+    incomplete: bool,
+    insights: Insights,
+    *,
+    plain: bool = False,
 ) -> KpiTile:
-    """A tile's arrow keeps its direction; its colour is neutral unless the change is significant."""
+    """A tile's arrow keeps its direction; its colour is neutral unless the change is significant.
+
+    ``plain`` (the leadership edition) says what a test means instead of its p-value.
+    """
     direction = change_direction(m.delta, m.delta_pct)
     delta = None
     if m.delta is not None:
@@ -155,6 +184,11 @@ def kpi_tile(
             # a provisional move may be late data; a return toward usual is neither win nor loss
             sentiment = "neutral"
         phrase = None if direction == "flat" or m.provisional else insights.phrase(m.metric)
+        if plain and phrase is not None:
+            real = insights.significant(m.metric)
+            phrase = (
+                None if real is None else ("unlikely to be noise" if real else "could be noise")
+            )
         delta = Delta(
             headline_change(m),
             direction,
@@ -230,7 +264,8 @@ def summary_section(
     """
     period, previous = figures.period.label, figures.previous_period.label
     tiles = tuple(
-        kpi_tile(m, previous, not figures.complete, insights) for m in figures.metrics.values()
+        kpi_tile(m, previous, not figures.complete, insights, plain=is_leadership(report))
+        for m in figures.metrics.values()
     )
     leadership = is_leadership(report)
     every = story_texts(report, figures, insights, analyst=not leadership)
@@ -248,6 +283,19 @@ def summary_section(
     ]
     built = f"{generated_at:%a %d %b %Y %H:%M} UTC" if generated_at else "now"
     confidence = data_confidence(figures, built)
+    young = [m for m in figures.metrics.values() if m.provisional]
+    if young:  # which numbers a reader should not act on yet, and until when
+        parts = [
+            f"{m.label} ({m.provisional_reason or 'late data still arriving'} until "
+            f"{m.matures_on:%d %b %Y})"
+            if m.matures_on
+            else m.label
+            for m in young
+        ]
+        confidence = (
+            f"Still provisional: {'; '.join(parts)} — a change there may be late data. "
+            + confidence
+        )
     if leadership:
         opening = [line for line in (bottom_line(texts),) if line]
         # speaker notes: the numbers behind the first stories, short enough to say aloud
@@ -334,7 +382,10 @@ def metric_section(
     blocks: list = [Narrative(tuple(paragraphs)), trend_chart(m, figures)]
     for position, (dim, segments) in enumerate(m.breakdowns.items()):
         label = report.catalog.dimensions[dim].label
-        tests = insights.significance.segments.get((m.metric, dim))
+        # the leadership edition says "could be noise" in its stories, never a q-value column
+        tests = (
+            None if is_leadership(report) else insights.significance.segments.get((m.metric, dim))
+        )
         blocks.append(
             breakdown_table(
                 report.metric(m.metric),

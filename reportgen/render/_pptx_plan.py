@@ -65,15 +65,51 @@ class SlidePlan:
     continued: str = ""  # suffix for a table heading on a continuation page
     category_title: str | None = None
     graphic: Graphic | None = None  # a heatmap, scatter or dendrogram, alone on its slide
+    appendix: bool = False  # in the deck's Appendix section (a brief's supporting slides)
 
 
 def plan_deck(document: Document, frame: Frame) -> list[SlidePlan]:
     """All slides in order, titles made unique so the outline reads like an agenda."""
     plans = [_title_plan(document)]
+    by_section: list[tuple[str, list[SlidePlan]]] = []
     for section in document.sections:
-        plans.extend(plan_section(section, frame, document))
+        by_section.append((section.id, plan_section(section, frame, document)))
+    if document.brief:
+        plans += brief_order(document, by_section)
+    else:
+        plans += [plan for _id, section_plans in by_section for plan in section_plans]
     titles = unique_titles(plan.title for plan in plans)
     return [replace(plan, title=title) for plan, title in zip(plans, titles, strict=True)]
+
+
+#: sections that stay among a brief's main slides: the bottom line and what changed since
+BRIEF_SECTIONS = ("summary", "restatements")
+
+
+def brief_order(
+    document: Document, by_section: list[tuple[str, list[SlidePlan]]]
+) -> list[SlidePlan]:
+    """A presenter's deck: the brief, one slide per story titled with its message, then the
+    rest, in its usual order, marked for the Appendix section (hidden or dropped in one move)."""
+    main = [p for sid, plans in by_section if sid in BRIEF_SECTIONS for p in plans]
+    chosen: set[int] = set()
+    for slide in document.brief:
+        plans = next((ps for sid, ps in by_section if sid == slide.section_id), [])
+        wanted = f"by {slide.dimension.lower()}" if slide.dimension else None
+        pick = next((p for p in plans if wanted and p.title.lower().endswith(wanted)), None)
+        pick = pick or (plans[0] if plans else None)
+        if pick is None or id(pick) in chosen:
+            continue
+        chosen.add(id(pick))
+        main.append(replace(pick, title=slide.title))
+    rest = [
+        replace(p, appendix=True)
+        for sid, plans in by_section
+        if sid not in BRIEF_SECTIONS
+        for p in plans
+        if id(p) not in chosen
+    ]
+    return [*main, *rest]
 
 
 def _title_plan(document: Document) -> SlidePlan:
@@ -119,12 +155,16 @@ def plan_section(section: Section, frame: Frame, document: Document) -> list[Sli
     brand = document.brand
     plans: list[SlidePlan] = []
     pending = narrative
+    # a brief: the narrative leads a scorecard (see compose.summary_section)
     leads = bool(section.blocks) and isinstance(section.blocks[0], Narrative)
-    if leads and _blocks(section, KpiGrid):
+    leads = leads and bool(_blocks(section, KpiGrid))
+    if leads:
         # a brief: the bottom line and the stories' titles are the slide, the scorecard follows;
         # what a story's title leaves out is in the PDF, the notes and the workbook
         plans.append(_text_plan(title, tuple(split_lead(p)[0] or p for p in narrative)))
-        pending, title = (), "Key metrics"
+        grid = _blocks(section, KpiGrid)[0]
+        missed = sum(t.target_status == "missed" for t in grid.tiles)
+        pending, title = (), f"Key metrics: {missed} of {len(grid.tiles)} missed their target"
     for grid in _blocks(section, KpiGrid):
         pages, with_narrative = kpi_pages(grid.tiles, pending, frame, brand)
         plans.extend(_kpi_plans(pages, title, pending if with_narrative else ()))

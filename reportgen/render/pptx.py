@@ -12,9 +12,11 @@ tiles as grouped shapes, talking points in the speaker notes.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC
 from pathlib import Path
 
+from pptx.oxml.ns import qn
 from pptx.presentation import Presentation as PresentationType
 from pptx.slide import Slide
 
@@ -66,8 +68,36 @@ def render_pptx(document: Document, path: Path) -> None:
         if plan.kind != "title":
             add_footer(slide, footer, number=number, slide_size=size)
         slide.notes_slide.notes_text_frame.text = clean_text("\n".join(plan.notes))
+    if any(plan.appendix for plan in plans):
+        add_sections(prs, document, [plan.appendix for plan in plans])
     _set_properties(prs, document)
     prs.save(str(path))
+
+
+_SECTIONS_URI = "{521415D9-36F7-43E2-AB2F-B90AF26B5E84}"
+_P14 = "http://schemas.microsoft.com/office/powerpoint/2010/main"
+
+
+def add_sections(prs: PresentationType, document: Document, appendix: list[bool]) -> None:
+    """PowerPoint sections "Brief" and "Appendix" (``p14:sectionLst``), so a presenter can
+    collapse, hide or drop the supporting slides in one move; other clients ignore them."""
+    from lxml import etree
+
+    slide_ids = [s.get("id") for s in prs.slides._sldIdLst]
+    root = prs.part._element
+    ext_list = root.find(qn("p:extLst"))
+    if ext_list is None:
+        ext_list = etree.SubElement(root, qn("p:extLst"))
+    ext = etree.SubElement(ext_list, qn("p:ext"), uri=_SECTIONS_URI)
+    sections = etree.SubElement(ext, f"{{{_P14}}}sectionLst", nsmap={"p14": _P14})
+    for name, wanted in (("Brief", False), ("Appendix", True)):
+        key = f"{document.report_id}/{document.period_label}/{name}"
+        guid = "{" + str(uuid.uuid5(uuid.NAMESPACE_URL, key)).upper() + "}"
+        section = etree.SubElement(sections, f"{{{_P14}}}section", name=name, id=guid)
+        ids = etree.SubElement(section, f"{{{_P14}}}sldIdLst")
+        for slide_id, in_appendix in zip(slide_ids, appendix, strict=True):
+            if in_appendix == wanted:
+                etree.SubElement(ids, f"{{{_P14}}}sldId", id=slide_id)
 
 
 def footer_text(document: Document) -> str:

@@ -135,7 +135,7 @@ def run_report(
         if wait_seconds > 0:
             wait_for(led, [o.send_id for o in outcomes], budget_seconds=wait_seconds)
             outcomes = _refresh(led, outcomes)
-        status, error = _status(outcomes)
+        status, error = _status(outcomes, led)
         led.finish_run(run_id, status, error=error)
     except Exception as exc:  # recorded and reported, then raised to the caller
         _fail(led, run_id, report, label, exc, notify_failure, next_run, delivery)
@@ -306,6 +306,12 @@ def _send(
     if existing is not None and existing["status"] == "sent" and not force:
         return SendOutcome(existing["id"], channel.name, "skipped", "already-sent")
     prepared = get_channel(channel.type).prepare(channel, content, delivery)
+    if existing is not None and existing["status"] == "uncertain" and prepared.kind == "email":
+        from dataclasses import replace
+
+        from reportgen.channels.email import keep_message_id
+
+        prepared = replace(prepared, payload=keep_message_id(prepared.payload, existing["payload"]))
     return enqueue_and_deliver(
         led,
         key,
@@ -344,13 +350,30 @@ def _refresh(led: Ledger, outcomes: list[SendOutcome]) -> list[SendOutcome]:
     return fresh
 
 
-def _status(outcomes: list[SendOutcome]) -> tuple[str, str | None]:
+def _status(outcomes: list[SendOutcome], led: Ledger) -> tuple[str, str | None]:
+    """The run's state from its sends; ``queued`` until the outbox settles them all.
+
+    A queued run takes its final state when its last send settles (see
+    :func:`reportgen.outbox.reconcile_run`).
+    """
     failed = [o for o in outcomes if o.status == "failed" or o.detail == "failed-before"]
-    if failed:
-        return "failed", "; ".join(f"{o.channel}: {o.detail}" for o in failed)
+    uncertain = [o for o in outcomes if o.status == "uncertain"]
+    error = "; ".join(f"{o.channel}: {o.detail}" for o in [*uncertain, *failed]) or None
     if any(o.status in ("retrying", "pending") or o.detail == "already-queued" for o in outcomes):
-        return "queued", None
+        return "queued", error
+    if uncertain:
+        return "uncertain", error
+    if failed:
+        return ("failed" if len(failed) == len(outcomes) else "partly failed"), error
+    partial = [o for o in outcomes if o.status == "sent" and _partial(led, o.send_id)]
+    if partial:
+        return "partly failed", "; ".join(f"{o.channel}: {o.detail}" for o in partial)
     return "succeeded", None
+
+
+def _partial(led: Ledger, send_id: int) -> bool:
+    attempts = led.attempts_of(send_id)
+    return bool(attempts) and attempts[-1]["outcome"] == "partial"
 
 
 def _fail(

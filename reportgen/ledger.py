@@ -219,7 +219,9 @@ class SendKey:
 @dataclass(frozen=True)
 class Enqueued:
     send_id: int
-    action: str  # queued | requeued | already-sent | already-queued | failed-before
+    action: (
+        str  # queued | requeued | already-sent | already-queued | failed-before | uncertain-before
+    )
 
 
 @dataclass(frozen=True)
@@ -414,9 +416,11 @@ class Ledger:
         row = self.get_send(key)
         assert row is not None  # the unique constraint said it exists
         if not force:
-            action = {"sent": "already-sent", "failed": "failed-before"}.get(
-                row["status"], "already-queued"
-            )
+            action = {
+                "sent": "already-sent",
+                "failed": "failed-before",
+                "uncertain": "uncertain-before",
+            }.get(row["status"], "already-queued")
             return Enqueued(row["id"], action)
         with self._tx() as conn:
             changed = conn.execute(

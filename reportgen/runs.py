@@ -357,7 +357,7 @@ def _status(outcomes: list[SendOutcome], led: Ledger) -> tuple[str, str | None]:
     :func:`reportgen.outbox.reconcile_run`).
     """
     failed = [o for o in outcomes if o.status == "failed" or o.detail == "failed-before"]
-    uncertain = [o for o in outcomes if o.status == "uncertain"]
+    uncertain = [o for o in outcomes if o.status == "uncertain" or o.detail == "uncertain-before"]
     error = "; ".join(f"{o.channel}: {o.detail}" for o in [*uncertain, *failed]) or None
     if any(o.status in ("retrying", "pending") or o.detail == "already-queued" for o in outcomes):
         return "queued", error

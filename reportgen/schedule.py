@@ -388,6 +388,7 @@ class SchedulerService:
         self.scheduler.start(paused=True)
         actions = sync_jobs(self.scheduler, specs)
         self._schedule_outbox()
+        self._settle_dead_claims()  # first: a resumed run must see what its sends became
         self._recover_abandoned()
         self._heartbeat = threading.Thread(
             target=self._beat, name="reportgen-heartbeat", daemon=True
@@ -499,6 +500,13 @@ class SchedulerService:
         if job is None or job.next_run_time is None:
             return None
         return _both_zones(job.next_run_time, job.trigger.timezone)
+
+    def _settle_dead_claims(self) -> None:
+        """Sends claimed by a process that died mid-send are uncertain: settle them now."""
+        from reportgen.outbox import recover_dead_claims
+
+        for outcome in recover_dead_claims(self.ledger, self.settings.clock()):
+            log.warning("send #%s (%s): %s", outcome.send_id, outcome.channel, outcome.status)
 
     def _recover_abandoned(self) -> None:
         """Resume the scheduled runs a dead instance left unfinished (same row, same period)."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import email
+import signal
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -236,3 +238,54 @@ def test_unused_port_is_cannot_reach_not_uncertain(make_config, copy_builder, tm
     _run(config, tmp_path, copy_builder)
     send = Ledger(_url(tmp_path)).get_send(KEY)
     assert send["status"] == "retrying" and "cannot reach" in send["last_error"]
+
+
+def test_scheduler_killed_during_the_data_wait_then_restarted_holds_an_uncertain_send(
+    faulty, make_config, tmp_path
+):
+    from .test_service_process import make_overdue, start_service, wait_until
+
+    server, handler = faulty
+    handler.script = ["stall"]
+    handler.stall = 120.0  # the final reply never comes while the first process lives
+    channel = {"type": "email", "name": "leaders", "to": ["vp@example.com"], "attach": ["pptx"]}
+    config = make_config(
+        server.port,
+        channels=[channel],
+        outputs=["pptx"],
+        schedule={"cron": "0 7 * * MON", "timezone": "UTC", "period": "latest_in_data"},
+    )
+    make_overdue(config, tmp_path)
+    ledger = Ledger(_url(tmp_path))
+
+    first = start_service(config, tmp_path, "first.log")
+    try:
+        wait_until(lambda: bool(handler.copies), 120, "the message data", tmp_path / "first.log")
+        time.sleep(0.3)  # the client now waits for the final reply
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    (killed,) = ledger.list_sends()
+    assert killed["status"] == "sending"
+
+    second = start_service(config, tmp_path, "second.log")
+    try:
+        wait_until(
+            lambda: ledger.list_runs()[0]["status"] not in ("queued", "running"),
+            60,
+            "the dead claim to be settled and the run to finish",
+            tmp_path / "second.log",
+        )
+        time.sleep(1.0)  # would a second copy follow? (it must not)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=30)
+
+    assert handler.copies == Counter({"vp@example.com": 1})
+    send = ledger.list_sends()[0]
+    assert (send["status"], send["attempts"]) == ("uncertain", 1)
+    assert [a["outcome"] for a in ledger.attempts_of(send["id"])] == ["uncertain"]
+    (run,) = ledger.list_runs()
+    assert run["status"] == "uncertain" and run["attempts"] == 2
+    (notice,) = handler.notices
+    assert NOTE in email.message_from_bytes(notice, policy=policy.default)["Subject"]

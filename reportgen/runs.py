@@ -135,7 +135,7 @@ def run_report(
         if wait_seconds > 0:
             wait_for(led, [o.send_id for o in outcomes], budget_seconds=wait_seconds)
             outcomes = _refresh(led, outcomes)
-        status, error = _status(outcomes, led)
+        status, error = _status(outcomes, led, run_id)
         led.finish_run(run_id, status, error=error)
     except Exception as exc:  # recorded and reported, then raised to the caller
         _fail(led, run_id, report, label, exc, notify_failure, next_run, delivery)
@@ -350,7 +350,7 @@ def _refresh(led: Ledger, outcomes: list[SendOutcome]) -> list[SendOutcome]:
     return fresh
 
 
-def _status(outcomes: list[SendOutcome], led: Ledger) -> tuple[str, str | None]:
+def _status(outcomes: list[SendOutcome], led: Ledger, run_id: int) -> tuple[str, str | None]:
     """The run's state from its sends; ``queued`` until the outbox settles them all.
 
     A queued run takes its final state when its last send settles (see
@@ -359,8 +359,17 @@ def _status(outcomes: list[SendOutcome], led: Ledger) -> tuple[str, str | None]:
     failed = [o for o in outcomes if o.status == "failed" or o.detail == "failed-before"]
     uncertain = [o for o in outcomes if o.status == "uncertain" or o.detail == "uncertain-before"]
     error = "; ".join(f"{o.channel}: {o.detail}" for o in [*uncertain, *failed]) or None
-    if any(o.status in ("retrying", "pending") or o.detail == "already-queued" for o in outcomes):
+    queued = [o for o in outcomes if o.status in ("retrying", "pending")]
+    elsewhere = []  # still queued by another (earlier) run: it settles there, not here
+    for o in outcomes:
+        if o.detail == "already-queued":
+            row = led.send_by_id(o.send_id)
+            (queued if row is not None and row["run_id"] == run_id else elsewhere).append(o)
+    if queued:
         return "queued", error
+    if elsewhere and not (uncertain or failed):
+        runs = sorted({str((led.send_by_id(o.send_id) or {}).get("run_id")) for o in elsewhere})
+        return "skipped", f"already queued by run {', '.join(runs)}; it settles there"
     if uncertain:
         return "uncertain", error
     if failed:

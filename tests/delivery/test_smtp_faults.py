@@ -289,3 +289,20 @@ def test_scheduler_killed_during_the_data_wait_then_restarted_holds_an_uncertain
     assert run["status"] == "uncertain" and run["attempts"] == 2
     (notice,) = handler.notices
     assert NOTE in email.message_from_bytes(notice, policy=policy.default)["Subject"]
+
+
+def test_a_rerun_while_a_send_retries_is_skipped_and_the_first_run_settles(
+    faulty, make_config, copy_builder, tmp_path
+):
+    server, handler = faulty
+    handler.script = ["421"]
+    config = _config(make_config, server.port)
+    first = _run(config, tmp_path, copy_builder)
+    second = _run(config, tmp_path, copy_builder)
+    ledger = Ledger(_url(tmp_path))
+    assert first.status == "queued"
+    assert second.status == "skipped"
+    assert f"already queued by run {first.run_id}" in ledger.get_run(second.run_id)["error"]
+    _drain_for_a_day(ledger)
+    assert ledger.get_run(first.run_id)["status"] == "succeeded"
+    assert handler.copies == Counter({"vp@example.com": 1})

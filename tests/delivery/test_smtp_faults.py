@@ -306,3 +306,19 @@ def test_a_rerun_while_a_send_retries_is_skipped_and_the_first_run_settles(
     _drain_for_a_day(ledger)
     assert ledger.get_run(first.run_id)["status"] == "succeeded"
     assert handler.copies == Counter({"vp@example.com": 1})
+
+
+def test_forcing_an_uncertain_send_keeps_its_message_id(
+    faulty, make_config, copy_builder, tmp_path
+):
+    server, handler = faulty
+    handler.script = ["drop"]
+    config = _config(make_config, server.port)
+    first = _run(config, tmp_path, copy_builder)
+    assert first.status == "uncertain"
+    again = _run(config, tmp_path, copy_builder)  # not forced: held, nothing sent
+    assert again.status == "uncertain" and handler.copies["vp@example.com"] == 1
+    forced = _run(config, tmp_path, copy_builder, force=True)  # the owner checked: not there
+    assert forced.status == "succeeded"
+    assert handler.copies == Counter({"vp@example.com": 2})
+    assert len(set(handler.message_ids)) == 1

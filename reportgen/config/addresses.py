@@ -77,6 +77,8 @@ def check_address(value: str) -> str:
         or not domain
         or not local.isascii()
         or not all(_LABEL.match(label) for label in labels)
+        or len(local) > 64  # RFC 5321 §4.5.3.1: local part and path limits
+        or len(mailbox.addr_spec) > 254
     ):
         raise Invalid(
             f"{text!r} is not an email address (expected name@domain, ASCII)",

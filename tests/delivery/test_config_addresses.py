@@ -25,6 +25,7 @@ BAD = {
     "not-an-address": "not-an-address",
     "no-domain": "vp@",
     "group": "team: a@x.com;",
+    "too-long": "x" * 65 + "@example.com",
 }
 
 ALERT = {

@@ -22,7 +22,7 @@ from reportgen.config.delivery import DeliveryConfig, EmailChannel, WebhookChann
 from reportgen.errors import ConfigError, DeliveryError, ReportgenError
 from reportgen.ledger import Ledger, SendKey, open_ledger, utcnow
 from reportgen.manifest import ReportContent, content_from_build, read_manifest, write_manifest
-from reportgen.outbox import SendOutcome, enqueue_and_deliver, wait_for
+from reportgen.outbox import SendOutcome, enqueue_and_deliver, recover_dead_claims, wait_for
 
 if TYPE_CHECKING:
     from reportgen.build import BuildResult
@@ -91,6 +91,7 @@ def run_report(
     _check_secrets(report, delivery)
     led = open_ledger(ledger, out_dir)
     led.close_dead_runs(now)  # a killed manual run is closed, not left "running" forever
+    recover_dead_claims(led, now)  # and a send it was transmitting is uncertain, not "sending"
     label = period_label(report, period, now)
     run_id = _open_run(
         led,

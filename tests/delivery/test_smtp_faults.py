@@ -322,3 +322,44 @@ def test_forcing_an_uncertain_send_keeps_its_message_id(
     assert forced.status == "succeeded"
     assert handler.copies == Counter({"vp@example.com": 2})
     assert len(set(handler.message_ids)) == 1
+
+
+def test_a_killed_build_send_leaves_an_uncertain_send_the_next_run_sees(
+    faulty, make_config, copy_builder, tmp_path
+):
+    import os
+    import subprocess
+    import sys
+
+    from .test_service_process import ROOT, wait_until
+
+    server, handler = faulty
+    handler.script = ["stall"]
+    handler.stall = 120.0
+    config = _config(make_config, server.port)
+    log = tmp_path / "send.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reportgen.cli", "build", str(config), "--period", "2026-W47",
+             "--send", "--out", str(tmp_path / "out"), "-f", "pdf"],
+            cwd=ROOT, stdout=out,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "REPORTGEN_LEDGER_URL": _url(tmp_path)},
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_until(
+            lambda: bool(handler.copies) or proc.poll() is not None, 180, "the message data", log
+        )
+        assert proc.poll() is None, log.read_text()
+        time.sleep(0.3)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    ledger = Ledger(_url(tmp_path))
+    assert ledger.get_send(KEY)["status"] == "sending"
+
+    again = _run(config, tmp_path, copy_builder)  # the next manual run on this host
+    assert again.status == "uncertain"
+    assert ledger.get_send(KEY)["status"] == "uncertain"
+    assert handler.copies == Counter({"vp@example.com": 1})
+    assert [r["status"] for r in ledger.list_runs()] == ["uncertain", "abandoned"]

@@ -29,6 +29,7 @@ from reportgen.deliver import staged_output
 from reportgen.document import Document
 from reportgen.engines import Engines
 from reportgen.errors import (
+    ConfigError,
     DataQualityError,
     PeriodError,
     RenderError,
@@ -494,6 +495,22 @@ def _recorded_causes(out_dir: Path, report_id: str, audience: str) -> list:
     return recorded_causes(out_dir, report_id, audience)
 
 
+def inside(out_dir: Path, *parts: str) -> Path:
+    """``out_dir/part/…``, refusing any part that would leave ``out_dir`` (ids are slugs anyway)."""
+    root = Path(out_dir).resolve()
+    target = root.joinpath(*parts).resolve()
+    if (
+        any(p in ("", ".", "..") or "/" in p or "\\" in p for p in parts)
+        or root not in target.parents
+    ):
+        raise ConfigError(
+            f"the output folder for {'/'.join(parts)!r} would be outside {root}",
+            key="id",
+            fix="give the report a plain id such as weekly_leadership",
+        )
+    return Path(out_dir) / Path(*parts)
+
+
 def write_artifacts(
     prepared: PreparedAudience, formats: Sequence[str] | None, say: Progress | None = None
 ) -> BuildResult:
@@ -502,7 +519,7 @@ def write_artifacts(
     report, chosen, document = prepared.report, prepared.period, prepared.document
     requested = list(formats or report.config.outputs)
     renderers = {fmt: get_renderer(fmt) for fmt in render_order(requested)}
-    final_dir = prepared.out_dir / report.id / chosen.label / prepared.audience
+    final_dir = inside(prepared.out_dir, report.id, chosen.label, prepared.audience)
     stem = f"{report.id}_{chosen.label}"
     artifacts: dict[str, Path] = {}
     with staged_output(final_dir) as staging:

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 import typer
 
-from reportgen.errors import ReportgenError
+from reportgen.errors import ConfigError, ReportgenError
 
 schedule_app = typer.Typer(help="Run the scheduler service or list its jobs.", no_args_is_help=True)
 runs_app = typer.Typer(
@@ -106,9 +106,22 @@ def schedule_run(
     outbox_interval: Annotated[
         float, typer.Option(help="Seconds between retries of queued sends.")
     ] = 60.0,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            help="Log lines on stderr: 'text' (timestamped) or 'json' (one object a line)."
+        ),
+    ] = "text",
 ) -> None:
     """Run the scheduler in the foreground until SIGTERM/SIGINT (for systemd or a container)."""
     from reportgen.schedule import SchedulerLockedError, SchedulerService, ServiceSettings
+
+    if log_format not in ("text", "json"):
+        _fail(ConfigError(f"unknown --log-format '{log_format}'", fix="use text or json"))
+        return
+    from reportgen.servicelog import configure_logging
+
+    configure_logging(log_format)
 
     settings = ServiceSettings(
         _configs(configs),
@@ -204,13 +217,21 @@ def runs_list(
     out = _cli().out
     if not rows:
         out.print("no runs recorded yet", markup=False)
+    led = _ledger(ledger, out_dir)
     for r in rows:  # one plain line per run: greppable, never wrapped into a table
         error = f"  {r['error'][:100]}" if r["error"] else ""
+        sends = [s for s in led.sends_for_run(r["id"]) if not s["channel"].startswith("notice:")]
+        tries = f"  sends: {', '.join(_send_state(s) for s in sends)}" if sends else ""
         out.print(
             f"{r['id']:>5}  {r['started_at']:%Y-%m-%d %H:%M:%S}Z  {r['report']}  "
-            f"{r['period'] or '—'}  {r['audience']}  {r['trigger']}  {r['status']}{error}",
+            f"{r['period'] or '—'}  {r['audience']}  {r['trigger']}  {r['status']}"
+            f"  (run attempts {r['attempts']}){tries}{error}",
             markup=False,
         )
+
+
+def _send_state(send: dict) -> str:
+    return f"{send['channel']} {send['status']} after {send['attempts']} attempt(s)"
 
 
 @runs_app.command("show")
@@ -294,7 +315,7 @@ def _deliver(
     from reportgen.runs import run_report
 
     cli = _cli()
-    failed = False
+    failed = config_error = False
     for name in audiences:
         try:
             result = cli._with_progress(
@@ -315,13 +336,16 @@ def _deliver(
         except ReportgenError as error:
             cli.err.print(f"[bold red]error:[/] {error}", soft_wrap=True)
             failed = True
+            config_error = config_error or isinstance(error, ConfigError)
             continue
         for fmt, path in result.artifacts.items():
             cli.out.print(f"{fmt:8} {path}", markup=False)
         for s in result.sends:
             cli.out.print(f"sent to  {s.channel}: {s.status} ({s.detail})", markup=False)
         cli.out.print(f"run {result.run_id}: {result.status}", markup=False)
-        failed |= result.status == "failed"
+        failed |= result.status in ("failed", "partly failed", "uncertain")
+    if config_error:
+        raise typer.Exit(2)  # as `validate`: the config must change
     if failed:
         raise typer.Exit(1)
 

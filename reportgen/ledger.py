@@ -198,8 +198,8 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA busy_timeout=30000")  # first: WAL needs the lock too
+            _retry_locked(lambda: cursor.execute("PRAGMA journal_mode=WAL"))
             cursor.close()
 
         return engine
@@ -219,7 +219,9 @@ class SendKey:
 @dataclass(frozen=True)
 class Enqueued:
     send_id: int
-    action: str  # queued | requeued | already-sent | already-queued | failed-before
+    action: (
+        str  # queued | requeued | already-sent | already-queued | failed-before | uncertain-before
+    )
 
 
 @dataclass(frozen=True)
@@ -238,7 +240,9 @@ class Ledger:
         self.url = url
         try:
             self.engine = engine or make_engine(url)
-            metadata.create_all(self.engine)
+            # two processes opening a fresh ledger race between "is the table there" and
+            # CREATE TABLE: the loser's error is retried, and then finds the table
+            _retry_locked(lambda: metadata.create_all(self.engine))
         except (SQLAlchemyError, OSError) as exc:
             raise LedgerError(
                 f"cannot open the run ledger at {_safe_url(url)}: {exc.__class__.__name__}",
@@ -338,6 +342,7 @@ class Ledger:
         query = (
             select(runs)
             .where(runs.c.status.in_(("queued", "running")), runs.c.trigger == "schedule")
+            .where(runs.c.finished_at.is_(None))  # a finished run waits for its outbox only
             .where(runs.c.owner != exclude_owner)
             .order_by(runs.c.id)
         )
@@ -411,9 +416,11 @@ class Ledger:
         row = self.get_send(key)
         assert row is not None  # the unique constraint said it exists
         if not force:
-            action = {"sent": "already-sent", "failed": "failed-before"}.get(
-                row["status"], "already-queued"
-            )
+            action = {
+                "sent": "already-sent",
+                "failed": "failed-before",
+                "uncertain": "uncertain-before",
+            }.get(row["status"], "already-queued")
             return Enqueued(row["id"], action)
         with self._tx() as conn:
             changed = conn.execute(
@@ -503,6 +510,21 @@ class Ledger:
                 .where(sends.c.status == "sending", sends.c.claimed_at < older_than)
                 .values(status="retrying", updated_at=now or utcnow(), claimed_by=None)
             ).rowcount
+
+    def take_over_claim(self, send_id: int, claimed_by: str, now: datetime) -> bool:
+        """Take a dead process's claim for this one (to settle it); ``False`` if it moved on."""
+        with self._tx() as conn:
+            return bool(
+                conn.execute(
+                    update(sends)
+                    .where(
+                        sends.c.id == send_id,
+                        sends.c.status == "sending",
+                        sends.c.claimed_by == claimed_by,
+                    )
+                    .values(claimed_by=process_owner(), updated_at=now)
+                ).rowcount
+            )
 
     def settle(
         self,
@@ -636,6 +658,40 @@ class Ledger:
                 conn.execute(
                     insert(alert_states).values(**key, **{**values, "since": since or now})
                 )
+
+
+def claim_is_dead(
+    claimed_by: str | None, claimed_at: datetime | None, lease_start: datetime
+) -> bool:
+    """A send claim whose process is gone: a dead pid on this host, or an expired lease."""
+    parts = str(claimed_by or "").split(":")  # host:pid:nonce, see process_owner()
+    if len(parts) >= 2 and parts[0] == socket.gethostname() and parts[1].isdigit():
+        pid = int(parts[1])
+        if pid == os.getpid():  # ours, unless an earlier process had our pid
+            return claimed_by != process_owner()
+        return not _pid_alive(pid)
+    return claimed_at is None or claimed_at < lease_start
+
+
+def _retry_locked(action: Any, tries: int = 40) -> Any:
+    """Run a schema or pragma statement, retrying while another process holds SQLite's lock."""
+    import random
+    import sqlite3
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(tries):
+        try:
+            return action()
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            text = str(exc).lower()
+            if attempt == tries - 1 or not (
+                "locked" in text or "already exists" in text or "busy" in text
+            ):
+                raise
+            time.sleep(0.05 + random.random() * 0.1 * (attempt + 1))
+    return None
 
 
 def _is_stale(holder: LockHolder, ttl: float, now: datetime) -> bool:

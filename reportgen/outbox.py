@@ -23,22 +23,27 @@ from reportgen.channels import (
     Delivered,
     PermanentDeliveryError,
     TransientDeliveryError,
+    UncertainDeliveryError,
     get_channel,
 )
 from reportgen.config.delivery import RetryPolicy
-from reportgen.ledger import Ledger, SendKey, utcnow
+from reportgen.ledger import Ledger, SendKey, claim_is_dead, utcnow
 
 log = logging.getLogger(__name__)
 
-#: A claim older than this belongs to a process that died mid-send.
-STALE_CLAIM = timedelta(minutes=15)
+#: A claim of another host older than this belongs to a process that died mid-send. It must
+#: outlast a live send: connect and commands (30 s each) plus the final reply (10 minutes).
+STALE_CLAIM = timedelta(minutes=30)
+
+#: what a send's status says about its copies at the recipients
+UNCERTAIN_NOTE = "may have been delivered — check before re-sending"
 
 
 @dataclass(frozen=True)
 class SendOutcome:
     send_id: int
     channel: str
-    status: str  # sent | retrying | failed | skipped
+    status: str  # sent | retrying | failed | uncertain | skipped
     detail: str
 
 
@@ -61,21 +66,71 @@ def deliver(
     if row is None:
         return None
     channel = get_channel(row["kind"])
+    log.info("attempt %d of send %s", row["attempts"], _label(row))
     try:
         delivered: Delivered = channel.transmit(row["payload"], row["transport"])
     except TransientDeliveryError as exc:
         return _transient(ledger, row, exc, now, rand)
+    except UncertainDeliveryError as exc:
+        return _uncertain(ledger, row, str(exc), now, rand)
     except PermanentDeliveryError as exc:
         return _failed(ledger, row, "permanent", str(exc), now)
-    except Exception as exc:  # a channel bug: record it, never leave the row claimed
-        log.exception("channel %s crashed on send %s", row["kind"], send_id)
-        return _failed(ledger, row, "permanent", f"{exc.__class__.__name__}: {exc}", now)
+    except Exception as exc:  # a channel bug: record its type only (its text may hold anything)
+        log.error("channel %s crashed on send %s: %s", row["kind"], send_id, type(exc).__name__)
+        return _failed(
+            ledger,
+            row,
+            "permanent",
+            f"the {row['kind']} channel crashed ({type(exc).__name__})",
+            now,
+        )
     detail = delivered.detail + ("; " + "; ".join(delivered.warnings) if delivered.warnings else "")
-    ledger.settle(send_id, "sent", status="sent", detail=detail, now=now)
-    log.info("sent %s (%s)", _label(row), delivered.detail)
+    outcome = "partial" if delivered.warnings else "sent"
+    ledger.settle(send_id, outcome, status="sent", detail=detail, now=now)
+    log.info("send %s: %s (attempt %d)", _label(row), detail, row["attempts"])
     if delivered.warnings:
         notify_send_failure(ledger, row, "partly failed: " + "; ".join(delivered.warnings), now)
+    reconcile_run(ledger, row["run_id"], now)
     return SendOutcome(send_id, row["channel"], "sent", detail)
+
+
+def _uncertain(
+    ledger: Ledger, row: dict[str, Any], error: str, now: datetime, rand: Callable[[], float]
+) -> SendOutcome:
+    """The message may be at the server: hold it (default) or send it once more, never twice."""
+    policy = RetryPolicy.model_validate(row["transport"].get("retry", {}))
+    earlier = uncertain_attempts(ledger, row)
+    if policy.on_uncertain == "retry_once" and earlier == 0 and row["attempts"] < policy.attempts:
+        next_at = now + timedelta(seconds=backoff_seconds(row["attempts"], policy, rand))
+        ledger.settle(
+            row["id"], "uncertain", status="retrying", error=error, next_attempt_at=next_at, now=now
+        )
+        log.warning(
+            "send %s: %s; on_uncertain: retry_once — sending the same message (same Message-ID) "
+            "once more at %s",
+            _label(row),
+            error,
+            next_at.isoformat(timespec="seconds"),
+        )
+        return SendOutcome(row["id"], row["channel"], "retrying", error)
+    ledger.settle(row["id"], "uncertain", status="uncertain", error=error, now=now)
+    log.error("send %s is uncertain: %s; held (%s)", _label(row), error, UNCERTAIN_NOTE)
+    notify_send_failure(ledger, row, error, now, uncertain=True)
+    reconcile_run(ledger, row["run_id"], now)
+    return SendOutcome(row["id"], row["channel"], "uncertain", error)
+
+
+def uncertain_attempts(ledger: Ledger, row: dict[str, Any]) -> int:
+    """Earlier attempts of this generation whose message may have arrived.
+
+    A send's attempts of the current generation are its last ``attempts - 1`` rows
+    (the claim counted the attempt in flight; ``--force`` starts again from 0).
+    """
+    settled = row["attempts"] - 1
+    if settled <= 0:
+        return 0
+    recent = ledger.attempts_of(row["id"])[-settled:]
+    return sum(1 for a in recent if a["outcome"] == "uncertain")
 
 
 def _transient(
@@ -108,10 +163,13 @@ def _failed(
     ledger.settle(row["id"], outcome, status="failed", error=error, now=now)
     log.error("send %s failed for good: %s", _label(row), error)
     notify_send_failure(ledger, row, error, now)
+    reconcile_run(ledger, row["run_id"], now)
     return SendOutcome(row["id"], row["channel"], "failed", error)
 
 
-def notify_send_failure(ledger: Ledger, row: dict[str, Any], error: str, now: datetime) -> None:
+def notify_send_failure(
+    ledger: Ledger, row: dict[str, Any], error: str, now: datetime, *, uncertain: bool = False
+) -> None:
     """Tell the owners a delivery failed (once per send and generation); notices never cascade."""
     notify = row["transport"].get("notify")
     if not notify or not notify.get("owners"):
@@ -119,11 +177,17 @@ def notify_send_failure(ledger: Ledger, row: dict[str, Any], error: str, now: da
     from reportgen.channels.email import prepare_notice
     from reportgen.config.delivery import SmtpSettings
 
+    what = f"{row['report']} {row['period']} → {row['channel']}"
+    subject = (
+        f"[reportgen] delivery uncertain, {UNCERTAIN_NOTE}: {what}"
+        if uncertain
+        else f"[reportgen] delivery failed: {what}"
+    )
     prepared = prepare_notice(
         SmtpSettings.model_validate(notify["smtp"]),
         to=notify["owners"],
-        subject=f"[reportgen] delivery failed: {row['report']} {row['period']} → {row['channel']}",
-        template="failure.txt.j2",
+        subject=subject,
+        template="uncertain.txt.j2" if uncertain else "failure.txt.j2",
         what=f"Delivery of {row['report']} {row['period']} to channel '{row['channel']}'",
         report=row["report"],
         audience=row["audience"],
@@ -175,13 +239,84 @@ def enqueue_and_deliver(
 def drain(ledger: Ledger, *, now: datetime | None = None, limit: int = 100) -> list[SendOutcome]:
     """Deliver every send that is due now (the scheduler runs this every minute)."""
     now = now or utcnow()
-    ledger.release_stale_claims(now - STALE_CLAIM, now)
-    outcomes = []
+    outcomes = recover_dead_claims(ledger, now)
     for send_id in ledger.due_sends(now, limit):
         outcome = deliver(ledger, send_id, now=now)
         if outcome is not None:
             outcomes.append(outcome)
     return outcomes
+
+
+def recover_dead_claims(
+    ledger: Ledger, now: datetime | None = None, rand: Callable[[], float] = random.random
+) -> list[SendOutcome]:
+    """Settle the sends whose claimant died while sending: their attempt is uncertain.
+
+    A claim names its process (``host:pid:…``): a dead pid on this host is seen at
+    once; another host's claim is trusted for :data:`STALE_CLAIM`. The attempt in
+    flight may have reached the server, so it is recorded as uncertain and the
+    ``on_uncertain`` policy applies (by default: hold and tell the owners).
+    """
+    now = now or utcnow()
+    outcomes = []
+    for row in ledger.list_sends(status="sending"):
+        if not claim_is_dead(row["claimed_by"], row["claimed_at"], now - STALE_CLAIM):
+            continue
+        if not ledger.take_over_claim(row["id"], row["claimed_by"], now):
+            continue  # someone else took it over first
+        fresh = ledger.send_by_id(row["id"])
+        assert fresh is not None
+        error = (
+            f"the process sending it ({row['claimed_by']}) ended during the attempt; "
+            f"the message {UNCERTAIN_NOTE}"
+        )
+        log.warning("send %s: %s", _label(fresh), error)
+        outcomes.append(_uncertain(ledger, fresh, error, now, rand))
+    return outcomes
+
+
+RUN_STATES = ("succeeded", "partly failed", "failed", "uncertain")
+
+
+def run_state(rows: list[dict[str, Any]], ledger: Ledger) -> str | None:
+    """A run's final state from its sends, or ``None`` while one is still pending."""
+    rows = [r for r in rows if not r["channel"].startswith("notice:")]
+    if not rows or any(r["status"] in ("pending", "retrying", "sending") for r in rows):
+        return None
+    statuses = [r["status"] for r in rows]
+    partial = any(
+        r["status"] == "sent"
+        and (ledger.attempts_of(r["id"]) or [{}])[-1].get("outcome") == "partial"
+        for r in rows
+    )
+    if "uncertain" in statuses:
+        return "uncertain"
+    if all(s == "failed" for s in statuses):
+        return "failed"
+    if "failed" in statuses or partial:
+        return "partly failed"
+    return "succeeded"
+
+
+def reconcile_run(ledger: Ledger, run_id: int | None, now: datetime | None = None) -> None:
+    """A run left ``queued`` (its sends were retrying) takes its final state once they settle."""
+    if run_id is None:
+        return
+    run = ledger.get_run(run_id)
+    if run is None or run["status"] != "queued" or run["finished_at"] is None:
+        return  # still building, or already final
+    state = run_state(ledger.sends_for_run(run_id), ledger)
+    if state is None:
+        return
+    errors = [
+        f"{r['channel']}: {r['last_error']}"
+        for r in ledger.sends_for_run(run_id)
+        if r["status"] in ("failed", "uncertain") and not r["channel"].startswith("notice:")
+    ]
+    ledger.update_run(
+        run_id, status=state, error="; ".join(errors) or None, finished_at=now or utcnow()
+    )
+    log.info("run %s: %s (its sends settled)", run_id, state)
 
 
 def wait_for(

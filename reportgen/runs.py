@@ -22,7 +22,7 @@ from reportgen.config.delivery import DeliveryConfig, EmailChannel, WebhookChann
 from reportgen.errors import ConfigError, DeliveryError, ReportgenError
 from reportgen.ledger import Ledger, SendKey, open_ledger, utcnow
 from reportgen.manifest import ReportContent, content_from_build, read_manifest, write_manifest
-from reportgen.outbox import SendOutcome, enqueue_and_deliver, wait_for
+from reportgen.outbox import SendOutcome, enqueue_and_deliver, recover_dead_claims, wait_for
 
 if TYPE_CHECKING:
     from reportgen.build import BuildResult
@@ -91,6 +91,7 @@ def run_report(
     _check_secrets(report, delivery)
     led = open_ledger(ledger, out_dir)
     led.close_dead_runs(now)  # a killed manual run is closed, not left "running" forever
+    recover_dead_claims(led, now)  # and a send it was transmitting is uncertain, not "sending"
     label = period_label(report, period, now)
     run_id = _open_run(
         led,
@@ -135,7 +136,7 @@ def run_report(
         if wait_seconds > 0:
             wait_for(led, [o.send_id for o in outcomes], budget_seconds=wait_seconds)
             outcomes = _refresh(led, outcomes)
-        status, error = _status(outcomes)
+        status, error = _status(outcomes, led, run_id)
         led.finish_run(run_id, status, error=error)
     except Exception as exc:  # recorded and reported, then raised to the caller
         _fail(led, run_id, report, label, exc, notify_failure, next_run, delivery)
@@ -321,6 +322,12 @@ def _send(
     if existing is not None and existing["status"] == "sent" and not force:
         return SendOutcome(existing["id"], channel.name, "skipped", "already-sent")
     prepared = get_channel(channel.type).prepare(channel, content, delivery)
+    if existing is not None and existing["status"] == "uncertain" and prepared.kind == "email":
+        from dataclasses import replace
+
+        from reportgen.channels.email import keep_message_id
+
+        prepared = replace(prepared, payload=keep_message_id(prepared.payload, existing["payload"]))
     return enqueue_and_deliver(
         led,
         key,
@@ -359,13 +366,39 @@ def _refresh(led: Ledger, outcomes: list[SendOutcome]) -> list[SendOutcome]:
     return fresh
 
 
-def _status(outcomes: list[SendOutcome]) -> tuple[str, str | None]:
+def _status(outcomes: list[SendOutcome], led: Ledger, run_id: int) -> tuple[str, str | None]:
+    """The run's state from its sends; ``queued`` until the outbox settles them all.
+
+    A queued run takes its final state when its last send settles (see
+    :func:`reportgen.outbox.reconcile_run`).
+    """
     failed = [o for o in outcomes if o.status == "failed" or o.detail == "failed-before"]
+    uncertain = [o for o in outcomes if o.status == "uncertain" or o.detail == "uncertain-before"]
+    error = "; ".join(f"{o.channel}: {o.detail}" for o in [*uncertain, *failed]) or None
+    queued = [o for o in outcomes if o.status in ("retrying", "pending")]
+    elsewhere = []  # still queued by another (earlier) run: it settles there, not here
+    for o in outcomes:
+        if o.detail == "already-queued":
+            row = led.send_by_id(o.send_id)
+            (queued if row is not None and row["run_id"] == run_id else elsewhere).append(o)
+    if queued:
+        return "queued", error
+    if elsewhere and not (uncertain or failed):
+        runs = sorted({str((led.send_by_id(o.send_id) or {}).get("run_id")) for o in elsewhere})
+        return "skipped", f"already queued by run {', '.join(runs)}; it settles there"
+    if uncertain:
+        return "uncertain", error
     if failed:
-        return "failed", "; ".join(f"{o.channel}: {o.detail}" for o in failed)
-    if any(o.status in ("retrying", "pending") or o.detail == "already-queued" for o in outcomes):
-        return "queued", None
+        return ("failed" if len(failed) == len(outcomes) else "partly failed"), error
+    partial = [o for o in outcomes if o.status == "sent" and _partial(led, o.send_id)]
+    if partial:
+        return "partly failed", "; ".join(f"{o.channel}: {o.detail}" for o in partial)
     return "succeeded", None
+
+
+def _partial(led: Ledger, send_id: int) -> bool:
+    attempts = led.attempts_of(send_id)
+    return bool(attempts) and attempts[-1]["outcome"] == "partial"
 
 
 def _fail(

@@ -20,6 +20,7 @@ an in-memory store (jobs forgotten on restart). Here:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -220,8 +221,31 @@ class LedgerExecutor(ThreadPoolExecutor):
         self._on_submit = on_submit
 
     def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        _log_fire(job, run_times)
         self._on_submit(job, run_times[-1])
         super()._do_submit_job(job, run_times)
+
+
+def _log_fire(job: Any, run_times: list[datetime]) -> None:
+    """One line per fire; a catch-up after downtime says how many runs it folds into one."""
+    now = utcnow()
+    late = now - run_times[-1]
+    # coalescing left only the last time; the job still knows the first it missed (a private
+    # API: without it, the line still says how late the run is)
+    with contextlib.suppress(Exception):
+        run_times = job._get_run_times(now) or run_times
+    if len(run_times) > 1 or late > timedelta(minutes=1):
+        times = ", ".join(f"{t.astimezone(UTC):%Y-%m-%d %H:%M}" for t in run_times)
+        log.info(
+            "catching up %d missed run%s as one: %s (%s UTC; now %s late)",
+            len(run_times),
+            "" if len(run_times) == 1 else "s",
+            job.id,
+            times,
+            str(late).split(".")[0],
+        )
+    else:
+        log.info("fire %s (scheduled for %s UTC)", job.id, f"{run_times[-1]:%Y-%m-%d %H:%M}")
 
 
 class _SafeScheduler(BackgroundScheduler):
@@ -364,6 +388,7 @@ class SchedulerService:
         self.scheduler.start(paused=True)
         actions = sync_jobs(self.scheduler, specs)
         self._schedule_outbox()
+        self._settle_dead_claims()  # first: a resumed run must see what its sends became
         self._recover_abandoned()
         self._heartbeat = threading.Thread(
             target=self._beat, name="reportgen-heartbeat", daemon=True
@@ -448,8 +473,10 @@ class SchedulerService:
         from reportgen.runs import run_report
 
         row = self.ledger.get_run(run_id) if run_id else None
+        period = (row or {}).get("period") or "from the data"
+        log.info("build %s (run %s, period %s)", job_id, run_id, period)
         try:
-            run_report(
+            result = run_report(
                 config_path,
                 period=row["period"] if row else None,
                 audience=audience,
@@ -463,12 +490,23 @@ class SchedulerService:
             )
         except Exception as exc:  # run_report recorded it and told the owners
             log.error("scheduled run %s failed: %s", job_id, exc)
+            return
+        for sent in result.sends:
+            log.info("run %s → %s: %s (%s)", result.run_id, sent.channel, sent.status, sent.detail)
+        log.info("run %s of %s %s: %s", result.run_id, job_id, result.period, result.status)
 
     def _next_run_text(self, job_id: str) -> str | None:
         job = self.scheduler.get_job(job_id) if self.scheduler else None
         if job is None or job.next_run_time is None:
             return None
         return _both_zones(job.next_run_time, job.trigger.timezone)
+
+    def _settle_dead_claims(self) -> None:
+        """Sends claimed by a process that died mid-send are uncertain: settle them now."""
+        from reportgen.outbox import recover_dead_claims
+
+        for outcome in recover_dead_claims(self.ledger, self.settings.clock()):
+            log.warning("send #%s (%s): %s", outcome.send_id, outcome.channel, outcome.status)
 
     def _recover_abandoned(self) -> None:
         """Resume the scheduled runs a dead instance left unfinished (same row, same period)."""
@@ -571,8 +609,8 @@ def report_job(config_path: str, audience: str, job_id: str) -> None:
 def recover_job(run_id: int) -> None:
     service = _service()
     row = service.ledger.get_run(run_id)
-    if row is None or row["status"] not in ("queued", "running"):
-        return
+    if row is None or row["status"] not in ("queued", "running") or row["finished_at"] is not None:
+        return  # finished: a queued run with a finish time only waits for its outbox
     service.run_scheduled(row["config_path"], row["audience"], run_id, row["job_id"] or "")
 
 

@@ -42,6 +42,14 @@ class PermanentDeliveryError(DeliveryError):
     """A send can never succeed as configured (rejected recipient, bad credentials): stop."""
 
 
+class UncertainDeliveryError(DeliveryError):
+    """The whole message reached the server but its final reply was lost (timeout, disconnect).
+
+    The server may have accepted it and be delivering it: sending again blindly
+    would deliver a second copy, so the outbox holds it (``on_uncertain``).
+    """
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A message ready for the outbox: what to send and how, with no secret inside."""
@@ -77,5 +85,6 @@ __all__ = [
     "PermanentDeliveryError",
     "Prepared",
     "TransientDeliveryError",
+    "UncertainDeliveryError",
     "get_channel",
 ]

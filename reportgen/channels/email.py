@@ -34,9 +34,11 @@ from reportgen.channels import (
     PermanentDeliveryError,
     Prepared,
     TransientDeliveryError,
+    UncertainDeliveryError,
 )
+from reportgen.config.addresses import check_address, envelope_address
 from reportgen.config.delivery import DeliveryConfig, EmailChannel, SmtpSettings
-from reportgen.errors import ConfigError
+from reportgen.errors import ConfigError, DeliveryError
 from reportgen.manifest import ReportContent
 from reportgen.render._jinja import render_error, sandboxed_environment
 
@@ -97,7 +99,10 @@ def prepare(channel: EmailChannel, content: ReportContent, delivery: DeliveryCon
         attachments = []
         link = link or content.folder.resolve().as_uri()
     context = _body_context(content, link, [p.name for p, _, _ in attachments], oversize)
-    to = [*channel.to, *(r for r in content.recipients if r not in channel.to)]
+    audience = [
+        _checked(r, f"audience '{content.audience}' recipients") for r in content.recipients
+    ]
+    to = [*channel.to, *(r for r in audience if r not in channel.to)]
     recipients = [*to, *channel.cc, *channel.bcc]
     if not recipients:
         raise ConfigError(
@@ -127,6 +132,18 @@ def prepare(channel: EmailChannel, content: ReportContent, delivery: DeliveryCon
     )
 
 
+def keep_message_id(payload: bytes, earlier: bytes) -> bytes:
+    """``payload`` with the Message-ID of ``earlier``: a re-send of a message that may have
+    arrived is the same message to the recipients' mail systems, which can drop the copy."""
+    import email as _email
+
+    old = _email.message_from_bytes(earlier, policy=SMTP)["Message-ID"]
+    message = _email.message_from_bytes(payload, policy=SMTP)
+    if old:
+        message.replace_header("Message-ID", str(old))
+    return message.as_bytes(policy=SMTP)
+
+
 def prepare_notice(
     smtp: SmtpSettings, *, to: list[str], subject: str, template: str, **context: Any
 ) -> Prepared:
@@ -142,6 +159,16 @@ def prepare_notice(
 def transport_for(smtp: SmtpSettings, recipients: list[str]) -> dict[str, Any]:
     """What the outbox stores to send later: server settings and envelope, no secret values."""
     return {"smtp": smtp.model_dump(), "recipients": list(recipients)}
+
+
+def _checked(address: str, where: str) -> str:
+    """An address from a manifest (written by an older build) checked like a config's."""
+    try:
+        return check_address(address)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{where}: {exc}", key="audiences.recipients", fix=getattr(exc, "fix", None)
+        ) from None
 
 
 def format_link(template: str | None, content: ReportContent) -> str | None:
@@ -263,20 +290,27 @@ def _require_smtp(delivery: DeliveryConfig) -> SmtpSettings:
 
 
 def transmit(payload: bytes, transport: dict[str, Any]) -> Delivered:
-    """Send one stored message; classify every failure as transient or permanent."""
+    """Send one stored message; classify every failure as transient, permanent or uncertain.
+
+    Until the message's final dot is written, any failure means the server has
+    no message (it discards an unfinished one): transient or permanent. After
+    it, a lost reply — a timeout (``data_timeout_seconds``, 10 minutes by
+    default, RFC 5321 §4.5.3.2.6) or a closed connection — means the server
+    may have accepted it: :class:`UncertainDeliveryError`, never "cannot reach".
+    """
     smtp = SmtpSettings.model_validate(transport["smtp"])
-    recipients: list[str] = transport["recipients"]
-    sender = getaddresses([smtp.sender])[0][1]
+    recipients: list[str] = [envelope_address(r) for r in transport["recipients"]]
+    sender = envelope_address(smtp.sender)
     where = f"{smtp.host}:{smtp.port}"
+    state = _Progress()
     try:
-        with _connect(smtp) as client:
-            refused = client.sendmail(sender, recipients, payload)
-    except smtplib.SMTPAuthenticationError as exc:
-        raise PermanentDeliveryError(
-            f"the SMTP server {where} rejected the credentials ({exc.smtp_code})",
-            fix=f"check ${smtp.username_env or 'username'} / ${smtp.password_env or 'password'}",
-            server=where,
-        ) from None
+        client = _connect(smtp, where)
+        try:
+            refused = _transaction(client, sender, recipients, payload, smtp, state)
+        finally:
+            _quit(client)
+    except DeliveryError:
+        raise
     except smtplib.SMTPRecipientsRefused as exc:
         raise _refused(exc.recipients, where) from None
     except smtplib.SMTPNotSupportedError as exc:
@@ -293,9 +327,13 @@ def transmit(payload: bytes, transport: dict[str, Any]) -> Delivered:
             fix="check delivery.smtp.security, the port and ca_file for a private CA",
             server=where,
         ) from None
-    except OSError as exc:  # refused, reset, timeout, disconnected: the server may come back
+    except OSError as exc:  # refused, reset, timeout, disconnected
+        if state.data_sent:
+            raise _lost_reply(smtp, where, exc) from None
+        verb = "reach" if not state.connected else "finish the SMTP dialogue with"
         raise TransientDeliveryError(
-            f"cannot reach the SMTP server {where}: {exc.strerror or exc.__class__.__name__}",
+            f"cannot {verb} the SMTP server {where}: {exc.strerror or exc.__class__.__name__}"
+            + ("" if not state.connected else " (before the message was sent)"),
             fix="the outbox retries with backoff; check the server if it persists",
             server=where,
         ) from None
@@ -306,14 +344,64 @@ def transmit(payload: bytes, transport: dict[str, Any]) -> Delivered:
     return Delivered(f"accepted by {where} for {accepted} recipient(s)", warnings)
 
 
-def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
+class _Progress:
+    """How far a transaction got: a failure after ``data_sent`` leaves the outcome unknown."""
+
+    connected = False
+    data_sent = False
+
+
+class _Utf8Auth(smtplib.SMTP):
+    """AUTH with UTF-8 credentials (smtplib encodes them as ASCII and raises, naming a character).
+
+    Servers compare the decoded bytes; RFC 4616 (PLAIN) defines them as UTF-8.
+    """
+
+    def auth(self, mechanism, authobject, *, initial_response_ok=True):  # type: ignore[no-untyped-def]
+        import base64
+        from email.base64mime import body_encode
+
+        mechanism = mechanism.upper()
+        initial = authobject() if initial_response_ok else None
+        if initial is not None:
+            response = body_encode(initial.encode("utf-8"), eol="")
+            code, resp = self.docmd("AUTH", mechanism + " " + response)
+        else:
+            code, resp = self.docmd("AUTH", mechanism)
+        for _ in range(5):
+            if code != 334:
+                break
+            answer = authobject(base64.decodebytes(resp))
+            code, resp = self.docmd(body_encode(answer.encode("utf-8"), eol=""))
+        if code in (235, 503):
+            return code, resp
+        raise smtplib.SMTPAuthenticationError(code, resp)
+
+    def auth_cram_md5(self, challenge=None):  # type: ignore[no-untyped-def]
+        import hmac
+
+        if challenge is None:
+            return None
+        digest = hmac.HMAC(self.password.encode("utf-8"), challenge, "md5").hexdigest()
+        return self.user + " " + digest
+
+
+class _SMTP(_Utf8Auth, smtplib.SMTP):
+    pass
+
+
+class _SMTPS(_Utf8Auth, smtplib.SMTP_SSL):
+    pass
+
+
+def _connect(smtp: SmtpSettings, where: str) -> smtplib.SMTP:
     context = ssl.create_default_context(cafile=_expand(smtp.ca_file))
     if smtp.security == "ssl":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(
+        client: smtplib.SMTP = _SMTPS(
             smtp.host, smtp.port, timeout=smtp.timeout_seconds, context=context
         )
     else:
-        client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_seconds)
+        client = _SMTP(smtp.host, smtp.port, timeout=smtp.timeout_seconds)
     try:
         client.ehlo()
         if smtp.security == "starttls":
@@ -321,11 +409,99 @@ def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
             client.ehlo()
         credentials = resolve_credentials(smtp)
         if credentials:
-            client.login(*credentials)
+            _login(client, credentials, smtp, where)
     except BaseException:
         client.close()
         raise
     return client
+
+
+#: the only thing said about a failed login: server texts and encoder errors can echo the secret
+LOGIN_FAILED = "the SMTP server {where} rejected the credentials (code {code})"
+
+
+def _login(
+    client: smtplib.SMTP, credentials: tuple[str, str], smtp: SmtpSettings, where: str
+) -> None:
+    fix = f"check ${smtp.username_env or 'username'} / ${smtp.password_env or 'password'}" + (
+        f" or {smtp.secrets_file}" if smtp.secrets_file else ""
+    )
+    try:
+        client.login(*credentials)
+    except smtplib.SMTPServerDisconnected:
+        raise
+    except (smtplib.SMTPException, UnicodeError, ValueError) as exc:
+        code = getattr(exc, "smtp_code", None) or "none"
+        error = (
+            TransientDeliveryError
+            if isinstance(code, int) and code < 500
+            else PermanentDeliveryError
+        )
+        raise error(LOGIN_FAILED.format(where=where, code=code), fix=fix, server=where) from None
+
+
+def _transaction(
+    client: smtplib.SMTP,
+    sender: str,
+    recipients: list[str],
+    payload: bytes,
+    smtp: SmtpSettings,
+    state: _Progress,
+) -> dict[str, tuple[int, bytes]]:
+    """``smtplib.sendmail`` with the final reply after DATA awaited under its own timeout."""
+    state.connected = True
+    options = [f"size={len(payload)}"] if client.has_extn("size") else []
+    code, reply = client.mail(sender, options)
+    if code != 250:
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    refused: dict[str, tuple[int, bytes]] = {}
+    for recipient in recipients:
+        code, reply = client.rcpt(recipient)
+        if code not in (250, 251):
+            refused[recipient] = (code, reply)
+    if len(refused) == len(recipients):
+        raise smtplib.SMTPRecipientsRefused(refused)
+    code, reply = client.docmd("data")
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    data = smtplib._quote_periods(payload)  # type: ignore[attr-defined]
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    client.send(data + b".\r\n")
+    state.data_sent = True  # from here on, the server may have the message
+    if client.sock is not None:
+        client.sock.settimeout(smtp.data_timeout_seconds)
+    code, reply = client.getreply()
+    if code != 250:
+        raise smtplib.SMTPDataError(code, reply)
+    return refused
+
+
+def _quit(client: smtplib.SMTP) -> None:
+    """Say goodbye without letting QUIT's reply change what happened to the message."""
+    try:
+        if client.sock is not None:
+            client.sock.settimeout(5)
+            client.docmd("QUIT")
+    except (OSError, smtplib.SMTPException):
+        pass
+    finally:
+        client.close()
+
+
+def _lost_reply(smtp: SmtpSettings, where: str, exc: OSError) -> UncertainDeliveryError:
+    timed_out = "timed out" in str(exc) or isinstance(exc, TimeoutError)
+    how = (
+        f"no reply within {smtp.data_timeout_seconds:g} s"
+        if timed_out
+        else "the connection closed before its reply"
+    )
+    return UncertainDeliveryError(
+        f"{where} received the whole message, then {how}: it may have been delivered",
+        fix="check with a recipient before re-sending (`reportgen send --force` sends "
+        "another copy with the same Message-ID)",
+        server=where,
+    )
 
 
 def resolve_credentials(smtp: SmtpSettings) -> tuple[str, str] | None:

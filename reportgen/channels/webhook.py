@@ -20,6 +20,7 @@ from reportgen.channels import (
     PermanentDeliveryError,
     Prepared,
     TransientDeliveryError,
+    UncertainDeliveryError,
 )
 from reportgen.channels.email import format_link
 from reportgen.config.delivery import DeliveryConfig, WebhookChannel
@@ -114,6 +115,15 @@ def transmit(payload: bytes, transport: dict[str, Any]) -> Delivered:
             status = response.status
     except urllib.error.HTTPError as exc:
         raise _http_error(name, exc.code, exc.headers.get("Retry-After")) from None
+    except (TimeoutError, http.client.RemoteDisconnected):
+        # urllib wraps failures while sending the request in URLError; these come from
+        # reading the answer, so the endpoint has the whole request and may have posted it
+        raise UncertainDeliveryError(
+            f"webhook '{name}' received the whole message, then its answer was lost "
+            "(timeout or closed connection): it may have been posted",
+            fix="check the chat channel before re-sending",
+            channel=name,
+        ) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise TransientDeliveryError(

@@ -14,9 +14,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from reportgen.config.addresses import EmailAddress
+
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
-_ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+$")
 
 
 class _Model(BaseModel):
@@ -65,13 +66,6 @@ def _check_env_name(value: str | None) -> str | None:
     return value
 
 
-def _check_addresses(values: list[str]) -> list[str]:
-    for value in values:
-        if not _ADDRESS.match(value.strip()):
-            raise ValueError(f"'{value}' is not an email address (expected name@domain)")
-    return values
-
-
 class ScheduleConfig(_Model):
     """When a job runs: a 5-field crontab read in an explicit IANA timezone."""
 
@@ -107,6 +101,9 @@ class RetryPolicy(_Model):
     max_seconds: float = Field(default=3600.0, gt=0)
     multiplier: float = Field(default=2.0, ge=1.0)
     jitter: float = Field(default=0.2, ge=0.0, le=1.0)  # ± fraction of the delay
+    # a send whose final reply was lost may have been delivered: hold it and tell the owners,
+    # or send it once more (same Message-ID) — never more than two copies either way
+    on_uncertain: Literal["hold", "retry_once"] = "hold"
 
 
 class SmtpSettings(_Model):
@@ -115,12 +112,14 @@ class SmtpSettings(_Model):
     host: str
     port: int = Field(default=587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
-    sender: str  # the From: address, e.g. "T&S Reports <reports@example.com>"
+    sender: EmailAddress  # the From: address, e.g. "T&S Reports <reports@example.com>"
     username_env: str | None = None
     password_env: str | None = None
     secrets_file: str | None = None  # YAML with username/password; must be outside configs/
     ca_file: str | None = None  # a private CA bundle for the server's certificate
-    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)  # connect and each command
+    # the wait for the final reply after the message data (RFC 5321 §4.5.3.2.6: 10 minutes)
+    data_timeout_seconds: float = Field(default=600.0, gt=0, le=3600)
 
     @field_validator("username_env", "password_env")
     @classmethod
@@ -147,17 +146,12 @@ class EmailChannel(_Model):
     type: Literal["email"]
     name: str = "email"
     audiences: list[str] | None = None  # which audiences' variants it gets; default: all
-    to: list[str] = Field(default_factory=list)
-    cc: list[str] = Field(default_factory=list)
-    bcc: list[str] = Field(default_factory=list)
+    to: list[EmailAddress] = Field(default_factory=list)
+    cc: list[EmailAddress] = Field(default_factory=list)
+    bcc: list[EmailAddress] = Field(default_factory=list)
     attach: list[Literal["pdf", "pptx", "xlsx"]] = Field(default_factory=lambda: ["pdf"])
     max_attachment_mb: float = Field(default=10.0, gt=0, le=100)
     subject: str = "{title} — {period}"
-
-    @field_validator("to", "cc", "bcc")
-    @classmethod
-    def _addresses(cls, value: list[str]) -> list[str]:
-        return _check_addresses(value)
 
 
 class WebhookChannel(_Model):
@@ -191,16 +185,11 @@ Channel = Annotated[EmailChannel | WebhookChannel, Field(discriminator="type")]
 class DeliveryConfig(_Model):
     """Where a built report goes, who hears about failures, and how hard to retry."""
 
-    owners: list[str] = Field(default_factory=list)  # failure and alert emails
+    owners: list[EmailAddress] = Field(default_factory=list)  # failure and alert emails
     smtp: SmtpSettings | None = None
     link: str | None = None  # e.g. "https://reports.example.com/{report}/{period}/{audience}/"
     channels: list[Channel] = Field(default_factory=list)
     retry: RetryPolicy = RetryPolicy()
-
-    @field_validator("owners")
-    @classmethod
-    def _owner_addresses(cls, value: list[str]) -> list[str]:
-        return _check_addresses(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> DeliveryConfig:
@@ -240,12 +229,7 @@ class AlertRule(_Model):
     by: str | None = None  # a breakdown dimension: check every segment
     grain: Literal["day", "week", "month", "quarter"] = "day"  # the last complete one
     anomalies: AnomalyAlert | None = None
-    to: list[str] = Field(default_factory=list)  # default: delivery.owners
-
-    @field_validator("to")
-    @classmethod
-    def _to_addresses(cls, value: list[str]) -> list[str]:
-        return _check_addresses(value)
+    to: list[EmailAddress] = Field(default_factory=list)  # default: delivery.owners
 
     @model_validator(mode="after")
     def _one_condition(self) -> AlertRule:

@@ -433,7 +433,7 @@ def load_report(path: str | Path) -> ResolvedReport:
     _check_deep_dive_metrics(config, catalog, source)
     _check_delivery(config, metrics, source)
     _check_quantile_alerts(config, catalog, source)
-    report_id = config.id or path.stem
+    report_id = config.id or _id_from_file_name(path)
     return ResolvedReport(
         report_id,
         path.resolve(),
@@ -445,6 +445,16 @@ def load_report(path: str | Path) -> ResolvedReport:
         brand,
         metrics,
     )
+
+
+def _id_from_file_name(path: Path) -> str:
+    """A report without ``id:`` is named after its file, which must then be a safe slug too."""
+    from reportgen.config.models import REPORT_ID_FIX, check_report_id
+
+    try:
+        return check_report_id(path.stem)
+    except ValueError as exc:
+        raise ConfigError(str(exc), file=path, key="id", fix=REPORT_ID_FIX) from None
 
 
 def _sends_email(config: ReportConfig) -> bool:

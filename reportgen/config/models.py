@@ -19,6 +19,7 @@ from pydantic import (
 from sqlglot.errors import ParseError
 
 from reportgen.config import formula as _formula
+from reportgen.config.addresses import EmailAddress, Invalid
 from reportgen.config.delivery import AlertRule, DeliveryConfig, ScheduleConfig, check_timezone
 from reportgen.document import ValueFormat
 
@@ -587,6 +588,18 @@ SectionName = Literal[
 ]
 
 AUDIENCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+#: a report id names the output folder and goes into mail subjects: a safe slug
+REPORT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+REPORT_ID_FIX = (
+    "use letters, digits, '_', '-' and '.' (no '..', '/' or spaces), "
+    "e.g. id: weekly_leadership — it names the folder under --out"
+)
+
+
+def check_report_id(value: str) -> str:
+    if not REPORT_ID.match(value) or ".." in value:
+        raise Invalid(f"report id {value!r} is not a safe name", fix=REPORT_ID_FIX)
+    return value
 
 
 class AudienceConfig(_Model):
@@ -605,7 +618,7 @@ class AudienceConfig(_Model):
     hidden_dimensions: list[str] = Field(default_factory=list)
     metrics: list[str] | None = None  # default: every metric of the report
     sections: list[SectionName] | None = None  # default: the report's sections
-    recipients: list[str] = Field(default_factory=list)
+    recipients: list[EmailAddress] = Field(default_factory=list)
     show_individuals: bool = False  # personal dimensions, pseudonymised ($REPORTGEN_PSEUDONYM_KEY)
 
     @field_validator("name")
@@ -711,6 +724,11 @@ class ReportConfig(_Model):
 
     def audience_list(self) -> list[AudienceConfig]:
         return list(self.audiences) if self.audiences else [self.audience]
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, value: str | None) -> str | None:
+        return None if value is None else check_report_id(value)
 
     insights: InsightsConfig = InsightsConfig()
     schedule: ScheduleConfig | None = None  # when the scheduler builds and sends it

@@ -121,7 +121,7 @@ def test_server_down_then_up_delivers_once_after_retries(
     assert len(smtp_down.messages) == 1
     outcomes = [a["outcome"] for a in ledger.attempts_of(row["id"])]
     assert outcomes == ["transient", "transient", "sent"]
-    assert ledger.get_run(result.run_id)["status"] == "queued"
+    assert ledger.get_run(result.run_id)["status"] == "succeeded"  # reconciled with its send
 
 
 def test_rejected_recipient_fails_permanently_and_tells_the_owners(

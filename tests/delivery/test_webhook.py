@@ -29,6 +29,10 @@ class Hook:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 status = hook.statuses.pop(0) if len(hook.statuses) > 1 else hook.statuses[0]
+                if status == 0:  # took the whole request, then hung up without an answer
+                    hook.bodies.append(json.loads(body))
+                    self.close_connection = True
+                    return
                 if status == 200:
                     hook.bodies.append(json.loads(body))
                 self.send_response(status)
@@ -122,3 +126,17 @@ def test_a_404_is_permanent_and_not_retried(hook_factory, make_config, copy_buil
     later = drain(ledger, now=utcnow() + timedelta(days=1))
     assert [o for o in later if o.channel == "chat"] == []  # (the owners' notice may retry)
     assert ledger.get_send(KEY)["attempts"] == 1
+
+
+def test_a_lost_answer_is_uncertain_and_not_posted_again(
+    hook_factory, make_config, copy_builder, tmp_path
+):
+    hook = hook_factory(0, 200)
+    result = run(config_with_hook(make_config), tmp_path, copy_builder)
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    later = drain(ledger, now=utcnow() + timedelta(days=1))
+    assert [o for o in later if o.channel == "chat"] == []  # held (only the owners' notice retries)
+    row = ledger.get_send(KEY)
+    assert result.status == "uncertain" and row["status"] == "uncertain"
+    assert "may have been posted" in row["last_error"] and "cannot reach" not in row["last_error"]
+    assert len(hook.bodies) == 1

@@ -272,7 +272,10 @@ def summary_section(
     texts = every[:MAX_STORIES]
     # a recovery ranked below the brief is still said: it is why a green arrow is not a win
     also = [
-        f"Also: {t.title}. {t.sentence}" for t in every[MAX_STORIES:] if t.story.kind == "recovery"
+        f"Also: {t.title} — back toward normal, not an improvement"
+        + ("." if leadership else f". {t.sentence}")
+        for t in every[MAX_STORIES:]
+        if t.story.kind == "recovery"
     ]
     stories = [
         with_lead(

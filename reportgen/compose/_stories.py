@@ -194,7 +194,10 @@ class _Words:
         if s.kind == "recovery":
             names = [self.label(n) for n, _u, _s in s.recovered]
             names = names[:1] + [_lower(n) for n in names[1:]]
-            joined = " and ".join(names[:2]) + (" and others" if len(names) > 2 else "")
+            shown = names[:3]
+            joined = (
+                ", ".join(shown[:-1]) + f" and {shown[-1]}" if len(shown) > 1 else shown[0]
+            ) + (" and others" if len(names) > 3 else "")
             return f"{joined} recovering from an unusual {self.figures.previous_period.label}"
         m = self.m(s.metric)
         moved = "rose" if (m.delta or 0) > 0 else "fell"
@@ -267,10 +270,10 @@ class _Words:
                 f"{s.segment} volume was {self.value(s.metric, s.observed)} against a usual "
                 f"{self.bare(s.metric, s.usual)}"
             )
-            if s.consequences:
-                effects = [self._effect_sentence(c) for c in self._ranked(s)[:3]]
-                text += "; the shift " + ", ".join(effects[:-1])
-                text += (" and " if len(effects) > 1 else "") + effects[-1]
+            more = self._ranked(s)[2:4]  # the title names the first two
+            if more:
+                effects = [self._effect_sentence(c) for c in more]
+                text += "; the shift also " + " and ".join(effects)
             return text + "."
         if s.kind == "concentration":
             text = (
@@ -304,7 +307,7 @@ class _Words:
             if s.members:
                 worst = self._worst_member(s)
                 text += f"; lowest at {worst}" if worst else f"; also at {self._join(s.members)}"
-            for c in s.consequences:
+            for c in s.consequences if self.analyst else ():  # the title says it
                 m = self.m(c.metric)
                 total = format_change(c.change, m.format, m.decimals)  # type: ignore[arg-type]
                 part = self.change(c.metric, c.amount)
@@ -389,8 +392,12 @@ class _Words:
             parts.append(f"far from the other {self.dim_label(s.dimension).lower()}s this period")
         elif s.anomaly_ids:
             grain = self.figures.period.grain
-            usual = f" (usually {self.bare(s.metric, s.usual)})" if s.usual is not None else ""
-            parts.append(f"well outside its normal range over the last {history} {grain}s{usual}")
+            subject = (
+                self.bare(s.metric, s.observed) + " is"
+                if s.observed is not None
+                else f"{_lower(self.label(s.metric))} in {s.segment or 'total'} is"
+            )
+            parts.append(f"{subject} well outside the normal range of the last {history} {grain}s")
         tests = [self.insights.significant(t) for t in s.tests if t in self.figures.metrics]
         if s.kind == "segment" and s.dimension and s.segment:
             group = self.insights.significance.segments.get((s.metric, s.dimension))
@@ -398,7 +405,7 @@ class _Words:
             tests = [test.significant(self.insights.significance.alpha)] if test else []
         if s.kind in ("metric", "segment") and tests and tests != [None]:
             parts.append("unlikely to be noise" if any(tests) else "could be noise")
-        if any(c.via == "mix" for c in s.consequences):
+        if self.analyst and any(c.via == "mix" for c in s.consequences):
             toward = "into" if (s.observed or 0) >= (s.usual or 0) else "out of"
             parts.append(
                 f"the effects are what moving that much work {toward} {s.segment} does to the "

@@ -74,7 +74,7 @@ def artifact_info(path: Path) -> Artifact:
 
 def summary_of(document: Document) -> tuple[tuple[dict[str, Any], ...], tuple[str, ...]]:
     """KPI tiles and headline sentences of the document's summary section (if it has one)."""
-    from reportgen.document import KpiGrid, Narrative
+    from reportgen.document import LEAD_MARK, KpiGrid, Narrative
 
     tiles: list[dict[str, Any]] = []
     headlines: list[str] = []
@@ -84,8 +84,8 @@ def summary_of(document: Document) -> tuple[tuple[dict[str, Any], ...], tuple[st
         for block in section.blocks:
             if isinstance(block, KpiGrid):
                 tiles.extend(asdict(tile) for tile in block.tiles)
-            elif isinstance(block, Narrative):
-                headlines.extend(block.paragraphs)
+            elif isinstance(block, Narrative):  # a story's bold lead is plain text here
+                headlines.extend(p.replace(LEAD_MARK, "") for p in block.paragraphs)
     return tuple(tiles), tuple(headlines)
 
 

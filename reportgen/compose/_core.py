@@ -263,11 +263,19 @@ def summary_section(
     headlines with their tests.
     """
     period, previous = figures.period.label, figures.previous_period.label
+    leadership = is_leadership(report)
     tiles = tuple(
-        kpi_tile(m, previous, not figures.complete, insights, plain=is_leadership(report))
+        kpi_tile(m, previous, not figures.complete, insights, plain=leadership)
         for m in figures.metrics.values()
     )
-    leadership = is_leadership(report)
+    if leadership:  # what needs attention first: missed targets, then unusual values
+        unusual = {a.metric for a in insights.headline_anomalies if a.dimension is None}
+        tiles = tuple(
+            sorted(
+                tiles,
+                key=lambda t: (t.target_status != "missed", t.metric not in unusual),
+            )
+        )
     every = story_texts(report, figures, insights, analyst=not leadership)
     texts = every[:MAX_STORIES]
     # a recovery ranked below the brief is still said: it is why a green arrow is not a win

@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -32,8 +32,15 @@ from reportgen.errors import SourceError
 from reportgen.freshness import DEFAULT_TABLE_RESTATE_DAYS, DaySpans, SourceWatch
 from reportgen.sketch import bucket_expression
 
-if TYPE_CHECKING:
-    from reportgen.cache import CubeCache
+
+class FrameSource(Protocol):
+    """Where :func:`compute_cube` gets a scan's rows from instead of the engine: the cube cache
+    (:class:`reportgen.cache.CubeCache`), which is handed the scan rather than importing cube."""
+
+    def frame(
+        self, query: CubeQuery, engines: Engines, data_through: date | None = None
+    ) -> pd.DataFrame: ...
+
 
 DAY = "day"
 CHECK_PREFIX = "check__"
@@ -545,27 +552,6 @@ def build_cube_expression(
     )
 
 
-def build_cube_sql(
-    catalog: Catalog,
-    fact_name: str,
-    fact: FactDef,
-    time_column: str,
-    dimensions: tuple[str, ...],
-    measures: list[str],
-    checks: tuple[str, ...],
-    *,
-    table: exp.Expression | str,
-    timezone: str,
-    dialect: str = "duckdb",
-) -> str:
-    """The GROUP BY statement for one scan, rendered in ``dialect``."""
-    del fact_name  # kept for callers of the original signature
-    expression = build_cube_expression(
-        catalog, fact, time_column, dimensions, measures, checks, table=table, timezone=timezone
-    )
-    return to_sql(expression, dialect)
-
-
 def day_expression(column: str, time_type: str, timezone: str) -> exp.Expression:
     """The local calendar day of a time column, as the cube groups it."""
     col = exp.column(column)
@@ -747,7 +733,7 @@ def compute_cube(
     report: ResolvedReport,
     measures: Iterable[str],
     *,
-    cache: CubeCache | None = None,
+    cache: FrameSource | None = None,
     engines: Engines | None = None,
     sketch_grain: str | None = None,
     sketch_periods: tuple[tuple[date, date], ...] = (),

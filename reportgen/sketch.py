@@ -136,8 +136,3 @@ class Histogram:
         cumulative = np.cumsum(self.counts)
         position = int(np.searchsorted(cumulative, math.floor(q * (n - 1)), side="right"))
         return int(self.buckets[min(position, len(self.buckets) - 1)])
-
-
-def as_histogram(value: object, alpha: float) -> Histogram:
-    """A totals cell as a histogram (pandas fills missing cells with 0)."""
-    return value if isinstance(value, Histogram) else Histogram.empty(alpha)

@@ -459,9 +459,9 @@ def test_warnings_become_a_data_quality_section_and_figures_entry(tmp_path):
     assert "decisions · partial_days" in text
     assert "Wed 18 Nov: 10 rows vs norm 40;" in text  # the cell wraps after this
     assert "days below 50% of their weekday norm" in text
+    # the brief's data-confidence line
     assert (
-        "Data quality: 1 check raised a warning (partial_days); see the Data quality section."
-        in text
+        "1 data-quality check raised a warning (partial_days): see the Data quality section" in text
     )
     html = result.artifacts["html"].read_text(encoding="utf-8")
     assert "Data-quality warnings" in html

@@ -96,8 +96,8 @@ def data_confidence(figures: ReportFigures, generated: str) -> str:
     checks = (
         "all data-quality checks passed"
         if not warnings
-        else f"{len(warnings)} data-quality warning{'s' if len(warnings) > 1 else ''} "
-        f"({', '.join(warnings)})"
+        else f"{len(warnings)} data-quality check{'s' if len(warnings) > 1 else ''} raised a "
+        f"warning ({', '.join(warnings)}): see the Data quality section"
     )
     through = f"{figures.last_complete_day:%a %d %b %Y}"
     period = "" if figures.complete else f"; {figures.period.label} is not complete yet"

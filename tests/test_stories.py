@@ -187,3 +187,10 @@ def test_the_brief_slides_carry_no_statistics_jargon(built_report):
         )
         text += " ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
         assert not JARGON.search(text), (slide.shapes.title.text, JARGON.search(text))
+
+
+def test_a_configured_follow_up_section_says_when_no_cause_is_recorded(built_report):
+    section = next(s for s in built_report.document.sections if s.id == "follow_up")
+    (text,) = section.blocks[0].paragraphs
+    assert re.fullmatch(r"\d+ adverse findings in 2026-W47, 0 with a recorded cause\..*", text)
+    assert "reportgen rca add" not in text  # a command is for analysts, not the leadership edition

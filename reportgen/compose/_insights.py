@@ -524,9 +524,13 @@ def across_table(
 def follow_up_section(
     report: ResolvedReport, figures: ReportFigures, insights: Insights
 ) -> Section | None:
-    """Open root-cause items with age, owner and measured recovery; items closed this period."""
+    """Open root-cause items with age, owner and measured recovery; items closed this period.
+
+    A configured follow-up section is never silently left out: with nothing
+    recorded it says how many adverse findings have no cause yet.
+    """
     if not insights.followups:
-        return None
+        return _nothing_recorded(report, figures, insights)
     rows = []
     for f in insights.followups:
         item = f.item
@@ -888,3 +892,22 @@ def tukey_table(tukey: TukeyResult, metric_label: str, unit: str, value_format: 
 def _same(a: float | None, b: float | None) -> bool:
     """The decomposition's change is the metric's change (up to float summation)."""
     return a is not None and b is not None and abs(a - b) <= 1e-9 * max(1.0, abs(b))
+
+
+def _nothing_recorded(
+    report: ResolvedReport, figures: ReportFigures, insights: Insights
+) -> Section:
+    adverse = [a for a in insights.headline_anomalies if a.sentiment == "bad"]
+    n = len(adverse)
+    text = (
+        f"{n} adverse finding{'s' if n != 1 else ''} in {figures.period.label}, "
+        "0 with a recorded cause."
+    )
+    if n and for_analysts(report):
+        text += (
+            " Record one with `reportgen rca add ID --cause … --owner … --action …` "
+            "(ids are in the Anomalies section); the next report follows it up."
+        )
+    elif n:
+        text += " Each story on page one names its owner."
+    return Section("follow_up", "Follow-up on flagged issues", "summary", (Narrative((text,)),))

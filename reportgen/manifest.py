@@ -78,9 +78,11 @@ def summary_of(document: Document) -> tuple[tuple[dict[str, Any], ...], tuple[st
 
     tiles: list[dict[str, Any]] = []
     headlines: list[str] = []
-    for section in document.sections:
-        if section.role != "summary":
-            continue
+    # the summary itself (the brief) when there is one; else every summary-role section
+    chosen = [s for s in document.sections if s.id == "summary"] or [
+        s for s in document.sections if s.role == "summary"
+    ]
+    for section in chosen:
         for block in section.blocks:
             if isinstance(block, KpiGrid):
                 tiles.extend(asdict(tile) for tile in block.tiles)

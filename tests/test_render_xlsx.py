@@ -327,7 +327,9 @@ def test_definitions_sheet_comes_from_the_catalog(workbook: Workbook, exported) 
         if isinstance(b, DefinitionList)
         for d in b.items
     }
-    assert len(rows) == len(items) == 13
+    # thirteen metrics and the drivers' method (no metric id)
+    assert len(rows) == len(items) == 14
+    assert rows[None]["Label"].value == "Drivers (mix and rate effects)"
     aht = rows["aht"]
     assert aht["Label"].value == "Average handle time"
     assert aht["Formula"].value == items["Average handle time"].formula

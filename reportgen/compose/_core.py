@@ -866,8 +866,9 @@ def definitions_section(report: ResolvedReport, figures: ReportFigures) -> Secti
     notes: tuple[str, ...] = (
         f"Period {figures.period.label} in timezone {figures.timezone}; ratios are ratios of sums.",
     )
-    blocks: tuple = (DefinitionList(tuple(items)),)
     if "decomposition" in report.config.sections:
         notes += (f"Drivers: {DRIVERS_METHOD}",)
-        blocks += (Narrative((f"Drivers (mix and rate effects): {DRIVERS_METHOD}",)),)
+        # one more entry of the list, so it flows in its columns instead of a page of its own
+        items.append(Definition("Drivers (mix and rate effects)", "", DRIVERS_METHOD))
+    blocks: tuple = (DefinitionList(tuple(items)),)
     return Section("definitions", "Metric definitions", "appendix", blocks, notes)

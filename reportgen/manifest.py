@@ -78,10 +78,12 @@ def summary_of(document: Document) -> tuple[tuple[dict[str, Any], ...], tuple[st
 
     tiles: list[dict[str, Any]] = []
     headlines: list[str] = []
-    # the summary itself (the brief) when there is one; else every summary-role section
-    chosen = [s for s in document.sections if s.id == "summary"] or [
-        s for s in document.sections if s.role == "summary"
-    ]
+    # the summary itself (the brief) and what was restated since the last report, when there
+    # is a summary; else every summary-role section (never the anomaly and driver evidence)
+    brief = ("summary", "restatements")
+    chosen = [s for s in document.sections if s.id in brief]
+    if not any(s.id == "summary" for s in chosen):
+        chosen = [s for s in document.sections if s.role == "summary"]
     for section in chosen:
         for block in section.blocks:
             if isinstance(block, KpiGrid):

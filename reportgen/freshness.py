@@ -144,7 +144,6 @@ class Observation:
     """What a source looked like when a build read it: stored in the cache's ``state.json``."""
 
     record: dict[str, Any]
-    notes: tuple[str, ...] = ()  # what changed, for the log and ``reportgen cache status``
 
 
 def observe(

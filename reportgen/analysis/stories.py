@@ -35,7 +35,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -115,8 +115,6 @@ def find_stories(
 
 def _with_rca(story: Story, insights: Insights) -> Story:
     """The root-cause items recorded against any of the story's findings."""
-    from dataclasses import replace
-
     items = tuple(
         sorted({f.item.id for f in insights.followups if f.item.anomaly_id in story.anomaly_ids})
     )
@@ -373,7 +371,7 @@ def _breakdown_term(
     term of a decomposition by that dimension, to first order.
     """
     m = figures.metrics[metric]
-    found = next((x for x in m.breakdowns.get(dim, ()) if x.segment == seg), None)
+    found = _segment(figures, metric, dim, seg)
     if found is None or found.value is None:
         return None
     if kind == "concentration":
@@ -412,8 +410,6 @@ def _scored(story: Story, figures, insights, lead: Anomaly | None) -> Story:
 
 
 def replace_score(story: Story, score: float) -> Story:
-    from dataclasses import replace
-
     return replace(story, score=round(score, 6))
 
 
@@ -445,18 +441,21 @@ def _is_stock(report: ResolvedReport, metric: str) -> bool:
     return any(report.catalog.measures[m].is_stock for m in definition.measures)
 
 
+def _segment(figures, metric: str, dim: str, seg: str):
+    """The segment's row of the metric's breakdown by ``dim`` (None when it has none)."""
+    return next(
+        (s for s in figures.metrics[metric].breakdowns.get(dim, ()) if s.segment == seg), None
+    )
+
+
 def _segment_value(figures, metric: str, dim: str, seg: str) -> float | None:
-    for s in figures.metrics[metric].breakdowns.get(dim, ()):
-        if s.segment == seg:
-            return s.value
-    return None
+    found = _segment(figures, metric, dim, seg)
+    return found.value if found else None
 
 
 def _segment_previous(figures, metric: str, dim: str, seg: str) -> float | None:
-    for s in figures.metrics[metric].breakdowns.get(dim, ()):
-        if s.segment == seg:
-            return s.previous
-    return None
+    found = _segment(figures, metric, dim, seg)
+    return found.previous if found else None
 
 
 def _missed(figures, metrics: Iterable[str]) -> tuple[str, ...]:

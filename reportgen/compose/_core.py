@@ -21,7 +21,7 @@ from reportgen.compose._insights import (
     significance_section,
 )
 from reportgen.compose._restatements import restatements_section
-from reportgen.compose._stories import bottom_line, data_confidence, story_texts
+from reportgen.compose._stories import bottom_line, data_confidence, lower_first, story_texts
 from reportgen.config.formula import is_additive
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import (
@@ -240,10 +240,6 @@ def _headline_score(m: MetricFigures, insights: Insights) -> float:
     return significant + missed + min(size, 1.0)
 
 
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
-
-
 def is_leadership(report: ResolvedReport) -> bool:
     """The leadership edition: a summary-detail audience (no statistics jargon, stories first)."""
     return report.config.audience.detail == "summary"
@@ -288,7 +284,7 @@ def summary_section(
     stories = [
         with_lead(
             f"{t.rank}. {t.title}.",
-            f"{t.sentence} Why we think so: {t.evidence.rstrip('.')} — {_lower_first(t.follow_up)}",
+            f"{t.sentence} Why we think so: {t.evidence.rstrip('.')} — {lower_first(t.follow_up)}",
         )
         for t in texts
     ]

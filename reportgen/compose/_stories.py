@@ -104,7 +104,8 @@ def data_confidence(figures: ReportFigures, generated: str) -> str:
     return f"Data complete through {through}; {checks}{period}; built {generated}."
 
 
-def _lower(text: str) -> str:
+def lower_first(text: str) -> str:
+    """Lower-case the first letter of a sentence start ("Owner: …"), never of an acronym ("QA")."""
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
@@ -155,20 +156,20 @@ class _Words:
             return f"{s.segment} volume {self._multiple(s.observed, s.usual)}"
         if s.kind == "concentration":
             times = (s.observed or 0) / s.usual if s.usual else None
-            label = _lower(self.label(s.metric))
+            label = lower_first(self.label(s.metric))
             return f"{s.segment}'s {label} at " + (
                 f"{times:.1f}× its usual level" if times else "an unusual level"
             )
         if s.kind == "segment":
-            return f"{s.segment} {_lower(self.label(s.metric))} {self._moved(s)}"
+            return f"{s.segment} {lower_first(self.label(s.metric))} {self._moved(s)}"
         if s.kind == "recovery":
             return self.title(s)
         m = self.m(s.metric)
         moved = "rose" if (m.delta or 0) > 0 else "fell"
         if s.metric not in s.targets_missed:
-            return f"{_lower(m.label)} {moved}"
+            return f"{lower_first(m.label)} {moved}"
         side = "below" if m.direction == "higher_is_better" else "above"
-        return f"{_lower(m.label)} {moved} {side} its target"
+        return f"{lower_first(m.label)} {moved} {side} its target"
 
     def title(self, s: Story) -> str:
         if s.kind == "surge":
@@ -177,13 +178,13 @@ class _Words:
             return f"{head}, {effects}" if effects else head
         if s.kind == "concentration":
             times = (s.observed or 0) / s.usual if s.usual else None
-            label = _lower(self.label(s.metric))
+            label = lower_first(self.label(s.metric))
             where = f"{s.segment} holds {format_relative(s.share).lstrip('+')} of the {label}"
             if s.share is None:
                 where = f"{self.label(s.metric)} piles up in {s.segment}"
             return where + (f", {times:.1f}× its usual level" if times and times > 1.5 else "")
         if s.kind == "segment":
-            head = f"{s.segment} {_lower(self.label(s.metric))} {self._moved(s)}"
+            head = f"{s.segment} {lower_first(self.label(s.metric))} {self._moved(s)}"
             c = s.consequences[0] if s.consequences else None
             if c is not None and c.change and abs(c.amount) <= abs(c.change) * 1.05:
                 head += (
@@ -193,7 +194,7 @@ class _Words:
             return head
         if s.kind == "recovery":
             names = [self.label(n) for n, _u, _s in s.recovered]
-            names = names[:1] + [_lower(n) for n in names[1:]]
+            names = names[:1] + [lower_first(n) for n in names[1:]]
             shown = names[:3]
             joined = (
                 ", ".join(shown[:-1]) + f" and {shown[-1]}" if len(shown) > 1 else shown[0]
@@ -226,7 +227,7 @@ class _Words:
     def _effect(self, c: Consequence) -> str:
         way = "up" if c.amount > 0 else "down"
         verb = "pulling" if c.amount < 0 else "pushing"
-        return f"{verb} {_lower(self.label(c.metric))} {way} {self.change(c.metric, c.amount)}"
+        return f"{verb} {lower_first(self.label(c.metric))} {way} {self.change(c.metric, c.amount)}"
 
     def _multiple(self, observed: float | None, usual: float | None) -> str:
         if observed is None or not usual:
@@ -278,7 +279,7 @@ class _Words:
         if s.kind == "concentration":
             text = (
                 f"{s.segment} has {self.value(s.metric, s.observed)} in the "
-                f"{_lower(self.label(s.metric))} against a usual {self.bare(s.metric, s.usual)}"
+                f"{lower_first(self.label(s.metric))} against a usual {self.bare(s.metric, s.usual)}"
             )
             if s.share is not None and s.usual_share is not None:
                 text += (
@@ -299,7 +300,7 @@ class _Words:
                     f"{self.bare(s.metric, s.previous)} in {self.figures.previous_period.label}"
                 )
             text = (
-                f"In {s.segment}, {_lower(self.label(s.metric))} was "
+                f"In {s.segment}, {lower_first(self.label(s.metric))} was "
                 f"{self.value(s.metric, s.observed)} against {against}"
                 if s.observed is not None and (s.usual is not None or s.previous is not None)
                 else f"{self.label(s.metric)} moved sharply in {s.segment}"
@@ -349,7 +350,7 @@ class _Words:
         direction = "down" if c.amount < 0 else "up"
         share = abs(c.amount) / abs(c.change) if c.change else 0
         of = " (most of its move)" if share >= 0.8 and (c.amount > 0) == (c.change > 0) else ""
-        return f"{way} {_lower(self.label(c.metric))} {direction} {self.change(c.metric, c.amount)}{of}"
+        return f"{way} {lower_first(self.label(c.metric))} {direction} {self.change(c.metric, c.amount)}{of}"
 
     def _broad(self, metric: str) -> str | None:
         """ "lower in every region" when every segment of the decomposition moved the same way."""
@@ -395,7 +396,7 @@ class _Words:
             subject = (
                 self.bare(s.metric, s.observed) + " is"
                 if s.observed is not None
-                else f"{_lower(self.label(s.metric))} in {s.segment or 'total'} is"
+                else f"{lower_first(self.label(s.metric))} in {s.segment or 'total'} is"
             )
             parts.append(f"{subject} well outside the normal range of the last {history} {grain}s")
         tests = [self.insights.significant(t) for t in s.tests if t in self.figures.metrics]

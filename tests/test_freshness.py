@@ -50,13 +50,14 @@ def _write_months(demo_dir: Path, folder: Path, suffix: str = "parquet") -> None
     con.close()
 
 
-def _project(demo_configs: Path, demo_dir: Path, root: Path, suffix: str = "parquet") -> Path:
+def _configs(demo_configs: Path, demo_dir: Path, root: Path, head: str, decisions: str) -> Path:
+    """The shipped configs and templates under ``root``; decisions from ``decisions`` (a
+    sources.yaml value), the other facts from the session's demo data."""
     shutil.copytree(demo_configs, root / "configs")
     shutil.copytree(demo_configs.parent / "templates", root / "templates")
-    _write_months(demo_dir, root / "data" / "decisions", suffix)
     (root / "configs" / "sources.yaml").write_text(
-        "facts:\n"
-        f"  decisions: {{path: {root}/data/decisions/*.{suffix}}}\n"
+        f"{head}facts:\n"
+        f"  decisions: {decisions}\n"
         f"  staffing: {{path: {demo_dir}/staffing/*.parquet}}\n"
         f"  views: {{path: {demo_dir}/views.parquet}}\n"
         f"  queue_snapshots: {{path: {demo_dir}/queue_snapshots.parquet}}\n"
@@ -64,6 +65,12 @@ def _project(demo_configs: Path, demo_dir: Path, root: Path, suffix: str = "parq
         encoding="utf-8",
     )
     return root
+
+
+def _project(demo_configs: Path, demo_dir: Path, root: Path, suffix: str = "parquet") -> Path:
+    _write_months(demo_dir, root / "data" / "decisions", suffix)
+    glob = f"{{path: {root}/data/decisions/*.{suffix}}}"
+    return _configs(demo_configs, demo_dir, root, "", glob)
 
 
 @pytest.fixture
@@ -284,22 +291,13 @@ def test_two_builds_sharing_a_cache_at_once_never_corrupt_it(monthly):
 
 
 def _pg_project(demo_configs: Path, demo_dir: Path, root: Path, url: str, refresh: str) -> Path:
-    shutil.copytree(demo_configs, root / "configs")
-    shutil.copytree(demo_configs.parent / "templates", root / "templates")
+    head = f"engine: sqlalchemy\nurl: {url}\n"
+    _configs(demo_configs, demo_dir, root, head, "{table: fresh.decisions}")
     catalog = root / "configs" / "catalog.yaml"
     text = catalog.read_text(encoding="utf-8")
     anchor = "  decisions:\n    time_column: decided_at\n"
     assert anchor in text
     catalog.write_text(text.replace(anchor, anchor + f"    refresh: {refresh}\n"), "utf-8")
-    (root / "configs" / "sources.yaml").write_text(
-        f"engine: sqlalchemy\nurl: {url}\nfacts:\n"
-        "  decisions: {table: fresh.decisions}\n"
-        f"  staffing: {{path: {demo_dir}/staffing/*.parquet}}\n"
-        f"  views: {{path: {demo_dir}/views.parquet}}\n"
-        f"  queue_snapshots: {{path: {demo_dir}/queue_snapshots.parquet}}\n"
-        f"targets: {{path: {demo_dir / 'targets.csv'}}}\n",
-        encoding="utf-8",
-    )
     return root
 
 

@@ -360,7 +360,10 @@ def _effects(kind: Kind, seg: _Segments, q0: float, q1: float) -> _Effects:
     mix[limit & share_vanishes] = change[limit & share_vanishes]
     rate[limit & ~share_vanishes] = change[limit & ~share_vanishes]
     reference = _mix_reference(kind, seg, q0, q1)
-    relative = mix - reference * (s1 - s0)
+    shift = reference * (s1 - s0)
+    # Σ Δsᵢ is 0 only to rounding; a large reference would carry that rounding into the total
+    shift = shift - math.fsum(shift) / len(shift) if len(shift) else shift
+    relative = mix - shift
     return _Effects(relative, rate, activity, mix, reference)
 
 

@@ -1,0 +1,299 @@
+-- decisions by decided_at
+-- runs on snowflake (snowflake dialect) (snowflake dialect)
+SELECT
+  CAST(CONVERT_TIMEZONE('UTC', CAST(decided_at AS TIMESTAMPTZ)) AS DATE) AS day,
+  region,
+  queue,
+  site,
+  COUNT(*) AS decisions,
+  COALESCE(SUM(IFF((
+    NOT automated
+  ), CAST(handle_seconds AS DOUBLE), NULL)), 0) AS handle_seconds,
+  COUNT_IF((
+    NOT automated
+  )) AS manual_decisions,
+  COALESCE(
+    SUM(
+      IFF(
+        (
+          NOT automated
+        ),
+        CAST(handle_seconds AS DOUBLE) * CAST(handle_seconds AS DOUBLE),
+        NULL
+      )
+    ),
+    0
+  ) AS handle_seconds_sq,
+  COUNT_IF((
+    decided_at <= enqueued_at + sla_hours * INTERVAL '1 HOUR'
+  )) AS sla_met,
+  COUNT_IF((
+    qa_sampled AND qa_correct
+  )) AS qa_correct,
+  COUNT_IF((
+    qa_sampled
+  )) AS qa_sampled,
+  COUNT_IF((
+    overturned AND appealed AND action IN ('remove', 'restrict')
+  )) AS overturns,
+  COUNT_IF((
+    appealed AND action IN ('remove', 'restrict')
+  )) AS appeals,
+  COUNT_IF((
+    automated
+  )) AS automated_decisions,
+  COUNT_IF((
+    detection = 'proactive' AND action IN ('remove', 'restrict')
+  )) AS proactive_enforcements,
+  COUNT_IF((
+    action IN ('remove', 'restrict')
+  )) AS enforcements,
+  COUNT_IF((
+    decided_at < enqueued_at
+  )) AS check__decided_before_enqueued,
+  COUNT_IF((
+    handle_seconds < 0
+  )) AS check__negative_handle_time,
+  COUNT_IF((
+    handle_seconds > 4 * 3600
+  )) AS check__absurd_handle_time,
+  COUNT_IF((
+    qa_correct AND NOT qa_sampled
+  )) AS check__qa_correct_without_sample,
+  COUNT_IF((
+    overturned AND NOT appealed
+  )) AS check__overturned_without_appeal,
+  COUNT_IF((
+    region IS NULL
+  )) AS check__missing_region,
+  COUNT(*) AS check__rows,
+  COUNT_IF((
+    decision_id IS NULL
+  )) AS check__null_decision_id,
+  COUNT_IF((
+    site IS NULL
+  )) AS check__null_site,
+  COUNT_IF((
+    queue IS NULL
+  )) AS check__null_queue
+FROM ops.decisions
+WHERE
+  NOT decided_at IS NULL
+GROUP BY
+  1,
+  2,
+  3,
+  4
+
+-- queue_snapshots by day
+-- runs on snowflake (snowflake dialect) (snowflake dialect)
+SELECT
+  CAST(day AS DATE) AS day,
+  region,
+  queue,
+  site,
+  COALESCE(SUM(CAST(pending_items AS DOUBLE)), 0) AS pending_items,
+  COUNT(*) AS check__rows,
+  COUNT_IF((
+    site IS NULL
+  )) AS check__null_site,
+  COUNT_IF((
+    queue IS NULL
+  )) AS check__null_queue,
+  COUNT_IF((
+    region IS NULL
+  )) AS check__null_region
+FROM ops.queue_snapshots
+WHERE
+  NOT day IS NULL
+GROUP BY
+  1,
+  2,
+  3,
+  4
+
+-- staffing by day
+-- runs on snowflake (snowflake dialect) (snowflake dialect)
+SELECT
+  CAST(day AS DATE) AS day,
+  region,
+  site,
+  COALESCE(SUM(CAST(productive_hours AS DOUBLE)), 0) AS productive_hours,
+  COALESCE(SUM(CAST(paid_hours AS DOUBLE)), 0) AS paid_hours,
+  COALESCE(SUM(CAST(high_severity_hours AS DOUBLE)), 0) AS high_severity_hours,
+  COUNT_IF((
+    productive_hours > paid_hours + 1e-9
+  )) AS check__productive_exceeds_paid,
+  COUNT(*) AS check__rows
+FROM ops.staffing
+WHERE
+  NOT day IS NULL
+GROUP BY
+  1,
+  2,
+  3
+
+-- decisions time_to_action_hours sketch by decided_at
+-- runs on snowflake (snowflake dialect) (snowflake dialect)
+SELECT
+  day,
+  region,
+  queue,
+  site,
+  GROUPING(region) AS grouping__region,
+  GROUPING(queue) AS grouping__queue,
+  GROUPING(site) AS grouping__site,
+  bucket,
+  COUNT(*) AS time_to_action_hours
+FROM (
+  SELECT
+    CASE
+      WHEN decided_at < CAST('2025-11-24 00:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CAST('2025-11-17' AS DATE)
+      WHEN decided_at < CAST('2026-08-31 00:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CAST('2026-08-24' AS DATE)
+      WHEN decided_at < CAST('2026-09-07 00:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CAST('2026-08-31' AS DATE)
+      WHEN decided_at < CAST('2026-09-14 00:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CAST('2026-09-07' AS DATE)
+      WHEN decided_at < CAST('2026-09-21 00:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CAST('2026-09-14' AS DATE)
+      WHEN decided_at < CAST('2026-09-28 00:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CAST('2026-09-21' AS DATE)
+      WHEN decided_at < CAST('2026-10-05 00:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CAST('2026-09-28' AS DATE)
+      WHEN decided_at < CAST('2026-10-12 00:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CAST('2026-10-05' AS DATE)
+      WHEN decided_at < CAST('2026-10-19 00:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CAST('2026-10-12' AS DATE)
+      WHEN decided_at < CAST('2026-10-26 00:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CAST('2026-10-19' AS DATE)
+      WHEN decided_at < CAST('2026-11-02 00:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CAST('2026-10-26' AS DATE)
+      WHEN decided_at < CAST('2026-11-09 00:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CAST('2026-11-02' AS DATE)
+      WHEN decided_at < CAST('2026-11-16 00:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CAST('2026-11-09' AS DATE)
+      WHEN decided_at < CAST('2026-11-23 00:00:00+00:00' AS TIMESTAMPTZ)
+      THEN CAST('2026-11-16' AS DATE)
+    END AS day,
+    region,
+    queue,
+    site,
+    CAST(CASE
+      WHEN (
+        CAST((
+          DATEDIFF(MICROSECOND, enqueued_at, decided_at) / 3600e6
+        ) AS DOUBLE)
+      ) > 0
+      THEN CEIL(
+        LN(CAST((
+          DATEDIFF(MICROSECOND, enqueued_at, decided_at) / 3600e6
+        ) AS DOUBLE)) / 0.020000666706669435
+      )
+      WHEN (
+        CAST((
+          DATEDIFF(MICROSECOND, enqueued_at, decided_at) / 3600e6
+        ) AS DOUBLE)
+      ) <= 0
+      THEN -1073741824
+    END AS BIGINT) AS bucket
+  FROM ops.decisions
+  WHERE
+    NOT decided_at IS NULL
+    AND (
+      (
+        decided_at >= CAST('2025-11-17 00:00:00+00:00' AS TIMESTAMPTZ)
+        AND decided_at < CAST('2025-11-24 00:00:00+00:00' AS TIMESTAMPTZ)
+      )
+      OR (
+        decided_at >= CAST('2026-08-24 00:00:00+00:00' AS TIMESTAMPTZ)
+        AND decided_at < CAST('2026-11-23 00:00:00+00:00' AS TIMESTAMPTZ)
+      )
+    )
+) AS sketch_rows
+GROUP BY
+  GROUPING SETS (
+    (day, bucket),
+    (day, region, bucket),
+    (day, queue, bucket),
+    (day, site, bucket)
+  )
+
+-- decisions data-quality probe
+-- runs on snowflake (snowflake dialect) (snowflake dialect) for 2026-W47; a failed check then fetches up to 5 examples (ids or days) with a SELECT … LIMIT 5
+SELECT
+  'duplicate' AS kind,
+  day,
+  SUM(copies - 1) AS n
+FROM (
+  SELECT
+    MIN(CAST(CONVERT_TIMEZONE('UTC', CAST(decided_at AS TIMESTAMPTZ)) AS DATE)) AS day,
+    COUNT(*) AS copies
+  FROM ops.decisions
+  WHERE
+    (
+      decided_at BETWEEN CAST('2026-11-14 00:00:00+00:00' AS TIMESTAMPTZ) AND CAST('2026-11-25 00:00:00+00:00' AS TIMESTAMPTZ)
+      AND CAST(CONVERT_TIMEZONE('UTC', CAST(decided_at AS TIMESTAMPTZ)) AS DATE) BETWEEN CAST('2026-11-16' AS DATE) AND CAST('2026-11-22' AS DATE)
+    )
+    AND NOT decision_id IS NULL
+  GROUP BY
+    decision_id
+  HAVING
+    COUNT(*) > 1
+) AS dup
+GROUP BY
+  day
+UNION ALL
+SELECT
+  'undated' AS kind,
+  CAST(NULL AS DATE) AS day,
+  COUNT(*) AS n
+FROM ops.decisions
+WHERE
+  decided_at IS NULL
+
+-- queue_snapshots data-quality probe
+-- runs on snowflake (snowflake dialect) (snowflake dialect) for 2026-W47; a failed check then fetches up to 5 examples (ids or days) with a SELECT … LIMIT 5
+SELECT
+  'duplicate' AS kind,
+  day,
+  SUM(copies - 1) AS n
+FROM (
+  SELECT
+    MIN(CAST(day AS DATE)) AS day,
+    COUNT(*) AS copies
+  FROM ops.queue_snapshots
+  WHERE
+    CAST(day AS DATE) BETWEEN CAST('2026-11-16' AS DATE) AND CAST('2026-11-22' AS DATE)
+    AND NOT day IS NULL
+    AND NOT site IS NULL
+    AND NOT queue IS NULL
+  GROUP BY
+    day,
+    site,
+    queue
+  HAVING
+    COUNT(*) > 1
+) AS dup
+GROUP BY
+  day
+UNION ALL
+SELECT
+  'undated' AS kind,
+  CAST(NULL AS DATE) AS day,
+  COUNT(*) AS n
+FROM ops.queue_snapshots
+WHERE
+  day IS NULL
+
+-- staffing data-quality probe
+-- runs on snowflake (snowflake dialect) (snowflake dialect) for 2026-W47; a failed check then fetches up to 5 examples (ids or days) with a SELECT … LIMIT 5
+SELECT
+  'undated' AS kind,
+  CAST(NULL AS DATE) AS day,
+  COUNT(*) AS n
+FROM ops.staffing
+WHERE
+  day IS NULL
+

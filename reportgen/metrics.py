@@ -16,40 +16,16 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from reportgen.config.formula import evaluate
 from reportgen.config.loader import ResolvedReport
-from reportgen.config.models import (
-    DerivedMetric,
-    MeanMetric,
-    MetricDef,
-    QuantileMetric,
-    RatioMetric,
-    TotalMetric,
-)
+from reportgen.config.models import MetricDef
 from reportgen.cube import BUCKET, DAY, LEVEL, Cube, CubeQuery
 from reportgen.errors import SourceError
 from reportgen.periods import Grain, Period, period_containing, period_starts
 from reportgen.quality import QualityIssue, check_quality
+from reportgen.semantics import Stats, kind_of
 from reportgen.sketch import Histogram
 
 ALL = "__all__"
-
-
-@dataclass(frozen=True)
-class Stats:
-    """Sufficient statistics of one metric over one period (or segment)."""
-
-    numerator: float | None = None  # ratio / proportion
-    denominator: float | None = None
-    count: float | None = None  # mean
-    sum: float | None = None
-    sum_squares: float | None = None
-    total: float | None = None  # total
-    # a quantile's summed sketch: what its test and "Other" row read; not in figures.json
-    histogram: Histogram | None = field(default=None, metadata={"json": False}, repr=False)
-
-    def as_dict(self) -> dict[str, float]:
-        return {k: v for k, v in self.__dict__.items() if v is not None and k != "histogram"}
 
 
 @dataclass(frozen=True)
@@ -306,75 +282,16 @@ def _histograms(rows: pd.DataFrame, keys: list[str], measure: str, alpha: float)
 
 def metric_values(metric: MetricDef, totals: pd.DataFrame) -> pd.Series:
     """Metric value per row of ``totals``; NaN where the denominator is zero."""
-    if isinstance(metric, TotalMetric):
-        return totals[metric.measure].astype(float)
-    if isinstance(metric, RatioMetric):
-        den = totals[metric.denominator].astype(float)
-        return (totals[metric.numerator] / den.where(den != 0)) * metric.scale
-    if isinstance(metric, DerivedMetric):
-        return evaluate(metric.expression, totals)
-    if isinstance(metric, QuantileMetric):
-        cells = totals[metric.measure]
-        return pd.Series([_quantile(c, metric.q) for c in cells], index=totals.index, dtype=float)
-    assert isinstance(metric, MeanMetric)
-    count = totals[metric.count].astype(float)
-    return totals[metric.sum] / count.where(count != 0)
-
-
-def _quantile(cell: object, q: float) -> float:
-    value = cell.quantile(q) if isinstance(cell, Histogram) else None
-    return np.nan if value is None else value
-
-
-def _rows_in(cell: object) -> float:
-    return cell.n if isinstance(cell, Histogram) else 0.0
+    return kind_of(metric).values(totals)
 
 
 def metric_weight(metric: MetricDef, totals: pd.DataFrame) -> pd.Series:
-    """What a segment's share is a share of: the denominator, the count, or the total.
-
-    A derived metric's weight is the divisor of its quotient, or else its value.
-    """
-    if isinstance(metric, TotalMetric):
-        return totals[metric.measure].astype(float)
-    if isinstance(metric, RatioMetric):
-        return totals[metric.denominator].astype(float)
-    if isinstance(metric, DerivedMetric):
-        quotient = metric.quotient
-        tree = quotient.denominator if quotient else metric.expression
-        return evaluate(tree, totals)
-    if isinstance(metric, QuantileMetric):  # the rows the quantile is read from
-        return pd.Series([_rows_in(c) for c in totals[metric.measure]], index=totals.index)
-    return totals[metric.count].astype(float)
+    """What a segment's share is a share of: the denominator, the count, or the total."""
+    return kind_of(metric).weight(totals)
 
 
 def metric_stats(metric: MetricDef, row: pd.Series | None) -> Stats:
-    if row is None:
-        return Stats()
-    if isinstance(metric, TotalMetric):
-        return Stats(total=float(row[metric.measure]))
-    if isinstance(metric, RatioMetric):
-        return Stats(
-            numerator=float(row[metric.numerator]), denominator=float(row[metric.denominator])
-        )
-    if isinstance(metric, QuantileMetric):
-        cell = row[metric.measure]
-        histogram = cell if isinstance(cell, Histogram) else None
-        return Stats(count=_rows_in(cell), histogram=histogram)
-    if isinstance(metric, DerivedMetric):  # N and D of a quotient (scale in N), else the value
-        frame = row.to_frame().T
-        quotient = metric.quotient
-        if quotient is None:
-            return Stats(total=float(evaluate(metric.expression, frame).iloc[0]))
-        return Stats(
-            numerator=float(evaluate(quotient.numerator, frame).iloc[0]) * quotient.scale,
-            denominator=float(evaluate(quotient.denominator, frame).iloc[0]),
-        )
-    return Stats(
-        count=float(row[metric.count]),
-        sum=float(row[metric.sum]),
-        sum_squares=float(row[metric.sum_squares]),
-    )
+    return Stats() if row is None else kind_of(metric).stats(row)
 
 
 def _num(value: float | None) -> float | None:
@@ -528,6 +445,7 @@ def _metric_figures(
     last_complete_day,
 ):
     measures = metric.measures
+    kind = kind_of(metric)
     begins = data_begins(cube, measures)
     current_totals = measure_totals(cube, measures, period.start, period.end)
     previous_totals = measure_totals(cube, measures, previous.start, previous.end)
@@ -576,10 +494,10 @@ def _metric_figures(
         previous_stats=metric_stats(metric, previous_totals.iloc[0]),
         series=series,
         breakdowns=_breakdowns(name, metric, breakdowns, cube, period, previous, targets),
-        formula=metric.formula if isinstance(metric, DerivedMetric) else None,
+        formula=kind.formula,
         as_of=_as_of(cube, measures, period),
         previous_as_of=_as_of(cube, measures, previous),
-        q=metric.q if isinstance(metric, QuantileMetric) else None,
+        q=kind.q,
         provisional=is_provisional(metric, period, last_complete_day),
         matures_on=matures_on(metric, period),
         provisional_reason=metric.matures_after.reason if metric.matures_after else None,
@@ -626,7 +544,7 @@ def _breakdowns(name, metric, dims, cube, period, previous, targets):
         if dim not in cube.dimensions_of(metric.measures[0]):
             continue
         segments = _breakdown(name, metric, dim, cube, period, previous, targets)
-        if segments or not isinstance(metric, QuantileMetric):
+        if segments or not kind_of(metric).reads_sketch:
             found[dim] = segments
     return found
 

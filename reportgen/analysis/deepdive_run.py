@@ -15,15 +15,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from reportgen.config.loader import ResolvedReport
-from reportgen.config.models import (
-    DerivedMetric,
-    MeanMetric,
-    MetricDef,
-    QuantileMetric,
-    TotalMetric,
-)
+from reportgen.config.models import MetricDef
 from reportgen.cube import Cube
 from reportgen.metrics import ReportFigures, measure_totals, metric_values, metric_weight
+from reportgen.semantics import kind_of
 
 if TYPE_CHECKING:
     from reportgen.analysis.deepdive import (
@@ -50,14 +45,10 @@ class DeepDive:
 
 
 def _is_rate(metric: MetricDef) -> bool:
-    """Comparable across units of different size: not a total, nor a derived non-quotient.
-
-    Quantiles are left out too: the deep dive models ratios of sums (volume-weighted
-    regressions, pooled logits), and a unit's quantile is no such ratio.
-    """
-    if isinstance(metric, DerivedMetric):
-        return metric.quotient is not None
-    return not isinstance(metric, TotalMetric | QuantileMetric)
+    """Comparable across units of different size: the deep dive models ratios of sums
+    (volume-weighted regressions, pooled logits), so totals, quantiles and formulas that
+    are not a quotient are left out."""
+    return kind_of(metric).comparable_across_units
 
 
 def unit_metrics(report: ResolvedReport, unit: str) -> tuple[str, ...]:
@@ -143,14 +134,16 @@ def _tukey(
     report: ResolvedReport, cube: Cube, figures: ReportFigures, unit: str, name: str
 ) -> TukeyResult | None:
     metric = report.metric(name)
-    if not isinstance(metric, MeanMetric):
+    kind = kind_of(metric)
+    if not kind.tukey:
         return None
     period = figures.period
     totals = measure_totals(cube, metric.measures, period.start, period.end, by=unit)
+    unit_stats = {str(seg): kind.stats(row) for seg, row in totals.iterrows()}
     groups = {
-        str(seg): (float(row[metric.count]), float(row[metric.sum]), float(row[metric.sum_squares]))
-        for seg, row in totals.iterrows()
-        if row[metric.count] > 0
+        seg: (s.count, s.sum, s.sum_squares)
+        for seg, s in unit_stats.items()
+        if s.count and s.sum is not None and s.sum_squares is not None
     }
     from reportgen.analysis.deepdive import tukey_hsd
 

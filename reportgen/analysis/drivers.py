@@ -27,11 +27,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from reportgen.analysis.lmdi import LmdiResult, LmdiTerm, lmdi_ratio, merge_terms
-from reportgen.config.formula import evaluate, measures_in
 from reportgen.config.loader import ResolvedReport
-from reportgen.config.models import DerivedMetric, MeanMetric, RatioMetric
 from reportgen.cube import Cube
 from reportgen.metrics import MetricFigures, ReportFigures, measure_totals
+from reportgen.semantics import RatioParts, kind_of
 
 
 @dataclass(frozen=True)
@@ -43,18 +42,9 @@ class Decomposition:
     top: int = 5  # segments named in the sentence, the bridge and the table
 
 
-def _ratio_parts(
-    report: ResolvedReport, name: str
-) -> Callable[[pd.DataFrame], tuple[pd.Series, pd.Series]] | None:
+def _ratio_parts(report: ResolvedReport, name: str) -> RatioParts | None:
     """A function from summed measures to (scaled numerator, denominator), or None."""
-    metric = report.metric(name)
-    if isinstance(metric, MeanMetric):
-        return lambda t: (t[metric.sum], t[metric.count])
-    if isinstance(metric, RatioMetric):
-        return lambda t: (t[metric.numerator] * metric.scale, t[metric.denominator])
-    if isinstance(metric, DerivedMetric) and (q := metric.quotient) is not None:
-        return lambda t: (evaluate(q.numerator, t) * q.scale, evaluate(q.denominator, t))
-    return None
+    return kind_of(report.metric(name)).ratio_parts()
 
 
 def sample_floor(report: ResolvedReport, name: str) -> float:
@@ -63,15 +53,7 @@ def sample_floor(report: ResolvedReport, name: str) -> float:
     The floor is a number of observations (decisions, QA samples, appeals); a
     denominator that sums a quantity (productive hours) is not a sample size.
     """
-    metric = report.metric(name)
-    if isinstance(metric, MeanMetric):
-        measures: tuple[str, ...] = (metric.count,)
-    elif isinstance(metric, RatioMetric):
-        measures = (metric.denominator,)
-    elif isinstance(metric, DerivedMetric) and (q := metric.quotient) is not None:
-        measures = measures_in(q.denominator)
-    else:
-        return 0.0
+    measures = kind_of(report.metric(name)).sample_measures()
     counts = all(report.catalog.measures[m].agg == "count" for m in measures)
     return report.config.insights.small_sample if measures and counts else 0.0
 

@@ -24,23 +24,14 @@ from reportgen.analysis.anomalies import (
 from reportgen.analysis.deepdive_run import DeepDive, run_deep_dive
 from reportgen.analysis.drivers import Decomposition, decompose_all
 from reportgen.analysis.followup import FollowUp
-from reportgen.analysis.significance import Significance, assess, significance_phrase, test_kind
-from reportgen.config.formula import Ref
+from reportgen.analysis.significance import Significance, assess, significance_phrase
 from reportgen.config.loader import ResolvedReport
-from reportgen.config.models import (
-    AnomalyConfig,
-    DerivedMetric,
-    MeanMetric,
-    MetricDef,
-    QuantileMetric,
-    RatioMetric,
-    TotalMetric,
-)
+from reportgen.config.models import AnomalyConfig, MetricDef
 from reportgen.cube import Cube
 from reportgen.metrics import ReportFigures, measure_series, metric_values, metric_weight
 from reportgen.narrative import display_format
 from reportgen.periods import Period
-from reportgen.sketch import Histogram
+from reportgen.semantics import kind_class, kind_of
 
 if TYPE_CHECKING:
     from reportgen.analysis.stories import Story
@@ -113,7 +104,7 @@ def find_recoveries(report: ResolvedReport, figures: ReportFigures) -> dict[str,
         history = [v for v in values[:-2] if v is not None and np.isfinite(v)]
         if len(history) < 6:
             continue
-        effect = 0.10 if m.type == "total" else 0.04
+        effect = kind_class(m.type).typical_swing
         median = float(np.median(history))
         level = max(abs(median), abs(before))
         if m.format == "percent" and 0 < median < 1:
@@ -159,45 +150,7 @@ def qualify_provisional(
 
 def noise_sd(report: ResolvedReport, name: str, metric: MetricDef, sums: pd.DataFrame) -> pd.Series:
     """Sampling standard error of each value: what chance alone moves it by."""
-    kind = test_kind(report, name)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if kind == "proportion":
-            assert isinstance(metric, RatioMetric)
-            n = sums[metric.denominator].astype(float)
-            p = sums[metric.numerator] / n.where(n > 0)
-            return np.sqrt(p * (1 - p) / n.where(n > 0))
-        if kind == "mean":
-            assert isinstance(metric, MeanMetric)
-            n = sums[metric.count].astype(float)
-            s, q = sums[metric.sum], sums[metric.sum_squares]
-            var = ((q - s * s / n.where(n > 0)) / (n - 1).where(n > 1)).clip(lower=0)
-            return np.sqrt(var / n.where(n > 0))
-        if kind == "quantile":
-            assert isinstance(metric, QuantileMetric)
-            return pd.Series(
-                [_quantile_sd(cell, metric.q) for cell in sums[metric.measure]], index=sums.index
-            )
-        if kind == "rate" and isinstance(metric, RatioMetric):
-            c = sums[metric.numerator].astype(float)
-            e = sums[metric.denominator].astype(float)
-            return np.sqrt(c) / e.where(e > 0) * metric.scale
-    return pd.Series(np.nan, index=sums.index)
-
-
-#: z of the two-sided 95 % interval a quantile's standard error is read from
-_Z95 = 1.959963984540054
-
-
-def _quantile_sd(cell: object, q: float) -> float:
-    """A quantile's sampling standard error: its 95 % order-statistic interval over 2 × 1.96.
-
-    Distribution-free (binomial ranks), so it is right for heavy-tailed times;
-    the sketch's own bucket width is below it at any realistic volume.
-    """
-    if not isinstance(cell, Histogram):
-        return np.nan
-    low, high = cell.quantile_ci(q, 0.95)
-    return np.nan if low is None or high is None else (high - low) / (2 * _Z95)
+    return kind_of(metric).noise_sd(sums, report.catalog.measures)
 
 
 def series_frame(
@@ -222,19 +175,8 @@ def series_frame(
 
 
 def _weight_measure(metric: MetricDef) -> str | None:
-    """The measure a segment's volume is, or None (a derived metric's divisor is an expression)."""
-    if isinstance(metric, TotalMetric):
-        return metric.measure
-    if isinstance(metric, RatioMetric):
-        return metric.denominator
-    if isinstance(metric, DerivedMetric):
-        quotient = metric.quotient
-        if quotient is not None and isinstance(quotient.denominator, Ref):
-            return quotient.denominator.measure
-        return None  # its shares are not shares of one measure: no share anomalies
-    if isinstance(metric, QuantileMetric):
-        return None  # a histogram's rows are not a summed measure column: no share anomalies
-    return metric.count
+    """The measure a segment's volume is, or None (then no share anomalies)."""
+    return kind_of(metric).weight_measure
 
 
 def detect_anomalies(
@@ -270,9 +212,8 @@ def detect_anomalies(
                 "display": display_format(m),  # one unit per metric, as on its pages
             }
             batch = _history(frame, metric, m.direction, config, figures.period, common, shown)
-            # segments' quantiles differ by design (a queue decided mostly by automation has a
-            # median of minutes, a manual one of hours): only each segment's own history counts
-            if dim is not None and not isinstance(metric, QuantileMetric):
+            # only kinds whose segments are comparable get peer checks (not quantiles)
+            if dim is not None and kind_of(metric).peer_comparable:
                 current = frame[frame.period_start == frame.period_start.max()]
                 batch += peer_anomalies(
                     current,
@@ -366,7 +307,7 @@ def _history(
         min_volume=config.min_volume,
         threshold=config.threshold,
         # volumes scale with the weekday; rates, shares and means shift by it
-        seasonality="multiplicative" if isinstance(metric, TotalMetric) else "additive",
+        seasonality=kind_of(metric).seasonality,
         **daily,
         **shown,
     )

@@ -24,7 +24,6 @@ per-segment changes are corrected for multiple comparisons with Benjamini–Hoch
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from reportgen.analysis._quantile_test import quantile_test
 from reportgen.analysis.stats import (
@@ -37,44 +36,25 @@ from reportgen.analysis.stats import (
     welch_t_test,
 )
 from reportgen.config.loader import ResolvedReport
-from reportgen.config.models import (
-    DerivedMetric,
-    MeanMetric,
-    QuantileMetric,
-    RatioMetric,
-    TotalMetric,
-)
 from reportgen.formatting import format_p
-from reportgen.metrics import MetricFigures, ReportFigures, SegmentFigure, Stats
+from reportgen.metrics import MetricFigures, ReportFigures, SegmentFigure
+from reportgen.semantics import (
+    DERIVED_UNTESTED,
+    STOCK_UNTESTED,
+    SUM_UNTESTED,
+    UNTESTABLE,
+    Stats,
+    TestKind,
+    kind_of,
+)
 from reportgen.sketch import Histogram
 
-TestKind = Literal["proportion", "mean", "rate", "quantile", "none"]
-
-UNTESTABLE = "shares of hours are not counts of independent events, so no sampling test applies"
-DERIVED_UNTESTED = (
-    "a derived formula combines several sums, and no exact test fits it; "
-    "define it as a ratio or proportion metric to get a p-value"
-)
-SUM_UNTESTED = "a sum of a column is not a count of independent events, so no sampling test applies"
-STOCK_UNTESTED = (
-    "a backlog is a period-end snapshot of items still waiting, not a count of independent "
-    "events in the period (the same item is counted on every day it waits), so no sampling "
-    "test applies"
-)
+__all__ = ["DERIVED_UNTESTED", "STOCK_UNTESTED", "SUM_UNTESTED", "UNTESTABLE", "TestKind"]
 
 
 def no_test_reason(report: ResolvedReport, metric_name: str) -> str:
     """Why a metric whose test kind is "none" gets no p-value, in words for the report."""
-    metric = report.metric(metric_name)
-    if isinstance(metric, DerivedMetric):
-        return DERIVED_UNTESTED
-    if isinstance(metric, TotalMetric):
-        if report.catalog.measures[metric.measure].is_stock:
-            return STOCK_UNTESTED
-        return SUM_UNTESTED
-    if any(report.catalog.measures[m].is_stock for m in metric.measures):
-        return STOCK_UNTESTED
-    return UNTESTABLE
+    return kind_of(report.metric(metric_name)).untested_reason(report.catalog.measures)
 
 
 @dataclass(frozen=True)
@@ -113,23 +93,7 @@ class Significance:
 
 
 def test_kind(report: ResolvedReport, metric_name: str) -> TestKind:
-    metric = report.metric(metric_name)
-    measures = report.catalog.measures
-    if isinstance(metric, MeanMetric):
-        return "mean"
-    if isinstance(metric, TotalMetric):
-        return "rate" if measures[metric.measure].agg == "count" else "none"
-    if isinstance(metric, DerivedMetric):
-        return "none"  # see DERIVED_UNTESTED
-    if isinstance(metric, QuantileMetric):
-        return "quantile"
-    assert isinstance(metric, RatioMetric)
-    num, den = measures[metric.numerator].agg, measures[metric.denominator].agg
-    if metric.type == "proportion" and num == den == "count":
-        return "proportion"
-    if num == "count" and den == "sum":
-        return "rate"
-    return "none"
+    return kind_of(report.metric(metric_name)).test_kind(report.catalog.measures)
 
 
 def change_test(
@@ -246,8 +210,7 @@ def assess(report: ResolvedReport, figures: ReportFigures) -> Significance:
 
 
 def _q(report: ResolvedReport, metric_name: str) -> float | None:
-    metric = report.metric(metric_name)
-    return metric.q if isinstance(metric, QuantileMetric) else None
+    return kind_of(report.metric(metric_name)).q
 
 
 def p_text(p: float | None, alpha: float = 0.05) -> str:

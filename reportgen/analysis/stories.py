@@ -45,6 +45,7 @@ from reportgen.analysis.insights import Insights
 from reportgen.config.loader import ResolvedReport
 from reportgen.cube import Cube
 from reportgen.metrics import MetricFigures, ReportFigures
+from reportgen.semantics import kind_class
 
 Kind = Literal["surge", "segment", "concentration", "metric", "recovery"]
 Sentiment = Literal["good", "bad", "neutral"]
@@ -128,7 +129,7 @@ def _volume_metrics(report: ResolvedReport, figures: ReportFigures) -> list[str]
     return [
         name
         for name, m in figures.metrics.items()
-        if m.type == "total" and m.direction == "neutral" and not _is_stock(report, name)
+        if kind_class(m.type).is_volume and m.direction == "neutral" and not _is_stock(report, name)
     ]
 
 

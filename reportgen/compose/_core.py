@@ -22,15 +22,9 @@ from reportgen.compose._insights import (
 )
 from reportgen.compose._restatements import restatements_section
 from reportgen.compose._stories import bottom_line, data_confidence, lower_first, story_texts
-from reportgen.config.formula import is_additive
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import (
-    DerivedMetric,
-    MeanMetric,
     MetricDef,
-    QuantileMetric,
-    RatioMetric,
-    TotalMetric,
 )
 from reportgen.document import (
     BriefSlide,
@@ -67,6 +61,7 @@ from reportgen.narrative import (
     value_text,
 )
 from reportgen.quality import QualityIssue
+from reportgen.semantics import kind_class, kind_of
 
 if TYPE_CHECKING:
     from reportgen.restatements import Restatement
@@ -506,11 +501,7 @@ def sample_size(m: MetricFigures, stats: Stats) -> float | None:
     None for other ratios (throughput's denominator is hours, not a sample), totals
     (a total is its own volume) and formulas.
     """
-    if m.type == "proportion":
-        return stats.denominator
-    if m.type in ("mean", "quantile"):
-        return stats.count
-    return None
+    return kind_class(m.type).sample_size(stats)
 
 
 def is_small_sample(m: MetricFigures, stats: Stats, floor: float) -> bool:
@@ -529,16 +520,9 @@ def _n_text(m: MetricFigures, stats: Stats) -> str:
     return format_full(n, "count")
 
 
-def _share_weight(metric: MetricDef, m: MetricFigures) -> str:
+def _share_weight(metric: MetricDef) -> str:
     """What a segment's share is a share of, in the catalog's words (never the demo's)."""
-    if m.type == "total" or (isinstance(metric, DerivedMetric) and metric.quotient is None):
-        return "of the total"  # a formula that is not a quotient weighs segments by value
-    if m.type == "mean":
-        manual = "manual" in (metric.description or "").lower()
-        return "of manual volume" if manual else "of volume"
-    if m.type == "quantile":
-        return "of the rows the quantile is read from"
-    return "of the denominator"
+    return kind_of(metric).share_words()
 
 
 def _target_cell(m: MetricFigures, s: SegmentFigure) -> Cell:
@@ -616,7 +600,7 @@ def breakdown_table(
         rows.append(tuple(row))
         if small:
             muted.append(index)
-    caption = f"Share: the segment's share {_share_weight(metric, m)}. Sorted by share."
+    caption = f"Share: the segment's share {_share_weight(metric)}. Sorted by share."
     if muted:
         caption += (
             f" Greyed: small samples (n below {format_full(small_sample, 'count')}), "
@@ -656,45 +640,11 @@ def _full(m: MetricFigures, value: float | None, decimals: int | None = None) ->
 
 def other_segment(metric: MetricDef, rest: tuple[SegmentFigure, ...]) -> SegmentFigure:
     """Sum the tail's sufficient statistics: the "Other" row is a true ratio of sums."""
-
-    def pooled(stats: list[Stats]) -> tuple[Stats, float | None, float]:
-        if isinstance(metric, TotalMetric):
-            total = sum(s.total or 0 for s in stats)
-            return Stats(total=total), total, total
-        if isinstance(metric, RatioMetric):
-            num = sum(s.numerator or 0 for s in stats)
-            den = sum(s.denominator or 0 for s in stats)
-            return (
-                Stats(numerator=num, denominator=den),
-                (num / den * metric.scale if den else None),
-                den,
-            )
-        if isinstance(metric, DerivedMetric):  # a quotient's stats hold scaled N and D
-            if metric.quotient is not None:
-                num = sum(s.numerator or 0 for s in stats)
-                den = sum(s.denominator or 0 for s in stats)
-                return Stats(numerator=num, denominator=den), (num / den if den else None), den
-            if is_additive(metric.expression):
-                total = sum(s.total or 0 for s in stats)
-                return Stats(total=total), total, total
-            return Stats(), None, 0.0  # a non-linear formula cannot be pooled from its parts
-        if isinstance(metric, QuantileMetric):  # histograms add up: the tail's own quantile
-            merged = sum((s.histogram for s in stats if s.histogram is not None), None)
-            if merged is None:
-                return Stats(), None, 0.0
-            return Stats(count=merged.n, histogram=merged), merged.quantile(metric.q), merged.n
-        assert isinstance(metric, MeanMetric)
-        count = sum(s.count or 0 for s in stats)
-        total = sum(s.sum or 0 for s in stats)
-        sq = sum(s.sum_squares or 0 for s in stats)
-        return (
-            Stats(count=count, sum=total, sum_squares=sq),
-            (total / count if count else None),
-            count,
-        )
-
-    cur_stats, value, _ = pooled([s.stats for s in rest])
-    prev_stats, previous, _ = pooled([s.previous_stats for s in rest])
+    kind = kind_of(metric)
+    current = kind.pooled([s.stats for s in rest])
+    prior = kind.pooled([s.previous_stats for s in rest])
+    cur_stats, value = current.stats, current.value
+    prev_stats, previous = prior.stats, prior.value
     delta = value - previous if value is not None and previous is not None else None
     delta_pct = delta / previous if delta is not None and previous else None
     share = sum(s.share or 0 for s in rest)
@@ -796,22 +746,7 @@ def _by_check(issues: list[QualityIssue]) -> list[QualityIssue]:
 
 
 def formula(report: ResolvedReport, metric: MetricDef) -> str:
-    if isinstance(metric, TotalMetric):
-        if report.catalog.measures[metric.measure].is_stock:
-            return f"Σ {metric.measure} on the period's last day (a snapshot, not summed over days)"
-        return f"Σ {metric.measure}"
-    if isinstance(metric, RatioMetric):
-        scale = f" × {metric.scale:g}" if metric.scale != 1 else ""
-        return f"Σ {metric.numerator} ÷ Σ {metric.denominator}{scale}"
-    if isinstance(metric, DerivedMetric):
-        return f"{metric.formula} (each measure summed over the period or segment)"
-    if isinstance(metric, QuantileMetric):
-        alpha = report.catalog.measures[metric.measure].alpha
-        return (
-            f"{metric.q:g}-quantile of {metric.measure} (its histogram summed over the period or "
-            f"segment; within {alpha:.0%} of the exact quantile)"
-        )
-    return f"Σ {metric.sum} ÷ Σ {metric.count}"
+    return kind_of(metric).definition(report.catalog.measures)
 
 
 def measure_text(report: ResolvedReport, name: str) -> str:
@@ -839,7 +774,7 @@ def definitions_section(report: ResolvedReport, figures: ReportFigures) -> Secti
     }
     for name in figures.metrics:
         metric = report.metric(name)
-        measures = metric.measures[:2] if isinstance(metric, MeanMetric) else metric.measures
+        measures = kind_of(metric).defining_measures()
         shown = figures.metrics[name]
         unit = metric.unit or metric.format
         if display_format(shown) != metric.format:

@@ -23,15 +23,13 @@ from reportgen.config.models import (
     MeanMetric,
     MetricChoice,
     MetricDef,
-    QuantileMetric,
-    RatioMetric,
     ReportConfig,
     SourcesConfig,
-    TotalMetric,
 )
 from reportgen.config.templates import check_template_override
 from reportgen.document import Brand
 from reportgen.errors import ConfigError
+from reportgen.semantics import kind_of
 
 
 @dataclass(frozen=True)
@@ -140,7 +138,8 @@ def _check_catalog_references(catalog: Catalog, source: LocatedYaml) -> None:
     for name, metric in catalog.metrics.items():
         if isinstance(metric, DerivedMetric):
             continue  # resolved below, once every plain metric is known to be sound
-        for role, measure in _measure_roles(metric):
+        kind = kind_of(metric)
+        for role, measure in kind.roles():
             if measure not in catalog.measures:
                 raise ConfigError(
                     f"metric '{name}' refers to unknown measure '{measure}' — {suggest(measure, list(catalog.measures))}",
@@ -149,9 +148,7 @@ def _check_catalog_references(catalog: Catalog, source: LocatedYaml) -> None:
                     key=f"metrics.{name}.{role}",
                     fix="define the measure under 'measures:' or fix the name",
                 )
-        if isinstance(metric, MeanMetric):
-            _check_mean_not_stock(name, metric, catalog, source)
-            _check_mean_consistency(name, metric, catalog, source)
+        kind.validate(name, catalog, source)
         _check_sketch_use(name, metric, catalog, source)
     _resolve_derived(catalog, source)
 
@@ -192,28 +189,12 @@ def _check_stock_measures(catalog: Catalog, source: LocatedYaml) -> None:
             )
 
 
-def _check_mean_not_stock(
-    name: str, metric: MeanMetric, catalog: Catalog, source: LocatedYaml
-) -> None:
-    """A mean's count, sum and sum of squares are flows; a stock has no per-item mean."""
-    for role, measure in _measure_roles(metric):
-        if catalog.measures[measure].is_stock:
-            raise ConfigError(
-                f"mean metric '{name}' uses '{measure}' (agg 'last', a period-end snapshot) as "
-                f"its {role}; a mean needs counts and sums over the period's items",
-                file=source.path,
-                line=source.line_of(("metrics", name, role)),
-                key=f"metrics.{name}.{role}",
-                fix="make it a 'total' metric (the snapshot itself) or a 'derived' metric "
-                "over the snapshot, e.g. backlog / nullif(decisions, 0)",
-            )
-
-
 def _check_sketch_use(name: str, metric: MetricDef, catalog: Catalog, source: LocatedYaml) -> None:
     """A quantile reads a sketch, and only a quantile can: a histogram has no sum to divide."""
-    for role, measure in _measure_roles(metric):
+    reads_sketch = kind_of(metric).reads_sketch
+    for role, measure in kind_of(metric).roles():
         is_sketch = catalog.measures[measure].agg == "sketch"
-        if isinstance(metric, QuantileMetric) and not is_sketch:
+        if reads_sketch and not is_sketch:
             raise ConfigError(
                 f"quantile metric '{name}' needs a sketch measure, and '{measure}' is a "
                 f"{catalog.measures[measure].agg} measure",
@@ -223,7 +204,7 @@ def _check_sketch_use(name: str, metric: MetricDef, catalog: Catalog, source: Lo
                 fix="name a measure with agg: sketch and a 'value' (e.g. time_to_action_hours), "
                 "or define one: {fact: decisions, agg: sketch, value: <SQL expression>}",
             )
-        if not isinstance(metric, QuantileMetric) and is_sketch:
+        if not reads_sketch and is_sketch:
             raise ConfigError(
                 f"metric '{name}' uses sketch measure '{measure}', which only a quantile metric "
                 "can read (a histogram has no sum or count to divide)",
@@ -259,28 +240,7 @@ def _check_fact_quality(name: str, fact: FactDef, catalog: Catalog, source: Loca
             )
 
 
-def _measure_roles(metric: MetricDef) -> list[tuple[str, str]]:
-    if isinstance(metric, TotalMetric | QuantileMetric):
-        return [("measure", metric.measure)]
-    if isinstance(metric, RatioMetric):
-        return [("numerator", metric.numerator), ("denominator", metric.denominator)]
-    if isinstance(metric, DerivedMetric):
-        return [("formula", m) for m in metric.measures]
-    return [("sum", metric.sum), ("count", metric.count), ("sum_squares", metric.sum_squares)]
-
-
 # -- derived metrics ---------------------------------------------------------------------------
-
-
-def _inline(metric: MetricDef) -> fm.Expr:
-    """A plain metric as a formula over its measures (how a derived formula uses it)."""
-    if isinstance(metric, TotalMetric):
-        return fm.Ref(metric.measure)
-    if isinstance(metric, RatioMetric):
-        ratio = fm.BinOp("/", fm.Ref(metric.numerator), fm.NullIfZero(fm.Ref(metric.denominator)))
-        return ratio if metric.scale == 1 else fm.BinOp("*", ratio, fm.Num(metric.scale))
-    assert isinstance(metric, MeanMetric)
-    return fm.BinOp("/", fm.Ref(metric.sum), fm.NullIfZero(fm.Ref(metric.count)))
 
 
 def _resolve_derived(catalog: Catalog, source: LocatedYaml) -> None:
@@ -299,7 +259,9 @@ def _resolve_derived(catalog: Catalog, source: LocatedYaml) -> None:
     def expand(name: str, chain: tuple[str, ...]) -> fm.Expr:
         metric = catalog.metrics[name]
         if not isinstance(metric, DerivedMetric):
-            return _inline(metric)
+            inlined = kind_of(metric).as_formula()
+            assert inlined is not None  # quantiles are refused before they are expanded
+            return inlined
         if name in done:
             return done[name]
         if name in chain:
@@ -313,7 +275,8 @@ def _resolve_derived(catalog: Catalog, source: LocatedYaml) -> None:
 
         def resolve(ref: str) -> fm.Expr:
             sketch = ref in catalog.measures and catalog.measures[ref].agg == "sketch"
-            if sketch or isinstance(catalog.metrics.get(ref), QuantileMetric):
+            named = catalog.metrics.get(ref)
+            if sketch or (named is not None and kind_of(named).reads_sketch):
                 raise fail(
                     name,
                     f"formula of metric '{name}' names '{ref}', a quantile or its sketch; "
@@ -322,9 +285,7 @@ def _resolve_derived(catalog: Catalog, source: LocatedYaml) -> None:
                 )
             if ref in catalog.measures:
                 other = catalog.metrics.get(ref)
-                if other is not None and not (
-                    isinstance(other, TotalMetric) and other.measure == ref
-                ):
+                if other is not None and kind_of(other).as_formula() != fm.Ref(ref):
                     raise fail(
                         name,
                         f"'{ref}' in the formula of '{name}' is both a measure and a metric "
@@ -365,34 +326,6 @@ def _resolve_derived(catalog: Catalog, source: LocatedYaml) -> None:
     for name, metric in catalog.metrics.items():
         if isinstance(metric, DerivedMetric):
             metric.resolve(expand(name, ()))
-
-
-def _check_mean_consistency(
-    name: str, metric: MeanMetric, catalog: Catalog, source: LocatedYaml
-) -> None:
-    """A mean's sum, count and sum of squares must describe the same rows, or tests on it are wrong."""
-    total, count, squares = (
-        catalog.measures[m] for m in (metric.sum, metric.count, metric.sum_squares)
-    )
-    problems = []
-    if total.agg != "sum" or squares.agg != "sum_squares" or count.agg != "count":
-        problems.append(
-            "'sum' must be a sum, 'count' a count and 'sum_squares' a sum_squares measure"
-        )
-    if total.column != squares.column:
-        problems.append("'sum' and 'sum_squares' must add up the same column")
-    if not (
-        total.fact == count.fact == squares.fact and total.filter == count.filter == squares.filter
-    ):
-        problems.append("all three measures must come from the same fact with the same filter")
-    if problems:
-        raise ConfigError(
-            f"mean metric '{name}' is inconsistent: {'; '.join(problems)}",
-            file=source.path,
-            line=source.line_of(("metrics", name)),
-            key=f"metrics.{name}",
-            fix="point sum, count and sum_squares at measures over the same rows",
-        )
 
 
 def load_sources(path: Path, catalog: Catalog | None = None) -> SourcesConfig:
@@ -523,7 +456,7 @@ def _resolve_metrics(
 def breakdown_dimensions(catalog: Catalog, metric_name: str) -> list[str]:
     """Dimensions shared by every fact the metric's measures come from."""
     metric = catalog.metrics[metric_name]
-    facts = {catalog.measures[m].fact for _, m in _measure_roles(metric)}
+    facts = {catalog.measures[m].fact for _, m in kind_of(metric).roles()}
     common = None
     for fact in facts:
         dims = set(catalog.facts[fact].dimensions)
@@ -584,24 +517,15 @@ def _check_insights(config: ReportConfig, catalog: Catalog, source: LocatedYaml)
                 fix="list it under 'metrics:' too, or remove it here",
             )
         metric = catalog.metrics.get(name)
-        if isinstance(metric, QuantileMetric):
+        refusal = None if metric is None else kind_of(metric).decomposition_refusal(name)
+        if refusal is not None:
+            why, fix = refusal
             raise ConfigError(
-                f"quantile metric '{name}' cannot be decomposed: a quantile is not a sum of "
-                "segment contributions, so LMDI has no mix and rate effects to split",
+                why,
                 file=source.path,
                 line=source.line_of(("insights", "decomposition", "metrics", pos)),
                 key="insights.decomposition.metrics",
-                fix="remove it here; its breakdown table shows each segment's quantile",
-            )
-        if isinstance(metric, DerivedMetric) and metric.quotient is None:
-            raise ConfigError(
-                f"derived metric '{name}' cannot be decomposed: its formula "
-                f"'{metric.formula}' is not a quotient k · N / D of sums of measures",
-                file=source.path,
-                line=source.line_of(("insights", "decomposition", "metrics", pos)),
-                key="insights.decomposition.metrics",
-                fix="remove it here, or write its formula as one division "
-                "(e.g. manual_decisions / nullif(paid_hours, 0))",
+                fix=fix,
             )
 
 
@@ -684,7 +608,7 @@ def _check_quantile_alerts(config: ReportConfig, catalog: Catalog, source: Locat
     grain = config.period.grain
     for index, rule in enumerate(config.alerts):
         metric = catalog.metrics.get(rule.metric or "")
-        if isinstance(metric, QuantileMetric) and rule.grain != grain:
+        if metric is not None and kind_of(metric).report_grain_only and rule.grain != grain:
             raise ConfigError(
                 f"alert '{rule.name}' checks quantile metric '{rule.metric}' per {rule.grain}, "
                 f"but its sketch is counted per {grain} (the report's period), and a quantile of "

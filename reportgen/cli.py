@@ -221,6 +221,7 @@ def metrics(
     from rich.table import Table
 
     from reportgen.config import load_catalog
+    from reportgen.semantics import kind_of
 
     try:
         cat = load_catalog(catalog)
@@ -240,14 +241,7 @@ def metrics(
         title=f"Metric catalog ({catalog})",
     )
     for name, metric in cat.metrics.items():
-        parts = metric.measures[:2] if metric.type == "mean" else metric.measures
-        definition = " ÷ ".join(
-            f"last day's Σ {m}" if cat.measures[m].is_stock else f"Σ {m}" for m in parts
-        )
-        if metric.type == "derived":
-            definition = metric.formula
-        if metric.type == "quantile":
-            definition = f"q{metric.q:g} of {metric.measure}"
+        definition = kind_of(metric).definition(cat.measures)
         better = {"higher_is_better": "higher", "lower_is_better": "lower"}.get(
             metric.direction, "—"
         )

@@ -247,15 +247,14 @@ def detect_anomalies(
     return tuple(sorted(scoped, key=lambda a: abs(a.robust_z), reverse=True))
 
 
-#: Metric types whose volume is a count of sampled units (a proportion's denominator, a
-#: mean's count, a quantile's rows): below the floor they are small samples. A total is
-#: its own volume; other ratios are weighed by hours or sums, which are not samples.
-SAMPLED_TYPES = frozenset({"proportion", "mean", "quantile"})
-
-
 def _is_small(anomaly: Anomaly, floor: float, metric_type: str = "proportion") -> bool:
-    """A segment's anomaly on fewer than ``floor`` sampled units."""
-    return metric_type in SAMPLED_TYPES and anomaly.segment is not None and anomaly.volume < floor
+    """A segment's anomaly on fewer than ``floor`` sampled units.
+
+    Only kinds whose volume counts sampled units (MetricKind.volume_is_sample): a
+    total is its own volume; other ratios are weighed by hours or sums, not samples.
+    """
+    sampled = kind_class(metric_type).volume_is_sample
+    return sampled and anomaly.segment is not None and anomaly.volume < floor
 
 
 def _worded(anomaly: Anomaly, report: ResolvedReport, *, small_sample: bool) -> Anomaly:

@@ -515,7 +515,7 @@ def _n_text(m: MetricFigures, stats: Stats) -> str:
     n = sample_size(m, stats)
     if n is None:
         return ""
-    if m.type == "proportion" and stats.numerator is not None:
+    if kind_class(m.type).n_as_fraction and stats.numerator is not None:
         return f"{format_full(stats.numerator, 'count')} / {format_full(n, 'count')}"
     return format_full(n, "count")
 
@@ -564,7 +564,7 @@ def breakdown_table(
         Column("share", "Share"),
     ]
     if has_n:
-        columns.insert(2, Column("n", "x / n" if m.type == "proportion" else "n"))
+        columns.insert(2, Column("n", "x / n" if kind_class(m.type).n_as_fraction else "n"))
     if tests is not None:
         columns.append(Column("significance", "Significant?", "left"))
     if has_targets:

@@ -97,6 +97,11 @@ class MetricKind(ABC):
     report_grain_only: ClassVar[bool] = False
     #: a volume (a count or sum of things), not a rate: it can surge
     is_volume: ClassVar[bool] = False
+    #: its weight counts sampled units (a proportion's trials, a mean's count, a quantile's
+    #: rows), so a segment below the volume floor is a small sample
+    volume_is_sample: ClassVar[bool] = False
+    #: its n is shown as successes / trials ("12 / 345")
+    n_as_fraction: ClassVar[bool] = False
     #: the relative move that is large for it (volumes swing more than rates and means)
     typical_swing: ClassVar[float] = 0.04
 

@@ -22,6 +22,7 @@ class Mean(MetricKind):
 
     types = ("mean",)
     tukey = True
+    volume_is_sample = True
     metric: MeanMetric
 
     @classmethod

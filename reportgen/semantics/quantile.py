@@ -28,6 +28,7 @@ class Quantile(MetricKind):
     peer_comparable = False
     comparable_across_units = False
     report_grain_only = True
+    volume_is_sample = True
     metric: QuantileMetric
 
     @classmethod

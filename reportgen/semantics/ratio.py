@@ -86,6 +86,8 @@ class Proportion(Ratio):
     """Successes ÷ trials of the same rows: a binomial proportion when both are counts."""
 
     types = ("proportion",)
+    volume_is_sample = True
+    n_as_fraction = True
 
     @classmethod
     def sample_size(cls, stats: Stats) -> float | None:

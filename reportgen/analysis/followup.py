@@ -15,7 +15,13 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from reportgen.analysis.anomalies import Anomaly
-from reportgen.analysis.significance import ChangeTest, change_test, no_test_reason, test_kind
+from reportgen.analysis.significance import (
+    ChangeTest,
+    change_test,
+    no_test_reason,
+    test_kind,
+    test_params,
+)
 from reportgen.config.loader import ResolvedReport
 from reportgen.cube import Cube
 from reportgen.errors import PeriodError
@@ -85,6 +91,7 @@ def follow_up_item(
         flagged_stats,
         days=(now.days, flagged_period.days),
         confidence=report.config.insights.confidence,
+        **test_params(report, item.metric),
     )
     return FollowUp(
         item, age, flagged_value, current_value, test, _recovered(report, item, test), recurring

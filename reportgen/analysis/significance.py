@@ -24,6 +24,7 @@ per-segment changes are corrected for multiple comparisons with Benjamini–Hoch
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from reportgen.analysis._quantile_test import quantile_test
 from reportgen.analysis.stats import (
@@ -104,8 +105,14 @@ def change_test(
     days: tuple[int, int],
     confidence: float,
     q: float | None = None,
+    scale: float = 1.0,
 ) -> ChangeTest:
-    """Test current against previous from sufficient statistics only (a quantile: its ``q``)."""
+    """Test current against previous from sufficient statistics only.
+
+    ``q`` is a quantile's; ``scale`` a ratio's (a rate per 1,000): the exposure is
+    divided by it, so the effect and its interval are on the metric's own scale
+    (the p-value does not depend on it).
+    """
     if kind == "quantile":
         if not isinstance(current.histogram, Histogram) or not isinstance(
             previous.histogram, Histogram
@@ -141,9 +148,9 @@ def change_test(
         else:
             result = poisson_rate_test(
                 current.numerator or 0,
-                current.denominator or 0,
+                (current.denominator or 0) / scale,
                 previous.numerator or 0,
-                previous.denominator or 0,
+                (previous.denominator or 0) / scale,
                 confidence=confidence,
             )
     else:
@@ -172,10 +179,11 @@ def segment_tests(
     days: tuple[int, int],
     confidence: float,
     q: float | None = None,
+    scale: float = 1.0,
 ) -> SegmentTests:
     raw = {
         s.segment: change_test(
-            kind, s.stats, s.previous_stats, days=days, confidence=confidence, q=q
+            kind, s.stats, s.previous_stats, days=days, confidence=confidence, q=q, scale=scale
         )
         for s in segments
     }
@@ -198,19 +206,21 @@ def assess(report: ResolvedReport, figures: ReportFigures) -> Significance:
         if kind == "none":
             metrics[name] = ChangeTest("none", None, reason=no_test_reason(report, name))
         else:
-            q = _q(report, name)
+            params = test_params(report, name)
             metrics[name] = change_test(
-                kind, m.stats, m.previous_stats, days=days, confidence=confidence, q=q
+                kind, m.stats, m.previous_stats, days=days, confidence=confidence, **params
             )
         if kind == "none":
             continue
         for dim, segs in m.breakdowns.items():
-            segments[(name, dim)] = segment_tests(kind, name, dim, segs, days, confidence, q=q)
+            segments[(name, dim)] = segment_tests(kind, name, dim, segs, days, confidence, **params)
     return Significance(confidence, metrics, segments)
 
 
-def _q(report: ResolvedReport, metric_name: str) -> float | None:
-    return kind_of(report.metric(metric_name)).q
+def test_params(report: ResolvedReport, metric_name: str) -> dict[str, Any]:
+    """What a change test needs of the metric besides its statistics: ``q`` and ``scale``."""
+    kind = kind_of(report.metric(metric_name))
+    return {"q": kind.q, "scale": kind.effect_scale}
 
 
 def p_text(p: float | None, alpha: float = 0.05) -> str:

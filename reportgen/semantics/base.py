@@ -205,6 +205,11 @@ class MetricKind(ABC):
         return None
 
     @property
+    def effect_scale(self) -> float:
+        """What a change test's effect is multiplied by to be on the metric's own scale."""
+        return 1.0
+
+    @property
     def q(self) -> float | None:
         """The quantile read (quantile metrics)."""
         return None

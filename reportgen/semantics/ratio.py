@@ -76,6 +76,10 @@ class Ratio(MetricKind):
     def sample_measures(self) -> tuple[str, ...]:
         return (self.metric.denominator,)
 
+    @property
+    def effect_scale(self) -> float:
+        return self.metric.scale
+
     def definition(self, measures: Mapping[str, MeasureDef]) -> str:
         m = self.metric
         scale = f" × {m.scale:g}" if m.scale != 1 else ""

@@ -124,3 +124,43 @@ def test_a_count_total_is_tested_as_a_rate_and_a_sum_total_is_not(catalog) -> No
     assert decisions.test_kind(catalog.measures) == "rate"
     assert backlog.test_kind(catalog.measures) == "none"
     assert "snapshot" in backlog.untested_reason(catalog.measures)
+
+
+def test_a_rate_is_events_per_unit_of_exposure_tested_as_a_poisson_rate(
+    catalog, raw, demo_dir
+) -> None:
+    kind = kind_of(catalog.metrics["enforcements_per_million_views"])
+    day = "DATE '2026-11-16' AND DATE '2026-11-22'"
+    events, views = raw.execute(
+        f"""SELECT
+              (SELECT COUNT(*) FROM '{demo_dir}/decisions/*.parquet'
+               WHERE action IN ('remove', 'restrict')
+                 AND CAST(decided_at AS DATE) BETWEEN {day}),
+              (SELECT SUM(content_views) FROM '{demo_dir}/views.parquet'
+               WHERE day BETWEEN {day})"""
+    ).fetchone()
+    totals = pd.DataFrame({"enforcements": [events], "content_views": [views]})
+    assert kind.values(totals).iloc[0] == pytest.approx(events / views * 1e6, rel=1e-12)
+    assert kind.test_kind(catalog.measures) == "rate"
+    assert kind.definition(catalog.measures) == "Σ enforcements per 1,000,000 of Σ content_views"
+
+
+def test_a_scaled_rate_change_is_reported_on_the_metric_scale(catalog) -> None:
+    """Enforcements per million views: the effect is the difference of the shown values."""
+    from reportgen.analysis.significance import change_test
+
+    kind = kind_of(catalog.metrics["enforcements_per_million_views"])
+    now = pd.DataFrame({"enforcements": [2_600.0], "content_views": [9.1e9]})
+    before = pd.DataFrame({"enforcements": [2_400.0], "content_views": [9.0e9]})
+    test = change_test(
+        kind.test_kind(catalog.measures),
+        kind.stats(now.iloc[0]),
+        kind.stats(before.iloc[0]),
+        days=(7, 7),
+        confidence=0.95,
+        scale=kind.effect_scale,
+    )
+    shown = kind.values(now).iloc[0] - kind.values(before).iloc[0]
+    assert test.result is not None
+    assert test.result.effect == pytest.approx(shown, rel=1e-9)
+    assert test.result.ci_low < shown < test.result.ci_high

@@ -464,8 +464,36 @@ class QuantileMetric(_MetricBase):
         return (self.measure,)
 
 
+class RateMetric(_MetricBase):
+    """Events per ``per`` units of exposure: appeals per 1,000 decisions, enforcements per
+    million views. Σ events ÷ Σ exposure × per, with ``events`` a count, so a Poisson rate
+    test applies whatever the exposure is (a count of items or a sum such as views)."""
+
+    type: Literal["rate"]
+    events: str
+    exposure: str
+    per: float = Field(default=1000.0, gt=0)
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        return (self.events, self.exposure)
+
+    # the names a ratio of sums reads (a rate is one, with its scale written as "per")
+    @property
+    def numerator(self) -> str:
+        return self.events
+
+    @property
+    def denominator(self) -> str:
+        return self.exposure
+
+    @property
+    def scale(self) -> float:
+        return self.per
+
+
 MetricDef = Annotated[
-    TotalMetric | RatioMetric | MeanMetric | DerivedMetric | QuantileMetric,
+    TotalMetric | RatioMetric | MeanMetric | DerivedMetric | QuantileMetric | RateMetric,
     Field(discriminator="type"),
 ]
 

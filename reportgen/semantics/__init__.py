@@ -21,10 +21,11 @@ from reportgen.semantics.base import (
 from reportgen.semantics.derived import DERIVED_UNTESTED, Derived
 from reportgen.semantics.mean import Mean
 from reportgen.semantics.quantile import Quantile
+from reportgen.semantics.rate import Rate
 from reportgen.semantics.ratio import Proportion, Ratio
 from reportgen.semantics.total import SUM_UNTESTED, Total
 
-KINDS: tuple[type[MetricKind], ...] = (Total, Ratio, Proportion, Mean, Derived, Quantile)
+KINDS: tuple[type[MetricKind], ...] = (Total, Ratio, Proportion, Mean, Derived, Quantile, Rate)
 _BY_TYPE = {name: kind for kind in KINDS for name in kind.types}
 
 __all__ = [

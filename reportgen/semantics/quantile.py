@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen.semantics.base import EMPTY, MetricKind, Pooled, Stats, TestKind
-from reportgen.sketch import Histogram
+from reportgen.sketch import Histogram, quantile_cis
 
 if TYPE_CHECKING:
     from reportgen.config.models import MeasureDef, QuantileMetric
@@ -69,8 +69,19 @@ class Quantile(MetricKind):
         return "quantile"
 
     def noise_sd(self, totals: pd.DataFrame, measures: Mapping[str, MeasureDef]) -> pd.Series:
-        cells = totals[self.metric.measure]
-        return pd.Series([_quantile_sd(c, self.q) for c in cells], index=totals.index)
+        """A quantile's sampling standard error: its 95 % order-statistic interval / (2 × 1.96).
+
+        Distribution-free (binomial ranks), so it is right for heavy-tailed times;
+        the sketch's own bucket width is below it at any realistic volume.
+        """
+        cells = list(totals[self.metric.measure])
+        sds = np.full(len(cells), np.nan)
+        where = [i for i, c in enumerate(cells) if isinstance(c, Histogram)]
+        intervals = quantile_cis([cells[i] for i in where], self.q, 0.95)
+        for i, (low, high) in zip(where, intervals, strict=True):
+            if low is not None and high is not None:
+                sds[i] = (high - low) / (2 * _Z95)
+        return pd.Series(sds, index=totals.index)
 
     def decomposition_refusal(self, name: str) -> tuple[str, str]:
         return (
@@ -102,15 +113,3 @@ def _quantile(cell: object, q: float) -> float:
 
 def _rows_in(cell: object) -> float:
     return cell.n if isinstance(cell, Histogram) else 0.0
-
-
-def _quantile_sd(cell: object, q: float) -> float:
-    """A quantile's sampling standard error: its 95 % order-statistic interval over 2 × 1.96.
-
-    Distribution-free (binomial ranks), so it is right for heavy-tailed times;
-    the sketch's own bucket width is below it at any realistic volume.
-    """
-    if not isinstance(cell, Histogram):
-        return np.nan
-    low, high = cell.quantile_ci(q, 0.95)
-    return np.nan if low is None or high is None else (high - low) / (2 * _Z95)

@@ -8,6 +8,7 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
@@ -251,6 +252,36 @@ def config_hash(report: ResolvedReport) -> str:
     return digest.hexdigest()[:16]
 
 
+class StageClock:
+    """A progress callback that also times each stage: from one message to the next.
+
+    ``build --verbose`` and the benchmark script print :attr:`stages`, so a
+    regression in one stage (the cube, the analysis, a renderer) is visible.
+    """
+
+    def __init__(self, then: Progress | None = None) -> None:
+        self.then = then
+        self.stages: list[tuple[str, float]] = []
+        self._current: tuple[str, float] | None = None
+
+    def __call__(self, message: str) -> None:
+        self._close()
+        self._current = (message, time.perf_counter())
+        if self.then is not None:
+            self.then(message)
+
+    def finish(self) -> list[tuple[str, float]]:
+        """The stages with their seconds, the last one closed now."""
+        self._close()
+        return self.stages
+
+    def _close(self) -> None:
+        if self._current is not None:
+            message, started = self._current
+            self.stages.append((message, time.perf_counter() - started))
+            self._current = None
+
+
 def build_report(
     config_path: str | Path,
     *,
@@ -430,6 +461,7 @@ def prepare_audience(
             for fact, source in report.sources.facts.items()
         },
     }
+    say("Composing the document")
     restated = _restatements(out_dir, report, audience.name, figures)
     figures_data = figures_to_dict(figures, insights, meta)
     figures_data["restatements"] = [r.as_dict() for r in restated]
@@ -543,6 +575,7 @@ def write_artifacts(
                 ) from exc
             artifacts[fmt] = final_dir / target.name
             release_memory()  # each renderer's layout is garbage once its file is written
+        say("Writing figures.json")
         write_figures_json(prepared.figures_data, staging.path("figures.json"))
         artifacts = {fmt: artifacts[fmt] for fmt in requested}
         artifacts["figures"] = final_dir / "figures.json"

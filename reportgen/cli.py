@@ -165,6 +165,8 @@ def _fan_out(
 def _with_progress(run):
     if _State.quiet or (not sys.stderr.isatty() and not _State.verbose):
         return run(lambda _msg: None)
+    from reportgen.build import StageClock
+
     with err.status("Starting") as status:
 
         def say(message: str) -> None:
@@ -172,7 +174,15 @@ def _with_progress(run):
             if _State.verbose:
                 err.print(f"[dim]· {message}[/]")
 
-        return run(say)
+        clock = StageClock(say)
+        result = run(clock)
+    if _State.verbose:
+        stages = clock.finish()
+        err.print("[dim]Time per stage:[/]")
+        for message, seconds in stages:
+            err.print(f"[dim]  {seconds:6.2f} s  {message}[/]", highlight=False)
+        err.print(f"[dim]  {sum(s for _, s in stages):6.2f} s  in all[/]", highlight=False)
+    return result
 
 
 @app.command()

@@ -26,11 +26,16 @@ from reportgen.config.models import (
     RatioMetric,
     TotalMetric,
 )
-from reportgen.cube import BUCKET, DAY, LEVEL, Cube, CubeQuery
+from reportgen.data.frames import LEVEL
+from reportgen.data.plan import CubeQuery
+from reportgen.data.quality import QualityIssue, check_quality
+from reportgen.data.scan import Cube
+from reportgen.data.sketch import Histogram
+from reportgen.data.sql import BUCKET, DAY
+from reportgen.document import ValueFormat
 from reportgen.errors import SourceError
+from reportgen.formatting import duration_unit
 from reportgen.periods import Grain, Period, period_containing, period_starts
-from reportgen.quality import QualityIssue, check_quality
-from reportgen.sketch import Histogram
 
 ALL = "__all__"
 
@@ -459,7 +464,7 @@ def compute_figures(
     targets: Targets,
     quality: tuple[QualityIssue, ...] | None = None,
 ) -> ReportFigures:
-    """Every figure of the report; ``quality`` is the gate's verdict (see :mod:`reportgen.quality`).
+    """Every figure of the report; ``quality`` is the gate's verdict (see :mod:`reportgen.data.quality`).
 
     Without it (alerts, tests) the checks the cube alone can evaluate run here,
     so no caller computes figures from data that fails an error-level check.
@@ -665,3 +670,13 @@ def _breakdown(name, metric, dim, cube, period, previous, targets) -> tuple[Segm
 
 
 __all__ = ["MetricFigures", "ReportFigures", "Targets", "compute_figures"]
+
+
+def display_format(figures: MetricFigures) -> ValueFormat:
+    """The format a metric is shown in: an hours metric under an hour is shown in minutes.
+
+    Here, not in the narrative, because analysis reports it too (one unit per metric).
+    """
+    if figures.format == "hours":
+        return duration_unit((figures.value, figures.previous))
+    return figures.format  # type: ignore[return-value]

@@ -22,8 +22,8 @@ from reportgen.config.models import (
     QuantileMetric,
     TotalMetric,
 )
-from reportgen.cube import Cube
-from reportgen.metrics import ReportFigures, measure_totals, metric_values, metric_weight
+from reportgen.data.scan import Cube
+from reportgen.figures import ReportFigures, measure_totals, metric_values, metric_weight
 
 if TYPE_CHECKING:
     from reportgen.analysis.deepdive import (

@@ -30,8 +30,8 @@ from reportgen.analysis.lmdi import LmdiResult, LmdiTerm, lmdi_ratio, merge_term
 from reportgen.config.formula import evaluate, measures_in
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import DerivedMetric, MeanMetric, RatioMetric
-from reportgen.cube import Cube
-from reportgen.metrics import MetricFigures, ReportFigures, measure_totals
+from reportgen.data.scan import Cube
+from reportgen.figures import MetricFigures, ReportFigures, measure_totals
 
 
 @dataclass(frozen=True)

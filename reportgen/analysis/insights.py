@@ -36,11 +36,16 @@ from reportgen.config.models import (
     RatioMetric,
     TotalMetric,
 )
-from reportgen.cube import Cube
-from reportgen.metrics import ReportFigures, measure_series, metric_values, metric_weight
-from reportgen.narrative import display_format
+from reportgen.data.scan import Cube
+from reportgen.data.sketch import Histogram
+from reportgen.figures import (
+    ReportFigures,
+    display_format,
+    measure_series,
+    metric_values,
+    metric_weight,
+)
 from reportgen.periods import Period
-from reportgen.sketch import Histogram
 
 if TYPE_CHECKING:
     from reportgen.analysis.stories import Story

@@ -44,9 +44,9 @@ from reportgen.config.models import (
     RatioMetric,
     TotalMetric,
 )
+from reportgen.data.sketch import Histogram
+from reportgen.figures import MetricFigures, ReportFigures, SegmentFigure, Stats
 from reportgen.formatting import format_p
-from reportgen.metrics import MetricFigures, ReportFigures, SegmentFigure, Stats
-from reportgen.sketch import Histogram
 
 TestKind = Literal["proportion", "mean", "rate", "quantile", "none"]
 

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from reportgen.cli._console import out, run_or_fail
+
 cache_app = typer.Typer(
     help="The cube cache: what is cached per source, how fresh, what the next build rescans.",
     no_args_is_help=True,
@@ -17,24 +19,13 @@ Config = Annotated[
 ]
 
 
-def _run(action):
-    from reportgen.cli import _fail
-    from reportgen.errors import ReportgenError
-
-    try:
-        return action()
-    except ReportgenError as error:
-        _fail(error)
-
-
 @cache_app.command("status")
 def status(config: Config) -> None:
     """Each scan's cached days, when written, and what the next build will rescan and why."""
-    from reportgen.cache_status import cache_status
-    from reportgen.cli import out
     from reportgen.config import load_report
+    from reportgen.data.cache_status import cache_status
 
-    rows = _run(lambda: cache_status(load_report(config)))
+    rows = run_or_fail(lambda: cache_status(load_report(config)))
     for row in rows or []:
         written = f"{row.written:%Y-%m-%d %H:%M} UTC" if row.written else "never"
         out.print(f"{row.group}", markup=False)
@@ -51,11 +42,10 @@ def status(config: Config) -> None:
 @cache_app.command("clear")
 def clear(config: Config) -> None:
     """Empty the cache folder of a report's sources (the next build rescans everything)."""
-    from reportgen.cache_status import clear_cache
-    from reportgen.cli import out
     from reportgen.config import load_report
+    from reportgen.data.cache_status import clear_cache
 
-    result = _run(lambda: clear_cache(load_report(config)))
+    result = run_or_fail(lambda: clear_cache(load_report(config)))
     if result:
         root, size = result
         out.print(f"cleared {root} ({size / 1e6:,.1f} MB)", markup=False)

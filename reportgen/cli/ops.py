@@ -1,26 +1,31 @@
-"""CLI commands for operations: ``schedule``, ``runs``, ``send``, ``alerts`` and ``build --send``.
+"""CLI commands for operations: ``schedule``, ``runs``, ``send`` and ``alerts``.
 
 Like the rest of the CLI, each command parses options and calls one library
-function (:func:`reportgen.runs.run_report`, :class:`reportgen.schedule.SchedulerService`,
-:func:`reportgen.alerts.check_alerts`); errors become a one-paragraph message and
-an exit code. :func:`register` adds them to the main app, and wraps the existing
-``build`` command with ``--send``/``--force`` so ``cli.py`` stays untouched
-apart from one call.
+function (:func:`reportgen.ops.runs.run_report`, :class:`reportgen.ops.schedule.SchedulerService`,
+:func:`reportgen.ops.alerts.check_alerts`); errors become a one-paragraph message and
+an exit code. :func:`deliver` also serves ``build --send`` (:mod:`reportgen.cli.build`).
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
 import os
 import signal
-import typing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from reportgen.cli._console import (
+    ConfigsArgument,
+    OutOption,
+    err,
+    fail,
+    out,
+    report_configs,
+    say,
+    with_progress,
+)
 from reportgen.errors import ConfigError, ReportgenError
 
 schedule_app = typer.Typer(help="Run the scheduler service or list its jobs.", no_args_is_help=True)
@@ -30,35 +35,16 @@ runs_app = typer.Typer(
 )
 alerts_app = typer.Typer(help="Alert rules: check them once by hand.", no_args_is_help=True)
 
-OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
 LedgerOption = Annotated[
     str | None,
     typer.Option(
         "--ledger", help="Ledger database URL; default $REPORTGEN_LEDGER_URL or OUT/ledger.sqlite."
     ),
 ]
-ConfigsArgument = Annotated[
-    list[Path] | None,
-    typer.Argument(help="Report configs; default: configs/reports/*.yaml."),
-]
-
-
-def _cli() -> Any:
-    from reportgen import cli
-
-    return cli
-
-
-def _fail(error: ReportgenError) -> None:
-    _cli()._fail(error)
-
-
-def _configs(paths: list[Path] | None) -> list[Path]:
-    return list(paths or sorted(Path("configs/reports").glob("*.y*ml")))
 
 
 def _ledger(url: str | None, out_dir: Path) -> Any:
-    from reportgen.ledger import Ledger, default_url
+    from reportgen.ops.ledger import Ledger, default_url
 
     return Ledger(url or default_url(out_dir))
 
@@ -72,14 +58,13 @@ def schedule_list(
     count: Annotated[int, typer.Option(help="Next runs to show per job.")] = 3,
 ) -> None:
     """Every scheduled job with its next runs, in the schedule's zone and in UTC."""
-    from reportgen.schedule import preview_jobs
+    from reportgen.ops.schedule import preview_jobs
 
     try:
-        previews = preview_jobs(_configs(configs), count=count)
+        previews = preview_jobs(report_configs(configs), count=count)
     except ReportgenError as error:
-        _fail(error)
+        fail(error)
         return
-    out = _cli().out
     if not previews:
         out.print("no scheduled jobs in these configs", markup=False)
     for p in previews:
@@ -114,17 +99,17 @@ def schedule_run(
     ] = "text",
 ) -> None:
     """Run the scheduler in the foreground until SIGTERM/SIGINT (for systemd or a container)."""
-    from reportgen.schedule import SchedulerLockedError, SchedulerService, ServiceSettings
+    from reportgen.ops.schedule import SchedulerLockedError, SchedulerService, ServiceSettings
 
     if log_format not in ("text", "json"):
-        _fail(ConfigError(f"unknown --log-format '{log_format}'", fix="use text or json"))
+        fail(ConfigError(f"unknown --log-format '{log_format}'", fix="use text or json"))
         return
-    from reportgen.servicelog import configure_logging
+    from reportgen.ops.servicelog import configure_logging
 
     configure_logging(log_format)
 
     settings = ServiceSettings(
-        _configs(configs),
+        report_configs(configs),
         out_dir,
         ledger,
         jobstore,
@@ -134,7 +119,7 @@ def schedule_run(
     try:
         service = SchedulerService(settings)
     except ReportgenError as error:
-        _fail(error)
+        fail(error)
         return
     previous = _on_signals(service)  # before the lock: a SIGTERM during start-up stops cleanly
     try:
@@ -154,21 +139,21 @@ def _serve(service: Any, wait: bool, lock_ttl: float, locked: type[ReportgenErro
             except locked as error:
                 if not wait or service.stopped.is_set():
                     raise
-                _cli().err.print(f"[yellow]waiting:[/] {error.message}")
+                err.print(f"[yellow]waiting:[/] {error.message}")
                 service.stopped.wait(max(lock_ttl / 3.0, 1.0))
     except ReportgenError as error:
-        _fail(error)
+        fail(error)
         return
-    _say(
+    say(
         f"scheduler running (pid {os.getpid()}): "
         + ", ".join(f"{k} {v}" for k, v in actions.items())
     )
     while not service.stopped.wait(0.5):
         pass
     if _RECEIVED:
-        _say(f"received {_RECEIVED[-1]}: finishing the job in flight, then stopping")
+        say(f"received {_RECEIVED[-1]}: finishing the job in flight, then stopping")
     service.stop(wait=True)
-    _say("scheduler stopped")
+    say("scheduler stopped")
 
 
 _RECEIVED: list[str] = []  # signal names seen by the handler, reported by the main loop
@@ -186,12 +171,6 @@ def _on_signals(service: Any) -> dict[int, Any]:
         service.stopped.set()
 
     return {signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
-
-
-def _say(message: str) -> None:
-    cli = _cli()
-    if not cli._State.quiet:
-        cli.err.print(message, markup=False)
 
 
 # -- runs ---------------------------------------------------------------------------------------
@@ -212,9 +191,8 @@ def runs_list(
     try:
         rows = _ledger(ledger, out_dir).list_runs(limit, report)
     except ReportgenError as error:
-        _fail(error)
+        fail(error)
         return
-    out = _cli().out
     if not rows:
         out.print("no runs recorded yet", markup=False)
     led = _ledger(ledger, out_dir)
@@ -241,15 +219,14 @@ def runs_show(ctx: typer.Context, run_id: Annotated[int, typer.Argument(help="Ru
     try:
         led = _ledger(opts["ledger"], opts["out_dir"])
     except ReportgenError as error:
-        _fail(error)
+        fail(error)
         return
     row = led.get_run(run_id)
     if row is None:
-        _fail(
+        fail(
             ReportgenError(f"no run {run_id} in the ledger", fix="list runs with `reportgen runs`")
         )
         return
-    out = _cli().out
     for key in ("id", "report", "period", "audience", "trigger", "status", "job_id", "attempts"):
         out.print(f"{key:14} {row[key]}", markup=False)
     for key in ("scheduled_for", "started_at", "finished_at"):
@@ -294,12 +271,12 @@ def send(
     ] = 60.0,
 ) -> None:
     """Send an already built report (no rebuild); each channel once unless --force."""
-    _deliver(
+    deliver(
         config, period, [audience], out_dir, ledger, force, wait, channels=channel, rebuild=False
     )
 
 
-def _deliver(
+def deliver(
     config: Path,
     period: str | None,
     audiences: list[str | None],
@@ -312,13 +289,13 @@ def _deliver(
     rebuild: bool = True,
     formats: list[str] | None = None,
 ) -> None:
-    from reportgen.runs import run_report
+    """One delivery run per audience; exit 2 on a config error, 1 on any failed send."""
+    from reportgen.ops.runs import run_report
 
-    cli = _cli()
     failed = config_error = False
     for name in audiences:
         try:
-            result = cli._with_progress(
+            result = with_progress(
                 lambda say, name=name: run_report(
                     config,
                     period=period,
@@ -334,85 +311,20 @@ def _deliver(
                 )
             )
         except ReportgenError as error:
-            cli.err.print(f"[bold red]error:[/] {error}", soft_wrap=True)
+            err.print(f"[bold red]error:[/] {error}", soft_wrap=True)
             failed = True
             config_error = config_error or isinstance(error, ConfigError)
             continue
         for fmt, path in result.artifacts.items():
-            cli.out.print(f"{fmt:8} {path}", markup=False)
+            out.print(f"{fmt:8} {path}", markup=False)
         for s in result.sends:
-            cli.out.print(f"sent to  {s.channel}: {s.status} ({s.detail})", markup=False)
-        cli.out.print(f"run {result.run_id}: {result.status}", markup=False)
+            out.print(f"sent to  {s.channel}: {s.status} ({s.detail})", markup=False)
+        out.print(f"run {result.run_id}: {result.status}", markup=False)
         failed |= result.status in ("failed", "partly failed", "uncertain")
     if config_error:
         raise typer.Exit(2)  # as `validate`: the config must change
     if failed:
         raise typer.Exit(1)
-
-
-def _wrap_build(app: typer.Typer) -> None:
-    """Add ``--send`` and ``--force`` to the existing ``build`` command without editing it."""
-    info = next(
-        (c for c in app.registered_commands if c.callback and c.callback.__name__ == "build"), None
-    )
-    if info is None or info.callback is None:
-        return
-    original = info.callback
-    signature = inspect.signature(original, eval_str=True)
-    extra = [
-        inspect.Parameter(
-            "send",
-            inspect.Parameter.KEYWORD_ONLY,
-            default=False,
-            annotation=Annotated[
-                bool,
-                typer.Option("--send", help="Also deliver on the report's channels, once each."),
-            ],
-        ),
-        inspect.Parameter(
-            "force",
-            inspect.Parameter.KEYWORD_ONLY,
-            default=False,
-            annotation=Annotated[bool, typer.Option("--force", help="With --send: send again.")],
-        ),
-    ]
-    parameters = [*signature.parameters.values(), *extra]
-
-    @functools.wraps(original)
-    def build(**kwargs: Any) -> None:
-        send_it, force = kwargs.pop("send"), kwargs.pop("force")
-        if not send_it or kwargs.get("explain"):
-            return original(**kwargs)
-        fmt = kwargs.get("format")
-        formats = [f.strip() for f in fmt.split(",") if f.strip()] if fmt else None
-        audience = kwargs.get("audience")
-        audiences: list[str | None] = [audience]
-        if audience == "all":
-            from reportgen.config import load_report
-
-            try:
-                audiences = [a.name for a in load_report(kwargs["config"]).config.audience_list()]
-            except ReportgenError as error:
-                _fail(error)
-        _deliver(
-            kwargs["config"],
-            kwargs.get("period"),
-            audiences,
-            kwargs["out_dir"],
-            None,
-            force,
-            60.0,
-            formats=formats,
-        )
-        return None
-
-    build.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
-    build.__annotations__ = {
-        **typing.get_type_hints(original, include_extras=True),
-        **{p.name: p.annotation for p in extra},
-    }
-    del build.__wrapped__  # typer must read the new signature, not the original's
-    info.callback = build
 
 
 # -- alerts ---------------------------------------------------------------------------------
@@ -426,27 +338,16 @@ def alerts_check(
     ledger: LedgerOption = None,
 ) -> None:
     """Check alert rules now; send alerts for new breaches and notices for recoveries."""
-    from reportgen.alerts import check_alerts
+    from reportgen.ops.alerts import check_alerts
 
     try:
         notices = check_alerts(
             config, ledger=ledger, rules=rule, out_dir=out_dir, now=datetime.now(UTC)
         )
     except ReportgenError as error:
-        _fail(error)
+        fail(error)
         return
     for n in notices:
-        _cli().out.print(
-            f"{n.kind:8} {n.rule} {n.subject}: {n.observation.value_text}", markup=False
-        )
+        out.print(f"{n.kind:8} {n.rule} {n.subject}: {n.observation.value_text}", markup=False)
     if not notices:
-        _cli().out.print("no change: nothing sent", markup=False)
-
-
-def register(app: typer.Typer) -> None:
-    """Attach the operations commands to the main ``reportgen`` app."""
-    _wrap_build(app)
-    app.add_typer(schedule_app, name="schedule")
-    app.add_typer(runs_app, name="runs")
-    app.add_typer(alerts_app, name="alerts")
-    app.command("send")(send)
+        out.print("no change: nothing sent", markup=False)

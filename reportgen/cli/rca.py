@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from reportgen.cli._console import out, run_or_fail
+
 rca_app = typer.Typer(
     help="Root-cause follow-up on flagged anomalies (stored in the run ledger).",
     no_args_is_help=True,
@@ -16,16 +18,6 @@ rca_app = typer.Typer(
 OutDir = Annotated[
     Path, typer.Option("--out", "-o", help="Output folder holding the reports and ledger.")
 ]
-
-
-def _run(action):
-    from reportgen.cli import _fail
-    from reportgen.errors import ReportgenError
-
-    try:
-        return action()
-    except ReportgenError as error:
-        _fail(error)
 
 
 @rca_app.command("add")
@@ -40,9 +32,8 @@ def add(
     out_dir: OutDir = Path("output"),
 ) -> None:
     """Record a cause, owner and action against a flagged anomaly."""
-    from reportgen.cli import out
     from reportgen.errors import ConfigError
-    from reportgen.rca import RcaStore, find_anomaly
+    from reportgen.ops.rca import RcaStore, find_anomaly
 
     def run():
         try:
@@ -57,7 +48,7 @@ def add(
             markup=False,
         )
 
-    _run(run)
+    run_or_fail(run)
 
 
 @rca_app.command("list")
@@ -68,8 +59,7 @@ def list_items(
     """List follow-up items."""
     from rich.table import Table
 
-    from reportgen.cli import out
-    from reportgen.rca import RcaStore
+    from reportgen.ops.rca import RcaStore
 
     def run():
         table = Table("#", "anomaly", "metric", "where", "week", "owner", "action", "due", "status")
@@ -89,7 +79,7 @@ def list_items(
             )
         out.print(table)
 
-    _run(run)
+    run_or_fail(run)
 
 
 @rca_app.command("close")
@@ -99,10 +89,9 @@ def close(
     out_dir: OutDir = Path("output"),
 ) -> None:
     """Close an item with its outcome."""
-    from reportgen.cli import out
-    from reportgen.rca import RcaStore
+    from reportgen.ops.rca import RcaStore
 
-    _run(
+    run_or_fail(
         lambda: out.print(
             f"#{RcaStore.for_output(out_dir).close(item_id, outcome).id} closed", markup=False
         )
@@ -115,10 +104,9 @@ def import_items(
     out_dir: OutDir = Path("output"),
 ) -> None:
     """Import items from a CSV a team filled in."""
-    from reportgen.cli import out
-    from reportgen.rca import RcaStore
+    from reportgen.ops.rca import RcaStore
 
-    _run(
+    run_or_fail(
         lambda: out.print(
             f"imported {len(RcaStore.for_output(out_dir).import_csv(csv_file, out_dir))} items",
             markup=False,

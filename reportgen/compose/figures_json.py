@@ -12,7 +12,7 @@ from typing import Any
 from reportgen.analysis.drivers import driver_parts
 from reportgen.analysis.followup import earlier_rcas
 from reportgen.analysis.insights import Insights
-from reportgen.metrics import ReportFigures
+from reportgen.figures import ReportFigures
 
 SCHEMA_VERSION = 1
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 from datetime import date
 
 from reportgen.document import Direction, Sentiment, ValueFormat
+from reportgen.figures import MetricFigures, SegmentFigure, display_format
 from reportgen.formatting import (
     BASE_DECIMALS,
     change_decimals,
     comparison_decimals,
-    duration_unit,
     format_change,
     format_interval,
     format_relative,
@@ -29,7 +29,6 @@ from reportgen.formatting import (
     shared_decimals,
     unit_label,
 )
-from reportgen.metrics import MetricFigures, SegmentFigure
 
 #: Relative changes smaller than this read as zero even at the finest precision shown.
 FLAT_RELATIVE = 0.000005
@@ -46,13 +45,6 @@ def change_sentiment(direction: Direction, metric_direction: str) -> Sentiment:
         return "neutral"
     improved = (direction == "up") == (metric_direction == "higher_is_better")
     return "good" if improved else "bad"
-
-
-def display_format(figures: MetricFigures) -> ValueFormat:
-    """The format a metric is shown in: an hours metric under an hour is shown in minutes."""
-    if figures.format == "hours":
-        return duration_unit((figures.value, figures.previous))
-    return figures.format  # type: ignore[return-value]
 
 
 def _fmt(figures: MetricFigures) -> ValueFormat:

@@ -16,10 +16,12 @@ import os
 from dataclasses import replace
 
 import pandas as pd
+from reportgen.data.frames import LEVEL
+from reportgen.data.scan import Cube
+from reportgen.data.plan import CubeQuery
 
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import AudienceConfig, MetricChoice
-from reportgen.cube import LEVEL, Cube, CubeQuery
 from reportgen.errors import ConfigError
 
 PSEUDONYM_KEY_ENV = "REPORTGEN_PSEUDONYM_KEY"
@@ -210,7 +212,7 @@ def _filter_sketch(frame: pd.DataFrame, query: CubeQuery, audience: AudienceConf
 
     Sets without a filter dimension mix in other audiences' rows and are
     dropped; the set of exactly the filter dimensions is the audience's total
-    (see :func:`reportgen.cube.sketch_levels`).
+    (see :func:`reportgen.data.plan.sketch_levels`).
     """
     levels = ["+".join(level) for level in query.levels if all(d in level for d in audience.filter)]
     mask = frame[LEVEL].isin(levels).to_numpy()

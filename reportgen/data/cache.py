@@ -16,7 +16,7 @@ day never change once the day is closed, so they are kept on disk:
   scan it belongs to, so exactly that scan's partitions are rebuilt; the
   other scans keep theirs.
 * A day is **closed** when it is older than the newest day in the scan's data
-  (the same rule as :attr:`reportgen.cube.Cube.last_complete_day`: the newest
+  (the same rule as :attr:`reportgen.data.scan.Cube.last_complete_day`: the newest
   day is still filling up). ``state.json`` records the last closed day
   and the partitions holding the closed days (one per build that added
   some, folded into one every few builds); the next build asks the engine
@@ -30,7 +30,7 @@ build asks for, so next week's build finds all but its new weeks cached and
 asks the engine for those only.
 
 Closed days are **not** assumed final: each build first asks
-:mod:`reportgen.freshness` what changed in the source since the cache was
+:mod:`reportgen.data.freshness` what changed in the source since the cache was
 written (file stamps and Parquet statistics, a table's per-day signature, the
 restatement window) and rescans exactly those days, so a cached build equals
 a cold one. ``state.json`` records what the source looked like (``source``)
@@ -61,9 +61,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reportgen.config.loader import ResolvedReport
-from reportgen.cube import DAY, CubeQuery, next_day, scan, tidy
-from reportgen.engines import Engines
-from reportgen.freshness import DaySpans, Observation, observe, stale_days
+from reportgen.data.engines import Engines
+from reportgen.data.frames import Scanner, tidy
+from reportgen.data.freshness import DaySpans, Observation, observe, stale_days
+from reportgen.data.plan import CubeQuery
+from reportgen.data.sql import DAY, next_day
 
 # 2: a partition per write (first_last.parquet), sketches per period
 # 4: the source's stamps (``source``), a SHA-256 per partition (``checksums``) and the days
@@ -120,26 +122,33 @@ class CubeCache:
         return self.root / source / group / query.definition_hash
 
     def frame(
-        self, query: CubeQuery, engines: Engines, data_through: date | None = None
+        self,
+        query: CubeQuery,
+        engines: Engines,
+        run: Scanner,
+        data_through: date | None = None,
     ) -> pd.DataFrame:
         """The scan's cube rows: cached closed days plus a scan of the days after them.
 
         A sketch is kept per period instead (:meth:`_sketch_frame`);
         ``data_through``, the newest day of the fact's data, says which of its
         periods are closed. A sketch over every period (no periods planned:
-        only tests and tools ask for one) is scanned, not cached.
+        only tests and tools ask for one) is scanned, not cached. ``run`` scans
+        (:func:`reportgen.data.scan.scan`, handed in so this module never imports it).
         """
         if query.sketch:
             if not query.periods:
-                fresh = scan(engines, query)
+                fresh = run(engines, query, None)
                 self.scans.append(Scan(query.key, None, int(fresh[DAY].nunique()), 0))
                 return fresh
-            return self._sketch_frame(query, engines, data_through)
+            return self._sketch_frame(query, engines, run, data_through)
         folder = self.directory(query)
         with locked(folder):
-            return self._day_frame(folder, query, engines)
+            return self._day_frame(folder, query, engines, run)
 
-    def _day_frame(self, folder: Path, query: CubeQuery, engines: Engines) -> pd.DataFrame:
+    def _day_frame(
+        self, folder: Path, query: CubeQuery, engines: Engines, run: Scanner
+    ) -> pd.DataFrame:
         """Closed days from the cache, minus those the source changed; the rest from the engine."""
         state = _read_state(folder) if self.read else None
         seen = self.observe(query, engines, state)
@@ -157,7 +166,7 @@ class CubeCache:
             self._note(query, f"rescanning {stale.days} closed day(s): {'; '.join(reasons)}")
             cached = cached[~stale.mask(cached[DAY])].reset_index(drop=True)
         since = date.fromisoformat(state["closed_through"]) + timedelta(days=1) if state else None
-        fresh = scan(engines, query, query.sql_days(stale, since) if since else None)
+        fresh = run(engines, query, query.sql_days(stale, since) if since else None)
         self.scans.append(
             Scan(
                 query.key,
@@ -185,7 +194,7 @@ class CubeCache:
         log.info("cube cache, %s: %s", query.key, text)
 
     def _sketch_frame(
-        self, query: CubeQuery, engines: Engines, data_through: date | None
+        self, query: CubeQuery, engines: Engines, run: Scanner, data_through: date | None
     ) -> pd.DataFrame:
         """A sketch's periods: the closed ones cached, the rest (open or new) scanned.
 
@@ -198,10 +207,15 @@ class CubeCache:
         """
         folder = self.directory(query)
         with locked(folder):
-            return self._period_frame(folder, query, engines, data_through)
+            return self._period_frame(folder, query, engines, run, data_through)
 
     def _period_frame(
-        self, folder: Path, query: CubeQuery, engines: Engines, data_through: date | None
+        self,
+        folder: Path,
+        query: CubeQuery,
+        engines: Engines,
+        run: Scanner,
+        data_through: date | None,
     ) -> pd.DataFrame:
         state = _read_sketch_state(folder) if self.read else None
         seen = self.observe(query, engines, state)
@@ -216,7 +230,7 @@ class CubeCache:
             state, known, hits, cached = None, {}, [], tidy(pd.DataFrame(), query)
         missing = tuple(p for p in query.periods if p not in hits)
         fresh = (
-            scan(engines, query, query.sql_for_periods(missing))
+            run(engines, query, query.sql_for_periods(missing))
             if missing
             else tidy(pd.DataFrame(), query)
         )

@@ -15,12 +15,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from reportgen.build import needed_measures
-from reportgen.cache import STATE, CubeCache, default_cache_dir, locked, read_state, stale_periods
+from reportgen.data.plan import CubeQuery, plan_queries
+
+from reportgen.data.plan import needed_measures
 from reportgen.config.loader import ResolvedReport
-from reportgen.cube import CubeQuery, plan_queries
-from reportgen.engines import Engines
-from reportgen.freshness import DaySpans, stale_days
+from reportgen.data.cache import (
+    STATE,
+    CubeCache,
+    default_cache_dir,
+    locked,
+    read_state,
+    stale_periods,
+)
+from reportgen.data.engines import Engines
+from reportgen.data.freshness import DaySpans, stale_days
 
 
 @dataclass(frozen=True)

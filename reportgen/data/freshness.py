@@ -33,7 +33,7 @@ How a change is seen depends on where the fact lives:
     column, an in-place update older than the window is not seen: declare one
     or widen the window.
 
-This module only observes and compares; :mod:`reportgen.cache` drops the
+This module only observes and compares; :mod:`reportgen.data.cache` drops the
 stale days and asks the engine for them.
 """
 

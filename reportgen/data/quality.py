@@ -40,23 +40,21 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import sqlglot
+from reportgen.data.sql import CHECK_PREFIX, DAY, day_expression, window_condition
+from reportgen.data.scan import Cube
+from reportgen.data.plan import CubeQuery
 from sqlglot import exp
 
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import ROWS_COUNTER, FactDef, QualityConfig
-from reportgen.cube import CHECK_PREFIX, DAY, Cube, CubeQuery, day_expression, window_condition
-from reportgen.engines import Engines
-from reportgen.engines._sql import to_sql
+from reportgen.data.engines import Engines
+from reportgen.data.engines._sql import to_sql
 from reportgen.errors import DataQualityError
+from reportgen.formatting import amount_text
 from reportgen.periods import Period
 
 EXAMPLES = 5  # example ids per failed check in an error message or the report's table
 MAX_EXAMPLE_QUERIES = 12  # follow-up queries per build, whatever the number of issues
-
-
-def amount_text(count: int, unit: str) -> str:
-    """``1 row``, ``2 days``, ``1,204 rows``: how many of what a check found."""
-    return f"{count:,} {unit[:-1] if count == 1 and unit.endswith('s') else unit}"
 
 
 @dataclass(frozen=True)

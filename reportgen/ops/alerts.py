@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING
 from reportgen.config.delivery import AlertRule, DeliveryConfig
 from reportgen.errors import ConfigError
 from reportgen.formatting import minus
-from reportgen.ledger import Ledger, SendKey, open_ledger, utcnow
-from reportgen.outbox import SendOutcome, enqueue_and_deliver
+from reportgen.ops.ledger import Ledger, SendKey, open_ledger, utcnow
+from reportgen.ops.outbox import SendOutcome, enqueue_and_deliver
 
 if TYPE_CHECKING:
     from reportgen.analysis.insights import Insights
     from reportgen.config.loader import ResolvedReport
-    from reportgen.cube import Cube
-    from reportgen.metrics import ReportFigures
+    from reportgen.data.scan import Cube
+    from reportgen.figures import ReportFigures
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ def send_notice(
     period: str,
 ) -> Notice:
     """One alert or recovery email, keyed by the breach so it goes out once."""
-    from reportgen.channels.email import prepare_notice
+    from reportgen.ops.channels.email import prepare_notice
 
     assert delivery.smtp is not None
     obs = notice.observation
@@ -251,9 +251,9 @@ def check_alerts(
     cube: Cube | None = None,
 ) -> list[Notice]:
     """Check the report's alert rules (or the named ones) once; send what changed."""
-    from reportgen.build import needed_measures
     from reportgen.config.loader import load_report
-    from reportgen.cube import compute_cube
+    from reportgen.data.plan import needed_measures
+    from reportgen.data.scan import compute_cube
 
     report = load_report(config_path)
     delivery = report.config.delivery
@@ -297,7 +297,7 @@ def _chosen_rules(report: ResolvedReport, names: Sequence[str] | None) -> list[A
 
 
 def _observe(report: ResolvedReport, cube: Cube, rule: AlertRule) -> tuple[str, list[Observation]]:
-    from reportgen.metrics import Targets, compute_figures
+    from reportgen.figures import Targets, compute_figures
     from reportgen.periods import latest_complete_period
 
     grain = rule.grain if rule.anomalies is None else report.config.period.grain

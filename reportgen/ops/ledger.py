@@ -54,7 +54,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from reportgen.errors import ReportgenError
-from reportgen.ledger_location import LEDGER_ENV_VAR, LEDGER_FILE
+from reportgen.ops.ledger_location import LEDGER_ENV_VAR, LEDGER_FILE
 
 
 class LedgerError(ReportgenError):

@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from reportgen.channels import (
+from reportgen.config.delivery import RetryPolicy
+from reportgen.ops.channels import (
     Delivered,
     PermanentDeliveryError,
     TransientDeliveryError,
     UncertainDeliveryError,
     get_channel,
 )
-from reportgen.config.delivery import RetryPolicy
-from reportgen.ledger import Ledger, SendKey, claim_is_dead, utcnow
+from reportgen.ops.ledger import Ledger, SendKey, claim_is_dead, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -174,8 +174,8 @@ def notify_send_failure(
     notify = row["transport"].get("notify")
     if not notify or not notify.get("owners"):
         return
-    from reportgen.channels.email import prepare_notice
     from reportgen.config.delivery import SmtpSettings
+    from reportgen.ops.channels.email import prepare_notice
 
     what = f"{row['report']} {row['period']} → {row['channel']}"
     subject = (

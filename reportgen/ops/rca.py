@@ -31,8 +31,8 @@ from sqlalchemy import (
 )
 
 from reportgen.errors import ReportgenError
-from reportgen.ledger import UtcDateTime, default_url, make_engine
-from reportgen.ledger_location import ledger_exists
+from reportgen.ops.ledger import UtcDateTime, default_url, make_engine
+from reportgen.ops.ledger_location import ledger_exists
 
 
 class RcaError(ReportgenError):
@@ -101,7 +101,7 @@ class RcaStore:
     def __init__(self, url: str) -> None:
         from sqlalchemy.exc import SQLAlchemyError
 
-        from reportgen.ledger import LEDGER_ENV_VAR, LedgerError, _safe_url
+        from reportgen.ops.ledger import LEDGER_ENV_VAR, LedgerError, _safe_url
 
         try:
             self.engine = make_engine(url)

@@ -40,11 +40,11 @@ from sqlalchemy import (
 )
 
 from reportgen.formatting import format_value
-from reportgen.ledger import UtcDateTime, default_url, make_engine, sends
+from reportgen.ops.ledger import UtcDateTime, default_url, make_engine, sends
 
 if TYPE_CHECKING:
     from reportgen.config.loader import ResolvedReport
-    from reportgen.metrics import ReportFigures
+    from reportgen.figures import ReportFigures
 
 metadata = MetaData()
 shown_figures = Table(
@@ -121,8 +121,8 @@ class ShownStore:
     def __init__(self, url: str, *, engine: Engine | None = None) -> None:
         from sqlalchemy.exc import SQLAlchemyError
 
-        from reportgen.ledger import LEDGER_ENV_VAR, LedgerError, _safe_url
-        from reportgen.ledger import metadata as ledger_metadata
+        from reportgen.ops.ledger import LEDGER_ENV_VAR, LedgerError, _safe_url
+        from reportgen.ops.ledger import metadata as ledger_metadata
 
         try:
             self.engine = engine or make_engine(url)

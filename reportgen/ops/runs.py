@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 
 from reportgen.config.delivery import DeliveryConfig, EmailChannel, WebhookChannel
 from reportgen.errors import ConfigError, DeliveryError, ReportgenError
-from reportgen.ledger import Ledger, SendKey, open_ledger, utcnow
-from reportgen.manifest import ReportContent, content_from_build, read_manifest, write_manifest
-from reportgen.outbox import SendOutcome, enqueue_and_deliver, recover_dead_claims, wait_for
+from reportgen.ops.ledger import Ledger, SendKey, open_ledger, utcnow
+from reportgen.ops.manifest import ReportContent, content_from_build, read_manifest, write_manifest
+from reportgen.ops.outbox import SendOutcome, enqueue_and_deliver, recover_dead_claims, wait_for
 
 if TYPE_CHECKING:
     from reportgen.build import BuildResult
@@ -161,7 +161,7 @@ def for_audience(report: ResolvedReport, audience: str | None) -> ResolvedReport
     """The report with ``config.audience`` set to the chosen audience (default: the first)."""
     from dataclasses import replace
 
-    from reportgen.audiences import select_audiences
+    from reportgen.data.audiences import select_audiences
 
     (chosen,) = select_audiences(report, audience)
     return replace(report, config=report.config.model_copy(update={"audience": chosen}))
@@ -297,7 +297,7 @@ def _link_shown(out_dir: str | Path, result: BuildResult, run_id: int) -> None:
     shown_id = getattr(result, "shown_id", None)  # a test's builder may return a bare result
     if shown_id is None:
         return
-    from reportgen.restatements import ShownStore
+    from reportgen.ops.restatements import ShownStore
 
     store = ShownStore.for_output(out_dir)
     try:
@@ -315,7 +315,7 @@ def _send(
     force: bool,
     now: datetime | None,
 ) -> SendOutcome:
-    from reportgen.channels import get_channel
+    from reportgen.ops.channels import get_channel
 
     key = _key(content.report, content.period, content.audience, channel.name)
     existing = led.get_send(key)
@@ -325,7 +325,7 @@ def _send(
     if existing is not None and existing["status"] == "uncertain" and prepared.kind == "email":
         from dataclasses import replace
 
-        from reportgen.channels.email import keep_message_id
+        from reportgen.ops.channels.email import keep_message_id
 
         prepared = replace(prepared, payload=keep_message_id(prepared.payload, existing["payload"]))
     return enqueue_and_deliver(
@@ -370,7 +370,7 @@ def _status(outcomes: list[SendOutcome], led: Ledger, run_id: int) -> tuple[str,
     """The run's state from its sends; ``queued`` until the outbox settles them all.
 
     A queued run takes its final state when its last send settles (see
-    :func:`reportgen.outbox.reconcile_run`).
+    :func:`reportgen.ops.outbox.reconcile_run`).
     """
     failed = [o for o in outcomes if o.status == "failed" or o.detail == "failed-before"]
     uncertain = [o for o in outcomes if o.status == "uncertain" or o.detail == "uncertain-before"]
@@ -443,7 +443,7 @@ def notify_owners(
     if delivery is None or not delivery.owners or delivery.smtp is None:
         log.warning("no owners to notify about %s run %s", report, run_id)
         return None
-    from reportgen.channels.email import prepare_notice
+    from reportgen.ops.channels.email import prepare_notice
 
     prepared = prepare_notice(
         delivery.smtp,
@@ -504,7 +504,7 @@ def _artifact_record(content: ReportContent) -> dict[str, Any]:
 def _check_secrets(report: ResolvedReport, delivery: DeliveryConfig) -> None:
     if delivery.smtp is None:
         return
-    from reportgen.channels.email import check_secrets_location
+    from reportgen.ops.channels.email import check_secrets_location
 
     for folder in config_folders(report):
         check_secrets_location(delivery.smtp, folder)

@@ -46,7 +46,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from reportgen.config.delivery import ScheduleConfig
 from reportgen.errors import ReportgenError
-from reportgen.ledger import Ledger, make_engine, process_owner, utcnow
+from reportgen.ops.ledger import Ledger, make_engine, process_owner, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def job_specs(config_paths: Sequence[Path]) -> list[JobSpec]:
                 specs.append(
                     JobSpec(
                         job_id,
-                        "reportgen.schedule:report_job",
+                        "reportgen.ops.schedule:report_job",
                         {"config_path": config, "audience": audience.name, "job_id": job_id},
                         report.config.schedule,
                         f"{report.id} → {audience.name}",
@@ -169,7 +169,7 @@ def job_specs(config_paths: Sequence[Path]) -> list[JobSpec]:
             specs.append(
                 JobSpec(
                     job_id,
-                    "reportgen.schedule:alert_job",
+                    "reportgen.ops.schedule:alert_job",
                     {"config_path": config, "rule": rule.name},
                     rule.schedule,
                     f"alert {rule.name} on {report.id}",
@@ -348,7 +348,7 @@ class SchedulerService:
     """One scheduler instance: lock, job store, listeners, recovery, outbox polling."""
 
     def __init__(self, settings: ServiceSettings) -> None:
-        from reportgen.ledger import default_url
+        from reportgen.ops.ledger import default_url
 
         self.settings = settings
         self.ledger = Ledger(settings.ledger_url or default_url(settings.out_dir))
@@ -425,7 +425,7 @@ class SchedulerService:
     def _schedule_outbox(self) -> None:
         assert self.scheduler is not None
         self.scheduler.add_job(
-            "reportgen.schedule:outbox_job",
+            "reportgen.ops.schedule:outbox_job",
             "interval",
             seconds=self.settings.outbox_interval,
             id="outbox",
@@ -438,7 +438,7 @@ class SchedulerService:
         if not job.id.startswith("report:"):
             return
         from reportgen.config.loader import load_report
-        from reportgen.runs import for_audience, period_label
+        from reportgen.ops.runs import for_audience, period_label
 
         kwargs = job.kwargs
         try:
@@ -470,7 +470,7 @@ class SchedulerService:
         self, config_path: str, audience: str, run_id: int | None, job_id: str
     ) -> None:
         """Run one report delivery; every failure is recorded and reported, never raised."""
-        from reportgen.runs import run_report
+        from reportgen.ops.runs import run_report
 
         row = self.ledger.get_run(run_id) if run_id else None
         period = (row or {}).get("period") or "from the data"
@@ -503,7 +503,7 @@ class SchedulerService:
 
     def _settle_dead_claims(self) -> None:
         """Sends claimed by a process that died mid-send are uncertain: settle them now."""
-        from reportgen.outbox import recover_dead_claims
+        from reportgen.ops.outbox import recover_dead_claims
 
         for outcome in recover_dead_claims(self.ledger, self.settings.clock()):
             log.warning("send #%s (%s): %s", outcome.send_id, outcome.channel, outcome.status)
@@ -519,7 +519,7 @@ class SchedulerService:
                 row["owner"],
             )
             self.scheduler.add_job(
-                "reportgen.schedule:recover_job",
+                "reportgen.ops.schedule:recover_job",
                 kwargs={"run_id": row["id"]},
                 id=f"recover:{row['id']}",
                 jobstore="volatile",
@@ -559,7 +559,7 @@ class SchedulerService:
         self, config_path: str, report: str, audience: str, run_id: int, error: str
     ) -> None:
         from reportgen.config.loader import load_report
-        from reportgen.runs import notify_owners
+        from reportgen.ops.runs import notify_owners
 
         try:
             delivery = load_report(config_path).config.delivery
@@ -615,7 +615,7 @@ def recover_job(run_id: int) -> None:
 
 
 def alert_job(config_path: str, rule: str) -> None:
-    from reportgen.alerts import check_alerts
+    from reportgen.ops.alerts import check_alerts
 
     service = _service()
     try:
@@ -625,7 +625,7 @@ def alert_job(config_path: str, rule: str) -> None:
 
 
 def outbox_job() -> None:
-    from reportgen.outbox import drain
+    from reportgen.ops.outbox import drain
 
     service = _service()
     drain(service.ledger, now=service.settings.clock())

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from reportgen.errors import DeliveryError
 
-logger = logging.getLogger("reportgen.deliver")
+logger = logging.getLogger("reportgen.ops.staging")
 
 
 class Staging:

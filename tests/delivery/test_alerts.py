@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from reportgen.alerts import Observation, check_alerts, evaluate_anomalies, send_notice, transitions
 from reportgen.config import load_report
 from reportgen.config.delivery import AlertRule
-from reportgen.ledger import Ledger
+from reportgen.ops.alerts import (
+    Observation,
+    check_alerts,
+    evaluate_anomalies,
+    send_notice,
+    transitions,
+)
+from reportgen.ops.ledger import Ledger
 
 from .conftest import OWNER
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from reportgen.config.models import SourcesConfig
-from reportgen.engines.base import Engine, expand_env, redact_url, resolve_files
-from reportgen.engines.embedded import DuckDBEngine
-from reportgen.engines.spark import SparkEngine
-from reportgen.engines.warehouse import WarehouseEngine
+from reportgen.data.engines.base import Engine, expand_env, redact_url, resolve_files
+from reportgen.data.engines.embedded import DuckDBEngine
+from reportgen.data.engines.spark import SparkEngine
+from reportgen.data.engines.warehouse import WarehouseEngine
 
 
 class Engines:

@@ -9,7 +9,7 @@ import pandas as pd
 from sqlglot import exp
 
 from reportgen.config.models import FactSource
-from reportgen.engines.base import Engine, expand_env, is_csv, resolve_files, table_name
+from reportgen.data.engines.base import Engine, expand_env, is_csv, resolve_files, table_name
 from reportgen.errors import SourceError
 
 

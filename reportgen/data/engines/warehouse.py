@@ -13,7 +13,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
 from reportgen.config.models import FactSource
-from reportgen.engines.base import Engine, expand_env, redact_url, table_name
+from reportgen.data.engines.base import Engine, expand_env, redact_url, table_name
 from reportgen.errors import SourceError
 
 # SQLAlchemy backend name → sqlglot dialect, where they differ

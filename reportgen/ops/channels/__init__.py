@@ -25,8 +25,8 @@ from reportgen.errors import ConfigError, DeliveryError
 
 #: channel type → module implementing ``prepare`` and ``transmit``
 CHANNELS: dict[str, str] = {
-    "email": "reportgen.channels.email",
-    "webhook": "reportgen.channels.webhook",
+    "email": "reportgen.ops.channels.email",
+    "webhook": "reportgen.ops.channels.webhook",
 }
 
 

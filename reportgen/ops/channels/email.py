@@ -29,18 +29,18 @@ from typing import Any
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from reportgen.channels import (
+from reportgen.config.addresses import check_address, envelope_address
+from reportgen.config.delivery import DeliveryConfig, EmailChannel, SmtpSettings
+from reportgen.errors import ConfigError, DeliveryError
+from reportgen.ops.channels import (
     Delivered,
     PermanentDeliveryError,
     Prepared,
     TransientDeliveryError,
     UncertainDeliveryError,
 )
-from reportgen.config.addresses import check_address, envelope_address
-from reportgen.config.delivery import DeliveryConfig, EmailChannel, SmtpSettings
-from reportgen.errors import ConfigError, DeliveryError
-from reportgen.manifest import ReportContent
-from reportgen.render._jinja import render_error, sandboxed_environment
+from reportgen.ops.manifest import ReportContent
+from reportgen.render.html.templating import render_error, sandboxed_environment
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def email_templates_dir() -> Path:
     root = (
         Path(override).expanduser()
         if override
-        else Path(__file__).resolve().parents[2] / "templates"
+        else Path(__file__).resolve().parents[3] / "templates"
     )
     return root / "email"
 

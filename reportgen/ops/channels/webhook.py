@@ -15,16 +15,16 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from reportgen.channels import (
+from reportgen.config.delivery import DeliveryConfig, WebhookChannel
+from reportgen.ops.channels import (
     Delivered,
     PermanentDeliveryError,
     Prepared,
     TransientDeliveryError,
     UncertainDeliveryError,
 )
-from reportgen.channels.email import format_link
-from reportgen.config.delivery import DeliveryConfig, WebhookChannel
-from reportgen.manifest import ReportContent
+from reportgen.ops.channels.email import format_link
+from reportgen.ops.manifest import ReportContent
 
 _TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 _MAX_TILES = 6

@@ -30,8 +30,8 @@ import altair as alt
 from reportgen.document import Brand, Chart, Dendrogram, Graphic, Heatmap, Scatter
 from reportgen.errors import RenderError
 from reportgen.formatting import d3_format
-from reportgen.render import _vega
-from reportgen.render._chart_rules import (
+from reportgen.render.charts import vega
+from reportgen.render.charts.rules import (
     axis_values,
     change_units,
     dendrogram_links,
@@ -893,7 +893,7 @@ def _draw(drawn: alt.TopLevelMixin, title: str) -> str:
     # (test_render_html, test_deepdive_charts); validating it again costs ~40 ms a chart
     spec = drawn.to_dict(validate=False)
     try:
-        return _vega.vegalite_to_svg(spec)
+        return vega.vegalite_to_svg(spec)
     except ValueError as error:  # vl-convert's own message, with a JS trace
         raise RenderError(f"could not draw chart '{title}': {error}", chart=title) from error
 

@@ -8,9 +8,9 @@ charts as inline SVG, so it opens anywhere without a single request.
 Every string in a :class:`~reportgen.document.Document` can come from data —
 a segment label, a queue name, a narrative sentence — so autoescaping is on
 for every template, undefined variables are errors, and only markup this
-module builds itself (chart SVG re-serialised by :mod:`.charts`, the brand's
+module builds itself (chart SVG re-serialised by :mod:`reportgen.render.charts.svg`, the brand's
 validated CSS variables) is marked safe. Templates can be user-supplied, so
-they run sandboxed (:mod:`._jinja`).
+they run sandboxed (:mod:`.templating`).
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ from reportgen.document import (
     split_lead,
 )
 from reportgen.errors import RenderError
-from reportgen.render import _vega
-from reportgen.render.charts import chart_to_svg, font_stack, graphic_to_svg, labels_fit
+from reportgen.render.charts import vega
+from reportgen.render.charts.svg import chart_to_svg, font_stack, graphic_to_svg, labels_fit
 
 TEMPLATES_ENV_VAR = "REPORTGEN_TEMPLATES"
 REPORT_TEMPLATE = "report.html.j2"
@@ -83,8 +83,8 @@ STACKED_TABLE_ROWS = 10
 MAX_COLUMNS_BESIDE_CHART = 7
 MAX_CHARS_BESIDE_CHART = 64
 #: Threads preparing charts: each builds a spec, then waits for a drawing process
-#: (render/_vega.py); one more than the processes keeps them all busy.
-CHART_THREADS = _vega.WORKERS + 1
+#: (render/vega.py); one more than the processes keeps them all busy.
+CHART_THREADS = vega.WORKERS + 1
 
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _FONT_NAME = re.compile(r"^[A-Za-z0-9 _-]+$")
@@ -99,7 +99,7 @@ def templates_root() -> Path:
     override = os.environ.get(TEMPLATES_ENV_VAR)
     if override:
         return Path(override).expanduser().resolve()
-    return Path(__file__).resolve().parents[2] / "templates"
+    return Path(__file__).resolve().parents[3] / "templates"
 
 
 def html_templates_dir() -> Path:
@@ -109,7 +109,7 @@ def html_templates_dir() -> Path:
 
 @lru_cache(maxsize=8)
 def _environment(folder: Path) -> ImmutableSandboxedEnvironment:
-    from reportgen.render._jinja import sandboxed_environment
+    from reportgen.render.html.templating import sandboxed_environment
 
     env = sandboxed_environment(folder, autoescape=True)
     env.filters["arrow"] = lambda direction: _ARROWS.get(direction, "")
@@ -174,7 +174,7 @@ class PendingSvg:
     """A chart's SVG being drawn on a worker thread; the template asks for it when it gets there.
 
     The thread builds the chart's spec and hands it to a drawing process
-    (:mod:`reportgen.render._vega`), so the charts are drawn while the view
+    (:mod:`reportgen.render.charts.vega`), so the charts are drawn while the view
     model is still being built — or, after :func:`start_drawing`, while
     another format is rendered. Jinja calls ``__html__`` (the markupsafe
     protocol) when it reaches the chart; a drawing error surfaces there as
@@ -520,7 +520,7 @@ def render_html(document: Document, *, for_pdf: bool) -> str:
     try:
         return environment().get_template(REPORT_TEMPLATE).render(context)
     except TemplateError as error:  # a sandbox violation (SecurityError) included
-        from reportgen.render._jinja import render_error
+        from reportgen.render.html.templating import render_error
 
         finish_drawing()
         raise render_error(

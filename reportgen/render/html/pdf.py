@@ -1,7 +1,7 @@
 """Document → PDF with WeasyPrint, reading nothing outside the allow-list.
 
-The HTML comes from :func:`reportgen.render.html.render_html`; WeasyPrint
-gets a :class:`~reportgen.render._fetcher.RestrictedURLFetcher` (``data:``
+The HTML comes from :func:`reportgen.render.html.page.render_html`; WeasyPrint
+gets a :class:`~reportgen.render.html._fetcher.RestrictedURLFetcher` (``data:``
 plus files under the templates folder and the brand's asset folders), and
 file attachments are dropped before the PDF is written: a
 ``<link rel="attachment">`` or ``<a rel="attachment">`` would otherwise copy
@@ -21,9 +21,9 @@ from typing import Any
 
 from reportgen.document import Document
 from reportgen.errors import RenderError
-from reportgen.render import _vega
-from reportgen.render._fetcher import RestrictedURLFetcher, allowed_dirs_for
-from reportgen.render.html import html_templates_dir, render_html
+from reportgen.render.charts import vega
+from reportgen.render.html._fetcher import RestrictedURLFetcher, allowed_dirs_for
+from reportgen.render.html.page import html_templates_dir, render_html
 
 logger = logging.getLogger("reportgen.render")
 
@@ -38,7 +38,7 @@ def allowed_dirs(document: Document, templates_dir: Path | None = None) -> list[
 def render_pdf(document: Document, path: Path) -> None:
     """Write the report as a PDF to ``path``."""
     html = render_html(document, for_pdf=True)
-    _vega.shut_down()  # the charts are drawn: their JavaScript engines' memory goes before layout
+    vega.shut_down()  # the charts are drawn: their JavaScript engines' memory goes before layout
     templates_dir = html_templates_dir()
     html_to_pdf(
         html,

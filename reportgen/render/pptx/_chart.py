@@ -33,10 +33,9 @@ from xlsxwriter import Workbook
 
 from reportgen.document import Brand, Chart, ChartSeries
 from reportgen.formatting import format_value, office_number_format
-from reportgen.render._chart_rules import axis_values, role_colours, starts_at_zero
-
-from ._pptx_template import Frame
-from ._pptx_text import clean_text, one_line, rgb, text_width, tint
+from reportgen.render.charts.rules import axis_values, role_colours, starts_at_zero
+from reportgen.render.pptx._template import Frame
+from reportgen.render.pptx._text import clean_text, one_line, rgb, text_width, tint
 
 TICK_SIZE = Pt(10)
 TITLE_SIZE = Pt(13)

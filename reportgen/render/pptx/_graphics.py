@@ -2,7 +2,7 @@
 
 python-pptx has no heatmap chart type, so a correlation heatmap is a native
 table whose cells carry the diverging colour and the value — the same colours
-as the PDF's heatmap (:func:`~._chart_rules.heatmap_colour`). A scatter is an
+as the PDF's heatmap (:func:`~reportgen.render.charts.rules.heatmap_colour`). A scatter is an
 XY chart with two series (the points; the reference line); highlighted points
 (residual outliers) are coloured and labelled with their name. A dendrogram is
 an XY chart "with straight lines": one series per merge, drawn as the bracket
@@ -33,17 +33,22 @@ from pptx.util import Emu, Inches, Pt
 
 from reportgen.document import Brand, Dendrogram, Heatmap, Scatter
 from reportgen.formatting import format_value, office_number_format
-
-from ._chart_rules import (
+from reportgen.render.charts.rules import (
     dendrogram_links,
     heatmap_colour,
     heatmap_stops,
     ink_on,
     scatter_domain,
 )
-from ._pptx_chart import GRID_COLOUR, TICK_SIZE, FormulaFreeWorksheet, axis_title, nice_step
-from ._pptx_template import Frame
-from ._pptx_text import (
+from reportgen.render.pptx._chart import (
+    GRID_COLOUR,
+    TICK_SIZE,
+    FormulaFreeWorksheet,
+    axis_title,
+    nice_step,
+)
+from reportgen.render.pptx._template import Frame
+from reportgen.render.pptx._text import (
     Para,
     Run,
     line_height,

@@ -16,7 +16,7 @@ from pptx.slide import Slide
 from pptx.util import Emu, Inches
 
 from reportgen.errors import RenderError
-from reportgen.render.charts import sanitize_svg
+from reportgen.render.charts.svg import sanitize_svg
 
 LOGO_HEIGHT = Inches(0.42)
 CARD_PADDING = Inches(0.1)

@@ -31,14 +31,13 @@ from reportgen.document import (
     Table,
     split_lead,
 )
-
-from ._pptx_chart import key_numbers
-from ._pptx_graphics import graphic_key_numbers
-from ._pptx_slides import arrange, kpi_pages, narrative_size
-from ._pptx_table import TableFit, paginate
-from ._pptx_template import Frame
-from ._pptx_text import one_line
-from ._pptx_waterfall import waterfall_key_numbers
+from reportgen.render.pptx._chart import key_numbers
+from reportgen.render.pptx._graphics import graphic_key_numbers
+from reportgen.render.pptx._slides import arrange, kpi_pages, narrative_size
+from reportgen.render.pptx._table import TableFit, paginate
+from reportgen.render.pptx._template import Frame
+from reportgen.render.pptx._text import one_line
+from reportgen.render.pptx._waterfall import waterfall_key_numbers
 
 TITLE_LAYOUT = "Title Slide"
 CONTENT_LAYOUT = "Title Only"

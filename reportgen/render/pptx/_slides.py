@@ -22,11 +22,16 @@ from pptx.slide import Slide
 from pptx.util import Inches, Pt
 
 from reportgen.document import Brand, Chart, Document, KpiTile, Table, split_lead
-
-from ._pptx_logo import place_logo
-from ._pptx_table import TableFit, draw_table, fit_table, heading_height, heading_paras
-from ._pptx_template import Frame, set_title
-from ._pptx_text import (
+from reportgen.render.pptx._logo import place_logo
+from reportgen.render.pptx._table import (
+    TableFit,
+    draw_table,
+    fit_table,
+    heading_height,
+    heading_paras,
+)
+from reportgen.render.pptx._template import Frame, set_title
+from reportgen.render.pptx._text import (
     Para,
     Run,
     one_line,

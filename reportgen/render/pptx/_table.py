@@ -20,9 +20,8 @@ from pptx.slide import Slide
 from pptx.util import Emu, Inches
 
 from reportgen.document import Brand, Cell, Table
-
-from ._pptx_template import Frame
-from ._pptx_text import (
+from reportgen.render.pptx._template import Frame
+from reportgen.render.pptx._text import (
     Para,
     Run,
     clean_text,

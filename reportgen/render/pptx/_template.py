@@ -24,8 +24,7 @@ from pptx.slide import Slide, SlideLayout
 from pptx.util import Emu, Inches, Pt
 
 from reportgen.errors import RenderError
-
-from ._pptx_text import clean_text, text_width
+from reportgen.render.pptx._text import clean_text, text_width
 
 GAP = Inches(0.15)
 FOOTER_SIZES = (9.0, 8.0, 7.0)

@@ -11,7 +11,7 @@ write Office 2016's waterfall type, nor does LibreOffice read it; a stacked
 "invisible base" bridge needs unsigned magnitudes and custom label text, which
 go stale when a value is edited.)
 
-Colours follow the PDF's Altair bridge (:mod:`._chart_rules`): parts by their
+Colours follow the PDF's Altair bridge (:mod:`reportgen.render.charts.rules`): parts by their
 sentiment, the total in the primary colour.
 """
 
@@ -26,9 +26,14 @@ from pptx.slide import Slide
 from pptx.util import Pt
 
 from reportgen.document import Brand, Chart
-
-from ._chart_rules import ChangeUnits, Step, change_units, signed_office_format, waterfall_steps
-from ._pptx_chart import (
+from reportgen.render.charts.rules import (
+    ChangeUnits,
+    Step,
+    change_units,
+    signed_office_format,
+    waterfall_steps,
+)
+from reportgen.render.pptx._chart import (
     GRID_COLOUR,
     TICK_SIZE,
     SafeChartData,
@@ -36,8 +41,8 @@ from ._pptx_chart import (
     nice_step,
     style_title,
 )
-from ._pptx_template import Frame
-from ._pptx_text import clean_text, one_line, rgb
+from reportgen.render.pptx._template import Frame
+from reportgen.render.pptx._text import clean_text, one_line, rgb
 
 
 def bridge_values(chart: Chart) -> list[float]:

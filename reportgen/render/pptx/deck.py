@@ -1,6 +1,6 @@
 """The editable deck: the document drawn with python-pptx on the brand's master.
 
-Rendering is two steps: :func:`~reportgen.render._pptx_plan.plan_deck` decides
+Rendering is two steps: :func:`~reportgen.render.pptx._plan.plan_deck` decides
 the slides (titles, layouts, pagination, notes) without touching a slide;
 drawing then puts each plan onto a new slide of its named layout. A missing
 layout is therefore reported before anything is drawn.
@@ -21,11 +21,10 @@ from pptx.presentation import Presentation as PresentationType
 from pptx.slide import Slide
 
 from reportgen.document import Document, Heatmap, Scatter
-
-from ._pptx_chart import add_chart
-from ._pptx_graphics import add_dendrogram, add_heatmap, add_scatter
-from ._pptx_plan import CONTENT_LAYOUT, SlidePlan, plan_deck
-from ._pptx_slides import (
+from reportgen.render.pptx._chart import add_chart
+from reportgen.render.pptx._graphics import add_dendrogram, add_heatmap, add_scatter
+from reportgen.render.pptx._plan import CONTENT_LAYOUT, SlidePlan, plan_deck
+from reportgen.render.pptx._slides import (
     arrange,
     draw_kpi_slide,
     draw_table_block,
@@ -34,7 +33,7 @@ from ._pptx_slides import (
     narrative_paras,
     text_box,
 )
-from ._pptx_template import (
+from reportgen.render.pptx._template import (
     Frame,
     add_footer,
     content_frame,
@@ -43,8 +42,8 @@ from ._pptx_template import (
     remove_all_slides,
     set_title,
 )
-from ._pptx_text import clean_text, one_line
-from ._pptx_waterfall import add_waterfall
+from reportgen.render.pptx._text import clean_text, one_line
+from reportgen.render.pptx._waterfall import add_waterfall
 
 __all__ = ["SlidePlan", "clean_text", "plan_deck", "render_pptx"]
 

@@ -25,8 +25,7 @@ from typing import Any, Literal
 
 from reportgen import __version__
 from reportgen.document import DefinitionList, Document
-from reportgen.formatting import MINUS, office_number_format, signed_office_format
-from reportgen.quality import amount_text
+from reportgen.formatting import MINUS, amount_text, office_number_format, signed_office_format
 
 Kind = Literal["text", "number", "date", "bool"]
 

@@ -1,6 +1,6 @@
 """Document → a folder of tidy CSV files, one per table of the workbook, for pipelines.
 
-Same tables as the workbook (:mod:`._export_tables`), written so any reader
+Same tables as the workbook (:mod:`._export`), written so any reader
 gets the exact numbers back: UTF-8 without a BOM, a header row of
 ``snake_case`` keys, RFC 4180 quoting and CRLF line ends, ``.`` as the decimal mark, floats in Python's shortest
 round-trip form (``repr``: ``float(text) == value`` exactly), ISO dates,
@@ -22,9 +22,8 @@ from typing import Any
 
 from reportgen.document import Document
 from reportgen.errors import RenderError
-
-from ._export_tables import ExportTable, FiguresMissing, export_tables
-from ._safe_cells import csv_text
+from reportgen.render.tables._export import ExportTable, FiguresMissing, export_tables
+from reportgen.render.tables._safe_cells import csv_text
 
 
 def render_csv(document: Document, path: Path) -> None:

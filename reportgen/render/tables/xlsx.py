@@ -1,6 +1,6 @@
 """Document → the analyst workbook (XLSX): the numbers behind the deck, ready to pivot.
 
-Every sheet is one tidy table from :mod:`._export_tables` (the same tables as
+Every sheet is one tidy table from :mod:`._export` (the same tables as
 the CSV folder), written as a real Excel table — structured references,
 filter buttons, a frozen header in the brand's colour, widths that fit the
 content. Numbers are stored as numbers with the Office twin of the report's
@@ -31,8 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from reportgen import __version__
 from reportgen.document import Brand, Document
 from reportgen.errors import RenderError
-
-from ._export_tables import (
+from reportgen.render.tables._export import (
     DATE,
     GENERAL,
     ExportColumn,
@@ -41,7 +40,7 @@ from ._export_tables import (
     FiguresMissing,
     export_tables,
 )
-from ._safe_cells import write_text, xlsx_text
+from reportgen.render.tables._safe_cells import write_text, xlsx_text
 
 MAX_SHEET_NAME = 31
 _INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]+")

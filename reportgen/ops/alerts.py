@@ -27,8 +27,8 @@ from reportgen.ops.outbox import SendOutcome, enqueue_and_deliver
 
 if TYPE_CHECKING:
     from reportgen.analysis.insights import Insights
+    from reportgen.build import GatedCube
     from reportgen.config.loader import ResolvedReport
-    from reportgen.data.scan import Cube
     from reportgen.figures import ReportFigures
 
 log = logging.getLogger(__name__)
@@ -248,12 +248,18 @@ def check_alerts(
     rules: Sequence[str] | None = None,
     now: datetime | None = None,
     out_dir: str | Path = "output",
-    cube: Cube | None = None,
+    gated: GatedCube | None = None,
 ) -> list[Notice]:
-    """Check the report's alert rules (or the named ones) once; send what changed."""
+    """Check the report's alert rules (or the named ones) once; send what changed.
+
+    The data comes from the build's own first stage (:func:`reportgen.build.gated_cube`):
+    closed days from the cube cache, then the data-quality gate, which raises
+    :class:`~reportgen.errors.DataQualityError` before any alert is judged on
+    data a report would refuse. ``now`` is the check's time, for the ledger and
+    for the gate's "dated after today" check. ``gated`` reuses a cube already gated.
+    """
+    from reportgen.build import gated_cube
     from reportgen.config.loader import load_report
-    from reportgen.data.plan import needed_measures
-    from reportgen.data.scan import compute_cube
 
     report = load_report(config_path)
     delivery = report.config.delivery
@@ -271,10 +277,11 @@ def check_alerts(
         )
     led = open_ledger(ledger, out_dir)
     now = now or utcnow()
-    cube = cube if cube is not None else compute_cube(report, needed_measures(report))
+    if gated is None:
+        gated = gated_cube(report, None, True, now, lambda _message: None)
     sent: list[Notice] = []
     for rule in chosen:
-        period, observations = _observe(report, cube, rule)
+        period, observations = _observe(report, gated, rule)
         for notice in transitions(led, report.id, rule, observations, now):
             sent.append(send_notice(led, report, delivery, rule, notice, period))
             log.info("%s %s %s", notice.kind, rule.name, notice.subject)
@@ -296,13 +303,22 @@ def _chosen_rules(report: ResolvedReport, names: Sequence[str] | None) -> list[A
     return [rules[n] for n in names]
 
 
-def _observe(report: ResolvedReport, cube: Cube, rule: AlertRule) -> tuple[str, list[Observation]]:
+def _observe(
+    report: ResolvedReport, gated: GatedCube, rule: AlertRule
+) -> tuple[str, list[Observation]]:
+    """The rule's latest complete period (of its own grain) and what it finds there.
+
+    The gate's checks are those of the report's period; a rule of another grain
+    gets its period's checks from :func:`~reportgen.figures.compute_figures`.
+    """
     from reportgen.figures import Targets, compute_figures
     from reportgen.periods import latest_complete_period
 
+    cube = gated.cube
     grain = rule.grain if rule.anomalies is None else report.config.period.grain
     period = latest_complete_period(cube.last_complete_day, grain)
-    figures = compute_figures(report, cube, period, Targets.load(report))
+    quality = gated.quality if period == gated.period else None
+    figures = compute_figures(report, cube, period, Targets.load(report), quality)
     if rule.anomalies is None:
         return period.label, evaluate_metric(rule, figures)
     from reportgen.analysis.insights import analyze

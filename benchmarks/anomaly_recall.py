@@ -17,10 +17,10 @@ import tempfile
 from pathlib import Path
 
 from reportgen.analysis.insights import analyze
-from reportgen.build import needed_measures
 from reportgen.config import load_report
-from reportgen.cube import compute_cube
-from reportgen.metrics import Targets, compute_figures
+from reportgen.data.plan import needed_measures
+from reportgen.data.scan import compute_cube
+from reportgen.figures import Targets, compute_figures
 from reportgen.periods import parse_period
 
 ROOT = Path(__file__).resolve().parent.parent

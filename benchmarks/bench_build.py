@@ -163,7 +163,7 @@ def cube_only(config: str) -> None:
     """
     from reportgen.build import add_sketches, cached_cube
     from reportgen.config.loader import load_report
-    from reportgen.engines import Engines
+    from reportgen.data.engines import Engines
     from reportgen.periods import parse_period
 
     report = load_report(config)

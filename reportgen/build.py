@@ -19,16 +19,18 @@ from reportgen import __version__
 from reportgen.analysis.followup import follow_up
 from reportgen.analysis.insights import DAILY_HISTORY_DAYS, Insights, analyze
 from reportgen.analysis.stories import find_stories
-from reportgen.audiences import filter_cube, pseudonymise_cube, scope_report, select_audiences
 from reportgen.compose import compose_document
 from reportgen.compose._core import is_leadership
 from reportgen.compose._stories import story_texts
+from reportgen.compose.figures_json import figures_to_dict, write_figures_json
 from reportgen.config.loader import ResolvedReport, load_report
 from reportgen.config.models import AudienceConfig
-from reportgen.cube import Cube, compute_cube, merge_cubes, plan_queries
-from reportgen.deliver import staged_output
+from reportgen.data.audiences import filter_cube, pseudonymise_cube, scope_report, select_audiences
+from reportgen.data.engines import Engines
+from reportgen.data.plan import needed_measures, plan_queries
+from reportgen.data.quality import QualityIssue, check_schema, run_gate, screen_dates
+from reportgen.data.scan import Cube, compute_cube, merge_cubes
 from reportgen.document import Document
-from reportgen.engines import Engines
 from reportgen.errors import (
     ConfigError,
     DataQualityError,
@@ -37,11 +39,10 @@ from reportgen.errors import (
     ReportgenError,
     SourceError,
 )
-from reportgen.figures_json import figures_to_dict, write_figures_json
-from reportgen.ledger_location import ledger_exists
-from reportgen.metrics import ReportFigures, Targets, compute_figures
+from reportgen.figures import ReportFigures, Targets, compute_figures
+from reportgen.ops.ledger_location import ledger_exists
+from reportgen.ops.staging import staged_output
 from reportgen.periods import Period, latest_complete_period, parse_period, period_containing
-from reportgen.quality import QualityIssue, check_schema, run_gate, screen_dates
 from reportgen.render import get_renderer
 
 Progress = Callable[[str], None]
@@ -59,14 +60,6 @@ class BuildResult:
     shown_id: int | None = None  # the ledger row of what it showed (restatements), if a ledger
 
 
-def needed_measures(report: ResolvedReport) -> list[str]:
-    measures = [m for choice in report.metrics for m in report.metric(choice.metric).measures]
-    logit = report.config.insights.deep_dive.logit
-    if logit is not None and report.uses_section("deep_dive"):
-        measures += [logit.successes, logit.trials]
-    return measures
-
-
 def explain(config_path: str | Path, period: str | None = None) -> list[tuple[str, str]]:
     """The SQL each source runs, for review before it touches a warehouse.
 
@@ -76,8 +69,8 @@ def explain(config_path: str | Path, period: str | None = None) -> list[tuple[st
     ``period`` — without one, for the period before today's, since planning
     must not read the data to find the latest complete period.
     """
-    from reportgen.engines import Engines
-    from reportgen.quality import planned_probe, probed
+    from reportgen.data.engines import Engines
+    from reportgen.data.quality import planned_probe, probed
 
     report = load_report(config_path)
     grain = report.config.period.grain
@@ -118,7 +111,7 @@ def cached_cube(
     Sketches (quantiles) are not in it: :func:`add_sketches` counts them once
     the period is known, for the periods the build shows.
     """
-    from reportgen.cache import open_cache
+    from reportgen.data.cache import open_cache
 
     say("Computing the cube in the SQL engine" + ("" if cache else " (no cache)"))
     measures = [m for m in needed_measures(report) if report.catalog.measures[m].agg != "sketch"]
@@ -149,7 +142,7 @@ def add_sketches(
 
     The additive cube's newest days tell the cache which of those periods are closed.
     """
-    from reportgen.cache import open_cache
+    from reportgen.data.cache import open_cache
 
     sketches = [m for m in needed_measures(report) if report.catalog.measures[m].agg == "sketch"]
     if not sketches:
@@ -483,7 +476,7 @@ def _restatements(
     """Figures an earlier report of this series showed differently (needs a ledger)."""
     if not ledger_exists(out_dir):
         return ()
-    from reportgen.restatements import restatements_for
+    from reportgen.ops.restatements import restatements_for
 
     return restatements_for(out_dir, report, audience, figures)
 
@@ -492,7 +485,7 @@ def _record_shown(prepared: PreparedAudience) -> int | None:
     """Remember what this build showed, for the next build's restatements (needs a ledger)."""
     if not ledger_exists(prepared.out_dir):
         return None
-    from reportgen.restatements import record_shown
+    from reportgen.ops.restatements import record_shown
 
     generated_at = datetime.fromisoformat(prepared.figures_data["generated_at"])
     return record_shown(
@@ -522,7 +515,7 @@ def _recorded_causes(out_dir: Path, report_id: str, audience: str) -> list:
     """RCA items when a ledger exists; SQLAlchemy (~20 MB) is imported only then."""
     if not ledger_exists(out_dir):
         return []
-    from reportgen.rca import recorded_causes
+    from reportgen.ops.rca import recorded_causes
 
     return recorded_causes(out_dir, report_id, audience)
 
@@ -556,7 +549,7 @@ def write_artifacts(
     artifacts: dict[str, Path] = {}
     with staged_output(final_dir) as staging:
         if set(renderers) & CHART_FORMATS and next(iter(renderers)) not in CHART_FORMATS:
-            from reportgen.render.html import start_drawing
+            from reportgen.render.html.page import start_drawing
 
             start_drawing(document)  # charts are drawn in their own process meanwhile
         for fmt, (render, suffix) in renderers.items():
@@ -608,9 +601,9 @@ def release_memory() -> None:
     PPTX writer's, because glibc keeps freed arenas for reuse. Chart drawing
     processes still running (an HTML build) end here too.
     """
-    from reportgen.render import _vega
+    from reportgen.render.charts import vega
 
-    _vega.shut_down()
+    vega.shut_down()
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)

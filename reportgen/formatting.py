@@ -336,3 +336,8 @@ def format_p(p: float | None, alpha: float = 0.05, name: str = "p") -> str:
             break
         d += 1
     return f"{name} = {p:.{d}f}"
+
+
+def amount_text(count: int, unit: str) -> str:
+    """``1 row``, ``2 days``, ``1,204 rows``: how many of what a check found."""
+    return f"{count:,} {unit[:-1] if count == 1 and unit.endswith('s') else unit}"

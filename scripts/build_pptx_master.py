@@ -31,7 +31,7 @@ from pptx.util import Emu, Inches
 
 from reportgen.config._yaml import load_yaml, validate_model
 from reportgen.config.brand import BrandConfig
-from reportgen.render._pptx_text import tint
+from reportgen.render.pptx._text import tint
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BRAND = ROOT / "configs" / "brands" / "default.yaml"

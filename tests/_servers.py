@@ -134,7 +134,7 @@ def load_parquet_into_postgres(url: str, schema: str, tables: dict[str, str], wo
     import duckdb
     import psycopg
 
-    from reportgen.engines import expand_env
+    from reportgen.data.engines import expand_env
 
     dsn = expand_env(url, what="url").replace("postgresql+psycopg://", "postgresql://", 1)
     con = duckdb.connect()
@@ -170,7 +170,7 @@ def load_parquet_into_postgres(url: str, schema: str, tables: dict[str, str], wo
 def drop_schema(url: str, schema: str) -> None:
     import psycopg
 
-    from reportgen.engines import expand_env
+    from reportgen.data.engines import expand_env
 
     dsn = expand_env(url, what="url").replace("postgresql+psycopg://", "postgresql://", 1)
     with psycopg.connect(dsn, autocommit=True) as pg:

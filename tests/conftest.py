@@ -134,7 +134,7 @@ def spark_session() -> Iterator[Any]:
     pytest.importorskip("pyspark", reason="pyspark not installed (pip install 'reportgen[spark]')")
     if shutil.which("java") is None:
         _servers.unavailable("Java is not installed; Spark local mode needs Java 17+")
-    from reportgen.engines.spark import SparkEngine, stop_spark
+    from reportgen.data.engines.spark import SparkEngine, stop_spark
 
     engine = SparkEngine(Path("."), "local[2]", {})
     yield engine.session()

@@ -340,7 +340,7 @@ EXPECTED_METHODS = {
 def demo(tmp_path_factory):
     """300k demo rows over 30 weeks, the weekly report with site breakdowns, and its cube."""
     from reportgen.config import load_report
-    from reportgen.cube import compute_cube
+    from reportgen.data.scan import compute_cube
     from reportgen.demo import generate_demo_data
 
     root = tmp_path_factory.mktemp("anomalies")
@@ -360,7 +360,7 @@ def demo(tmp_path_factory):
 def series_frame(report, name: str, sums: pd.DataFrame, dim: str | None) -> pd.DataFrame:
     """value, volume and (for count-based proportions and means) noise_sd per period × segment."""
     from reportgen.config.models import MeanMetric, RatioMetric
-    from reportgen.metrics import metric_values, metric_weight
+    from reportgen.figures import metric_values, metric_weight
 
     metric = report.metric(name)
     frame = pd.DataFrame({"value": metric_values(metric, sums)})
@@ -396,7 +396,7 @@ def share_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def detect(report, cube, week: str) -> list[Anomaly]:
     """The detector as a report runs it: per metric × dimension, history, peers and shares."""
-    from reportgen.metrics import measure_series
+    from reportgen.figures import measure_series
     from reportgen.periods import parse_period
 
     periods = parse_period(week).trailing(13)

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from reportgen.data.plan import needed_measures
 
-from reportgen.build import needed_measures
-from reportgen.cache import CubeCache
 from reportgen.config.loader import load_catalog, load_report
-from reportgen.cube import compute_cube
+from reportgen.data.cache import CubeCache
+from reportgen.data.quality import check_quality
+from reportgen.data.scan import compute_cube
 from reportgen.errors import ConfigError
-from reportgen.metrics import Targets, compute_figures
+from reportgen.figures import Targets, compute_figures
 from reportgen.periods import parse_period
-from reportgen.quality import check_quality
 
 W47_END, W46_END = date(2026, 11, 22), date(2026, 11, 15)
 
@@ -71,7 +71,7 @@ def test_previous_period_reads_the_previous_periods_last_day(raw, snapshots, bac
 
 
 def test_segment_changes_add_up_and_the_largest_contributions_are_named(backlog):
-    from reportgen.narrative import mover_sentence
+    from reportgen.compose.narrative import mover_sentence
 
     for segments in backlog.breakdowns.values():
         assert sum(s.delta for s in segments) == backlog.delta  # one day: additive
@@ -287,9 +287,9 @@ def test_a_duplicated_snapshot_row_stops_the_build_naming_the_composite_key(
 ):
     import shutil
 
-    from reportgen.engines import Engines
+    from reportgen.data.engines import Engines
+    from reportgen.data.quality import run_gate
     from reportgen.errors import DataQualityError
-    from reportgen.quality import run_gate
 
     configs = tmp_path / "configs"
     shutil.copytree(demo_configs, configs)

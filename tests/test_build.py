@@ -54,7 +54,7 @@ def test_unknown_format(weekly_config, tmp_path):
 
 
 def test_failing_renderer_leaves_no_partial_artifacts(weekly_config, tmp_path, monkeypatch):
-    import reportgen.render.pptx as pptx_module
+    import reportgen.render.pptx.deck as pptx_module
 
     def explode(document, path):
         path.write_bytes(b"half a deck")
@@ -134,7 +134,7 @@ def test_explain_prints_one_query_per_scan(weekly_config):
     }
     assert set(queries) <= scans | probes and scans < set(queries)
     assert "GROUP BY" in queries["decisions by decided_at"]
-    # the UTC day on DuckDB: integer arithmetic on the epoch (reportgen.engines._sql)
+    # the UTC day on DuckDB: integer arithmetic on the epoch (reportgen.data.engines._sql)
     assert "MAKE_TIMESTAMP(EPOCH_US(" in queries["decisions by decided_at"]
     sketch = queries["decisions time_to_action_hours sketch by decided_at"]
     assert "GROUPING SETS" in sketch

@@ -15,12 +15,13 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
+from reportgen.data.plan import needed_measures
 
-import reportgen.cache as cache_module
-from reportgen.build import build_report, needed_measures, sketch_periods
-from reportgen.cache import FORMAT_VERSION, CubeCache, default_cache_dir
+import reportgen.data.cache as cache_module
+from reportgen.build import build_report, sketch_periods
 from reportgen.config.loader import load_report
-from reportgen.cube import compute_cube, merge_cubes
+from reportgen.data.cache import FORMAT_VERSION, CubeCache, default_cache_dir
+from reportgen.data.scan import compute_cube, merge_cubes
 from reportgen.periods import Period, period_containing
 
 from ._compare import assert_same_figures
@@ -247,7 +248,7 @@ def test_an_unwritable_cache_never_fails_the_build(project):
 
 def test_timezone_and_grain_are_part_of_the_key(project):
     report = report_of(project)
-    from reportgen.cube import plan_queries
+    from reportgen.data.plan import plan_queries
 
     base = {q.key: q.definition_hash for q in plan_queries(report, needed_measures(report))}
     config = project / "configs" / "reports" / "weekly_leadership.yaml"

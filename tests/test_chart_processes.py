@@ -15,8 +15,8 @@ import time
 import pytest
 
 from reportgen.errors import RenderError
-from reportgen.render import _vega
-from reportgen.render.pdf import render_pdf
+from reportgen.render.charts import vega
+from reportgen.render.html.pdf import render_pdf
 
 SPEC = {
     "data": {"values": [{"day": 1, "value": 3}, {"day": 2, "value": 5}]},
@@ -26,18 +26,18 @@ SPEC = {
 
 
 def _workers() -> list:
-    return list(_vega._POOL._started)
+    return list(vega._POOL._started)
 
 
 @pytest.fixture(autouse=True)
 def _no_workers_left():
-    _vega.shut_down()
+    vega.shut_down()
     yield
-    _vega.shut_down()
+    vega.shut_down()
 
 
 def test_a_chart_is_drawn_in_a_separate_process():
-    svg = _vega.vegalite_to_svg(SPEC)
+    svg = vega.vegalite_to_svg(SPEC)
 
     assert svg.startswith("<svg")
     (worker,) = _workers()
@@ -46,49 +46,49 @@ def test_a_chart_is_drawn_in_a_separate_process():
 
 
 def test_shut_down_ends_the_worker_processes():
-    _vega.vegalite_to_svg(SPEC)
+    vega.vegalite_to_svg(SPEC)
     (worker,) = _workers()
 
-    _vega.shut_down()
+    vega.shut_down()
 
     assert worker._process.returncode == 0
     assert _workers() == []
 
 
 def test_a_chart_after_shut_down_starts_a_new_worker():
-    _vega.vegalite_to_svg(SPEC)
-    _vega.shut_down()
+    vega.vegalite_to_svg(SPEC)
+    vega.shut_down()
 
-    assert _vega.vegalite_to_svg(SPEC).startswith("<svg")
+    assert vega.vegalite_to_svg(SPEC).startswith("<svg")
     assert len(_workers()) == 1
 
 
 def test_vl_convert_errors_come_back_as_value_errors_and_keep_the_worker():
     with pytest.raises(ValueError, match="not allowed"):
-        _vega.vegalite_to_svg({**SPEC, "data": {"url": "http://192.0.2.1/rows.csv"}})
+        vega.vegalite_to_svg({**SPEC, "data": {"url": "http://192.0.2.1/rows.csv"}})
 
-    assert _vega.vegalite_to_svg(SPEC).startswith("<svg")
+    assert vega.vegalite_to_svg(SPEC).startswith("<svg")
     assert len(_workers()) == 1
 
 
 def test_a_worker_that_dies_is_a_render_error_and_is_replaced():
-    _vega.vegalite_to_svg(SPEC)
+    vega.vegalite_to_svg(SPEC)
     (worker,) = _workers()
     os.kill(worker._process.pid, signal.SIGKILL)
     worker._process.wait()
 
     with pytest.raises(RenderError, match=r"chart drawing process exited \(code -9\)"):
-        _vega.vegalite_to_svg(SPEC)
-    assert _vega.vegalite_to_svg(SPEC).startswith("<svg")
+        vega.vegalite_to_svg(SPEC)
+    assert vega.vegalite_to_svg(SPEC).startswith("<svg")
     assert _workers() != [worker]
 
 
 def test_no_worker_is_left_running_once_a_pdf_is_written(sample_document, tmp_path, monkeypatch):
-    from reportgen.render import charts
+    from reportgen.render.charts import svg as charts
 
     started = []
-    start = _vega._Worker.__init__
-    monkeypatch.setattr(_vega._Worker, "__init__", lambda self: started.append(start(self)))
+    start = vega._Worker.__init__
+    monkeypatch.setattr(vega._Worker, "__init__", lambda self: started.append(start(self)))
     charts._chart_to_svg.cache_clear()  # drawn by an earlier test: draw again here
 
     render_pdf(sample_document, tmp_path / "report.pdf")
@@ -99,12 +99,12 @@ def test_no_worker_is_left_running_once_a_pdf_is_written(sample_document, tmp_pa
 
 
 def test_charts_started_early_are_drawn_once_for_the_pdf(sample_document, monkeypatch):
-    from reportgen.render import charts
-    from reportgen.render.html import render_html, start_drawing
+    from reportgen.render.charts import svg as charts
+    from reportgen.render.html.page import render_html, start_drawing
 
     specs = []
-    draw = _vega.vegalite_to_svg
-    monkeypatch.setattr(_vega, "vegalite_to_svg", lambda spec: specs.append(spec) or draw(spec))
+    draw = vega.vegalite_to_svg
+    monkeypatch.setattr(vega, "vegalite_to_svg", lambda spec: specs.append(spec) or draw(spec))
     charts._chart_to_svg.cache_clear()
     charts._graphic_to_svg.cache_clear()
 
@@ -126,16 +126,14 @@ def test_a_caller_waiting_for_a_worker_that_dies_gets_a_new_one():
     """The fuzz run once hung here: the only worker died while another chart waited for it."""
     import threading
 
-    busy = _vega._POOL._take()  # the pool's only worker, busy with a chart
+    busy = vega._POOL._take()  # the pool's only worker, busy with a chart
     drawn: list[str] = []
-    waiting = threading.Thread(
-        target=lambda: drawn.append(_vega.vegalite_to_svg(SPEC)), daemon=True
-    )
+    waiting = threading.Thread(target=lambda: drawn.append(vega.vegalite_to_svg(SPEC)), daemon=True)
     waiting.start()
     time.sleep(0.3)  # let it start waiting for the busy worker
     os.kill(busy._process.pid, signal.SIGKILL)
     busy._process.wait()
-    _vega._POOL._give_back(busy, broken=True)
+    vega._POOL._give_back(busy, broken=True)
 
     waiting.join(timeout=60)
     assert not waiting.is_alive()
@@ -144,11 +142,11 @@ def test_a_caller_waiting_for_a_worker_that_dies_gets_a_new_one():
 
 def test_a_worker_is_replaced_after_its_share_of_charts(monkeypatch):
     """The engine's heap grows with each chart: a worn worker ends and a fresh one starts."""
-    monkeypatch.setattr(_vega, "CHARTS_PER_WORKER", 2)
-    _vega.vegalite_to_svg(SPEC)
+    monkeypatch.setattr(vega, "CHARTS_PER_WORKER", 2)
+    vega.vegalite_to_svg(SPEC)
     (first,) = _workers()
-    _vega.vegalite_to_svg(SPEC)
+    vega.vegalite_to_svg(SPEC)
 
     assert _workers() == [] and first._process.returncode == 0
-    assert _vega.vegalite_to_svg(SPEC).startswith("<svg")
+    assert vega.vegalite_to_svg(SPEC).startswith("<svg")
     assert _workers() != [first]

@@ -9,7 +9,7 @@ import pytest
 
 from reportgen.document import Brand, Chart, ChartSeries
 from reportgen.formatting import d3_format
-from reportgen.render.charts import chart_to_altair, chart_to_svg, sanitize_svg
+from reportgen.render.charts.svg import chart_to_altair, chart_to_svg, sanitize_svg
 
 from ._sample import WEEKS
 
@@ -229,7 +229,7 @@ def _waterfall() -> Chart:
 
 
 def test_waterfall_bars_start_at_zero():
-    from reportgen.render.charts import waterfall_rows
+    from reportgen.render.charts.svg import waterfall_rows
 
     rows = waterfall_rows(_waterfall())
     assert [(r["lo"], r["hi"]) for r in rows] == [(0.0, 4.2), (0.0, 6.6), (0.0, -1.3), (0.0, 9.5)]
@@ -238,14 +238,14 @@ def test_waterfall_bars_start_at_zero():
 
 
 def test_waterfall_labels_read_like_the_tables():
-    from reportgen.render.charts import waterfall_rows
+    from reportgen.render.charts.svg import waterfall_rows
 
     labels = [r["label"] for r in waterfall_rows(_waterfall())]
     assert labels == ["+4.2 s", "+6.6 s", "−1.3 s", "+9.5 s"]
 
 
 def test_waterfall_axis_runs_through_zero(brand):
-    from reportgen.render.charts import chart_to_altair
+    from reportgen.render.charts.svg import chart_to_altair
 
     spec = chart_to_altair(_waterfall(), brand).to_dict()
     domain = spec["layer"][0]["encoding"]["y"]["scale"]["domain"]

@@ -29,13 +29,13 @@ from statsmodels.stats.outliers_influence import OLSInfluence
 
 from reportgen import build_report
 from reportgen.document import Dendrogram, Heatmap, Scatter, ScatterPoint
-from reportgen.render._chart_rules import (
+from reportgen.render.charts.rules import (
     contrast,
     dendrogram_links,
     heatmap_colour,
     ink_on,
 )
-from reportgen.render.charts import graphic_to_svg
+from reportgen.render.charts.svg import graphic_to_svg
 
 from ._office import convert_to_pdf
 
@@ -360,8 +360,8 @@ def hostile_graphics(sample_document):
 
 
 def test_hostile_labels_stay_text_in_html_and_the_deck(hostile_graphics, tmp_path: Path) -> None:
-    from reportgen.render.html import render_html
-    from reportgen.render.pptx import render_pptx
+    from reportgen.render.html.page import render_html
+    from reportgen.render.pptx.deck import render_pptx
 
     document, _ = hostile_graphics
     html = render_html(document, for_pdf=False)
@@ -393,7 +393,7 @@ def test_hostile_labels_stay_text_in_html_and_the_deck(hostile_graphics, tmp_pat
 
 def test_every_deep_dive_graphic_is_a_valid_vega_lite_spec(deep, brand) -> None:
     """Builds skip Altair's schema validation for speed; this is where it is checked."""
-    from reportgen.render.charts import graphic_to_altair
+    from reportgen.render.charts.svg import graphic_to_altair
 
     graphics = [*blocks(deep, Heatmap), *blocks(deep, Scatter), *blocks(deep, Dendrogram)]
     assert {type(g) for g in graphics} == {Heatmap, Scatter, Dendrogram}

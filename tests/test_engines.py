@@ -18,21 +18,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from reportgen.data.frames import finish, tidy
+from reportgen.data.plan import CubeQuery, needed_measures, plan_queries
+from reportgen.data.sql import build_cube_expression, build_sketch_expression, restrict_sketch
 
-from reportgen.build import build_report, explain, needed_measures
+from reportgen.build import build_report, explain
 from reportgen.config.loader import load_catalog, load_report, load_sources
-from reportgen.cube import (
-    CubeQuery,
-    build_cube_expression,
-    build_sketch_expression,
-    compute_cube,
-    finish,
-    plan_queries,
-    restrict_sketch,
-    tidy,
-)
-from reportgen.engines import Engines
-from reportgen.engines._sql import fixed_offset, to_sql
+from reportgen.data.engines import Engines
+from reportgen.data.engines._sql import fixed_offset, to_sql
+from reportgen.data.scan import compute_cube
 from reportgen.errors import ConfigError, SourceError
 
 from . import _servers
@@ -206,7 +200,7 @@ def tricky_duckdb(tmp_path: Path) -> tuple[Any, str, Any]:
     """``tricky_rows`` as Parquet on embedded DuckDB: (engine, table, fetch)."""
     import duckdb
 
-    from reportgen.engines.embedded import DuckDBEngine
+    from reportgen.data.engines.embedded import DuckDBEngine
 
     parquet = tmp_path / "tricky.parquet"
     tricky_rows().to_parquet(parquet)
@@ -374,8 +368,8 @@ def test_a_duckdb_database_file_gives_the_parquet_cube(demo_configs, demo_dir, t
 def test_postgres_cube_matches_duckdb_on_edge_rows(pg_url, tmp_path):
     import duckdb
 
-    from reportgen.engines.embedded import DuckDBEngine
-    from reportgen.engines.warehouse import WarehouseEngine
+    from reportgen.data.engines.embedded import DuckDBEngine
+    from reportgen.data.engines.warehouse import WarehouseEngine
 
     rows = tricky_rows()
     parquet = tmp_path / "tricky.parquet"
@@ -445,7 +439,7 @@ def test_postgres_figures_equal_parquet_figures(
 
 
 def test_postgres_query_errors_name_the_fact_without_the_password(pg_url, pg_demo, tmp_path):
-    from reportgen.engines.warehouse import WarehouseEngine
+    from reportgen.data.engines.warehouse import WarehouseEngine
 
     engine = WarehouseEngine(pg_url)
     with pytest.raises(SourceError) as info:
@@ -466,8 +460,8 @@ def test_postgres_query_errors_name_the_fact_without_the_password(pg_url, pg_dem
 def test_spark_cube_matches_duckdb_on_edge_rows(spark_session, tmp_path):
     import duckdb
 
-    from reportgen.engines.embedded import DuckDBEngine
-    from reportgen.engines.spark import SparkEngine
+    from reportgen.data.engines.embedded import DuckDBEngine
+    from reportgen.data.engines.spark import SparkEngine
 
     parquet = tmp_path / "tricky.parquet"
     tricky_rows().to_parquet(parquet)

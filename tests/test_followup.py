@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from reportgen import build_report
 from reportgen.cli import app
-from reportgen.rca import RcaStore, find_anomaly
+from reportgen.ops.rca import RcaStore, find_anomaly
 
 REPORT = """\
 title: Follow-up check

@@ -18,13 +18,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from reportgen.data.plan import needed_measures, plan_queries
 
-from reportgen.build import build_report, needed_measures
-from reportgen.cache import CubeCache, default_cache_dir
+from reportgen.build import build_report
 from reportgen.config.loader import load_report
-from reportgen.cube import compute_cube, plan_queries
+from reportgen.data.cache import CubeCache, default_cache_dir
+from reportgen.data.freshness import DaySpans, SourceWatch, observe
+from reportgen.data.scan import compute_cube
 from reportgen.errors import SourceError
-from reportgen.freshness import DaySpans, SourceWatch, observe
 
 from . import _servers
 from ._compare import assert_same_figures
@@ -306,7 +307,7 @@ def pg_decisions(pg_url: str, demo_dir: Path, tmp_path: Path):
     """Three months of demo decisions in PostgreSQL with an ``updated_at`` column."""
     import psycopg
 
-    from reportgen.engines import expand_env
+    from reportgen.data.engines import expand_env
 
     months = tmp_path / "months"
     con = duckdb.connect()

@@ -207,11 +207,12 @@ def test_figures_json_carries_tests_anomalies_and_decompositions(built_report):
 @pytest.fixture(scope="module")
 def analysis(weekly_config):
     """Insights for any week from one cube (no rendering): what the report would flag."""
+    from reportgen.data.plan import needed_measures
+
     from reportgen.analysis.insights import analyze
-    from reportgen.build import needed_measures
     from reportgen.config import load_report
-    from reportgen.cube import compute_cube
-    from reportgen.metrics import Targets, compute_figures
+    from reportgen.data.scan import compute_cube
+    from reportgen.figures import Targets, compute_figures
     from reportgen.periods import parse_period
 
     report = load_report(weekly_config)
@@ -377,7 +378,7 @@ def test_rates_carry_their_unit_and_intervals_have_one_unit():
 
 def test_hours_metric_is_shown_in_one_unit(built_report):
     """The median time to action (catalog unit hours) reads in minutes on every page."""
-    from reportgen.narrative import display_format, interval_text, value_text
+    from reportgen.compose.narrative import display_format, interval_text, value_text
 
     m = built_report.figures.metrics["time_to_action_p50"]
     assert display_format(m) == "minutes"

@@ -265,9 +265,9 @@ def test_definitions_state_the_target_in_force(built_report, outputs) -> None:
 
 def test_an_operational_edition_keeps_the_analyst_pointers(weekly_config, built_report) -> None:
     """The same anomalies composed for the analysts' edition: ids and the figures.json pointer."""
-    from reportgen.audiences import scope_report
     from reportgen.compose._insights import anomalies_section, anomaly_table
     from reportgen.config.loader import load_report
+    from reportgen.data.audiences import scope_report
 
     report = load_report(weekly_config)
     audience = next(a for a in report.config.audience_list() if a.name == "ops-analytics")

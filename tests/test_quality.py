@@ -24,8 +24,8 @@ from openpyxl import load_workbook
 
 from reportgen.build import build_report, gated_cube
 from reportgen.config.loader import load_report
+from reportgen.data.quality import QualityIssue, condition_columns, type_family
 from reportgen.errors import DataQualityError
-from reportgen.quality import QualityIssue, condition_columns, type_family
 
 from . import _servers
 
@@ -531,7 +531,7 @@ def test_postgres_schema_and_row_checks(pg_url, tmp_path):
         )
         import psycopg
 
-        from reportgen.engines import expand_env
+        from reportgen.data.engines import expand_env
 
         dsn = expand_env(pg_url, what="url").replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(dsn, autocommit=True) as pg:
@@ -558,7 +558,7 @@ def spark() -> Iterator[None]:
     pytest.importorskip("pyspark", reason="pyspark not installed (pip install 'reportgen[spark]')")
     if shutil.which("java") is None:
         _servers.unavailable("Java is not installed; Spark local mode needs Java 17+")
-    from reportgen.engines.spark import stop_spark
+    from reportgen.data.engines.spark import stop_spark
 
     yield
     stop_spark()

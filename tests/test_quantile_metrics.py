@@ -21,8 +21,8 @@ from scipy import stats
 
 from reportgen.analysis._quantile_test import threshold_counts
 from reportgen.config import load_catalog
+from reportgen.data.sketch import ZERO_BUCKET, Histogram, gamma
 from reportgen.errors import ConfigError
-from reportgen.sketch import ZERO_BUCKET, Histogram, gamma
 
 ALPHA = 0.01  # relative_accuracy of time_to_action_hours in configs/catalog.yaml
 W47 = (date(2026, 11, 16), date(2026, 11, 23))
@@ -161,7 +161,7 @@ def test_a_cached_build_gives_the_same_quantiles_as_a_cold_one(weekly_config):
 
     from reportgen.build import gated_cube
     from reportgen.config.loader import load_report
-    from reportgen.metrics import Targets, compute_figures
+    from reportgen.figures import Targets, compute_figures
 
     report = load_report(weekly_config)
     now = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)

@@ -22,12 +22,12 @@ import pytest
 from openpyxl import load_workbook
 
 from reportgen import build_report
-from reportgen import deliver as deliver_module
-from reportgen.deliver import staged_output
 from reportgen.document import Brand
 from reportgen.errors import DeliveryError, RenderError
-from reportgen.render._safe_cells import FORMULA_TRIGGERS, is_formula_like
-from reportgen.render.csv_export import render_csv
+from reportgen.ops import staging as staging_module
+from reportgen.ops.staging import staged_output
+from reportgen.render.tables._safe_cells import FORMULA_TRIGGERS, is_formula_like
+from reportgen.render.tables.csv_export import render_csv
 
 from ._sample import sample_document
 from .test_render_xlsx import HOSTILE, hostile_document
@@ -230,7 +230,7 @@ def test_a_failed_swap_puts_the_previous_folder_back(tmp_path: Path, monkeypatch
             raise OSError(5, "Input/output error")
         real_replace(source, target)
 
-    monkeypatch.setattr(deliver_module.os, "replace", flaky)
+    monkeypatch.setattr(staging_module.os, "replace", flaky)
     with (
         pytest.raises(DeliveryError, match="Input/output error"),
         staged_output(final) as staging,

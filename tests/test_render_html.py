@@ -25,7 +25,7 @@ from reportgen.document import (
 )
 from reportgen.errors import RenderError
 from reportgen.render import get_renderer
-from reportgen.render.html import (
+from reportgen.render.html.page import (
     TEMPLATES_ENV_VAR,
     brand_css,
     column_widths,
@@ -299,7 +299,7 @@ def test_bar_chart_with_long_labels_gets_the_full_width(sample_document: Documen
 
 def test_every_chart_of_a_built_report_is_a_valid_vega_lite_spec(built_report):
     """Builds skip Altair's schema validation for speed; this is where it is checked."""
-    from reportgen.render.charts import chart_to_altair
+    from reportgen.render.charts.svg import chart_to_altair
 
     document = built_report.document
     charts = [b for s in document.sections for b in s.blocks if isinstance(b, Chart)]
@@ -313,8 +313,8 @@ def test_a_chart_that_cannot_be_drawn_fails_the_render_with_its_title(brand, mon
     import altair as alt
 
     from reportgen.errors import RenderError
-    from reportgen.render import charts
-    from reportgen.render import html as html_module
+    from reportgen.render.charts import svg as charts
+    from reportgen.render.html import page as html_module
 
     def fetching(*_args, **_kwargs):  # data from a URL: vl-convert refuses to fetch it
         chart = alt.Chart(alt.Data(url="http://192.0.2.1/rows.csv")).mark_line()

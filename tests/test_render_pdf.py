@@ -13,9 +13,9 @@ from pypdf import PdfReader
 from reportgen.document import Brand, DefinitionList, Document, KpiGrid, Table
 from reportgen.errors import RenderError
 from reportgen.render import get_renderer
-from reportgen.render._fetcher import RestrictedURLFetcher
-from reportgen.render.html import html_templates_dir
-from reportgen.render.pdf import html_to_pdf, render_pdf
+from reportgen.render.html._fetcher import RestrictedURLFetcher
+from reportgen.render.html.page import html_templates_dir
+from reportgen.render.html.pdf import html_to_pdf, render_pdf
 
 from ._sample import sample_document as build_sample
 from .test_render_html import IMG, SCRIPT, TEMPLATE_EXPR, hostile_document
@@ -255,7 +255,7 @@ def test_every_weasyprint_entry_point_gets_the_restrictive_fetcher(
 def test_pdf_is_tagged_with_language_and_title(sample_document, tmp_path):
     from pypdf import PdfReader
 
-    from reportgen.render.pdf import render_pdf
+    from reportgen.render.html.pdf import render_pdf
 
     path = tmp_path / "tagged.pdf"
     render_pdf(sample_document, path)

@@ -39,10 +39,10 @@ from reportgen.document import (
 from reportgen.errors import RenderError
 from reportgen.formatting import office_number_format
 from reportgen.render import get_renderer
-from reportgen.render._pptx_chart import bottom_up, value_axis_bounds
-from reportgen.render._pptx_table import MARGIN_X, TableFit, fit_table, paginate
-from reportgen.render._pptx_text import clean_text, wrapped_lines
-from reportgen.render.pptx import render_pptx
+from reportgen.render.pptx._chart import bottom_up, value_axis_bounds
+from reportgen.render.pptx._table import MARGIN_X, TableFit, fit_table, paginate
+from reportgen.render.pptx._text import clean_text, wrapped_lines
+from reportgen.render.pptx.deck import render_pptx
 
 from ._office import convert_to_pdf
 

@@ -25,8 +25,8 @@ from reportgen.document import Brand, Definition, DefinitionList, Document, Sect
 from reportgen.errors import RenderError
 from reportgen.formatting import office_number_format
 from reportgen.render import get_renderer
-from reportgen.render._safe_cells import is_formula_like, xlsx_text
-from reportgen.render.xlsx import MAX_WIDTH, MIN_WIDTH, SheetNames, render_xlsx, table_name
+from reportgen.render.tables._safe_cells import is_formula_like, xlsx_text
+from reportgen.render.tables.xlsx import MAX_WIDTH, MIN_WIDTH, SheetNames, render_xlsx, table_name
 
 from ._office import soffice
 from ._sample import sample_document

@@ -13,8 +13,8 @@ import pytest
 
 from reportgen import build_report
 from reportgen.config.loader import load_report
-from reportgen.ledger import Ledger, SendKey, default_url
-from reportgen.restatements import ShownStore, find_restatements
+from reportgen.ops.ledger import Ledger, SendKey, default_url
+from reportgen.ops.restatements import ShownStore, find_restatements
 
 REPORT = """\
 title: Restatement check
@@ -102,7 +102,7 @@ def test_changed_closed_period_is_restated_with_was_and_now(restated):
 
 
 def test_restatement_note_is_in_the_report_and_the_email_summary(restated):
-    from reportgen.manifest import summary_of
+    from reportgen.ops.manifest import summary_of
 
     _, _, second = restated
     html = second.artifacts["html"].read_text()

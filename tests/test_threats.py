@@ -218,9 +218,9 @@ def test_pptx_shows_template_syntax_literally(hostile_build):
 
 
 def test_email_subject_and_bodies_keep_data_literal(hostile_build, tmp_path):
-    from reportgen.channels.email import prepare
     from reportgen.config.delivery import DeliveryConfig
-    from reportgen.manifest import content_from_build
+    from reportgen.ops.channels.email import prepare
+    from reportgen.ops.manifest import content_from_build
 
     delivery = DeliveryConfig.model_validate(
         {
@@ -248,7 +248,7 @@ def _user_templates(tmp_path: Path, kind: str, name: str, extra: str) -> Path:
 
 
 def test_user_html_template_cannot_escape_the_sandbox(sample_document, tmp_path, monkeypatch):
-    from reportgen.render.html import render_html
+    from reportgen.render.html.page import render_html
 
     escape = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
     root = _user_templates(tmp_path, "html", "_narrative.html.j2", escape)
@@ -281,7 +281,7 @@ def test_sandbox_violation_is_one_clean_cli_message(weekly_config, tmp_path, mon
 
 
 def test_user_email_template_cannot_mutate_its_context(tmp_path, monkeypatch):
-    from reportgen.channels.email import render_template
+    from reportgen.ops.channels.email import render_template
 
     root = _user_templates(tmp_path, "email", "failure.txt.j2", "{{ rows.append(1) }}")
     monkeypatch.setenv("REPORTGEN_TEMPLATES", str(root))
@@ -318,7 +318,7 @@ def test_fetcher_refuses_and_logs(allowed_dir, url, caplog, monkeypatch):
     import logging
     import socket
 
-    from reportgen.render._fetcher import FetchRefused, RestrictedURLFetcher
+    from reportgen.render.html._fetcher import FetchRefused, RestrictedURLFetcher
 
     def no_network(*_args):
         raise AssertionError("the fetcher opened a connection")
@@ -335,7 +335,7 @@ def test_fetcher_refuses_and_logs(allowed_dir, url, caplog, monkeypatch):
 
 
 def test_fetcher_serves_data_uris_and_allowed_files(allowed_dir):
-    from reportgen.render._fetcher import RestrictedURLFetcher
+    from reportgen.render.html._fetcher import RestrictedURLFetcher
 
     fetcher = RestrictedURLFetcher([allowed_dir])
     assert fetcher.fetch("data:text/plain;base64,aGVsbG8=").read() == b"hello"
@@ -395,7 +395,7 @@ def test_long_labels_stay_inside_the_slides(hostile_build):
 def test_chart_draws_emoji_and_separator_labels(brand, label):
     """Vega cut long emoji labels mid surrogate pair, and U+2028 broke its expressions."""
     from reportgen.document import Chart, ChartSeries
-    from reportgen.render.charts import chart_to_svg
+    from reportgen.render.charts.svg import chart_to_svg
 
     for kind in ("bar", "line"):
         chart = Chart(
@@ -432,7 +432,7 @@ def test_long_report_title_keeps_the_deck_valid(sample_document, tmp_path):
     """python-pptx refuses core properties over 255 characters; the title is shortened there."""
     from dataclasses import replace
 
-    from reportgen.render.pptx import render_pptx
+    from reportgen.render.pptx.deck import render_pptx
 
     path = tmp_path / "long.pptx"
     render_pptx(replace(sample_document, title="Weekly review " * 40), path)
@@ -550,7 +550,7 @@ def test_killed_build_leaves_nothing_and_the_next_build_cleans_up(weekly_config,
     assert not list(final.glob(".staging-*"))  # the next build removed the dead one's folder
     assert [p.name for p in _visible(final)] == ["figures.json", "weekly_leadership_2026-W47.html"]
 
-    from reportgen.ledger import Ledger
+    from reportgen.ops.ledger import Ledger
 
     ledger = Ledger(f"sqlite:///{out / 'ledger.sqlite'}")
     live = ledger.start_run(report="weekly_leadership", audience="leadership", trigger="manual")
@@ -562,7 +562,7 @@ def test_killed_build_leaves_nothing_and_the_next_build_cleans_up(weekly_config,
 
 
 def test_full_disk_is_reported_plainly(weekly_config, tmp_path, monkeypatch):
-    import reportgen.deliver as deliver
+    import reportgen.ops.staging as deliver
 
     real_replace = deliver.os.replace
 
@@ -579,7 +579,7 @@ def test_full_disk_is_reported_plainly(weekly_config, tmp_path, monkeypatch):
 
 def test_permission_denied_is_reported_plainly(weekly_config, tmp_path, monkeypatch):
     """Simulated at the OS call, so it holds when tests run as root (where chmod denies nothing)."""
-    import reportgen.deliver as deliver
+    import reportgen.ops.staging as deliver
 
     real_mkdtemp = deliver.tempfile.mkdtemp
 
@@ -765,7 +765,7 @@ def test_no_secret_reaches_logs_errors_or_files(
     build = ("build", str(config), "--period", "2026-W47", "-f", "html,xlsx", "--out", str(out))
     cli(*build, code=0)
     send = ("send", str(config), "--period", "2026-W47", "--out", str(out), "--ledger", ledger)
-    from reportgen.runs import run_report
+    from reportgen.ops.runs import run_report
 
     sent = run_report(config, period="2026-W47", out_dir=out, ledger=ledger, formats=["html"])
     said.append(repr(sent))  # email accepted; hooks unreachable, malformed, or not HTTP

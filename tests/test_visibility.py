@@ -97,7 +97,7 @@ def _with_small_sample(m, dim: str = "region", floor_n: float = 1.0):
     """The metric's segments with the last one made 1 of 1 (100 %): a small sample."""
     from dataclasses import replace
 
-    from reportgen.metrics import Stats
+    from reportgen.figures import Stats
 
     segments = list(m.breakdowns[dim])
     tiny = replace(
@@ -141,8 +141,8 @@ def test_small_sample_is_greyed_in_pdf_html_and_pptx_cells(built_report, report,
     from pptx import Presentation
 
     from reportgen.compose._core import breakdown_table
-    from reportgen.render._pptx_table import draw_table, fit_table
-    from reportgen.render._pptx_template import Frame
+    from reportgen.render.pptx._table import draw_table, fit_table
+    from reportgen.render.pptx._template import Frame
 
     m = built_report.figures.metrics["overturn_rate"]
     table = breakdown_table(
@@ -159,8 +159,8 @@ def test_small_sample_is_greyed_in_pdf_html_and_pptx_cells(built_report, report,
 
 def test_small_sample_does_not_stretch_the_chart_axis(built_report) -> None:
     from reportgen.compose._core import breakdown_chart
-    from reportgen.render._chart_rules import axis_values
-    from reportgen.render._pptx_chart import value_axis_bounds
+    from reportgen.render.charts.rules import axis_values
+    from reportgen.render.pptx._chart import value_axis_bounds
 
     m = built_report.figures.metrics["overturn_rate"]
     segments = _with_small_sample(m)
@@ -176,7 +176,7 @@ def test_small_sample_anomalies_are_not_headlines(built_report, report) -> None:
 
     from reportgen.compose._core import summary_section
     from reportgen.compose._insights import anomalies_section
-    from reportgen.figures_json import _plain
+    from reportgen.compose.figures_json import _plain
 
     insights = built_report.insights
     small = replace(insights.anomalies[0], small_sample=True)
@@ -300,7 +300,7 @@ def test_a_breakdown_table_is_never_on_a_slide_before_its_chart(built_report) ->
 
 def test_breakdown_tables_that_fit_a_page_never_split_in_the_pdf(built_report) -> None:
     from reportgen.document import Table
-    from reportgen.render.html import TableView, column_widths, row_groups
+    from reportgen.render.html.page import TableView, column_widths, row_groups
 
     for section in built_report.document.sections:
         for block in section.blocks:
@@ -311,7 +311,7 @@ def test_breakdown_tables_that_fit_a_page_never_split_in_the_pdf(built_report) -
 
 def test_right_aligned_cells_get_the_width_they_need() -> None:
     from reportgen.document import Cell, Column, Table
-    from reportgen.render.html import column_widths
+    from reportgen.render.html.page import column_widths
 
     table = Table(
         "t",
@@ -324,8 +324,8 @@ def test_right_aligned_cells_get_the_width_they_need() -> None:
 
 def test_a_line_far_from_zero_gets_an_axis_that_fits_it() -> None:
     from reportgen.document import Chart, ChartSeries
-    from reportgen.render._pptx_chart import value_axis_bounds
-    from reportgen.render.charts import value_domain
+    from reportgen.render.charts.svg import value_domain
+    from reportgen.render.pptx._chart import value_axis_bounds
 
     chart = Chart(
         "Decisions",
@@ -344,7 +344,7 @@ def test_a_line_far_from_zero_gets_an_axis_that_fits_it() -> None:
 
 def test_the_end_label_sits_away_from_the_line() -> None:
     from reportgen.document import Chart, ChartSeries
-    from reportgen.render.charts import _falls_to_highlight
+    from reportgen.render.charts.svg import _falls_to_highlight
 
     def chart(values):
         return Chart("t", "line", ("a", "b", "c"), (ChartSeries("s", values),), "percent", "p", "c")
@@ -357,7 +357,7 @@ def test_horizontal_bars_are_stored_bottom_up_so_the_legend_reads_like_the_bars(
     """Office draws bar data from the bottom and lists a bar legend in reverse: written last to
     first, the first segment and the current period are on top and the legend reads W47, W46."""
     from reportgen.document import Chart, ChartSeries
-    from reportgen.render._pptx_chart import bottom_up
+    from reportgen.render.pptx._chart import bottom_up
 
     chart = Chart(
         "AHT by region",
@@ -378,7 +378,7 @@ def test_horizontal_bars_are_stored_bottom_up_so_the_legend_reads_like_the_bars(
 
 def test_a_table_longer_than_a_page_continues_with_its_title() -> None:
     from reportgen.document import Cell, Column, Table
-    from reportgen.render.html import SHORT_TABLE_ROWS, continued_parts
+    from reportgen.render.html.page import SHORT_TABLE_ROWS, continued_parts
 
     rows = tuple((Cell(f"Site {i}"), Cell(str(i))) for i in range(30))
     table = Table(
@@ -394,7 +394,7 @@ def test_a_table_longer_than_a_page_continues_with_its_title() -> None:
 
 def test_when_every_segment_is_small_the_current_values_set_the_axis() -> None:
     from reportgen.document import Chart, ChartSeries
-    from reportgen.render._chart_rules import axis_values
+    from reportgen.render.charts.rules import axis_values
 
     chart = Chart(
         "Overturn rate by region",
@@ -413,7 +413,7 @@ def test_when_every_segment_is_small_the_current_values_set_the_axis() -> None:
 
 def test_a_table_too_wide_for_half_the_page_is_not_set_beside_its_chart() -> None:
     from reportgen.document import Cell, Column, Table
-    from reportgen.render.html import fits_half_width
+    from reportgen.render.html.page import fits_half_width
 
     columns = tuple(Column(k, k.title()) for k in ("value", "n", "previous", "change", "share"))
     columns = (Column("segment", "Region", "left"), *columns)
@@ -428,7 +428,7 @@ def test_a_table_too_wide_for_half_the_page_is_not_set_beside_its_chart() -> Non
 
 def test_a_breakdown_too_wide_to_pair_is_stacked_under_its_chart_on_one_page(brand) -> None:
     from reportgen.document import Cell, Chart, ChartSeries, Column, Table
-    from reportgen.render.html import Stack, _items
+    from reportgen.render.html.page import Stack, _items
 
     title = "Appeal overturn rate by region"
     long = "North America (small sample) with a long name"
@@ -464,9 +464,9 @@ def test_small_sample_bars_are_drawn_faded_in_pdf_and_pptx(brand) -> None:
     from pptx import Presentation
 
     from reportgen.document import Chart, ChartSeries
-    from reportgen.render._pptx_chart import add_chart
-    from reportgen.render._pptx_template import Frame
-    from reportgen.render.charts import chart_to_altair
+    from reportgen.render.charts.svg import chart_to_altair
+    from reportgen.render.pptx._chart import add_chart
+    from reportgen.render.pptx._template import Frame
 
     chart = Chart(
         "Overturn rate by queue",

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from reportgen.config.loader import ResolvedReport
-from reportgen.config.models import MetricDef
-from reportgen.cube import Cube
-from reportgen.metrics import ReportFigures, measure_totals, metric_values, metric_weight
+from reportgen.config.models import (
+    MetricDef,
+)
+from reportgen.data.scan import Cube
+from reportgen.figures import ReportFigures, measure_totals, metric_values, metric_weight
 from reportgen.semantics import kind_of
 
 if TYPE_CHECKING:

@@ -28,8 +28,8 @@ import pandas as pd
 
 from reportgen.analysis.lmdi import LmdiResult, LmdiTerm, lmdi_ratio, merge_terms
 from reportgen.config.loader import ResolvedReport
-from reportgen.cube import Cube
-from reportgen.metrics import MetricFigures, ReportFigures, measure_totals
+from reportgen.data.scan import Cube
+from reportgen.figures import MetricFigures, ReportFigures, measure_totals
 from reportgen.semantics import RatioParts, kind_of
 
 

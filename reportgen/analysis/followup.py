@@ -23,13 +23,13 @@ from reportgen.analysis.significance import (
     test_params,
 )
 from reportgen.config.loader import ResolvedReport
-from reportgen.cube import Cube
+from reportgen.data.scan import Cube
 from reportgen.errors import PeriodError
-from reportgen.metrics import ALL, ReportFigures, measure_totals, metric_stats, metric_values
+from reportgen.figures import ALL, ReportFigures, measure_totals, metric_stats, metric_values
 from reportgen.periods import parse_period
 
 if TYPE_CHECKING:  # the ledger (SQLAlchemy) is imported only when a build has one
-    from reportgen.rca import RcaItem
+    from reportgen.ops.rca import RcaItem
 
 
 @dataclass(frozen=True)

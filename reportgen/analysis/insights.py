@@ -26,10 +26,18 @@ from reportgen.analysis.drivers import Decomposition, decompose_all
 from reportgen.analysis.followup import FollowUp
 from reportgen.analysis.significance import Significance, assess, significance_phrase
 from reportgen.config.loader import ResolvedReport
-from reportgen.config.models import AnomalyConfig, MetricDef
-from reportgen.cube import Cube
-from reportgen.metrics import ReportFigures, measure_series, metric_values, metric_weight
-from reportgen.narrative import display_format
+from reportgen.config.models import (
+    AnomalyConfig,
+    MetricDef,
+)
+from reportgen.data.scan import Cube
+from reportgen.figures import (
+    ReportFigures,
+    display_format,
+    measure_series,
+    metric_values,
+    metric_weight,
+)
 from reportgen.periods import Period
 from reportgen.semantics import kind_class, kind_of
 

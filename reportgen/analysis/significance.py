@@ -37,8 +37,9 @@ from reportgen.analysis.stats import (
     welch_t_test,
 )
 from reportgen.config.loader import ResolvedReport
+from reportgen.data.sketch import Histogram
+from reportgen.figures import MetricFigures, ReportFigures, SegmentFigure
 from reportgen.formatting import format_p
-from reportgen.metrics import MetricFigures, ReportFigures, SegmentFigure
 from reportgen.semantics import (
     DERIVED_UNTESTED,
     STOCK_UNTESTED,
@@ -48,7 +49,6 @@ from reportgen.semantics import (
     TestKind,
     kind_of,
 )
-from reportgen.sketch import Histogram
 
 __all__ = ["DERIVED_UNTESTED", "STOCK_UNTESTED", "SUM_UNTESTED", "UNTESTABLE", "TestKind"]
 

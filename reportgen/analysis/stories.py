@@ -43,8 +43,8 @@ import numpy as np
 from reportgen.analysis.anomalies import Anomaly
 from reportgen.analysis.insights import Insights
 from reportgen.config.loader import ResolvedReport
-from reportgen.cube import Cube
-from reportgen.metrics import MetricFigures, ReportFigures
+from reportgen.data.scan import Cube
+from reportgen.figures import MetricFigures, ReportFigures
 from reportgen.semantics import kind_class
 
 Kind = Literal["surge", "segment", "concentration", "metric", "recovery"]

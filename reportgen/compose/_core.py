@@ -22,10 +22,25 @@ from reportgen.compose._insights import (
 )
 from reportgen.compose._restatements import restatements_section
 from reportgen.compose._stories import bottom_line, data_confidence, lower_first, story_texts
+from reportgen.compose.narrative import (
+    change_direction,
+    change_sentiment,
+    change_text,
+    headline_change,
+    headline_value,
+    last_year_sentence,
+    metric_sentence,
+    mover_sentence,
+    pair_decimals,
+    provisional_text,
+    unit_text,
+    value_text,
+)
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import (
     MetricDef,
 )
+from reportgen.data.quality import QualityIssue
 from reportgen.document import (
     BriefSlide,
     Cell,
@@ -43,28 +58,19 @@ from reportgen.document import (
     Table,
     with_lead,
 )
-from reportgen.formatting import format_full, format_p, format_value
-from reportgen.metrics import MetricFigures, ReportFigures, SegmentFigure, Stats, target_met
-from reportgen.narrative import (
-    change_direction,
-    change_sentiment,
-    change_text,
+from reportgen.figures import (
+    MetricFigures,
+    ReportFigures,
+    SegmentFigure,
+    Stats,
     display_format,
-    headline_change,
-    headline_value,
-    last_year_sentence,
-    metric_sentence,
-    mover_sentence,
-    pair_decimals,
-    provisional_text,
-    unit_text,
-    value_text,
+    target_met,
 )
-from reportgen.quality import QualityIssue
+from reportgen.formatting import format_full, format_p, format_value
 from reportgen.semantics import kind_class, kind_of
 
 if TYPE_CHECKING:
-    from reportgen.restatements import Restatement
+    from reportgen.ops.restatements import Restatement
 
 #: Breakdown tables show this many segments; the rest are summed into one "Other" row.
 MAX_TABLE_ROWS = 20

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from reportgen.document import Cell, Column, Narrative, Section, Table
 
 if TYPE_CHECKING:
-    from reportgen.restatements import Restatement
+    from reportgen.ops.restatements import Restatement
 
 #: Rows in the document's table (and sentences in the email); all are in figures.json.
 MAX_SHOWN = 8

@@ -15,8 +15,8 @@ from typing import Any
 from reportgen.analysis.insights import Insights
 from reportgen.analysis.stories import MAX_STORIES, Consequence, Story
 from reportgen.config.loader import ResolvedReport
+from reportgen.figures import MetricFigures, ReportFigures
 from reportgen.formatting import format_change, format_relative, format_value
-from reportgen.metrics import MetricFigures, ReportFigures
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Config models for scheduling, delivery channels and alert rules.
 
 They live apart from :mod:`reportgen.config.models` because nothing in the
-build pipeline reads them: only :mod:`reportgen.runs`, :mod:`reportgen.schedule`
-and :mod:`reportgen.alerts` do. Secrets never appear here: the models name the
+build pipeline reads them: only :mod:`reportgen.ops.runs`, :mod:`reportgen.ops.schedule`
+and :mod:`reportgen.ops.alerts` do. Secrets never appear here: the models name the
 environment variables (or a secrets file outside ``configs/``) that hold them,
 so a config can be committed, diffed and printed without leaking a password.
 """

@@ -139,7 +139,7 @@ class QualityConfig(_Model):
 
 
 class RefreshConfig(_Model):
-    """How a cached build sees a fact's closed days change (see :mod:`reportgen.freshness`).
+    """How a cached build sees a fact's closed days change (see :mod:`reportgen.data.freshness`).
 
     Files need nothing: their stamps and Parquet statistics say which days
     changed. A table has no modification time, so every build rescans its last
@@ -199,12 +199,12 @@ class MeasureDef(_Model):
     pending items, read from a daily snapshot fact. The cube sums the column
     per day (it adds up across queues, sites and regions at one moment), but a
     period does not add its days up: it takes the value of its last day with
-    data — the period-end snapshot (see :func:`reportgen.metrics.measure_totals`).
+    data — the period-end snapshot (see :func:`reportgen.figures.measure_totals`).
 
     ``agg: sketch`` is a log-bucket histogram of ``value`` (a SQL expression in
     DuckDB syntax, or a ``column``) with relative accuracy ``relative_accuracy``:
     counts per bucket add up across days and segments like any count, and a
-    ``quantile`` metric reads its quantiles (see :mod:`reportgen.sketch`).
+    ``quantile`` metric reads its quantiles (see :mod:`reportgen.data.sketch`).
     """
 
     fact: str
@@ -445,7 +445,7 @@ class QuantileMetric(_MetricBase):
     * significance: a distribution-free quantile test (Mood's test generalised
       to q: rows at or below the pooled q-quantile in each period, compared as
       two proportions) and a binomial order-statistic confidence interval for
-      the quantile itself (see :mod:`reportgen.sketch`);
+      the quantile itself (see :mod:`reportgen.data.sketch`);
     * LMDI / drivers: not decomposed — a quantile is not a sum of segment
       contributions; listing one under ``insights.decomposition.metrics`` is a
       config error;

@@ -21,11 +21,11 @@ Renderer = Callable[[Document, Path], None]
 
 #: format name → (module, function, file suffix)
 RENDERERS: dict[str, tuple[str, str, str]] = {
-    "pdf": ("reportgen.render.pdf", "render_pdf", ".pdf"),
-    "pptx": ("reportgen.render.pptx", "render_pptx", ".pptx"),
-    "html": ("reportgen.render.html", "render_html_file", ".html"),
-    "xlsx": ("reportgen.render.xlsx", "render_xlsx", ".xlsx"),
-    "csv": ("reportgen.render.csv_export", "render_csv", "_csv"),
+    "pdf": ("reportgen.render.html.pdf", "render_pdf", ".pdf"),
+    "pptx": ("reportgen.render.pptx.deck", "render_pptx", ".pptx"),
+    "html": ("reportgen.render.html.page", "render_html_file", ".html"),
+    "xlsx": ("reportgen.render.tables.xlsx", "render_xlsx", ".xlsx"),
+    "csv": ("reportgen.render.tables.csv_export", "render_csv", "_csv"),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from reportgen.cli import app
-from reportgen.runs import run_report
+from reportgen.ops.runs import run_report
 
 from .conftest import OWNER
 

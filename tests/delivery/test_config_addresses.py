@@ -105,7 +105,7 @@ def test_a_yaml_block_scalar_address_is_an_error_at_its_line(make_config):
 def test_addresses_are_normalised_and_the_envelope_gets_bare_addresses(
     smtp, make_config, copy_builder, tmp_path
 ):
-    from reportgen.runs import run_report
+    from reportgen.ops.runs import run_report
 
     channel = {
         "type": "email",

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.ledger import Ledger, SendKey, utcnow
-from reportgen.outbox import drain
-from reportgen.runs import run_report
+from reportgen.ops.ledger import Ledger, SendKey, utcnow
+from reportgen.ops.outbox import drain
+from reportgen.ops.runs import run_report
 
 from .conftest import OWNER, PASSWORD, smtp_block
 
@@ -71,9 +71,9 @@ def test_message_has_headers_both_bodies_and_the_pdf(smtp, make_config, copy_bui
 def test_html_body_escapes_data_and_text_body_does_not(smtp, make_config, copy_builder, tmp_path):
     from dataclasses import replace
 
-    from reportgen.channels.email import prepare
     from reportgen.config import load_report
-    from reportgen.manifest import content_from_build
+    from reportgen.ops.channels.email import prepare
+    from reportgen.ops.manifest import content_from_build
 
     build = copy_builder(None, out_dir=tmp_path / "out")
     content = content_from_build(build, None)

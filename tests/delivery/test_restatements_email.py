@@ -12,7 +12,7 @@ from functools import partial
 import duckdb
 
 from reportgen import build_report
-from reportgen.runs import run_report
+from reportgen.ops.runs import run_report
 
 NOW = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
 

@@ -12,8 +12,8 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 
 from reportgen.config.delivery import ScheduleConfig
-from reportgen.ledger import Ledger, make_engine
-from reportgen.schedule import (
+from reportgen.ops.ledger import Ledger, make_engine
+from reportgen.ops.schedule import (
     SchedulerLockedError,
     SchedulerService,
     ServiceSettings,
@@ -192,7 +192,7 @@ def test_restart_keeps_an_unchanged_job_and_its_overdue_run(make_config, tmp_pat
 
 
 def _specs(config: Path):
-    from reportgen.schedule import job_specs
+    from reportgen.ops.schedule import job_specs
 
     return job_specs([config])
 
@@ -227,7 +227,7 @@ def test_a_run_missed_beyond_the_grace_is_recorded_and_owners_told(smtp, make_co
 
 def test_a_failed_scheduled_build_tells_the_owners(smtp, make_config, tmp_path):
     from reportgen.errors import RenderError
-    from reportgen.runs import run_report
+    from reportgen.ops.runs import run_report
 
     def broken_builder(*_args, **_kwargs):
         raise RenderError("rendering pdf failed: out of fonts", fix="install the fonts")

@@ -9,7 +9,7 @@ import sqlite3
 from typer.testing import CliRunner
 
 from reportgen.cli import app
-from reportgen.runs import run_report
+from reportgen.ops.runs import run_report
 
 from . import conftest
 

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from reportgen.ledger import Ledger
-from reportgen.schedule import SchedulerService, ServiceSettings, create_scheduler
+from reportgen.ops.ledger import Ledger
+from reportgen.ops.schedule import SchedulerService, ServiceSettings, create_scheduler
 
 from .test_service_process import JOB, ROOT, ledger_url, wait_until
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.ledger import Ledger, SendKey
-from reportgen.schedule import LOCK_NAME, SchedulerService, ServiceSettings, create_scheduler
+from reportgen.ops.ledger import Ledger, SendKey
+from reportgen.ops.schedule import LOCK_NAME, SchedulerService, ServiceSettings, create_scheduler
 
 ROOT = Path(__file__).resolve().parents[2]
 JOB = "report:weekly_leadership:leadership"

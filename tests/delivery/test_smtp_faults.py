@@ -22,9 +22,9 @@ import pytest
 from typer.testing import CliRunner
 
 from reportgen.cli import app
-from reportgen.ledger import Ledger, SendKey, utcnow
-from reportgen.outbox import drain
-from reportgen.runs import run_report
+from reportgen.ops.ledger import Ledger, SendKey, utcnow
+from reportgen.ops.outbox import drain
+from reportgen.ops.runs import run_report
 
 from .conftest import OWNER, SmtpServer, free_port, smtp_block
 

@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from reportgen.ledger import Ledger, SendKey, utcnow
-from reportgen.outbox import drain
-from reportgen.runs import run_report
+from reportgen.ops.ledger import Ledger, SendKey, utcnow
+from reportgen.ops.outbox import drain
+from reportgen.ops.runs import run_report
 
 KEY = SendKey("weekly_leadership", "2026-W47", "leadership", "chat")
 

@@ -1,0 +1,302 @@
+"""Document → the analyst workbook (XLSX): the numbers behind the deck, ready to pivot.
+
+Every sheet is one tidy table from :mod:`._export` (the same tables as
+the CSV folder), written as a real Excel table — structured references,
+filter buttons, a frozen header in the brand's colour, widths that fit the
+content. Numbers are stored as numbers with the Office twin of the report's
+value format (percent, seconds, thousands separators), so a cell shows what
+the deck shows while keeping full precision for formulas.
+
+Excel's rules are enforced here rather than trusted to the data: sheet names
+≤ 31 characters without ``[]:*?/\\`` and unique (case-insensitively), table
+names that are valid, unique identifiers, and no text cell that could run as a
+formula (see :mod:`._safe_cells`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, date
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+
+from reportgen import __version__
+from reportgen.document import Brand, Document
+from reportgen.errors import RenderError
+from reportgen.render.tables._export import (
+    DATE,
+    GENERAL,
+    ExportColumn,
+    ExportRow,
+    ExportTable,
+    FiguresMissing,
+    export_tables,
+)
+from reportgen.render.tables._safe_cells import write_text, xlsx_text
+
+MAX_SHEET_NAME = 31
+_INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]+")
+_RESERVED_SHEET_NAMES = frozenset({"history"})  # Excel keeps it for change tracking
+MIN_WIDTH, MAX_WIDTH = 6, 60  # column widths, in characters
+FILTER_BUTTON = 3  # characters a header needs for its filter button
+TABLE_STYLE = "TableStyleLight1"  # quiet banding; the header colour is the brand's
+#: Excel shows a boolean cell as TRUE/FALSE whatever its format; LibreOffice shows 1/0 without one.
+BOOLEAN = '"TRUE";"TRUE";"FALSE"'
+TOP = Alignment(vertical="top")  # rows with wrapped text stay aligned on their first line
+LINE_HEIGHT = 15.0  # points per line of 11 pt text: wrapped rows get an explicit height
+
+
+def render_xlsx(document: Document, path: Path) -> None:
+    """Write the workbook of ``document`` (which must carry its figures) to ``path``."""
+    try:
+        tables = export_tables(document)
+    except FiguresMissing as exc:
+        raise RenderError(str(exc), fix="render workbooks from build_report()") from None
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    style = HeaderStyle.of(document.brand)
+    names = SheetNames()
+    for table in tables:
+        sheet = workbook.create_sheet(names.claim(table.title, table.title_suffix))
+        write_table(sheet, table, style)
+    _set_properties(workbook, document)
+    workbook.save(path)
+
+
+def _set_properties(workbook: Workbook, document: Document) -> None:
+    props = workbook.properties
+    props.title = xlsx_text(document.title)[:255]
+    props.subject = xlsx_text(document.period_label)[:255]
+    props.creator = f"reportgen {__version__}"
+    props.created = document.generated_at.astimezone(UTC).replace(tzinfo=None)
+
+
+# -- sheet and table names ------------------------------------------------------------------
+
+
+def _units(text: str) -> int:
+    """Length as Excel counts it (UTF-16 code units: an emoji counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _clip(text: str, room: int) -> str:
+    """``text`` cut to ``room`` units, with an ellipsis when something was cut."""
+    if _units(text) <= room:
+        return text
+    out = ""
+    for char in text:
+        if _units(out + char) > room - 1:
+            break
+        out += char
+    return out.rstrip() + "…"
+
+
+def _clean_sheet_text(text: str) -> str:
+    return re.sub(r"\s+", " ", _INVALID_SHEET_CHARS.sub(" ", text))
+
+
+class SheetNames:
+    """Hands out valid, unique sheet names; a long title keeps its suffix (" by region")."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+
+    def claim(self, title: str, suffix: str = "") -> str:
+        title, suffix = _clean_sheet_text(title).strip(), _clean_sheet_text(suffix).rstrip()
+        n = 1
+        while True:
+            name = self._compose(title, suffix, f" ({n})" if n > 1 else "")
+            if name.lower() not in self.taken and name.lower() not in _RESERVED_SHEET_NAMES:
+                self.taken.add(name.lower())
+                return name
+            n += 1
+
+    @staticmethod
+    def _compose(title: str, suffix: str, counter: str) -> str:
+        room = MAX_SHEET_NAME - _units(counter)
+        if _units(suffix) > room // 2:  # an odd, long suffix: shorten everything together
+            title, suffix = title + suffix, ""
+        name = _clip(title, room - _units(suffix)) + suffix
+        name = name.strip(" '") or "Sheet"
+        return _clip(name, room) + counter
+
+
+def table_name(name: str) -> str:
+    """An Excel table name: starts with a letter, ``[A-Za-z0-9_.]`` only, never a cell reference.
+
+    The ``tbl_`` prefix rules out names Excel would read as a reference
+    (``AHT1``, ``R1C1``); export names are already unique slugs.
+    """
+    return "tbl_" + re.sub(r"[^A-Za-z0-9_]", "_", name)[:240]
+
+
+# -- writing a table ------------------------------------------------------------------------
+
+
+class HeaderStyle:
+    """The brand's header: fill in the primary colour, text white or dark, whichever reads."""
+
+    def __init__(self, fill: str, text: str, font: str) -> None:
+        self.fill = PatternFill("solid", fgColor="FF" + fill)
+        self.font = Font(name=font, bold=True, color="FF" + text)
+        self.body_font = Font(name=font)
+
+    @classmethod
+    def of(cls, brand: Brand) -> HeaderStyle:
+        primary = brand.primary.lstrip("#").upper()
+        text = "FFFFFF" if _luminance(primary) < 0.5 else brand.text.lstrip("#").upper()
+        return cls(primary, text, brand.font_family.split(",")[0].strip().strip("'\""))
+
+
+def _luminance(hex_colour: str) -> float:
+    """WCAG relative luminance of an ``RRGGBB`` colour."""
+
+    def channel(c: int) -> float:
+        s = c / 255
+        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (0, 2, 4))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def write_table(sheet: Worksheet, table: ExportTable, style: HeaderStyle) -> None:
+    """Header, rows, an Excel table over them, frozen header, widths and print setup."""
+    for col, column in enumerate(table.columns, 1):
+        cell = sheet.cell(1, col)
+        write_text(cell, column.header)
+        cell.fill, cell.font = style.fill, style.font
+        cell.alignment = Alignment(vertical="center")
+    for r, row in enumerate(table.rows, 2):
+        for col, column in enumerate(table.columns, 1):
+            cell = sheet.cell(r, col)
+            write_value(cell, row.values[col - 1], row.number_format(column))
+            cell.font, cell.alignment = style.body_font, TOP
+    last_row = max(len(table.rows), 1) + 1  # an empty table keeps one blank row: Excel needs it
+    ref = f"A1:{get_column_letter(len(table.columns))}{last_row}"
+    excel_table = Table(displayName=table_name(table.name), ref=ref)
+    excel_table.tableStyleInfo = TableStyleInfo(name=TABLE_STYLE, showRowStripes=True)
+    sheet.add_table(excel_table)
+    sheet.freeze_panes = "A2"
+    _fit_columns(sheet, table)
+    _print_setup(sheet)
+
+
+def write_value(cell: Cell, value: Any, number_format: str) -> None:
+    """A number stays a number (with its format), a date a date, text is always text."""
+    if value is None:
+        return
+    if isinstance(value, bool):
+        cell.value = value
+        cell.number_format = BOOLEAN
+    elif isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            return  # figures.json never holds NaN/inf; hand-made figures must not break Excel
+        write_number(cell, value)
+        cell.number_format = number_format
+    elif isinstance(value, date):
+        cell.value = value
+        cell.number_format = DATE
+    else:
+        write_text(cell, str(value))
+
+
+def write_number(cell: Cell, value: int | float) -> None:
+    """Store the exact number: ``repr`` text in a numeric cell.
+
+    openpyxl serialises floats with ``%.16g``, which drops the 17th significant
+    digit that some doubles need (0.11516258342183328 would come back as
+    0.1151625834218333). Handing it the shortest round-trip text, typed as a
+    number, makes the ``<v>`` element carry the exact double, so Excel,
+    LibreOffice and openpyxl read back the figures.json value bit for bit.
+    """
+    cell.value = value  # validates the number and sets the numeric type
+    cell.value = repr(value) if isinstance(value, float) else str(int(value))
+    cell.data_type = "n"
+
+
+def _fit_columns(sheet: Worksheet, table: ExportTable) -> None:
+    """Widths from the content, capped; long text wraps instead of running off the page.
+
+    Rows holding wrapped text get an explicit height: LibreOffice does not
+    re-measure rows of an imported workbook, so wrapped lines would overlap.
+    """
+    lines = [1] * len(table.rows)
+    for col, column in enumerate(table.columns, 1):
+        widths = [_cell_width(row, column, col) for row in table.rows]
+        width = max([_units(column.header) + FILTER_BUTTON, *widths]) + 1
+        letter = get_column_letter(col)
+        sheet.column_dimensions[letter].width = min(max(width, MIN_WIDTH), MAX_WIDTH)
+        if width <= MAX_WIDTH:
+            continue
+        for i, row in enumerate(table.rows):
+            sheet.cell(i + 2, col).alignment = Alignment(wrap_text=True, vertical="top")
+            lines[i] = max(lines[i], _wrapped_lines(row.values[col - 1], MAX_WIDTH - 2))
+    for i, count in enumerate(lines):
+        if count > 1:
+            sheet.row_dimensions[i + 2].height = LINE_HEIGHT * count
+
+
+def _wrapped_lines(value: Any, width: int) -> int:
+    """How many lines ``value`` wraps to in a column ``width`` characters wide (by words)."""
+    if not isinstance(value, str):
+        return 1
+    total = 0
+    for paragraph in value.splitlines() or [""]:
+        count, used = 1, 0
+        for word in paragraph.split():
+            size = _units(word)
+            if used and used + 1 + size > width:
+                count, used = count + 1, 0
+            if size > width:  # a word longer than the column is broken across lines
+                count += (size - 1) // width
+                used = size % width or width
+            else:
+                used += size + (1 if used else 0)
+        total += count
+    return total
+
+
+def _cell_width(row: ExportRow, column: ExportColumn, col: int) -> int:
+    value = row.values[col - 1]
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, int | float):
+        return _number_width(float(value), row.number_format(column))
+    if isinstance(value, date):
+        return 10
+    return max(_units(line) for line in str(value).splitlines() or [""])
+
+
+def _number_width(value: float, number_format: str) -> int:
+    """Roughly how many characters ``value`` takes in ``number_format``."""
+    if not math.isfinite(value):
+        return 0
+    section = number_format.split(";")[0]
+    if number_format == GENERAL:
+        return min(len(repr(value)), 11)
+    if "E+" in section:
+        return 9
+    decimals = re.search(r"\.(0+)", section)
+    places = len(decimals.group(1)) if decimals else 0
+    scaled = abs(value) * (100 if "%" in section else 1)
+    literal = "".join(re.findall(r'"([^"]*)"', section))
+    return len(f"{scaled:,.{places}f}") + len(literal) + 3  # sign, %, a gap to the next column
+
+
+def _print_setup(sheet: Worksheet) -> None:
+    """Landscape, one page wide: a printed or PDF-converted sheet stays readable."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"

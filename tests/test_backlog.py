@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from reportgen.data.plan import needed_measures
 
 from reportgen.config.loader import load_catalog, load_report
 from reportgen.data.cache import CubeCache
+from reportgen.data.plan import needed_measures
 from reportgen.data.quality import check_quality
 from reportgen.data.scan import compute_cube
 from reportgen.errors import ConfigError

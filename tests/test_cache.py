@@ -15,12 +15,12 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
-from reportgen.data.plan import needed_measures
 
 import reportgen.data.cache as cache_module
 from reportgen.build import build_report, sketch_periods
 from reportgen.config.loader import load_report
 from reportgen.data.cache import FORMAT_VERSION, CubeCache, default_cache_dir
+from reportgen.data.plan import needed_measures
 from reportgen.data.scan import compute_cube, merge_cubes
 from reportgen.periods import Period, period_containing
 

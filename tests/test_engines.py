@@ -18,15 +18,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from reportgen.data.frames import finish, tidy
-from reportgen.data.plan import CubeQuery, needed_measures, plan_queries
-from reportgen.data.sql import build_cube_expression, build_sketch_expression, restrict_sketch
 
 from reportgen.build import build_report, explain
 from reportgen.config.loader import load_catalog, load_report, load_sources
 from reportgen.data.engines import Engines
 from reportgen.data.engines._sql import fixed_offset, to_sql
+from reportgen.data.frames import finish, tidy
+from reportgen.data.plan import CubeQuery, needed_measures, plan_queries
 from reportgen.data.scan import compute_cube
+from reportgen.data.sql import build_cube_expression, build_sketch_expression, restrict_sketch
 from reportgen.errors import ConfigError, SourceError
 
 from . import _servers

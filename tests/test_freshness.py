@@ -18,12 +18,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from reportgen.data.plan import needed_measures, plan_queries
 
 from reportgen.build import build_report
 from reportgen.config.loader import load_report
 from reportgen.data.cache import CubeCache, default_cache_dir
 from reportgen.data.freshness import DaySpans, SourceWatch, observe
+from reportgen.data.plan import needed_measures, plan_queries
 from reportgen.data.scan import compute_cube
 from reportgen.errors import SourceError
 

@@ -207,10 +207,9 @@ def test_figures_json_carries_tests_anomalies_and_decompositions(built_report):
 @pytest.fixture(scope="module")
 def analysis(weekly_config):
     """Insights for any week from one cube (no rendering): what the report would flag."""
-    from reportgen.data.plan import needed_measures
-
     from reportgen.analysis.insights import analyze
     from reportgen.config import load_report
+    from reportgen.data.plan import needed_measures
     from reportgen.data.scan import compute_cube
     from reportgen.figures import Targets, compute_figures
     from reportgen.periods import parse_period

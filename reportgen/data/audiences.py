@@ -16,12 +16,12 @@ import os
 from dataclasses import replace
 
 import pandas as pd
-from reportgen.data.frames import LEVEL
-from reportgen.data.scan import Cube
-from reportgen.data.plan import CubeQuery
 
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import AudienceConfig, MetricChoice
+from reportgen.data.frames import LEVEL
+from reportgen.data.plan import CubeQuery
+from reportgen.data.scan import Cube
 from reportgen.errors import ConfigError
 
 PSEUDONYM_KEY_ENV = "REPORTGEN_PSEUDONYM_KEY"

@@ -15,9 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from reportgen.data.plan import CubeQuery, plan_queries
-
-from reportgen.data.plan import needed_measures
 from reportgen.config.loader import ResolvedReport
 from reportgen.data.cache import (
     STATE,
@@ -29,6 +26,7 @@ from reportgen.data.cache import (
 )
 from reportgen.data.engines import Engines
 from reportgen.data.freshness import DaySpans, stale_days
+from reportgen.data.plan import CubeQuery, needed_measures, plan_queries
 
 
 @dataclass(frozen=True)

@@ -104,5 +104,3 @@ def finish(frame: pd.DataFrame, query: CubeQuery) -> pd.DataFrame:
     for dim in query.dimensions:
         frame[dim] = frame[dim].astype("category")
     return frame
-
-

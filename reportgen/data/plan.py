@@ -296,5 +296,3 @@ def source_watch(
         change_column=refresh.change_column,
         signature_sql=signature,
     )
-
-

@@ -40,15 +40,15 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import sqlglot
-from reportgen.data.sql import CHECK_PREFIX, DAY, day_expression, window_condition
-from reportgen.data.scan import Cube
-from reportgen.data.plan import CubeQuery
 from sqlglot import exp
 
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import ROWS_COUNTER, FactDef, QualityConfig
 from reportgen.data.engines import Engines
 from reportgen.data.engines._sql import to_sql
+from reportgen.data.plan import CubeQuery
+from reportgen.data.scan import Cube
+from reportgen.data.sql import CHECK_PREFIX, DAY, day_expression, window_condition
 from reportgen.errors import DataQualityError
 from reportgen.formatting import amount_text
 from reportgen.periods import Period

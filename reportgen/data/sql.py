@@ -26,7 +26,6 @@ GROUPING_PREFIX = "grouping__"
 SKETCH_ROWS = "sketch_rows"  # the sketch's per-row subquery (see restrict_sketch)
 
 
-
 def signature_expression(
     time_column: str,
     time_type: str,
@@ -296,5 +295,3 @@ def _measure_expression(measure: MeasureDef) -> exp.Expression:
         value = exp.Mul(this=value, expression=value.copy())
     total = _filtered(exp.Sum(this=value), measure.filter)
     return exp.Coalesce(this=total, expressions=[exp.Literal.number(0)])
-
-

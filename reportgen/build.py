@@ -44,6 +44,7 @@ from reportgen.ops.ledger_location import ledger_exists
 from reportgen.ops.staging import staged_output
 from reportgen.periods import Period, latest_complete_period, parse_period, period_containing
 from reportgen.render import get_renderer
+from reportgen.semantics.aggregations import aggregation_of
 
 Progress = Callable[[str], None]
 
@@ -114,7 +115,7 @@ def cached_cube(
     from reportgen.data.cache import open_cache
 
     say("Computing the cube in the SQL engine" + ("" if cache else " (no cache)"))
-    measures = [m for m in needed_measures(report) if report.catalog.measures[m].agg != "sketch"]
+    measures = [m for m in needed_measures(report) if not _is_sketch(report, m)]
     return compute_cube(report, measures, cache=open_cache(report, read=cache), engines=engines)
 
 
@@ -144,7 +145,7 @@ def add_sketches(
     """
     from reportgen.data.cache import open_cache
 
-    sketches = [m for m in needed_measures(report) if report.catalog.measures[m].agg == "sketch"]
+    sketches = [m for m in needed_measures(report) if _is_sketch(report, m)]
     if not sketches:
         return cube
     more = compute_cube(
@@ -243,6 +244,10 @@ def config_hash(report: ResolvedReport) -> str:
     for path in (report.path, report.catalog_path, report.sources_path):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def _is_sketch(report: ResolvedReport, measure: str) -> bool:
+    return aggregation_of(report.catalog.measures[measure]).is_sketch
 
 
 class StageClock:

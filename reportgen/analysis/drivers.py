@@ -31,6 +31,7 @@ from reportgen.config.loader import ResolvedReport
 from reportgen.data.scan import Cube
 from reportgen.figures import MetricFigures, ReportFigures, measure_totals
 from reportgen.semantics import RatioParts, kind_of
+from reportgen.semantics.aggregations import aggregation_of
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def sample_floor(report: ResolvedReport, name: str) -> float:
     denominator that sums a quantity (productive hours) is not a sample size.
     """
     measures = kind_of(report.metric(name)).sample_measures()
-    counts = all(report.catalog.measures[m].agg == "count" for m in measures)
+    counts = all(aggregation_of(report.catalog.measures[m]).counts_rows for m in measures)
     return report.config.insights.small_sample if measures and counts else 0.0
 
 

@@ -68,6 +68,7 @@ from reportgen.figures import (
 )
 from reportgen.formatting import format_full, format_p, format_value
 from reportgen.semantics import kind_class, kind_of
+from reportgen.semantics.aggregations import aggregation_of
 
 if TYPE_CHECKING:
     from reportgen.ops.restatements import Restatement
@@ -757,13 +758,7 @@ def formula(report: ResolvedReport, metric: MetricDef) -> str:
 
 def measure_text(report: ResolvedReport, name: str) -> str:
     m = report.catalog.measures[name]
-    what = {
-        "count": f"count of {m.fact}",
-        "sum": f"sum of {m.fact}.{m.column}",
-        "sum_squares": f"sum of squares of {m.fact}.{m.column}",
-        "last": f"sum of {m.fact}.{m.column} on the period's last day with data",
-        "sketch": f"log-bucket histogram of {m.fact}: {m.value or m.column}",
-    }[m.agg]
+    what = aggregation_of(m).describe(m)
     if m.filter:
         what += f" where {m.filter}"
     if m.time_column:

@@ -30,6 +30,7 @@ from reportgen.config.templates import check_template_override
 from reportgen.document import Brand
 from reportgen.errors import ConfigError
 from reportgen.semantics import kind_of
+from reportgen.semantics.aggregations import aggregation_of
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,7 @@ def _check_sketch_use(name: str, metric: MetricDef, catalog: Catalog, source: Lo
     """A quantile reads a sketch, and only a quantile can: a histogram has no sum to divide."""
     reads_sketch = kind_of(metric).reads_sketch
     for role, measure in kind_of(metric).roles():
-        is_sketch = catalog.measures[measure].agg == "sketch"
+        is_sketch = aggregation_of(catalog.measures[measure]).is_sketch
         if reads_sketch and not is_sketch:
             raise ConfigError(
                 f"quantile metric '{name}' needs a sketch measure, and '{measure}' is a "
@@ -274,7 +275,7 @@ def _resolve_derived(catalog: Catalog, source: LocatedYaml) -> None:
         tree = fm.parse_formula(metric.formula)  # already validated by the model
 
         def resolve(ref: str) -> fm.Expr:
-            sketch = ref in catalog.measures and catalog.measures[ref].agg == "sketch"
+            sketch = ref in catalog.measures and aggregation_of(catalog.measures[ref]).is_sketch
             named = catalog.metrics.get(ref)
             if sketch or (named is not None and kind_of(named).reads_sketch):
                 raise fail(
@@ -496,7 +497,10 @@ def _check_insights(config: ReportConfig, catalog: Catalog, source: LocatedYaml)
     if deep.logit is not None:
         for part in ("successes", "trials"):
             measure = getattr(deep.logit, part)
-            if measure not in catalog.measures or catalog.measures[measure].agg != "count":
+            if (
+                measure not in catalog.measures
+                or not aggregation_of(catalog.measures[measure]).counts_rows
+            ):
                 raise ConfigError(
                     f"deep_dive.logit.{part} '{measure}' must be a count measure — "
                     f"{suggest(measure, list(catalog.measures))}",

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from reportgen.errors import ConfigError
+from reportgen.semantics.aggregations import aggregation_of
 from reportgen.semantics.base import TestKind
 from reportgen.semantics.ratio import Ratio
 
@@ -34,7 +35,7 @@ class Rate(Ratio):
     def validate(self, name: str, catalog: Catalog, source: LocatedYaml) -> None:
         """The Poisson test counts events: a summed quantity has no such sampling error."""
         events = catalog.measures[self.metric.events]
-        if events.agg != "count":
+        if not aggregation_of(events).counts_rows:
             raise ConfigError(
                 f"rate metric '{name}' counts events with '{self.metric.events}', which is a "
                 f"{events.agg} measure, not a count",

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen.config import formula as fm
+from reportgen.semantics.aggregations import Aggregation, aggregation_of
 from reportgen.semantics.base import MetricKind, Pooled, RatioParts, Stats, TestKind
 
 if TYPE_CHECKING:
@@ -56,10 +57,14 @@ class Ratio(MetricKind):
         return Pooled(Stats(numerator=num, denominator=den), value, den)
 
     def test_kind(self, measures: Mapping[str, MeasureDef]) -> TestKind:
-        num, den = (measures[m].agg for m in (self.metric.numerator, self.metric.denominator))
-        if num == "count" and den == "sum":
-            return "rate"
-        return "none"
+        """A count of events over a summed exposure (decisions per hour) is a Poisson rate."""
+        num, den = self._aggregations(measures)
+        return "rate" if num.counts_rows and den.name == "sum" else "none"
+
+    def _aggregations(self, measures: Mapping[str, MeasureDef]) -> tuple[Aggregation, ...]:
+        return tuple(
+            aggregation_of(measures[m]) for m in (self.metric.numerator, self.metric.denominator)
+        )
 
     def noise_sd(self, totals: pd.DataFrame, measures: Mapping[str, MeasureDef]) -> pd.Series:
         if self.test_kind(measures) != "rate":
@@ -98,8 +103,9 @@ class Proportion(Ratio):
         return stats.denominator
 
     def test_kind(self, measures: Mapping[str, MeasureDef]) -> TestKind:
-        num, den = (measures[m].agg for m in (self.metric.numerator, self.metric.denominator))
-        return "proportion" if num == den == "count" else super().test_kind(measures)
+        num, den = self._aggregations(measures)
+        both_counts = num.counts_rows and den.counts_rows
+        return "proportion" if both_counts else super().test_kind(measures)
 
     def noise_sd(self, totals: pd.DataFrame, measures: Mapping[str, MeasureDef]) -> pd.Series:
         if self.test_kind(measures) != "proportion":

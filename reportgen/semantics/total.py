@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen.config import formula as fm
+from reportgen.semantics.aggregations import aggregation_of
 from reportgen.semantics.base import MetricKind, Pooled, Stats, TestKind
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class Total(MetricKind):
         return Pooled(Stats(total=total), total, total)
 
     def test_kind(self, measures: Mapping[str, MeasureDef]) -> TestKind:
-        return "rate" if measures[self.metric.measure].agg == "count" else "none"
+        return "rate" if aggregation_of(measures[self.metric.measure]).counts_rows else "none"
 
     def untested_reason(self, measures: Mapping[str, MeasureDef]) -> str:
         return super().untested_reason(measures) if self._is_stock(measures) else SUM_UNTESTED

@@ -26,7 +26,7 @@ Combine = Literal["sum", "last", "merge"]
 
 def condition(text: str) -> exp.Expression:
     """A catalog SQL condition (DuckDB syntax) as an expression every dialect can write."""
-    return sqlglot.parse_one(text, read="duckdb")
+    return sqlglot.parse_one(text, read="duckdb")  # type: ignore[return-value]
 
 
 def filtered(aggregate: exp.Expression, where: str | None) -> exp.Expression:
@@ -100,6 +100,7 @@ class Sum(Aggregation):
         return f"sum of {measure.fact}.{measure.column}"
 
     def _value(self, measure: MeasureDef) -> exp.Expression:
+        assert measure.column is not None  # the catalog model requires it for a sum
         return exp.cast(exp.column(measure.column), "DOUBLE")
 
 
@@ -141,6 +142,7 @@ class Sketch(Aggregation):
         """The value whose distribution is kept: a SQL ``value`` or a numeric column."""
         if measure.value:
             return exp.cast(exp.paren(condition(measure.value)), "DOUBLE")
+        assert measure.column is not None  # the catalog model requires a value or a column
         return exp.cast(exp.column(measure.column), "DOUBLE")
 
     def describe(self, measure: MeasureDef) -> str:

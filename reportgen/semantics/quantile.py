@@ -60,9 +60,12 @@ class Quantile(MetricKind):
 
     def pooled(self, stats: Sequence[Stats]) -> Pooled:
         """Histograms add up: the tail's own quantile."""
-        merged = sum((s.histogram for s in stats if s.histogram is not None), None)
-        if merged is None:
+        histograms = [s.histogram for s in stats if s.histogram is not None]
+        if not histograms:
             return EMPTY
+        merged = histograms[0]
+        for histogram in histograms[1:]:
+            merged = merged + histogram
         return Pooled(Stats(count=merged.n, histogram=merged), merged.quantile(self.q), merged.n)
 
     def test_kind(self, measures: Mapping[str, MeasureDef]) -> TestKind:

@@ -72,7 +72,10 @@ class Ratio(MetricKind):
         with np.errstate(divide="ignore", invalid="ignore"):
             events = totals[self.metric.numerator].astype(float)
             exposure = totals[self.metric.denominator].astype(float)
-            return np.sqrt(events) / exposure.where(exposure > 0) * self.metric.scale
+            return pd.Series(
+                np.sqrt(events) / exposure.where(exposure > 0) * self.metric.scale,
+                index=totals.index,
+            )
 
     def ratio_parts(self) -> RatioParts:
         m = self.metric

@@ -24,13 +24,13 @@ from reportgen.data.frames import LEVEL
 from reportgen.data.plan import CubeQuery
 from reportgen.data.quality import QualityIssue, check_quality
 from reportgen.data.scan import Cube
-from reportgen.data.sketch import Histogram
 from reportgen.data.sql import BUCKET, DAY
 from reportgen.document import ValueFormat
 from reportgen.errors import SourceError
 from reportgen.formatting import duration_unit
 from reportgen.periods import Grain, Period, period_containing, period_starts
 from reportgen.semantics import Stats, kind_of
+from reportgen.semantics.sketch import Histogram
 
 ALL = "__all__"
 

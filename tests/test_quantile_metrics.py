@@ -21,8 +21,8 @@ from scipy import stats
 
 from reportgen.analysis._quantile_test import threshold_counts
 from reportgen.config import load_catalog
-from reportgen.data.sketch import ZERO_BUCKET, Histogram, gamma
 from reportgen.errors import ConfigError
+from reportgen.semantics.sketch import ZERO_BUCKET, Histogram, gamma
 
 ALPHA = 0.01  # relative_accuracy of time_to_action_hours in configs/catalog.yaml
 W47 = (date(2026, 11, 16), date(2026, 11, 23))

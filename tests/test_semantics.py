@@ -16,8 +16,8 @@ import pytest
 
 from reportgen.config.loader import load_catalog
 from reportgen.config.models import MetricDef
-from reportgen.data.sketch import Histogram
 from reportgen.semantics import KINDS, kind_class, kind_of
+from reportgen.semantics.sketch import Histogram
 
 ROOT = Path(__file__).resolve().parent.parent
 SEMANTICS = ROOT / "reportgen" / "semantics"
@@ -30,7 +30,7 @@ ALLOWED = (
     "reportgen.config.formula",
     "reportgen.config._yaml",
     "reportgen.config",
-    "reportgen.data.sketch",
+    "reportgen.semantics.sketch",
     "reportgen.errors",
 )
 

@@ -10,7 +10,7 @@ boundaries, so the threshold is the upper edge of the pooled quantile's bucket.
 
 The interval is for the *difference* of the two quantiles: each period's
 quantile has a distribution-free order-statistic interval
-(:meth:`reportgen.data.sketch.Histogram.quantile_ci`) at confidence ``1 − a/2``, and
+(:meth:`reportgen.semantics.sketch.Histogram.quantile_ci`) at confidence ``1 − a/2``, and
 their difference ``[L₁ − U₀, U₁ − L₀]`` then covers the true difference with
 probability at least ``1 − a`` (Bonferroni), whatever the distributions.
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from reportgen.analysis.stats import TestResult, two_proportion_test
-from reportgen.data.sketch import Histogram
+from reportgen.semantics.sketch import Histogram
 
 TEST_NAME = "quantile test (Mood)"
 

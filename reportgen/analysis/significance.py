@@ -37,7 +37,6 @@ from reportgen.analysis.stats import (
     welch_t_test,
 )
 from reportgen.config.loader import ResolvedReport
-from reportgen.data.sketch import Histogram
 from reportgen.figures import MetricFigures, ReportFigures, SegmentFigure
 from reportgen.formatting import format_p
 from reportgen.semantics import (
@@ -49,6 +48,7 @@ from reportgen.semantics import (
     TestKind,
     kind_of,
 )
+from reportgen.semantics.sketch import Histogram
 
 __all__ = ["DERIVED_UNTESTED", "STOCK_UNTESTED", "SUM_UNTESTED", "UNTESTABLE", "TestKind"]
 

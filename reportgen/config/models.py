@@ -204,7 +204,7 @@ class MeasureDef(_Model):
     ``agg: sketch`` is a log-bucket histogram of ``value`` (a SQL expression in
     DuckDB syntax, or a ``column``) with relative accuracy ``relative_accuracy``:
     counts per bucket add up across days and segments like any count, and a
-    ``quantile`` metric reads its quantiles (see :mod:`reportgen.data.sketch`).
+    ``quantile`` metric reads its quantiles (see :mod:`reportgen.semantics.sketch`).
     """
 
     fact: str
@@ -445,7 +445,7 @@ class QuantileMetric(_MetricBase):
     * significance: a distribution-free quantile test (Mood's test generalised
       to q: rows at or below the pooled q-quantile in each period, compared as
       two proportions) and a binomial order-statistic confidence interval for
-      the quantile itself (see :mod:`reportgen.data.sketch`);
+      the quantile itself (see :mod:`reportgen.semantics.sketch`);
     * LMDI / drivers: not decomposed — a quantile is not a sum of segment
       contributions; listing one under ``insights.decomposition.metrics`` is a
       config error;

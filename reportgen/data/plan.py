@@ -30,6 +30,7 @@ from reportgen.data.sql import (
     since_condition,
     window_condition,
 )
+from reportgen.semantics.aggregations import aggregation_of
 
 
 def needed_measures(report: ResolvedReport) -> list[str]:
@@ -145,7 +146,7 @@ def plan_queries(
     sketches: list[str] = []
     for name in dict.fromkeys(measures):
         measure = catalog.measures[name]
-        if measure.agg == "sketch":
+        if aggregation_of(measure).is_sketch:
             sketches.append(name)
             continue
         fact = catalog.facts[measure.fact]

@@ -16,12 +16,12 @@ import sqlglot
 from sqlglot import exp
 
 from reportgen.config.models import Catalog, FactDef, MeasureDef
-from reportgen.data.sketch import bucket_expression
+from reportgen.semantics.aggregations import aggregation_of, condition, count_where
 
 #: the columns a scan returns: the local day, then dimensions, measures and check counters
 DAY = "day"
 CHECK_PREFIX = "check__"
-BUCKET = "bucket"  # a sketch frame's histogram bucket (see reportgen.data.sketch)
+BUCKET = "bucket"  # a sketch frame's histogram bucket (see reportgen.semantics.sketch)
 GROUPING_PREFIX = "grouping__"
 SKETCH_ROWS = "sketch_rows"  # the sketch's per-row subquery (see restrict_sketch)
 
@@ -72,14 +72,14 @@ def build_sketch_expression(
         day = exp.cast(exp.DateTrunc(this=day, unit=exp.var(grain.upper())), "DATE")
     where = exp.and_(
         exp.Not(this=exp.Is(this=exp.column(time_column), expression=exp.Null())),
-        *([exp.paren(_condition(measure.filter))] if measure.filter else []),
+        *([exp.paren(condition(measure.filter))] if measure.filter else []),
     )
     source = sqlglot.parse_one(table, read="duckdb") if isinstance(table, str) else table
     rows = (
         exp.select(
             exp.alias_(day, DAY),
             *[exp.column(d) for d in dimensions if d != time_column],
-            exp.alias_(bucket_expression(_sketch_value(measure), measure.alpha), BUCKET),
+            exp.alias_(aggregation_of(measure).select(measure), BUCKET),
         )
         .from_(source.copy())
         .where(where)
@@ -181,12 +181,6 @@ def _midnight_instant(day: date, timezone: str, shift_days: int = 0) -> exp.Expr
     return exp.cast(exp.Literal.string(text), "TIMESTAMPTZ")
 
 
-def _sketch_value(measure: MeasureDef) -> exp.Expression:
-    if measure.value:
-        return exp.cast(exp.paren(_condition(measure.value)), "DOUBLE")
-    return exp.cast(exp.column(measure.column), "DOUBLE")
-
-
 def build_cube_expression(
     catalog: Catalog,
     fact: FactDef,
@@ -202,9 +196,12 @@ def build_cube_expression(
     day = day_expression(time_column, fact.time_type, timezone)
     select: list[exp.Expression] = [exp.alias_(day, DAY)]
     select += [exp.column(d) for d in dimensions]
-    select += [exp.alias_(_measure_expression(catalog.measures[m]), m) for m in measures]
+    select += [
+        exp.alias_(aggregation_of(catalog.measures[m]).select(catalog.measures[m]), m)
+        for m in measures
+    ]
     rules = fact.counters()
-    select += [exp.alias_(_count_where(rules[name]), f"{CHECK_PREFIX}{name}") for name in checks]
+    select += [exp.alias_(count_where(rules[name]), f"{CHECK_PREFIX}{name}") for name in checks]
     source = sqlglot.parse_one(table, read="duckdb") if isinstance(table, str) else table
     return (
         exp.select(*select)
@@ -262,36 +259,3 @@ def window_condition(
         high=_midnight_instant(end, timezone, 3),
     )
     return exp.and_(prune, exact)
-
-
-def _condition(text: str) -> exp.Expression:
-    return sqlglot.parse_one(text, read="duckdb")
-
-
-def _count_where(condition: str | None) -> exp.Expression:
-    """``COUNT(*)``, or ``COUNT(*) FILTER (WHERE …)``.
-
-    A ``FILTER`` clause updates an aggregate only for the rows that pass, where
-    ``SUM(CASE WHEN … THEN 1 ELSE 0 END)`` updates every aggregate for every row:
-    on DuckDB the decisions scan (nine such counters, ten checks that are almost
-    always false) takes a third less time. sqlglot writes it as ``COUNT_IF`` /
-    ``COUNTIF`` / ``IIF`` for dialects without ``FILTER`` (Snowflake, BigQuery, T-SQL).
-    """
-    return _filtered(exp.Count(this=exp.Star()), condition)
-
-
-def _filtered(aggregate: exp.Expression, condition: str | None) -> exp.Expression:
-    if condition is None:
-        return aggregate
-    return exp.Filter(this=aggregate, expression=exp.Where(this=exp.paren(_condition(condition))))
-
-
-def _measure_expression(measure: MeasureDef) -> exp.Expression:
-    """The per-(day × dimensions) aggregate; ``last`` is a plain sum here (one snapshot a day)."""
-    if measure.agg == "count":
-        return _count_where(measure.filter)
-    value: exp.Expression = exp.cast(exp.column(measure.column), "DOUBLE")
-    if measure.agg == "sum_squares":
-        value = exp.Mul(this=value, expression=value.copy())
-    total = _filtered(exp.Sum(this=value), measure.filter)
-    return exp.Coalesce(this=total, expressions=[exp.Literal.number(0)])

@@ -18,7 +18,7 @@ import sqlglot
 from sqlglot import exp
 
 from reportgen.config.models import MeasureDef
-from reportgen.data.sketch import bucket_expression
+from reportgen.semantics.sketch import bucket_expression
 
 #: how a period's value comes from its days' cells
 Combine = Literal["sum", "last", "merge"]

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen.config import formula as fm
-from reportgen.data.sketch import Histogram
+from reportgen.semantics.sketch import Histogram
 
 if TYPE_CHECKING:
     from reportgen.config._yaml import LocatedYaml

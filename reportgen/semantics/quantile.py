@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from reportgen.data.sketch import Histogram, quantile_cis
 from reportgen.semantics.base import EMPTY, MetricKind, Pooled, Stats, TestKind
+from reportgen.semantics.sketch import Histogram, quantile_cis
 
 if TYPE_CHECKING:
     from reportgen.config.models import MeasureDef, QuantileMetric

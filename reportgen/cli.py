@@ -328,5 +328,10 @@ from reportgen.cli_cache import cache_app  # noqa: E402
 
 app.add_typer(cache_app, name="cache")
 
+# Your own data: reportgen init.
+from reportgen.cli_init import register as _register_init  # noqa: E402
+
+_register_init(app)
+
 if __name__ == "__main__":
     app()

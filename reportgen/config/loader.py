@@ -29,6 +29,7 @@ from reportgen.config.models import (
     SourcesConfig,
     TotalMetric,
 )
+from reportgen.config.templates import DEFAULT_ROOT as DEFAULT_TEMPLATES
 from reportgen.config.templates import check_template_override
 from reportgen.document import Brand
 from reportgen.errors import ConfigError
@@ -64,7 +65,8 @@ class ResolvedReport:
             seen.update(dict.fromkeys(audience.filter))
         if self.uses_section("deep_dive"):
             deep = self.config.insights.deep_dive
-            seen[deep.unit] = None
+            if self.deep_dive_unit is not None:
+                seen[self.deep_dive_unit] = None
             seen.update(dict.fromkeys(deep.logit.by if deep.logit else ()))
         return tuple(seen)
 
@@ -76,6 +78,14 @@ class ResolvedReport:
             name in (a.sections or ()) or (name == "deep_dive" and a.detail == "operational")
             for a in self.config.audience_list()
         )
+
+    @property
+    def deep_dive_unit(self) -> str | None:
+        """The deep dive's unit: the configured one, else the first breakdown, else none (off)."""
+        configured = self.config.insights.deep_dive.unit
+        if configured is not None:
+            return configured
+        return self.breakdowns[0] if self.breakdowns else None
 
     @property
     def breakdowns(self) -> tuple[str, ...]:
@@ -422,7 +432,7 @@ def load_report(path: str | Path) -> ResolvedReport:
     config = validate_model(ReportConfig, source)
     catalog_path = _existing(path, source, "catalog", config.catalog)
     sources_path = _existing(path, source, "sources", config.sources)
-    brand_path = _existing(path, source, "brand", config.brand)
+    brand_path = _brand_file(path, source, config)
     catalog = load_catalog(catalog_path)
     sources = load_sources(sources_path, catalog)
     brand = load_brand(brand_path)
@@ -465,6 +475,19 @@ def _sends_email(config: ReportConfig) -> bool:
     return delivery is not None and bool(
         delivery.owners or any(c.type == "email" for c in delivery.channels)
     )
+
+
+#: the brand of a report that names none (and has no ../brands/default.yaml): a new project
+#: made by `reportgen init` has no brand folder, and needs none to build
+BUILTIN_BRAND = DEFAULT_TEMPLATES / "brand" / "default" / "brand.yaml"
+
+
+def _brand_file(path: Path, source: LocatedYaml, config: ReportConfig) -> Path:
+    """The report's brand file; the built-in brand when it names none and the default is absent."""
+    named = isinstance(source.data, dict) and "brand" in source.data
+    if not named and not _resolve_relative(path, config.brand).is_file():
+        return BUILTIN_BRAND
+    return _existing(path, source, "brand", config.brand)
 
 
 def _existing(path: Path, source: LocatedYaml, key: str, value: str) -> Path:
@@ -549,7 +572,7 @@ def _check_insights(config: ReportConfig, catalog: Catalog, source: LocatedYaml)
                 )
     deep = insights.deep_dive
     for part, dim in [
-        ("unit", deep.unit),
+        *([("unit", deep.unit)] if deep.unit is not None else []),
         *[("logit", d) for d in (deep.logit.by if deep.logit else ())],
     ]:
         if dim not in catalog.dimensions:

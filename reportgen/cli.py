@@ -206,6 +206,9 @@ def validate(
             out.print(
                 f"[green]✓[/] {path} — {len(report.metrics)} metrics, brand '{report.brand.name}'"
             )
+        for choice in report.metrics:
+            for note in report.unbroken_notes(choice.metric):
+                err.print(f"[yellow]warning:[/] {path}: {note}", soft_wrap=True)
     if failed:
         raise typer.Exit(2)
 

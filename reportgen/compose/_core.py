@@ -386,6 +386,7 @@ def metric_section(
         )
         if sentence := mover_sentence(m, report.catalog.dimensions[dim].label, sized):
             paragraphs.append(sentence)
+    paragraphs += report.unbroken_notes(m.metric)  # a breakdown its facts cannot give, said
     blocks: list = [Narrative(tuple(paragraphs)), trend_chart(m, figures)]
     for position, (dim, segments) in enumerate(m.breakdowns.items()):
         label = report.catalog.dimensions[dim].label

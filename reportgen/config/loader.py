@@ -106,6 +106,32 @@ class ResolvedReport:
             return tuple(configured)
         return self.breakdowns[:1]
 
+    def unbroken_notes(self, metric: str) -> list[str]:
+        """Why a metric lacks a report-level breakdown: "Throughput is not broken down by market:
+        staffing has no market." Shown in its section and warned by ``validate``, never silent."""
+        explicit = {c.metric for c in self.config.metric_choices() if c.breakdowns is not None}
+        if metric not in explicit:
+            available = set(self.metric_dimensions(metric))
+            facts = sorted(
+                {self.catalog.measures[m].fact for _, m in _measure_roles(self.metric(metric))}
+            )
+            notes = []
+            for dim in self.config.breakdowns:
+                if dim in available:
+                    continue
+                lacking = [f for f in facts if dim not in self.catalog.facts[f].dimensions]
+                label = (
+                    self.catalog.dimensions[dim].label.lower()
+                    if dim in self.catalog.dimensions
+                    else dim
+                )
+                notes.append(
+                    f"{self.metric(metric).label} is not broken down by {label}: "
+                    f"{' and '.join(lacking)} {'has' if len(lacking) == 1 else 'have'} no {dim}."
+                )
+            return notes
+        return []
+
     def metric_dimensions(self, metric: str) -> list[str]:
         """Dimensions this metric can be split by (every fact it uses has them)."""
         return breakdown_dimensions(self.catalog, metric)

@@ -31,9 +31,12 @@ from reportgen.errors import ConfigError
 from reportgen.profile import ColumnProfile, SourceLocation, SourceProfile, locate, profile_source
 
 #: where a sample of the data would place the event time, in order of preference
-_EVENT_TIME = re.compile(r"resolv|closed|decided|decision|complet|action|handled|finish|done|end")
+_EVENT_TIME = re.compile(
+    r"resolv|closed|decided|decision|review|moderat|complet|action|handled|finish|done|end"
+)
 _START_TIME = re.compile(r"creat|open|enqueu|receiv|report|submit|start|arriv")
-_HANDLE = re.compile(r"handle|seconds|secs|duration|aht|spent|work_?time|time_on")
+_HANDLE = re.compile(r"handle|seconds|secs|minutes|mins|duration|aht|spent|work_?time|time_on")
+_AUTOMATED = re.compile(r"automat|^auto_|_auto$|^is_auto")
 _QA_BASE = re.compile(r"check|sampl|review|audit|scored|graded")
 _QA_PASS = re.compile(r"pass|correct|accura|agree|ok$|right|good")
 _QA = re.compile(r"(^|_)qa(_|$)|quality|audit")
@@ -46,6 +49,8 @@ _PERSONAL = re.compile(r"moderator|agent|reviewer|employee|analyst|user|email|na
 #: dimensions a report is usually broken down by, most useful first
 _BREAKDOWN_ORDER = ("region", "market", "country", "site", "vendor", "team", "queue", "policy")
 _TARGET_COLUMNS = {"metric", "valid_from", "target"}
+#: an integer column with at most this many values is a score or level (averaged, not summed)
+MAX_SCORE_VALUES = 10
 SECTIONS = "[summary, anomalies, decomposition, metrics, significance, definitions]"
 REPORT_FILE = Path("reports") / "weekly.yaml"
 
@@ -204,10 +209,25 @@ def _time_columns(profile: SourceProfile) -> tuple[ColumnProfile, ColumnProfile 
             fix="add a time column to the source (or a view over it) and run init again",
         )
     event = next((c for c in times if _EVENT_TIME.search(c.name.lower())), None)
-    start = next((c for c in times if _START_TIME.search(c.name.lower()) and c is not event), None)
     if event is None:
         event = min(times, key=lambda c: c.null_rate)
+    _check_precision(profile, event)
+    start = next((c for c in times if _START_TIME.search(c.name.lower()) and c is not event), None)
     return event, start if start is not None and start.family == event.family else None
+
+
+def _check_precision(profile: SourceProfile, event: ColumnProfile) -> None:
+    """Nanosecond timestamps (pandas' default in Parquet) cannot be compared with the UTC instants
+    the cube bounds periods by on DuckDB: say so before writing configs that would not build."""
+    if "TIMESTAMP_NS" not in event.engine_type.upper():
+        return
+    raise ConfigError(
+        f"{profile.location.label}: {event.name} is a nanosecond timestamp (TIMESTAMP_NS), which "
+        "DuckDB cannot compare with the time-zone-aware period bounds reportgen uses",
+        fix="write the file with microsecond timestamps — pandas: df.to_parquet(path, "
+        "coerce_timestamps='us', allow_truncated_timestamps=True); or in DuckDB: COPY (SELECT * "
+        f"REPLACE ({event.name}::TIMESTAMP AS {event.name}) FROM 'file.parquet') TO 'fixed.parquet'",
+    )
 
 
 def _zone_note(column: ColumnProfile) -> str:
@@ -318,6 +338,7 @@ def _plan_events(profile: SourceProfile, fact: str, out: Path) -> Plan:
     _handle_time(plan, fact, numbers, used)
     _qa(plan, fact, flags, used)
     _appeals(plan, fact, count, flags, used)
+    _automation(plan, fact, count, flags, used)
     _plain_flags(plan, fact, [f for f in flags if f.name not in used])
     _plain_sums(plan, fact, [c for c in numbers if c.name not in used])
     for text in (c for c in profile.columns if c.text_timestamp):
@@ -481,12 +502,37 @@ def _handle_time(plan: Plan, fact: str, numbers: list[ColumnProfile], used: set[
     if column is None:
         return
     used.add(column.name)
-    seconds = "sec" in column.name.lower() or "minute" not in column.name.lower()
+    seconds = "sec" in column.name.lower() or "min" not in column.name.lower()
+    _mean(
+        plan,
+        fact,
+        column,
+        "aht",
+        "Average handle time",
+        "seconds" if seconds else "decimal",
+        "lower_is_better",
+        f"{column.name} looks like handle time" + ("" if seconds else " (in minutes)"),
+        unit=None if seconds else "minutes",
+    )
+
+
+def _mean(
+    plan: Plan,
+    fact: str,
+    column: ColumnProfile,
+    metric: str,
+    label: str,
+    fmt: str,
+    direction: str,
+    why: str,
+    unit: str | None = None,
+) -> None:
+    """A mean metric: sum, count and sum of squares over the rows that have the column."""
     n = column.name
     rows = _q(f"{n} IS NOT NULL")  # the three measures must cover the same rows
     plan.measure_lines += [
         f"  {n}: {{fact: {fact}, agg: sum, column: {n}, filter: {rows}}}"
-        f"   # handle time ({_num(column.minimum)} … {_num(column.maximum)})",
+        f"   # {_num(column.minimum)} … {_num(column.maximum)}",
         f"  {n}_sq: {{fact: {fact}, agg: sum_squares, column: {n}, filter: {rows}}}"
         "   # for the t-test",
         f"  {n}_rows: {{fact: {fact}, agg: count, filter: {rows}}}"
@@ -498,15 +544,15 @@ def _handle_time(plan: Plan, fact: str, numbers: list[ColumnProfile], used: set[
     ]
     _metric(
         plan,
-        "aht",
-        "Average handle time",
+        metric,
+        label,
         "mean",
         {"sum": n, "count": f"{n}_rows", "sum_squares": f"{n}_sq"},
-        "seconds" if seconds else "decimal",
-        "lower_is_better",
+        fmt,
+        direction,
         f"Mean {n} per {fact[:-1] if fact.endswith('s') else fact}.",
-        f"{n} looks like handle time" + ("" if seconds else " (not in seconds: shown as a number)"),
-        unit=None if seconds else "minutes",
+        why,
+        unit=unit,
     )
 
 
@@ -591,6 +637,30 @@ def _appeals(plan: Plan, fact: str, count: str, flags: list[ColumnProfile], used
     )
 
 
+def _automation(
+    plan: Plan, fact: str, count: str, flags: list[ColumnProfile], used: set[str]
+) -> None:
+    flag = next((f for f in flags if _AUTOMATED.search(f.name.lower())), None)
+    if flag is None:
+        return
+    used.add(flag.name)
+    plan.measure_lines.append(
+        f"  automated: {{fact: {fact}, agg: count, filter: {_q(flag.flag_condition)}}}"
+        + _flag_note(flag)
+    )
+    _metric(
+        plan,
+        "automation_rate",
+        "Automation rate",
+        "proportion",
+        {"numerator": "automated", "denominator": count},
+        "percent",
+        "higher_is_better",
+        f"{_label(fact)} handled without a person.",
+        f"{flag.name} looks like an automation flag",
+    )
+
+
 def _plain_flags(plan: Plan, fact: str, flags: list[ColumnProfile]) -> None:
     for f in flags:
         name = f"{f.name}_rows"
@@ -601,7 +671,7 @@ def _plain_flags(plan: Plan, fact: str, flags: list[ColumnProfile]) -> None:
         _metric(
             plan,
             name,
-            f"Rows with {f.name}",
+            _flag_label(f.name),
             "total",
             {"measure": name},
             "count",
@@ -611,8 +681,25 @@ def _plain_flags(plan: Plan, fact: str, flags: list[ColumnProfile]) -> None:
         )
 
 
+def _flag_label(name: str) -> str:
+    """``is_escalated`` → "Escalated": a count of flagged rows, named by the flag."""
+    return _label(re.sub(r"^(is|was|has|had)_", "", name))
+
+
 def _plain_sums(plan: Plan, fact: str, numbers: list[ColumnProfile]) -> None:
     for c in numbers:
+        if c.integer and c.distinct <= MAX_SCORE_VALUES:  # a score or level: its sum means nothing
+            _mean(
+                plan,
+                fact,
+                c,
+                f"avg_{c.name}",
+                f"Average {c.name.replace('_', ' ')}",
+                "decimal",
+                "neutral",
+                f"{c.name} takes {c.distinct} integer values (a score or level): averaged, not summed",
+            )
+            continue
         name = f"total_{c.name}" if c.name == fact else c.name
         plan.measure_lines.append(
             f"  {name}: {{fact: {fact}, agg: sum, column: {c.name}}}   # numeric "

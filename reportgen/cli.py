@@ -206,11 +206,24 @@ def validate(
             out.print(
                 f"[green]✓[/] {path} — {len(report.metrics)} metrics, brand '{report.brand.name}'"
             )
-        for choice in report.metrics:
-            for note in report.unbroken_notes(choice.metric):
-                err.print(f"[yellow]warning:[/] {path}: {note}", soft_wrap=True)
+        for note in _config_warnings(report):
+            err.print(f"[yellow]warning:[/] {path}: {note}", soft_wrap=True)
     if failed:
         raise typer.Exit(2)
+
+
+def _config_warnings(report) -> list[str]:
+    """What the report will show differently from what its config seems to ask (never silent)."""
+    from reportgen.audiences import scope_report
+
+    notes = [n for c in report.metrics for n in report.unbroken_notes(c.metric)]
+    for audience in report.config.audiences:
+        try:
+            scoped = scope_report(report, audience)
+        except ReportgenError:
+            continue  # an audience with no metric fails its build with its own message
+        notes += [f"audience '{audience.name}': {n}" for n in scoped.edition_notes]
+    return notes
 
 
 @app.command()

@@ -85,6 +85,9 @@ def test_the_guide_audience_builds(project, tmp_path):
         & (frame.market == "DE")
     ]
     assert figures["metrics"]["tickets"]["value"] == len(week)
+    assert "throughput" not in figures["metrics"]
+    html = Path(result.artifacts["html"]).read_text()
+    assert "Throughput is not available in this edition: staffing has no market." in html
 
 
 def test_the_guide_database_source_and_schedule_validate(project):

@@ -303,6 +303,8 @@ def summary_section(
             f"Still provisional: {'; '.join(parts)} — a change there may be late data. "
             + confidence
         )
+    if report.edition_notes:  # a metric this audience's filter cannot restrict, named
+        confidence = " ".join(report.edition_notes) + " " + confidence
     if leadership:
         opening = [line for line in (bottom_line(texts),) if line]
         # speaker notes: the numbers behind the first stories, short enough to say aloud

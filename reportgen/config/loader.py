@@ -48,6 +48,9 @@ class ResolvedReport:
     sources_path: Path
     brand: Brand
     metrics: tuple[MetricChoice, ...]  # with per-metric breakdowns resolved
+    # what this edition leaves out and why ("Throughput is not available in this edition: …"),
+    # set when an audience's filter makes a metric unavailable; said in its summary
+    edition_notes: tuple[str, ...] = ()
 
     def metric(self, name: str) -> MetricDef:
         return self.catalog.metrics[name]

@@ -99,3 +99,29 @@ def test_the_guide_database_source_and_schedule_validate(project):
         (project / "configs" / "reports" / "weekly.yaml").read_text() + _guide_blocks()["schedule"]
     )
     assert load_report(report).config.schedule is not None
+
+
+def test_the_guide_schedule_without_delivery_builds_into_the_output_folder(
+    project, tmp_path, monkeypatch
+):
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from reportgen import schedule
+
+    report = project / "configs" / "reports" / "refresh.yaml"
+    report.write_text(
+        (project / "configs" / "reports" / "weekly.yaml")
+        .read_text()
+        .replace("[pdf, html]", "[html]")
+        + _guide_blocks()["schedule"]
+    )
+    previews = schedule.preview_jobs([report], now=datetime(2026, 11, 25, tzinfo=UTC))
+    assert [p.id for p in previews] == ["build:refresh:leadership", "build:refresh:germany"]
+    assert previews[0].next_runs[0] == datetime(2026, 11, 30, 6, tzinfo=UTC)  # 07:00 Berlin
+    clock = datetime(2026, 11, 30, 6, tzinfo=UTC)
+    service = SimpleNamespace(settings=SimpleNamespace(out_dir=tmp_path, clock=lambda: clock))
+    monkeypatch.setattr(schedule, "_ACTIVE", service)
+    schedule.build_job(str(report), "leadership")
+    figures = tmp_path / "refresh" / "2026-W48" / "leadership" / "figures.json"
+    assert json.loads(figures.read_text())["period"]["label"] == "2026-W48"

@@ -437,6 +437,17 @@ def _check_mean_consistency(
 def load_sources(path: Path, catalog: Catalog | None = None) -> SourcesConfig:
     source = load_yaml(path)
     sources = validate_model(SourcesConfig, source)
+    if sources.url and sources.url.split(":", 1)[0].split("+")[0].lower() == "sqlite":
+        raise ConfigError(
+            "SQLite is not supported: reportgen cuts days in the report's time zone inside the "
+            "engine (AT TIME ZONE), which SQLite has no function for, so every time figure "
+            "would be wrong or fail",
+            file=path,
+            line=source.line_of(("url",)),
+            key="url",
+            fix="export the tables to Parquet or CSV and name them under facts: with path:, or "
+            "load them into a DuckDB file (engine: duckdb, database: ops.duckdb)",
+        )
     if catalog is not None:
         for fact in catalog.facts:
             if fact not in sources.facts:

@@ -16,6 +16,7 @@ text (and the user's edits and comments) is otherwise kept as it is.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tempfile
@@ -435,10 +436,13 @@ def _metric(
     unit: str | None = None,
     report: bool = True,
     breakdowns: list[str] | None = None,
+    decimals: int | None = None,
 ) -> None:
     fields = [f"label: {_q(label)}", f"type: {kind}"]
     fields += [f"{k}: {v}" for k, v in parts.items()]
     fields += [f"format: {fmt}", f"direction: {direction}"]
+    if decimals is not None:
+        fields.append(f"decimals: {decimals}   # three significant digits at the data's level")
     if unit:
         fields.append(f"unit: {_q(unit)}")
     plan.metric_lines += (
@@ -797,7 +801,7 @@ def _add_source(files: dict[str, Path], profile: SourceProfile, fact: str, out: 
         )
     catalog_text = files["catalog"].read_text(encoding="utf-8")
     catalog = yaml.safe_load(catalog_text)
-    plan = _plan_side_fact(profile, fact, out, catalog)
+    plan = _plan_side_fact(profile, fact, out, catalog, sources, files["sources"])
     texts: dict[Path, str] = {
         files["sources"]: _append_to_block(sources_text, "facts", [plan.source_line]),
         files["catalog"]: _extend_catalog(catalog_text, plan),
@@ -834,7 +838,38 @@ def _add_targets(
     ]
 
 
-def _plan_side_fact(profile: SourceProfile, fact: str, out: Path, catalog: dict) -> Plan:
+def _rows_of(sources: SourcesConfig, sources_path: Path, fact: str) -> int | None:
+    """The main fact's row count (one COUNT(*) in its engine), to scale a ratio's decimals."""
+    from sqlglot import exp
+
+    from reportgen.engines import Engines
+
+    try:
+        with Engines(sources, sources_path) as engines:
+            engine = engines.for_fact(fact)
+            table = engine.table(fact, sources.facts[fact])
+            sql = exp.select(exp.alias_(exp.Count(this=exp.Star()), "n")).from_(table)
+            return int(engine.fetch(sql.sql(dialect=engine.dialect), fact=fact).iloc[0, 0])
+    except Exception:  # only a display nicety: without it the format's default decimals apply
+        return None
+
+
+def _decimals(numerator: float | None, denominator: float | None) -> int | None:
+    """Decimals that show a ratio of this size with about three significant digits."""
+    if not numerator or not denominator:
+        return None
+    ratio = abs(numerator / denominator)
+    return max(0, min(6, 2 - math.floor(math.log10(ratio))))
+
+
+def _plan_side_fact(
+    profile: SourceProfile,
+    fact: str,
+    out: Path,
+    catalog: dict,
+    sources: SourcesConfig,
+    sources_path: Path,
+) -> Plan:
     """A second fact (staffing, capacity): its hours become sums and, with a count, throughput."""
     plan = Plan(fact, _source_line(profile.location, fact, out))
     event, _start = _time_columns(profile)
@@ -890,6 +925,7 @@ def _plan_side_fact(profile: SourceProfile, fact: str, out: Path, catalog: dict)
             why,
             unit=f"{measure.replace('_', ' ')} per {staffed.name.replace('_', ' ').replace('hours', 'hour')}",
             breakdowns=[d for d in shared if d in main_dims] if missing else None,
+            decimals=_decimals(_rows_of(sources, sources_path, main_fact), staffed.total),
         )
     if staffed is not None and paid is not None:
         _metric(

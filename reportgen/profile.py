@@ -65,6 +65,7 @@ class ColumnProfile:
     distinct: int
     minimum: Any = None
     maximum: Any = None
+    total: float | None = None  # the sum of a numeric column (a ratio's scale, for its decimals)
     examples: tuple[str, ...] = ()
     text_timestamp: bool = False  # text whose sampled values all parse as timestamps
 
@@ -238,6 +239,7 @@ def profile_source(location: SourceLocation, name: str = "source") -> SourceProf
                 distinct=int(stats[f"c{i}__d"]),
                 minimum=_plain(stats.get(f"c{i}__min")),
                 maximum=_plain(stats.get(f"c{i}__max")),
+                total=_float(stats.get(f"c{i}__sum")),
                 examples=tuple(str(v) for v in values.drop_duplicates().head(4)),
                 text_timestamp=text_ts,
             )
@@ -255,6 +257,8 @@ def _profile_sql(table: exp.Expression, types: dict[str, str], dialect: str) -> 
         if type_family(engine_type, dialect) in ("number", "timestamp", "date"):
             parts.append(exp.alias_(exp.Min(this=ref.copy()), f"c{i}__min"))
             parts.append(exp.alias_(exp.Max(this=ref.copy()), f"c{i}__max"))
+        if type_family(engine_type, dialect) == "number":
+            parts.append(exp.alias_(exp.Sum(this=ref.copy()), f"c{i}__sum"))
     return exp.select(*parts).from_(table).sql(dialect=dialect)
 
 
@@ -289,6 +293,11 @@ def _all_timestamps(values: pd.Series) -> bool:
         return False
     parsed = pd.to_datetime(texts, errors="coerce", utc=True, format="mixed")
     return bool(parsed.notna().all())
+
+
+def _float(value: Any) -> float | None:
+    plain = _plain(value)
+    return None if plain is None else float(plain)
 
 
 def _plain(value: Any) -> Any:

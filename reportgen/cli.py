@@ -20,7 +20,9 @@ from reportgen import __version__
 from reportgen.errors import ConfigError, PeriodError, ReportgenError
 
 app = typer.Typer(
-    help="Trust & Safety operations reports: metric cube → insights → branded PDF, editable PPTX, HTML.",
+    help="Trust & Safety operations reports: metric cube → insights → branded PDF, editable PPTX, "
+    "HTML. Start here: `reportgen init --from YOUR_DATA` (your own tables) or `reportgen demo-data` "
+    "(the demo).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

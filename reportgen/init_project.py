@@ -37,6 +37,8 @@ _EVENT_TIME = re.compile(
 )
 _START_TIME = re.compile(r"creat|open|enqueu|receiv|report|submit|start|arriv")
 _HANDLE = re.compile(r"handle|seconds|secs|minutes|mins|duration|aht|spent|work_?time|time_on")
+_VOLUME = re.compile(r"items|count|volume|closed|decisions|tickets|cases|jobs|^n_|_n$|reviews")
+_SLA = re.compile(r"sla|on_time|within")
 _AUTOMATED = re.compile(r"automat|^auto_|_auto$|^is_auto")
 _QA_BASE = re.compile(r"check|sampl|review|audit|scored|graded")
 _QA_PASS = re.compile(r"pass|correct|accura|agree|ok$|right|good")
@@ -336,7 +338,11 @@ def _plan_events(profile: SourceProfile, fact: str, out: Path) -> Plan:
     if start is not None:
         _start_time(plan, fact, event, start)
     used: set[str] = set()
-    _handle_time(plan, fact, numbers, used)
+    volume = _volume_column(event, numbers)
+    if volume is not None:  # rows are daily totals: rates are sums over the volume column
+        plan.report_metrics.remove(count)  # a count of summary rows means nothing to a reader
+        _aggregated(plan, fact, volume, numbers, used)
+    _handle_time(plan, fact, [c for c in numbers if c.name not in used], used)
     _qa(plan, fact, flags, used)
     _appeals(plan, fact, count, flags, used)
     _automation(plan, fact, count, flags, used)
@@ -384,14 +390,22 @@ def _fact_block(
         for c in profile.columns
         if c.is_measure and c.minimum is not None and _HANDLE.search(c.name.lower())
     ]
-    if checks:
-        lines.append("    checks:")
+    nullable = [d for d in dims if d.null_rate]
+    if checks or nullable:
+        lines.append("    checks:   # warnings: listed in the report's Data quality section")
         for c in checks:
             lines += [
                 f"      - name: negative_{c.name}",
                 f"        when: {_q(f'{c.name} < 0')}",
                 "        severity: warning",
                 f"        description: {_q(f'negative {c.name} (a summed duration cannot be negative)')}",
+            ]
+        for d in nullable:
+            lines += [
+                f"      - name: missing_{d.name}   # {_pct(d.null_rate)} of profiled rows",
+                f"        when: {_q(f'{d.name} IS NULL')}",
+                "        severity: warning",
+                f"        description: {_q(f'no {d.name} (counted in totals, not in {d.name} breakdowns)')}",
             ]
     quality: list[str] = []
     if ids:
@@ -498,6 +512,77 @@ def _start_time(plan: Plan, fact: str, event: ColumnProfile, start: ColumnProfil
             "lower_is_better",
             f"{label} — hours from {start.name} to {event.name} (within 1%).",
             f"{start.name} → {event.name}",
+        )
+
+
+def _volume_column(event: ColumnProfile, numbers: list[ColumnProfile]) -> ColumnProfile | None:
+    """In a fact of daily totals (a date, not a timestamp), the integer column counting items."""
+    if event.family != "date":
+        return None
+    return next(
+        (
+            c
+            for c in numbers
+            if c.integer and _VOLUME.search(c.name.lower()) and not _SLA.search(c.name.lower())
+        ),
+        None,
+    )
+
+
+def _aggregated(
+    plan: Plan, fact: str, volume: ColumnProfile, numbers: list[ColumnProfile], used: set[str]
+) -> None:
+    """Pre-aggregated rows: the volume is a sum, handle time and SLA are ratios to it."""
+    used.add(volume.name)
+    v = volume.name
+    plan.measure_lines.append(
+        f"  {v}: {{fact: {fact}, agg: sum, column: {v}}}   # rows are daily totals "
+        f"({_num(volume.minimum)} … {_num(volume.maximum)} a row): the volume"
+    )
+    _metric(
+        plan,
+        v,
+        _label(v),
+        "total",
+        {"measure": v},
+        "count",
+        "neutral",
+        f"Sum of {v}.",
+        f"{v} counts items in a row of daily totals",
+    )
+    handle = next((c for c in numbers if _HANDLE.search(c.name.lower()) and c is not volume), None)
+    if handle is not None:
+        used.add(handle.name)
+        plan.measure_lines.append(
+            f"  {handle.name}: {{fact: {fact}, agg: sum, column: {handle.name}}}   # total handle time"
+        )
+        _metric(
+            plan,
+            "aht",
+            "Average handle time",
+            "ratio",
+            {"numerator": handle.name, "denominator": v},
+            "seconds",
+            "lower_is_better",
+            f"{handle.name} / {v}: seconds per item.",
+            f"{handle.name} looks like total handle time per row; divided by {v}, never averaged over rows",
+        )
+    sla = next((c for c in numbers if _SLA.search(c.name.lower()) and c is not volume), None)
+    if sla is not None:
+        used.add(sla.name)
+        plan.measure_lines.append(
+            f"  {sla.name}: {{fact: {fact}, agg: sum, column: {sla.name}}}   # items within SLA"
+        )
+        _metric(
+            plan,
+            "sla_attainment",
+            "SLA attainment",
+            "proportion",
+            {"numerator": sla.name, "denominator": v},
+            "percent",
+            "higher_is_better",
+            f"Share of {v} within SLA ({sla.name}).",
+            f"{sla.name} looks like items within SLA",
         )
 
 

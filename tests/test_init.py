@@ -209,3 +209,57 @@ def test_cli_init_writes_without_a_terminal_and_says_what_next(raw, tmp_path):
         app, ["init", "--from", str(raw["csv"]), "--out", str(tmp_path / "c")]
     )
     assert again.exit_code == 2 and "--force" in again.output
+
+
+def test_daily_totals_get_ratios_to_their_volume_not_means_of_rows(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(4)
+    rows = []
+    for day in pd.date_range("2026-09-07", periods=84):
+        for queue in ("spam", "hate", "csam"):
+            n = int(rng.integers(200, 400))
+            rows.append(
+                (
+                    day.date(),
+                    None if rng.random() < 0.03 else queue,
+                    n,
+                    round(n * rng.uniform(30, 60), 1),
+                    int(n * rng.uniform(0.8, 0.95)),
+                )
+            )
+    frame = pd.DataFrame(
+        rows, columns=["day", "queue", "items_closed", "handle_seconds_total", "within_sla"]
+    )
+    frame.to_csv(tmp_path / "daily_queue.csv", index=False)
+    init_project(str(tmp_path / "daily_queue.csv"), out_dir=tmp_path / "configs")
+    result = build_report(
+        tmp_path / "configs" / "reports" / "weekly.yaml",
+        period=WEEK[0],
+        formats=["html"],
+        out_dir=tmp_path / "out",
+    )
+    figures = json.loads(Path(result.artifacts["figures"]).read_text())
+    week = frame[pd.to_datetime(frame.day).between(WEEK[1], WEEK[2])]
+    got = {name: m["value"] for name, m in figures["metrics"].items()}
+    assert set(got) == {"items_closed", "aht", "sla_attainment"}  # no count of summary rows
+    assert got["items_closed"] == week.items_closed.sum()
+    assert got["aht"] == pytest.approx(week.handle_seconds_total.sum() / week.items_closed.sum())
+    assert got["sla_attainment"] == pytest.approx(week.within_sla.sum() / week.items_closed.sum())
+    # NULL in a breakdown dimension is a warning with its count per period
+    missing = {
+        q["period"]: q["rows"] for q in figures["data_quality"] if q["check"] == "missing_queue"
+    }
+    nulls = frame[frame.queue.isna()]
+    weeks = pd.to_datetime(nulls.day).dt.strftime("%G-W%V").value_counts()
+    assert missing and all(missing[p] == weeks[p] for p in missing)
+
+
+def test_a_literal_password_is_never_written(tmp_path):
+    from reportgen.init_project import _url_without_secret
+
+    url, variable = _url_without_secret("postgresql+psycopg://ops:s3cret@db:5432/ops")
+    assert url == "postgresql+psycopg://ops:${REPORTGEN_DB_PASSWORD}@db:5432/ops"
+    assert variable == "REPORTGEN_DB_PASSWORD"
+    assert _url_without_secret("postgresql+psycopg://ops:${PGPASSWORD}@db/ops")[1] is None

@@ -125,3 +125,20 @@ def test_the_guide_schedule_without_delivery_builds_into_the_output_folder(
     schedule.build_job(str(report), "leadership")
     figures = tmp_path / "refresh" / "2026-W48" / "leadership" / "figures.json"
     assert json.loads(figures.read_text())["period"]["label"] == "2026-W48"
+
+
+def test_validate_warns_about_what_the_guide_report_leaves_out(project):
+    from typer.testing import CliRunner
+
+    from reportgen.cli import app
+
+    result = CliRunner().invoke(
+        app, ["validate", "--data", str(project / "configs" / "reports" / "weekly.yaml")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.output
+    assert "Throughput is not broken down by market: staffing has no market." in result.output
+    assert (
+        "audience 'germany': Throughput is not available in this edition: staffing has no market."
+        in result.output
+    )

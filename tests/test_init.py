@@ -20,6 +20,7 @@ from reportgen.cli import app
 from reportgen.config import load_report
 from reportgen.errors import ConfigError, SourceError
 from reportgen.init_project import init_project
+from reportgen.validate_data import check_data
 
 from . import _own_data
 
@@ -58,6 +59,7 @@ def _init_and_build(source: str, tmp_path: Path, staffing: Path, zone: str, **kw
     configs = tmp_path / "configs"
     init_project(source, out_dir=configs, timezone=zone, **kw)
     init_project(str(staffing), out_dir=configs, add=True)
+    assert check_data(load_report(configs / "reports" / "weekly.yaml")) == []  # validate --data
     result = build_report(
         configs / "reports" / "weekly.yaml",
         period=WEEK[0],

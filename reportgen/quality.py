@@ -262,6 +262,18 @@ def check_schema(
                     (fact_name, "error", f"column '{column}' is missing ({why}){guess}")
                 )
                 continue
+            if family == "timestamp" and engine.dialect == "duckdb" and kind == "TIMESTAMP_NS":
+                problems.append(
+                    (
+                        fact_name,
+                        "error",
+                        f"column '{column}' is TIMESTAMP_NS (nanoseconds), which DuckDB cannot "
+                        f"compare with the period bounds ({why}); write it with microsecond "
+                        "timestamps (pandas: to_parquet(coerce_timestamps='us', "
+                        "allow_truncated_timestamps=True))",
+                    )
+                )
+                continue
             actual = type_family(kind, engine.dialect)
             if family != "any" and actual not in _ACCEPTS[family]:
                 severity = fact.quality.severity_of("schema")

@@ -70,11 +70,31 @@ def _compare(
             findings.append(_missing(fact, column, why, list(found)))
             continue
         kind = found[actual_name]
+        if family == "timestamp" and dialect == "duckdb" and kind.upper() == NANOSECONDS:
+            findings.append(_nanoseconds(fact, column, why))
+            continue
         actual = type_family(kind, dialect)
         if family == "any" or actual in _ACCEPTS[family]:
             continue
         findings.append(_wrong_type(report, fact, column, family, actual, kind, why))
     return findings
+
+
+#: pandas' default timestamp type in Parquet, which DuckDB will not compare with TIMESTAMPTZ
+NANOSECONDS = "TIMESTAMP_NS"
+
+
+def _nanoseconds(fact: str, column: str, why: str) -> DataFinding:
+    return DataFinding(
+        fact,
+        column,
+        "error",
+        f"column '{column}' ({why}) is TIMESTAMP_NS (nanoseconds), which DuckDB cannot compare "
+        "with the time-zone-aware period bounds",
+        "write the file with microsecond timestamps — pandas: df.to_parquet(path, "
+        "coerce_timestamps='us', allow_truncated_timestamps=True); DuckDB: COPY (SELECT * "
+        f"REPLACE ({column}::TIMESTAMP AS {column}) FROM 'in.parquet') TO 'out.parquet'",
+    )
 
 
 def _missing(fact: str, column: str, why: str, columns: list[str]) -> DataFinding:

@@ -137,3 +137,22 @@ def test_an_unquoted_comma_in_a_flow_mapping_says_how_to_quote(project, tmp_path
     text = str(caught.value)
     assert "an unquoted comma ends a value" in text
     assert 'quote the value: description: "Tickets resolved, by close"' in text
+
+
+def test_nanosecond_parquet_timestamps_are_named_with_the_fix(tmp_path):
+    frame = _own_data.tickets(rows=200)
+    # naive nanoseconds, as pandas writes a datetime64[ns] column
+    frame["resolved_utc"] = frame.resolved_utc.dt.tz_localize(None).astype("datetime64[ns]")
+    frame.to_parquet(tmp_path / "tickets.parquet", index=False)
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "sources.yaml").write_text("facts:\n  tickets: {path: tickets.parquet}\n")
+    (tmp_path / "catalog.yaml").write_text(
+        "facts:\n  tickets: {time_column: resolved_utc, dimensions: [team]}\n"
+        "dimensions:\n  team: {label: Team}\n"
+        "measures:\n  tickets: {fact: tickets, agg: count}\n"
+        "metrics:\n  tickets: {label: Tickets, type: total, measure: tickets, format: count,"
+        " direction: neutral, description: x}\n"
+    )
+    (tmp_path / "reports" / "weekly.yaml").write_text("title: T\nmetrics: [tickets]\n")
+    text = _findings(tmp_path)["resolved_utc"]
+    assert "TIMESTAMP_NS" in text and "coerce_timestamps='us'" in text

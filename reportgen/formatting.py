@@ -81,6 +81,8 @@ def d3_format(fmt: ValueFormat, decimals: int | None = None) -> str:
     """A d3 format (d3-format writes U+2212 for negatives by default)."""
     if fmt == "percent" and decimals is not None:
         return f".{decimals}%"
+    if fmt in ("rate", "decimal") and decimals is not None:  # 0.17 / h must not read "0.2"
+        return f",.{decimals}f"
     return _D3[fmt]
 
 
@@ -88,6 +90,9 @@ def office_number_format(fmt: ValueFormat, decimals: int | None = None) -> str:
     """An Office number format whose negative section draws U+2212."""
     if fmt == "percent" and decimals is not None:
         body = "0." + "0" * decimals + "%" if decimals else "0%"
+        return f"{body};{_NEG}{body}"
+    if fmt in ("rate", "decimal") and decimals is not None:
+        body = "#,##0." + "0" * decimals if decimals else "#,##0"
         return f"{body};{_NEG}{body}"
     return _OFFICE[fmt]
 

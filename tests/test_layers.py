@@ -218,6 +218,7 @@ STAGES = {
     "ops": ("reportgen.ops",),
     "cli": ("reportgen.cli",),
     "demo": ("reportgen.demo",),
+    "project": ("reportgen.project",),
 }
 
 
@@ -257,7 +258,9 @@ MAY_IMPORT: dict[str, set[str]] = {
         "ops",
     },
     "ops": {"base", "config", "data", "figures", "analysis", "compose", "render", "build"},
-    "cli": {"root", "base", "config", "semantics", "data", "build", "ops", "demo"},
+    "cli": {"root", "base", "config", "semantics", "data", "build", "ops", "demo", "project"},
+    # reportgen init: profiles a source through the engines and writes configs
+    "project": {"base", "config", "semantics", "data"},
     "demo": {"base", "config"},
     "root": {"base", "build"},
 }

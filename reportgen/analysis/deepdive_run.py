@@ -83,7 +83,9 @@ def unit_frame(
 
 def run_deep_dive(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> DeepDive | None:
     config = report.config.insights.deep_dive
-    unit = config.unit
+    unit = report.deep_dive_unit
+    if unit is None:
+        return None
     metrics = unit_metrics(report, unit)
     if unit not in report.dimensions or len(metrics) < 2:
         return None

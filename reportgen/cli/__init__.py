@@ -18,11 +18,13 @@ from typing import Annotated
 import typer
 
 from reportgen import __version__
-from reportgen.cli import build, cache, configs, ops, rca
+from reportgen.cli import build, cache, configs, init, ops, rca
 from reportgen.cli._console import State, out
 
 app = typer.Typer(
-    help="Trust & Safety operations reports: metric cube → insights → branded PDF, editable PPTX, HTML.",
+    help="Trust & Safety operations reports: metric cube → insights → branded PDF, editable PPTX, "
+    "HTML. Start here: `reportgen init --from YOUR_DATA` (your own tables) or `reportgen demo-data` "
+    "(the demo).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -55,6 +57,7 @@ app.command()(configs.validate)
 app.command()(configs.metrics)
 app.command()(configs.schema)
 app.command("demo-data")(build.demo_data)
+app.command("init")(init.init)
 app.add_typer(ops.schedule_app, name="schedule")
 app.add_typer(ops.runs_app, name="runs")
 app.add_typer(ops.alerts_app, name="alerts")

@@ -16,8 +16,15 @@ def validate(
     paths: Annotated[
         list[Path] | None, typer.Argument(help="Report configs; default: configs/reports/*.yaml.")
     ] = None,
+    data: Annotated[
+        bool,
+        typer.Option("--data", help="Also read each source's columns and check the catalog's."),
+    ] = False,
 ) -> None:
-    """Check report configs and everything they refer to (catalog, sources, brand)."""
+    """Check report configs and everything they refer to (catalog, sources, brand).
+
+    New project? Start with `reportgen init --from YOUR_DATA`, then `validate --data`.
+    """
     from reportgen.config import load_report
 
     files = report_configs(paths)
@@ -38,12 +45,44 @@ def validate(
                 err.print_exception()
             err.print(f"[bold red]✗[/] {error}", soft_wrap=True)
             continue
-        if not State.quiet:
+        for note in _config_warnings(report):
+            err.print(f"[yellow]warning:[/] {path}: {note}", soft_wrap=True)
+        problems = _data_problems(report) if data else []
+        for problem in problems:
+            err.print(f"[bold red]✗[/] {path}: {problem}", soft_wrap=True)
+        failed += bool(problems)
+        if not State.quiet and not problems:
+            checked = ", columns checked against the data" if data else ""
             out.print(
-                f"[green]✓[/] {path} — {len(report.metrics)} metrics, brand '{report.brand.name}'"
+                f"[green]✓[/] {path} — {len(report.metrics)} metrics, brand "
+                f"'{report.brand.name}'{checked}"
             )
     if failed:
         raise typer.Exit(2)
+
+
+def _data_problems(report) -> list[str]:
+    """``validate --data``: each column the catalog needs against the source's own schema."""
+    from reportgen.project.data_check import check_data
+
+    try:
+        return [str(f) for f in check_data(report) if f.severity == "error"]
+    except ReportgenError as error:
+        return [str(error)]
+
+
+def _config_warnings(report) -> list[str]:
+    """What the report will show differently from what its config seems to ask (never silent)."""
+    from reportgen.data.audiences import scope_report
+
+    notes = [n for c in report.metrics for n in report.unbroken_notes(c.metric)]
+    for audience in report.config.audiences:
+        try:
+            scoped = scope_report(report, audience)
+        except ReportgenError:
+            continue  # an audience with no metric fails its build with its own message
+        notes += [f"audience '{audience.name}': {n}" for n in scoped.edition_notes]
+    return notes
 
 
 def metrics(

@@ -305,6 +305,8 @@ def summary_section(
             f"Still provisional: {'; '.join(parts)} — a change there may be late data. "
             + confidence
         )
+    if report.edition_notes:  # a metric this audience's filter cannot restrict, named
+        confidence = " ".join(report.edition_notes) + " " + confidence
     if leadership:
         opening = [line for line in (bottom_line(texts),) if line]
         # speaker notes: the numbers behind the first stories, short enough to say aloud
@@ -388,6 +390,7 @@ def metric_section(
         )
         if sentence := mover_sentence(m, report.catalog.dimensions[dim].label, sized):
             paragraphs.append(sentence)
+    paragraphs += report.unbroken_notes(m.metric)  # a breakdown its facts cannot give, said
     blocks: list = [Narrative(tuple(paragraphs)), trend_chart(m, figures)]
     for position, (dim, segments) in enumerate(m.breakdowns.items()):
         label = report.catalog.dimensions[dim].label

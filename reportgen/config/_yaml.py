@@ -162,6 +162,8 @@ def _config_error(model: type[BaseModel], source: LocatedYaml, error: Any) -> Co
             if close
             else f"allowed keys: {', '.join(sorted(allowed))}"
         )
+        if comma := _flow_comma(source, loc, name):
+            return comma
         return ConfigError(
             f"unknown key '{name}' — {hint}",
             file=source.path,
@@ -233,6 +235,41 @@ def _in_data(loc: Loc, data: Any) -> Loc:
             continue  # a union tag: not a key of the YAML
         kept.append(part)
     return tuple(kept)
+
+
+def _flow_comma(source: LocatedYaml, loc: tuple, name: str) -> ConfigError | None:
+    """An unknown key with no value inside ``{…}`` is the tail of a value cut at a comma.
+
+    ``{description: Tickets resolved, by close time}`` is read as two keys, the
+    second ``by close time`` with no value; the fix is quoting the value.
+    """
+    parent: Any = source.data
+    for part in loc[:-1]:
+        try:
+            parent = parent[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    if not isinstance(parent, dict) or parent.get(name, "") is not None:
+        return None
+    line = source.line_of(loc) or 1
+    first = source.line_of(loc[:-1]) or line  # a flow mapping may span lines
+    try:
+        text = "\n".join(source.path.read_text(encoding="utf-8").splitlines()[first - 1 : line])
+    except OSError:
+        return None
+    if "{" not in text:
+        return None
+    keys = list(parent)
+    before = keys[keys.index(name) - 1] if keys.index(name) > 0 else None
+    value = f"{parent[before]}, {name}" if before is not None else name
+    return ConfigError(
+        f"'{name}' was read as a key: inside {{…}} an unquoted comma ends a value"
+        + (f", so '{before}' got only {parent[before]!r}" if before is not None else ""),
+        file=source.path,
+        line=line,
+        key=".".join(map(str, loc[:-1])),
+        fix=f'quote the value: {before or "key"}: "{value}"',
+    )
 
 
 def _allowed_keys(model: type[BaseModel], loc: Loc, data: Any) -> list[str]:

@@ -26,6 +26,7 @@ from reportgen.config.models import (
     ReportConfig,
     SourcesConfig,
 )
+from reportgen.config.templates import DEFAULT_ROOT as DEFAULT_TEMPLATES
 from reportgen.config.templates import check_template_override
 from reportgen.document import Brand
 from reportgen.errors import ConfigError
@@ -46,6 +47,9 @@ class ResolvedReport:
     sources_path: Path
     brand: Brand
     metrics: tuple[MetricChoice, ...]  # with per-metric breakdowns resolved
+    # what this edition leaves out and why ("Throughput is not available in this edition: …"),
+    # set when an audience's filter makes a metric unavailable; said in its summary
+    edition_notes: tuple[str, ...] = ()
 
     def metric(self, name: str) -> MetricDef:
         return self.catalog.metrics[name]
@@ -63,7 +67,8 @@ class ResolvedReport:
             seen.update(dict.fromkeys(audience.filter))
         if self.uses_section("deep_dive"):
             deep = self.config.insights.deep_dive
-            seen[deep.unit] = None
+            if self.deep_dive_unit is not None:
+                seen[self.deep_dive_unit] = None
             seen.update(dict.fromkeys(deep.logit.by if deep.logit else ()))
         return tuple(seen)
 
@@ -75,6 +80,14 @@ class ResolvedReport:
             name in (a.sections or ()) or (name == "deep_dive" and a.detail == "operational")
             for a in self.config.audience_list()
         )
+
+    @property
+    def deep_dive_unit(self) -> str | None:
+        """The deep dive's unit: the configured one, else the first breakdown, else none (off)."""
+        configured = self.config.insights.deep_dive.unit
+        if configured is not None:
+            return configured
+        return self.breakdowns[0] if self.breakdowns else None
 
     @property
     def breakdowns(self) -> tuple[str, ...]:
@@ -94,6 +107,32 @@ class ResolvedReport:
         if configured is not None:
             return tuple(configured)
         return self.breakdowns[:1]
+
+    def unbroken_notes(self, metric: str) -> list[str]:
+        """Why a metric lacks a report-level breakdown: "Throughput is not broken down by market:
+        staffing has no market." Shown in its section and warned by ``validate``, never silent."""
+        explicit = {c.metric for c in self.config.metric_choices() if c.breakdowns is not None}
+        if metric not in explicit:
+            available = set(self.metric_dimensions(metric))
+            facts = sorted(
+                {self.catalog.measures[m].fact for _, m in kind_of(self.metric(metric)).roles()}
+            )
+            notes = []
+            for dim in self.config.breakdowns:
+                if dim in available:
+                    continue
+                lacking = [f for f in facts if dim not in self.catalog.facts[f].dimensions]
+                label = (
+                    self.catalog.dimensions[dim].label.lower()
+                    if dim in self.catalog.dimensions
+                    else dim
+                )
+                notes.append(
+                    f"{self.metric(metric).label} is not broken down by {label}: "
+                    f"{' and '.join(lacking)} {'has' if len(lacking) == 1 else 'have'} no {dim}."
+                )
+            return notes
+        return []
 
     def metric_dimensions(self, metric: str) -> list[str]:
         """Dimensions this metric can be split by (every fact it uses has them)."""
@@ -332,6 +371,17 @@ def _resolve_derived(catalog: Catalog, source: LocatedYaml) -> None:
 def load_sources(path: Path, catalog: Catalog | None = None) -> SourcesConfig:
     source = load_yaml(path)
     sources = validate_model(SourcesConfig, source)
+    if sources.url and sources.url.split(":", 1)[0].split("+")[0].lower() == "sqlite":
+        raise ConfigError(
+            "SQLite is not supported: reportgen cuts days in the report's time zone inside the "
+            "engine (AT TIME ZONE), which SQLite has no function for, so every time figure "
+            "would be wrong or fail",
+            file=path,
+            line=source.line_of(("url",)),
+            key="url",
+            fix="export the tables to Parquet or CSV and name them under facts: with path:, or "
+            "load them into a DuckDB file (engine: duckdb, database: ops.duckdb)",
+        )
     if catalog is not None:
         for fact in catalog.facts:
             if fact not in sources.facts:
@@ -356,7 +406,7 @@ def load_report(path: str | Path) -> ResolvedReport:
     config = validate_model(ReportConfig, source)
     catalog_path = _existing(path, source, "catalog", config.catalog)
     sources_path = _existing(path, source, "sources", config.sources)
-    brand_path = _existing(path, source, "brand", config.brand)
+    brand_path = _brand_file(path, source, config)
     catalog = load_catalog(catalog_path)
     sources = load_sources(sources_path, catalog)
     brand = load_brand(brand_path)
@@ -399,6 +449,19 @@ def _sends_email(config: ReportConfig) -> bool:
     return delivery is not None and bool(
         delivery.owners or any(c.type == "email" for c in delivery.channels)
     )
+
+
+#: the brand of a report that names none (and has no ../brands/default.yaml): a new project
+#: made by `reportgen init` has no brand folder, and needs none to build
+BUILTIN_BRAND = DEFAULT_TEMPLATES / "brand" / "default" / "brand.yaml"
+
+
+def _brand_file(path: Path, source: LocatedYaml, config: ReportConfig) -> Path:
+    """The report's brand file; the built-in brand when it names none and the default is absent."""
+    named = isinstance(source.data, dict) and "brand" in source.data
+    if not named and not _resolve_relative(path, config.brand).is_file():
+        return BUILTIN_BRAND
+    return _existing(path, source, "brand", config.brand)
 
 
 def _existing(path: Path, source: LocatedYaml, key: str, value: str) -> Path:
@@ -483,7 +546,7 @@ def _check_insights(config: ReportConfig, catalog: Catalog, source: LocatedYaml)
                 )
     deep = insights.deep_dive
     for part, dim in [
-        ("unit", deep.unit),
+        *([("unit", deep.unit)] if deep.unit is not None else []),
         *[("logit", d) for d in (deep.logit.by if deep.logit else ())],
     ]:
         if dim not in catalog.dimensions:

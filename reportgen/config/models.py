@@ -711,7 +711,9 @@ class LogitSpec(_Model):
 class DeepDiveConfig(_Model):
     """Relationships and groups across units (sites, teams) for analysts; off for leadership."""
 
-    unit: str = "site"
+    # the dimension whose segments are compared; default: the report's first breakdown (no
+    # breakdown, no deep dive) — never a dimension the user's catalog may not have
+    unit: str | None = None
     metrics: list[str] | None = None  # default: the report's ratio and mean metrics
     regression: RegressionSpec | None = None
     logit: LogitSpec | None = None

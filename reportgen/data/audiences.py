@@ -74,10 +74,14 @@ def scope_report(report: ResolvedReport, audience: AudienceConfig) -> ResolvedRe
     hidden = set(audience.hidden_dimensions) | pinned | personal
     wanted = set(audience.metrics) if audience.metrics is not None else None
     metrics = []
+    notes = []
     for choice in report.metrics:
         facts = {report.catalog.measures[m].fact for m in report.metric(choice.metric).measures}
-        if (wanted is not None and choice.metric not in wanted) or facts & unfilterable:
-            continue  # not entitled, or its rows cannot be limited to the audience
+        if wanted is not None and choice.metric not in wanted:
+            continue  # not entitled
+        if facts & unfilterable:  # its rows cannot be limited to the audience: said, not silent
+            notes.append(unavailable_note(report, choice.metric, facts & unfilterable, audience))
+            continue
         metrics.append(
             MetricChoice(
                 metric=choice.metric,
@@ -125,7 +129,21 @@ def scope_report(report: ResolvedReport, audience: AudienceConfig) -> ResolvedRe
             ),
         }
     )
-    return replace(report, config=scoped, metrics=tuple(metrics))
+    return replace(report, config=scoped, metrics=tuple(metrics), edition_notes=tuple(notes))
+
+
+def unavailable_note(
+    report: ResolvedReport, metric: str, facts: set[str], audience: AudienceConfig
+) -> str:
+    """ "Throughput is not available in this edition: staffing has no market." """
+    missing = sorted(
+        {d for f in facts for d in audience.filter if d not in report.catalog.facts[f].dimensions}
+    )
+    names = " and ".join(sorted(facts))
+    return (
+        f"{report.metric(metric).label} is not available in this edition: {names} "
+        f"{'has' if len(facts) == 1 else 'have'} no {' or '.join(missing)}."
+    )
 
 
 def personal_dimensions(report: ResolvedReport) -> set[str]:

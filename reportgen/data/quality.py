@@ -32,6 +32,7 @@ probe ~0.05 s for one week of keys, ~0.4 s with ``duplicates_in: trailing``
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -253,7 +254,23 @@ def check_schema(
         for column, (family, why) in required_columns(report, fact_name, queries).items():
             kind = found.get(column, lowered.get(column.lower()))
             if kind is None:
-                problems.append((fact_name, "error", f"column '{column}' is missing ({why})"))
+                close = difflib.get_close_matches(column, list(found), n=1, cutoff=0.6)
+                guess = f" — did you mean '{close[0]}'?" if close else ""
+                problems.append(
+                    (fact_name, "error", f"column '{column}' is missing ({why}){guess}")
+                )
+                continue
+            if family == "timestamp" and engine.dialect == "duckdb" and kind == "TIMESTAMP_NS":
+                problems.append(
+                    (
+                        fact_name,
+                        "error",
+                        f"column '{column}' is TIMESTAMP_NS (nanoseconds), which DuckDB cannot "
+                        f"compare with the period bounds ({why}); write it with microsecond "
+                        "timestamps (pandas: to_parquet(coerce_timestamps='us', "
+                        "allow_truncated_timestamps=True))",
+                    )
+                )
                 continue
             actual = type_family(kind, engine.dialect)
             if family != "any" and actual not in _ACCEPTS[family]:

@@ -148,6 +148,8 @@ def job_specs(config_paths: Sequence[Path]) -> list[JobSpec]:
         report = load_report(path)
         config = str(Path(path).resolve())
         delivery = report.config.delivery
+        if report.config.schedule is not None and delivery is None:
+            specs += _build_only_specs(report, config)  # a scheduled refresh into the output folder
         if report.config.schedule is not None and delivery is not None:
             for audience in report.config.audience_list():
                 if not any(
@@ -175,6 +177,24 @@ def job_specs(config_paths: Sequence[Path]) -> list[JobSpec]:
                     f"alert {rule.name} on {report.id}",
                 )
             )
+    return specs
+
+
+def _build_only_specs(report: Any, config: str) -> list[JobSpec]:
+    """A schedule without ``delivery:`` builds each audience into the output folder, like a BI
+    tool's scheduled refresh: nothing is sent, the artifacts are there when people look."""
+    specs = []
+    for audience in report.config.audience_list():
+        job_id = f"build:{report.id}:{audience.name}"
+        specs.append(
+            JobSpec(
+                job_id,
+                "reportgen.ops.schedule:build_job",
+                {"config_path": config, "audience": audience.name},
+                report.config.schedule,
+                f"{report.id} → {audience.name}, built into the output folder (no delivery)",
+            )
+        )
     return specs
 
 
@@ -604,6 +624,29 @@ def _service() -> SchedulerService:
 def report_job(config_path: str, audience: str, job_id: str) -> None:
     service = _service()
     service.run_scheduled(config_path, audience, service.take_intent(job_id), job_id)
+
+
+def build_job(config_path: str, audience: str) -> None:
+    """A scheduled build without delivery: the schedule's period, written under the output folder."""
+    from reportgen.build import build_report
+    from reportgen.config.loader import load_report
+    from reportgen.ops.runs import for_audience, period_label
+
+    service = _service()
+    try:
+        report = for_audience(load_report(config_path), audience)
+        period = period_label(report, None, service.settings.clock())
+        result = build_report(
+            config_path,
+            period=period,
+            audience=audience,
+            out_dir=service.settings.out_dir,
+            now=service.settings.clock(),
+        )
+    except Exception as exc:  # logged like an alert's failure; the next run tries again
+        log.error("scheduled build of %s (%s) failed: %s", config_path, audience, exc)
+        return
+    log.info("built %s %s (%s) into %s", config_path, result.period.label, audience, result.out_dir)
 
 
 def recover_job(run_id: int) -> None:

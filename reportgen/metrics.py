@@ -72,6 +72,7 @@ class SeriesPoint:
     value: float | None
     complete: bool
     provisional: bool = False  # younger than the metric's matures_after: late data still arriving
+    n: float | None = None  # the sample behind the value (see series_sample_sizes); None for totals
 
 
 @dataclass(frozen=True)
@@ -348,6 +349,22 @@ def metric_weight(metric: MetricDef, totals: pd.DataFrame) -> pd.Series:
     return totals[metric.count].astype(float)
 
 
+def series_sample_sizes(metric: MetricDef, totals: pd.DataFrame) -> list[float | None]:
+    """Each row's n, as a reader of a chart tooltip means it: the denominator of a
+    proportion, the count of a mean or of the rows a quantile is read from.
+
+    None for other ratios (throughput's denominator is hours, not a sample),
+    totals (a total is its own volume) and formulas — the rule of the tables' n column.
+    """
+    if isinstance(metric, RatioMetric) and metric.type == "proportion":
+        return [float(v) for v in totals[metric.denominator]]
+    if isinstance(metric, MeanMetric):
+        return [float(v) for v in totals[metric.count]]
+    if isinstance(metric, QuantileMetric):
+        return [_rows_in(c) for c in totals[metric.measure]]
+    return [None] * len(totals)
+
+
 def metric_stats(metric: MetricDef, row: pd.Series | None) -> Stats:
     if row is None:
         return Stats()
@@ -544,6 +561,7 @@ def _metric_figures(
     target = targets.lookup(name, period)
     series_totals = measure_series(cube, measures, trailing)
     series_values = metric_values(metric, series_totals)
+    series_n = series_sample_sizes(metric, series_totals)
     series = tuple(
         SeriesPoint(
             p.label,
@@ -551,8 +569,9 @@ def _metric_figures(
             _known(begins, p, v),
             complete(p),
             is_provisional(metric, p, last_complete_day),
+            n,
         )
-        for p, v in zip(trailing, series_values, strict=True)
+        for p, v, n in zip(trailing, series_values, series_n, strict=True)
     )
     return MetricFigures(
         metric=name,

@@ -328,5 +328,10 @@ from reportgen.cli_cache import cache_app  # noqa: E402
 
 app.add_typer(cache_app, name="cache")
 
+# The report site: publish and the live preview.
+from reportgen.cli_site import register as _register_site  # noqa: E402
+
+_register_site(app)
+
 if __name__ == "__main__":
     app()

@@ -157,7 +157,7 @@ def publish_site(
         )
     known = audience_info(configs)
     writer = SiteWriter(site)
-    _write_assets(writer, live)
+    write_assets(writer, live)
     audiences = sorted({b.audience for b in built})
     page_of: dict[tuple[str, str, str], Path] = {}
     for name in audiences:
@@ -197,7 +197,7 @@ def _url(base_url: str | None, path: PurePosixPath) -> str:
     return (base_url.rstrip("/") + "/" + text) if base_url else text
 
 
-def _write_assets(writer: SiteWriter, live: bool) -> None:
+def write_assets(writer: SiteWriter, live: bool) -> None:
     bundle = ASSETS / assets.vega_bundle_name()
     if not (writer.root / bundle).is_file():  # seconds to build; its name carries the versions
         writer.write(bundle, assets.vega_bundle())

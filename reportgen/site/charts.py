@@ -25,6 +25,13 @@ TARGET = "#b3541e"
 #: Height of a trend chart and of one breakdown bar, in CSS px.
 TREND_HEIGHT = 220
 BAR_STEP = 14
+#: Chart text in the site's font, large enough to read on a phone; no frame around the plot.
+CONFIG = {
+    "font": "Inter, Noto Sans, DejaVu Sans, sans-serif",
+    "axis": {"labelFontSize": 11, "labelColor": "#3b4754", "domainColor": "#8a96a3"},
+    "legend": {"labelFontSize": 12, "labelColor": "#1b2430", "symbolSize": 120},
+    "view": {"stroke": None},
+}
 
 
 def shown_format(metric: dict[str, Any], values: list[float | None]) -> str:
@@ -33,9 +40,12 @@ def shown_format(metric: dict[str, Any], values: list[float | None]) -> str:
     return duration_unit(values) if fmt == "hours" else fmt
 
 
-def value_text(value: float | None, metric: dict[str, Any], fmt: str) -> str:
+def value_text(
+    value: float | None, metric: dict[str, Any], fmt: str, *, with_unit: bool = True
+) -> str:
+    """A value as the report prints it; ``with_unit=False`` where a column header names the unit."""
     shown = in_unit(value, str(metric["format"]), fmt)
-    return format_full(shown, fmt, metric.get("unit"))  # type: ignore[arg-type]
+    return format_full(shown, fmt, metric.get("unit") if with_unit else None)  # type: ignore[arg-type]
 
 
 def n_text(n: float | None) -> str:
@@ -116,6 +126,7 @@ def trend_spec(metric: dict[str, Any]) -> dict[str, Any]:
     ]
     return {
         "description": f"{label}: trend over the last {len(labels)} periods",
+        "config": CONFIG,
         "width": "container",
         "height": TREND_HEIGHT,
         "data": {"values": rows},
@@ -178,6 +189,7 @@ def breakdown_spec(
     shown = {"condition": {"param": "toggle", "value": 1}, "value": 0.15}
     return {
         "description": f"{metric['label']} by {dimension}, {period} and {previous}",
+        "config": CONFIG,
         "width": "container",
         "height": BAR_STEP * max(len(rows), 2),  # a number: a step height cannot fit a container
         "data": {"values": rows},

@@ -22,7 +22,7 @@ from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from reportgen.formatting import format_change, format_full, format_relative
+from reportgen.formatting import format_change, format_full, format_relative, unit_label
 from reportgen.render.html import templates_root
 from reportgen.site.charts import breakdown_spec, sample_size, shown_format, trend_spec, value_text
 from reportgen.site.inventory import BuiltReport
@@ -77,6 +77,7 @@ class Tile:
     metric: str
     label: str
     value: str
+    unit: str  # a rate's catalog unit, printed smaller under the value
     change: str
     relative: str
     vs: str
@@ -114,7 +115,8 @@ def tiles(figures: dict[str, Any]) -> list[Tile]:
             Tile(
                 metric=name,
                 label=str(m["label"]),
-                value=value_text(m.get("value"), m, fmt),
+                value=value_text(m.get("value"), m, fmt, with_unit=False),
+                unit=_unit_note(m, fmt).strip(" ()"),
                 change=change,
                 relative=format_relative(m.get("delta_pct")),
                 vs=f"vs {previous}",
@@ -168,8 +170,8 @@ def metric_views(figures: dict[str, Any]) -> list[MetricView]:
             rows = [
                 {
                     "segment": str(s["segment"]),
-                    "value": value_text(s.get("value"), m, fmt),
-                    "previous": value_text(s.get("previous"), m, fmt),
+                    "value": value_text(s.get("value"), m, fmt, with_unit=False),
+                    "previous": value_text(s.get("previous"), m, fmt, with_unit=False),
                     "change": format_change(_in(m, s.get("delta"), fmt), fmt),  # type: ignore[arg-type]
                     "share": format_full(s.get("share"), "percent"),
                     "n": _count(sample_size(m, s.get("stats") or {})),
@@ -179,7 +181,7 @@ def metric_views(figures: dict[str, Any]) -> list[MetricView]:
             parts.append(
                 Breakdown(
                     dimension=dim,
-                    title=f"{m['label']} by {dim.replace('_', ' ')}",
+                    title=f"{m['label']} by {dim.replace('_', ' ')}" + _unit_note(m, fmt),
                     spec_id=f"spec-{name}-{dim}",
                     spec=breakdown_spec(m, dim, period, previous),
                     rows=rows,
@@ -199,6 +201,12 @@ def metric_views(figures: dict[str, Any]) -> list[MetricView]:
             )
         )
     return views
+
+
+def _unit_note(m: dict[str, Any], fmt: str) -> str:
+    """ " (decisions / productive hour)" when a table's cells leave the catalog unit out."""
+    unit = m.get("unit")
+    return f" ({unit_label(unit)})" if unit and fmt in ("rate", "decimal", "count") else ""
 
 
 def metric_sentence(m: dict[str, Any], period: str, previous: str) -> str:

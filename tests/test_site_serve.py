@@ -17,9 +17,11 @@ from ._browser import launched, visit
 
 @pytest.fixture(scope="module")
 def project(demo_configs: Path, tmp_path_factory) -> Path:
-    """A copy of the demo configs the tests may edit (sources point at the session's data)."""
+    """A copy of the demo project (configs and templates) the tests may edit; its sources
+    point at the session's demo data."""
     root = tmp_path_factory.mktemp("serve-project")
     shutil.copytree(demo_configs, root / "configs")
+    shutil.copytree(demo_configs.parent / "templates", root / "templates")
     return root / "configs"
 
 

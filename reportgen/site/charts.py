@@ -73,6 +73,7 @@ def trend_spec(metric: dict[str, Any]) -> dict[str, Any]:
             "shown": value_text(point["value"], metric, fmt),
             "n": n_text(point.get("n")),
         }
+        row["aria"] = f"{row['period']}: {row['shown']}, n {row['n']}"
         if note := _note(point):
             row["note"] = note  # a tooltip leaves out a missing field, not an empty one
         rows.append(row)
@@ -87,6 +88,7 @@ def trend_spec(metric: dict[str, Any]) -> dict[str, Any]:
                     "value": _axis_value(target, metric, fmt),
                     "shown": value_text(target, metric, fmt),
                     "n": "—",
+                    "aria": f"Target: {value_text(target, metric, fmt)}",
                 }
             )
     domain = [label, "Target"] if target is not None else [label]
@@ -130,15 +132,19 @@ def trend_spec(metric: dict[str, Any]) -> dict[str, Any]:
         "width": "container",
         "height": TREND_HEIGHT,
         "data": {"values": rows},
-        "encoding": {"x": x, "y": y, "color": colour, "opacity": shown},
+        # colour per layer: the legend is the points' alone, so it carries the toggle binding
+        "encoding": {"x": x, "y": y, "opacity": shown},
+        "resolve": {"legend": {"color": "independent"}},
         "layer": [
             {
                 "mark": {"type": "line", "strokeWidth": 2.5, "clip": True},
                 "encoding": {
+                    "color": {**colour, "legend": None},
+                    "description": {"field": "series"},
                     "strokeDash": {
                         "condition": {"test": "datum.series === 'Target'", "value": [6, 4]},
                         "value": [1, 0],
-                    }
+                    },
                 },
             },
             {
@@ -155,7 +161,7 @@ def trend_spec(metric: dict[str, Any]) -> dict[str, Any]:
                         "bind": "legend",
                     },
                 ],
-                "encoding": {"tooltip": tooltip},
+                "encoding": {"color": colour, "tooltip": tooltip, "description": {"field": "aria"}},
             },
         ],
     }
@@ -185,6 +191,7 @@ def breakdown_spec(
                     "n": n_text(sample_size(metric, seg.get(stats) or {})),
                 }
             )
+            rows[-1]["aria"] = f"{seg['segment']}, {name}: {rows[-1]['shown']}, n {rows[-1]['n']}"
     order = [str(s["segment"]) for s in segments]
     shown = {"condition": {"param": "toggle", "value": 1}, "value": 0.15}
     return {
@@ -220,6 +227,7 @@ def breakdown_spec(
                 "legend": {"orient": "top", "direction": "horizontal"},
             },
             "opacity": shown,
+            "description": {"field": "aria"},
             "tooltip": [
                 {"field": "segment", "title": dimension.replace("_", " ").capitalize()},
                 {"field": "period", "title": "Period"},

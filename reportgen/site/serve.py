@@ -28,7 +28,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from reportgen.errors import ReportgenError
+from reportgen.errors import ConfigError, ReportgenError
 
 STATUS_PATH = "/__reportgen__/status"
 #: How often the watcher looks at the files' modification times, in seconds.
@@ -106,6 +106,11 @@ class Preview:
         from reportgen.figures_json import write_figures_json
         from reportgen.site.publish import publish_site
 
+        if self.audience == "all":
+            raise ConfigError(
+                "serve previews one audience at a time",
+                fix="pass --audience NAME (publish shows them all: `reportgen publish`)",
+            )
         report = load_report(self.config)
         self._watched = watched_files(report)
         self._data_files = set(data_patterns(report))

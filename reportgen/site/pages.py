@@ -244,7 +244,7 @@ def generated_text(figures: dict[str, Any]) -> str:
 @dataclass(frozen=True)
 class StoryChange:
     story: dict[str, Any]
-    status: str  # new, continuing
+    status: str  # new, continuing; "" when no earlier period is published to compare with
 
 
 def story_changes(
@@ -253,9 +253,11 @@ def story_changes(
     """This period's stories marked new or continuing, and the earlier period's that ended."""
     before = {s["id"]: s for s in (earlier or {}).get("stories") or []}
     now = figures.get("stories") or []
+    if earlier is None:
+        return [StoryChange(s, "") for s in now], []
     marked = [StoryChange(s, "continuing" if s["id"] in before else "new") for s in now]
     current = {s["id"] for s in now}
-    ended = [s for sid, s in before.items() if sid not in current] if earlier else []
+    ended = [s for sid, s in before.items() if sid not in current]
     return marked, ended
 
 

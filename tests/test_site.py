@@ -223,3 +223,30 @@ def test_cli_publish_prints_each_page_url(site_builds, weekly_config, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "https://reports.example.com/europe/weekly_leadership/2026-W47/" in result.output
+
+
+def test_each_published_page_is_recorded_in_the_ledger_once(site_builds, weekly_config, tmp_path):
+    import hashlib
+
+    from reportgen.ledger import open_ledger
+    from reportgen.site.published import published_pages
+
+    out = tmp_path / "out"
+    europe = Path("weekly_leadership", "2026-W47", "europe")
+    shutil.copytree(site_builds / europe, out / europe, copy_function=shutil.copy2)
+    open_ledger(None, out).engine.dispose()  # a ledger beside the artifacts, as --send makes
+    for _ in range(2):  # the second publish changes nothing, so records nothing
+        publish_site(
+            out, tmp_path / "site", configs=[weekly_config], base_url="https://reports.example.com/"
+        )
+    rows = published_pages(out)
+    assert [(r["report"], r["period"], r["audience"], r["url"]) for r in rows] == [
+        (
+            "weekly_leadership",
+            "2026-W47",
+            "europe",
+            "https://reports.example.com/europe/weekly_leadership/2026-W47/",
+        )
+    ]
+    digest = hashlib.sha256((out / europe / "figures.json").read_bytes()).hexdigest()
+    assert rows[0]["figures_sha256"] == digest

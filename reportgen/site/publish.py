@@ -182,6 +182,18 @@ def publish_site(
         writer.write(PurePosixPath("index.html"), _front_page(everyone, live).encode("utf-8"))
     urls = {key: _url(base_url, page_path_of(key)) for key in page_of}
     manifest = _write_manifest(writer, audiences, built, known, base_url)
+    if not live:
+        from reportgen.site.published import PublishedPage, record_published
+
+        rewritten = set(writer.written)
+        record_published(
+            out,
+            [
+                PublishedPage(*key, urls[key], page.parent / "figures.json")
+                for key, page in page_of.items()
+                if str(page_path_of(key)) + "/index.html" in rewritten
+            ],
+        )
     return PublishResult(
         site, page_of, tuple(writer.written), tuple(writer.unchanged), manifest, urls
     )

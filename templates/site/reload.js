@@ -7,7 +7,12 @@
     var box = document.getElementById("live-status");
     if (!box) return;
     if (state.error) {
-      box.textContent = "The last edit did not build — showing the previous good render.\n" + state.error;
+      var head = document.createElement("strong");
+      head.textContent = "The last edit did not build — the page below is the previous good render.";
+      var message = document.createElement("code");
+      message.className = "error-message";
+      message.textContent = state.error;
+      box.replaceChildren(head, document.createElement("br"), message);
       box.className = "live-status error";
       box.setAttribute("role", "alert");
       box.hidden = false;

@@ -55,6 +55,7 @@ class SeriesPoint:
     value: float | None
     complete: bool
     provisional: bool = False  # younger than the metric's matures_after: late data still arriving
+    n: float | None = None  # the sample behind the value (see series_sample_sizes); None for totals
 
 
 @dataclass(frozen=True)
@@ -297,6 +298,17 @@ def metric_weight(metric: MetricDef, totals: pd.DataFrame) -> pd.Series:
     return kind_of(metric).weight(totals)
 
 
+def series_sample_sizes(metric: MetricDef, totals: pd.DataFrame) -> list[float | None]:
+    """Each row's n, as a reader of a chart tooltip means it: the denominator of a
+    proportion, the count of a mean or of the rows a quantile is read from.
+
+    None for other ratios (throughput's denominator is hours, not a sample),
+    totals (a total is its own volume) and formulas — the rule of the tables' n column.
+    """
+    kind = kind_of(metric)
+    return [kind.sample_size(kind.stats(row)) for _, row in totals.iterrows()]
+
+
 def metric_stats(metric: MetricDef, row: pd.Series | None) -> Stats:
     return Stats() if row is None else kind_of(metric).stats(row)
 
@@ -469,6 +481,7 @@ def _metric_figures(
     target = targets.lookup(name, period)
     series_totals = measure_series(cube, measures, trailing)
     series_values = metric_values(metric, series_totals)
+    series_n = series_sample_sizes(metric, series_totals)
     series = tuple(
         SeriesPoint(
             p.label,
@@ -476,8 +489,9 @@ def _metric_figures(
             _known(begins, p, v),
             complete(p),
             is_provisional(metric, p, last_complete_day),
+            n,
         )
-        for p, v in zip(trailing, series_values, strict=True)
+        for p, v, n in zip(trailing, series_values, series_n, strict=True)
     )
     return MetricFigures(
         metric=name,

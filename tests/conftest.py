@@ -139,3 +139,41 @@ def spark_session() -> Iterator[Any]:
     engine = SparkEngine(Path("."), "local[2]", {})
     yield engine.session()
     stop_spark()
+
+
+# -- the report site (tests/test_site*.py) ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def site_builds(
+    built_report, weekly_config: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """An output folder holding the leadership W47 build (copied), leadership W46 and Europe's
+    W47 (workbook only: the site reads figures.json): two periods and two audiences."""
+    import shutil
+    from datetime import UTC, datetime
+
+    from reportgen import build_report
+
+    out = tmp_path_factory.mktemp("site-output")
+    folder = built_report.out_dir
+    shutil.copytree(folder, out / built_report.report / built_report.period.label / folder.name)
+    now = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
+    for period, audience in (("2026-W46", "leadership"), ("2026-W47", "europe")):
+        build_report(
+            weekly_config, period=period, audience=audience, formats=["xlsx"], out_dir=out, now=now
+        )
+    return out
+
+
+@pytest.fixture(scope="session")
+def published_site(
+    site_builds: Path, weekly_config: Path, tmp_path_factory: pytest.TempPathFactory
+):
+    """The static site of ``site_builds``, as `reportgen publish` writes it."""
+    from reportgen.site import publish_site
+
+    site = tmp_path_factory.mktemp("site") / "site"
+    return publish_site(
+        site_builds, site, configs=[weekly_config], base_url="https://reports.example.com/"
+    )

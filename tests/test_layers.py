@@ -219,6 +219,7 @@ STAGES = {
     "cli": ("reportgen.cli",),
     "demo": ("reportgen.demo",),
     "project": ("reportgen.project",),
+    "site": ("reportgen.site",),
 }
 
 
@@ -258,7 +259,32 @@ MAY_IMPORT: dict[str, set[str]] = {
         "ops",
     },
     "ops": {"base", "config", "data", "figures", "analysis", "compose", "render", "build"},
-    "cli": {"root", "base", "config", "semantics", "data", "build", "ops", "demo", "project"},
+    "cli": {
+        "root",
+        "base",
+        "config",
+        "semantics",
+        "data",
+        "build",
+        "ops",
+        "demo",
+        "project",
+        "site",
+    },
+    # the report site reads built outputs (figures.json) and serves a preview build
+    "site": {
+        "root",
+        "base",
+        "config",
+        "semantics",
+        "data",
+        "figures",
+        "analysis",
+        "compose",
+        "render",
+        "build",
+        "ops",
+    },
     # reportgen init: profiles a source through the engines and writes configs
     "project": {"base", "config", "semantics", "data"},
     "demo": {"base", "config"},

@@ -328,5 +328,10 @@ from reportgen.cli_cache import cache_app  # noqa: E402
 
 app.add_typer(cache_app, name="cache")
 
+# Review before send: approve a held draft.
+from reportgen.cli_review import register as _register_review  # noqa: E402
+
+_register_review(app)
+
 if __name__ == "__main__":
     app()

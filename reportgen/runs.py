@@ -42,7 +42,7 @@ class RunResult:
     report: str
     audience: str
     period: str | None
-    status: str  # succeeded | queued | failed | skipped
+    status: str  # succeeded | queued | failed | skipped | held (for review)
     folder: Path | None
     artifacts: dict[str, Path] = field(default_factory=dict)
     sends: tuple[SendOutcome, ...] = ()
@@ -132,6 +132,22 @@ def run_report(
             progress,
         )
         led.update_run(run_id, period=content.period, artifacts=_artifact_record(content))
+        held = _hold(
+            led, report, delivery, content, chosen, run_id, force, config_path, out_dir, now
+        )
+        if held is not None:  # a draft waits for review (reportgen.review): nothing sent now
+            led.finish_run(run_id, held.run_status, error=held.message)
+            return RunResult(
+                run_id,
+                report.id,
+                report.config.audience.name,
+                content.period,
+                held.run_status,
+                content.folder,
+                {f: a.path for f, a in content.artifacts.items()},
+                (),
+                build,
+            )
         outcomes = [_send(led, content, ch, delivery, run_id, force, now) for ch in chosen]
         if wait_seconds > 0:
             wait_for(led, [o.send_id for o in outcomes], budget_seconds=wait_seconds)
@@ -155,6 +171,39 @@ def run_report(
 
 
 # -- steps ------------------------------------------------------------------------------------
+
+
+def _hold(
+    led: Ledger,
+    report: ResolvedReport,
+    delivery: DeliveryConfig,
+    content: ReportContent,
+    chosen: list[ChannelConfig],
+    run_id: int,
+    force: bool,
+    config_path: str | Path,
+    out_dir: str | Path,
+    now: datetime | None,
+) -> Any:
+    """The review hold of :mod:`reportgen.review` when ``delivery.review`` asks for one."""
+    if delivery.review is None or not delivery.review.hold:
+        return None
+    from reportgen.review import hold_if_reviewed
+
+    run = led.get_run(run_id) or {}
+    return hold_if_reviewed(
+        led,
+        report,
+        delivery,
+        content,
+        [c.name for c in chosen],
+        run_id=run_id,
+        force=force,
+        config_path=config_path,
+        out_dir=out_dir,
+        scheduled_for=run.get("scheduled_for"),
+        now=now,
+    )
 
 
 def for_audience(report: ResolvedReport, audience: str | None) -> ResolvedReport:

@@ -388,6 +388,7 @@ class SchedulerService:
         self.scheduler.start(paused=True)
         actions = sync_jobs(self.scheduler, specs)
         self._schedule_outbox()
+        self._schedule_review_deadlines()
         self._settle_dead_claims()  # first: a resumed run must see what its sends became
         self._recover_abandoned()
         self._heartbeat = threading.Thread(
@@ -429,6 +430,19 @@ class SchedulerService:
             "interval",
             seconds=self.settings.outbox_interval,
             id="outbox",
+            jobstore="volatile",
+            executor="light",
+            replace_existing=True,
+        )
+
+    def _schedule_review_deadlines(self) -> None:
+        """Drafts held for review are sent (or skipped) at their deadline: checked each minute."""
+        assert self.scheduler is not None
+        self.scheduler.add_job(
+            "reportgen.review:deadline_job",
+            "interval",
+            seconds=min(self.settings.outbox_interval, 60.0),
+            id="review-deadlines",
             jobstore="volatile",
             executor="light",
             replace_existing=True,

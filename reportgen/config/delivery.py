@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reportgen.config.addresses import EmailAddress
+from reportgen.config.review import ReviewPolicy
 
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -190,6 +191,7 @@ class DeliveryConfig(_Model):
     link: str | None = None  # e.g. "https://reports.example.com/{report}/{period}/{audience}/"
     channels: list[Channel] = Field(default_factory=list)
     retry: RetryPolicy = RetryPolicy()
+    review: ReviewPolicy | None = None  # hold built reports as drafts until approved
 
     @model_validator(mode="after")
     def _consistent(self) -> DeliveryConfig:

@@ -3,7 +3,8 @@
 #   scripts/setup.sh          system libraries for WeasyPrint + fonts, then the package in .venv
 #   scripts/setup.sh --test   also LibreOffice Impress and Calc (deck and workbook tests), PostgreSQL server binaries and
 #                             Java 17 (the engine tests start a throwaway PostgreSQL on 127.0.0.1 and
-#                             Spark in local mode), and the test extras (psycopg, SQLAlchemy, pyspark)
+#                             Spark in local mode), Chromium (the email is laid out and measured at
+#                             phone width), and the test extras (psycopg, SQLAlchemy, pyspark)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +13,7 @@ want_test=0
 
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-inter fonts-noto-core fonts-noto-color-emoji fonts-dejavu-core)
 if (( want_test )); then
-  packages+=(libreoffice-impress libreoffice-calc poppler-utils postgresql openjdk-17-jre-headless)
+  packages+=(libreoffice-impress libreoffice-calc poppler-utils postgresql openjdk-17-jre-headless chromium)
 fi
 
 missing=()

@@ -43,10 +43,23 @@ def email_brief(result: BuildResult) -> dict[str, Any]:
         if isinstance(block, Narrative)
         for p in block.paragraphs
     ]
-    stories = [_title(p.partition(LEAD_MARK)[0]) for p in paragraphs if LEAD_MARK in p]
+    told = sorted(
+        (s for s in (result.document.figures or {}).get("stories", ()) if s.get("in_brief")),
+        key=lambda s: s["rank"],
+    )
+    stories = [s["title"].rstrip(".") for s in told] or [
+        _title(p.partition(LEAD_MARK)[0]) for p in paragraphs if LEAD_MARK in p
+    ]
     plain = [p for p in paragraphs if LEAD_MARK not in p]
     opening = plain[0] if plain and plain[0].startswith("This week") else None
-    also = [p for p in plain if p.startswith("Also:")]
+    if (
+        opening is None and told
+    ):  # the analyst edition opens with evidence: say it as the brief does
+        from reportgen.compose._stories import bottom_line
+
+        opening = bottom_line([_Headline(s["headline"]) for s in told])  # type: ignore[list-item]
+    # "Also: … — back toward normal, not an improvement." (the analyst edition's detail stays out)
+    also = [_first_sentence(p) for p in plain if p.startswith("Also:")]
     confidence = next((p for p in reversed(plain) if "Data complete through" in p), None)
     unusual = {
         a.metric: a
@@ -62,6 +75,18 @@ def email_brief(result: BuildResult) -> dict[str, Any]:
         "unusual_sentiment": {name: a.sentiment for name, a in unusual.items()},
         "trends": {name: _trend(result, name) for name in result.figures.metrics},
     }
+
+
+@dataclass(frozen=True)
+class _Headline:
+    """What :func:`reportgen.compose._stories.bottom_line` reads of a story."""
+
+    headline: str
+
+
+def _first_sentence(text: str) -> str:
+    end = text.find("not an improvement.")
+    return text[: end + len("not an improvement.")] if end >= 0 else text
 
 
 def _title(lead: str) -> str:

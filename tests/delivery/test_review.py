@@ -264,3 +264,29 @@ def test_a_bad_deadline_names_the_file_line_and_fix(make_config, until, words):
     assert context["file"] == str(config) and context["line"] > 1
     assert context["key"] == "delivery.review.until"
     assert "MON 09:00" in error.value.fix
+
+
+def test_the_scheduler_sends_a_draft_at_its_deadline(
+    smtp, reviewed, copy_builder, tmp_path, ledger_url
+):
+    """The running service checks deadlines on its own: this draft's (30 Nov) has passed."""
+    import time
+
+    from reportgen.schedule import SchedulerService, ServiceSettings
+
+    build(reviewed, tmp_path, copy_builder, ledger_url)
+    service = SchedulerService(
+        ServiceSettings([], tmp_path / "out", ledger_url, lock_ttl=30.0, outbox_interval=0.5)
+    )
+    service.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not smtp.to(LEADER) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.5)  # a few more checks: still one copy
+    finally:
+        service.stop()
+
+    (sent,) = smtp.to(LEADER)
+    assert DEADLINE_NOTE in text_of(sent.data)
+    assert draft(ledger_url)["status"] == "deadline"

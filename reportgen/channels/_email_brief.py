@@ -66,7 +66,15 @@ def email_brief(result: BuildResult) -> dict[str, Any]:
         for a in result.insights.headline_anomalies
         if a.dimension is None and a.period == result.period.label
     }
+    restated = next((s for s in result.document.sections if s.id == "restatements"), None)
     return {
+        # figures that changed since a report showed them: said before the week's news
+        "restated": [
+            p
+            for block in (restated.blocks if restated else ())
+            if isinstance(block, Narrative)
+            for p in block.paragraphs
+        ],
         "bottom_line": opening or (f"This week: {_lower(stories[0])}." if stories else None),
         "stories": stories,
         "also": also,
@@ -153,6 +161,7 @@ class EmailView:
     bottom_line: str | None
     stories: tuple[str, ...]
     also: tuple[str, ...]
+    restated: tuple[str, ...]
     cards: tuple[Card, ...]
     # ("SLA attainment", "97.14% (+3.16 pp)", "recovered from an unusual 2026-W46")
     others: tuple[tuple[str, str, str], ...]
@@ -186,6 +195,7 @@ def email_view(content: ReportContent) -> EmailView:
         bottom_line=brief.get("bottom_line") if brief else (headlines[0] if headlines else None),
         stories=tuple(brief.get("stories", ())),
         also=tuple(brief.get("also", ())),
+        restated=tuple(brief.get("restated", ())),
         cards=cards,
         others=others,
         confidence=brief.get("confidence"),

@@ -519,7 +519,7 @@ def complete(
         )
     report = for_audience(load_report(row["config_path"]), row["audience"])
     delivery = delivery_of(report)
-    chosen = select_channels(delivery, missing)
+    chosen = select_channels(delivery, missing, report.config.audience.name)
     content = read_manifest(Path(row["folder"]))
     if row["status"] == "deadline":
         note = f"{DEADLINE_NOTE} ({row['deadline_text']}): nobody approved this draft in time."

@@ -30,9 +30,12 @@ def with_review(config: Path, **review) -> Path:
     return config
 
 
+LEADERS = {"type": "email", "name": "leaders", "to": [LEADER], "audiences": ["leadership"]}
+
+
 @pytest.fixture
 def reviewed(smtp, make_config):
-    return with_review(make_config(smtp.port))
+    return with_review(make_config(smtp.port, channels=[LEADERS]))
 
 
 @pytest.fixture
@@ -135,7 +138,7 @@ def test_deadline_sends_with_a_note_and_a_late_approve_sends_nothing(
 def test_deadline_skip_sends_nothing_and_approve_then_refuses(
     smtp, make_config, copy_builder, tmp_path, ledger_url
 ):
-    config = with_review(make_config(smtp.port), at_deadline="skip")
+    config = with_review(make_config(smtp.port, channels=[LEADERS]), at_deadline="skip")
     build(config, tmp_path, copy_builder, ledger_url)
 
     (outcome,) = settle_deadlines(Ledger(ledger_url), now=DEADLINE + timedelta(minutes=1))

@@ -245,7 +245,7 @@ def _print_held(led: Any) -> None:
     from reportgen.review import describe, held_drafts
 
     for row in held_drafts(led):
-        _cli().out.print(f"  held  {describe(row)}", markup=False)
+        _cli().out.print(f"draft  {describe(row)}", markup=False)
 
 
 def _send_state(send: dict) -> str:

@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from reportgen import __version__
-from reportgen.cli import build, cache, configs, init, ops, rca, site
+from reportgen.cli import build, cache, configs, init, ops, rca, review, site
 from reportgen.cli._console import State, out
 
 app = typer.Typer(
@@ -62,6 +62,7 @@ app.add_typer(ops.schedule_app, name="schedule")
 app.add_typer(ops.runs_app, name="runs")
 app.add_typer(ops.alerts_app, name="alerts")
 app.command("send")(ops.send)
+app.command("approve")(review.approve)
 app.add_typer(rca.rca_app, name="rca")
 app.add_typer(cache.cache_app, name="cache")
 site.register(app)  # publish, serve

@@ -56,8 +56,10 @@ def _ledger(url: str | None, out_dir: Path) -> Any:
 def schedule_list(
     configs: ConfigsArgument = None,
     count: Annotated[int, typer.Option(help="Next runs to show per job.")] = 3,
+    out_dir: OutOption = Path("output"),
+    ledger: LedgerOption = None,
 ) -> None:
-    """Every scheduled job with its next runs, in the schedule's zone and in UTC."""
+    """Every scheduled job with its next runs, in the schedule's zone and in UTC; held drafts."""
     from reportgen.ops.schedule import preview_jobs
 
     try:
@@ -72,6 +74,13 @@ def schedule_list(
         for t in p.next_runs:
             utc = t.astimezone(UTC)
             out.print(f"    {t:%a %Y-%m-%d %H:%M %Z}  =  {utc:%a %Y-%m-%d %H:%M} UTC", markup=False)
+    from reportgen.ops.ledger_location import ledger_exists
+
+    if ledger or ledger_exists(out_dir):
+        try:  # only an existing ledger: listing jobs never creates one
+            _print_held(_ledger(ledger, out_dir))
+        except ReportgenError as error:
+            fail(error)
 
 
 @schedule_app.command("run")
@@ -193,9 +202,10 @@ def runs_list(
     except ReportgenError as error:
         fail(error)
         return
+    led = _ledger(ledger, out_dir)
+    _print_held(led)
     if not rows:
         out.print("no runs recorded yet", markup=False)
-    led = _ledger(ledger, out_dir)
     for r in rows:  # one plain line per run: greppable, never wrapped into a table
         error = f"  {r['error'][:100]}" if r["error"] else ""
         sends = [s for s in led.sends_for_run(r["id"]) if not s["channel"].startswith("notice:")]
@@ -206,6 +216,14 @@ def runs_list(
             f"  (run attempts {r['attempts']}){tries}{error}",
             markup=False,
         )
+
+
+def _print_held(led: Any) -> None:
+    """Drafts held for review come first: they wait for someone (see reportgen.ops.review)."""
+    from reportgen.ops.review import describe, held_drafts
+
+    for row in held_drafts(led):
+        out.print(f"draft  {describe(row)}", markup=False)
 
 
 def _send_state(send: dict) -> str:

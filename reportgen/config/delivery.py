@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reportgen.config.addresses import EmailAddress
+from reportgen.config.review import ReviewPolicy
+from reportgen.config.timezones import check_timezone
 
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -30,23 +32,6 @@ class Invalid(ValueError):
     def __init__(self, message: str, fix: str) -> None:
         super().__init__(message)
         self.fix = fix
-
-
-def check_timezone(value: str) -> str:
-    import difflib
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
-
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        close = difflib.get_close_matches(value, sorted(available_timezones()), n=1)
-        hint = f" — did you mean '{close[0]}'" if close else ""
-        raise Invalid(
-            f"unknown IANA timezone '{value}'{hint}",
-            fix="use an IANA name such as 'UTC', 'Europe/Dublin' or 'America/Los_Angeles' "
-            '(list them: python -c "import zoneinfo; print(sorted(zoneinfo.available_timezones()))")',
-        ) from None
-    return value
 
 
 _check_timezone = check_timezone
@@ -190,6 +175,7 @@ class DeliveryConfig(_Model):
     link: str | None = None  # e.g. "https://reports.example.com/{report}/{period}/{audience}/"
     channels: list[Channel] = Field(default_factory=list)
     retry: RetryPolicy = RetryPolicy()
+    review: ReviewPolicy | None = None  # hold built reports as drafts until approved
 
     @model_validator(mode="after")
     def _consistent(self) -> DeliveryConfig:

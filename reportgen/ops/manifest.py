@@ -16,7 +16,7 @@ import os
 import re
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +58,8 @@ class ReportContent:
     folder: Path
     run_id: int | None = None
     recipients: tuple[str, ...] = ()  # the audience's own recipients (added to email To:)
+    # the email's bottom line, stories, unusual KPIs and trailing series (channels._email_brief)
+    brief: dict[str, Any] = field(default_factory=dict)
 
 
 def sha256_of(path: Path) -> str:
@@ -114,6 +116,8 @@ def brand_of(document: Document) -> dict[str, str]:
 def content_from_build(
     result: BuildResult, run_id: int | None, recipients: Sequence[str] = ()
 ) -> ReportContent:
+    from reportgen.ops.channels._email_brief import email_brief
+
     doc = result.document
     tiles, headlines = summary_of(doc)
     return ReportContent(
@@ -133,6 +137,7 @@ def content_from_build(
         folder=result.out_dir,
         run_id=run_id,
         recipients=tuple(recipients),
+        brief=email_brief(result),
     )
 
 

@@ -18,11 +18,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from reportgen.config.delivery import DeliveryConfig, EmailChannel, WebhookChannel
+from reportgen.config.delivery import DeliveryConfig, EmailChannel
 from reportgen.errors import ConfigError, DeliveryError, ReportgenError
-from reportgen.ops.ledger import Ledger, SendKey, open_ledger, utcnow
+from reportgen.ops.ledger import Ledger, open_ledger, utcnow
 from reportgen.ops.manifest import ReportContent, content_from_build, read_manifest, write_manifest
 from reportgen.ops.outbox import SendOutcome, enqueue_and_deliver, recover_dead_claims, wait_for
+from reportgen.ops.sending import (
+    ChannelConfig,
+    delivery_of,
+    for_audience,
+    refreshed,
+    run_status,
+    select_channels,
+    send_key,
+    send_on,
+)
 
 if TYPE_CHECKING:
     from reportgen.build import BuildResult
@@ -31,7 +41,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Builder = Callable[..., "BuildResult"]
-ChannelConfig = EmailChannel | WebhookChannel
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,7 @@ class RunResult:
     report: str
     audience: str
     period: str | None
-    status: str  # succeeded | queued | failed | skipped
+    status: str  # succeeded | queued | failed | skipped | held (for review)
     folder: Path | None
     artifacts: dict[str, Path] = field(default_factory=dict)
     sends: tuple[SendOutcome, ...] = ()
@@ -132,11 +141,27 @@ def run_report(
             progress,
         )
         led.update_run(run_id, period=content.period, artifacts=_artifact_record(content))
-        outcomes = [_send(led, content, ch, delivery, run_id, force, now) for ch in chosen]
+        held = _hold(
+            led, report, delivery, content, chosen, run_id, force, config_path, out_dir, now
+        )
+        if held is not None:  # a draft waits for review (reportgen.ops.review): nothing sent now
+            led.finish_run(run_id, held.run_status, error=held.message)
+            return RunResult(
+                run_id,
+                report.id,
+                report.config.audience.name,
+                content.period,
+                held.run_status,
+                content.folder,
+                {f: a.path for f, a in content.artifacts.items()},
+                (),
+                build,
+            )
+        outcomes = [send_on(led, content, ch, delivery, run_id, force, now) for ch in chosen]
         if wait_seconds > 0:
             wait_for(led, [o.send_id for o in outcomes], budget_seconds=wait_seconds)
-            outcomes = _refresh(led, outcomes)
-        status, error = _status(outcomes, led, run_id)
+            outcomes = refreshed(led, outcomes)
+        status, error = run_status(outcomes, led, run_id)
         led.finish_run(run_id, status, error=error)
     except Exception as exc:  # recorded and reported, then raised to the caller
         _fail(led, run_id, report, label, exc, notify_failure, next_run, delivery)
@@ -157,42 +182,37 @@ def run_report(
 # -- steps ------------------------------------------------------------------------------------
 
 
-def for_audience(report: ResolvedReport, audience: str | None) -> ResolvedReport:
-    """The report with ``config.audience`` set to the chosen audience (default: the first)."""
-    from dataclasses import replace
+def _hold(
+    led: Ledger,
+    report: ResolvedReport,
+    delivery: DeliveryConfig,
+    content: ReportContent,
+    chosen: list[ChannelConfig],
+    run_id: int,
+    force: bool,
+    config_path: str | Path,
+    out_dir: str | Path,
+    now: datetime | None,
+) -> Any:
+    """The review hold of :mod:`reportgen.ops.review` when ``delivery.review`` asks for one."""
+    if delivery.review is None or not delivery.review.hold:
+        return None
+    from reportgen.ops.review import hold_if_reviewed
 
-    from reportgen.data.audiences import select_audiences
-
-    (chosen,) = select_audiences(report, audience)
-    return replace(report, config=report.config.model_copy(update={"audience": chosen}))
-
-
-def delivery_of(report: ResolvedReport) -> DeliveryConfig:
-    delivery = report.config.delivery
-    if delivery is None or not delivery.channels:
-        raise ConfigError(
-            f"report '{report.id}' has no delivery channels",
-            file=report.path,
-            key="delivery.channels",
-            fix="add a 'delivery:' block with at least one channel (see README, Scheduling and delivery)",
-        )
-    return delivery
-
-
-def select_channels(
-    delivery: DeliveryConfig, names: Sequence[str] | None, audience: str | None = None
-) -> list[ChannelConfig]:
-    """The named channels (default: all) that deliver this audience's variant."""
-    known = {c.name: c for c in delivery.channels}
-    unknown = [n for n in names or () if n not in known]
-    if unknown:
-        raise ConfigError(
-            f"unknown channel(s) {', '.join(unknown)}",
-            key="delivery.channels",
-            fix=f"use one of: {', '.join(known)}",
-        )
-    chosen = [known[n] for n in names] if names else list(known.values())
-    return [c for c in chosen if c.audiences is None or audience in c.audiences]
+    run = led.get_run(run_id) or {}
+    return hold_if_reviewed(
+        led,
+        report,
+        delivery,
+        content,
+        [c.name for c in chosen],
+        run_id=run_id,
+        force=force,
+        config_path=config_path,
+        out_dir=out_dir,
+        scheduled_for=run.get("scheduled_for"),
+        now=now,
+    )
 
 
 def period_label(report: ResolvedReport, period: str | None, now: datetime | None) -> str | None:
@@ -248,7 +268,7 @@ def _open_run(
 
 def _all_sent(led: Ledger, report: ResolvedReport, label: str, chosen: list[ChannelConfig]) -> bool:
     for channel in chosen:
-        row = led.get_send(_key(report.id, label, report.config.audience.name, channel.name))
+        row = led.get_send(send_key(report.id, label, report.config.audience.name, channel.name))
         if row is None or row["status"] != "sent":
             return False
     return True
@@ -304,101 +324,6 @@ def _link_shown(out_dir: str | Path, result: BuildResult, run_id: int) -> None:
         store.link_run(shown_id, run_id)
     finally:
         store.dispose()
-
-
-def _send(
-    led: Ledger,
-    content: ReportContent,
-    channel: ChannelConfig,
-    delivery: DeliveryConfig,
-    run_id: int,
-    force: bool,
-    now: datetime | None,
-) -> SendOutcome:
-    from reportgen.ops.channels import get_channel
-
-    key = _key(content.report, content.period, content.audience, channel.name)
-    existing = led.get_send(key)
-    if existing is not None and existing["status"] == "sent" and not force:
-        return SendOutcome(existing["id"], channel.name, "skipped", "already-sent")
-    prepared = get_channel(channel.type).prepare(channel, content, delivery)
-    if existing is not None and existing["status"] == "uncertain" and prepared.kind == "email":
-        from dataclasses import replace
-
-        from reportgen.ops.channels.email import keep_message_id
-
-        prepared = replace(prepared, payload=keep_message_id(prepared.payload, existing["payload"]))
-    return enqueue_and_deliver(
-        led,
-        key,
-        prepared,
-        retry=delivery.retry.model_dump(),
-        notify=notify_route(delivery),
-        run_id=run_id,
-        force=force,
-        now=now,
-    )
-
-
-def notify_route(delivery: DeliveryConfig) -> dict[str, Any] | None:
-    """Where failure notices for a send go (stored with it, so the outbox needs no config)."""
-    if not delivery.owners or delivery.smtp is None:
-        return None
-    return {
-        "owners": list(delivery.owners),
-        "smtp": delivery.smtp.model_dump(),
-        "retry": delivery.retry.model_dump(),
-    }
-
-
-def _refresh(led: Ledger, outcomes: list[SendOutcome]) -> list[SendOutcome]:
-    fresh = []
-    for o in outcomes:
-        row = led.send_by_id(o.send_id)
-        if row is None or o.status == "skipped":
-            fresh.append(o)
-        else:
-            fresh.append(
-                SendOutcome(
-                    o.send_id, o.channel, row["status"], row["last_error"] or row["detail"] or ""
-                )
-            )
-    return fresh
-
-
-def _status(outcomes: list[SendOutcome], led: Ledger, run_id: int) -> tuple[str, str | None]:
-    """The run's state from its sends; ``queued`` until the outbox settles them all.
-
-    A queued run takes its final state when its last send settles (see
-    :func:`reportgen.ops.outbox.reconcile_run`).
-    """
-    failed = [o for o in outcomes if o.status == "failed" or o.detail == "failed-before"]
-    uncertain = [o for o in outcomes if o.status == "uncertain" or o.detail == "uncertain-before"]
-    error = "; ".join(f"{o.channel}: {o.detail}" for o in [*uncertain, *failed]) or None
-    queued = [o for o in outcomes if o.status in ("retrying", "pending")]
-    elsewhere = []  # still queued by another (earlier) run: it settles there, not here
-    for o in outcomes:
-        if o.detail == "already-queued":
-            row = led.send_by_id(o.send_id)
-            (queued if row is not None and row["run_id"] == run_id else elsewhere).append(o)
-    if queued:
-        return "queued", error
-    if elsewhere and not (uncertain or failed):
-        runs = sorted({str((led.send_by_id(o.send_id) or {}).get("run_id")) for o in elsewhere})
-        return "skipped", f"already queued by run {', '.join(runs)}; it settles there"
-    if uncertain:
-        return "uncertain", error
-    if failed:
-        return ("failed" if len(failed) == len(outcomes) else "partly failed"), error
-    partial = [o for o in outcomes if o.status == "sent" and _partial(led, o.send_id)]
-    if partial:
-        return "partly failed", "; ".join(f"{o.channel}: {o.detail}" for o in partial)
-    return "succeeded", None
-
-
-def _partial(led: Ledger, send_id: int) -> bool:
-    attempts = led.attempts_of(send_id)
-    return bool(attempts) and attempts[-1]["outcome"] == "partial"
 
 
 def _fail(
@@ -460,7 +385,7 @@ def notify_owners(
         next_run=next_run,
     )
     attempt = led.get_run(run_id)["attempts"] if run_id else 1
-    key = _key(report, period or "-", audience, f"notice:run-{run_id}-{attempt}")
+    key = send_key(report, period or "-", audience, f"notice:run-{run_id}-{attempt}")
     try:
         return enqueue_and_deliver(
             led, key, prepared, retry=delivery.retry.model_dump(), notify=None, run_id=run_id
@@ -471,10 +396,6 @@ def notify_owners(
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-def _key(report: str, period: str, audience: str, channel: str) -> SendKey:
-    return SendKey(report, period, audience, channel)
 
 
 def _folder(out_dir: str | Path, report: ResolvedReport, label: str) -> Path:

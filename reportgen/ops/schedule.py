@@ -408,6 +408,7 @@ class SchedulerService:
         self.scheduler.start(paused=True)
         actions = sync_jobs(self.scheduler, specs)
         self._schedule_outbox()
+        self._schedule_review_deadlines()
         self._settle_dead_claims()  # first: a resumed run must see what its sends became
         self._recover_abandoned()
         self._heartbeat = threading.Thread(
@@ -449,6 +450,19 @@ class SchedulerService:
             "interval",
             seconds=self.settings.outbox_interval,
             id="outbox",
+            jobstore="volatile",
+            executor="light",
+            replace_existing=True,
+        )
+
+    def _schedule_review_deadlines(self) -> None:
+        """Drafts held for review are sent (or skipped) at their deadline: checked each minute."""
+        assert self.scheduler is not None
+        self.scheduler.add_job(
+            "reportgen.ops.schedule:review_deadlines",
+            "interval",
+            seconds=min(self.settings.outbox_interval, 60.0),
+            id="review-deadlines",
             jobstore="volatile",
             executor="light",
             replace_existing=True,
@@ -672,3 +686,12 @@ def outbox_job() -> None:
 
     service = _service()
     drain(service.ledger, now=service.settings.clock())
+
+
+def review_deadlines() -> None:
+    """Send (or drop) the held drafts whose review deadline passed; the scheduler runs it
+    every minute from its volatile job store, so it is referenced by name."""
+    from reportgen.ops.review import settle_deadlines
+
+    service = _service()
+    settle_deadlines(service.ledger, now=service.settings.clock())

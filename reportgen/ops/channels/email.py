@@ -1,8 +1,11 @@
 """Email over SMTP: a multipart report message, and short owner notices.
 
 The report message is ``multipart/mixed``: a ``multipart/alternative`` with the
-plain-text and HTML bodies (the summary's KPI tiles as inline-styled tables,
-no external images) plus the PDF (and optionally PPTX) attached. Bcc
+plain-text body and a ``multipart/related`` HTML body — the bottom line, the
+stories and up to six KPI cards (:mod:`reportgen.channels._email_brief`), each
+with a small trend PNG embedded under a Content-ID and referenced as ``cid:``
+(:mod:`reportgen.channels._trend_images`; no remote images) — plus the PDF (and
+optionally PPTX) attached. Bcc
 recipients go only into the SMTP envelope, never into a header. When the
 attachments exceed the channel's limit, the message links to the artifact
 folder instead, so a big deck never bounces.
@@ -39,6 +42,8 @@ from reportgen.ops.channels import (
     TransientDeliveryError,
     UncertainDeliveryError,
 )
+from reportgen.ops.channels._email_brief import email_view
+from reportgen.ops.channels._trend_images import draw_trends, embed
 from reportgen.ops.manifest import ReportContent
 from reportgen.render.html.templating import render_error, sandboxed_environment
 
@@ -99,6 +104,9 @@ def prepare(channel: EmailChannel, content: ReportContent, delivery: DeliveryCon
         attachments = []
         link = link or content.folder.resolve().as_uri()
     context = _body_context(content, link, [p.name for p, _, _ in attachments], oversize)
+    view = email_view(content)
+    images = draw_trends(view.cards, content.brand, _domain(smtp.sender))
+    context.update(view=view, cids={metric: image.cid for metric, image in images.items()})
     audience = [
         _checked(r, f"audience '{content.audience}' recipients") for r in content.recipients
     ]
@@ -118,6 +126,7 @@ def prepare(channel: EmailChannel, content: ReportContent, delivery: DeliveryCon
         text=render_template("report.txt.j2", **context),
         html=render_template("report.html.j2", **context),
     )
+    embed(message, images)  # the cards' trends, as multipart/related parts of the HTML
     for path, fmt, _ in attachments:
         maintype, subtype = _MIME[fmt]
         message.add_attachment(

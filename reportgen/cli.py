@@ -328,5 +328,10 @@ from reportgen.cli_cache import cache_app  # noqa: E402
 
 app.add_typer(cache_app, name="cache")
 
+# Commentary on the numbers, shown attributed in the brief.
+from reportgen.cli_comment import comment_app  # noqa: E402
+
+app.add_typer(comment_app, name="comment")
+
 if __name__ == "__main__":
     app()

@@ -34,6 +34,7 @@ from reportgen.document import (
 
 from ._pptx_chart import key_numbers
 from ._pptx_graphics import graphic_key_numbers
+from ._pptx_notes import leadership_notes, said_once
 from ._pptx_slides import arrange, kpi_pages, narrative_size
 from ._pptx_table import TableFit, paginate
 from ._pptx_template import Frame
@@ -75,15 +76,25 @@ def plan_deck(document: Document, frame: Frame) -> list[SlidePlan]:
     for section in document.sections:
         by_section.append((section.id, plan_section(section, frame, document)))
     if document.brief:
+        # a section's talking points go with its first slide; the others are its detail
+        by_section = [
+            (sid, [ps[0], *(replace(p, notes=()) for p in ps[1:])] if ps else ps)
+            for sid, ps in by_section
+        ]
         plans += brief_order(document, by_section)
+        plans = said_once(
+            [replace(p, notes=leadership_notes(p.kind, p.title, p.notes, p.tiles)) for p in plans]
+        )
     else:
         plans += [plan for _id, section_plans in by_section for plan in section_plans]
     titles = unique_titles(plan.title for plan in plans)
     return [replace(plan, title=title) for plan, title in zip(plans, titles, strict=True)]
 
 
-#: sections that stay among a brief's main slides: the bottom line and what changed since
+#: sections that stay among a brief's main slides: the bottom line, what changed since, and
+#: the actions & asks (the story slides come between the first two and the last)
 BRIEF_SECTIONS = ("summary", "restatements")
+BRIEF_CLOSING = ("actions",)
 
 
 def brief_order(
@@ -91,8 +102,11 @@ def brief_order(
 ) -> list[SlidePlan]:
     """A presenter's deck: the brief, one slide per story titled with its message, then the
     rest, in its usual order, marked for the Appendix section (hidden or dropped in one move)."""
-    main = [p for sid, plans in by_section if sid in BRIEF_SECTIONS for p in plans]
-    chosen: set[int] = set()
+    opening = [p for sid, plans in by_section if sid in BRIEF_SECTIONS for p in plans]
+    main = _brief_scorecard(opening)
+    # the scorecard's further pages are not chosen: they go to the appendix
+    scorecard = [p for p in opening if p.kind == "kpi"]
+    chosen: set[int] = {id(p) for p in opening if p.kind != "kpi" or p is scorecard[0]}
     for slide in document.brief:
         plans = next((ps for sid, ps in by_section if sid == slide.section_id), [])
         wanted = f"by {slide.dimension.lower()}" if slide.dimension else None
@@ -101,15 +115,28 @@ def brief_order(
         if pick is None or id(pick) in chosen:
             continue
         chosen.add(id(pick))
-        main.append(replace(pick, title=slide.title))
+        main.append(replace(pick, title=slide.title, notes=slide.notes or pick.notes))
+    closing = [p for sid, plans in by_section if sid in BRIEF_CLOSING for p in plans]
+    chosen |= {id(p) for p in closing}
     rest = [
-        replace(p, appendix=True)
-        for sid, plans in by_section
-        if sid not in BRIEF_SECTIONS
-        for p in plans
-        if id(p) not in chosen
+        replace(p, appendix=True) for sid, plans in by_section for p in plans if id(p) not in chosen
     ]
-    return [*main, *rest]
+    return [*main, *closing, *rest]
+
+
+def _brief_scorecard(plans: list[SlidePlan]) -> list[SlidePlan]:
+    """The brief keeps the scorecard's first page (the missed and unusual tiles lead it); its
+    further pages, the metrics on track, move to the appendix."""
+    kpi = [p for p in plans if p.kind == "kpi"]
+    if len(kpi) <= 1:
+        return plans
+    first = kpi[0]
+    base = first.title.rsplit(" (", 1)[0]
+    return [
+        replace(first, title=base) if p is first else p
+        for p in plans
+        if p.kind != "kpi" or p is first
+    ]
 
 
 def _title_plan(document: Document) -> SlidePlan:

@@ -186,7 +186,7 @@ def _status(f: FollowUp) -> str:
     if f.item.status == "closed":
         return f"closed: {f.item.outcome}"
     if f.recovered is None:
-        return "open"
+        return "open, recovery not measured yet"
     return "open, recovered" if f.recovered else "open, not recovered yet"
 
 
@@ -204,18 +204,19 @@ def _actions_table(
             (
                 Cell(f"{m.label if m else item.metric} — {where} ({item.period})", item.metric),
                 Cell(item.cause, None),
-                Cell(item.owner, item.owner),
                 Cell(item.action, None),
-                Cell(f"{item.due:%a %d %b %Y}" if item.due else "—", None),
+                # one column: a narrow "Owner" column would break a name inside a word
+                Cell(
+                    item.owner + (f", due {item.due:%a %d %b %Y}" if item.due else ""), item.owner
+                ),
                 Cell(_status(f), item.status, _sentiment(f)),
             )
         )
     columns = (
         Column("what", "Finding", "left"),
         Column("cause", "Cause", "left"),
-        Column("owner", "Owner", "left"),
         Column("action", "Action", "left"),
-        Column("due", "Due", "left"),
+        Column("owner", "Owner and due date", "left"),
         Column("status", "Status", "left"),
     )
     caption = "Recovered: the segment has moved back, beyond noise, from where it was when flagged."

@@ -128,11 +128,16 @@ def actions_section(
         f"{with_cause} with a recorded cause."
     ]
     open_items = [f for f in insights.followups if f.item.status == "open"]
-    if insights.followups:
-        recovered = sum(1 for f in open_items if f.recovered)
+    if open_items:
+        measured = [f for f in open_items if f.recovered is not None]
+        recovered = sum(1 for f in measured if f.recovered)
         paragraphs.append(
-            f"{len(open_items)} open action{'s' if len(open_items) != 1 else ''}, "
-            f"{recovered} of them measurably recovered."
+            f"{len(open_items)} open action{'s' if len(open_items) != 1 else ''}; "
+            + (
+                f"{recovered} of {len(measured)} measurably recovered."
+                if measured
+                else "too early to measure a recovery."
+            )
         )
     asks = _asks(texts)
     paragraphs += asks

@@ -55,7 +55,8 @@ def kpi_notes(tiles: Sequence[KpiTile]) -> tuple[str, ...]:
     if returning:
         points.append(
             "Q: Are the improvements wins? A: Not all: "
-            + ", ".join(returning)
+            + (", ".join(returning[:-1]) + " and " if len(returning) > 1 else "")
+            + returning[-1]
             + (" is" if len(returning) == 1 else " are")
             + " returning toward normal after an unusual previous period."
         )

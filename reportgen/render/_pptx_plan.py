@@ -121,7 +121,17 @@ def brief_order(
     rest = [
         replace(p, appendix=True) for sid, plans in by_section for p in plans if id(p) not in chosen
     ]
-    return [*main, *closing, *rest]
+    return [*main, *closing, *_renumbered_scorecard(rest)]
+
+
+def _renumbered_scorecard(plans: list[SlidePlan]) -> list[SlidePlan]:
+    """The scorecard pages moved to the appendix, numbered among themselves: "(1 of 2)"."""
+    moved = [p for p in plans if p.kind == "kpi"]
+    if not moved:
+        return plans
+    base = moved[0].title.split(":")[0].rsplit(" (", 1)[0] + " \u2014 the others"
+    titles = {id(p): numbered(base, n, len(moved)) for n, p in enumerate(moved, start=1)}
+    return [replace(p, title=titles[id(p)]) if id(p) in titles else p for p in plans]
 
 
 def _brief_scorecard(plans: list[SlidePlan]) -> list[SlidePlan]:

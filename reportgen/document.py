@@ -290,6 +290,7 @@ class BriefSlide:
     dimension: str | None  # the breakdown's label ("Queue"), as the slide's title names it
     title: str
     notes: tuple[str, ...] = ()  # talking points and likely questions, answered
+    comments: tuple[str, ...] = ()  # commentary on the story, quoted and attributed
 
 
 @dataclass(frozen=True)

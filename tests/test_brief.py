@@ -35,6 +35,7 @@ JARGON = re.compile(
 SURGE_COMMENT = (
     "Coordinated election misinformation campaign since 17 Nov; new classifier ships 2 Dec"
 )
+QA_COMMENT = "New vendor cohort at MNL-2 since 16 Nov; calibration sessions this week"
 TILE_COMMENT = "Utilization held while 40 moderators moved to Misinformation"
 
 
@@ -158,6 +159,7 @@ def commented(built_report, weekly_config, figures, tmp_path_factory):
     for args in (
         ["--metric", "decisions", "--segment", "queue=Misinformation", SURGE_COMMENT],
         ["--metric", "utilization", TILE_COMMENT],
+        ["--metric", "qa_accuracy", "--segment", "region=Southeast Asia", QA_COMMENT],
     ):
         cli = ["comment", str(weekly_config), "--period", "2026-W47", "--author", "A. Analyst"]
         result = runner.invoke(app, [*cli, *args, "--out", str(out)])
@@ -185,7 +187,7 @@ def attribution(commented) -> str:
 
     _build, out = commented
     store = CommentaryStore.for_output(out)
-    (first, _second) = store.items()
+    first, *_others = store.items()
     store.dispose()
     day = first.created_at
     assert first.author == "A. Analyst"
@@ -262,6 +264,19 @@ def test_a_comment_sits_attributed_under_its_story_on_the_brief_slide(commented,
     assert text.index("1. Misinformation volume doubled") < text.index(quoted) < text.index("2. ")
 
 
+def test_a_comment_sits_above_its_story_slide_when_it_fits_there_and_is_said_once(
+    commented, attribution
+):
+    build, _out = commented
+    main = brief_slides(build.artifacts["pptx"])
+    quoted = f"\u201c{QA_COMMENT}.\u201d {attribution}"
+    story = next(s for s in main if s.shapes.title.text.startswith("Southeast Asia QA accuracy"))
+    assert quoted in slide_text(story)  # above the region chart and table
+    deck = " ".join(slide_text(s) for s in Presentation(build.artifacts["pptx"]).slides)
+    assert deck.count(QA_COMMENT) == 1  # not repeated on the brief slide
+    assert deck.count(SURGE_COMMENT) == 1  # wherever it fits: its story slide or the brief
+
+
 def test_a_comment_on_a_metric_without_a_story_is_on_its_tile(commented, attribution):
     build, _out = commented
     tiles = next(b for b in build.document.sections[0].blocks if b.kind == "kpi_grid").tiles
@@ -284,7 +299,8 @@ def test_figures_json_lists_each_comment_with_where_it_is_shown(commented_figure
 def test_each_comment_is_shown_once(commented):
     build, _out = commented
     text = pdf_text(build.artifacts["pdf"])
-    assert text.count(SURGE_COMMENT) == 1 and text.count(TILE_COMMENT) == 1
+    for comment in (SURGE_COMMENT, TILE_COMMENT, QA_COMMENT):
+        assert text.count(comment) == 1
 
 
 def test_comment_list_shows_and_remove_deletes(weekly_config, tmp_path):

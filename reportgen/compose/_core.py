@@ -185,7 +185,9 @@ def brief_slides(
             continue
         dim = story.dimension
         label = report.catalog.dimensions[dim].label if dim in report.breakdowns else None
-        slides.append(BriefSlide(story.metric, label, text.title, story_notes(text, placement)))
+        notes = story_notes(text, placement)
+        comments = tuple(placement.story_lines(story.id))
+        slides.append(BriefSlide(story.metric, label, text.title, notes, comments))
     return tuple(slides)
 
 

@@ -81,7 +81,7 @@ def plan_deck(document: Document, frame: Frame) -> list[SlidePlan]:
             (sid, [ps[0], *(replace(p, notes=()) for p in ps[1:])] if ps else ps)
             for sid, ps in by_section
         ]
-        plans += brief_order(document, by_section)
+        plans += brief_order(document, by_section, frame)
         plans = said_once(
             [replace(p, notes=leadership_notes(p.kind, p.title, p.notes, p.tiles)) for p in plans]
         )
@@ -98,7 +98,7 @@ BRIEF_CLOSING = ("actions",)
 
 
 def brief_order(
-    document: Document, by_section: list[tuple[str, list[SlidePlan]]]
+    document: Document, by_section: list[tuple[str, list[SlidePlan]]], frame: Frame | None = None
 ) -> list[SlidePlan]:
     """A presenter's deck: the brief, one slide per story titled with its message, then the
     rest, in its usual order, marked for the Appendix section (hidden or dropped in one move)."""
@@ -115,7 +115,18 @@ def brief_order(
         if pick is None or id(pick) in chosen:
             continue
         chosen.add(id(pick))
-        main.append(replace(pick, title=slide.title, notes=slide.notes or pick.notes))
+        told = replace(pick, title=slide.title, notes=slide.notes or pick.notes)
+        if slide.comments and frame is not None:
+            told = _with_comments(told, slide.comments, frame, document)
+        main.append(told)
+    # a comment shown on its story's slide is not repeated on the brief slide
+    moved = {line for plan in main if plan.kind == "content" for line in plan.narrative}
+    main = [
+        replace(p, narrative=tuple(x for x in p.narrative if x not in moved))
+        if p.kind == "text"
+        else p
+        for p in main
+    ]
     closing = [p for sid, plans in by_section if sid in BRIEF_CLOSING for p in plans]
     chosen |= {id(p) for p in closing}
     rest = [
@@ -132,6 +143,33 @@ def _renumbered_scorecard(plans: list[SlidePlan]) -> list[SlidePlan]:
     base = moved[0].title.split(":")[0].rsplit(" (", 1)[0] + " \u2014 the others"
     titles = {id(p): numbered(base, n, len(moved)) for n, p in enumerate(moved, start=1)}
     return [replace(p, title=titles[id(p)]) if id(p) in titles else p for p in plans]
+
+
+def _with_comments(
+    plan: SlidePlan, comments: tuple[str, ...], frame: Frame, document: Document
+) -> SlidePlan:
+    """A story slide with its commentary above the chart or table, when it still fits on the
+    one slide (the brief slide and the notes carry it in any case)."""
+    if plan.kind != "content" or plan.narrative or plan.graphic is not None:
+        return plan
+    if plan.table is not None:
+        if plan.rows != range(len(plan.table.rows)):
+            return plan  # a table already continued on another slide
+        pages = _table_plans(
+            plan.table,
+            plan.title,
+            frame,
+            document,
+            narrative=comments,
+            chart=plan.chart,
+            heading=plan.heading,
+        )
+        if len(pages) != 1:
+            return plan
+        return replace(pages[0], category_title=plan.category_title, notes=plan.notes)
+    if plan.chart is not None and narrative_size(comments, frame, document.brand) is not None:
+        return replace(plan, narrative=comments)
+    return plan
 
 
 def _brief_scorecard(plans: list[SlidePlan]) -> list[SlidePlan]:

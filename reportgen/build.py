@@ -20,6 +20,7 @@ from reportgen.analysis.followup import follow_up
 from reportgen.analysis.insights import DAILY_HISTORY_DAYS, Insights, analyze
 from reportgen.analysis.stories import find_stories
 from reportgen.compose import compose_document
+from reportgen.compose._brief import brief_people
 from reportgen.compose._core import is_leadership
 from reportgen.compose._stories import story_texts
 from reportgen.compose.figures_json import figures_to_dict, write_figures_json
@@ -464,11 +465,13 @@ def prepare_audience(
     figures_data = figures_to_dict(figures, insights, meta)
     figures_data["restatements"] = [r.as_dict() for r in restated]
     analyst = not is_leadership(report)
-    figures_data["stories"] = [
-        t.as_dict() for t in story_texts(report, figures, insights, analyst=analyst)
-    ]
+    texts = story_texts(report, figures, insights, analyst=analyst)
+    figures_data["stories"] = [t.as_dict() for t in texts]
+    comments = _comments(out_dir, report, chosen, audience)
+    placement = brief_people(report, figures, figures_data, texts, comments)
     document = replace(
-        compose_document(report, figures, generated_at, insights, restated), figures=figures_data
+        compose_document(report, figures, generated_at, insights, restated, placement),
+        figures=figures_data,
     )
     return PreparedAudience(
         report, chosen, audience.name, out_dir, figures, insights, figures_data, document
@@ -514,6 +517,15 @@ def shown_path(path: str | Path | None) -> str | None:
         index = len(parts) - 1 - parts[::-1].index("configs")
         return Path(*parts[index + 1 :]).as_posix() or p.name
     return p.name
+
+
+def _comments(out_dir: Path, report: ResolvedReport, period: Period, audience: AudienceConfig):
+    """This period's commentary when a ledger exists (SQLAlchemy imported only then)."""
+    if not ledger_exists(out_dir):
+        return []
+    from reportgen.ops.commentary import comments_for
+
+    return comments_for(out_dir, report.id, period.label, audience.name)
 
 
 def _recorded_causes(out_dir: Path, report_id: str, audience: str) -> list:

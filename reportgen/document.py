@@ -72,6 +72,10 @@ class KpiTile:
     unit: str | None = (
         None  # a rate's unit, drawn small under the value ("decisions / productive hour")
     )
+    owner: str | None = None  # the metric's owner from the catalog
+    comment: str | None = (
+        None  # commentary on the metric, attributed ("… — A. Analyst, Mon 30 Nov")
+    )
 
 
 @dataclass(frozen=True)
@@ -285,6 +289,8 @@ class BriefSlide:
     section_id: str
     dimension: str | None  # the breakdown's label ("Queue"), as the slide's title names it
     title: str
+    notes: tuple[str, ...] = ()  # talking points and likely questions, answered
+    comments: tuple[str, ...] = ()  # commentary on the story, quoted and attributed
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ the cube, so every renderer and figures.json see the same text.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 REPLACEMENT = "\ufffd"
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -18,3 +19,32 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]
 def clean_label(value: str) -> str:
     """Replace characters no document format can hold with U+FFFD (visible, not silently dropped)."""
     return _ILLEGAL.sub(REPLACEMENT, value)
+
+
+#: Speaker notes longer than this are read, not said.
+MAX_NOTE_WORDS = 120
+
+
+def cap_words(lines: Iterable[str], limit: int = MAX_NOTE_WORDS) -> tuple[str, ...]:
+    """Whole lines while they fit in ``limit`` words; a first line too long is cut at a sentence."""
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        words = len(line.split())
+        if used + words <= limit:
+            kept.append(line)
+            used += words
+        elif not kept:
+            kept.append(_first_sentences(line, limit))
+            used = len(kept[0].split())
+    return tuple(kept)
+
+
+def _first_sentences(line: str, limit: int) -> str:
+    out = ""
+    for sentence in re.split(r"(?<=[.;])\s+", line):
+        candidate = f"{out} {sentence}".strip()
+        if len(candidate.split()) > limit:
+            break
+        out = candidate
+    return out or " ".join(line.split()[: limit - 1]) + " …"

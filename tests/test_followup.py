@@ -83,8 +83,10 @@ def test_next_week_shows_the_open_item_with_measured_recovery(loop):
     assert followup.recovered is True  # SLA came back after the outage week
     assert followup.test is not None and followup.test.result.p_value < 0.05
     html = loop["week_n1"].artifacts["html"].read_text()
-    assert "Follow-up on flagged issues" in html
-    assert "latam-ops: add failover" in html
+    # the leadership edition tells the follow-up as "Actions & asks": owner, action, due, status
+    assert "Actions &amp; asks" in html
+    for cell in ("latam-ops, due Tue 01 Dec 2026", "add failover", "open, recovered"):
+        assert f">{cell}</td>" in html
     data = json.loads(loop["week_n1"].artifacts["figures"].read_text())
     assert data["insights"]["follow_up"][0]["recovered"] is True
 

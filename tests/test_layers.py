@@ -298,6 +298,7 @@ TYPE_ONLY_EXCEPTIONS = {
     ("reportgen.analysis.followup", "reportgen.ops.rca"),  # RcaItem: follow-up of a cause
     ("reportgen.compose._core", "reportgen.ops.restatements"),  # Restatement: a changed figure
     ("reportgen.compose._restatements", "reportgen.ops.restatements"),
+    ("reportgen.compose._brief", "reportgen.ops.commentary"),  # Comment: shown beside numbers
 }
 
 

@@ -227,7 +227,7 @@ def test_anomaly_changes_are_labelled_as_against_the_baseline(built_report) -> N
     header = header[: header.index("</thead>")]
     assert "Change vs baseline" in header
     for table in _pptx_tables(built_report.artifacts["pptx"]):
-        if "Robust z" in table[0]:
+        if "Robust z" in table[0] or "How unusual" in table[0]:
             assert "Change vs baseline" in table[0]
 
 

@@ -190,7 +190,11 @@ def test_the_brief_slides_carry_no_statistics_jargon(built_report):
 
 
 def test_a_configured_follow_up_section_says_when_no_cause_is_recorded(built_report):
-    section = next(s for s in built_report.document.sections if s.id == "follow_up")
-    (text,) = section.blocks[0].paragraphs
-    assert re.fullmatch(r"\d+ adverse findings in 2026-W47, 0 with a recorded cause\..*", text)
-    assert "reportgen rca add" not in text  # a command is for analysts, not the leadership edition
+    # the leadership edition tells the follow-up as "Actions & asks", right after the brief
+    ids = [s.id for s in built_report.document.sections]
+    assert "follow_up" not in ids and ids[ids.index("summary") + 1] == "actions"
+    section = built_report.document.sections[ids.index("actions")]
+    text, *asks = section.blocks[0].paragraphs
+    assert re.fullmatch(r"\d+ adverse findings in 2026-W47, 0 with a recorded cause\.", text)
+    assert asks and all(a.startswith("Ask: ") for a in asks)
+    assert "reportgen rca add" not in " ".join(section.blocks[0].paragraphs)

@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from reportgen import __version__
-from reportgen.cli import build, cache, configs, init, ops, rca, review, site
+from reportgen.cli import build, cache, comment, configs, init, ops, rca, review, site
 from reportgen.cli._console import State, out
 
 app = typer.Typer(
@@ -64,5 +64,6 @@ app.add_typer(ops.alerts_app, name="alerts")
 app.command("send")(ops.send)
 app.command("approve")(review.approve)
 app.add_typer(rca.rca_app, name="rca")
+app.add_typer(comment.comment_app, name="comment")
 app.add_typer(cache.cache_app, name="cache")
 site.register(app)  # publish, serve

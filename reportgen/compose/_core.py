@@ -9,6 +9,12 @@ from typing import TYPE_CHECKING
 
 from reportgen.analysis.significance import ChangeTest, SegmentTests
 from reportgen.analysis.stories import MAX_STORIES
+from reportgen.compose._brief import (
+    Placement,
+    actions_section,
+    story_notes,
+    summary_notes,
+)
 from reportgen.compose._insights import (
     DRIVERS_METHOD,
     Insights,
@@ -20,6 +26,7 @@ from reportgen.compose._insights import (
     for_analysts,
     significance_section,
 )
+from reportgen.compose._plain import plain_section, without_repeats
 from reportgen.compose._restatements import restatements_section
 from reportgen.compose._stories import bottom_line, data_confidence, lower_first, story_texts
 from reportgen.compose.narrative import (
@@ -83,23 +90,36 @@ def compose_document(
     generated_at: datetime,
     insights: Insights,
     restatements: tuple[Restatement, ...] = (),
+    placement: Placement | None = None,
 ) -> Document:
     """Sections in the order the report config lists them.
 
     Restatements (figures changed since an earlier report showed them) follow
-    the summary, or open the report when it has none.
+    the summary, or open the report when it has none. The leadership edition
+    puts "Actions & asks" (the follow-up, for leaders) right after them, and
+    words every section plainly (:mod:`reportgen.compose._plain`).
     """
-    if is_leadership(report):
+    leadership = is_leadership(report)
+    placement = placement or Placement()
+    if leadership:
         insights = replace(insights, plain_words=True)
     sections: list[Section] = []
     restated = restatements_section(restatements)
     if restated is not None and "summary" not in report.config.sections:
         sections.append(restated)
+    if leadership and "summary" not in report.config.sections:
+        sections.append(_actions(report, figures, insights))
     for name in report.config.sections:
         if name == "summary":
-            sections.append(summary_section(report, figures, insights, generated_at))
+            sections.append(
+                summary_section(report, figures, insights, generated_at, placement=placement)
+            )
             if restated is not None:
                 sections.append(restated)
+            if leadership:
+                sections.append(_actions(report, figures, insights))
+        elif name == "follow_up" and leadership:
+            continue  # told as "Actions & asks" after the summary
         elif name == "anomalies":
             sections.append(anomalies_section(report, figures, insights))
         elif name == "follow_up":
@@ -125,7 +145,9 @@ def compose_document(
     if "definitions" not in report.config.sections and quality is not None:
         sections.append(quality)
     period = figures.period
-    brief = brief_slides(report, figures, insights, sections) if is_leadership(report) else ()
+    brief = brief_slides(report, figures, insights, sections, placement) if leadership else ()
+    if leadership:
+        sections = without_repeats([plain_section(s) for s in sections])
     return Document(
         report_id=report.id,
         title=report.config.title,
@@ -143,10 +165,20 @@ def compose_document(
     )
 
 
+def _actions(report: ResolvedReport, figures: ReportFigures, insights: Insights) -> Section:
+    texts = story_texts(report, figures, insights, analyst=False)[:MAX_STORIES]
+    return actions_section(report, figures, insights, texts)
+
+
 def brief_slides(
-    report: ResolvedReport, figures: ReportFigures, insights: Insights, sections: list[Section]
+    report: ResolvedReport,
+    figures: ReportFigures,
+    insights: Insights,
+    sections: list[Section],
+    placement: Placement | None = None,
 ) -> tuple[BriefSlide, ...]:
     """One slide per story of the brief: its metric's section, split by the story's dimension."""
+    placement = placement or Placement()
     ids = {s.id for s in sections}
     slides = []
     for text in story_texts(report, figures, insights, analyst=False)[:MAX_STORIES]:
@@ -155,7 +187,9 @@ def brief_slides(
             continue
         dim = story.dimension
         label = report.catalog.dimensions[dim].label if dim in report.breakdowns else None
-        slides.append(BriefSlide(story.metric, label, text.title))
+        notes = story_notes(text, placement)
+        comments = tuple(placement.story_lines(story.id))
+        slides.append(BriefSlide(story.metric, label, text.title, notes, comments))
     return tuple(slides)
 
 
@@ -169,6 +203,8 @@ def kpi_tile(
     insights: Insights,
     *,
     plain: bool = False,
+    owner: str | None = None,
+    comment: str | None = None,
 ) -> KpiTile:
     """A tile's arrow keeps its direction; its colour is neutral unless the change is significant.
 
@@ -208,16 +244,26 @@ def kpi_tile(
         previous_text=headline_value(m, m.previous),
         target_text=f"target {value_text(m, m.target)}" if m.target is not None else None,
         target_status=status,
-        note=_tile_note(m, incomplete, recovery_text(insights, m.metric, previous_label)),
+        note=_tile_note(m, incomplete, recovery_text(insights, m.metric, previous_label, plain)),
         unit=unit_text(m),
+        owner=owner,
+        comment=comment,
     )
 
 
-def recovery_text(insights: Insights, metric: str, previous_label: str) -> str | None:
-    """ "recovered from an unusual 2026-W46" when the change is a return toward the usual level."""
+def recovery_text(
+    insights: Insights, metric: str, previous_label: str, plain: bool = False
+) -> str | None:
+    """ "recovered from an unusual 2026-W46" when the change is a return toward the usual level.
+
+    ``plain`` (a leadership tile) says it as a reader would: the previous period was itself
+    unusual, so this move is a return toward normal.
+    """
     kind = insights.recoveries.get(metric)
     if kind is None:
         return None
+    if plain:
+        return f"{previous_label} was itself unusual"
     verb = "recovered from" if kind == "adverse" else "back toward usual after"
     return f"{verb} an unusual {previous_label}"
 
@@ -232,6 +278,12 @@ def _tile_note(m: MetricFigures, incomplete: bool, recovery: str | None = None) 
     if m.as_of is not None:
         notes.append(f"as of {m.as_of:%a %d %b}")
     return " · ".join(notes) or None
+
+
+def _owner(report: ResolvedReport, metric: str) -> str | None:
+    """The metric's owner from the catalog; None when the catalog leaves it unassigned."""
+    owner = report.metric(metric).owner
+    return None if owner in ("", "unassigned") else owner
 
 
 def _headline_score(m: MetricFigures, insights: Insights) -> float:
@@ -252,6 +304,8 @@ def summary_section(
     figures: ReportFigures,
     insights: Insights,
     generated_at: datetime | None = None,
+    *,
+    placement: Placement | None = None,
 ) -> Section:
     """Bottom line, the week's ranked stories and the KPI tiles.
 
@@ -262,8 +316,17 @@ def summary_section(
     """
     period, previous = figures.period.label, figures.previous_period.label
     leadership = is_leadership(report)
+    placement = placement or Placement()
     tiles = tuple(
-        kpi_tile(m, previous, not figures.complete, insights, plain=leadership)
+        kpi_tile(
+            m,
+            previous,
+            not figures.complete,
+            insights,
+            plain=leadership,
+            owner=_owner(report, m.metric),
+            comment=placement.tile_text(m.metric),
+        )
         for m in figures.metrics.values()
     )
     if leadership:  # what needs attention first: missed targets, then unusual values
@@ -283,13 +346,16 @@ def summary_section(
         for t in every[MAX_STORIES:]
         if t.story.kind == "recovery"
     ]
-    stories = [
-        with_lead(
-            f"{t.rank}. {t.title}.",
-            f"{t.sentence} Why we think so: {t.evidence.rstrip('.')} — {lower_first(t.follow_up)}",
+    stories = []
+    for t in texts:
+        stories.append(
+            with_lead(
+                f"{t.rank}. {t.title}.",
+                f"{t.sentence} Why we think so: {t.evidence.rstrip('.')} — "
+                f"{lower_first(t.follow_up)}",
+            )
         )
-        for t in texts
-    ]
+        stories += placement.story_lines(t.story.id)  # commentary, beside its story
     built = f"{generated_at:%a %d %b %Y %H:%M} UTC" if generated_at else "now"
     confidence = data_confidence(figures, built)
     young = [m for m in figures.metrics.values() if m.provisional]
@@ -309,8 +375,7 @@ def summary_section(
         confidence = " ".join(report.edition_notes) + " " + confidence
     if leadership:
         opening = [line for line in (bottom_line(texts),) if line]
-        # speaker notes: the numbers behind the first stories, short enough to say aloud
-        talking = tuple(f"{t.rank}. {t.sentence}" for t in texts[:3])
+        talking = summary_notes(texts, confidence)
         return Section(
             "summary",
             "The week in brief",

@@ -324,7 +324,7 @@ class _MetricBase(_Model):
     format: ValueFormat
     direction: Direction
     description: str
-    owner: str = "unassigned"
+    owner: str = "unassigned"  # accountable team or person: on the metric's tiles and stories
     unit: str | None = None
     decimals: int | None = Field(default=None, ge=0, le=6)
     # still maturing: "14d", or {after: 14d, reason: appeals still arriving, cause: late appeals}

@@ -33,6 +33,7 @@ from reportgen.document import (
 )
 from reportgen.render.pptx._chart import key_numbers
 from reportgen.render.pptx._graphics import graphic_key_numbers
+from reportgen.render.pptx._notes import leadership_notes, said_once
 from reportgen.render.pptx._slides import arrange, kpi_pages, narrative_size
 from reportgen.render.pptx._table import TableFit, paginate
 from reportgen.render.pptx._template import Frame
@@ -74,24 +75,37 @@ def plan_deck(document: Document, frame: Frame) -> list[SlidePlan]:
     for section in document.sections:
         by_section.append((section.id, plan_section(section, frame, document)))
     if document.brief:
-        plans += brief_order(document, by_section)
+        # a section's talking points go with its first slide; the others are its detail
+        by_section = [
+            (sid, [ps[0], *(replace(p, notes=()) for p in ps[1:])] if ps else ps)
+            for sid, ps in by_section
+        ]
+        plans += brief_order(document, by_section, frame)
+        plans = said_once(
+            [replace(p, notes=leadership_notes(p.kind, p.title, p.notes, p.tiles)) for p in plans]
+        )
     else:
         plans += [plan for _id, section_plans in by_section for plan in section_plans]
     titles = unique_titles(plan.title for plan in plans)
     return [replace(plan, title=title) for plan, title in zip(plans, titles, strict=True)]
 
 
-#: sections that stay among a brief's main slides: the bottom line and what changed since
+#: sections that stay among a brief's main slides: the bottom line, what changed since, and
+#: the actions & asks (the story slides come between the first two and the last)
 BRIEF_SECTIONS = ("summary", "restatements")
+BRIEF_CLOSING = ("actions",)
 
 
 def brief_order(
-    document: Document, by_section: list[tuple[str, list[SlidePlan]]]
+    document: Document, by_section: list[tuple[str, list[SlidePlan]]], frame: Frame | None = None
 ) -> list[SlidePlan]:
     """A presenter's deck: the brief, one slide per story titled with its message, then the
     rest, in its usual order, marked for the Appendix section (hidden or dropped in one move)."""
-    main = [p for sid, plans in by_section if sid in BRIEF_SECTIONS for p in plans]
-    chosen: set[int] = set()
+    opening = [p for sid, plans in by_section if sid in BRIEF_SECTIONS for p in plans]
+    main = _brief_scorecard(opening)
+    # the scorecard's further pages are not chosen: they go to the appendix
+    scorecard = [p for p in opening if p.kind == "kpi"]
+    chosen: set[int] = {id(p) for p in opening if p.kind != "kpi" or p is scorecard[0]}
     for slide in document.brief:
         plans = next((ps for sid, ps in by_section if sid == slide.section_id), [])
         wanted = f"by {slide.dimension.lower()}" if slide.dimension else None
@@ -100,15 +114,76 @@ def brief_order(
         if pick is None or id(pick) in chosen:
             continue
         chosen.add(id(pick))
-        main.append(replace(pick, title=slide.title))
-    rest = [
-        replace(p, appendix=True)
-        for sid, plans in by_section
-        if sid not in BRIEF_SECTIONS
-        for p in plans
-        if id(p) not in chosen
+        told = replace(pick, title=slide.title, notes=slide.notes or pick.notes)
+        if slide.comments and frame is not None:
+            told = _with_comments(told, slide.comments, frame, document)
+        main.append(told)
+    # a comment shown on its story's slide is not repeated on the brief slide
+    moved = {line for plan in main if plan.kind == "content" for line in plan.narrative}
+    main = [
+        replace(p, narrative=tuple(x for x in p.narrative if x not in moved))
+        if p.kind == "text"
+        else p
+        for p in main
     ]
-    return [*main, *rest]
+    closing = [p for sid, plans in by_section if sid in BRIEF_CLOSING for p in plans]
+    chosen |= {id(p) for p in closing}
+    rest = [
+        replace(p, appendix=True) for sid, plans in by_section for p in plans if id(p) not in chosen
+    ]
+    return [*main, *closing, *_renumbered_scorecard(rest)]
+
+
+def _renumbered_scorecard(plans: list[SlidePlan]) -> list[SlidePlan]:
+    """The scorecard pages moved to the appendix, numbered among themselves: "(1 of 2)"."""
+    moved = [p for p in plans if p.kind == "kpi"]
+    if not moved:
+        return plans
+    base = moved[0].title.split(":")[0].rsplit(" (", 1)[0] + " \u2014 the others"
+    titles = {id(p): numbered(base, n, len(moved)) for n, p in enumerate(moved, start=1)}
+    return [replace(p, title=titles[id(p)]) if id(p) in titles else p for p in plans]
+
+
+def _with_comments(
+    plan: SlidePlan, comments: tuple[str, ...], frame: Frame, document: Document
+) -> SlidePlan:
+    """A story slide with its commentary above the chart or table, when it still fits on the
+    one slide (the brief slide and the notes carry it in any case)."""
+    if plan.kind != "content" or plan.narrative or plan.graphic is not None:
+        return plan
+    if plan.table is not None:
+        if plan.rows != range(len(plan.table.rows)):
+            return plan  # a table already continued on another slide
+        pages = _table_plans(
+            plan.table,
+            plan.title,
+            frame,
+            document,
+            narrative=comments,
+            chart=plan.chart,
+            heading=plan.heading,
+        )
+        if len(pages) != 1:
+            return plan
+        return replace(pages[0], category_title=plan.category_title, notes=plan.notes)
+    if plan.chart is not None and narrative_size(comments, frame, document.brand) is not None:
+        return replace(plan, narrative=comments)
+    return plan
+
+
+def _brief_scorecard(plans: list[SlidePlan]) -> list[SlidePlan]:
+    """The brief keeps the scorecard's first page (the missed and unusual tiles lead it); its
+    further pages, the metrics on track, move to the appendix."""
+    kpi = [p for p in plans if p.kind == "kpi"]
+    if len(kpi) <= 1:
+        return plans
+    first = kpi[0]
+    base = first.title.rsplit(" (", 1)[0]
+    return [
+        replace(first, title=base) if p is first else p
+        for p in plans
+        if p.kind != "kpi" or p is first
+    ]
 
 
 def _title_plan(document: Document) -> SlidePlan:

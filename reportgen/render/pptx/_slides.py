@@ -291,6 +291,10 @@ def tile_paras(tile: KpiTile, brand: Brand) -> list[Para]:
         )
     if tile.note:
         paras.append(Para.of(tile.note, 10, italic=True, colour=brand.muted))
+    if tile.comment:
+        paras.append(Para.of(tile.comment, 10, colour=brand.text, space_before=2))
+    if tile.owner:
+        paras.append(Para.of(f"Owner: {tile.owner}", 10, colour=brand.muted, space_before=2))
     return paras
 
 
@@ -393,7 +397,10 @@ def draw_table_block(
     if continued is not None:
         height = heading_height(table, brand, frame.width)
         text_box(
-            slide, frame.top_part(height), heading_paras(table, brand, continued), "Table heading"
+            slide,
+            frame.top_part(height),
+            heading_paras(table, brand, continued, caption=not continued),
+            "Table heading",
         )
         frame = frame.below(height, 0)
     draw_table(slide, table, rows, fit, frame, brand)

@@ -231,10 +231,15 @@ def paginate(fit: TableFit, first_capacity: int, capacity: int, start: int = 0) 
     return head + (balanced if len(balanced) == len(rest) else rest)
 
 
-def heading_paras(table: Table, brand: Brand, continued: str = "") -> list[Para]:
-    """The table's title (and caption) above it — above, so it can never collide."""
+def heading_paras(
+    table: Table, brand: Brand, continued: str = "", *, caption: bool = True
+) -> list[Para]:
+    """The table's title (and caption) above it — above, so it can never collide.
+
+    A continuation page may leave the caption out: it was said on the first page.
+    """
     paras = [Para.of(table.title + continued, HEADING_SIZE, bold=True, colour=brand.text)]
-    if table.caption:
+    if table.caption and caption:
         paras.append(Para.of(table.caption, CAPTION_SIZE, italic=True, colour=brand.muted))
     return paras
 

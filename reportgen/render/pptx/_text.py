@@ -238,9 +238,14 @@ def write_plain(frame: TextFrame, paragraphs: Iterable[str], *, size: float | No
     for index, text in enumerate(paragraphs):
         paragraph = frame.paragraphs[0] if index == 0 else frame.add_paragraph()
         paragraph.text = clean_text(text)
-        if size is not None:
-            for run in paragraph.runs:
+        quoted = text.startswith("\u201c")  # commentary: under the story it explains
+        if quoted:
+            paragraph.level = 1
+        for run in paragraph.runs:
+            if size is not None:
                 run.font.size = Pt(size)
+            if quoted:
+                run.font.italic = True
 
 
 def paras_height(paras: Sequence[Para], width: int, *, exact: bool = False) -> int:

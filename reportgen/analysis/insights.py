@@ -14,6 +14,7 @@ import pandas as pd
 
 from reportgen.analysis.anomalies import (
     Anomaly,
+    ExpectedRange,
     anomaly_id,
     daily_history_anomalies,
     history_anomalies,
@@ -62,6 +63,8 @@ class Insights:
     #: metric → how its previous period was unusual ("adverse"/"favourable") when the current
     #: period moves back toward the usual level: a recovery, not a plain win or loss
     recoveries: dict[str, str] = field(default_factory=dict)
+    #: metric → the anomaly model's normal range per trailing series point (analysis.bands)
+    bands: dict[str, tuple[ExpectedRange | None, ...]] = field(default_factory=dict)
 
     @property
     def headline_anomalies(self) -> tuple[Anomaly, ...]:
@@ -83,6 +86,8 @@ class Insights:
 
 
 def analyze(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> Insights:
+    from reportgen.analysis.bands import expected_bands  # it reads series_frame from here
+
     return Insights(
         significance=assess(report, figures),
         anomalies=qualify_provisional(detect_anomalies(report, cube, figures), figures),
@@ -91,6 +96,7 @@ def analyze(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> Insig
         if "deep_dive" in report.config.sections
         else None,
         recoveries=find_recoveries(report, figures),
+        bands=expected_bands(report, cube, figures),
     )
 
 

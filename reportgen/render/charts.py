@@ -519,6 +519,11 @@ def chart_to_altair(
     elif chart.chart_type == "waterfall":
         drawn = _waterfall_chart(chart, brand, width, height or 260)
         autosize = alt.AutoSizeParams(type="fit", contains="padding")
+    elif chart.chart_type == "wbr":  # two panels: Vega-Lite cannot fit a concatenation
+        from reportgen.render._wbr_chart import wbr_to_altair
+
+        drawn = wbr_to_altair(chart, brand, width, height or 230)
+        autosize = alt.AutoSizeParams(type="pad")
     else:  # pragma: no cover - the Literal type rules this out
         raise RenderError(f"unknown chart type '{chart.chart_type}'", chart=chart.title)
     return drawn.properties(autosize=autosize, padding=4).configure(**_base_config(brand))
@@ -854,6 +859,8 @@ def _clean_chart(chart: Chart) -> Chart:
         series=tuple(
             dataclasses.replace(s, name=_vega_safe(clean_label(s.name))) for s in chart.series
         ),
+        flagged=tuple(_vega_safe(clean_label(c)) for c in chart.flagged),
+        panel=_clean_chart(chart.panel) if chart.panel is not None else None,
     )
 
 

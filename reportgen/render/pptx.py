@@ -45,6 +45,7 @@ from ._pptx_template import (
 )
 from ._pptx_text import clean_text, one_line
 from ._pptx_waterfall import add_waterfall
+from ._pptx_wbr import add_wbr_chart
 
 __all__ = ["SlidePlan", "clean_text", "plan_deck", "render_pptx"]
 
@@ -145,6 +146,8 @@ def _draw_content(slide: Slide, plan: SlidePlan, frame: Frame, document: Documen
     if plan.chart is not None and layout.chart is not None:
         if plan.chart.chart_type == "waterfall":
             add_waterfall(slide, plan.chart, layout.chart, brand)
+        elif plan.chart.chart_type == "wbr":
+            add_wbr_chart(slide, plan.chart, layout.chart, brand)
         else:
             add_chart(slide, plan.chart, layout.chart, brand, plan.category_title)
     if plan.table is not None and layout.table is not None and plan.fit is not None:

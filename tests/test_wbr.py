@@ -316,9 +316,10 @@ def test_a_flow_total_gets_an_axis_of_its_own_for_months(wbr_charts):
     assert wbr_charts["backlog"].shared_axis is True  # a stock reads alike at any grain
 
 
-def test_quantiles_show_weeks_only(wbr_charts):
+def test_quantiles_show_the_whole_trend_of_weeks_without_months(wbr_charts, figures_json):
     chart = wbr_charts["time_to_action_p90"]
     assert chart.chart_type == "wbr" and chart.panel is None
+    assert len(chart.categories) == len(figures_json["metrics"]["time_to_action_p90"]["series"])
 
 
 def layers(spec: dict) -> list[dict]:

@@ -76,6 +76,8 @@ def wbr_chart(
     """The metric's weeks-and-months chart; None when the report is not weekly."""
     if figures.period.grain != "week" or not m.series:
         return None
+    if not m.months:  # no months beside them (a quantile): the weeks take the whole trend
+        weeks = len(m.series)
     points = m.series[-weeks:]
     bands = insights.bands.get(m.metric, (None,) * len(m.series))[-weeks:]
     categories = tuple(week_label(p) for p in points)

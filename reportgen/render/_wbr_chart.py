@@ -97,6 +97,7 @@ def wbr_to_altair(chart: Chart, brand: Brand, width: int, height: int) -> alt.HC
             orient="top",
             direction="horizontal",
             symbolType=alt.ExprRef(_symbols()),
+            symbolDash=alt.ExprRef("datum.label === 'Target' ? [6, 4] : [1, 0]"),
             symbolSize=220,
         ),
     )

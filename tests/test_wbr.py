@@ -356,7 +356,7 @@ def test_the_deck_draws_the_band_as_a_native_stacked_area(built_report, figures_
         for shape in slide.shapes
         if shape.has_chart
         and shape.chart.has_title
-        and shape.chart.chart_title.text_frame.text == "Last 6 weeks"
+        and shape.chart.chart_title.text_frame.text in ("Last 6 weeks", "Last 13 weeks")
     ]
     assert len(charts) == len(figures_json["metrics"])
     banded = [c for c in charts if len(c.plots) == 2]  # a band: the area plot under the lines

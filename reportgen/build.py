@@ -130,8 +130,10 @@ def sketch_periods(report: ResolvedReport, period: Period) -> tuple[tuple[date, 
     config = report.config
     history = config.insights.anomalies.history_periods
     if period.grain == "day":
-        history = max(history, DAILY_HISTORY_DAYS) + 1
-    shown = list(period.trailing(max(config.trailing_periods, history)))
+        count = max(config.trailing_periods, max(history, DAILY_HISTORY_DAYS) + 1)
+    else:  # the trend's expected bands judge its first period against the history before it
+        count = config.trailing_periods + history - 1
+    shown = list(period.trailing(count))
     if (last_year := period.same_period_last_year()) is not None and last_year not in shown:
         shown.append(last_year)
     return tuple(sorted((p.start, p.end) for p in shown))

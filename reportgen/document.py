@@ -113,7 +113,8 @@ class Table:
 class ChartSeries:
     name: str
     values: tuple[float | None, ...]
-    role: Literal["primary", "comparison", "target"] = "primary"
+    #: ``band_low``/``band_high``: the edges of a weekly business review chart's normal range
+    role: Literal["primary", "comparison", "target", "band_low", "band_high"] = "primary"
 
 
 @dataclass(frozen=True)
@@ -126,10 +127,16 @@ class Chart:
     on a truncated axis, and the deck's chart data holds the signed parts).
     ``point_sentiments`` colours each part good/bad/neutral (the last is ``None``:
     drawn in the primary colour).
+
+    ``wbr`` (a weekly business review chart): the trailing weeks as a line with
+    the target and the anomaly model's normal range (series ``band_low`` and
+    ``band_high``, shaded between), ``flagged`` the weeks outside it, and
+    ``panel`` — the trailing months, a line chart — drawn beside it on the same
+    value axis.
     """
 
     title: str
-    chart_type: Literal["line", "bar", "waterfall"]
+    chart_type: Literal["line", "bar", "waterfall", "wbr"]
     categories: tuple[str, ...]
     series: tuple[ChartSeries, ...]
     value_format: ValueFormat
@@ -145,6 +152,12 @@ class Chart:
     # waterfall labels' precision when it differs from the axis's: the shared precision of the
     # two ends and their change (formatting.comparison_decimals), so labels read as the text
     label_decimals: int | None = None
+    panel: Chart | None = None  # wbr: the months beside the weeks
+    #: wbr: the periods the anomaly model flags (outside their normal range)
+    flagged: tuple[str, ...] = ()
+    panel_titles: tuple[str, str] = ("", "")  # wbr: above the weeks and the months
+    #: wbr: one value axis for both panels; False for a flow total (a month sums four weeks)
+    shared_axis: bool = True
 
 
 @dataclass(frozen=True)

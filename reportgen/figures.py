@@ -56,6 +56,7 @@ class SeriesPoint:
     complete: bool
     provisional: bool = False  # younger than the metric's matures_after: late data still arriving
     n: float | None = None  # the sample behind the value (see series_sample_sizes); None for totals
+    target: float | None = None  # the target in force at the period's start
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,9 @@ class MetricFigures:
     provisional_reason: str | None = None  # e.g. "appeals still arriving"
     previous_provisional: bool = False
     unit: str | None = None  # the catalog's unit label of a rate ("decisions per productive hour")
+    #: the trailing closed months (weekly reports; not for quantiles, whose sketches are weekly),
+    #: each from the days' summed measures like every other figure
+    months: tuple[SeriesPoint, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -479,20 +483,12 @@ def _metric_figures(
             ).iloc[0]
         )
     target = targets.lookup(name, period)
-    series_totals = measure_series(cube, measures, trailing)
-    series_values = metric_values(metric, series_totals)
-    series_n = series_sample_sizes(metric, series_totals)
-    series = tuple(
-        SeriesPoint(
-            p.label,
-            p.start,
-            _known(begins, p, v),
-            complete(p),
-            is_provisional(metric, p, last_complete_day),
-            n,
+    series = _series_points(name, metric, cube, trailing, targets, complete, last_complete_day)
+    months = ()
+    if period.grain == "week" and not kind_of(metric).reads_sketch:
+        months = _series_points(
+            name, metric, cube, closed_months(period), targets, complete, last_complete_day
         )
-        for p, v, n in zip(trailing, series_values, series_n, strict=True)
-    )
     return MetricFigures(
         metric=name,
         label=metric.label,
@@ -523,6 +519,52 @@ def _metric_figures(
         matures_on=matures_on(metric, period),
         provisional_reason=metric.matures_after.reason if metric.matures_after else None,
         previous_provisional=is_provisional(metric, previous, last_complete_day),
+        months=months,
+    )
+
+
+#: A weekly business review shows the trailing twelve months beside the trailing weeks.
+TRAILING_MONTHS = 12
+
+
+def closed_months(period: Period, count: int = TRAILING_MONTHS) -> tuple[Period, ...]:
+    """The ``count`` months ending with the last one that ends on or before ``period``'s end.
+
+    A month still running when the period ends is left out: a month-to-date total
+    would read as a drop, and a rebuild of an old week must show the same months.
+    """
+    month = period_containing(period.end, "month")
+    if month.end > period.end:
+        month = month.previous()
+    return month.trailing(count)
+
+
+def _series_points(
+    name: str,
+    metric: MetricDef,
+    cube: Cube,
+    periods: tuple[Period, ...],
+    targets: Targets,
+    complete,
+    last_complete_day: date,
+) -> tuple[SeriesPoint, ...]:
+    """One point per period, each from that period's summed measures (days roll up to weeks
+    or months alike), with the target in force at its start."""
+    begins = data_begins(cube, metric.measures)
+    totals = measure_series(cube, metric.measures, periods)
+    values = metric_values(metric, totals)
+    sizes = series_sample_sizes(metric, totals)
+    return tuple(
+        SeriesPoint(
+            p.label,
+            p.start,
+            _known(begins, p, v),
+            complete(p),
+            is_provisional(metric, p, last_complete_day),
+            n,
+            targets.lookup(name, p),
+        )
+        for p, v, n in zip(periods, values, sizes, strict=True)
     )
 
 

@@ -51,6 +51,18 @@ leadership report × overall, region, site and queue, 300k and 2M rows)
     incident is found in its week at both sizes, with 0.4–0.9 flags a week on
     average (at most 2) on incident-free weeks.
 
+The normal range (expected band)
+    Solving the flag rule for the value gives the open interval a period's
+    value could have taken without being flagged, with its history, sampling
+    error and volume held fixed: ``reach = threshold · max(1.4826 · MAD,
+    noise)`` and, with ``e = min_effect`` and ``m`` the median,
+    ``high = m + max(reach, e·m / (1 − e))``, ``low = m − max(reach, e·m)``
+    for ``m ≥ 0`` (mirrored for ``m < 0``: the effect floor is measured
+    against the larger of baseline and value, so it reaches further on the
+    side away from zero). :func:`expected_range` returns it from the same
+    score the detector flags with, so a chart's band and the anomaly list
+    never disagree: a value outside ``(low, high)`` is exactly a flagged one.
+
 Ids
     ``"A-"`` plus the first 10 hex digits of the SHA-1 of the JSON list
     ``[metric, dimension, segment, period, method]``: the same finding gets the
@@ -181,7 +193,33 @@ def _score(
     baseline = float(np.median(reference))
     effect = min_effect * max(abs(baseline), abs(observed)) / threshold
     z, baseline, _ = robust_z(observed, reference, mad_floor=max(noise, effect))
-    return _Score(segment, float(observed), baseline, float(z), float(volume), len(reference))
+    low, high = normal_range(reference, noise=noise, min_effect=min_effect, threshold=threshold)
+    return _Score(
+        segment, float(observed), baseline, float(z), float(volume), len(reference), low, high
+    )
+
+
+def normal_range(
+    reference: np.ndarray, *, noise: float, min_effect: float, threshold: float
+) -> tuple[float, float]:
+    """``(low, high)``: the values :func:`_score` would not flag against ``reference``.
+
+    The flag rule ``|x − m| ≥ threshold · max(1.4826 · MAD, noise, e · max(|m|, |x|) /
+    threshold)`` solved for ``x`` (see the module docstring); with the scale at zero it
+    falls back to the mean absolute deviation, as :func:`robust_z` does. ``x == m`` is
+    never flagged, even when the interval is empty.
+    """
+    h = np.asarray(reference, dtype=float)
+    h = h[~np.isnan(h)]
+    m = float(np.median(h))
+    deviations = np.abs(h - m)
+    fixed = max(MAD_TO_SD * float(np.median(deviations)), noise)
+    if fixed <= 0 and min_effect == 0:
+        fixed = MEAN_AD_TO_SD * float(np.mean(deviations))
+    reach = threshold * fixed
+    toward_zero, away = min_effect * abs(m), min_effect * abs(m) / (1 - min_effect)
+    up, down = (away, toward_zero) if m >= 0 else (toward_zero, away)
+    return m - max(reach, down), m + max(reach, up)
 
 
 def _sentiment(direction: str, move: Direction) -> Sentiment:
@@ -197,8 +235,8 @@ def _check(direction: str, threshold: float, min_effect: float) -> None:
         raise ValueError(f"direction must be one of {_DIRECTIONS}, not {direction!r}")
     if not threshold > 0:
         raise ValueError(f"threshold must be positive, not {threshold!r}")
-    if not min_effect >= 0:
-        raise ValueError(f"min_effect must be zero or positive, not {min_effect!r}")
+    if not 0 <= min_effect < 1:
+        raise ValueError(f"min_effect must be in [0, 1), not {min_effect!r}")
 
 
 # -- wording ------------------------------------------------------------------------------------
@@ -261,6 +299,8 @@ class _Score:
     z: float
     volume: float
     compared: int  # how many history values or peers the baseline is a median of
+    low: float = -math.inf  # the normal range: values in (low, high) would not be flagged
+    high: float = math.inf
 
 
 @dataclass(frozen=True)
@@ -409,6 +449,31 @@ def history_anomalies(
     """
     _check(direction, threshold, min_effect)
     words = _Words(label or metric, value_format, decimals, unit, display)
+    scores = _history_scores(
+        frame, threshold, min_history, min_volume, min_effect, min_effect_total, noise_sd
+    )
+    finding = _Finding(metric, dimension, period, "history", direction, threshold)
+    return [
+        finding.anomaly(
+            s,
+            f"{words.label}{_where(dimension, s.segment)} was {words.value(s.observed)} "
+            f"vs a median of {words.value(s.baseline)} over {_span(period, s.compared)} "
+            f"(robust z {_z_text(s.z)}).",
+        )
+        for s in _strongest(scores, threshold, max_anomalies)
+    ]
+
+
+def _history_scores(
+    frame: pd.DataFrame,
+    threshold: float,
+    min_history: int,
+    min_volume: float,
+    min_effect: float,
+    min_effect_total: float,
+    noise_sd: str | None,
+) -> list[_Score]:
+    """Each segment's latest period scored against its history: flagged or not."""
     data = _tidy(frame, "period_start", noise_sd)
     if _is_total(data):
         data = _as_total(data)
@@ -430,16 +495,50 @@ def history_anomalies(
                 threshold=threshold,
             )
         )
-    finding = _Finding(metric, dimension, period, "history", direction, threshold)
-    return [
-        finding.anomaly(
-            s,
-            f"{words.label}{_where(dimension, s.segment)} was {words.value(s.observed)} "
-            f"vs a median of {words.value(s.baseline)} over {_span(period, s.compared)} "
-            f"(robust z {_z_text(s.z)}).",
-        )
-        for s in _strongest(scores, threshold, max_anomalies)
-    ]
+    return scores
+
+
+@dataclass(frozen=True)
+class ExpectedRange:
+    """What the history detector considers normal for one period, and its verdict.
+
+    ``unusual`` is the detector's own flag (``|robust_z| ≥ threshold``); it holds
+    exactly when the value lies outside the open interval ``(low, high)``.
+    """
+
+    low: float
+    high: float
+    baseline: float  # median of the history
+    robust_z: float
+    unusual: bool
+    compared: int  # how many earlier periods the baseline is a median of
+
+
+def expected_range(
+    frame: pd.DataFrame,
+    *,
+    threshold: float = 3.5,
+    min_history: int = 6,
+    min_volume: float = 30.0,
+    min_effect: float = 0.04,
+    min_effect_total: float = 0.10,
+    noise_sd: str | None = "noise_sd",
+) -> ExpectedRange | None:
+    """The normal range of the overall series' latest period, as :func:`history_anomalies`
+    judges it (same frame shape, same defaults, the same scoring code).
+
+    None when the detector would not judge the period at all: too little
+    history, no value, or a volume below ``min_volume``.
+    """
+    _check("neutral", threshold, min_effect)
+    overall = frame[_segments(frame).isna()] if "segment" in frame.columns else frame
+    scores = _history_scores(
+        overall, threshold, min_history, min_volume, min_effect, min_effect_total, noise_sd
+    )
+    if not scores:
+        return None
+    s = scores[0]
+    return ExpectedRange(s.low, s.high, s.baseline, s.z, abs(s.z) >= threshold, s.compared)
 
 
 # -- peers ------------------------------------------------------------------------------------------

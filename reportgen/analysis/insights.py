@@ -14,6 +14,7 @@ import pandas as pd
 
 from reportgen.analysis.anomalies import (
     Anomaly,
+    ExpectedRange,
     anomaly_id,
     daily_history_anomalies,
     history_anomalies,
@@ -21,9 +22,11 @@ from reportgen.analysis.anomalies import (
     robust_z,
     share_anomalies,
 )
+from reportgen.analysis.bands import expected_bands
 from reportgen.analysis.deepdive_run import DeepDive, run_deep_dive
 from reportgen.analysis.drivers import Decomposition, decompose_all
 from reportgen.analysis.followup import FollowUp
+from reportgen.analysis.series import series_frame
 from reportgen.analysis.significance import Significance, assess, significance_phrase
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import (
@@ -35,8 +38,6 @@ from reportgen.figures import (
     ReportFigures,
     display_format,
     measure_series,
-    metric_values,
-    metric_weight,
 )
 from reportgen.periods import Period
 from reportgen.semantics import kind_class, kind_of
@@ -61,6 +62,8 @@ class Insights:
     #: metric → how its previous period was unusual ("adverse"/"favourable") when the current
     #: period moves back toward the usual level: a recovery, not a plain win or loss
     recoveries: dict[str, str] = field(default_factory=dict)
+    #: metric → the anomaly model's normal range per trailing series point (analysis.bands)
+    bands: dict[str, tuple[ExpectedRange | None, ...]] = field(default_factory=dict)
 
     @property
     def headline_anomalies(self) -> tuple[Anomaly, ...]:
@@ -82,6 +85,7 @@ class Insights:
 
 
 def analyze(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> Insights:
+
     return Insights(
         significance=assess(report, figures),
         anomalies=qualify_provisional(detect_anomalies(report, cube, figures), figures),
@@ -90,6 +94,7 @@ def analyze(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> Insig
         if "deep_dive" in report.config.sections
         else None,
         recoveries=find_recoveries(report, figures),
+        bands=expected_bands(report, cube, figures),
     )
 
 
@@ -154,32 +159,6 @@ def qualify_provisional(
         )
         out.append(replace(a, provisional=True, detail=detail))
     return tuple(out)
-
-
-def noise_sd(report: ResolvedReport, name: str, metric: MetricDef, sums: pd.DataFrame) -> pd.Series:
-    """Sampling standard error of each value: what chance alone moves it by."""
-    return kind_of(metric).noise_sd(sums, report.catalog.measures)
-
-
-def series_frame(
-    report: ResolvedReport, name: str, sums: pd.DataFrame, dimension: str | None
-) -> pd.DataFrame:
-    metric = report.metric(name)
-    frame = pd.DataFrame(
-        {
-            "value": metric_values(metric, sums),
-            "volume": metric_weight(metric, sums),
-            "noise_sd": noise_sd(report, name, metric, sums),
-        }
-    )
-    frame = frame.reset_index()
-    frame = frame.rename(columns={frame.columns[0]: "period_start"})
-    if dimension is not None:
-        frame = frame.rename(columns={dimension: "segment"})
-        frame["segment"] = frame["segment"].astype(str)
-    else:
-        frame["segment"] = None
-    return frame
 
 
 def _weight_measure(metric: MetricDef) -> str | None:

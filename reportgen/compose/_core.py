@@ -29,6 +29,7 @@ from reportgen.compose._insights import (
 from reportgen.compose._plain import plain_section, without_repeats
 from reportgen.compose._restatements import restatements_section
 from reportgen.compose._stories import bottom_line, data_confidence, lower_first, story_texts
+from reportgen.compose._wbr import minutes_when_short, wbr_chart
 from reportgen.compose.narrative import (
     change_direction,
     change_sentiment,
@@ -456,7 +457,11 @@ def metric_section(
         if sentence := mover_sentence(m, report.catalog.dimensions[dim].label, sized):
             paragraphs.append(sentence)
     paragraphs += report.unbroken_notes(m.metric)  # a breakdown its facts cannot give, said
-    blocks: list = [Narrative(tuple(paragraphs)), trend_chart(m, figures)]
+    wbr = wbr_chart(m, figures, insights, _axis_label(m))  # weekly: weeks, months, normal range
+    trend = (
+        trend_chart(m, figures) if wbr is None else minutes_when_short(wbr, in_minutes_when_short)
+    )
+    blocks: list = [Narrative(tuple(paragraphs)), trend]
     for position, (dim, segments) in enumerate(m.breakdowns.items()):
         label = report.catalog.dimensions[dim].label
         # the leadership edition says "could be noise" in its stories, never a q-value column

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from reportgen.analysis.bands import band_dict
 from reportgen.analysis.drivers import driver_parts
 from reportgen.analysis.followup import earlier_rcas
 from reportgen.analysis.insights import Insights
@@ -118,10 +119,21 @@ def figures_to_dict(
         "last_year_period": figures.last_year_period.label if figures.last_year_period else None,
         "timezone": figures.timezone,
         "data_complete_through": figures.last_complete_day.isoformat(),
-        "metrics": _plain(figures.metrics),
+        "metrics": _with_bands(_plain(figures.metrics), insights),
         "data_quality": _plain(list(figures.quality)),
         "insights": insights_to_dict(insights) if insights is not None else None,
     }
+
+
+def _with_bands(metrics: dict[str, Any], insights: Insights | None) -> dict[str, Any]:
+    """Each weekly series point's ``expected_band``: the anomaly model's normal range for it
+    (None where it judges nothing), so a reader can check a chart's band and the flags."""
+    if insights is None:
+        return metrics
+    for name, bands in insights.bands.items():
+        for point, band in zip(metrics[name]["series"], bands, strict=True):
+            point["expected_band"] = _plain(band_dict(band))
+    return metrics
 
 
 def write_figures_json(data: dict[str, Any], path: Path) -> None:

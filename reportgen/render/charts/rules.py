@@ -65,7 +65,13 @@ def role_colours(chart: Chart, brand: Brand) -> list[str]:
     secondary for a comparison, muted for a target); a further series of the
     same role takes the next palette colour not used by a role.
     """
-    role_colour = {"primary": brand.primary, "comparison": brand.secondary, "target": brand.muted}
+    role_colour = {
+        "primary": brand.primary,
+        "comparison": brand.secondary,
+        "target": brand.muted,
+        "band_low": band_colour(brand),
+        "band_high": band_colour(brand),
+    }
     reserved = {c.upper() for c in role_colour.values()}
     palette = iter([c for c in brand.palette if c.upper() not in reserved])
     used: set[str] = set()
@@ -77,6 +83,25 @@ def role_colours(chart: Chart, brand: Brand) -> list[str]:
         used.add(colour)
         colours.append(colour)
     return colours
+
+
+#: How much of the background a normal-range band mixes into the primary colour: visible
+#: behind the line, quiet enough that the line and target stay what the eye follows.
+BAND_TINT = 0.84
+
+
+def band_colour(brand: Brand) -> str:
+    """The normal range's fill: the primary colour, mostly faded into the background."""
+    primary, background = _rgb(brand.primary), _rgb(brand.background)
+    mixed = (round(p + (b - p) * BAND_TINT) for p, b in zip(primary, background, strict=True))
+    return "#" + "".join(f"{c:02X}" for c in mixed)
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    text = colour.lstrip("#")
+    if len(text) == 3:
+        text = "".join(c * 2 for c in text)
+    return int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16)
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,6 @@ supplies is XML-escaped by the serialiser, whatever it contains.
 from __future__ import annotations
 
 import dataclasses
-import json
-import math
 import re
 import textwrap
 import xml.etree.ElementTree as ET
@@ -31,6 +29,13 @@ from reportgen.document import Brand, Chart, Dendrogram, Graphic, Heatmap, Scatt
 from reportgen.errors import RenderError
 from reportgen.formatting import d3_format
 from reportgen.render.charts import vega
+from reportgen.render.charts._layers import (
+    LABEL_FONT_SIZE,
+    finite,
+    highlight_layers,
+    js_string,
+    value_domain,
+)
 from reportgen.render.charts.rules import (
     axis_values,
     change_units,
@@ -40,7 +45,6 @@ from reportgen.render.charts.rules import (
     ink_on,
     role_colours,
     scatter_domain,
-    starts_at_zero,
     waterfall_steps,
 )
 from reportgen.text import clean_label
@@ -61,7 +65,6 @@ ZERO_BASED_FORMATS = frozenset({"count", "hours", "minutes"})
 LABEL_WIDTH_SHARE = 0.4
 LABEL_MAX_LINES = 2
 MANY_SEGMENTS = 12
-LABEL_FONT_SIZE = 11
 SMALL_SAMPLE_OPACITY = 0.35  # a small sample's bars: there, but not to be read into
 AXIS_FONT_SIZE = 11
 _LINE_HEIGHT = 13
@@ -93,26 +96,6 @@ def series_colours(chart: Chart, brand: Brand) -> dict[str, _Role]:
 
 
 # --------------------------------------------------------------------------- scales
-
-
-def value_domain(chart: Chart) -> tuple[float, float] | None:
-    """A padded y domain for non-total metrics; ``None`` means start at zero.
-
-    Proportions are kept inside [0, 1] so the axis never shows 104 %.
-    """
-    if starts_at_zero(chart):
-        return None
-    values = axis_values(chart)
-    if not values:
-        return None
-    low, high = min(values), max(values)
-    span = high - low or abs(high) * 0.1 or 1.0
-    low, high = low - span * 0.2, high + span * 0.2
-    if min(values) >= 0:
-        low = max(low, 0.0)
-    if chart.value_format == "percent" and max(values) <= 1.0:
-        high = min(high, 1.0)
-    return low, high
 
 
 # --------------------------------------------------------------------------- labels
@@ -158,11 +141,6 @@ def _x_label_angle(categories: tuple[str, ...], width: int) -> int:
     return 0 if longest <= (width - 80) / len(categories) else -45
 
 
-def _js_string(text: str) -> str:
-    """A Vega expression string literal (JSON escaping is a subset of it)."""
-    return json.dumps(text)
-
-
 # --------------------------------------------------------------------------- specs
 
 
@@ -197,14 +175,9 @@ def _base_config(brand: Brand) -> dict[str, Any]:
     }
 
 
-def _value(value: float | None) -> float | None:
-    """NaN and ±inf become gaps (null), which Vega skips instead of choking on."""
-    return value if value is not None and math.isfinite(value) else None
-
-
 def _line_rows(chart: Chart) -> list[dict[str, Any]]:
     return [
-        {"period": category, "series": s.name, "role": s.role, "value": _value(value)}
+        {"period": category, "series": s.name, "role": s.role, "value": finite(value)}
         for s in chart.series
         for category, value in zip(chart.categories, s.values, strict=False)
     ]
@@ -224,7 +197,7 @@ def _line_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.Laye
     else:
         y_scale = alt.Scale(domain=list(domain), zero=False, nice=True)
     angle = _x_label_angle(chart.categories, width)
-    highlight = _js_string(chart.highlight or "")
+    highlight = js_string(chart.highlight or "")
     x = alt.X(
         "period:O",
         sort=list(chart.categories),
@@ -264,49 +237,8 @@ def _line_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.Laye
     )
     layers: list[alt.Chart] = [lines, points]
     if chart.highlight is not None:
-        layers.extend(_highlight_layers(base, chart, brand, fmt))
+        layers.extend(highlight_layers(base, chart, brand, fmt))
     return alt.layer(*layers).properties(width=width, height=height)
-
-
-def _highlight_layers(base: alt.Chart, chart: Chart, brand: Brand, fmt: str) -> list[alt.Chart]:
-    """The current period's point in the accent colour, labelled with its value."""
-    current = base.transform_filter(
-        f"datum.period === {_js_string(chart.highlight or '')} && datum.role === 'primary'"
-    )
-    dot = current.mark_point(
-        filled=True,
-        size=150,
-        color=brand.accent,
-        opacity=1,
-        stroke=brand.background,
-        strokeWidth=1.5,
-    )
-    # The dot carries the accent; the figure stays in the text colour for
-    # contrast, over a halo in the background colour so a line never runs through it.
-    text = alt.Text("value:Q", format=fmt)
-    # below a point the line falls to, above one it rises to (as on the slide): never on the line
-    style = {
-        "dy": 16 if _falls_to_highlight(chart) else -14,
-        "fontSize": LABEL_FONT_SIZE + 1,
-        "fontWeight": "bold",
-    }
-    halo = current.mark_text(
-        **style, color=brand.background, stroke=brand.background, strokeWidth=4
-    ).encode(text=text)
-    label = current.mark_text(**style, color=brand.text).encode(text=text)
-    return [dot, halo, label]
-
-
-def _falls_to_highlight(chart: Chart) -> bool:
-    """Whether the primary line comes down to the highlighted point from the one before."""
-    primary = next((s for s in chart.series if s.role == "primary"), None)
-    if primary is None or chart.highlight not in chart.categories:
-        return False
-    index = chart.categories.index(chart.highlight)
-    values = primary.values
-    current = values[index] if index < len(values) else None
-    previous = next((v for v in reversed(values[:index]) if v is not None), None)
-    return current is not None and previous is not None and current < previous
 
 
 def bar_labels(chart: Chart, width: int) -> dict[str, str]:
@@ -327,7 +259,7 @@ def _bar_rows(chart: Chart, labels: dict[str, str]) -> list[dict[str, Any]]:
             "segment": labels[category],
             "full": category,
             "series": s.name,
-            "value": _value(value),
+            "value": finite(value),
             "small": category in chart.muted_categories,  # a small sample: drawn faded
         }
         for s in chart.series
@@ -399,7 +331,7 @@ def _bar_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.Layer
     primary = next((s.name for s in chart.series if s.role == "primary"), None)
     layers: list[alt.Chart] = [bars]
     if primary is not None:  # value at the end of the current period's bars only
-        values = base.transform_filter(f"datum.series === {_js_string(primary)}").mark_text(
+        values = base.transform_filter(f"datum.series === {js_string(primary)}").mark_text(
             align="left", baseline="middle", dx=4, fontSize=LABEL_FONT_SIZE - 1, color=brand.text
         )
         layers.append(values.encode(text=alt.Text("value:Q", format=fmt)))
@@ -436,7 +368,7 @@ def _waterfall_domain(rows: list[dict[str, Any]]) -> alt.Scale:
 def _change_axis_labels(chart: Chart) -> str:
     """Signed tick labels in the bridge's units ("+2.0 pp", "−1.5 s"), as the deck's axis."""
     units = change_units(chart)
-    suffix = _js_string(units.suffix)
+    suffix = js_string(units.suffix)
     number = f"format(datum.value * {units.scale:g}, '+,.{units.decimals}f')"
     zero = f"format(0, ',.{units.decimals}f')"  # "0.0 pp", not "+0.0 pp" (as the deck's axis)
     return f"(abs(datum.value) < 1e-12 ? {zero} : {number}) + {suffix}"
@@ -519,6 +451,11 @@ def chart_to_altair(
     elif chart.chart_type == "waterfall":
         drawn = _waterfall_chart(chart, brand, width, height or 260)
         autosize = alt.AutoSizeParams(type="fit", contains="padding")
+    elif chart.chart_type == "wbr":  # two panels: Vega-Lite cannot fit a concatenation
+        from reportgen.render.charts.wbr import wbr_to_altair
+
+        drawn = wbr_to_altair(chart, brand, width, height or 230)
+        autosize = alt.AutoSizeParams(type="pad")
     else:  # pragma: no cover - the Literal type rules this out
         raise RenderError(f"unknown chart type '{chart.chart_type}'", chart=chart.title)
     return drawn.properties(autosize=autosize, padding=4).configure(**_base_config(brand))
@@ -578,7 +515,7 @@ def _heatmap_chart(heatmap: Heatmap, brand: Brand, width: int) -> alt.LayerChart
     for i, row in enumerate(heatmap.values):
         for j, value in enumerate(row):
             fill = heatmap_colour(value, brand, heatmap.domain)
-            shown = _value(value)
+            shown = finite(value)
             data.append(
                 {
                     "row": rows_drawn[i],
@@ -665,8 +602,8 @@ def _scatter_chart(scatter: Scatter, brand: Brand, width: int, height: int) -> a
     palette = [brand.primary, brand.accent, brand.muted]
     rows = [
         {
-            "x": _value(p.x),
-            "y": _value(p.y),
+            "x": finite(p.x),
+            "y": finite(p.y),
             "label": p.label,
             "kind": kinds[1] if p.highlight else kinds[0],
         }
@@ -698,7 +635,7 @@ def _scatter_chart(scatter: Scatter, brand: Brand, width: int, height: int) -> a
             ],
         )
     )
-    flagged = base.transform_filter(f"datum.kind === {_js_string(kinds[1])}")
+    flagged = base.transform_filter(f"datum.kind === {js_string(kinds[1])}")
     style = {"align": "left", "dx": 8, "fontSize": LABEL_FONT_SIZE, "fontWeight": "bold"}
     layers.append(
         flagged.mark_text(
@@ -732,7 +669,7 @@ def _dendrogram_chart(dendrogram: Dendrogram, brand: Brand, width: int) -> alt.L
         ]
     n = len(dendrogram.leaves)
     names = [dendrogram.leaves[i] for i in dendrogram.order]
-    lookup = "[" + ",".join(_js_string(name) for name in names) + "]"
+    lookup = "[" + ",".join(js_string(name) for name in names) + "]"
     y = alt.Y(
         "y:Q",
         title=None,
@@ -854,6 +791,8 @@ def _clean_chart(chart: Chart) -> Chart:
         series=tuple(
             dataclasses.replace(s, name=_vega_safe(clean_label(s.name))) for s in chart.series
         ),
+        flagged=tuple(_vega_safe(clean_label(c)) for c in chart.flagged),
+        panel=_clean_chart(chart.panel) if chart.panel is not None else None,
     )
 
 

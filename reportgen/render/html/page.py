@@ -308,7 +308,7 @@ def fits_half_width(block: Block) -> bool:
     short enough to sit beside a chart on one page.
     """
     if isinstance(block, Chart):
-        if block.chart_type == "waterfall":  # part labels ("Misinformation") need the width
+        if block.chart_type in ("waterfall", "wbr"):  # step labels / two panels need the width
             return False
         if block.chart_type != "bar":
             return True

@@ -39,6 +39,7 @@ from reportgen.render.pptx._table import TableFit, paginate
 from reportgen.render.pptx._template import Frame
 from reportgen.render.pptx._text import one_line
 from reportgen.render.pptx._waterfall import waterfall_key_numbers
+from reportgen.render.pptx._wbr import wbr_key_numbers
 
 TITLE_LAYOUT = "Title Slide"
 CONTENT_LAYOUT = "Title Only"
@@ -481,8 +482,11 @@ def _key_lines(plan: SlidePlan) -> list[str]:
             parts.append(f"{tile.target_text} ({tile.target_status})")
         lines.append(f"{tile.label}: " + ", ".join(parts))
     if plan.chart is not None:
-        waterfall = plan.chart.chart_type == "waterfall"
-        lines.extend((waterfall_key_numbers if waterfall else key_numbers)(plan.chart))
+        kind = plan.chart.chart_type
+        numbers = {"waterfall": waterfall_key_numbers, "wbr": wbr_key_numbers}.get(
+            kind, key_numbers
+        )
+        lines.extend(numbers(plan.chart))
     if plan.graphic is not None:
         lines.extend(graphic_key_numbers(plan.graphic))
         if plan.graphic.caption:

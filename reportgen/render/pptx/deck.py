@@ -44,6 +44,7 @@ from reportgen.render.pptx._template import (
 )
 from reportgen.render.pptx._text import clean_text, one_line
 from reportgen.render.pptx._waterfall import add_waterfall
+from reportgen.render.pptx._wbr import add_wbr_chart
 
 __all__ = ["SlidePlan", "clean_text", "plan_deck", "render_pptx"]
 
@@ -144,6 +145,8 @@ def _draw_content(slide: Slide, plan: SlidePlan, frame: Frame, document: Documen
     if plan.chart is not None and layout.chart is not None:
         if plan.chart.chart_type == "waterfall":
             add_waterfall(slide, plan.chart, layout.chart, brand)
+        elif plan.chart.chart_type == "wbr":
+            add_wbr_chart(slide, plan.chart, layout.chart, brand)
         else:
             add_chart(slide, plan.chart, layout.chart, brand, plan.category_title)
     if plan.table is not None and layout.table is not None and plan.fit is not None:

@@ -23,7 +23,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from reportgen.formatting import format_change, format_full, format_relative, unit_label
-from reportgen.render.html import templates_root
+from reportgen.render.html.page import templates_root
 from reportgen.site.charts import breakdown_spec, sample_size, shown_format, trend_spec, value_text
 from reportgen.site.inventory import BuiltReport
 

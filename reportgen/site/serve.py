@@ -265,7 +265,7 @@ def _reworded(item: Any, renames: dict[str, str]) -> Any:
 
 def watched_files(report: Any) -> list[str]:
     """The report config, catalog, sources, brand (and logo), templates and data files."""
-    from reportgen.render.html import templates_root
+    from reportgen.render.html.page import templates_root
 
     files = [str(report.path), str(report.catalog_path), str(report.sources_path)]
     files.append(str((report.path.parent / report.config.brand).resolve()))

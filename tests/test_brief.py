@@ -320,7 +320,7 @@ def test_comment_list_shows_and_remove_deletes(weekly_config, tmp_path):
 
 
 def test_the_author_defaults_to_the_login_name(weekly_config, tmp_path, monkeypatch):
-    from reportgen import commentary
+    from reportgen.ops import commentary
 
     monkeypatch.setattr(commentary.shutil, "which", lambda _name: None)  # no git
     monkeypatch.setenv("USER", "aanalyst")

@@ -107,7 +107,7 @@ def test_the_guide_schedule_without_delivery_builds_into_the_output_folder(
     from datetime import UTC, datetime
     from types import SimpleNamespace
 
-    from reportgen import schedule
+    from reportgen.ops import schedule
 
     report = project / "configs" / "reports" / "refresh.yaml"
     report.write_text(

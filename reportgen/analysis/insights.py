@@ -24,6 +24,7 @@ from reportgen.analysis.anomalies import (
 from reportgen.analysis.deepdive_run import DeepDive, run_deep_dive
 from reportgen.analysis.drivers import Decomposition, decompose_all
 from reportgen.analysis.followup import FollowUp
+from reportgen.analysis.outlook import look_ahead
 from reportgen.analysis.significance import Significance, assess, significance_phrase, test_kind
 from reportgen.config.formula import Ref
 from reportgen.config.loader import ResolvedReport
@@ -43,6 +44,7 @@ from reportgen.periods import Period
 from reportgen.sketch import Histogram
 
 if TYPE_CHECKING:
+    from reportgen.analysis.outlook import Outlook
     from reportgen.analysis.stories import Story
 
 
@@ -62,6 +64,8 @@ class Insights:
     #: metric → how its previous period was unusual ("adverse"/"favourable") when the current
     #: period moves back toward the usual level: a recovery, not a plain win or loss
     recoveries: dict[str, str] = field(default_factory=dict)
+    #: the forward look (pace, forecasts, backlog, records, concentration, shifts)
+    outlook: Outlook | None = None
 
     @property
     def headline_anomalies(self) -> tuple[Anomaly, ...]:
@@ -91,6 +95,7 @@ def analyze(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> Insig
         if "deep_dive" in report.config.sections
         else None,
         recoveries=find_recoveries(report, figures),
+        outlook=look_ahead(report, cube, figures),
     )
 
 

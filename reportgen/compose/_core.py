@@ -20,6 +20,7 @@ from reportgen.compose._insights import (
     for_analysts,
     significance_section,
 )
+from reportgen.compose._outlook import outlook_section
 from reportgen.compose._restatements import restatements_section
 from reportgen.compose._stories import bottom_line, data_confidence, lower_first, story_texts
 from reportgen.config.formula import is_additive
@@ -115,6 +116,9 @@ def compose_document(
         elif name == "deep_dive":
             if (deep := deep_dive_section(report, figures, insights)) is not None:
                 sections.append(deep)
+        elif name == "outlook":
+            if (ahead := outlook_section(report, figures, insights)) is not None:
+                sections.append(ahead)
         elif name == "definitions":
             if (quality := data_quality_section(figures)) is not None:
                 sections.append(quality)

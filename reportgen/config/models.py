@@ -584,6 +584,7 @@ SectionName = Literal[
     "significance",
     "metrics",
     "deep_dive",
+    "outlook",
     "definitions",
 ]
 

@@ -1,0 +1,165 @@
+"""The "Looking ahead" section: pace to target, forecasts, backlog outlook and what stands out.
+
+It shows the forward look (:mod:`reportgen.analysis.outlook`) as the analyst
+edition's readers need it: the findings raised this period first, in words,
+then the tables behind them. Everything listed here, and what is not raised,
+is in figures.json under ``insights.outlook``.
+"""
+
+from __future__ import annotations
+
+from reportgen.analysis.insights import Insights
+from reportgen.analysis.outlook import Outlook
+from reportgen.config.loader import ResolvedReport
+from reportgen.document import Cell, Column, Narrative, Section, Table
+from reportgen.metrics import ReportFigures
+from reportgen.narrative import headline_value, value_text
+
+_SENTIMENT = {"on pace": "good", "off pace": "bad", "already missed": "bad", "final": None}
+#: the order raised findings are read in: what will miss first, then what changed
+_KINDS = ("pace", "backlog", "shifts", "records", "streaks", "concentration", "forecasts")
+METHODS = (
+    "Pace: the period so far plus each remaining day at the mean of its weekday over the last "
+    "28 days — a ratio by its numerator and denominator — with an 80% interval from the days' "
+    "spread. Forecast: exponential smoothing (statsmodels ETS, additive errors, no trend; "
+    "weekday-seasonal for daily data) with its 80% prediction interval. Backlog: net flow is "
+    "the change of the closing queue snapshots (decisions out − items in). Records: the current "
+    "value against the previous 52 periods (or since the data begins). Shifts: PELT change "
+    "points (ruptures) on the last 26 periods, raised once when the new level has held 3."
+)
+
+
+def outlook_section(
+    report: ResolvedReport, figures: ReportFigures, insights: Insights
+) -> Section | None:
+    """None when the analysis ran without a forward look."""
+    outlook = insights.outlook
+    if outlook is None:
+        return None
+    raised = outlook.raised()
+    findings = [x.detail for kind in _KINDS for x in raised[kind]]
+    if findings:
+        lead = f"{len(findings)} forward-looking findings for {figures.period.label}:"
+    else:
+        lead = f"Nothing forward-looking stands out in {figures.period.label}."
+    blocks = [Narrative((lead, *findings))]
+    for table in (
+        _pace_table(figures, outlook),
+        _forecast_table(figures, outlook),
+        _backlog_table(report, figures, outlook),
+    ):
+        if table is not None:
+            blocks.append(table)
+    blocks.append(Narrative((METHODS,)))
+    return Section("outlook", "Looking ahead", "summary", tuple(blocks), (lead, *findings))
+
+
+def _pace_table(figures: ReportFigures, outlook: Outlook) -> Table | None:
+    if not outlook.pace:
+        return None
+    rows = []
+    for p in outlook.pace:
+        m = figures.metrics[p.metric]
+        rows.append(
+            (
+                Cell(m.label),
+                Cell(f"{p.period} ({p.days_left} days left)"),
+                Cell(value_text(m, p.value_to_date), p.value_to_date),
+                Cell(value_text(m, p.projected), p.projected),
+                Cell(f"{value_text(m, p.lower, unit=False)}–{value_text(m, p.upper)}"),
+                Cell(value_text(m, p.target), p.target),
+                Cell(p.status, p.status, _SENTIMENT[p.status]),  # type: ignore[arg-type]
+            )
+        )
+    return Table(
+        "Pace to target",
+        (
+            Column("metric", "Metric", "left"),
+            Column("period", "Period", "left"),
+            Column("to_date", "To date"),
+            Column("projected", "Projected"),
+            Column("interval", "80% interval"),
+            Column("target", "Target"),
+            Column("status", "Status", "left"),
+        ),
+        tuple(rows),
+        caption="Projected period-end value at the current pace; ratios by numerator and "
+        "denominator.",
+    )
+
+
+def _forecast_table(figures: ReportFigures, outlook: Outlook) -> Table | None:
+    if not outlook.forecasts:
+        return None
+    shown = outlook.forecasts[0].periods[:2]
+    rows = []
+    for f in outlook.forecasts:
+        m = figures.metrics[f.metric]
+        cells = [Cell(m.label), Cell(headline_value(m, m.value), m.value)]
+        for k in range(len(shown)):
+            cells.append(
+                Cell(
+                    f"{headline_value(m, f.mean[k])} "
+                    f"({value_text(m, f.lower[k], unit=False)}–{value_text(m, f.upper[k])})",
+                    f.mean[k],
+                )
+            )
+        cells.append(Cell("—" if f.target is None else value_text(m, f.target), f.target))
+        rows.append(tuple(cells))
+    return Table(
+        "Forecast",
+        (
+            Column("metric", "Metric", "left"),
+            Column("now", figures.period.label),
+            *(Column(f"f{k}", f"{label} (80% interval)") for k, label in enumerate(shown)),
+            Column("target", "Target"),
+        ),
+        tuple(rows),
+        caption=f"{outlook.forecasts[0].model}; every forecast period is in figures.json.",
+    )
+
+
+def _backlog_table(
+    report: ResolvedReport, figures: ReportFigures, outlook: Outlook
+) -> Table | None:
+    if not outlook.backlog:
+        return None
+    rows, muted = [], []
+    ordered = sorted(
+        outlook.backlog,
+        key=lambda b: (b.dimension or "", -(b.growing_per_day or 0), -b.backlog),
+    )
+    for b in ordered:
+        m = figures.metrics[b.metric]
+        dim = report.catalog.dimensions.get(b.dimension) if b.dimension else None
+        label = (dim.label if dim else str(b.dimension)).lower()
+        where = "All" if b.segment is None else f"{b.segment} ({label})"
+        if b.weeks_to_clear is not None:
+            outlook_text, sentiment = f"clears in {b.weeks_to_clear:.1f} weeks", "good"
+        elif b.growing_per_day:
+            outlook_text, sentiment = f"growing by {b.growing_per_day:,.0f} a day", "bad"
+        else:
+            outlook_text, sentiment = "steady", None
+        if not b.fires and sentiment == "bad":
+            sentiment = None  # growth within the segment's usual week-to-week swing
+        rows.append(
+            (
+                Cell(where),
+                Cell(headline_value(m, b.backlog), b.backlog),
+                Cell(f"{b.net_outflow_per_day:+,.0f}".replace("-", "−"), b.net_outflow_per_day),
+                Cell(outlook_text, outlook_text, sentiment),  # type: ignore[arg-type]
+            )
+        )
+    return Table(
+        "Backlog outlook",
+        (
+            Column("segment", "Segment", "left"),
+            Column("backlog", "Backlog"),
+            Column("net", "Net flow / day"),
+            Column("outlook", "Outlook", "left"),
+        ),
+        tuple(rows),
+        caption="Net flow = decisions out − items in per day over the period; growth is marked "
+        "when it is unusual for the segment (robust z ≥ the anomaly threshold).",
+        muted_rows=tuple(muted),
+    )

@@ -257,9 +257,9 @@ def _pace_one(
         so_far = daily[daily.index >= pd.Timestamp(span.start)]
         expected_den = float(
             daily.tail(pace.PACE_DAYS)
-            .groupby(pd.DatetimeIndex(daily.tail(pace.PACE_DAYS).index).weekday)["den"]
+            .groupby(pd.DatetimeIndex(daily.tail(pace.PACE_DAYS).index).day_of_week)["den"]
             .mean()
-            .reindex(pd.date_range(through + timedelta(days=1), span.end).weekday)
+            .reindex(pd.date_range(through + timedelta(days=1), span.end).day_of_week)
             .fillna(0)
             .sum()
         )
@@ -397,7 +397,11 @@ def _backlog(
                         f"{outflow:,.0f} a day (decisions out − items in)"
                     )
                 elif growth:
-                    said = f"growing by {growth:,.0f} a day (items in exceed decisions out)"
+                    said = (
+                        f"growing by {growth:,.1f} a day (items in exceed decisions out)"
+                        if growth < 10
+                        else f"growing by {growth:,.0f} a day (items in exceed decisions out)"
+                    )
                 else:
                     said = "steady: as many items decided as came in"
                 out.append(
@@ -440,8 +444,8 @@ def _records(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> list
         values, volumes = _series(report, cube, name, periods, None)
         series = [None if not np.isfinite(v) else float(v) for v in values[""]]
         current = series[-1]
-        if current is None:
-            continue
+        if current is None or series[0] is None:
+            continue  # values missing inside the data's span (a sketch kept for fewer weeks)
         level = max(abs(v) for v in series if v is not None)
         margin = _effect(m.type) * level / threshold
         found = records.find_record(series, values.index, year=year, margin=margin)
@@ -670,9 +674,7 @@ def _shifts(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> list[
                         size=size,
                         direction="up" if up else "down",
                         sentiment=sentiment,
-                        fires=lasted == shifts.MIN_SIZE
-                        and abs(size) >= effect * level
-                        and shifts.persists(series, at, before, after),
+                        fires=lasted == shifts.MIN_SIZE and abs(size) >= effect * level,
                         method=(
                             f"PELT (ruptures, l2 cost, min {shifts.MIN_SIZE} periods, penalty "
                             f"{shifts.PENALTY:g}·σ²·ln n)"

@@ -78,18 +78,18 @@ def project(
         (days > pd.Timestamp(through - timedelta(days=PACE_DAYS))) & (days <= pd.Timestamp(through))
     ]
     remaining = pd.date_range(through + timedelta(days=1), end, freq="D")
-    weekday = pd.DatetimeIndex(recent.index).weekday
+    weekday = pd.DatetimeIndex(recent.index).day_of_week
     z = float(norm.ppf(0.5 + level / 2))
     n0 = float(so_far["num"].sum())
     by_day = recent.groupby(weekday)
-    expect_n = float(sum(by_day["num"].mean().reindex(remaining.weekday).fillna(0)))
+    expect_n = float(sum(by_day["num"].mean().reindex(remaining.day_of_week).fillna(0)))
     if not ratio:
-        var = float(sum(by_day["num"].var(ddof=1).reindex(remaining.weekday).fillna(0)))
+        var = float(sum(by_day["num"].var(ddof=1).reindex(remaining.day_of_week).fillna(0)))
         projected = n0 + expect_n
         half = z * np.sqrt(var)
         return n0, projected, projected - half, projected + half, n0
     d0 = float(so_far["den"].sum())
-    expect_d = float(sum(by_day["den"].mean().reindex(remaining.weekday).fillna(0)))
+    expect_d = float(sum(by_day["den"].mean().reindex(remaining.day_of_week).fillna(0)))
     pace = float(recent["num"].sum() / recent["den"].sum())
     residual = recent["num"] - pace * recent["den"]
     var_n = len(remaining) * float(residual.var(ddof=1)) if len(recent) > 1 else 0.0

@@ -8,11 +8,12 @@ the MAD of its first differences over √2 (a step moves one difference, not
 the MAD), floored by the anomaly detector's practical effect (4 % of the
 level over the threshold, 10 % for totals) so a stable series does not
 break on trivia. The last break inside the window is the shift; it is
-raised (``fires``) once, in the period that confirms it (its new level has
-lasted ``MIN_SIZE`` periods), when every period since the break sits past the
-midpoint of the two levels (a step, not two adjacent spikes) and its size
-clears the same effect floor times the threshold. Shifts whose new level
-has lasted up to ``RECENT`` periods stay listed in figures.json.
+kept only when every period since the break sits past the midpoint of the
+two levels (a step, not a spike averaged with ordinary periods), and raised
+(``fires``) once, in the period that confirms it (its new level has lasted
+``MIN_SIZE`` periods), when its size clears the same effect floor times the
+threshold. Shifts whose new level has lasted up to ``RECENT`` periods stay
+listed in figures.json.
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ def breaks(values: np.ndarray, floor: float) -> list[int]:
 def last_shift(values: np.ndarray, floor: float) -> tuple[int, float, float] | None:
     """``(index of the first value at the new level, mean before, mean since)``, or None.
 
+    None too when the last segment is not a level that persists (see :func:`persists`).
+
     "Before" is the segment between the previous break (or the window's
     start) and this one, so an older shift does not blur the size.
     """
@@ -86,7 +89,8 @@ def last_shift(values: np.ndarray, floor: float) -> tuple[int, float, float] | N
     at = found[-1]
     start = found[-2] if len(found) > 1 else 0
     signal = np.asarray(values, dtype=float)
-    return at, float(np.mean(signal[start:at])), float(np.mean(signal[at:]))
+    before, after = float(np.mean(signal[start:at])), float(np.mean(signal[at:]))
+    return (at, before, after) if persists(signal, at, before, after) else None
 
 
 def persists(values: np.ndarray, at: int, before: float, after: float) -> bool:

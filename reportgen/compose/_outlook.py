@@ -12,7 +12,7 @@ from reportgen.analysis.insights import Insights
 from reportgen.analysis.outlook import Outlook
 from reportgen.config.loader import ResolvedReport
 from reportgen.document import Cell, Column, Narrative, Section, Table
-from reportgen.metrics import ReportFigures
+from reportgen.metrics import MetricFigures, ReportFigures
 from reportgen.narrative import headline_value, value_text
 
 _SENTIMENT = {"on pace": "good", "off pace": "bad", "already missed": "bad", "final": None}
@@ -55,37 +55,55 @@ def outlook_section(
 
 
 def _pace_table(figures: ReportFigures, outlook: Outlook) -> Table | None:
+    """One row per metric: the month and the quarter side by side."""
     if not outlook.pace:
         return None
-    rows = []
+    spans: dict[str, None] = {}
+    by_metric: dict[str, dict[str, object]] = {}
     for p in outlook.pace:
-        m = figures.metrics[p.metric]
-        rows.append(
-            (
-                Cell(m.label),
-                Cell(f"{p.period} ({p.days_left} days left)"),
-                Cell(value_text(m, p.value_to_date), p.value_to_date),
-                Cell(value_text(m, p.projected), p.projected),
-                Cell(f"{value_text(m, p.lower, unit=False)}–{value_text(m, p.upper)}"),
-                Cell(value_text(m, p.target), p.target),
+        spans.setdefault(p.period)
+        by_metric.setdefault(p.metric, {})[p.period] = p
+    labels = {p.period: f"{p.period}, {p.days_left} days left" for p in outlook.pace}
+    rows = []
+    for name, paced in by_metric.items():
+        m = figures.metrics[name]
+        first = next(iter(paced.values()))
+        cells = [_metric_cell(m), Cell(value_text(m, first.target, unit=False), first.target)]
+        for span in spans:
+            p = paced.get(span)
+            if p is None:
+                cells += [Cell("—"), Cell("—"), Cell("—")]
+                continue
+            cells += [
+                Cell(value_text(m, p.value_to_date, unit=False), p.value_to_date),
+                Cell(
+                    f"{value_text(m, p.projected, unit=False)} "
+                    f"({value_text(m, p.lower, unit=False)}–{value_text(m, p.upper, unit=False)})",
+                    p.projected,
+                ),
                 Cell(p.status, p.status, _SENTIMENT[p.status]),  # type: ignore[arg-type]
-            )
-        )
+            ]
+        rows.append(tuple(cells))
+    columns = [Column("metric", "Metric", "left"), Column("target", "Target")]
+    for k, span in enumerate(spans):
+        columns += [
+            Column(f"to_date{k}", f"{span} to date"),
+            Column(f"projected{k}", "Projected (80% interval)"),
+            Column(f"status{k}", "Status", "left"),
+        ]
     return Table(
         "Pace to target",
-        (
-            Column("metric", "Metric", "left"),
-            Column("period", "Period", "left"),
-            Column("to_date", "To date"),
-            Column("projected", "Projected"),
-            Column("interval", "80% interval"),
-            Column("target", "Target"),
-            Column("status", "Status", "left"),
-        ),
+        tuple(columns),
         tuple(rows),
-        caption="Projected period-end value at the current pace; ratios by numerator and "
-        "denominator.",
+        caption="Where each period ends at the current pace ("
+        + "; ".join(labels.values())
+        + "); ratios by numerator and denominator.",
     )
+
+
+def _metric_cell(m: MetricFigures) -> Cell:
+    """The metric's label, with a rate's unit (the value cells leave it out)."""
+    return Cell(f"{m.label} ({m.unit})" if m.unit else m.label)
 
 
 def _forecast_table(figures: ReportFigures, outlook: Outlook) -> Table | None:
@@ -95,16 +113,18 @@ def _forecast_table(figures: ReportFigures, outlook: Outlook) -> Table | None:
     rows = []
     for f in outlook.forecasts:
         m = figures.metrics[f.metric]
-        cells = [Cell(m.label), Cell(headline_value(m, m.value), m.value)]
+        cells = [_metric_cell(m), Cell(headline_value(m, m.value, unit=False), m.value)]
         for k in range(len(shown)):
             cells.append(
                 Cell(
-                    f"{headline_value(m, f.mean[k])} "
-                    f"({value_text(m, f.lower[k], unit=False)}–{value_text(m, f.upper[k])})",
+                    f"{headline_value(m, f.mean[k], unit=False)} "
+                    f"({value_text(m, f.lower[k], unit=False)}–"
+                    f"{value_text(m, f.upper[k], unit=False)})",
                     f.mean[k],
                 )
             )
-        cells.append(Cell("—" if f.target is None else value_text(m, f.target), f.target))
+        target = "—" if f.target is None else value_text(m, f.target, unit=False)
+        cells.append(Cell(target, f.target))
         rows.append(tuple(cells))
     return Table(
         "Forecast",
@@ -135,9 +155,9 @@ def _backlog_table(
         label = (dim.label if dim else str(b.dimension)).lower()
         where = "All" if b.segment is None else f"{b.segment} ({label})"
         if b.weeks_to_clear is not None:
-            outlook_text, sentiment = f"clears in {b.weeks_to_clear:.1f} weeks", "good"
+            outlook_text, sentiment = f"clears in {b.weeks_to_clear:.1f} weeks", None
         elif b.growing_per_day:
-            outlook_text, sentiment = f"growing by {b.growing_per_day:,.0f} a day", "bad"
+            outlook_text, sentiment = f"growing by {_per_day(b.growing_per_day)} a day", "bad"
         else:
             outlook_text, sentiment = "steady", None
         if not b.fires and sentiment == "bad":
@@ -146,7 +166,7 @@ def _backlog_table(
             (
                 Cell(where),
                 Cell(headline_value(m, b.backlog), b.backlog),
-                Cell(f"{b.net_outflow_per_day:+,.0f}".replace("-", "−"), b.net_outflow_per_day),
+                Cell(_signed_per_day(b.net_outflow_per_day), b.net_outflow_per_day),
                 Cell(outlook_text, outlook_text, sentiment),  # type: ignore[arg-type]
             )
         )
@@ -163,3 +183,12 @@ def _backlog_table(
         "when it is unusual for the segment (robust z ≥ the anomaly threshold).",
         muted_rows=tuple(muted),
     )
+
+
+def _per_day(x: float) -> str:
+    """Items a day: whole numbers, one decimal under ten (a queue growing by 0.4 a day)."""
+    return f"{x:,.1f}" if abs(x) < 10 else f"{x:,.0f}"
+
+
+def _signed_per_day(x: float) -> str:
+    return ("+" if x >= 0 else "−") + _per_day(abs(x))

@@ -444,8 +444,8 @@ def _records(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> list
         values, volumes = _series(report, cube, name, periods, None)
         series = [None if not np.isfinite(v) else float(v) for v in values[""]]
         current = series[-1]
-        if current is None or series[0] is None:
-            continue  # values missing inside the data's span (a sketch kept for fewer weeks)
+        if any(v is None for v in series):
+            continue  # gaps inside the data's span (a sketch kept for the shown weeks only)
         level = max(abs(v) for v in series if v is not None)
         margin = _effect(m.type) * level / threshold
         found = records.find_record(series, values.index, year=year, margin=margin)

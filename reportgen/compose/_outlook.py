@@ -9,15 +9,26 @@ is in figures.json under ``insights.outlook``.
 from __future__ import annotations
 
 from reportgen.analysis.insights import Insights
-from reportgen.analysis.outlook import Outlook
+from reportgen.analysis.outlook import MetricForecast, Outlook
 from reportgen.config.loader import ResolvedReport
-from reportgen.document import Cell, Column, Narrative, Section, Table
+from reportgen.document import (
+    Block,
+    Cell,
+    Chart,
+    ChartSeries,
+    Column,
+    Narrative,
+    Section,
+    Table,
+)
 from reportgen.metrics import MetricFigures, ReportFigures
 from reportgen.narrative import headline_value, value_text
 
 _SENTIMENT = {"on pace": "good", "off pace": "bad", "already missed": "bad", "final": None}
 #: the order raised findings are read in: what will miss first, then what changed
 _KINDS = ("pace", "backlog", "shifts", "records", "streaks", "concentration", "forecasts")
+#: trend charts with their forecast: one per metric named in the raised findings, at most
+MAX_CHARTS = 3
 METHODS = (
     "Pace: the period so far plus each remaining day at the mean of its weekday over the last "
     "28 days — a ratio by its numerator and denominator — with an 80% interval from the days' "
@@ -42,7 +53,14 @@ def outlook_section(
         lead = f"{len(findings)} forward-looking findings for {figures.period.label}:"
     else:
         lead = f"Nothing forward-looking stands out in {figures.period.label}."
-    blocks = [Narrative((lead, *findings))]
+    blocks: list[Block] = [Narrative((lead, *findings))]
+    named = dict.fromkeys(x.metric for kind in _KINDS for x in raised[kind])
+    forecasts = {f.metric: f for f in outlook.forecasts}
+    blocks += [
+        forecast_chart(figures.metrics[name], forecasts[name], figures.period.grain)
+        for name in list(named)[:MAX_CHARTS]
+        if name in forecasts
+    ]
     for table in (
         _pace_table(figures, outlook),
         _forecast_table(figures, outlook),
@@ -52,6 +70,36 @@ def outlook_section(
             blocks.append(table)
     blocks.append(Narrative((METHODS,)))
     return Section("outlook", "Looking ahead", "summary", tuple(blocks), (lead, *findings))
+
+
+def forecast_chart(m: MetricFigures, forecast: MetricForecast, grain: str) -> Chart:
+    """The trend with its forecast continued as a dashed line between its interval's bounds.
+
+    Drawn with the existing series roles, so every renderer draws it: the
+    forecast is a comparison line that starts at the last actual value, the
+    interval's bounds are dashed like a target line.
+    """
+    actual = tuple(p.value for p in m.series)
+    ahead = len(forecast.periods)
+    gap = (None,) * (len(actual) - 1)
+    last = actual[-1]
+    series = [
+        ChartSeries(m.label, actual + (None,) * ahead, "primary"),
+        ChartSeries("Forecast", (*gap, last, *forecast.mean), "comparison"),
+        ChartSeries(f"{forecast.level:.0%} interval, low", (*gap, last, *forecast.lower), "target"),
+        ChartSeries(f"{forecast.level:.0%} high", (*gap, last, *forecast.upper), "target"),
+    ]
+    categories = (*(p.period for p in m.series), *forecast.periods)
+    return Chart(
+        title=f"{m.label}: last {len(actual)} {grain}s and the next {ahead} forecast",
+        chart_type="line",
+        categories=categories,
+        series=tuple(series),
+        value_format=m.format,  # type: ignore[arg-type]
+        value_label=m.unit or m.label,
+        highlight=m.series[-1].period,
+        value_decimals=m.decimals,
+    )
 
 
 def _pace_table(figures: ReportFigures, outlook: Outlook) -> Table | None:
@@ -81,7 +129,7 @@ def _pace_table(figures: ReportFigures, outlook: Outlook) -> Table | None:
                     f"({value_text(m, p.lower, unit=False)}–{value_text(m, p.upper, unit=False)})",
                     p.projected,
                 ),
-                Cell(p.status, p.status, _SENTIMENT[p.status]),  # type: ignore[arg-type]
+                Cell(p.status.replace(" ", "\u00a0"), p.status, _SENTIMENT[p.status]),  # type: ignore[arg-type]
             ]
         rows.append(tuple(cells))
     columns = [Column("metric", "Metric", "left"), Column("target", "Target")]

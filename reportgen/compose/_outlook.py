@@ -53,7 +53,10 @@ def outlook_section(
         lead = f"{len(findings)} forward-looking findings for {figures.period.label}:"
     else:
         lead = f"Nothing forward-looking stands out in {figures.period.label}."
+    # what will land where first, then the pictures of what stands out, then the tables
     blocks: list[Block] = [Narrative((lead, *findings))]
+    if (pace_table := _pace_table(figures, outlook)) is not None:
+        blocks.append(pace_table)
     named = dict.fromkeys(x.metric for kind in _KINDS for x in raised[kind])
     forecasts = {f.metric: f for f in outlook.forecasts}
     blocks += [
@@ -61,11 +64,7 @@ def outlook_section(
         for name in list(named)[:MAX_CHARTS]
         if name in forecasts
     ]
-    for table in (
-        _pace_table(figures, outlook),
-        _forecast_table(figures, outlook),
-        _backlog_table(report, figures, outlook),
-    ):
+    for table in (_forecast_table(figures, outlook), _backlog_table(report, figures, outlook)):
         if table is not None:
             blocks.append(table)
     blocks.append(Narrative((METHODS,)))

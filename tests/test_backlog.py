@@ -71,7 +71,7 @@ def test_previous_period_reads_the_previous_periods_last_day(raw, snapshots, bac
 
 
 def test_segment_changes_add_up_and_the_largest_contributions_are_named(backlog):
-    from reportgen.compose.narrative import mover_sentence
+    from reportgen.wording import mover_sentence
 
     for segments in backlog.breakdowns.values():
         assert sum(s.delta for s in segments) == backlog.delta  # one day: additive

@@ -377,7 +377,7 @@ def test_rates_carry_their_unit_and_intervals_have_one_unit():
 
 def test_hours_metric_is_shown_in_one_unit(built_report):
     """The median time to action (catalog unit hours) reads in minutes on every page."""
-    from reportgen.compose.narrative import display_format, interval_text, value_text
+    from reportgen.wording import display_format, interval_text, value_text
 
     m = built_report.figures.metrics["time_to_action_p50"]
     assert display_format(m) == "minutes"

@@ -210,7 +210,8 @@ STAGES = {
     "config": ("reportgen.config",),
     "semantics": ("reportgen.semantics",),
     "data": ("reportgen.data",),
-    "figures": ("reportgen.figures",),
+    # the figures and the wording of a value and its change (which analysis and compose share)
+    "figures": ("reportgen.figures", "reportgen.wording"),
     "analysis": ("reportgen.analysis",),
     "compose": ("reportgen.compose",),
     "render": ("reportgen.render",),

@@ -94,7 +94,7 @@ def test_pdf_labels_the_tile_and_qualifies_the_sentence(young):
 
 
 def test_a_sentence_on_a_provisional_figure_claims_no_test(young):
-    from reportgen.compose.narrative import metric_sentence
+    from reportgen.wording import metric_sentence
 
     m = young.figures.metrics["overturn_rate"]
     phrase = young.insights.phrase("overturn_rate")

@@ -26,6 +26,7 @@ from reportgen.analysis.bands import expected_bands
 from reportgen.analysis.deepdive_run import DeepDive, run_deep_dive
 from reportgen.analysis.drivers import Decomposition, decompose_all
 from reportgen.analysis.followup import FollowUp
+from reportgen.analysis.outlook import look_ahead
 from reportgen.analysis.series import series_frame
 from reportgen.analysis.significance import Significance, assess, significance_phrase
 from reportgen.config.loader import ResolvedReport
@@ -43,6 +44,7 @@ from reportgen.periods import Period
 from reportgen.semantics import kind_class, kind_of
 
 if TYPE_CHECKING:
+    from reportgen.analysis.outlook import Outlook
     from reportgen.analysis.stories import Story
 
 
@@ -64,6 +66,8 @@ class Insights:
     recoveries: dict[str, str] = field(default_factory=dict)
     #: metric → the anomaly model's normal range per trailing series point (analysis.bands)
     bands: dict[str, tuple[ExpectedRange | None, ...]] = field(default_factory=dict)
+    #: the forward look (pace, forecasts, backlog, records, concentration, shifts)
+    outlook: Outlook | None = None
 
     @property
     def headline_anomalies(self) -> tuple[Anomaly, ...]:
@@ -95,6 +99,8 @@ def analyze(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> Insig
         else None,
         recoveries=find_recoveries(report, figures),
         bands=expected_bands(report, cube, figures),
+        # the forward look fits a model per metric: only for an edition that shows it
+        outlook=look_ahead(report, cube, figures) if "outlook" in report.config.sections else None,
     )
 
 

@@ -26,24 +26,11 @@ from reportgen.compose._insights import (
     for_analysts,
     significance_section,
 )
+from reportgen.compose._outlook import outlook_section
 from reportgen.compose._plain import plain_section, without_repeats
 from reportgen.compose._restatements import restatements_section
 from reportgen.compose._stories import bottom_line, data_confidence, lower_first, story_texts
 from reportgen.compose._wbr import minutes_when_short, wbr_chart
-from reportgen.compose.narrative import (
-    change_direction,
-    change_sentiment,
-    change_text,
-    headline_change,
-    headline_value,
-    last_year_sentence,
-    metric_sentence,
-    mover_sentence,
-    pair_decimals,
-    provisional_text,
-    unit_text,
-    value_text,
-)
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import (
     MetricDef,
@@ -77,6 +64,20 @@ from reportgen.figures import (
 from reportgen.formatting import format_full, format_p, format_value
 from reportgen.semantics import kind_class, kind_of
 from reportgen.semantics.aggregations import aggregation_of
+from reportgen.wording import (
+    change_direction,
+    change_sentiment,
+    change_text,
+    headline_change,
+    headline_value,
+    last_year_sentence,
+    metric_sentence,
+    mover_sentence,
+    pair_decimals,
+    provisional_text,
+    unit_text,
+    value_text,
+)
 
 if TYPE_CHECKING:
     from reportgen.ops.restatements import Restatement
@@ -138,6 +139,9 @@ def compose_document(
         elif name == "deep_dive":
             if (deep := deep_dive_section(report, figures, insights)) is not None:
                 sections.append(deep)
+        elif name == "outlook":
+            if (ahead := outlook_section(report, figures, insights)) is not None:
+                sections.append(ahead)
         elif name == "definitions":
             if (quality := data_quality_section(figures)) is not None:
                 sections.append(quality)

@@ -21,19 +21,6 @@ from reportgen.analysis.followup import earlier_rcas
 from reportgen.analysis.insights import Insights
 from reportgen.analysis.significance import Significance, p_text, significance_phrase
 from reportgen.analysis.stats import TestResult
-from reportgen.compose.narrative import (
-    change_direction,
-    change_sentiment,
-    change_text,
-    headline_change,
-    headline_value,
-    interval_text,
-    metric_sentence,
-    pair_decimals,
-    term_text,
-    unit_text,
-    value_text,
-)
 from reportgen.config.loader import ResolvedReport
 from reportgen.document import (
     Cell,
@@ -51,6 +38,19 @@ from reportgen.document import (
 )
 from reportgen.figures import MetricFigures, ReportFigures
 from reportgen.formatting import MINUS, format_change, format_p, format_value, minus
+from reportgen.wording import (
+    change_direction,
+    change_sentiment,
+    change_text,
+    headline_change,
+    headline_value,
+    interval_text,
+    metric_sentence,
+    pair_decimals,
+    term_text,
+    unit_text,
+    value_text,
+)
 
 if TYPE_CHECKING:
     from reportgen.analysis._deepdive_tukey import TukeyResult

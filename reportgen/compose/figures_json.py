@@ -84,6 +84,7 @@ def insights_to_dict(insights: Insights) -> dict[str, Any]:
             for f in insights.followups
         ],
         "deep_dive": _plain(insights.deep_dive),
+        "outlook": _plain(insights.outlook),
         "decompositions": {
             name: {
                 "dimensions": list(d.dimensions),

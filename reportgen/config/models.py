@@ -612,6 +612,7 @@ SectionName = Literal[
     "significance",
     "metrics",
     "deep_dive",
+    "outlook",
     "definitions",
 ]
 

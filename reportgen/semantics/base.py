@@ -172,6 +172,12 @@ class MetricKind(ABC):
         """Scaled numerator and denominator for LMDI, or None when it is not a ratio of sums."""
         return None
 
+    def measure_parts(self) -> tuple[str, str | None, float] | None:
+        """(numerator, denominator or None, scale) when the value is Σ one measure ÷ Σ
+        another × scale (or Σ one measure): what a pace projects day by day. None for
+        quantiles and formulas, which are not sums over days."""
+        return None
+
     def decomposition_refusal(self, name: str) -> tuple[str, str] | None:
         """(why, fix) when LMDI cannot split it; None when it can."""
         return None

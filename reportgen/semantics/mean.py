@@ -42,6 +42,9 @@ class Mean(MetricKind):
     def as_formula(self) -> fm.Expr:
         return fm.BinOp("/", fm.Ref(self.metric.sum), fm.NullIfZero(fm.Ref(self.metric.count)))
 
+    def measure_parts(self) -> tuple[str, str, float]:
+        return self.metric.sum, self.metric.count, 1.0
+
     def values(self, totals: pd.DataFrame) -> pd.Series:
         count = totals[self.metric.count].astype(float)
         return totals[self.metric.sum] / count.where(count != 0)

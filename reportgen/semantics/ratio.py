@@ -33,6 +33,9 @@ class Ratio(MetricKind):
         ratio = fm.BinOp("/", fm.Ref(m.numerator), fm.NullIfZero(fm.Ref(m.denominator)))
         return ratio if m.scale == 1 else fm.BinOp("*", ratio, fm.Num(m.scale))
 
+    def measure_parts(self) -> tuple[str, str, float]:
+        return self.metric.numerator, self.metric.denominator, self.metric.scale
+
     def values(self, totals: pd.DataFrame) -> pd.Series:
         den = totals[self.metric.denominator].astype(float)
         return (totals[self.metric.numerator] / den.where(den != 0)) * self.metric.scale

@@ -37,6 +37,9 @@ class Total(MetricKind):
     def as_formula(self) -> fm.Expr:
         return fm.Ref(self.metric.measure)
 
+    def measure_parts(self) -> tuple[str, None, float]:
+        return self.metric.measure, None, 1.0
+
     def values(self, totals: pd.DataFrame) -> pd.Series:
         return totals[self.metric.measure].astype(float)
 

@@ -111,7 +111,7 @@ def _lower(text: str) -> str:
 
 
 def _unusual_text(result: BuildResult, anomaly: Any) -> str:
-    from reportgen.compose.narrative import headline_value, unit_text
+    from reportgen.wording import headline_value, unit_text
 
     m = result.figures.metrics[anomaly.metric]
     usual = headline_value(m, anomaly.baseline, unit=unit_text(m) is None)  # the card names it
@@ -119,7 +119,7 @@ def _unusual_text(result: BuildResult, anomaly: Any) -> str:
 
 
 def _trend(result: BuildResult, name: str) -> dict[str, Any]:
-    from reportgen.compose.narrative import headline_value
+    from reportgen.wording import headline_value
 
     m = result.figures.metrics[name]
     points = [p for p in m.series if p.value is not None][-TREND_PERIODS:]

@@ -36,6 +36,7 @@ from reportgen.errors import (
     ReportgenError,
     SourceError,
 )
+from reportgen.export_figures import ExportFigures, Provenance, segment_series
 from reportgen.figures_json import figures_to_dict, write_figures_json
 from reportgen.ledger_location import ledger_exists
 from reportgen.metrics import ReportFigures, Targets, compute_figures
@@ -407,7 +408,8 @@ def prepare_audience(
     if audience.show_individuals:
         cube = pseudonymise_cube(cube, report)
     say(f"Computing figures for {chosen.label} ({audience.name})")
-    figures = compute_figures(report, cube, chosen, Targets.load(report), quality)
+    targets = Targets.load(report)
+    figures = compute_figures(report, cube, chosen, targets, quality)
     say("Testing changes, finding anomalies and drivers")
     insights = analyze(report, cube, figures)
     if items := _recorded_causes(out_dir, report.id, audience.name):
@@ -437,8 +439,17 @@ def prepare_audience(
     figures_data["stories"] = [
         t.as_dict() for t in story_texts(report, figures, insights, analyst=analyst)
     ]
+    exports = ExportFigures(
+        figures,
+        insights,
+        Provenance.of(meta),
+        segment_series(report, cube, figures, targets),
+        tuple(restated),
+    )
     document = replace(
-        compose_document(report, figures, generated_at, insights, restated), figures=figures_data
+        compose_document(report, figures, generated_at, insights, restated),
+        figures=figures_data,
+        exports=exports,
     )
     return PreparedAudience(
         report, chosen, audience.name, out_dir, figures, insights, figures_data, document

@@ -363,7 +363,7 @@ def series_table(data: ExportFigures) -> ExportTable:
                 weight_of(stats),
                 target,
                 status_text(target_met(m.direction, p.value, target)),
-                point.last_year if point else None,
+                _last_year(data, m, p.period, point),
                 p.complete,
                 p.provisional,
                 _rule(m, stats),
@@ -379,6 +379,16 @@ def series_table(data: ExportFigures) -> ExportTable:
         notes={"value": AGGREGATION_NOTE},
         highlight=Highlight("target_status", ("value", "target_status")),
     )
+
+
+def _last_year(
+    data: ExportFigures, m: MetricFigures, period: str, point: SegmentPoint | None
+) -> float | None:
+    """A total's value a year earlier; the built period's as the Summary shows it (a quantile's
+    sketch is counted for the shown periods only, so only the built period has one)."""
+    if period == data.figures.period.label:
+        return m.last_year
+    return point.last_year if point else None
 
 
 # -- breakdowns: every segment, every shown period -----------------------------------------------
@@ -530,7 +540,7 @@ def _segment_series_table(data: ExportFigures, grouping: tuple[str, ...]) -> Exp
         title_suffix=f" {text}",
         description=f"Each metric by {text} per week: value, numerator and denominator "
         "side by side across the shown periods",
-        label_columns=len(dims) + 1,
+        label_columns=len(dims) + 3,  # metric, its id, the segment, the measure
     )
 
 

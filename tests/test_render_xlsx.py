@@ -350,7 +350,7 @@ def test_the_current_period_rows_equal_the_reports_segments(breakdowns, figures)
                     assert pd.isna(row["Value"])
                 else:
                     assert row["Value"] == pytest.approx(s["value"], rel=1e-12)
-                assert row["n"] > 0
+                    assert row["n"] > 0
 
 
 def test_breakdowns_last_year_is_the_segment_a_year_earlier(raw, demo_dir, breakdowns) -> None:

@@ -176,8 +176,7 @@ def test_the_workbook_has_a_restatements_sheet(tmp_path, restated):
     sheet = load_workbook(tmp_path / f"book{suffix}")["Restatements"]
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     header, body = rows[0], rows[1:]
-    row = next(
-        dict(zip(header, r, strict=True)) for r in body if r[:3] == ["aht", r[1], "2026-W45"]
-    )
+    row = next(dict(zip(header, r, strict=True)) for r in body if r[1:3] == ["aht", "2026-W45"])
+    assert row["Metric"] == "Average handle time"  # the label first, then the id
     assert row["Was"] == series_value(first, "aht", "2026-W45")
     assert row["Likely cause"] == "corrected source data"

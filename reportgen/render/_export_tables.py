@@ -478,9 +478,9 @@ def breakdowns_table(data: ExportFigures) -> ExportTable:
         "Breakdowns",
         tuple(columns),
         tuple(rows),
-        description="Every metric × period × dimension × segment (and region crossed with "
-        "queue and site) with numerator, denominator, target, last year, n — pivot it; "
-        "re-aggregate as Σ numerator / Σ denominator",
+        description="Any follow-up, by PivotTable: every metric × period × dimension × "
+        "segment with numerator, denominator, n, target, last year; re-aggregate as "
+        "Σ numerator / Σ denominator",
         notes={
             "value": AGGREGATION_NOTE,
             "numerator": AGGREGATION_NOTE,
@@ -538,10 +538,18 @@ def _segment_series_table(data: ExportFigures, grouping: tuple[str, ...]) -> Exp
         columns,
         tuple(rows),
         title_suffix=f" {text}",
-        description=f"Each metric by {text} per week: value, numerator and denominator "
-        "side by side across the shown periods",
+        description=_series_question(grouping, [labels.get(d, d).lower() for d in grouping])
+        + f" Each metric by {text}, period by period: value, numerator, denominator",
         label_columns=len(dims) + 3,  # metric, its id, the segment, the measure
     )
+
+
+def _series_question(grouping: tuple[str, ...], names: list[str]) -> str:
+    """The follow-up question a segment × period sheet answers, for the Index."""
+    if len(names) == 1:
+        return f"When did a {names[0]} start to move?"
+    outer, inner = names[0], names[-1]
+    return f"Which {inner} drives a {outer}'s change; is it in every {outer}?"
 
 
 def segment_changes_table(data: ExportFigures) -> ExportTable:

@@ -374,8 +374,8 @@ def series_table(data: ExportFigures) -> ExportTable:
         "Series",
         columns,
         tuple(rows),
-        description="Each metric's total per week (every shown period) with numerator, "
-        "denominator, target and last year",
+        description=f"Each metric's total per {data.figures.period.grain} (every shown period) "
+        "with numerator, denominator, target and last year",
         notes={"value": AGGREGATION_NOTE},
         highlight=Highlight("target_status", ("value", "target_status")),
     )
@@ -652,7 +652,7 @@ def daily_table(data: ExportFigures) -> ExportTable:
         columns,
         rows,
         description=f"{data.figures.period.label} day by day: each metric's total and its "
-        "segments (quantiles are counted per week only)",
+        f"segments (quantiles are counted per {data.figures.period.grain} only)",
         notes={
             "dimension": "'total' rows hold the day's total; the segments of one Dimension "
             "add up to it. " + AGGREGATION_NOTE

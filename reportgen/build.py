@@ -284,6 +284,7 @@ def build_report(
         generated_at,
         say,
         gated.quality,
+        formats,
     )
     del gated  # rendering needs the document only: the cube's memory goes before the renderers'
     release_memory()
@@ -365,7 +366,9 @@ def build_audience(
     quality: tuple[QualityIssue, ...] | None = None,
 ) -> BuildResult:
     """Figures, insights, document and artifacts for one audience, from its entitled rows only."""
-    prepared = prepare_audience(report, cube, audience, chosen, out_dir, generated_at, say, quality)
+    prepared = prepare_audience(
+        report, cube, audience, chosen, out_dir, generated_at, say, quality, formats
+    )
     return write_artifacts(prepared, formats, say)
 
 
@@ -392,6 +395,7 @@ def prepare_audience(
     generated_at: datetime,
     say: Progress | None = None,
     quality: tuple[QualityIssue, ...] | None = None,
+    formats: Sequence[str] | None = None,
 ) -> PreparedAudience:
     """Figures, insights and the document for one audience, from its entitled rows only.
 
@@ -439,13 +443,15 @@ def prepare_audience(
     figures_data["stories"] = [
         t.as_dict() for t in story_texts(report, figures, insights, analyst=analyst)
     ]
-    exports = ExportFigures(
-        figures,
-        insights,
-        Provenance.of(meta),
-        segment_series(report, cube, figures, targets),
-        tuple(restated),
-    )
+    exports = None  # the per-segment series cost seconds: only for a workbook or CSV export
+    if EXPORT_FORMATS & set(formats or report.config.outputs):
+        exports = ExportFigures(
+            figures,
+            insights,
+            Provenance.of(meta),
+            segment_series(report, cube, figures, targets),
+            tuple(restated),
+        )
     document = replace(
         compose_document(report, figures, generated_at, insights, restated),
         figures=figures_data,
@@ -569,6 +575,9 @@ def write_artifacts(
         shown_id,
     )
 
+
+#: Formats that read the typed export figures (per-segment series) from the document.
+EXPORT_FORMATS = frozenset({"xlsx", "csv"})
 
 #: Formats whose renderer draws Vega-Lite charts (the PPTX's charts are native).
 CHART_FORMATS = frozenset({"pdf", "html"})

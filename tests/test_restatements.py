@@ -55,11 +55,11 @@ def rewrite_decisions(data: Path, sql_replace: str) -> None:
     target.rename(data / "decisions" / "part-00000.parquet")
 
 
-def build(project: Path, out: Path, period: str):
+def build(project: Path, out: Path, period: str, formats: tuple[str, ...] = ("html",)):
     return build_report(
         project / "configs" / "reports" / "restated.yaml",
         period=period,
-        formats=["html"],
+        formats=list(formats),
         out_dir=out,
         now=NOW,
         cache=False,
@@ -83,7 +83,7 @@ def restated(project: Path, tmp_path_factory: pytest.TempPathFactory):
         f"appealed OR ({late}) AS appealed, overturned OR ({late}) AS overturned, "
         f"CASE WHEN {in_w45} THEN handle_seconds * 1.2 ELSE handle_seconds END AS handle_seconds",
     )
-    second = build(project, out, "2026-W47")
+    second = build(project, out, "2026-W47", ("html", "csv"))  # csv: the exports' figures
     return out, first, second
 
 

@@ -200,6 +200,9 @@ def period_sums(
         joined.index = pd.MultiIndex.from_arrays([joined.index], names=["period"])
         return joined.reindex(pd.MultiIndex.from_arrays([wanted], names=["period"])).fillna(0.0)
     segments = joined.index.droplevel(0).unique()
+    if segments.empty:  # no row in any of the periods (a fact without data there)
+        empty = pd.MultiIndex.from_arrays([[] for _ in range(len(by) + 1)], names=["period", *by])
+        return joined.reindex(empty)
     full = pd.MultiIndex.from_tuples(
         [(s, *(seg if isinstance(seg, tuple) else (seg,))) for s in wanted for seg in segments],
         names=["period", *by],

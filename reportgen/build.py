@@ -40,6 +40,7 @@ from reportgen.errors import (
     ReportgenError,
     SourceError,
 )
+from reportgen.export_figures import ExportFigures, Provenance, segment_series
 from reportgen.figures import ReportFigures, Targets, compute_figures
 from reportgen.ops.ledger_location import ledger_exists
 from reportgen.ops.staging import staged_output
@@ -315,6 +316,7 @@ def build_report(
         generated_at,
         say,
         gated.quality,
+        formats,
     )
     del gated  # rendering needs the document only: the cube's memory goes before the renderers'
     release_memory()
@@ -396,7 +398,9 @@ def build_audience(
     quality: tuple[QualityIssue, ...] | None = None,
 ) -> BuildResult:
     """Figures, insights, document and artifacts for one audience, from its entitled rows only."""
-    prepared = prepare_audience(report, cube, audience, chosen, out_dir, generated_at, say, quality)
+    prepared = prepare_audience(
+        report, cube, audience, chosen, out_dir, generated_at, say, quality, formats
+    )
     return write_artifacts(prepared, formats, say)
 
 
@@ -423,6 +427,7 @@ def prepare_audience(
     generated_at: datetime,
     say: Progress | None = None,
     quality: tuple[QualityIssue, ...] | None = None,
+    formats: Sequence[str] | None = None,
 ) -> PreparedAudience:
     """Figures, insights and the document for one audience, from its entitled rows only.
 
@@ -439,7 +444,8 @@ def prepare_audience(
     if audience.show_individuals:
         cube = pseudonymise_cube(cube, report)
     say(f"Computing figures for {chosen.label} ({audience.name})")
-    figures = compute_figures(report, cube, chosen, Targets.load(report), quality)
+    targets = Targets.load(report)
+    figures = compute_figures(report, cube, chosen, targets, quality)
     say("Testing changes, finding anomalies and drivers")
     insights = analyze(report, cube, figures)
     if items := _recorded_causes(out_dir, report.id, audience.name):
@@ -471,9 +477,19 @@ def prepare_audience(
     figures_data["stories"] = [t.as_dict() for t in texts]
     comments = _comments(out_dir, report, chosen, audience)
     placement = brief_people(report, figures, figures_data, texts, comments)
+    exports = None  # the per-segment series cost seconds: only for a workbook or CSV export
+    if EXPORT_FORMATS & set(formats or report.config.outputs):
+        exports = ExportFigures(
+            figures,
+            insights,
+            Provenance.of(meta),
+            segment_series(report, cube, figures, targets),
+            tuple(restated),
+        )
     document = replace(
         compose_document(report, figures, generated_at, insights, restated, placement),
         figures=figures_data,
+        exports=exports,
     )
     return PreparedAudience(
         report, chosen, audience.name, out_dir, figures, insights, figures_data, document
@@ -603,6 +619,9 @@ def write_artifacts(
         shown_id,
     )
 
+
+#: Formats that read the typed export figures (per-segment series) from the document.
+EXPORT_FORMATS = frozenset({"xlsx", "csv"})
 
 #: Formats whose renderer draws Vega-Lite charts (the PPTX's charts are native).
 CHART_FORMATS = frozenset({"pdf", "html"})

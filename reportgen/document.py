@@ -13,7 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # the exports' typed figures; the model itself stays free of pipeline imports
+    from reportgen.export_figures import ExportFigures
 
 Sentiment = Literal["good", "bad", "neutral"]
 Direction = Literal["up", "down", "flat"]
@@ -325,6 +328,8 @@ class Document:
     #: The figures.json content (every number of the report, JSON-ready): data exports
     #: (XLSX, CSV) read it so they never compute anything a second time.
     figures: dict[str, Any] | None = field(default=None, compare=False, hash=False)
+    #: The same figures typed, with the per-segment series and days: what XLSX and CSV read.
+    exports: ExportFigures | None = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def status_note(self) -> str | None:

@@ -95,6 +95,22 @@ def built_report(weekly_config: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
+def exports_report(weekly_config: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The weekly report for 2026-W47 as workbook and CSV folder (the export tests share it)."""
+    from datetime import UTC, datetime
+
+    from reportgen import build_report
+
+    return build_report(
+        weekly_config,
+        period="2026-W47",
+        formats=["xlsx", "csv"],
+        out_dir=tmp_path_factory.mktemp("exports"),
+        now=datetime(2026, 11, 25, 7, 0, tzinfo=UTC),
+    )
+
+
+@pytest.fixture(scope="session")
 def raw():
     """A DuckDB connection for independent checks on the raw demo rows."""
     import duckdb

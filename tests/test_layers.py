@@ -212,8 +212,13 @@ STAGES = {
     "data": ("reportgen.data",),
     # the figures and the wording of a value and its change (which analysis and compose share)
     "figures": ("reportgen.figures", "reportgen.wording"),
+    # the typed figures of the workbook and CSV exports (per-segment series, insights)
+    "exports": ("reportgen.export_figures",),
     "analysis": ("reportgen.analysis",),
     "compose": ("reportgen.compose",),
+    # the workbook and CSV exporters: typed tables of every figure and result (before
+    # "render", so its prefix does not claim them)
+    "tables": ("reportgen.render.tables",),
     "render": ("reportgen.render",),
     "build": ("reportgen.build",),
     "ops": ("reportgen.ops",),
@@ -245,9 +250,13 @@ MAY_IMPORT: dict[str, set[str]] = {
     "figures": {"base", "config", "semantics", "data"},
     "analysis": {"base", "config", "semantics", "data", "figures"},
     "compose": {"base", "config", "semantics", "data", "figures", "analysis"},
-    # renderers draw the document: no data, no analysis, no delivery
-    "render": {"root", "base"},
+    # renderers draw the document: no data, no analysis, no delivery; the workbook and CSV
+    # exporters read the typed figures the document carries (Document.exports)
+    "render": {"root", "base", "tables"},
+    "tables": {"root", "base", "data", "figures", "analysis", "exports", "render"},
+    "exports": {"base", "config", "semantics", "data", "figures", "analysis"},
     "build": {
+        "exports",
         "root",
         "base",
         "config",
@@ -300,6 +309,8 @@ TYPE_ONLY_EXCEPTIONS = {
     ("reportgen.compose._core", "reportgen.ops.restatements"),  # Restatement: a changed figure
     ("reportgen.compose._restatements", "reportgen.ops.restatements"),
     ("reportgen.compose._brief", "reportgen.ops.commentary"),  # Comment: shown beside numbers
+    ("reportgen.export_figures", "reportgen.ops.restatements"),  # Restatement: a changed figure
+    ("reportgen.document", "reportgen.export_figures"),  # Document.exports: the typed exports
 }
 
 

@@ -13,7 +13,7 @@ import os
 import re
 import socket
 import subprocess
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,20 +30,14 @@ from reportgen.render.tables._safe_cells import FORMULA_TRIGGERS, is_formula_lik
 from reportgen.render.tables.csv_export import render_csv
 
 from ._sample import sample_document
-from .test_render_xlsx import HOSTILE, hostile_document
+from .test_render_xlsx import HOSTILE, REGIONS, hostile_document
 
 NUMBER = re.compile(r"^-?\d+(\.\d+)?(e[+-]?\d+)?$")
 
 
 @pytest.fixture(scope="module")
-def exported(weekly_config: Path, tmp_path_factory: pytest.TempPathFactory):
-    return build_report(
-        weekly_config,
-        period="2026-W47",
-        formats=["xlsx", "csv"],
-        out_dir=tmp_path_factory.mktemp("exports"),
-        now=datetime(2026, 11, 25, 7, 0, tzinfo=UTC),
-    )
+def exported(exports_report):
+    return exports_report
 
 
 @pytest.fixture(scope="module")
@@ -68,11 +62,13 @@ def test_the_folder_lands_beside_the_workbook(exported, folder: Path) -> None:
 
 
 def test_one_file_per_workbook_table(exported, folder: Path) -> None:
+    """Every sheet but the workbook's Index (links to sheets mean nothing in a folder)."""
     workbook = load_workbook(exported.artifacts["xlsx"])
     tables = {name.removeprefix("tbl_") for ws in workbook for name in ws.tables}
-    assert {p.stem for p in folder.iterdir()} == tables
+    assert {p.stem for p in folder.iterdir()} == tables - {"index"}
     assert all(p.suffix == ".csv" for p in folder.iterdir())
-    assert {"summary", "series", "breakdown_aht_region", "anomalies", "about"} <= tables
+    assert {"summary", "series", "breakdowns", "daily", "anomalies", "about"} <= tables
+    assert {"series_by_region", "series_by_region_queue", "segment_changes"} <= tables
 
 
 def test_files_are_utf8_with_a_header_and_no_index(folder: Path) -> None:
@@ -88,7 +84,7 @@ def test_files_are_utf8_with_a_header_and_no_index(folder: Path) -> None:
 
 
 def test_summary_numbers_round_trip_exactly(folder: Path, figures) -> None:
-    rows = {r["metric"]: r for r in read(folder / "summary.csv")}
+    rows = {r["metric_id"]: r for r in read(folder / "summary.csv")}
     assert list(rows) == list(figures["metrics"])
     for name, m in figures["metrics"].items():
         row = rows[name]
@@ -105,8 +101,8 @@ def test_summary_numbers_round_trip_exactly(folder: Path, figures) -> None:
             assert row[column] == ("" if expected is None else repr(expected)), (name, column)
             if expected is not None:
                 assert float(row[column]) == expected
-        expected_met = {True: "true", False: "false", None: ""}[m["target_met"]]
-        assert row["target_met"] == expected_met
+        expected_status = {True: "met", False: "missed", None: ""}[m["target_met"]]
+        assert row["target_status"] == expected_status
         p_value = figures["insights"]["tests"][name].get("p_value")
         assert row["p_value"] == ("" if p_value is None else repr(p_value))
 
@@ -116,6 +112,8 @@ def test_every_csv_matches_its_workbook_sheet(exported, folder: Path) -> None:
     workbook = load_workbook(exported.artifacts["xlsx"])
     for ws in workbook:
         (table,) = ws.tables
+        if table == "tbl_index":
+            continue
         sheet_rows = list(ws.iter_rows(min_row=2, values_only=True))
         csv_rows = read(folder / f"{table.removeprefix('tbl_')}.csv")
         assert len(csv_rows) == len(sheet_rows), ws.title
@@ -134,19 +132,20 @@ def test_every_csv_matches_its_workbook_sheet(exported, folder: Path) -> None:
 
 
 def test_breakdowns_reaggregate_in_pandas(folder: Path, figures) -> None:
+    """The same long table as the workbook: Σ numerator / Σ denominator per period = figures.json."""
+    frame = pd.read_csv(folder / "breakdowns.csv")
+    assert set(frame["dimension"]) == {"region", "queue", "site", "region × queue", "region × site"}
     for name, m in figures["metrics"].items():
         if m["type"] == "quantile":  # quantiles do not re-aggregate (hence their sketch)
             continue
-        for dimension in m["breakdowns"]:
-            frame = pd.read_csv(folder / f"breakdown_{name}_{dimension}.csv")
-            if "numerator" in frame:
-                value = frame["numerator"].sum() / frame["denominator"].sum()
-            elif "count" in frame:
-                value = frame["sum"].sum() / frame["count"].sum()
-            else:
-                value = frame["total"].sum()
-            assert value == pytest.approx(m["value"], rel=1e-12), (name, dimension)
-            assert (frame["period"] == "2026-W47").all()
+        rows = frame[frame["metric_id"] == name]
+        sums = rows.groupby(["dimension", "period"])[["numerator", "denominator"]].sum(min_count=1)
+        expected = {p["period"]: p["value"] for p in m["series"]}
+        assert {p for _, p in sums.index} == set(expected)
+        for (dimension, period), row in sums.iterrows():
+            den = row["denominator"]
+            value = row["numerator"] if pd.isna(den) else row["numerator"] / den
+            assert value == pytest.approx(expected[period], rel=1e-12), (name, dimension, period)
 
 
 def test_series_has_iso_dates(folder: Path, figures) -> None:
@@ -166,20 +165,21 @@ def test_a_document_without_figures_is_a_render_error(brand: Brand, tmp_path: Pa
 
 
 @pytest.fixture(scope="module")
-def hostile_folder(brand: Brand, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def hostile_folder(exported, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("hostile") / "hostile_csv"
-    render_csv(hostile_document(brand), path)
+    render_csv(hostile_document(exported.document), path)
     return path
 
 
 def test_hostile_labels_are_prefixed(hostile_folder: Path) -> None:
-    rows = read(hostile_folder / "breakdown_first_region.csv")
-    expected = ["'" + s if is_formula_like(s) else s for s in HOSTILE]
-    assert [r["segment"] for r in rows] == expected
-    assert rows[0]["segment"].startswith("'=HYPERLINK(")
-    assert "Plain segment" in [r["segment"] for r in rows]  # harmless text is untouched
-    negatives = [r["delta"] for r in rows if r["delta"].startswith("-")]
-    assert negatives and all(NUMBER.match(v) for v in negatives)  # numbers are never prefixed
+    rows = read(hostile_folder / "breakdowns.csv")
+    regions = {r["segment"] for r in rows if r["dimension"] == "region"}
+    hostile = [s.replace("\x01", "") for s in HOSTILE[: len(REGIONS)]]
+    assert regions == {"'" + s if is_formula_like(s) else s for s in hostile}
+    assert "'" + HOSTILE[0] in regions
+    negatives = [r["value"] for r in read(hostile_folder / "segment_changes.csv")]
+    negatives = [v for v in negatives if v.startswith("-")]
+    assert all(NUMBER.match(v) for v in negatives)  # numbers are never prefixed
 
 
 def test_no_hostile_field_survives_anywhere(hostile_folder: Path) -> None:
@@ -194,11 +194,10 @@ def test_no_hostile_field_survives_anywhere(hostile_folder: Path) -> None:
     assert fields > 500
 
 
-def test_hostile_metric_ids_make_safe_unique_file_names(hostile_folder: Path) -> None:
+def test_hostile_dimension_names_make_safe_unique_file_names(hostile_folder: Path) -> None:
     names = sorted(p.name for p in hostile_folder.iterdir())
     assert all(re.fullmatch(r"[a-z0-9_]+\.csv", n) for n in names)
-    assert "breakdown_etc_passwd_region.csv" in names  # metric id "../../etc/passwd"
-    assert {"breakdown_evil_region.csv", "breakdown_evil_region_2.csv"} <= set(names)
+    assert "series_by_site_x_1.csv" in names  # dimension "site/x[1]:*?"
     assert [p.parent for p in hostile_folder.iterdir()] == [hostile_folder] * len(names)
 
 

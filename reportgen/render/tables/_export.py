@@ -1,31 +1,37 @@
 """The tidy tables behind the analyst workbook (XLSX) and the CSV folder.
 
-Both exports show exactly the same tables, read from the document's
-``figures`` (the figures.json content) and its definitions block — never
-computed a second time, so a number in a workbook is byte-for-byte the number
-in figures.json and in the deck. Every table is long-form ("tidy"): one row per
-observation with the period, metric and dimension spelled out, so a pipeline
-can append weeks and an analyst can pivot without reshaping. Breakdowns carry
-the additive statistics (numerator/denominator, count/sum/sum of squares or
-total) so a user re-aggregates as a ratio of sums, never an average of ratios.
+Both exports show exactly the same tables, read from the document's typed
+export figures (:class:`~reportgen.export_figures.ExportFigures`: the report's
+figures and insights, and every segment in every shown period) — never from
+the figures.json dict and never computed a second time, so a number in a
+workbook is the number in figures.json and in the deck. Every table is
+long-form ("tidy"): one row per observation with the period, metric and
+dimension spelled out, so a pipeline can append weeks and an analyst can pivot
+without reshaping. Breakdowns carry numerator and denominator so a user
+re-aggregates as a ratio of sums, never an average of ratios.
 
+Key columns come first, the label before its id (``Metric``, ``Metric id``).
 Columns name an Excel number format, or a token (``@value``, ``@change`` …)
-that each row resolves to its own metric's format: one series table holds
+that each row resolves to its own metric's format: one table holds
 percentages, seconds and counts side by side, each shown like the report.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, Literal
 
-from reportgen import __version__
 from reportgen.document import DefinitionList, Document
-from reportgen.formatting import MINUS, amount_text, office_number_format, signed_office_format
+from reportgen.export_figures import (
+    ExportFigures,
+    SegmentPoint,
+    numerator_denominator,
+    weight_of,
+)
+from reportgen.figures import MetricFigures, Stats, target_met
+from reportgen.formatting import MINUS, office_number_format, signed_office_format
 
 Kind = Literal["text", "number", "date", "bool"]
 
@@ -40,19 +46,19 @@ STATISTIC = f'#,##0.000;"{MINUS}"#,##0.000'
 Z_SCORE = signed_office_format("0.0")
 FINE = f'#,##0.0000;"{MINUS}"#,##0.0000'
 DATE = "yyyy-mm-dd"
-#: Row-resolved formats: the metric's own format, and its signed twin for changes.
+#: Row-resolved formats: the metric's own format, its signed twin, and its sums' format.
 VALUE = "@value"
 CHANGE = "@change"
-
-_STATS = ("numerator", "denominator", "count", "sum", "sum_squares", "total")
-_STAT_HEADERS = {
-    "numerator": "Numerator",
-    "denominator": "Denominator",
-    "count": "Count",
-    "sum": "Sum",
-    "sum_squares": "Sum of squares",
-    "total": "Total",
-}
+SUMS = "@sums"
+#: What a target status or an anomaly's sentiment reads as (the PDF's good / bad colours).
+GOOD_WORDS = ("met", "good")
+BAD_WORDS = ("missed", "bad")
+AGGREGATION_NOTE = (
+    "Aggregation rule: a metric over several rows is Σ Numerator / Σ Denominator of those "
+    "rows (a mean: Σ sum / Σ count; a total: Σ Numerator) — never the average of Value. "
+    "Aggregate within one Dimension (its segments partition the total) and, for a stock "
+    "such as the backlog, within one period."
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,14 @@ class ExportRow:
 
 
 @dataclass(frozen=True)
+class Highlight:
+    """Cells coloured good or bad by the text of one column (conditional formatting)."""
+
+    column: str  # the key whose text decides: "met"/"missed", "good"/"bad"
+    cells: tuple[str, ...]  # the keys of the columns coloured with it
+
+
+@dataclass(frozen=True)
 class ExportTable:
     """One sheet of the workbook and one CSV file."""
 
@@ -85,6 +99,10 @@ class ExportTable:
     columns: tuple[ExportColumn, ...]
     rows: tuple[ExportRow, ...]
     title_suffix: str = ""  # kept when a long title is shortened, e.g. " by region"
+    description: str = ""  # one line for the workbook's Index sheet
+    notes: Mapping[str, str] = field(default_factory=dict)  # column key → header note
+    highlight: Highlight | None = None
+    label_columns: int = 1  # columns kept in view when scrolling right (frozen)
 
 
 class FiguresMissing(ValueError):
@@ -102,11 +120,12 @@ def signed_format(fmt: str) -> str:
 SHARE_FORMATS = {VALUE: PERCENT, CHANGE: SIGNED_PERCENT}
 
 
-def metric_formats(metric: Mapping[str, Any]) -> dict[str, str]:
+def metric_formats(metric: MetricFigures | None) -> dict[str, str]:
     """The row tokens for one metric: its Office number format, plain and signed."""
-    unit = metric.get("format", "decimal")
+    if metric is None:
+        return {}
     try:
-        fmt = office_number_format(unit, metric.get("decimals"))
+        fmt = office_number_format(metric.format, metric.decimals)  # type: ignore[arg-type]
     except KeyError:  # an unknown format in hand-made figures: show the number as it is
         fmt = GENERAL
     return {VALUE: fmt, CHANGE: signed_format(fmt)}
@@ -117,14 +136,7 @@ def slug(text: str, limit: int = 60) -> str:
     return re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_")[:limit].strip("_") or "x"
 
 
-def _date(text: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(text)) if text else None
-    except ValueError:
-        return None
-
-
-def _direction(text: Any) -> str | None:
+def _direction(text: str | None) -> str | None:
     return str(text).replace("_", " ") if text else None
 
 
@@ -136,434 +148,51 @@ def _text(key: str, header: str) -> ExportColumn:
     return ExportColumn(key, header, "text")
 
 
-# -- public ---------------------------------------------------------------------------------
+def status_text(met: bool | None) -> str | None:
+    """ "met" / "missed" as the PDF's target cell says it; None without a target."""
+    return None if met is None else ("met" if met else "missed")
 
 
-def export_tables(document: Document) -> list[ExportTable]:
-    """Every table of the exports, in sheet order; names are unique slugs."""
-    figures = document.figures
-    if not figures:
-        raise FiguresMissing(
-            f"document {document.report_id!r} carries no figures: build it with build_report()"
-        )
-    sections = {s.id for s in document.sections}
-    insights = figures.get("insights") or {}
-    tables = [summary_table(figures, document), series_table(figures)]
-    if figures.get("restatements"):
-        tables.append(restatements_table(figures))
-    tables += breakdown_tables(figures)
-    if "anomalies" in sections and insights:
-        tables.append(anomalies_table(figures))
-    if "decomposition" in sections and insights:
-        tables += [decomposition_table(figures), decomposition_terms_table(figures)]
-    if "significance" in sections and insights:
-        tables += [tests_table(figures), segment_differences_table(figures)]
-    tables += [definitions_table(document), about_table(document, figures)]
-    return _unique_names(tables)
-
-
-def _unique_names(tables: list[ExportTable]) -> list[ExportTable]:
-    """Make every table name unique (metric ids that slug alike must not overwrite a CSV)."""
-    seen: set[str] = set()
-    out = []
-    for table in tables:
-        name, n = table.name, 1
-        while name in seen:
-            n += 1
-            name = f"{table.name[:56]}_{n}"
-        seen.add(name)
-        out.append(table if name == table.name else _renamed(table, name))
-    return out
-
-
-def _renamed(table: ExportTable, name: str) -> ExportTable:
-    return ExportTable(name, table.title, table.columns, table.rows, table.title_suffix)
-
-
-def _metrics(figures: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    return list((figures.get("metrics") or {}).items())
-
-
-def _period(figures: Mapping[str, Any]) -> str | None:
-    return (figures.get("period") or {}).get("label")
-
-
-def _label(figures: Mapping[str, Any], metric: str) -> str:
-    return ((figures.get("metrics") or {}).get(metric) or {}).get("label") or metric
-
-
-def _formats_of(figures: Mapping[str, Any], metric: str) -> dict[str, str]:
-    return metric_formats((figures.get("metrics") or {}).get(metric) or {})
-
-
-# -- summary, series, breakdowns --------------------------------------------------------------
-
-
-def summary_table(figures: Mapping[str, Any], document: Document) -> ExportTable:
-    """One row per metric: value, comparisons, target, significance and direction."""
-    units = {d.term: dict(d.extra).get("Unit") for d in _definitions(document)}
-    tests = (figures.get("insights") or {}).get("tests")
-    columns = [
-        _text("period", "Period"),
-        _text("metric", "Metric"),
-        _text("label", "Label"),
-        _text("unit", "Unit"),
-        _col("current", "Current", fmt=VALUE),
-        _col("previous", "Previous", fmt=VALUE),
-        _col("delta", "Δ", fmt=CHANGE),
-        _col("delta_pct", "Δ %", fmt=SIGNED_PERCENT),
-        _col("last_year", "Last year", fmt=VALUE),
-        _col("target", "Target", fmt=VALUE),
-        _col("vs_target", "vs target", fmt=CHANGE),
-        _col("target_met", "Target met", "bool"),
-    ]
-    if tests is not None:
-        columns += [
-            _text("test", "Test"),
-            _col("p_value", "p-value", fmt=P_VALUE),
-            _col("significant", "Significant", "bool"),
-        ]
-    columns += [_text("direction", "Direction"), _text("provisional", "Provisional")]
-    rows = []
-    for name, m in _metrics(figures):
-        values: list[Any] = [
-            _period(figures),
-            name,
-            m.get("label"),
-            units.get(m.get("label")) or m.get("format"),
-            m.get("value"),
-            m.get("previous"),
-            m.get("delta"),
-            m.get("delta_pct"),
-            m.get("last_year"),
-            m.get("target"),
-            m.get("vs_target"),
-            m.get("target_met"),
-        ]
-        if tests is not None:
-            test = tests.get(name) or {}
-            values += [test.get("test"), test.get("p_value"), test.get("significant")]
-        values += [_direction(m.get("direction")), _provisional(m)]
-        rows.append(ExportRow(tuple(values), metric_formats(m)))
-    return ExportTable("summary", "Summary", tuple(columns), tuple(rows))
-
-
-def _provisional(m: Mapping[str, Any]) -> str | None:
-    """ "until 2026-12-06: appeals still arriving" for a figure late data may still change."""
-    if not m.get("provisional"):
-        return None
-    return f"until {m.get('matures_on')}: {m.get('provisional_reason') or 'late data'}"
-
-
-def series_table(figures: Mapping[str, Any]) -> ExportTable:
-    """The trailing series of every metric in long form: one row per metric and period."""
-    columns = (
-        _text("metric", "Metric"),
-        _text("label", "Label"),
-        _text("period", "Period"),
-        _col("start", "Start", "date", DATE),
-        _col("value", "Value", fmt=VALUE),
-        _col("complete", "Complete", "bool"),
-        _col("provisional", "Provisional", "bool"),
-    )
-    rows = [
-        ExportRow(
-            (
-                name,
-                m.get("label"),
-                p.get("period"),
-                _date(p.get("start")),
-                p.get("value"),
-                p.get("complete"),
-                p.get("provisional", False),
-            ),
-            metric_formats(m),
-        )
-        for name, m in _metrics(figures)
-        for p in m.get("series") or []
-    ]
-    return ExportTable("series", "Series", columns, tuple(rows))
-
-
-def restatements_table(figures: Mapping[str, Any]) -> ExportTable:
-    """Values an earlier report of this series showed that read differently now."""
-    columns = (
-        _text("metric", "Metric"),
-        _text("label", "Label"),
-        _text("period", "Period"),
-        _col("was", "Was", fmt=VALUE),
-        _col("now", "Now", fmt=VALUE),
-        _text("shown_in_period", "Shown in report"),
-        _col("shown_in_run", "Run", fmt=INTEGER),
-        _col("sent", "Sent", "bool"),
-        _text("cause", "Likely cause"),
-    )
-    rows = [
-        ExportRow(
-            tuple(
-                _label(figures, r["metric"]) if c.key == "label" else r.get(c.key) for c in columns
-            ),
-            _formats_of(figures, r["metric"]),
-        )
-        for r in figures.get("restatements") or []
-    ]
-    return ExportTable("restatements", "Restatements", columns, tuple(rows))
-
-
-def _stat_keys(metric: Mapping[str, Any]) -> list[str]:
-    """The additive statistics this metric carries (numerator/denominator, count/sum/…, total)."""
-    stats = metric.get("stats") or {}
-    keys = [k for k in _STATS if stats.get(k) is not None]
-    if keys:
-        return keys
-    rows = [r for rows in (metric.get("breakdowns") or {}).values() for r in rows]
-    return [k for k in _STATS if any((r.get("stats") or {}).get(k) is not None for r in rows)]
-
-
-def _stat_format(rows: Iterable[Mapping[str, Any]], key: str, which: str) -> str:
-    values = [(r.get(which) or {}).get(key) for r in rows]
+def sums_format(values: Iterable[Any]) -> str:
+    """Whole numbers (counts) with thousands separators; hours and seconds with decimals."""
     numbers = [v for v in values if isinstance(v, int | float)]
     return INTEGER if all(float(v).is_integer() for v in numbers) else DECIMAL
 
 
-def breakdown_tables(figures: Mapping[str, Any]) -> list[ExportTable]:
-    """One table per metric × dimension, with the statistics to re-aggregate it."""
-    return [
-        breakdown_table(figures, name, m, dimension, rows or [])
-        for name, m in _metrics(figures)
-        for dimension, rows in (m.get("breakdowns") or {}).items()
-    ]
+#: the two identifying columns every metric row opens with: the label, then the id
+METRIC_KEYS = (_text("metric", "Metric"), _text("metric_id", "Metric id"))
 
 
-def breakdown_table(
-    figures: Mapping[str, Any],
-    name: str,
-    metric: Mapping[str, Any],
-    dimension: str,
-    rows: list[Mapping[str, Any]],
-) -> ExportTable:
-    keys = _stat_keys(metric)
-    columns = [
-        _text("period", "Period"),
-        _text("metric", "Metric"),
-        _text("dimension", "Dimension"),
-        _text("segment", "Segment"),
-        _col("value", "Value", fmt=VALUE),
-        _col("previous", "Previous", fmt=VALUE),
-        _col("delta", "Δ", fmt=CHANGE),
-        _col("delta_pct", "Δ %", fmt=SIGNED_PERCENT),
-        _col("share", "Share", fmt=PERCENT),
-        _col("target", "Target", fmt=VALUE),
-    ]
-    for which, prefix in (("stats", ""), ("previous_stats", "previous_")):
-        for key in keys:
-            header = _STAT_HEADERS[key]
-            header = f"Previous {header.lower()}" if prefix else header
-            columns.append(_col(prefix + key, header, fmt=_stat_format(rows, key, which)))
-    formats = metric_formats(metric)
-    out = []
-    for r in rows:
-        values = [_period(figures), name, dimension, r.get("segment")]
-        values += [r.get(k) for k in ("value", "previous", "delta", "delta_pct", "share", "target")]
-        values += [(r.get("stats") or {}).get(k) for k in keys]
-        values += [(r.get("previous_stats") or {}).get(k) for k in keys]
-        out.append(ExportRow(tuple(values), formats))
-    label = str(metric.get("label") or name)
-    return ExportTable(
-        f"breakdown_{slug(name)}_{slug(dimension)}",
-        label,
-        tuple(columns),
-        tuple(out),
-        title_suffix=f" by {dimension}",
-    )
+def dimension_text(dimensions: Iterable[str]) -> str:
+    return " × ".join(dimensions)
 
 
-# -- insights ------------------------------------------------------------------------------
+def segment_text(segment: Iterable[str]) -> str:
+    return " × ".join(segment)
 
 
-def anomalies_table(figures: Mapping[str, Any]) -> ExportTable:
-    """Every flagged anomaly with its size, baseline, method and stable id."""
-    columns = (
-        _text("id", "ID"),
-        _text("period", "Period"),
-        _text("metric", "Metric"),
-        _text("dimension", "Dimension"),
-        _text("segment", "Segment"),
-        _text("method", "Method"),
-        _col("observed", "Observed", fmt=VALUE),
-        _col("baseline", "Baseline", fmt=VALUE),
-        _col("delta", "Δ", fmt=CHANGE),
-        _col("robust_z", "Robust z", fmt=Z_SCORE),
-        _col("threshold", "Threshold", fmt="0.0"),
-        _col("volume", "Volume", fmt=INTEGER),
-        _text("direction", "Direction"),
-        _text("sentiment", "Sentiment"),
-        _text("detail", "Detail"),
-    )
-    rows = [
-        ExportRow(
-            tuple(a.get(c.key) for c in columns),
-            SHARE_FORMATS
-            if a.get("method") == "share"
-            else _formats_of(figures, str(a.get("metric"))),
+# -- public ---------------------------------------------------------------------------------
+
+
+def export_data(document: Document) -> ExportFigures:
+    """The document's typed export figures, or :class:`FiguresMissing`."""
+    if document.exports is None:
+        raise FiguresMissing(
+            f"document {document.report_id!r} carries no figures: build it with build_report()"
         )
-        for a in (figures.get("insights") or {}).get("anomalies") or []
-    ]
-    return ExportTable("anomalies", "Anomalies", columns, tuple(rows))
+    return document.exports
 
 
-def _decompositions(figures: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    return list(((figures.get("insights") or {}).get("decompositions") or {}).items())
+def label_of(data: ExportFigures, metric: str) -> str:
+    m = data.figures.metrics.get(metric)
+    return (m.label if m else None) or metric
 
 
-def _dims_text(d: Mapping[str, Any]) -> str:
-    return " × ".join(str(x) for x in d.get("dimensions") or [])
+def formats_of(data: ExportFigures, metric: str) -> dict[str, str]:
+    return metric_formats(data.figures.metrics.get(metric))
 
 
-def decomposition_table(figures: Mapping[str, Any]) -> ExportTable:
-    """LMDI per metric: the change split into mix, rate and activity effects."""
-    columns = (
-        _text("metric", "Metric"),
-        _text("dimensions", "Dimensions"),
-        _text("kind", "Kind"),
-        _col("previous", "Previous", fmt=VALUE),
-        _col("current", "Current", fmt=VALUE),
-        _col("change", "Change", fmt=CHANGE),
-        _col("mix", "Mix effect", fmt=CHANGE),
-        _col("rate", "Rate effect", fmt=CHANGE),
-        _col("activity", "Activity effect", fmt=CHANGE),
-        _col("residual", "Residual"),
-        _col("mix_reference", "Mix reference (average)", fmt=VALUE),
-        _text("note", "Note"),
-    )
-    rows = []
-    for name, d in _decompositions(figures):
-        values = (name, _dims_text(d), d.get("kind"), d.get("value0"), d.get("value1"))
-        values += tuple(d.get(k) for k in ("change", "mix", "rate", "activity", "residual"))
-        # the average rate subtracted from each segment's mix term (lmdi module docstring)
-        values += (d.get("reference"),)
-        rows.append(ExportRow((*values, d.get("note")), _formats_of(figures, name)))
-    return ExportTable("decomposition", "Decomposition", columns, tuple(rows))
-
-
-def decomposition_terms_table(figures: Mapping[str, Any]) -> ExportTable:
-    """LMDI per segment: shares, rates and each segment's mix / rate / activity term."""
-    columns = (
-        _text("metric", "Metric"),
-        _text("dimensions", "Dimensions"),
-        _text("segment", "Segment"),
-        _col("share_previous", "Share previous", fmt=PERCENT),
-        _col("share_current", "Share current", fmt=PERCENT),
-        _col("rate_previous", "Rate previous", fmt="@rate"),
-        _col("rate_current", "Rate current", fmt="@rate"),
-        _col("mix", "Mix effect", fmt=CHANGE),
-        _col("rate", "Rate effect", fmt=CHANGE),
-        _col("activity", "Activity effect", fmt=CHANGE),
-        _col("contribution", "Contribution", fmt=CHANGE),
-        _col("mix_lmdi", "Mix (LMDI-I term)", fmt=CHANGE),
-        _col("volume_previous", "Volume previous", fmt=DECIMAL),
-        _col("volume_current", "Volume current", fmt=DECIMAL),
-        _text("named", "Named in report"),
-    )
-    rows = []
-    for name, d in _decompositions(figures):
-        named = {tuple(s) for s in d.get("shown") or []}
-        formats = _formats_of(figures, name)
-        # a ratio's segment rate is the metric itself; a total's rate is another quantity
-        formats["@rate"] = formats[VALUE] if d.get("kind") == "ratio" else GENERAL
-        for t in d.get("terms") or []:
-            segment = t.get("segment")
-            segment_text = " × ".join(map(str, segment)) if isinstance(segment, list) else segment
-            values = (name, _dims_text(d), segment_text, t.get("share0"), t.get("share1"))
-            values += tuple(t.get(k) for k in ("rate0", "rate1", "mix", "rate", "activity"))
-            parts = [t.get(k) for k in ("mix", "rate", "activity")]
-            total = math.fsum(parts) if all(x is not None for x in parts) else None
-            values += (total, t.get("mix_lmdi"), t.get("volume0"), t.get("volume1"))
-            is_named = isinstance(segment, list) and tuple(segment) in named
-            rows.append(ExportRow((*values, _yes_no(is_named)), formats))
-    return ExportTable("decomposition_terms", "Decomposition terms", columns, tuple(rows))
-
-
-_TEST_COLUMNS = (
-    _text("test", "Test"),
-    _col("statistic", "Statistic", fmt=STATISTIC),
-    _col("df", "df", fmt="#,##0.0"),
-    _col("p_value", "p-value", fmt=P_VALUE),
-    _col("q_value", "q-value", fmt=P_VALUE),
-    _col("effect", "Effect", fmt=FINE),
-    _col("ci_low", "CI low", fmt=FINE),
-    _col("ci_high", "CI high", fmt=FINE),
-    _col("confidence", "Confidence", fmt="0%"),
-    _col("effect_size", "Effect size", fmt=STATISTIC),
-    _text("effect_size_name", "Effect size measure"),
-    _col("n_current", "n current", fmt=INTEGER),
-    _col("n_previous", "n previous", fmt=INTEGER),
-    _col("significant", "Significant", "bool"),
-    _text("note", "Note"),
-)
-
-
-def _test_values(test: Mapping[str, Any]) -> tuple[Any, ...]:
-    n = test.get("n") or []
-    fields = {
-        **test,
-        "n_current": n[0] if len(n) > 0 else None,
-        "n_previous": n[1] if len(n) > 1 else None,
-        "note": test.get("note") or test.get("reason"),
-    }
-    return tuple(fields.get(c.key) for c in _TEST_COLUMNS)
-
-
-def tests_table(figures: Mapping[str, Any]) -> ExportTable:
-    """Period-over-period tests: each metric's total, then each segment (with its q-value)."""
-    insights = figures.get("insights") or {}
-    columns = (
-        _text("metric", "Metric"),
-        _text("dimension", "Dimension"),
-        _text("segment", "Segment"),
-        *_TEST_COLUMNS,
-    )
-    rows = [
-        ExportRow((name, None, None, *_test_values(t)))
-        for name, t in (insights.get("tests") or {}).items()
-    ]
-    for st in insights.get("segment_tests") or []:
-        for segment, t in (st.get("changes") or {}).items():
-            rows.append(
-                ExportRow((st.get("metric"), st.get("dimension"), segment, *_test_values(t)))
-            )
-    return ExportTable("tests", "Tests", columns, tuple(rows))
-
-
-def segment_differences_table(figures: Mapping[str, Any]) -> ExportTable:
-    """Do segments differ this period? One-way ANOVA / chi-square across a dimension."""
-    columns = (
-        _text("metric", "Metric"),
-        _text("dimension", "Dimension"),
-        _text("test", "Test"),
-        _col("statistic", "Statistic", fmt=STATISTIC),
-        _col("df", "df", fmt="#,##0.0"),
-        _col("df2", "df2", fmt="#,##0.0"),
-        _col("p_value", "p-value", fmt=P_VALUE),
-        _col("effect_size", "Effect size", fmt=STATISTIC),
-        _text("effect_size_name", "Effect size measure"),
-        _col("groups", "Groups", fmt=INTEGER),
-    )
-    rows = []
-    for st in (figures.get("insights") or {}).get("segment_tests") or []:
-        across = st.get("across")
-        if not across:
-            continue
-        fields = {**across, "metric": st.get("metric"), "dimension": st.get("dimension")}
-        fields["groups"] = len(across.get("n") or []) or None
-        rows.append(ExportRow(tuple(fields.get(c.key) for c in columns)))
-    return ExportTable("segment_differences", "Segment differences", columns, tuple(rows))
-
-
-# -- definitions and provenance ------------------------------------------------------------------
-
-
-def _definitions(document: Document) -> list[Any]:
+def definitions(document: Document) -> list[Any]:
     return [
         item
         for section in document.sections
@@ -573,127 +202,424 @@ def _definitions(document: Document) -> list[Any]:
     ]
 
 
-def definitions_table(document: Document) -> ExportTable:
-    """Each metric's formula, description and the catalog's extras (measures, unit, owner …).
+# -- summary and series ---------------------------------------------------------------------------
 
-    Taken from the document's definitions block; when a report has no
-    definitions section, the figures still name each metric and its direction.
-    """
-    items = _definitions(document)
-    if not items:
-        return _definitions_from_figures(document.figures or {})
-    ids = {m.get("label"): name for name, m in _metrics(document.figures or {})}
-    extra_labels = list(dict.fromkeys(label for d in items for label, _ in d.extra))
-    columns = (
-        _text("metric", "Metric"),
-        _text("label", "Label"),
-        _text("formula", "Formula"),
-        _text("description", "Description"),
-        *(_text(slug(label), label) for label in extra_labels),
+
+def summary_table(data: ExportFigures, document: Document) -> ExportTable:
+    """One row per metric: value, comparisons, target, significance and direction."""
+    figures = data.figures
+    units = {d.term: dict(d.extra).get("Unit") for d in definitions(document)}
+    insights = data.insights
+    tests = insights.significance if insights is not None else None
+    columns = [
+        *METRIC_KEYS,
+        _text("period", "Period"),
+        _text("unit", "Unit"),
+        _col("current", "Current", fmt=VALUE),
+        _col("previous", "Previous", fmt=VALUE),
+        _col("delta", "Δ", fmt=CHANGE),
+        _col("delta_pct", "Δ %", fmt=SIGNED_PERCENT),
+        _col("last_year", "Last year", fmt=VALUE),
+        _col("target", "Target", fmt=VALUE),
+        _col("vs_target", "vs target", fmt=CHANGE),
+        _text("target_status", "Target status"),
+    ]
+    if tests is not None:
+        columns += [
+            _text("test", "Test"),
+            _col("p_value", "p-value", fmt=P_VALUE),
+            _col("significant", "Significant", "bool"),
+        ]
+    columns += [_text("direction", "Direction"), _text("provisional", "Provisional")]
+    rows = []
+    for name, m in figures.metrics.items():
+        values: list[Any] = [
+            m.label,
+            name,
+            figures.period.label,
+            units.get(m.label) or m.format,
+            m.value,
+            m.previous,
+            m.delta,
+            m.delta_pct,
+            m.last_year,
+            m.target,
+            m.vs_target,
+            status_text(m.target_met),
+        ]
+        if tests is not None:
+            test = tests.metrics.get(name)
+            result = test.result if test is not None else None
+            values += [
+                result.test if result else None,
+                result.p_value if result else None,
+                test.significant(tests.alpha) if test is not None else None,
+            ]
+        values += [_direction(m.direction), _provisional(m)]
+        rows.append(ExportRow(tuple(values), metric_formats(m)))
+    return ExportTable(
+        "summary",
+        "Summary",
+        tuple(columns),
+        tuple(rows),
+        description=f"Each metric in {figures.period.label}: value, previous, last year, "
+        "target and its status, test",
+        highlight=Highlight("target_status", ("current", "target_status")),
     )
+
+
+def _provisional(m: MetricFigures) -> str | None:
+    """ "until 2026-12-06: appeals still arriving" for a figure late data may still change."""
+    if not m.provisional:
+        return None
+    return f"until {m.matures_on}: {m.provisional_reason or 'late data'}"
+
+
+_SUM_COLUMNS = (
+    _col("numerator", "Numerator", fmt=SUMS),
+    _col("denominator", "Denominator", fmt=SUMS),
+)
+
+
+def _sum_values(stats: Stats) -> tuple[float | None, float | None]:
+    return numerator_denominator(stats)
+
+
+def _row_formats(m: MetricFigures | None, stats: Iterable[Stats]) -> dict[str, str]:
+    """The metric's formats, and one for its sums (whole counts or decimals)."""
+    sums = [v for s in stats for v in (*numerator_denominator(s), weight_of(s))]
+    return {**metric_formats(m), SUMS: sums_format(sums)}
+
+
+def _totals(data: ExportFigures) -> dict[tuple[str, str], SegmentPoint]:
+    return {(p.metric, p.period): p for p in data.series.points if not p.dimensions}
+
+
+def series_table(data: ExportFigures) -> ExportTable:
+    """Each metric's total per shown period, with the sums it is derived from."""
+    columns = (
+        *METRIC_KEYS,
+        _text("period", "Period"),
+        _col("start", "Start", "date", DATE),
+        _col("value", "Value", fmt=VALUE),
+        *_SUM_COLUMNS,
+        _col("n", "n", fmt=SUMS),
+        _col("target", "Target", fmt=VALUE),
+        _text("target_status", "Target status"),
+        _col("last_year", "Last year", fmt=VALUE),
+        _col("complete", "Complete", "bool"),
+        _col("provisional", "Provisional", "bool"),
+        _text("aggregation", "Aggregation"),
+    )
+    totals = _totals(data)
+    rows = []
+    for name, m in data.figures.metrics.items():
+        for p in m.series:
+            point = totals.get((name, p.period))
+            stats = point.stats if point else Stats()
+            target = point.target if point else None
+            values = (
+                m.label,
+                name,
+                p.period,
+                p.start,
+                p.value,
+                *_sum_values(stats),
+                weight_of(stats),
+                target,
+                status_text(target_met(m.direction, p.value, target)),
+                _last_year(data, m, p.period, point),
+                p.complete,
+                p.provisional,
+                _rule(m, stats),
+            )
+            rows.append(ExportRow(values, _row_formats(m, [stats])))
+    return ExportTable(
+        "series",
+        "Series",
+        columns,
+        tuple(rows),
+        description=f"Each metric's total per {data.figures.period.grain} (every shown period) "
+        "with numerator, denominator, target and last year",
+        notes={"value": AGGREGATION_NOTE},
+        highlight=Highlight("target_status", ("value", "target_status")),
+    )
+
+
+def _last_year(
+    data: ExportFigures, m: MetricFigures, period: str, point: SegmentPoint | None
+) -> float | None:
+    """A total's value a year earlier; the built period's as the Summary shows it (a quantile's
+    sketch is counted for the shown periods only, so only the built period has one)."""
+    if period == data.figures.period.label:
+        return m.last_year
+    return point.last_year if point else None
+
+
+# -- breakdowns: every segment, every shown period -----------------------------------------------
+
+
+def _rule(m: MetricFigures | None, stats: Stats) -> str:
+    """How rows of this metric add up (the Breakdowns table's own aggregation column)."""
+    kind = m.type if m is not None else ""
+    if kind == "quantile":
+        return "not additive (a quantile: read it, never sum or average it)"
+    numerator, denominator = numerator_denominator(stats)
+    if denominator is not None:
+        return "Σ numerator / Σ denominator"
+    if numerator is None:
+        return "not additive"
+    if m is not None and m.as_of is not None:
+        return "Σ numerator within a period (a period-end snapshot)"
+    if kind == "derived":
+        return "not additive (a formula of other metrics)"
+    return "Σ numerator"
+
+
+def _dimension_columns(data: ExportFigures) -> tuple[ExportColumn, ...]:
+    labels = data.series.dimension_labels
+    dims = dict.fromkeys(d for g in data.series.groupings for d in g)
+    return tuple(_text(slug(d), labels.get(d, d)) for d in dims)
+
+
+def _dimension_values(data: ExportFigures, point: SegmentPoint) -> tuple[str | None, ...]:
+    dims = dict.fromkeys(d for g in data.series.groupings for d in g)
+    found = dict(zip(point.dimensions, point.segment, strict=True))
+    return tuple(found.get(d) for d in dims)
+
+
+def breakdowns_table(data: ExportFigures) -> ExportTable:
+    """One long table: metric × period × dimension × segment, ready for a PivotTable."""
+    metrics = data.figures.metrics
+    has_squares = any(p.stats.sum_squares is not None for p in data.series.points)
+    columns = [
+        *METRIC_KEYS,
+        _text("period", "Period"),
+        _col("start", "Start", "date", DATE),
+        _text("dimension", "Dimension"),
+        _text("segment", "Segment"),
+        *_dimension_columns(data),
+        _col("value", "Value", fmt=VALUE),
+        *_SUM_COLUMNS,
+    ]
+    if has_squares:
+        columns.append(_col("sum_squares", "Sum of squares", fmt=SUMS))
+    columns += [
+        _col("n", "n", fmt=SUMS),
+        _col("target", "Target", fmt=VALUE),
+        _text("target_status", "Target status"),
+        _col("last_year", "Last year", fmt=VALUE),
+    ]
+    formats: dict[str, dict[str, str]] = {}
+    for name, m in metrics.items():
+        stats = [p.stats for p in data.series.points if p.metric == name]
+        formats[name] = _row_formats(m, stats)
+    rows = []
+    for p in data.series.points:
+        if not p.dimensions:
+            continue
+        values: list[Any] = [
+            label_of(data, p.metric),
+            p.metric,
+            p.period,
+            p.start,
+            dimension_text(p.dimensions),
+            segment_text(p.segment),
+            *_dimension_values(data, p),
+            p.value,
+            *_sum_values(p.stats),
+        ]
+        if has_squares:
+            values.append(p.stats.sum_squares)
+        values += [
+            weight_of(p.stats),
+            p.target,
+            status_text(p.target_met),
+            p.last_year,
+        ]
+        rows.append(ExportRow(tuple(values), formats.get(p.metric, {})))
+    return ExportTable(
+        "breakdowns",
+        "Breakdowns",
+        tuple(columns),
+        tuple(rows),
+        description="Any follow-up, by PivotTable: every metric × period × dimension × "
+        "segment with numerator, denominator, n, target, last year; re-aggregate as "
+        "Σ numerator / Σ denominator",
+        notes={
+            "value": AGGREGATION_NOTE,
+            "numerator": AGGREGATION_NOTE,
+            "n": "n: what the value rests on — the denominator (ratio, proportion), the count "
+            "(mean, quantile) or the total (total).",
+            "dimension": "Rows of one Dimension partition the metric's total; filter on one "
+            "Dimension before you sum.",
+        },
+        highlight=Highlight("target_status", ("value", "target_status")),
+    )
+
+
+def segment_series_tables(data: ExportFigures) -> list[ExportTable]:
+    """Per grouping: segment × period, one row per metric, segment and measure (wide)."""
+    return [_segment_series_table(data, g) for g in data.series.groupings]
+
+
+def _segment_series_table(data: ExportFigures, grouping: tuple[str, ...]) -> ExportTable:
+    labels = data.series.dimension_labels
+    periods = data.series.periods
+    dims = tuple(_text(slug(d), labels.get(d, d)) for d in grouping)
+    columns = (
+        *METRIC_KEYS,
+        *dims,
+        _text("measure", "Measure"),
+        *(_col(f"p_{slug(p.label)}", p.label, fmt=VALUE) for p in periods),
+    )
+    cells: dict[tuple[str, tuple[str, ...]], dict[str, SegmentPoint]] = {}
+    for p in data.series.points:
+        if p.dimensions == grouping:
+            cells.setdefault((p.metric, p.segment), {})[p.period] = p
+    rows = []
+    for (metric, segment), by_period in cells.items():
+        m = data.figures.metrics.get(metric)
+        points = [by_period.get(p.label) for p in periods]
+        stats = [pt.stats for pt in points if pt is not None]
+        sums = _row_formats(m, stats)
+        measures: list[tuple[str, Any, dict[str, str]]] = [
+            ("Value", lambda pt: pt.value, metric_formats(m))
+        ]
+        if any(numerator_denominator(s)[1] is not None for s in stats):
+            sum_formats = {VALUE: sums[SUMS]}
+            measures += [
+                ("Numerator", lambda pt: numerator_denominator(pt.stats)[0], sum_formats),
+                ("Denominator", lambda pt: numerator_denominator(pt.stats)[1], sum_formats),
+            ]
+        for measure, read, fmts in measures:
+            values = tuple(read(pt) if pt is not None else None for pt in points)
+            keys = (label_of(data, metric), metric, *segment, measure)
+            rows.append(ExportRow((*keys, *values), fmts))
+    text = dimension_text(grouping)
+    return ExportTable(
+        f"series_by_{slug('_'.join(grouping))}",
+        "Series by",
+        columns,
+        tuple(rows),
+        title_suffix=f" {text}",
+        description=_series_question(grouping, [labels.get(d, d).lower() for d in grouping])
+        + f" Each metric by {text}, period by period: value, numerator, denominator",
+        label_columns=len(dims) + 3,  # metric, its id, the segment, the measure
+    )
+
+
+def _series_question(grouping: tuple[str, ...], names: list[str]) -> str:
+    """The follow-up question a segment × period sheet answers, for the Index."""
+    if len(names) == 1:
+        return f"When did a {names[0]} start to move?"
+    outer, inner = names[0], names[-1]
+    return f"Which {inner} drives a {outer}'s change; is it in every {outer}?"
+
+
+def segment_changes_table(data: ExportFigures) -> ExportTable:
+    """The built period's segments as the report shows them: change, share, target, sums."""
+    figures = data.figures
+    columns = (
+        *METRIC_KEYS,
+        _text("period", "Period"),
+        _text("dimension", "Dimension"),
+        _text("segment", "Segment"),
+        _col("value", "Value", fmt=VALUE),
+        _col("previous", "Previous", fmt=VALUE),
+        _col("delta", "Δ", fmt=CHANGE),
+        _col("delta_pct", "Δ %", fmt=SIGNED_PERCENT),
+        _col("share", "Share", fmt=PERCENT),
+        _col("target", "Target", fmt=VALUE),
+        _text("target_status", "Target status"),
+        *_SUM_COLUMNS,
+        _col("sum_squares", "Sum of squares", fmt=SUMS),
+        _col("previous_numerator", "Previous numerator", fmt=SUMS),
+        _col("previous_denominator", "Previous denominator", fmt=SUMS),
+        _col("previous_sum_squares", "Previous sum of squares", fmt=SUMS),
+    )
+    rows = []
+    for name, m in figures.metrics.items():
+        for dimension, segments in m.breakdowns.items():
+            stats = [s.stats for s in segments] + [s.previous_stats for s in segments]
+            formats = _row_formats(m, stats)
+            for s in segments:
+                values = (
+                    m.label,
+                    name,
+                    figures.period.label,
+                    dimension,
+                    s.segment,
+                    s.value,
+                    s.previous,
+                    s.delta,
+                    s.delta_pct,
+                    s.share,
+                    s.target,
+                    status_text(target_met(m.direction, s.value, s.target)),
+                    *_sum_values(s.stats),
+                    s.stats.sum_squares,
+                    *_sum_values(s.previous_stats),
+                    s.previous_stats.sum_squares,
+                )
+                rows.append(ExportRow(values, formats))
+    return ExportTable(
+        "segment_changes",
+        "Segment changes",
+        columns,
+        tuple(rows),
+        description=f"Each segment in {figures.period.label} against "
+        f"{figures.previous_period.label}: change, share, target (as the report's tables)",
+        notes={"numerator": AGGREGATION_NOTE},
+        highlight=Highlight("target_status", ("value", "target_status")),
+    )
+
+
+def daily_table(data: ExportFigures) -> ExportTable:
+    """The built period day by day: each metric's total and its segments."""
+    columns = (
+        *METRIC_KEYS,
+        _col("day", "Day", "date", DATE),
+        _text("weekday", "Weekday"),
+        _text("dimension", "Dimension"),
+        _text("segment", "Segment"),
+        _col("value", "Value", fmt=VALUE),
+        *_SUM_COLUMNS,
+        _col("n", "n", fmt=SUMS),
+        _col("complete", "Complete", "bool"),
+    )
+    metrics = data.figures.metrics
+    formats = {
+        name: _row_formats(m, [p.stats for p in data.series.daily if p.metric == name])
+        for name, m in metrics.items()
+    }
     rows = tuple(
         ExportRow(
             (
-                ids.get(d.term),
-                d.term,
-                d.formula,
-                d.description,
-                *(dict(d.extra).get(x) for x in extra_labels),
-            )
+                label_of(data, p.metric),
+                p.metric,
+                p.start,
+                f"{p.start:%a}",
+                dimension_text(p.dimensions) or "total",
+                segment_text(p.segment) or "Total",
+                p.value,
+                *_sum_values(p.stats),
+                weight_of(p.stats),
+                p.complete,
+            ),
+            formats.get(p.metric, {}),
         )
-        for d in items
+        for p in data.series.daily
     )
-    return ExportTable("definitions", "Definitions", _unique_keys(columns), rows)
-
-
-def _unique_keys(columns: tuple[ExportColumn, ...]) -> tuple[ExportColumn, ...]:
-    """Extra labels are free text: keep CSV keys and workbook headers distinct (Excel needs it)."""
-    keys: set[str] = set()
-    headers: set[str] = set()  # Excel compares table headers case-insensitively
-    out = []
-    for c in columns:
-        key, header, n = c.key, c.header, 1
-        while key in keys:
-            n += 1
-            key = f"{c.key}_{n}"
-        n = 1
-        while header.lower() in headers:
-            n += 1
-            header = f"{c.header} ({n})"
-        keys.add(key)
-        headers.add(header.lower())
-        out.append(ExportColumn(key, header, c.kind, c.number_format))
-    return tuple(out)
-
-
-def _definitions_from_figures(figures: Mapping[str, Any]) -> ExportTable:
-    columns = (
-        _text("metric", "Metric"),
-        _text("label", "Label"),
-        _text("formula", "Formula"),
-        _text("description", "Description"),
-        _text("direction", "Direction"),
+    return ExportTable(
+        "daily",
+        "Daily",
+        columns,
+        rows,
+        description=f"{data.figures.period.label} day by day: each metric's total and its "
+        f"segments (quantiles are counted per {data.figures.period.grain} only)",
+        notes={
+            "dimension": "'total' rows hold the day's total; the segments of one Dimension "
+            "add up to it. " + AGGREGATION_NOTE
+        },
     )
-    rows = tuple(
-        ExportRow((n, m.get("label"), None, m.get("description"), _direction(m.get("direction"))))
-        for n, m in _metrics(figures)
-    )
-    return ExportTable("definitions", "Definitions", columns, rows)
-
-
-def about_rows(document: Document, figures: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    """Where a workbook found in a mailbox came from: report, period, sources, build, config."""
-    period = figures.get("period") or {}
-    previous = figures.get("previous_period") or {}
-    rows: list[tuple[str, Any]] = [
-        ("Report", figures.get("report") or document.report_id),
-        ("Title", figures.get("title") or document.title),
-        ("Period", period.get("label")),
-        ("Period start", period.get("start")),
-        ("Period end", period.get("end")),
-        ("Period complete", _yes_no(period.get("complete"))),
-        ("Previous period", previous.get("label")),
-        ("Last-year period", figures.get("last_year_period")),
-        ("Timezone", figures.get("timezone") or document.timezone),
-        ("Audience", figures.get("audience") or document.audience),
-        ("Data complete through", figures.get("data_complete_through")),
-    ]
-    sources = figures.get("sources") or {}
-    rows += [(f"Source: {fact}", where) for fact, where in sources.items()]
-    rows += [
-        ("Built at", figures.get("generated_at") or document.generated_at.isoformat()),
-        ("Built by", figures.get("generator")),
-        ("Config", figures.get("config")),
-        ("Config hash", figures.get("config_hash")),
-        ("Tool version", f"reportgen {__version__}"),
-        ("figures.json schema", figures.get("schema_version")),
-    ]
-    rows += [(f"Data quality {i}", _quality_text(q)) for i, q in enumerate(_quality(figures), 1)]
-    return [(k, None if v is None else str(v)) for k, v in rows]
-
-
-def _quality(figures: Mapping[str, Any]) -> list[Any]:
-    return list(figures.get("data_quality") or [])
-
-
-def _quality_text(item: Any) -> str:
-    """One line per data-quality warning, e.g. ``decisions · nulls (warning): … (12 rows, 2026-W47)``."""
-    if not isinstance(item, Mapping):
-        return str(item)
-    head = f"{item.get('fact')} · {item.get('check')} ({item.get('severity')})"
-    count, unit = item.get("rows"), str(item.get("unit") or "rows")
-    examples = item.get("examples") or []
-    example_text = f"; e.g. {item.get('example_of')} {', '.join(examples)}" if examples else ""
-    period = item.get("period")
-    where = f"{amount_text(count, unit)}, {period}" if isinstance(count, int) else period
-    return f"{head}: {item.get('description')} ({where}{example_text})"
-
-
-def _yes_no(flag: Any) -> str | None:
-    return None if flag is None else ("yes" if flag else "no")
-
-
-def about_table(document: Document, figures: Mapping[str, Any]) -> ExportTable:
-    columns = (_text("field", "Field"), _text("value", "Value"))
-    rows = tuple(ExportRow(pair) for pair in about_rows(document, figures))
-    return ExportTable("about", "About", columns, rows)

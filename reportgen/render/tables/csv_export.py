@@ -22,7 +22,8 @@ from typing import Any
 
 from reportgen.document import Document
 from reportgen.errors import RenderError
-from reportgen.render.tables._export import ExportTable, FiguresMissing, export_tables
+from reportgen.render.tables._all import export_tables
+from reportgen.render.tables._export import ExportTable, FiguresMissing
 from reportgen.render.tables._safe_cells import csv_text
 
 

@@ -15,30 +15,38 @@ formula (see :mod:`._safe_cells`).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+from copy import copy
 from datetime import UTC, date
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reportgen import __version__
 from reportgen.document import Brand, Document
 from reportgen.errors import RenderError
+from reportgen.render.tables._all import export_tables
 from reportgen.render.tables._export import (
+    BAD_WORDS,
     DATE,
     GENERAL,
+    GOOD_WORDS,
+    INTEGER,
     ExportColumn,
     ExportRow,
     ExportTable,
     FiguresMissing,
-    export_tables,
 )
 from reportgen.render.tables._safe_cells import write_text, xlsx_text
 
@@ -55,7 +63,10 @@ LINE_HEIGHT = 15.0  # points per line of 11 pt text: wrapped rows get an explici
 
 
 def render_xlsx(document: Document, path: Path) -> None:
-    """Write the workbook of ``document`` (which must carry its figures) to ``path``."""
+    """Write the workbook of ``document`` (which must carry its figures) to ``path``.
+
+    The Index sheet comes first: a link to every other sheet and what it answers.
+    """
     try:
         tables = export_tables(document)
     except FiguresMissing as exc:
@@ -64,11 +75,44 @@ def render_xlsx(document: Document, path: Path) -> None:
     workbook.remove(workbook.active)
     style = HeaderStyle.of(document.brand)
     names = SheetNames()
-    for table in tables:
-        sheet = workbook.create_sheet(names.claim(table.title, table.title_suffix))
-        write_table(sheet, table, style)
+    index_name = names.claim("Index")
+    claimed = [(names.claim(t.title, t.title_suffix), t) for t in tables]
+    index = index_table(claimed, document)
+    write_table(workbook.create_sheet(index_name), index, style)
+    link_sheets(workbook[index_name], [name for name, _ in claimed])
+    for name, table in claimed:
+        write_table(workbook.create_sheet(name), table, style)
     _set_properties(workbook, document)
     workbook.save(path)
+
+
+def index_table(claimed: list[tuple[str, ExportTable]], document: Document) -> ExportTable:
+    """One row per sheet: its name (a link), what it holds, its rows."""
+    columns = (
+        ExportColumn("sheet", "Sheet", "text"),
+        ExportColumn("description", "What it answers", "text"),
+        ExportColumn("rows", "Rows", "number", INTEGER),
+    )
+    rows = tuple(ExportRow((name, t.description or t.title, len(t.rows))) for name, t in claimed)
+    return ExportTable(
+        "index",
+        "Index",
+        columns,
+        rows,
+        notes={
+            "sheet": f"{xlsx_text(document.title)}, {xlsx_text(document.period_label)}: "
+            "click a sheet's name to open it."
+        },
+    )
+
+
+def link_sheets(sheet: Worksheet, names: list[str]) -> None:
+    """Each Index row's first cell links to its sheet (an internal link, not a formula)."""
+    for row, name in enumerate(names, 2):
+        cell = sheet.cell(row, 1)
+        quoted = name.replace("'", "''")
+        cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{quoted}'!A1", display=name)
+        cell.font = Font(name=cell.font.name, color="FF0563C1", underline="single")
 
 
 def _set_properties(workbook: Workbook, document: Document) -> None:
@@ -88,15 +132,17 @@ def _units(text: str) -> int:
 
 
 def _clip(text: str, room: int) -> str:
-    """``text`` cut to ``room`` units, with an ellipsis when something was cut."""
+    """``text`` cut to ``room`` units at a word if one ends late enough (no "…": Excel's
+    sheet tabs and formulas name sheets exactly, and an ellipsis is one more thing to type)."""
     if _units(text) <= room:
         return text
     out = ""
     for char in text:
-        if _units(out + char) > room - 1:
+        if _units(out + char) > room:
             break
         out += char
-    return out.rstrip() + "…"
+    words = out.rsplit(" ", 1)[0]
+    return (words if len(words) >= room * 2 // 3 else out).rstrip()
 
 
 def _clean_sheet_text(text: str) -> str:
@@ -144,16 +190,33 @@ def table_name(name: str) -> str:
 class HeaderStyle:
     """The brand's header: fill in the primary colour, text white or dark, whichever reads."""
 
-    def __init__(self, fill: str, text: str, font: str) -> None:
+    def __init__(
+        self, fill: str, text: str, font: str, good: str = "1A7F37", bad: str = "C62828"
+    ) -> None:
         self.fill = PatternFill("solid", fgColor="FF" + fill)
         self.font = Font(name=font, bold=True, color="FF" + text)
         self.body_font = Font(name=font)
+        # the brand's good / bad colours: the text in the colour, the cell in a pale tint
+        self.good_fill = PatternFill(
+            "solid", bgColor="FF" + _tint(good), fgColor="FF" + _tint(good)
+        )
+        self.bad_fill = PatternFill("solid", bgColor="FF" + _tint(bad), fgColor="FF" + _tint(bad))
+        self.good_font = Font(color="FF" + good)
+        self.bad_font = Font(color="FF" + bad)
 
     @classmethod
     def of(cls, brand: Brand) -> HeaderStyle:
         primary = brand.primary.lstrip("#").upper()
         text = "FFFFFF" if _luminance(primary) < 0.5 else brand.text.lstrip("#").upper()
-        return cls(primary, text, brand.font_family.split(",")[0].strip().strip("'\""))
+        font = brand.font_family.split(",")[0].strip().strip("'\"")
+        good, bad = (c.lstrip("#").upper()[:6] for c in (brand.good, brand.bad))
+        return cls(primary, text, font, good, bad)
+
+
+def _tint(hex_colour: str, keep: float = 0.15) -> str:
+    """A pale version of ``RRGGBB`` (``keep`` of the colour over white): a readable cell fill."""
+    channels = (int(hex_colour[i : i + 2], 16) for i in (0, 2, 4))
+    return "".join(f"{round(255 - (255 - c) * keep):02X}" for c in channels)
 
 
 def _luminance(hex_colour: str) -> float:
@@ -174,38 +237,113 @@ def write_table(sheet: Worksheet, table: ExportTable, style: HeaderStyle) -> Non
         write_text(cell, column.header)
         cell.fill, cell.font = style.fill, style.font
         cell.alignment = Alignment(vertical="center")
+    body = BodyStyles(style)
     for r, row in enumerate(table.rows, 2):
         for col, column in enumerate(table.columns, 1):
             cell = sheet.cell(r, col)
-            write_value(cell, row.values[col - 1], row.number_format(column))
-            cell.font, cell.alignment = style.body_font, TOP
+            value = row.values[col - 1]
+            body.apply(cell, _value_format(value, row.number_format(column)))
+            write_value(cell, value, None)
     last_row = max(len(table.rows), 1) + 1  # an empty table keeps one blank row: Excel needs it
     ref = f"A1:{get_column_letter(len(table.columns))}{last_row}"
     excel_table = Table(displayName=table_name(table.name), ref=ref)
     excel_table.tableStyleInfo = TableStyleInfo(name=TABLE_STYLE, showRowStripes=True)
     sheet.add_table(excel_table)
-    sheet.freeze_panes = "A2"
+    sheet.freeze_panes = f"{get_column_letter(table.label_columns + 1)}2"  # header and label
+    _add_notes(sheet, table)
+    _add_highlight(sheet, table, last_row, style)
     _fit_columns(sheet, table)
     _print_setup(sheet)
 
 
-def write_value(cell: Cell, value: Any, number_format: str) -> None:
-    """A number stays a number (with its format), a date a date, text is always text."""
+def _add_notes(sheet: Worksheet, table: ExportTable) -> None:
+    """Header notes (Excel's comments): how a column is read, e.g. the aggregation rule."""
+    for col, column in enumerate(table.columns, 1):
+        text = table.notes.get(column.key)
+        if text:
+            note = Comment(xlsx_text(text), "reportgen", width=320, height=140)
+            sheet.cell(1, col).comment = note
+
+
+def _add_highlight(sheet: Worksheet, table: ExportTable, last_row: int, style: HeaderStyle) -> None:
+    """Good / bad colours by a status column, as the PDF colours a target cell.
+
+    Conditional formatting, so the cells keep their plain values (no formula
+    in any cell) and a user's filter or sort keeps the colours right.
+    """
+    rule = table.highlight
+    keys = [c.key for c in table.columns]
+    if rule is None or rule.column not in keys or not table.rows:
+        return
+    status = f"${get_column_letter(keys.index(rule.column) + 1)}2"
+    for key in rule.cells:
+        if key not in keys:
+            continue
+        letter = get_column_letter(keys.index(key) + 1)
+        cells = f"{letter}2:{letter}{last_row}"
+        for words, fill, font in (
+            (GOOD_WORDS, style.good_fill, style.good_font),
+            (BAD_WORDS, style.bad_fill, style.bad_font),
+        ):
+            test = ",".join(f'{status}="{w}"' for w in words)
+            sheet.conditional_formatting.add(
+                cells, FormulaRule(formula=[f"OR({test})"], fill=fill, font=font, stopIfTrue=True)
+            )
+
+
+class BodyStyles:
+    """The body cells' styles (font, alignment, number format), built once per format.
+
+    Setting a style attribute makes openpyxl hash and look up a style object
+    per cell — most of the time of writing a large sheet; copying a finished
+    style array is a fraction of that.
+    """
+
+    def __init__(self, style: HeaderStyle) -> None:
+        self.style = style
+        self.arrays: dict[str, Any] = {}
+
+    def apply(self, cell: Cell, number_format: str) -> None:
+        found = self.arrays.get(number_format)
+        if found is not None:
+            cell._style = copy(found)
+            return
+        cell.font, cell.alignment = self.style.body_font, TOP
+        cell.number_format = number_format
+        self.arrays[number_format] = copy(cell._style)
+
+
+def _value_format(value: Any, number_format: str) -> str:
+    """The format a cell of ``value`` gets: booleans and dates have their own."""
+    if isinstance(value, bool):
+        return BOOLEAN
+    if isinstance(value, int | float):
+        return number_format
+    if isinstance(value, date):
+        return DATE
+    return GENERAL
+
+
+def write_value(cell: Cell, value: Any, number_format: str | None) -> None:
+    """A number stays a number (with its format), a date a date, text is always text.
+
+    ``number_format`` None: the cell's style already carries it (:class:`BodyStyles`).
+    """
     if value is None:
         return
     if isinstance(value, bool):
         cell.value = value
-        cell.number_format = BOOLEAN
     elif isinstance(value, int | float):
         if isinstance(value, float) and not math.isfinite(value):
             return  # figures.json never holds NaN/inf; hand-made figures must not break Excel
         write_number(cell, value)
-        cell.number_format = number_format
     elif isinstance(value, date):
         cell.value = value
-        cell.number_format = DATE
     else:
         write_text(cell, str(value))
+        return
+    if number_format is not None:
+        cell.number_format = _value_format(value, number_format)
 
 
 def write_number(cell: Cell, value: int | float) -> None:
@@ -281,16 +419,24 @@ def _number_width(value: float, number_format: str) -> int:
     """Roughly how many characters ``value`` takes in ``number_format``."""
     if not math.isfinite(value):
         return 0
-    section = number_format.split(";")[0]
     if number_format == GENERAL:
         return min(len(repr(value)), 11)
-    if "E+" in section:
+    places, scale, literal = _format_parts(number_format)
+    if places < 0:  # scientific
         return 9
+    return len(f"{abs(value) * scale:,.{places}f}") + literal + 3  # sign, %, a gap
+
+
+@functools.lru_cache(maxsize=256)
+def _format_parts(number_format: str) -> tuple[int, int, int]:
+    """(decimal places or −1 for scientific, scale, literal characters) of a format's first section."""
+    section = number_format.split(";")[0]
+    if "E+" in section:
+        return -1, 1, 0
     decimals = re.search(r"\.(0+)", section)
     places = len(decimals.group(1)) if decimals else 0
-    scaled = abs(value) * (100 if "%" in section else 1)
     literal = "".join(re.findall(r'"([^"]*)"', section))
-    return len(f"{scaled:,.{places}f}") + len(literal) + 3  # sign, %, a gap to the next column
+    return places, (100 if "%" in section else 1), len(literal)
 
 
 def _print_setup(sheet: Worksheet) -> None:

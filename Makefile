@@ -9,10 +9,11 @@ demo:  ## install, generate the demo data, build the latest complete week
 	$(VENV)/reportgen demo-data
 	$(VENV)/reportgen build $(REPORT)
 
-test:  ## install with test extras and system packages, lint, run the whole suite
+test:  ## install with test extras and system packages, lint, type-check, run the whole suite
 	scripts/setup.sh --test
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
+	$(VENV)/mypy
 	$(VENV)/python -m pytest -q -p no:cacheprovider
 
 format:

@@ -68,7 +68,7 @@ def _num(value: object) -> str:
         and getattr(value, "hour", 1) == 0
         and getattr(value, "minute", 1) == 0
     ):
-        return f"{value:%Y-%m-%d}"  # type: ignore[str-format]
+        return f"{value:%Y-%m-%d}"
     return str(value)
 
 

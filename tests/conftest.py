@@ -111,6 +111,23 @@ def exports_report(weekly_config: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="session")
+def analyst_report(weekly_config: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The analyst edition (ops-analytics) of 2026-W47 as HTML: the evidence the brief leaves out."""
+    from datetime import UTC, datetime
+
+    from reportgen import build_report
+
+    return build_report(
+        weekly_config,
+        period="2026-W47",
+        formats=["html"],
+        audience="ops-analytics",
+        out_dir=tmp_path_factory.mktemp("analyst"),
+        now=datetime(2026, 11, 25, 7, 0, tzinfo=UTC),
+    )
+
+
+@pytest.fixture(scope="session")
 def raw():
     """A DuckDB connection for independent checks on the raw demo rows."""
     import duckdb

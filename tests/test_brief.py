@@ -471,7 +471,7 @@ def test_the_leadership_deck_has_no_statistics_jargon_in_slides_or_notes(built_r
 
 
 def test_the_leadership_email_has_no_statistics_jargon(email_html):
-    assert "The week in brief" in email_html
+    assert "The bottom line" in email_html
     found = JARGON.findall(email_html)
     assert not found, found
 

@@ -210,7 +210,7 @@ def measure_series(
             keys.append(frame[by].values)
         parts.append(frame[cols].groupby(keys).sum())
     starts = pd.DatetimeIndex([pd.Timestamp(p.start) for p in periods])
-    joined = pd.concat(parts, axis=1)
+    joined = pd.concat(parts, axis=1, sort=False)  # reindexed to the periods just below
     if by is None:
         return joined.reindex(starts).fillna(0.0)
     segments = joined.index.get_level_values(1).unique()

@@ -162,17 +162,26 @@ def test_aht_decomposition_matches_lmdi_on_raw_rows(raw, decisions, built_report
     assert result.rate == pytest.approx(rate, rel=1e-9)
 
 
-def test_aht_sentence_says_significance_and_drivers(built_report):
-    """The metric's own section keeps the evidence (the leadership summary tells stories)."""
+def test_aht_sentence_says_significance_and_drivers(built_report, analyst_report):
+    """The analyst's metric section keeps the evidence; the leadership edition says it once."""
     from reportgen.analysis.significance import significance_phrase
 
     test = built_report.insights.significance.metrics["aht"]
     assert significance_phrase(test, 0.05) == "significant, p < 0.001"  # the analyst's words
-    section = next(s for s in built_report.document.sections if s.id == "aht")
+    section = next(s for s in analyst_report.document.sections if s.id == "aht")
     text = " ".join(p for b in section.blocks if b.kind == "narrative" for p in b.paragraphs)
     assert "Average handle time was" in text
-    assert "unlikely to be noise" in text  # the leadership edition words the test
     assert "mix shift between queues" in text
+    said = [
+        p
+        for s in built_report.document.sections
+        for b in s.blocks
+        if b.kind == "narrative"
+        for p in b.paragraphs
+        if "Average handle time was" in p
+    ]
+    assert len(said) == 1  # no sentence twice in the leadership edition
+    assert "unlikely to be noise" in said[0]  # the leadership edition words the test
     assert "largest: toward Misinformation" in text
 
 

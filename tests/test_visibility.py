@@ -345,7 +345,7 @@ def test_a_line_far_from_zero_gets_an_axis_that_fits_it() -> None:
 
 def test_the_end_label_sits_away_from_the_line() -> None:
     from reportgen.document import Chart, ChartSeries
-    from reportgen.render.charts.svg import _falls_to_highlight
+    from reportgen.render.charts._layers import _falls_to_highlight
 
     def chart(values):
         return Chart("t", "line", ("a", "b", "c"), (ChartSeries("s", values),), "percent", "p", "c")

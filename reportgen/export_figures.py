@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from reportgen.config.loader import ResolvedReport
-from reportgen.config.models import DerivedMetric, MetricDef, QuantileMetric
+from reportgen.config.models import MetricDef
 from reportgen.data.scan import Cube
 from reportgen.data.sql import DAY
 from reportgen.figures import (
@@ -46,6 +46,7 @@ from reportgen.figures import (
     target_met,
 )
 from reportgen.periods import Period, period_containing, period_starts
+from reportgen.semantics import kind_of
 
 if TYPE_CHECKING:
     from reportgen.analysis.insights import Insights
@@ -135,7 +136,7 @@ def export_groupings(report: ResolvedReport) -> tuple[Grouping, ...]:
 
 def _available(cube: Cube, metric: MetricDef, grouping: Grouping) -> bool:
     """The metric's every measure can be split by the grouping (a sketch: one dimension only)."""
-    if isinstance(metric, QuantileMetric) and len(grouping) > 1:
+    if kind_of(metric).reads_sketch and len(grouping) > 1:
         return False
     return all(set(grouping) <= set(cube.dimensions_of(m)) for m in metric.measures)
 
@@ -267,7 +268,7 @@ def segment_series(
         shown = [g for g in ((), *groupings) if _available(cube, metric, g)]
         for grouping in shown:
             points += _points(name, metric, cube, periods, grouping, index, memo, last_year=True)
-        if days and (not isinstance(metric, QuantileMetric) or figures.period.grain == "day"):
+        if days and (not kind_of(metric).reads_sketch or figures.period.grain == "day"):
             for grouping in (g for g in shown if len(g) <= 1):
                 daily += _points(name, metric, cube, days, grouping, None, memo, last_year=False)
     labels = {d: report.catalog.dimensions[d].label for d in export_dimensions(report)}
@@ -329,10 +330,7 @@ def _points(
 
 def _rows(metric: MetricDef, sums: pd.DataFrame) -> list[Any]:
     """Each row of ``sums`` as :func:`metric_stats` reads it (a dict: ``.loc`` per row is slow)."""
-    records = sums.to_dict("records")
-    if isinstance(metric, DerivedMetric):  # its formula is evaluated on a one-row frame
-        return [pd.Series(r) for r in records]
-    return records
+    return sums.to_dict("records")
 
 
 def _target(
@@ -353,7 +351,7 @@ def _last_year_values(
 
     A quantile's sketch is counted for the shown periods only: it has no last year here.
     """
-    if isinstance(metric, QuantileMetric):
+    if kind_of(metric).reads_sketch:
         return {}
     pairs = [(p, p.same_period_last_year()) for p in periods]
     pairs = [(p, ly) for p, ly in pairs if ly is not None and ly.start >= cube.first_complete_day]

@@ -55,7 +55,7 @@ class Derived(MetricKind):
 
     def stats(self, row: pd.Series) -> Stats:
         """k·N and D of a quotient, else the value as ``total``."""
-        frame = row.to_frame().T
+        frame = pd.DataFrame([dict(row)])  # a Series or a record: one row of summed measures
         quotient = self.metric.quotient
         if quotient is None:
             return Stats(total=float(fm.evaluate(self.metric.expression, frame).iloc[0]))

@@ -23,11 +23,12 @@ from typing import Literal
 
 import numpy as np
 
+from reportgen.analysis.anomalies import MAD_TO_SD
+
 WINDOW = 26
 MIN_SIZE = 3
 RECENT = 6
 PENALTY = 3.0
-MAD_TO_SD = 1.482602218505602
 
 
 @dataclass(frozen=True)

@@ -189,6 +189,26 @@ def default_url(out_dir: str | Path) -> str:
     return f"sqlite:///{(Path(out_dir) / LEDGER_FILE).resolve()}"
 
 
+def open_tables(url: str, *schemas: MetaData, engine: Engine | None = None) -> Engine:
+    """An engine on the ledger database with the tables of ``schemas`` created.
+
+    Every store in the ledger (runs and sends, RCA items, commentary, shown figures)
+    opens it here. Two processes opening a fresh ledger race between "is the table
+    there" and CREATE TABLE: the loser's error is retried, and then finds the table.
+    A failure names the ledger without its password.
+    """
+    try:
+        engine = engine or make_engine(url)
+        for schema in schemas:
+            _retry_locked(lambda schema=schema: schema.create_all(engine))
+    except (SQLAlchemyError, OSError) as exc:  # the URL may hold a password: never echo it
+        raise LedgerError(
+            f"cannot open the run ledger at {_safe_url(url)}: {exc.__class__.__name__}",
+            fix=f"check --ledger / ${LEDGER_ENV_VAR} and that the database is reachable",
+        ) from None
+    return engine
+
+
 def make_engine(url: str) -> Engine:
     """An engine that waits for SQLite's write lock instead of failing at once."""
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
@@ -238,16 +258,7 @@ class Ledger:
 
     def __init__(self, url: str, *, engine: Engine | None = None) -> None:
         self.url = url
-        try:
-            self.engine = engine or make_engine(url)
-            # two processes opening a fresh ledger race between "is the table there" and
-            # CREATE TABLE: the loser's error is retried, and then finds the table
-            _retry_locked(lambda: metadata.create_all(self.engine))
-        except (SQLAlchemyError, OSError) as exc:
-            raise LedgerError(
-                f"cannot open the run ledger at {_safe_url(url)}: {exc.__class__.__name__}",
-                fix=f"check --ledger / ${LEDGER_ENV_VAR} and that the database is reachable",
-            ) from None
+        self.engine = open_tables(url, metadata, engine=engine)
 
     @contextmanager
     def _tx(self) -> Iterator[Any]:

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 
 from reportgen.errors import ReportgenError
-from reportgen.ops.ledger import UtcDateTime, default_url, make_engine
+from reportgen.ops.ledger import UtcDateTime, default_url
 from reportgen.ops.ledger_location import ledger_exists
 
 
@@ -99,18 +99,9 @@ class RcaItem:
 
 class RcaStore:
     def __init__(self, url: str) -> None:
-        from sqlalchemy.exc import SQLAlchemyError
+        from reportgen.ops.ledger import open_tables
 
-        from reportgen.ops.ledger import LEDGER_ENV_VAR, LedgerError, _safe_url
-
-        try:
-            self.engine = make_engine(url)
-            metadata.create_all(self.engine)
-        except (SQLAlchemyError, OSError) as exc:  # the URL may hold a password: never echo it
-            raise LedgerError(
-                f"cannot open the run ledger at {_safe_url(url)}: {exc.__class__.__name__}",
-                fix=f"check --ledger / ${LEDGER_ENV_VAR} and that the database is reachable",
-            ) from None
+        self.engine = open_tables(url, metadata)
 
     @classmethod
     def for_output(cls, out_dir: str | Path) -> RcaStore:

@@ -40,7 +40,7 @@ from sqlalchemy import (
 )
 
 from reportgen.formatting import format_value
-from reportgen.ops.ledger import UtcDateTime, default_url, make_engine, sends
+from reportgen.ops.ledger import UtcDateTime, default_url, sends
 
 if TYPE_CHECKING:
     from reportgen.config.loader import ResolvedReport
@@ -119,20 +119,11 @@ class ShownStore:
     """The ledger's table of shown figures."""
 
     def __init__(self, url: str, *, engine: Engine | None = None) -> None:
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from reportgen.ops.ledger import LEDGER_ENV_VAR, LedgerError, _safe_url
         from reportgen.ops.ledger import metadata as ledger_metadata
+        from reportgen.ops.ledger import open_tables
 
-        try:
-            self.engine = engine or make_engine(url)
-            ledger_metadata.create_all(self.engine)  # the sends table is read to find sent runs
-            metadata.create_all(self.engine)
-        except (SQLAlchemyError, OSError) as exc:  # the URL may hold a password: never echo it
-            raise LedgerError(
-                f"cannot open the run ledger at {_safe_url(url)}: {exc.__class__.__name__}",
-                fix=f"check --ledger / ${LEDGER_ENV_VAR} and that the database is reachable",
-            ) from None
+        # the sends table is read to find sent runs
+        self.engine = open_tables(url, ledger_metadata, metadata, engine=engine)
         self._own = engine is None
 
     @classmethod

@@ -81,6 +81,35 @@ def test_a_story_groups_the_findings_it_explains_and_they_exist(figures):
     assert len(backlog["anomaly_ids"]) >= 3  # region, its sites and its share: one incident
 
 
+def test_a_segment_story_states_the_segments_own_value_not_its_share(figures):
+    """The value a segment story tells is the metric's value for that segment, as its
+    breakdown shows it: never a share of volume from a mix-shift finding."""
+    checked = 0
+    for story in figures["stories"]:
+        if story["kind"] not in ("segment", "concentration") or story["observed"] is None:
+            continue
+        rows = figures["metrics"][story["metric"]]["breakdowns"].get(story["dimension"], [])
+        row = next((r for r in rows if r["segment"] == story["segment"]), None)
+        if row is None:
+            continue
+        assert story["observed"] == pytest.approx(row["value"], rel=1e-9), story["id"]
+        checked += 1
+    assert checked >= 3
+
+
+def test_a_concentration_story_is_a_segment_holding_more_than_usual(figures):
+    anomalies = {a["id"]: a for a in figures["insights"]["anomalies"]}
+    concentrations = [s for s in figures["stories"] if s["kind"] == "concentration"]
+    assert concentrations
+    for story in concentrations:
+        own_shares = [
+            anomalies[i]
+            for i in story["anomaly_ids"]
+            if anomalies[i]["method"] == "share" and anomalies[i]["segment"] == story["segment"]
+        ]
+        assert all(a["direction"] == "up" for a in own_shares), story["title"]
+
+
 def test_every_story_title_is_a_sentence_with_a_number(brief):
     for story in brief:
         assert re.search(r"\d", story["title"]), story["title"]

@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pptx import Presentation
 from pptx.oxml.ns import qn
+from scipy.optimize import brentq
 from scipy.stats import median_abs_deviation
 
 from reportgen.analysis.anomalies import expected_range, history_anomalies, normal_range
@@ -151,26 +152,44 @@ def weekly_frame(raw, decisions: str, metric: str) -> pd.DataFrame:
     return pd.DataFrame({"week": frame.week, "value": value, "volume": n, "noise": noise})
 
 
-def documented_band(history: pd.DataFrame, now: pd.Series, min_effect: float):
-    """The module docstring's rule, written out again: (low, high, z)."""
+def documented_band(history: pd.DataFrame, now: pd.Series, min_effect: float, bound=None):
+    """The module docstring's rule, written out again: (low, high, z).
+
+    For a proportion (``bound`` its ceiling) the effect floor is a fraction of the larger
+    rarer side, and the band's edges are found by root-finding on the flag rule itself
+    rather than from the module's closed form.
+    """
     m = float(np.median(history.value))
     mad_sd = float(median_abs_deviation(history.value, scale="normal"))
     unit = float(np.median(history.noise * np.sqrt(history.volume)))
     chance = max(float(now.noise), unit / math.sqrt(now.volume))
     reach = THRESHOLD * max(mad_sd, chance)
     e = min_effect
-    high = m + max(reach, e * m / (1 - e))
-    low = m - max(reach, e * m)
     x = float(now.value)
-    z = (x - m) / max(mad_sd, chance, e * max(abs(m), abs(x)) / THRESHOLD)
+    if bound is None:
+        high = m + max(reach, e * m / (1 - e))
+        low = m - max(reach, e * m)
+        z = (x - m) / max(mad_sd, chance, e * max(abs(m), abs(x)) / THRESHOLD)
+        return low, high, z
+
+    def level(v: float) -> float:
+        return max(min(m, bound - m), min(v, bound - v), 0.0)
+
+    def margin(v: float) -> float:  # ≥ 0 exactly where v is flagged
+        return abs(v - m) - max(reach, e * level(v))
+
+    high = brentq(margin, m, m + bound, xtol=1e-15)
+    low = brentq(margin, m - bound, m, xtol=1e-15)
+    z = (x - m) / max(mad_sd, chance, e * level(x) / THRESHOLD)
     return low, high, z
 
 
 @pytest.mark.parametrize(
-    ("metric", "min_effect"), [("qa_accuracy", 0.04), ("aht", 0.04), ("decisions", 0.10)]
+    ("metric", "min_effect", "bound"),
+    [("qa_accuracy", 0.04, 1.0), ("aht", 0.04, None), ("decisions", 0.10, None)],
 )
 def test_the_band_in_figures_json_is_the_models_documented_normal_range(
-    raw, decisions, figures_json, metric, min_effect
+    raw, decisions, figures_json, metric, min_effect, bound
 ):
     weeks = weekly_frame(raw, decisions, metric).set_index("week")
     series = figures_json["metrics"][metric]["series"]
@@ -179,7 +198,7 @@ def test_the_band_in_figures_json_is_the_models_documented_normal_range(
         start = date.fromisoformat(point["start"])
         position = weeks.index.get_loc(pd.Timestamp(start))
         history = weeks.iloc[position - HISTORY + 1 : position]
-        low, high, z = documented_band(history, weeks.iloc[position], min_effect)
+        low, high, z = documented_band(history, weeks.iloc[position], min_effect, bound)
         band = point["expected_band"]
         assert band["low"] == pytest.approx(low, rel=REL)
         assert band["high"] == pytest.approx(high, rel=REL)
@@ -260,6 +279,50 @@ def test_the_band_and_the_detector_never_disagree(level, spread, jump, volume, s
                 moved, metric="m", direction="neutral", dimension=None, period="p"
             )
             assert bool(flagged) is unusual, (edge, probe)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    level=st.floats(0.0, 1.0),
+    spread=st.floats(0.0, 0.05),
+    jump=st.floats(-0.3, 0.3),
+    volume=st.floats(30, 5000),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_a_proportions_band_and_the_detector_never_disagree(level, spread, jump, volume, seed):
+    rng = np.random.default_rng(seed)
+    values = np.clip(level + rng.normal(0, 1, HISTORY) * spread, 0, 1)
+    values[-1] = min(max(values[-1] + jump, 0.0), 1.0)
+    noises = np.sqrt(values * (1 - values) / volume)
+    frame = series_frame(values, np.full(HISTORY, volume), noises)
+    band = expected_range(frame, threshold=THRESHOLD, bound=1.0)
+    flags = history_anomalies(
+        frame, metric="m", direction="neutral", dimension=None, period="p", bound=1.0
+    )
+    assert band is not None
+    assert band.unusual is bool(flags)
+    for probe in np.linspace(0, 1, 41):
+        moved = frame.assign(value=np.append(values[:-1], probe))
+        flagged = bool(
+            history_anomalies(
+                moved, metric="m", direction="neutral", dimension=None, period="p", bound=1.0
+            )
+        )
+        near_edge = min(abs(probe - band.low), abs(probe - band.high)) < 1e-9
+        if probe != band.baseline and not near_edge:
+            assert flagged is not (band.low < probe < band.high), probe
+
+
+def test_a_proportion_near_its_ceiling_is_judged_on_its_misses():
+    """SLA attainment falling from 97 % to 94 % doubles the misses: unusual, though 3 points
+    are under 4 % of 97 %; the same 3 points of a magnitude-floored metric are not."""
+    values = np.array(
+        [0.97, 0.971, 0.969, 0.97, 0.972, 0.968, 0.97, 0.971, 0.969, 0.97, 0.97, 0.97, 0.94]
+    )
+    volumes = np.full(HISTORY, 1_000_000.0)  # sampling noise negligible
+    frame = series_frame(values, volumes, np.sqrt(values * (1 - values) / volumes))
+    assert expected_range(frame, threshold=THRESHOLD, bound=1.0).unusual
+    assert not expected_range(frame, threshold=THRESHOLD).unusual
 
 
 def test_a_negative_baseline_mirrors_the_effect_floor():

@@ -188,26 +188,51 @@ def _score(
     noise: float,
     min_effect: float,
     threshold: float,
+    bound: float | None = None,
 ) -> _Score:
     """The floored robust z of ``observed`` against ``reference`` (see the module docstring)."""
     baseline = float(np.median(reference))
-    effect = min_effect * max(abs(baseline), abs(observed)) / threshold
+    effect = min_effect * _effect_level(baseline, observed, bound) / threshold
     z, baseline, _ = robust_z(observed, reference, mad_floor=max(noise, effect))
-    low, high = normal_range(reference, noise=noise, min_effect=min_effect, threshold=threshold)
+    low, high = normal_range(
+        reference, noise=noise, min_effect=min_effect, threshold=threshold, bound=bound
+    )
     return _Score(
         segment, float(observed), baseline, float(z), float(volume), len(reference), low, high
     )
 
 
+def _rarer_side(value: float, bound: float) -> float:
+    """How far a share of a bounded whole is from its nearer end (0 or ``bound``)."""
+    return max(0.0, min(value, bound - value))
+
+
+def _effect_level(baseline: float, observed: float, bound: float | None) -> float:
+    """What the minimum practical effect is a fraction of.
+
+    The larger magnitude of baseline and value; for a proportion (``bound`` is
+    its ceiling, 1 or 100) the larger *rarer side*: SLA attainment falling from
+    97 % to 94 % doubles the misses, which 4 % of 97 % would call a wobble.
+    """
+    if bound is None:
+        return max(abs(baseline), abs(observed))
+    return max(_rarer_side(baseline, bound), _rarer_side(observed, bound))
+
+
 def normal_range(
-    reference: np.ndarray, *, noise: float, min_effect: float, threshold: float
+    reference: np.ndarray,
+    *,
+    noise: float,
+    min_effect: float,
+    threshold: float,
+    bound: float | None = None,
 ) -> tuple[float, float]:
     """``(low, high)``: the values :func:`_score` would not flag against ``reference``.
 
-    The flag rule ``|x − m| ≥ threshold · max(1.4826 · MAD, noise, e · max(|m|, |x|) /
-    threshold)`` solved for ``x`` (see the module docstring); with the scale at zero it
-    falls back to the mean absolute deviation, as :func:`robust_z` does. ``x == m`` is
-    never flagged, even when the interval is empty.
+    The flag rule ``|x − m| ≥ threshold · max(1.4826 · MAD, noise, e · L(m, x) /
+    threshold)`` solved for ``x`` (see the module docstring and :func:`_effect_level`
+    for ``L``); with the scale at zero it falls back to the mean absolute deviation, as
+    :func:`robust_z` does. ``x == m`` is never flagged, even when the interval is empty.
     """
     h = np.asarray(reference, dtype=float)
     h = h[~np.isnan(h)]
@@ -217,9 +242,25 @@ def normal_range(
     if fixed <= 0 and min_effect == 0:
         fixed = MEAN_AD_TO_SD * float(np.mean(deviations))
     reach = threshold * fixed
+    if bound is not None:
+        return _bounded_range(m, reach, min_effect, bound)
     toward_zero, away = min_effect * abs(m), min_effect * abs(m) / (1 - min_effect)
     up, down = (away, toward_zero) if m >= 0 else (toward_zero, away)
     return m - max(reach, down), m + max(reach, up)
+
+
+def _bounded_range(m: float, reach: float, e: float, bound: float) -> tuple[float, float]:
+    """The normal range of a proportion, whose effect floor is ``e`` of the rarer side.
+
+    Above the median, ``x`` is flagged when ``x − m`` reaches ``reach``, ``e · r(m)``
+    and ``e · r(x)`` with ``r(x) = min(x, bound − x)``; the last holds from
+    ``x ≥ m / (1 − e)`` or ``x ≥ (m + e · bound) / (1 + e)``, whichever comes first.
+    Below it, mirrored: ``x ≤ m / (1 + e)`` or ``x ≤ (m − e · bound) / (1 − e)``.
+    """
+    own = e * _rarer_side(m, bound)
+    high = max(m + reach, m + own, min(m / (1 - e), (m + e * bound) / (1 + e)))
+    low = min(m - reach, m - own, max(m / (1 + e), (m - e * bound) / (1 - e)))
+    return low, high
 
 
 def _sentiment(direction: str, move: Direction) -> Sentiment:
@@ -428,6 +469,7 @@ def history_anomalies(
     min_effect_total: float = 0.10,
     noise_sd: str | None = "noise_sd",
     max_anomalies: int = 3,
+    bound: float | None = None,
     label: str | None = None,
     value_format: ValueFormat | None = None,
     decimals: int | None = None,
@@ -445,12 +487,14 @@ def history_anomalies(
     every row) gets Poisson noise ``sqrt(value)`` where none is given and a
     practical effect of at least ``min_effect_total``: weekly volumes move
     several per cent with the calendar, which is not news. ``label``,
-    ``value_format`` and ``decimals`` only word the detail sentence.
+    ``value_format`` and ``decimals`` only word the detail sentence. ``bound`` is a
+    proportion's ceiling (1, or 100 for a scaled one): its effect floor is then taken
+    on the rarer side (:func:`_effect_level`).
     """
     _check(direction, threshold, min_effect)
     words = _Words(label or metric, value_format, decimals, unit, display)
     scores = _history_scores(
-        frame, threshold, min_history, min_volume, min_effect, min_effect_total, noise_sd
+        frame, threshold, min_history, min_volume, min_effect, min_effect_total, noise_sd, bound
     )
     finding = _Finding(metric, dimension, period, "history", direction, threshold)
     return [
@@ -472,6 +516,7 @@ def _history_scores(
     min_effect: float,
     min_effect_total: float,
     noise_sd: str | None,
+    bound: float | None = None,
 ) -> list[_Score]:
     """Each segment's latest period scored against its history: flagged or not."""
     data = _tidy(frame, "period_start", noise_sd)
@@ -493,6 +538,7 @@ def _history_scores(
                 noise=_chance(now["noise"], now["volume"], unit),
                 min_effect=min_effect,
                 threshold=threshold,
+                bound=bound,
             )
         )
     return scores
@@ -523,6 +569,7 @@ def expected_range(
     min_effect: float = 0.04,
     min_effect_total: float = 0.10,
     noise_sd: str | None = "noise_sd",
+    bound: float | None = None,
 ) -> ExpectedRange | None:
     """The normal range of the overall series' latest period, as :func:`history_anomalies`
     judges it (same frame shape, same defaults, the same scoring code).
@@ -533,7 +580,7 @@ def expected_range(
     _check("neutral", threshold, min_effect)
     overall = frame[_segments(frame).isna()] if "segment" in frame.columns else frame
     scores = _history_scores(
-        overall, threshold, min_history, min_volume, min_effect, min_effect_total, noise_sd
+        overall, threshold, min_history, min_volume, min_effect, min_effect_total, noise_sd, bound
     )
     if not scores:
         return None

@@ -21,6 +21,7 @@ from reportgen.config.loader import ResolvedReport
 from reportgen.data.scan import Cube
 from reportgen.figures import ReportFigures, measure_series
 from reportgen.periods import Period
+from reportgen.semantics import kind_of
 
 
 def band_periods(report: ResolvedReport, period: Period) -> tuple[Period, ...]:
@@ -43,12 +44,14 @@ def expected_bands(
     for name, m in figures.metrics.items():
         metric = report.metric(name)
         frame = series_frame(report, name, measure_series(cube, metric.measures, span), None)
+        bound = kind_of(metric).value_bound(report.catalog.measures)
         offset = len(span) - len(m.series) - history + 1  # 0 unless the series is shorter
         bands[name] = tuple(
             expected_range(
                 frame.iloc[offset + i : offset + i + history],
                 threshold=config.threshold,
                 min_volume=config.min_volume,
+                bound=bound,
             )
             for i in range(len(m.series))
         )

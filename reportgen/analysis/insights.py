@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from reportgen.analysis.anomalies import (
@@ -19,7 +18,6 @@ from reportgen.analysis.anomalies import (
     daily_history_anomalies,
     history_anomalies,
     peer_anomalies,
-    robust_z,
     share_anomalies,
 )
 from reportgen.analysis.bands import expected_bands
@@ -89,7 +87,7 @@ class Insights:
 
 
 def analyze(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> Insights:
-
+    bands = expected_bands(report, cube, figures)
     return Insights(
         significance=assess(report, figures),
         anomalies=qualify_provisional(detect_anomalies(report, cube, figures), figures),
@@ -97,43 +95,37 @@ def analyze(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> Insig
         deep_dive=run_deep_dive(report, cube, figures)
         if "deep_dive" in report.config.sections
         else None,
-        recoveries=find_recoveries(report, figures),
-        bands=expected_bands(report, cube, figures),
+        recoveries=find_recoveries(figures, bands),
+        bands=bands,
         # the forward look fits a model per metric: only for an edition that shows it
         outlook=look_ahead(report, cube, figures) if "outlook" in report.config.sections else None,
     )
 
 
-def find_recoveries(report: ResolvedReport, figures: ReportFigures) -> dict[str, str]:
+def find_recoveries(
+    figures: ReportFigures, bands: dict[str, tuple[ExpectedRange | None, ...]]
+) -> dict[str, str]:
     """Metrics whose previous period was itself unusual and whose current one moves back.
 
-    The previous value is scored against the periods before it (robust z with
-    the anomaly detector's effect floor and threshold); the current value is a
-    recovery when it lies closer to that usual level, on the same side of the
-    previous value as the usual level. Returns metric → "adverse"/"favourable"
-    (how the previous period was unusual).
+    "Unusual" is the anomaly model's own verdict on the previous period, read
+    from its band (:mod:`reportgen.analysis.bands`), so the recovery line and the
+    chart's shaded range can never disagree. The current value is a recovery
+    when it lies closer to that period's usual level, on the same side of the
+    previous value. Returns metric → "adverse"/"favourable"/"neutral" (how the
+    previous period was unusual).
     """
-    threshold = report.config.insights.anomalies.threshold
     found = {}
     for name, m in figures.metrics.items():
-        values = [p.value for p in m.series]
-        if len(values) < 8 or values[-1] is None or values[-2] is None:
+        points = bands.get(name, ())
+        if len(points) < 2 or len(m.series) < 2:
             continue
-        now, before = values[-1], values[-2]
-        history = [v for v in values[:-2] if v is not None and np.isfinite(v)]
-        if len(history) < 6:
+        before_band = points[-2]
+        now, before = m.series[-1].value, m.series[-2].value
+        if before_band is None or not before_band.unusual or now is None or before is None:
             continue
-        effect = kind_class(m.type).typical_swing
-        median = float(np.median(history))
-        level = max(abs(median), abs(before))
-        if m.format == "percent" and 0 < median < 1:
-            # a proportion near 100 % moves on its rarer side: SLA 97 % → 94 % doubles the misses
-            level = max(min(median, 1 - median), min(before, 1 - before))
-        floor = effect * level / threshold
-        z, median, _ = robust_z(before, history, mad_floor=floor)
-        back = (now - before) * (median - before) > 0 and abs(now - median) < abs(before - median)
-        if abs(z) >= threshold and back:
-            worse = (before > median) == (m.direction == "lower_is_better")
+        usual = before_band.baseline
+        if (now - before) * (usual - before) > 0 and abs(now - usual) < abs(before - usual):
+            worse = (before > usual) == (m.direction == "lower_is_better")
             found[name] = (
                 "neutral" if m.direction == "neutral" else ("adverse" if worse else "favourable")
             )
@@ -204,7 +196,10 @@ def detect_anomalies(
                 "unit": m.unit,
                 "display": display_format(m),  # one unit per metric, as on its pages
             }
-            batch = _history(frame, metric, m.direction, config, figures.period, common, shown)
+            bound = kind_of(metric).value_bound(report.catalog.measures)
+            batch = _history(
+                frame, metric, m.direction, config, figures.period, common, shown, bound
+            )
             # only kinds whose segments are comparable get peer checks (not quantiles)
             if dim is not None and kind_of(metric).peer_comparable:
                 current = frame[frame.period_start == frame.period_start.max()]
@@ -281,6 +276,7 @@ def _history(
     period: Period,
     common: dict,
     shown: dict,
+    bound: float | None = None,
 ) -> list[Anomaly]:
     """The segment against its own past: day-of-week adjusted for a daily report."""
     if period.grain != "day":
@@ -289,6 +285,7 @@ def _history(
             direction=direction,
             min_volume=config.min_volume,
             threshold=config.threshold,
+            bound=bound,
             **common,
             **shown,
         )

@@ -202,6 +202,11 @@ def _segment_stories(report, figures, insights, anomalies, nesting, used) -> lis
             shares = [a for a in found if a.method == "share" and a.segment == seg]
             if shares:
                 share, usual_share = shares[0].observed, shares[0].baseline
+            if share is not None and usual_share is not None and share <= usual_share:
+                continue  # holding less of a stock is not where it piles up: listed, not a story
+        # a share anomaly's values are shares of volume: the story's values are the metric's
+        levels = [a for a in own if a.method != "share"]
+        lead = max(levels, key=lambda a: abs(a.robust_z)) if levels else lead
         term = _term(insights, figures, metric, dim, seg, "rate")
         if term is None:
             usual = lead.baseline if lead.segment == seg and lead.method == "history" else None
@@ -215,9 +220,9 @@ def _segment_stories(report, figures, insights, anomalies, nesting, used) -> lis
             dimension=dim,
             segment=seg,
             observed=lead.observed
-            if lead.segment == seg
+            if lead.segment == seg and lead.method != "share"
             else _segment_value(figures, metric, dim, seg),
-            usual=lead.baseline if lead.segment == seg else None,
+            usual=lead.baseline if lead.segment == seg and lead.method != "share" else None,
             previous=_segment_previous(figures, metric, dim, seg),
             share=share,
             usual_share=usual_share,

@@ -307,7 +307,7 @@ class _Words:
             )
             if s.members:
                 worst = self._worst_member(s)
-                text += f"; lowest at {worst}" if worst else f"; also at {self._join(s.members)}"
+                text += f"; {worst}" if worst else f"; also at {self._join(s.members)}"
             for c in s.consequences if self.analyst else ():  # the title says it
                 m = self.m(c.metric)
                 total = format_change(c.change, m.format, m.decimals)  # type: ignore[arg-type]
@@ -366,15 +366,26 @@ class _Words:
         return None
 
     def _worst_member(self, s: Story) -> str | None:
+        """The member furthest along the story's move, in the metric's own values.
+
+        Only level anomalies (history, peers) count: a share anomaly's observed value
+        is a share of volume, not a value of the metric.
+        """
         found = [
             self.anomalies[i]
             for i in s.anomaly_ids
-            if i in self.anomalies and self.anomalies[i].segment in s.members
+            if i in self.anomalies
+            and self.anomalies[i].segment in s.members
+            and self.anomalies[i].method != "share"
         ]
-        if not found:
+        if not found or s.observed is None:
             return None
-        worst = max(found, key=lambda a: abs(a.robust_z))
-        return f"{worst.segment} ({self.value(s.metric, worst.observed)})"
+        fell = s.previous is not None and s.observed < (
+            s.usual if s.usual is not None else s.previous
+        )
+        worst = (min if fell else max)(found, key=lambda a: a.observed)
+        where = "lowest" if fell else "highest"
+        return f"{where} at {worst.segment} ({self.value(s.metric, worst.observed)})"
 
     def _join(self, items: tuple[str, ...]) -> str:
         return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else items[0]

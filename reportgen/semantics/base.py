@@ -168,6 +168,15 @@ class MetricKind(ABC):
         """Sampling standard error of each value: what chance alone moves it by."""
         return pd.Series(np.nan, index=totals.index)
 
+    def value_bound(self, measures: Mapping[str, MeasureDef]) -> float | None:
+        """Its ceiling when it is a share of its own rows (0 … bound), else None.
+
+        The anomaly model measures a bounded metric's practical effect on its
+        rarer side (misses, not hits), so a near-100 % rate is judged by how many
+        more misses a week had, the way its owners read it.
+        """
+        return None
+
     def ratio_parts(self) -> RatioParts | None:
         """Scaled numerator and denominator for LMDI, or None when it is not a ratio of sums."""
         return None

@@ -113,6 +113,10 @@ class Proportion(Ratio):
         both_counts = num.counts_rows and den.counts_rows
         return "proportion" if both_counts else super().test_kind(measures)
 
+    def value_bound(self, measures: Mapping[str, MeasureDef]) -> float | None:
+        # only counts of the same rows are sure to stay within 0 … scale
+        return self.metric.scale if self.test_kind(measures) == "proportion" else None
+
     def noise_sd(self, totals: pd.DataFrame, measures: Mapping[str, MeasureDef]) -> pd.Series:
         if self.test_kind(measures) != "proportion":
             return super().noise_sd(totals, measures)

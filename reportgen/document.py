@@ -79,6 +79,8 @@ class KpiTile:
     comment: str | None = (
         None  # commentary on the metric, attributed ("… — A. Analyst, Mon 30 Nov")
     )
+    #: a leadership brief shows it in full (missed its target or unusual); the rest compactly
+    attention: bool = False
 
 
 @dataclass(frozen=True)
@@ -309,6 +311,13 @@ class BriefSlide:
     comments: tuple[str, ...] = ()  # commentary on the story, quoted and attributed
 
 
+#: The sections a leadership edition opens with, in this order, and the one that closes
+#: its main part; every other section is its appendix (the deck's Appendix section, the
+#: PDF's pages after the Appendix divider).
+BRIEF_OPENING = ("summary", "restatements")
+BRIEF_CLOSING = ("actions",)
+
+
 @dataclass(frozen=True)
 class Document:
     report_id: str
@@ -325,11 +334,21 @@ class Document:
     sections: tuple[Section, ...] = field(default_factory=tuple)
     #: the leadership brief's story slides, in rank order; () for an analyst edition
     brief: tuple[BriefSlide, ...] = ()
+    #: "leadership" opens with the bottom line and keeps its evidence in an appendix
+    edition: Literal["leadership", "analyst"] = "analyst"
     #: The figures.json content (every number of the report, JSON-ready): data exports
     #: (XLSX, CSV) read it so they never compute anything a second time.
     figures: dict[str, Any] | None = field(default=None, compare=False, hash=False)
     #: The same figures typed, with the per-segment series and days: what XLSX and CSV read.
     exports: ExportFigures | None = field(default=None, compare=False, hash=False, repr=False)
+
+    @property
+    def appendix_from(self) -> int | None:
+        """Index of a leadership edition's first appendix section (None: no appendix)."""
+        if self.edition != "leadership":
+            return None
+        main = (*BRIEF_OPENING, *BRIEF_CLOSING)
+        return next((i for i, s in enumerate(self.sections) if s.id not in main), None)
 
     @property
     def status_note(self) -> str | None:

@@ -36,15 +36,40 @@ def brief(figures) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def first_page(built_report) -> str:
-    """The PDF's first page after the cover: the brief."""
+    """The PDF's first page: the leadership edition has no cover, it opens with the brief."""
     pdf = built_report.artifacts["pdf"]
     text = subprocess.run(
-        ["pdftotext", "-f", "2", "-l", "2", "-layout", str(pdf), "-"],
+        ["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
     return " ".join(text.split())
+
+
+def test_page_one_is_the_bottom_line_stories_tiles_and_data_confidence(
+    built_report, brief, first_page
+):
+    assert "The week in brief" in first_page
+    assert "This week:" in first_page  # the bottom-line sentence
+    for story in brief:
+        assert " ".join(story["title"].split()) in first_page, story["title"]
+    for tile in built_report.document.sections[0].blocks[-1].tiles:  # every KPI, compact or not
+        assert tile.label in first_page and tile.value_text in first_page, tile.label
+    assert "Data complete through" in first_page
+    assert "MISSED" in first_page
+
+
+def test_the_leadership_pdf_keeps_its_evidence_after_an_appendix_divider(built_report):
+    pdf = built_report.artifacts["pdf"]
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    flat = " ".join(text.split())
+    divider = flat.index("Appendix: the evidence behind the brief")
+    assert flat.index("Actions & asks") < divider
+    for evidence in ("Anomalies", "Metric definitions"):
+        assert flat.index(evidence, divider) > divider
 
 
 def test_the_brief_holds_at_most_five_ranked_stories(figures, brief):
@@ -108,6 +133,18 @@ def test_a_concentration_story_is_a_segment_holding_more_than_usual(figures):
             if anomalies[i]["method"] == "share" and anomalies[i]["segment"] == story["segment"]
         ]
         assert all(a["direction"] == "up" for a in own_shares), story["title"]
+
+
+def test_a_recovery_is_from_a_period_the_charts_band_shows_as_unusual(figures):
+    """The recovery line and the shaded normal range are one verdict: each recovered
+    metric's previous point lies outside its band, and the SLA incident of W46 is one."""
+    recovered = [m for s in figures["stories"] if s["kind"] == "recovery" for m in s["tests"]]
+    assert "sla_attainment" in recovered
+    for name in recovered:
+        before = figures["metrics"][name]["series"][-2]
+        band = before["expected_band"]
+        assert band["unusual"], name
+        assert not band["low"] < before["value"] < band["high"], name
 
 
 def test_every_story_title_is_a_sentence_with_a_number(brief):

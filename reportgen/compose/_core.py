@@ -167,6 +167,7 @@ def compose_document(
         brand=report.brand,
         sections=tuple(sections),
         brief=brief,
+        edition="leadership" if leadership else "analyst",
     )
 
 
@@ -337,7 +338,8 @@ def summary_section(
     if leadership:  # what needs attention first: missed targets, then unusual values
         unusual = {a.metric for a in insights.headline_anomalies if a.dimension is None}
         tiles = tuple(
-            sorted(
+            replace(t, attention=t.target_status == "missed" or t.metric in unusual)
+            for t in sorted(
                 tiles,
                 key=lambda t: (t.target_status != "missed", t.metric not in unusual),
             )

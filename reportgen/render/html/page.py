@@ -453,10 +453,15 @@ def column_widths(table: Table) -> tuple[float, ...]:
     weights = []
     for index, column in enumerate(table.columns):
         longest = max(
-            [len(column.label), *(len(r[index].text) for r in table.rows if index < len(r))]
+            [
+                # a header is bold (≈15 % wider): "Observed" must not run into "Baseline"
+                math.ceil(1.15 * len(column.label)),
+                *(len(r[index].text) for r in table.rows if index < len(r)),
+            ]
         )
         cap = 40 if column.align == "left" else 24
-        weights.append(min(max(longest, 6), cap))
+        # + 2: the cell's padding, about two characters at this size
+        weights.append(min(max(longest, 6), cap) + 2)
     total = sum(weights) or 1
     return tuple(round(100 * w / total, 2) for w in weights)
 
@@ -508,7 +513,22 @@ def template_context(document: Document, *, for_pdf: bool) -> dict[str, Any]:
         "sections": tuple(
             SectionView(s, tuple(_items(s.blocks, document.brand))) for s in document.sections
         ),
+        "appendix_from": document.appendix_from,
+        "appendix_titles": _appendix_titles(document),
     }
+
+
+def _appendix_titles(document: Document) -> str:
+    """What a leadership edition's appendix holds, as a reader scans for it."""
+    start = document.appendix_from
+    if start is None:
+        return ""
+    titles = [s.title for s in document.sections[start:] if s.role != "metric"]
+    metrics = sum(1 for s in document.sections[start:] if s.role == "metric")
+    if metrics:
+        titles.insert(min(2, len(titles)), f"each of the {metrics} metrics with its breakdowns")
+    listed = [t[:1].lower() + t[1:] if not t[:2].isupper() else t for t in titles]
+    return ", ".join(listed[:-1]) + f" and {listed[-1]}" if len(listed) > 1 else listed[0]
 
 
 # --------------------------------------------------------------------------- entry points

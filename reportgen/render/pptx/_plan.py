@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from reportgen.document import (
+    BRIEF_CLOSING,
+    BRIEF_OPENING,
     Cell,
     Chart,
     Column,
@@ -92,9 +94,6 @@ def plan_deck(document: Document, frame: Frame) -> list[SlidePlan]:
 
 
 #: sections that stay among a brief's main slides: the bottom line, what changed since, and
-#: the actions & asks (the story slides come between the first two and the last)
-BRIEF_SECTIONS = ("summary", "restatements")
-BRIEF_CLOSING = ("actions",)
 
 
 def brief_order(
@@ -102,7 +101,7 @@ def brief_order(
 ) -> list[SlidePlan]:
     """A presenter's deck: the brief, one slide per story titled with its message, then the
     rest, in its usual order, marked for the Appendix section (hidden or dropped in one move)."""
-    opening = [p for sid, plans in by_section if sid in BRIEF_SECTIONS for p in plans]
+    opening = [p for sid, plans in by_section if sid in BRIEF_OPENING for p in plans]
     main = _brief_scorecard(opening)
     # the scorecard's further pages are not chosen: they go to the appendix
     scorecard = [p for p in opening if p.kind == "kpi"]

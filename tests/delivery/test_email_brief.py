@@ -122,6 +122,38 @@ def test_a_trend_image_follows_the_metric_series(built_report):
     assert low < min(*series, 57.0) and high > max(*series, 57.0)
 
 
+def test_a_trend_image_shades_the_normal_range_the_reports_chart_shows(built_report, figures):
+    """The card's band is the band figures.json writes on each series point."""
+    from reportgen.ops.channels._email_brief import _trend
+    from reportgen.ops.channels._trend_images import trend_spec
+
+    trend = _trend(built_report, "aht")
+    points = [p for p in figures["metrics"]["aht"]["series"] if p["value"] is not None][-13:]
+    assert trend["periods"] == [p["period"] for p in points]
+    for drawn, point in zip(trend["band"], points, strict=True):
+        band = point["expected_band"]
+        assert drawn == (None if band is None else [band["low"], band["high"]])
+    spec = trend_spec(
+        trend["values"],
+        57.0,
+        line="#5F6B7A",
+        last="#C0392B",
+        background="#FFFFFF",
+        band=trend["band"],
+    )
+    area = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "area")
+    assert spec["layer"].index(area) == 0  # under the line and the target
+    shaded = {row["i"] for row in area["data"]["values"]}
+    assert shaded == {i for i, b in enumerate(trend["band"]) if b is not None}
+    for row in area["data"]["values"]:
+        low, high = trend["band"][row["i"]]
+        assert low <= row["lo"] <= row["hi"] <= high
+
+
+def test_the_card_caption_names_the_shaded_normal_range(message):
+    assert "shaded: normal range" in html_of(message)
+
+
 def test_one_column_on_a_phone(message):
     """Cards are inline-blocks at most 284 px wide: two need 568 px, so below 480 px they stack
     even where a client drops the <style>, which only widens a lone card to the column."""

@@ -122,11 +122,16 @@ def _trend(result: BuildResult, name: str) -> dict[str, Any]:
     from reportgen.wording import headline_value
 
     m = result.figures.metrics[name]
-    points = [p for p in m.series if p.value is not None][-TREND_PERIODS:]
+    bands = result.insights.bands.get(name) or (None,) * len(m.series)
+    shown = [(p, b) for p, b in zip(m.series, bands, strict=False) if p.value is not None]
+    shown = shown[-TREND_PERIODS:]
+    points = [p for p, _ in shown]
     first = points[0] if points else None
     return {
         "periods": [p.period for p in points],
         "values": [float(p.value) for p in points if p.value is not None],
+        # the anomaly model's normal range per point, as the report's charts shade it
+        "band": [None if b is None else [b.low, b.high] for _, b in shown],
         "target": m.target,
         "first_text": headline_value(m, first.value) if first else None,
         "first_period": first.period if first else None,

@@ -32,13 +32,33 @@ class TrendImage:
 
 
 def trend_spec(
-    values: list[float], target: float | None, line: str, last: str, background: str
+    values: list[float],
+    target: float | None,
+    line: str,
+    last: str,
+    background: str,
+    band: list[list[float] | None] | None = None,
+    band_colour: str = "#D9E2EC",
 ) -> dict[str, Any]:
-    """A sparkline: the trailing series, the target dashed, the latest value as a dot."""
+    """A sparkline: the trailing series over its normal range (shaded, where the anomaly
+    model judged the point), the target dashed, the latest value as a dot.
+
+    The band is clipped to the values' own span widened by half: an open-ended range
+    (a tiny series' band can reach far) must not flatten the line into a stripe.
+    """
     rows = [{"i": i, "v": v} for i, v in enumerate(values)]
     low, high = min(values), max(values)
     if target is not None:
         low, high = min(low, target), max(high, target)
+    spread = (high - low) or abs(high) * 0.1 or 1.0
+    floor, ceiling = low - spread / 2, high + spread / 2
+    ranges = [
+        {"i": i, "lo": max(b[0], floor), "hi": min(b[1], ceiling)}
+        for i, b in enumerate(band or [])
+        if b is not None and i < len(values)
+    ]
+    for r in ranges:
+        low, high = min(low, r["lo"]), max(high, r["hi"])
     pad = (high - low) * 0.12 or abs(high) * 0.05 or 1.0
     y = {
         "field": "v",
@@ -53,6 +73,14 @@ def trend_spec(
         "scale": {"domain": [0, max(len(values) - 1, 1)], "nice": False},
     }
     layers: list[dict[str, Any]] = []
+    if ranges:
+        layers.append(
+            {
+                "data": {"values": ranges},
+                "mark": {"type": "area", "color": band_colour, "opacity": 1},
+                "encoding": {"x": x, "y": {**y, "field": "lo"}, "y2": {"field": "hi"}},
+            }
+        )
     if target is not None:
         layers.append(
             {
@@ -116,6 +144,7 @@ def draw_trends(cards: Any, brand: dict[str, str], domain: str) -> dict[str, Tre
                 line=brand.get("muted", "#5F6B7A"),
                 last=card.colour,
                 background="#FFFFFF",
+                band=card.trend.get("band"),
             )
             cid = content_id(card.metric, domain)
             images[card.metric] = TrendImage(card.metric, cid, trend_png(spec))

@@ -309,6 +309,8 @@ class BriefSlide:
     title: str
     notes: tuple[str, ...] = ()  # talking points and likely questions, answered
     comments: tuple[str, ...] = ()  # commentary on the story, quoted and attributed
+    #: the story's subject in that breakdown ("Misinformation"): its bar is highlighted
+    segment: str | None = None
 
 
 #: The sections a leadership edition opens with, in this order, and the one that closes

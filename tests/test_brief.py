@@ -256,12 +256,15 @@ def test_a_comment_sits_attributed_under_its_story_in_the_pdf(commented, attribu
     assert surge < text.index(quoted) < text.index("2. ")  # under story 1, before story 2
 
 
-def test_a_comment_sits_attributed_under_its_story_on_the_brief_slide(commented, attribution):
+def test_a_comment_sits_attributed_on_its_storys_chart_slide_and_not_again(commented, attribution):
+    """The surge's chart slide has room for its comment: it is said there, beside the
+    highlighted bar, and the brief slide does not repeat it."""
     build, _out = commented
-    slide = brief_slides(build.artifacts["pptx"])[1]
-    text = slide_text(slide)
+    main = brief_slides(build.artifacts["pptx"])
     quoted = f"\u201c{SURGE_COMMENT}.\u201d {attribution}"
-    assert text.index("1. Misinformation volume doubled") < text.index(quoted) < text.index("2. ")
+    story = next(s for s in main if s.shapes.title.text.startswith("Misinformation volume"))
+    assert quoted in slide_text(story)
+    assert quoted not in slide_text(main[1])
 
 
 def test_a_comment_sits_above_its_story_slide_when_it_fits_there_and_is_said_once(

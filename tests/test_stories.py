@@ -240,6 +240,31 @@ def test_each_story_has_a_main_slide_titled_with_its_message(built_report, brief
         assert re.search(r"\d", story["title"])
 
 
+def test_a_segment_storys_slide_is_its_breakdown_chart_with_the_subject_highlighted(
+    built_report, brief
+):
+    """A presenter points at one bar among its peers: the story's segment is drawn in the
+    accent colour, the others in the primary one; the long table stays in the appendix."""
+    prs = Presentation(built_report.artifacts["pptx"])
+    main = len(_sections(built_report.artifacts["pptx"])["Brief"])
+    slides = {s.shapes.title.text: s for s in list(prs.slides)[:main] if s.shapes.title}
+    accent = built_report.document.brand.accent.lstrip("#").upper()
+    told = [s for s in brief if s["segment"] and s["dimension"]]
+    assert {s["segment"] for s in told} >= {"Misinformation", "Latin America"}
+    for story in told:
+        slide = slides[story["title"]]
+        charts = [shape.chart for shape in slide.shapes if shape.has_chart]
+        assert len(charts) == 1 and not any(shape.has_table for shape in slide.shapes)
+        plot = charts[0].plots[0]
+        index = list(plot.categories).index(story["segment"])  # bars are listed bottom-up
+        this_week = next(s for s in plot.series if s.name == "2026-W47")
+        for position, point in enumerate(this_week.points):
+            highlighted = point.format.fill.type is not None and (
+                str(point.format.fill.fore_color.rgb) == accent
+            )
+            assert highlighted is (position == index), (story["title"], position)
+
+
 def test_the_brief_slides_carry_no_statistics_jargon(built_report):
     prs = Presentation(built_report.artifacts["pptx"])
     main = len(_sections(built_report.artifacts["pptx"])["Brief"])

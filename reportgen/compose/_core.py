@@ -195,7 +195,8 @@ def brief_slides(
         label = report.catalog.dimensions[dim].label if dim in report.breakdowns else None
         notes = story_notes(text, placement)
         comments = tuple(placement.story_lines(story.id))
-        slides.append(BriefSlide(story.metric, label, text.title, notes, comments))
+        segment = story.segment if label is not None else None
+        slides.append(BriefSlide(story.metric, label, text.title, notes, comments, segment))
     return tuple(slides)
 
 
@@ -468,6 +469,16 @@ def metric_section(
         trend_chart(m, figures) if wbr is None else minutes_when_short(wbr, in_minutes_when_short)
     )
     blocks: list = [Narrative(tuple(paragraphs)), trend]
+    # a leadership story about a segment gets its breakdown drawn, the subject kept in view
+    subjects = (
+        {
+            s.dimension: s.segment
+            for s in insights.stories[:MAX_STORIES]
+            if s.metric == m.metric and s.dimension and s.segment
+        }
+        if is_leadership(report)
+        else {}
+    )
     for position, (dim, segments) in enumerate(m.breakdowns.items()):
         label = report.catalog.dimensions[dim].label
         # the leadership edition says "could be noise" in its stories, never a q-value column
@@ -486,8 +497,13 @@ def metric_section(
                 small_sample=floor,
             )
         )
-        if position == 0:  # one picture of the main split; more splits as tables keep decks short
-            blocks.append(breakdown_chart(m, label, segments, figures, small_sample=floor))
+        # one picture of the main split (and of a story's); more splits as tables keep decks short
+        if position == 0 or dim in subjects:
+            blocks.append(
+                breakdown_chart(
+                    m, label, segments, figures, small_sample=floor, keep=subjects.get(dim)
+                )
+            )
     notes = (
         *paragraphs,
         f"{m.label}: {headline_value(m, m.value)} vs {headline_value(m, m.previous)} in {previous}.",
@@ -558,8 +574,13 @@ def breakdown_chart(
     figures: ReportFigures,
     *,
     small_sample: float = 0.0,
+    keep: str | None = None,
 ) -> Chart:
+    """The twelve largest segments, this period and the last; ``keep`` (a story's subject)
+    is drawn even when it is not among them."""
     shown = segments[:12]
+    if keep is not None and keep not in {s.segment for s in shown}:
+        shown = (*segments[:11], *(s for s in segments if s.segment == keep))
     chart = Chart(
         title=f"{m.label} by {dim_label.lower()}",
         chart_type="bar",

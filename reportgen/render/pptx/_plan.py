@@ -17,6 +17,7 @@ from typing import Literal
 from reportgen.document import (
     BRIEF_CLOSING,
     BRIEF_OPENING,
+    BriefSlide,
     Cell,
     Chart,
     Column,
@@ -113,6 +114,20 @@ def brief_order(
         pick = pick or (plans[0] if plans else None)
         if pick is None or id(pick) in chosen:
             continue
+        bars = _subject_bars(document, slide)
+        if bars is not None:  # the breakdown's chart, its subject highlighted; tables stay behind
+            told = SlidePlan(
+                "content",
+                slide.title,
+                CONTENT_LAYOUT,
+                notes=slide.notes or pick.notes,
+                chart=bars,
+                category_title=slide.dimension,
+            )
+            if slide.comments and frame is not None:
+                told = _with_comments(told, slide.comments, frame, document)
+            main.append(told)
+            continue
         chosen.add(id(pick))
         told = replace(pick, title=slide.title, notes=slide.notes or pick.notes)
         if slide.comments and frame is not None:
@@ -132,6 +147,24 @@ def brief_order(
         replace(p, appendix=True) for sid, plans in by_section for p in plans if id(p) not in chosen
     ]
     return [*main, *closing, *_renumbered_scorecard(rest)]
+
+
+def _subject_bars(document: Document, slide: BriefSlide) -> Chart | None:
+    """The bar chart of the story's breakdown with its subject highlighted, if the section has
+    one: a presenter points at one bar among its peers, not at one row of a long table."""
+    if slide.segment is None or slide.dimension is None:
+        return None
+    section = next((s for s in document.sections if s.id == slide.section_id), None)
+    wanted = f"by {slide.dimension.lower()}"
+    for block in section.blocks if section is not None else ():
+        if (
+            isinstance(block, Chart)
+            and block.chart_type == "bar"
+            and block.title.lower().endswith(wanted)
+            and slide.segment in block.categories
+        ):
+            return replace(block, highlight=slide.segment)
+    return None
 
 
 def _renumbered_scorecard(plans: list[SlidePlan]) -> list[SlidePlan]:

@@ -396,9 +396,9 @@ def _forward_stories(report, figures, insights, stories: list[Story]) -> list[St
         ahead = Ahead(
             what="pace",
             period=p.period,
-            value=p.projected,
-            lower=p.lower,
-            upper=p.upper,
+            value=float(p.projected),
+            lower=float(p.lower),
+            upper=float(p.upper),
             level=p.level,
             target=p.target,
             status=p.status,

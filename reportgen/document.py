@@ -118,8 +118,19 @@ class Table:
 class ChartSeries:
     name: str
     values: tuple[float | None, ...]
-    #: ``band_low``/``band_high``: the edges of a weekly business review chart's normal range
-    role: Literal["primary", "comparison", "target", "band_low", "band_high"] = "primary"
+    #: ``band_low``/``band_high``: the edges of a weekly business review chart's normal range;
+    #: ``forecast`` (the centre line, from the last actual value on) and ``forecast_low``/
+    #: ``forecast_high`` (its prediction range): the periods after the built one
+    role: Literal[
+        "primary",
+        "comparison",
+        "target",
+        "band_low",
+        "band_high",
+        "forecast",
+        "forecast_low",
+        "forecast_high",
+    ] = "primary"
 
 
 @dataclass(frozen=True)
@@ -137,7 +148,10 @@ class Chart:
     the target and the anomaly model's normal range (series ``band_low`` and
     ``band_high``, shaded between), ``flagged`` the weeks outside it, and
     ``panel`` — the trailing months, a line chart — drawn beside it on the same
-    value axis.
+    value axis. With a forecast, the weeks run on past the built one: the
+    ``forecast`` series continues the line (dashed) from the last actual week and
+    ``forecast_low``/``forecast_high`` shade its prediction range, apart from the
+    normal range.
     """
 
     title: str
@@ -163,6 +177,8 @@ class Chart:
     panel_titles: tuple[str, str] = ("", "")  # wbr: above the weeks and the months
     #: wbr: one value axis for both panels; False for a flow total (a month sums four weeks)
     shared_axis: bool = True
+    #: wbr: index of the first forecast category (the weeks after the built one); None: none
+    forecast_from: int | None = None
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,9 @@ class SegmentSeries:
     days: tuple[Period, ...]  # the built period's days up to the data's last day
     daily: tuple[SegmentPoint, ...]  # totals and single-dimension segments, every day
     dimension_labels: Mapping[str, str] = field(default_factory=dict)  # region → "Region"
+    #: crossings left out for holding more rows than ``exports.max_crossing_rows``: (grouping,
+    #: rows it would have had)
+    left_out: tuple[tuple[Grouping, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,10 +130,13 @@ def export_dimensions(report: ResolvedReport) -> tuple[str, ...]:
 
 
 def export_groupings(report: ResolvedReport) -> tuple[Grouping, ...]:
-    """Each dimension on its own, then the first one (region) crossed with each other one."""
+    """Each dimension on its own, then the first one (region) crossed with the others that
+    ``exports.crossings`` asks for (all of them by default)."""
     dims = export_dimensions(report)
     singles = [(d,) for d in dims]
-    crossings = [(dims[0], d) for d in dims[1:]] if dims else []
+    wanted = report.config.exports.crossings
+    others = [d for d in dims[1:] if wanted == "all" or (isinstance(wanted, list) and d in wanted)]
+    crossings = [(dims[0], d) for d in others] if dims else []
     return (*singles, *crossings)
 
 
@@ -272,7 +278,28 @@ def segment_series(
             for grouping in (g for g in shown if len(g) <= 1):
                 daily += _points(name, metric, cube, days, grouping, None, memo, last_year=False)
     labels = {d: report.catalog.dimensions[d].label for d in export_dimensions(report)}
-    return SegmentSeries(groupings, periods, tuple(points), days, tuple(daily), labels)
+    points, groupings, left_out = _within_limit(
+        points, groupings, report.config.exports.max_crossing_rows
+    )
+    return SegmentSeries(
+        groupings, periods, tuple(points), days, tuple(daily), labels, tuple(left_out)
+    )
+
+
+def _within_limit(
+    points: list[SegmentPoint], groupings: tuple[Grouping, ...], limit: int
+) -> tuple[list[SegmentPoint], tuple[Grouping, ...], list[tuple[Grouping, int]]]:
+    """Crossings holding more than ``limit`` rows are left out whole (never cut: a pivot of
+    part of a crossing would add up to the wrong total), and listed with their row count."""
+    counts: dict[Grouping, int] = {}
+    for p in points:
+        if len(p.dimensions) > 1:
+            counts[p.dimensions] = counts.get(p.dimensions, 0) + 1
+    over = {g: n for g, n in counts.items() if n > limit}
+    if not over:
+        return points, groupings, []
+    kept = [p for p in points if p.dimensions not in over]
+    return kept, tuple(g for g in groupings if g not in over), list(over.items())
 
 
 def _days(period: Period, cube: Cube) -> tuple[Period, ...]:

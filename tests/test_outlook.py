@@ -474,9 +474,12 @@ def test_no_forward_insight_fires_more_often_than_anomalies_on_incident_free_wee
         assert n <= anomalies, f"{kind} raised {n} times, anomalies {anomalies}"
 
 
-def test_the_leadership_edition_skips_the_forward_look(built_report):
-    """It does not show it, so it does not fit a model per metric for it (build time)."""
-    assert built_report.insights.outlook is None
+def test_the_leadership_edition_looks_ahead_only_for_its_charts_and_stories(built_report):
+    """It shows no "Looking ahead" section: it draws the forecasts on its trend charts and
+    tells forward stories from the pace and backlog outlook, and skips the rest (build time)."""
+    outlook = built_report.insights.outlook
+    assert outlook.forecasts and outlook.pace and outlook.backlog
+    assert outlook.records == outlook.streaks == outlook.concentration == outlook.shifts == ()
 
 
 def test_figures_json_carries_the_outlook_with_method_baseline_and_floor(analyst_report):

@@ -96,6 +96,8 @@ def test_sheet_order_and_names(workbook: Workbook) -> None:
         "Decomposition terms",
         "Tests",
         "Segment differences",
+        "Forecasts",
+        "Pace to target",
         "Definitions",
         "About",
     ]

@@ -343,12 +343,14 @@ def test_a_week_too_thin_to_judge_has_no_band():
 def test_the_metric_page_chart_has_weeks_months_target_and_band(wbr_charts, figures_json):
     chart = wbr_charts["aht"]
     assert chart.chart_type == "wbr"
-    assert chart.categories == ("W42", "W43", "W44", "W45", "W46", "W47")
+    weeks = chart.forecast_from  # then the forecast's weeks (tests/test_forward_charts.py)
+    assert chart.categories[:weeks] == ("W42", "W43", "W44", "W45", "W46", "W47")
     roles = {s.role: s for s in chart.series}
     assert {"primary", "target", "band_low", "band_high"} <= set(roles)
     bands = [p["expected_band"] for p in figures_json["metrics"]["aht"]["series"][-6:]]
-    assert roles["band_low"].values == pytest.approx([b["low"] for b in bands], rel=REL)
-    assert roles["band_high"].values == pytest.approx([b["high"] for b in bands], rel=REL)
+    low, high = roles["band_low"].values[:weeks], roles["band_high"].values[:weeks]
+    assert low == pytest.approx([b["low"] for b in bands], rel=REL)
+    assert high == pytest.approx([b["high"] for b in bands], rel=REL)
     assert "W47" in chart.flagged and chart.highlight == "W47"
     assert chart.panel is not None
     assert chart.panel.categories[0] == "Nov 25" and chart.panel.categories[-1] == "Oct 26"
@@ -359,10 +361,11 @@ def test_the_flagged_weeks_are_the_unusual_ones(wbr_charts, figures_json):
     for name, chart in wbr_charts.items():
         if chart.chart_type != "wbr":
             continue
-        points = figures_json["metrics"][name]["series"][-len(chart.categories) :]
+        weeks = chart.categories[: chart.forecast_from]  # the weeks that happened
+        points = figures_json["metrics"][name]["series"][-len(weeks) :]
         unusual = {
             c
-            for c, p in zip(chart.categories, points, strict=True)
+            for c, p in zip(weeks, points, strict=True)
             if p["expected_band"] and p["expected_band"]["unusual"]
         }
         assert set(chart.flagged) == unusual, name
@@ -382,7 +385,8 @@ def test_a_flow_total_gets_an_axis_of_its_own_for_months(wbr_charts):
 def test_quantiles_show_the_whole_trend_of_weeks_without_months(wbr_charts, figures_json):
     chart = wbr_charts["time_to_action_p90"]
     assert chart.chart_type == "wbr" and chart.panel is None
-    assert len(chart.categories) == len(figures_json["metrics"]["time_to_action_p90"]["series"])
+    weeks = chart.categories[: chart.forecast_from]
+    assert len(weeks) == len(figures_json["metrics"]["time_to_action_p90"]["series"])
 
 
 def layers(spec: dict) -> list[dict]:
@@ -398,10 +402,11 @@ def test_the_altair_spec_draws_both_panels_band_and_target(wbr_charts, brand):
     drawn = layers(spec)
     marks = [(d["mark"]["type"], d["mark"]) for d in drawn]
     area = [d for d in drawn if d["mark"]["type"] == "area"]
-    assert len(area) == 1 and area[0]["encoding"]["y2"]["field"] == "high"
+    assert len(area) == 2  # the normal range, and the forecast's likely range
+    assert all(a["encoding"]["y2"]["field"] == "high" for a in area)
     dashed = [m for kind, m in marks if kind == "line" and m.get("strokeDash")]
-    assert len(dashed) == 2  # the target in the weeks and in the months
-    assert spec["hconcat"][0]["title"]["text"] == "Last 6 weeks"
+    assert len(dashed) == 3  # the target in the weeks and in the months, and the forecast
+    assert spec["hconcat"][0]["title"]["text"] == "Last 6 weeks, next 4 forecast"
     assert spec["hconcat"][1]["title"]["text"] == "Last 12 months (closed)"
 
 
@@ -419,15 +424,15 @@ def test_the_deck_draws_the_band_as_a_native_stacked_area(built_report, figures_
         for shape in slide.shapes
         if shape.has_chart
         and shape.chart.has_title
-        and shape.chart.chart_title.text_frame.text in ("Last 6 weeks", "Last 13 weeks")
+        and shape.chart.chart_title.text_frame.text.startswith(("Last 6 weeks", "Last 13 weeks"))
     ]
     assert len(charts) == len(figures_json["metrics"])
     banded = [c for c in charts if len(c.plots) == 2]  # a band: the area plot under the lines
     aht = next(c for c in banded if c.plots[1].series[0].name == "Average handle time")
     area = aht._chartSpace.chart.plotArea.find(qn("c:areaChart"))
     assert area.find(qn("c:grouping")).get("val") == "stacked"
-    base, width = aht.plots[0].series
+    base, width, *_likely = aht.plots[0].series  # then the forecast's likely range
     bands = [p["expected_band"] for p in figures_json["metrics"]["aht"]["series"][-6:]]
-    assert list(base.values) == pytest.approx([b["low"] for b in bands], rel=REL)
-    assert list(width.values) == pytest.approx([b["high"] - b["low"] for b in bands], rel=REL)
-    assert [s.name for s in aht.plots[1].series] == ["Average handle time", "Target"]
+    assert list(base.values)[:6] == pytest.approx([b["low"] for b in bands], rel=REL)
+    assert list(width.values)[:6] == pytest.approx([b["high"] - b["low"] for b in bands], rel=REL)
+    assert [s.name for s in aht.plots[1].series] == ["Average handle time", "Target", "Forecast"]

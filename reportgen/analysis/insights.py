@@ -24,7 +24,7 @@ from reportgen.analysis.bands import expected_bands
 from reportgen.analysis.deepdive_run import DeepDive, run_deep_dive
 from reportgen.analysis.drivers import Decomposition, decompose_all
 from reportgen.analysis.followup import FollowUp
-from reportgen.analysis.outlook import look_ahead
+from reportgen.analysis.outlook import FOR_CHARTS_AND_STORIES, look_ahead
 from reportgen.analysis.series import series_frame
 from reportgen.analysis.significance import Significance, assess, significance_phrase
 from reportgen.config.loader import ResolvedReport
@@ -97,8 +97,14 @@ def analyze(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> Insig
         else None,
         recoveries=find_recoveries(figures, bands),
         bands=bands,
-        # the forward look fits a model per metric: only for an edition that shows it
-        outlook=look_ahead(report, cube, figures) if "outlook" in report.config.sections else None,
+        # every edition draws the forecast on its trend charts and tells forward stories; the
+        # detectors only the "Looking ahead" section reads run for an edition that shows it
+        outlook=look_ahead(
+            report,
+            cube,
+            figures,
+            kinds=None if "outlook" in report.config.sections else FOR_CHARTS_AND_STORIES,
+        ),
     )
 
 

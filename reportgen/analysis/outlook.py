@@ -58,6 +58,8 @@ class MetricForecast:
     volume: float
     volume_floor: float
     detail: str = ""
+    #: the target in force in each forecast period (a target can change at a month's start)
+    targets: tuple[float | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,18 +81,44 @@ class Outlook:
         return {k: [x for x in getattr(self, k) if x.fires] for k in kinds}
 
 
-def look_ahead(report: ResolvedReport, cube: Cube, figures: ReportFigures) -> Outlook:
-    """Run every forward-looking detector for the report's period."""
+#: what an edition without the "Looking ahead" section still needs: the forecast drawn on each
+#: trend chart, and the pace and backlog outlook its forward stories are told from
+FOR_CHARTS_AND_STORIES = ("pace", "forecasts", "backlog")
+
+
+def look_ahead(
+    report: ResolvedReport,
+    cube: Cube,
+    figures: ReportFigures,
+    *,
+    kinds: tuple[str, ...] | None = None,
+) -> Outlook:
+    """Run the forward-looking detectors for the report's period (``kinds``: only those).
+
+    A leadership edition shows no "Looking ahead" section, yet draws each
+    metric's forecast on its trend chart and tells a story when a target is
+    out of reach: it asks for :data:`FOR_CHARTS_AND_STORIES` only, which skips
+    the detectors read by the section alone (records, streaks, concentration,
+    shifts: about a third of the time).
+    """
     targets = Targets.load(report)
+
+    def wanted(kind: str) -> bool:
+        return kinds is None or kind in kinds
+
     try:
         found = Outlook(
-            pace=tuple(_pace(report, cube, figures, targets)),
-            forecasts=tuple(_forecasts(report, cube, figures, targets)),
-            backlog=tuple(_backlog(report, cube, figures)),
-            records=tuple(_records(report, cube, figures)),
-            streaks=tuple(_streaks(report, cube, figures, targets)),
-            concentration=tuple(_concentration(report, cube, figures)),
-            shifts=tuple(_shifts(report, cube, figures)),
+            pace=tuple(_pace(report, cube, figures, targets)) if wanted("pace") else (),
+            forecasts=tuple(_forecasts(report, cube, figures, targets))
+            if wanted("forecasts")
+            else (),
+            backlog=tuple(_backlog(report, cube, figures)) if wanted("backlog") else (),
+            records=tuple(_records(report, cube, figures)) if wanted("records") else (),
+            streaks=tuple(_streaks(report, cube, figures, targets)) if wanted("streaks") else (),
+            concentration=tuple(_concentration(report, cube, figures))
+            if wanted("concentration")
+            else (),
+            shifts=tuple(_shifts(report, cube, figures)) if wanted("shifts") else (),
         )
     finally:
         _CACHE.clear()
@@ -350,6 +378,7 @@ def _forecasts(
                 volume=float(volumes[""].iloc[-1]),
                 volume_floor=_floor(report),
                 detail=detail,
+                targets=tuple(targets.lookup(name, p) for p in future),
             )
         )
     return out

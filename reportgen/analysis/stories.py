@@ -25,6 +25,14 @@ Kinds of story (the subject, then what the story explains):
   its target, and no segment story explains most of the move.
 * ``recovery`` — a metric moved back toward its usual level after an unusual
   previous period: not a win, a return to normal.
+* ``forward`` — where a metric is heading, from the forward look
+  (:mod:`reportgen.analysis.outlook`): a month or quarter that ends off its
+  target at the current pace, a next week forecast to miss a target this week
+  meets, or a backlog growing unusually fast. Told only when the evidence
+  holds: the whole 80 % range lies on the wrong side of the target (or the
+  target can no longer be reached), the backlog's growth is as unusual as an
+  anomaly. A backlog piling up in one segment (a concentration story) carries
+  its outlook — weeks to clear, or growth a day — instead of a story of its own.
 
 This module returns numbers; :mod:`reportgen.compose._stories` words them.
 """
@@ -47,7 +55,7 @@ from reportgen.data.scan import Cube
 from reportgen.figures import MetricFigures, ReportFigures
 from reportgen.semantics import kind_class
 
-Kind = Literal["surge", "segment", "concentration", "metric", "recovery"]
+Kind = Literal["surge", "segment", "concentration", "metric", "recovery", "forward"]
 Sentiment = Literal["good", "bad", "neutral"]
 
 MAX_STORIES = 5
@@ -65,6 +73,24 @@ class Consequence:
     amount: float  # in the metric's units (a ratio's fraction, seconds …)
     change: float  # the metric's whole change against the previous period
     via: Literal["mix", "rate"]
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """What a forward story (or a backlog's outlook) projects, and how sure it is."""
+
+    what: Literal["pace", "forecast", "backlog"]
+    period: str  # the month or quarter (pace), the forecast week, the period built (backlog)
+    value: float  # projected (pace), forecast (forecast), backlog now (backlog)
+    lower: float | None = None  # the likely range (pace, forecast)
+    upper: float | None = None
+    level: float | None = None  # e.g. 0.8
+    target: float | None = None
+    status: str = ""  # off pace, already missed, forecast to miss, clearing, growing, steady
+    days_left: int | None = None  # pace: days of the month or quarter still to come
+    weeks_to_clear: float | None = None  # backlog
+    per_day: float | None = None  # backlog: growth a day (positive) or net outflow a day
+    method: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +118,8 @@ class Story:
     members: tuple[str, ...] = field(default_factory=tuple)  # nested segments folded in
     # a recovery: (metric, usual level, still away from it) for each metric moving back
     recovered: tuple[tuple[str, float, bool], ...] = ()
+    #: a forward story's projection; a backlog concentration's outlook
+    ahead: Ahead | None = None
 
 
 def find_stories(
@@ -110,6 +138,8 @@ def find_stories(
     stories += _segment_stories(report, figures, insights, anomalies, nesting, used)
     stories += _recoveries(report, figures, insights, stories)
     stories += _metric_stories(report, figures, insights, stories)
+    stories = _with_backlog_outlook(stories, insights)
+    stories += _forward_stories(report, figures, insights, stories)
     ranked = sorted((_with_rca(s, insights) for s in stories), key=lambda s: (-s.score, s.id))
     return tuple(ranked)
 
@@ -336,6 +366,148 @@ def _metric_stories(report, figures, insights, stories) -> list[Story]:
             method="history" if anomaly else "previous",
         )
         out.append(_scored(story, figures, insights, anomaly))
+    return out
+
+
+# -- forward: where a metric is heading -----------------------------------------------------------
+
+#: pace verdicts that are told, when raised (the whole range misses, or the target is out of reach)
+_OFF_PACE = ("off pace", "already missed")
+#: a month or quarter: the longer span first (the quarter's target is the one leadership owns)
+_SPAN_ORDER = {"quarter": 0, "month": 1}
+
+
+def _forward_stories(report, figures, insights, stories: list[Story]) -> list[Story]:
+    """One story per metric heading off its target (pace first, else the forecast), and one per
+    backlog growing unusually fast that no concentration story tells."""
+    outlook = insights.outlook
+    if outlook is None:
+        return []
+    out: list[Story] = []
+    told: set[str] = set()
+    # a metric whose move this period another story already tells: where that move leads
+    # matters less than a second problem (the month off pace *because* of this week's surge)
+    explained = {s.metric for s in stories if s.kind != "recovery"} | {
+        c.metric for s in stories for c in s.consequences
+    }
+    paced = sorted(
+        (p for p in outlook.pace if p.fires and p.status in _OFF_PACE),
+        key=lambda p: (_SPAN_ORDER.get(_span_grain(p.period), 2), p.metric),
+    )
+    for p in paced:
+        if p.metric in told or p.metric not in figures.metrics:
+            continue
+        told.add(p.metric)
+        ahead = Ahead(
+            what="pace",
+            period=p.period,
+            value=float(p.projected),
+            lower=float(p.lower),
+            upper=float(p.upper),
+            level=p.level,
+            target=p.target,
+            status=p.status,
+            days_left=p.days_left,
+            method=p.method,
+        )
+        out.append(_forward(report, figures, p.metric, None, None, ahead, explained))
+    for f in outlook.forecasts:
+        if not f.fires or f.metric in told or f.metric not in figures.metrics:
+            continue
+        told.add(f.metric)
+        ahead = Ahead(
+            what="forecast",
+            period=f.periods[0],
+            value=f.mean[0],
+            lower=f.lower[0],
+            upper=f.upper[0],
+            level=f.level,
+            target=f.target,
+            status="forecast to miss",
+            method=f.method,
+        )
+        out.append(_forward(report, figures, f.metric, None, None, ahead, explained))
+    piled = {(s.metric, s.dimension, s.segment) for s in stories if s.kind == "concentration"}
+    for b in outlook.backlog:
+        if not b.fires or (b.metric, b.dimension, b.segment) in piled:
+            continue
+        if b.metric not in figures.metrics:
+            continue
+        ahead = _backlog_ahead(b)
+        out.append(_forward(report, figures, b.metric, b.dimension, b.segment, ahead, set()))
+    return out
+
+
+def _span_grain(label: str) -> str:
+    return "quarter" if "-Q" in label else "month"
+
+
+def _backlog_ahead(b) -> Ahead:
+    return Ahead(
+        what="backlog",
+        period=b.period,
+        value=b.backlog,
+        status=b.status,
+        weeks_to_clear=b.weeks_to_clear,
+        per_day=b.growing_per_day if b.status == "growing" else b.net_outflow_per_day,
+        method=b.method,
+    )
+
+
+#: a forward story about a metric whose move another story tells weighs this much
+FOLLOW_ON_WEIGHT = 0.6
+
+
+def _forward(report, figures, metric: str, dim, seg, ahead: Ahead, explained: set[str]) -> Story:
+    """A forward story, scored like the others: a target it will miss weighs as a missed one;
+    already out of reach, more; the further the likely range lies from the target, more; a
+    follow-on of a move another story tells, less."""
+    m = figures.metrics[metric]
+    impact = 1.0
+    if ahead.what in ("pace", "forecast"):
+        impact += 1.0 + (0.5 if ahead.status == "already missed" else 0.0)
+        impact += 0.5 * _clearance(ahead, m.direction)
+    else:
+        impact += 0.5  # growing as unusually as an anomaly
+    story = Story(
+        id=_story_id("forward", metric, dim, seg if seg is not None else ahead.what),
+        kind="forward",
+        metric=metric,
+        dimension=dim,
+        segment=seg,
+        observed=ahead.value,
+        usual=None,
+        previous=m.value,
+        tests=(),
+        targets_missed=(),  # none missed yet: the target it is heading past is ahead.target
+        owner=_owner(report, metric),
+        sentiment="bad",
+        method=ahead.what,
+        ahead=ahead,
+    )
+    return replace_score(story, impact * (FOLLOW_ON_WEIGHT if metric in explained else 1.0))
+
+
+def _clearance(ahead: Ahead, direction: str) -> float:
+    """How far the likely range lies past the target, in half-widths of the range (0–1)."""
+    if ahead.target is None or ahead.lower is None or ahead.upper is None:
+        return 1.0  # out of reach whatever the rest brings
+    half = (ahead.upper - ahead.lower) / 2 or 1e-12
+    edge = ahead.upper if direction == "higher_is_better" else ahead.lower
+    gap = ahead.target - edge if direction == "higher_is_better" else edge - ahead.target
+    return max(0.0, min(gap / half, 1.0))
+
+
+def _with_backlog_outlook(stories: list[Story], insights: Insights) -> list[Story]:
+    """A backlog piling up in one segment carries where it is heading: clearing, or growing."""
+    outlook = insights.outlook
+    if outlook is None:
+        return stories
+    found = {(b.metric, b.dimension, b.segment): b for b in outlook.backlog}
+    out = []
+    for s in stories:
+        b = found.get((s.metric, s.dimension, s.segment)) if s.kind == "concentration" else None
+        out.append(s if b is None else replace(s, ahead=_backlog_ahead(b)))
     return out
 
 

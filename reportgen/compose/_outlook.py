@@ -27,7 +27,8 @@ from reportgen.wording import headline_value, value_text
 _SENTIMENT = {"on pace": "good", "off pace": "bad", "already missed": "bad", "final": None}
 #: the order raised findings are read in: what will miss first, then what changed
 _KINDS = ("pace", "backlog", "shifts", "records", "streaks", "concentration", "forecasts")
-#: trend charts with their forecast: one per metric named in the raised findings, at most
+#: trend charts with their forecast (reports other than weekly: a weekly report's metric sections
+#: draw every forecast on the metric's own trend chart): one per metric raised, at most
 MAX_CHARTS = 3
 METHODS = (
     "Pace: the period so far plus each remaining day at the mean of its weekday over the last "
@@ -57,13 +58,14 @@ def outlook_section(
     blocks: list[Block] = [Narrative((lead, *findings))]
     if (pace_table := _pace_table(figures, outlook)) is not None:
         blocks.append(pace_table)
-    named = dict.fromkeys(x.metric for kind in _KINDS for x in raised[kind])
-    forecasts = {f.metric: f for f in outlook.forecasts}
-    blocks += [
-        forecast_chart(figures.metrics[name], forecasts[name], figures.period.grain)
-        for name in list(named)[:MAX_CHARTS]
-        if name in forecasts
-    ]
+    if figures.period.grain != "week":  # a weekly report draws each forecast on its trend chart
+        named = dict.fromkeys(x.metric for kind in _KINDS for x in raised[kind])
+        forecasts = {f.metric: f for f in outlook.forecasts}
+        blocks += [
+            forecast_chart(figures.metrics[name], forecasts[name], figures.period.grain)
+            for name in list(named)[:MAX_CHARTS]
+            if name in forecasts
+        ]
     for table in (_forecast_table(figures, outlook), _backlog_table(report, figures, outlook)):
         if table is not None:
             blocks.append(table)

@@ -9,11 +9,12 @@ the method, baseline and ids to each story's evidence line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from reportgen.analysis.insights import Insights
 from reportgen.analysis.stories import MAX_STORIES, Consequence, Story
+from reportgen.compose import _forward
 from reportgen.config.loader import ResolvedReport
 from reportgen.figures import MetricFigures, ReportFigures
 from reportgen.formatting import format_change, format_relative, format_value
@@ -59,6 +60,7 @@ class StoryText:
             "rca": list(s.rca),
             "sentiment": s.sentiment,
             "score": s.score,
+            **({"ahead": asdict(s.ahead)} if s.ahead is not None else {}),
         }
 
 
@@ -152,6 +154,8 @@ class _Words:
 
     def headline(self, s: Story) -> str:
         """The subject and its move, a few words: "Misinformation volume doubled"."""
+        if s.kind == "forward":
+            return _forward.headline(self, s)
         if s.kind == "surge":
             return f"{s.segment} volume {self._multiple(s.observed, s.usual)}"
         if s.kind == "concentration":
@@ -172,6 +176,8 @@ class _Words:
         return f"{lower_first(m.label)} {moved} {side} its target"
 
     def title(self, s: Story) -> str:
+        if s.kind == "forward":
+            return _forward.title(self, s)
         if s.kind == "surge":
             effects = self._effects(s, 2)
             head = f"{s.segment} volume {self._multiple(s.observed, s.usual)}"
@@ -266,6 +272,8 @@ class _Words:
     # -- sentences ------------------------------------------------------------------------------
 
     def sentence(self, s: Story) -> str:
+        if s.kind == "forward":
+            return _forward.sentence(self, s)
         if s.kind == "surge":
             text = (
                 f"{s.segment} volume was {self.value(s.metric, s.observed)} against a usual "
@@ -288,7 +296,7 @@ class _Words:
                 )
             if s.members:
                 text += f"; most at {self._join(s.members)}"
-            return text + "."
+            return text + _forward.backlog_clause(self, s) + "."
         if s.kind == "segment":
             against = (
                 f"{self.bare(s.metric, s.usual)} for its peers"
@@ -396,6 +404,8 @@ class _Words:
     # -- evidence and follow-up -------------------------------------------------------------------
 
     def evidence(self, s: Story) -> str:
+        if s.kind == "forward":
+            return _forward.evidence(self, s)
         history = self.report.config.insights.anomalies.history_periods
         parts = []
         if s.kind == "recovery":

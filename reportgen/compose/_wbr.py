@@ -15,11 +15,16 @@ from dataclasses import replace
 
 from reportgen.analysis.anomalies import ExpectedRange
 from reportgen.analysis.insights import Insights
+from reportgen.analysis.outlook import MetricForecast
 from reportgen.document import Chart, ChartSeries
 from reportgen.figures import MetricFigures, ReportFigures, SeriesPoint
 
 #: Weeks in the left panel.
 WBR_WEEKS = 6
+#: Forecast weeks drawn after them: the whole weekly horizon (figures.json and the workbook hold
+#: the same four), so the picture and the numbers agree.
+FORECAST_WEEKS = 4
+FORECAST_NAME = "Forecast"
 
 
 def week_label(point: SeriesPoint) -> str:
@@ -105,7 +110,7 @@ def wbr_chart(
     if any(p.provisional for p in (*points, *m.months)):
         notes.append("† provisional")
     spans = f"last {len(points)} weeks" + (f" and {len(m.months)} months" if panel else "")
-    return Chart(
+    chart = Chart(
         title=f"{m.label}, {spans}" + (f" ({'; '.join(notes)})" if notes else ""),
         chart_type="wbr",
         categories=categories,
@@ -121,6 +126,67 @@ def wbr_chart(
             f"Last {len(m.months)} months (closed)" if panel else "",
         ),
         shared_axis=not is_flow_total(m),
+    )
+    forecast = _forecast_of(insights, m)
+    return chart if forecast is None else with_forecast(chart, m, forecast)
+
+
+def _forecast_of(insights: Insights, m: MetricFigures) -> MetricForecast | None:
+    """The metric's forecast from the built week on, when there is one to draw."""
+    if insights.outlook is None or not m.series or m.series[-1].value is None:
+        return None
+    found = next((f for f in insights.outlook.forecasts if f.metric == m.metric), None)
+    if found is None or found.period != m.series[-1].period or not found.mean:
+        return None
+    return found
+
+
+def with_forecast(chart: Chart, m: MetricFigures, forecast: MetricForecast) -> Chart:
+    """The weeks run on into the forecast: a dashed line from the last actual week and its
+    prediction range as a band that widens from that point.
+
+    The line and the range start at the last actual value, so the forecast reads as the
+    line's continuation; the target runs on with the targets in force in those weeks. The
+    range is cut to what the metric can take, like the normal range.
+    """
+    ahead = min(FORECAST_WEEKS, len(forecast.mean))
+    floor, ceiling = _limits(m)
+    last = m.series[-1].value
+    gap = (None,) * (len(chart.categories) - 1)
+    blank = (None,) * ahead
+
+    def cut(values: tuple[float, ...]) -> tuple[float, ...]:
+        return tuple(min(max(v, floor), ceiling) for v in values[:ahead])
+
+    extended = []
+    for s in chart.series:
+        if s.role == "target":
+            future = tuple(forecast.targets[:ahead]) or blank
+            extended.append(replace(s, values=(*s.values, *future)))
+        else:
+            extended.append(replace(s, values=(*s.values, *blank)))
+    if not any(s.role == "target" for s in chart.series) and any(
+        t is not None for t in forecast.targets[:ahead]
+    ):
+        extended.append(
+            ChartSeries(
+                "Target", (*(None,) * len(chart.categories), *forecast.targets[:ahead]), "target"
+            )
+        )
+    level = f"{forecast.level:.0%}"
+    extended += [
+        ChartSeries(FORECAST_NAME, (*gap, last, *forecast.mean[:ahead]), "forecast"),
+        ChartSeries(f"Likely range ({level})", (*gap, last, *cut(forecast.lower)), "forecast_low"),
+        ChartSeries(f"Likely range ({level})", (*gap, last, *cut(forecast.upper)), "forecast_high"),
+    ]
+    future_labels = tuple("W" + p.rsplit("-W", 1)[-1] for p in forecast.periods[:ahead])
+    weeks_title, months_title = chart.panel_titles
+    return replace(
+        chart,
+        categories=(*chart.categories, *future_labels),
+        series=tuple(extended),
+        panel_titles=(f"{weeks_title}, next {ahead} forecast", months_title),
+        forecast_from=len(chart.categories),
     )
 
 

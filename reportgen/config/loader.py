@@ -414,6 +414,7 @@ def load_report(path: str | Path) -> ResolvedReport:
     metrics = _resolve_metrics(config, catalog, source)
     _check_insights(config, catalog, source)
     _check_audiences(config, catalog, source)
+    _check_crossings(config, catalog, source)
     _check_deep_dive_metrics(config, catalog, source)
     _check_delivery(config, metrics, source)
     _check_quantile_alerts(config, catalog, source)
@@ -627,6 +628,22 @@ def _check_deep_dive_metrics(config: ReportConfig, catalog: Catalog, source: Loc
                 line=source.line_of(where),
                 key=".".join(map(str, where)),
                 fix="list only mean metrics (such as aht) under 'tukey:'",
+            )
+
+
+def _check_crossings(config: ReportConfig, catalog: Catalog, source: LocatedYaml) -> None:
+    """Each dimension ``exports.crossings`` names is one of the catalog's."""
+    crossings = config.exports.crossings
+    for index, dim in enumerate(crossings if isinstance(crossings, list) else ()):
+        if dim not in catalog.dimensions:
+            raise ConfigError(
+                f"exports.crossings names dimension '{dim}', which the catalog does not define "
+                f"— {suggest(dim, list(catalog.dimensions))}",
+                file=source.path,
+                line=source.line_of(("exports", "crossings", index)),
+                key=f"exports.crossings.{index}",
+                fix="list dimensions of the catalog (e.g. crossings: [queue]), or write "
+                "crossings: all or crossings: none",
             )
 
 

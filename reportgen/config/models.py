@@ -733,6 +733,19 @@ class InsightsConfig(_Model):
     deep_dive: DeepDiveConfig = DeepDiveConfig()
 
 
+class ExportsConfig(_Model):
+    """What the data exports (XLSX workbook, CSV folder) hold beyond the report's own tables.
+
+    ``crossings``: the dimensions crossed with the first export dimension (region × queue
+    answers "is Harassment AHT up in every region?"): ``all`` (every other one), ``none``, or
+    a list. A crossing multiplies rows (regions × queues × metrics × periods), so one whose
+    Breakdowns rows would exceed ``max_crossing_rows`` is left out, and the About sheet says so.
+    """
+
+    crossings: Literal["all", "none"] | list[str] = "all"
+    max_crossing_rows: int = Field(default=50_000, ge=0)
+
+
 class ReportConfig(_Model):
     id: str | None = None
     title: str
@@ -762,6 +775,7 @@ class ReportConfig(_Model):
         return None if value is None else check_report_id(value)
 
     insights: InsightsConfig = InsightsConfig()
+    exports: ExportsConfig = ExportsConfig()  # workbook and CSV folder: crossings and their limit
     schedule: ScheduleConfig | None = None  # when the scheduler builds and sends it
     delivery: DeliveryConfig | None = None  # channels, owners, SMTP, retries
     alerts: list[AlertRule] = Field(default_factory=list)  # conditions on their own schedules

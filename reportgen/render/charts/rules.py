@@ -71,12 +71,17 @@ def role_colours(chart: Chart, brand: Brand) -> list[str]:
         "target": brand.muted,
         "band_low": band_colour(brand),
         "band_high": band_colour(brand),
+        "forecast_low": forecast_band_colour(brand),
+        "forecast_high": forecast_band_colour(brand),
     }
     reserved = {c.upper() for c in role_colour.values()}
     palette = iter([c for c in brand.palette if c.upper() not in reserved])
     used: set[str] = set()
     colours = []
     for series in chart.series:
+        if series.role == "forecast":  # the metric's own line, continued (dashed)
+            colours.append(brand.primary)
+            continue
         colour = role_colour[series.role]
         if colour in used:
             colour = next(palette, brand.muted)
@@ -94,6 +99,24 @@ def band_colour(brand: Brand) -> str:
     """The normal range's fill: the primary colour, mostly faded into the background."""
     primary, background = _rgb(brand.primary), _rgb(brand.background)
     mixed = (round(p + (b - p) * BAND_TINT) for p, b in zip(primary, background, strict=True))
+    return "#" + "".join(f"{c:02X}" for c in mixed)
+
+
+#: The forecast's prediction range: the accent colour (the current period's, where the forecast
+#: starts) faded like the normal range, so the two bands read apart by hue, not by weight.
+FORECAST_TINT = 0.8
+#: The forecast's centre line: dashes shorter than the target's (6, 4), in the metric's colour.
+FORECAST_DASH = (3, 3)
+
+
+def forecast_band_colour(brand: Brand) -> str:
+    """The forecast range's fill: the accent colour, mostly faded into the background."""
+    return _mix(brand.accent, brand.background, FORECAST_TINT)
+
+
+def _mix(colour: str, background: str, tint: float) -> str:
+    fore, back = _rgb(colour), _rgb(background)
+    mixed = (round(p + (b - p) * tint) for p, b in zip(fore, back, strict=True))
     return "#" + "".join(f"{c:02X}" for c in mixed)
 
 

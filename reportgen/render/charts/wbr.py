@@ -19,10 +19,11 @@ import altair as alt
 from reportgen.document import Brand, Chart
 from reportgen.formatting import d3_format
 from reportgen.render.charts._layers import finite, highlight_layers, js_string, value_domain
-from reportgen.render.charts.rules import band_colour
+from reportgen.render.charts.rules import FORECAST_DASH, band_colour, forecast_band_colour
 
 #: Share of the plotting width the weeks take: six weeks beside twelve months.
 WEEKS_SHARE = 0.36
+MAX_WEEKS_SHARE = 0.45  # the twelve months' labels need the rest
 AXIS_ROOM = 70  # px for the value axis' labels and title, left of the weeks
 PANEL_GAP = 28
 BAND_NAME = "Normal range"
@@ -31,26 +32,38 @@ PANEL_TITLE_SIZE = 11
 
 
 def _rows(chart: Chart) -> list[dict[str, Any]]:
-    """Value and target rows (the band is drawn from its own rows)."""
+    """Value, target and forecast rows (the bands are drawn from their own rows)."""
     return [
         {"period": category, "series": s.name, "role": s.role, "value": finite(v)}
         for s in chart.series
-        if s.role in ("primary", "target")
+        if s.role in ("primary", "target", "forecast")
         for category, v in zip(chart.categories, s.values, strict=False)
     ]
 
 
-def band_rows(chart: Chart) -> list[dict[str, Any]]:
-    """One row per week with both band edges; weeks the model does not judge have none."""
-    low = next((s for s in chart.series if s.role == "band_low"), None)
-    high = next((s for s in chart.series if s.role == "band_high"), None)
+def band_rows(chart: Chart, edges: tuple[str, str] = ("band_low", "band_high")) -> list[dict]:
+    """One row per week with both band edges; weeks the model does not judge have none.
+
+    ``edges=("forecast_low", "forecast_high")``: the forecast's likely range instead.
+    """
+    low = next((s for s in chart.series if s.role == edges[0]), None)
+    high = next((s for s in chart.series if s.role == edges[1]), None)
     if low is None or high is None:
         return []
+    name = BAND_NAME if edges[0] == "band_low" else high.name
     return [
-        {"period": c, "series": BAND_NAME, "low": finite(lo), "high": finite(hi)}
+        {"period": c, "series": name, "low": finite(lo), "high": finite(hi)}
         for c, lo, hi in zip(chart.categories, low.values, high.values, strict=False)
         if finite(lo) is not None and finite(hi) is not None
     ]
+
+
+FORECAST_EDGES = ("forecast_low", "forecast_high")
+
+
+def forecast_rows(chart: Chart) -> list[dict[str, Any]]:
+    """The forecast's likely range, one row per week from the last actual one."""
+    return band_rows(chart, FORECAST_EDGES)
 
 
 def shared_domain(chart: Chart, *, months: bool = True) -> tuple[float, float] | None:
@@ -76,6 +89,10 @@ def legend_names(chart: Chart) -> list[tuple[str, str]]:
         entries.append(("Target", "target"))
     if band_rows(chart):
         entries.append((BAND_NAME, "band"))
+    if "forecast" in roles:
+        entries.append((roles["forecast"], "forecast"))
+    if forecast := forecast_rows(chart):
+        entries.append((forecast[0]["series"], "forecast_band"))
     return entries
 
 
@@ -87,6 +104,8 @@ def wbr_to_altair(chart: Chart, brand: Brand, width: int, height: int) -> alt.HC
         "primary": brand.primary,
         "target": brand.muted,
         "band": band_colour(brand),
+        "forecast": brand.primary,
+        "forecast_band": forecast_band_colour(brand),
     }
     entries = legend_names(chart)
     colour = alt.Color(
@@ -96,14 +115,14 @@ def wbr_to_altair(chart: Chart, brand: Brand, width: int, height: int) -> alt.HC
             title=None,
             orient="top",
             direction="horizontal",
-            symbolType=alt.ExprRef(_symbols()),
-            symbolDash=alt.ExprRef("datum.label === 'Target' ? [6, 4] : [1, 0]"),
+            symbolType=alt.ExprRef(_symbols(entries)),
+            symbolDash=alt.ExprRef(_dashes(entries)),
             symbolSize=220,
         ),
     )
     axis_room = AXIS_ROOM if shared else 2 * AXIS_ROOM
     plot = max(240, width - axis_room - PANEL_GAP - 8)
-    weeks_width = int(plot * (WEEKS_SHARE if chart.panel is not None else 1.0))
+    weeks_width = int(plot * (weeks_share(chart) if chart.panel is not None else 1.0))
     y_weeks = _scale(chart, months=shared)
     weeks = _weeks(chart, brand, weeks_width, height, y_weeks, colour, fmt)
     if chart.panel is None:
@@ -114,15 +133,40 @@ def wbr_to_altair(chart: Chart, brand: Brand, width: int, height: int) -> alt.HC
     return both.resolve_scale(y="shared" if shared else "independent")
 
 
-def _symbols() -> str:
-    """Legend symbols that look like their marks: a swatch for the band, strokes for lines."""
-    return f"datum.label === {js_string(BAND_NAME)} ? 'square' : 'stroke'"
+def weeks_share(chart: Chart) -> float:
+    """The weeks' share of the width: more weeks (a forecast after them), more room, so a
+    week is as wide with a forecast as without; the months keep at least 40 %."""
+    if chart.forecast_from is None or chart.forecast_from <= 0:
+        return WEEKS_SHARE
+    return min(WEEKS_SHARE * len(chart.categories) / chart.forecast_from, MAX_WEEKS_SHARE)
 
 
-def _x(chart: Chart, bold: str | None) -> alt.X:
+def _symbols(entries: list[tuple[str, str]]) -> str:
+    """Legend symbols that look like their marks: a swatch for a band, strokes for lines."""
+    bands = ", ".join(js_string(n) for n, role in entries if role in ("band", "forecast_band"))
+    return f"indexof([{bands}], datum.label) >= 0 ? 'square' : 'stroke'"
+
+
+def _dashes(entries: list[tuple[str, str]]) -> str:
+    """The target's dashes and the forecast's shorter ones, as drawn."""
+    forecast = next((n for n, role in entries if role == "forecast"), None)
+    dashes = "[1, 0]"
+    if forecast is not None:
+        dashes = f"datum.label === {js_string(forecast)} ? {list(FORECAST_DASH)} : [1, 0]"
+    return f"datum.label === 'Target' ? [6, 4] : {dashes}"
+
+
+def _x(chart: Chart, bold: str | None, brand: Brand | None = None) -> alt.X:
     weight: Any = "normal"
     if bold is not None:
         weight = alt.ExprRef(f"datum.value === {js_string(bold)} ? 'bold' : 'normal'")
+    colour: Any = None
+    if brand is not None and chart.forecast_from is not None:  # weeks to come: muted labels
+        ahead = ", ".join(js_string(c) for c in chart.categories[chart.forecast_from :])
+        colour = alt.ExprRef(
+            f"indexof([{ahead}], datum.value) >= 0 ? {js_string(brand.muted)} : "
+            f"{js_string(brand.text)}"
+        )
     return alt.X(
         "period:O",
         sort=list(chart.categories),
@@ -134,6 +178,7 @@ def _x(chart: Chart, bold: str | None) -> alt.X:
             labelPadding=6,
             labelFontWeight=weight,
             ticks=False,
+            **({"labelColor": colour} if colour is not None else {}),
         ),
         scale=alt.Scale(paddingOuter=0.25),
     )
@@ -161,7 +206,7 @@ def _lines(base: alt.Chart, colour: alt.Color) -> list[alt.Chart]:
 def _weeks(
     chart: Chart, brand: Brand, width: int, height: int, y_scale, colour, fmt: str
 ) -> alt.LayerChart:
-    x = _x(chart, chart.highlight)
+    x = _x(chart, chart.highlight, brand)
     y = alt.Y(
         "value:Q",
         title=chart.value_label or None,
@@ -181,7 +226,24 @@ def _weeks(
                 color=colour,
             )
         )
+    if ahead := forecast_rows(chart):  # the likely range behind the forecast's dashed line
+        layers.append(
+            alt.Chart(alt.Data(values=ahead))
+            .mark_area(opacity=1, interpolate="linear")
+            .encode(
+                x=x,
+                y=alt.Y("low:Q", scale=y_scale, title=chart.value_label or None),
+                y2="high:Q",
+                color=colour,
+            )
+        )
     layers += _lines(base, colour)
+    if ahead:
+        layers.append(
+            base.transform_filter("datum.role === 'forecast'")
+            .mark_line(strokeWidth=2, strokeDash=list(FORECAST_DASH))
+            .encode(color=colour)
+        )
     if chart.flagged:
         listed = ", ".join(js_string(c) for c in chart.flagged)
         layers.append(

@@ -20,6 +20,7 @@ from reportgen.render.tables._export import (
     summary_table,
 )
 from reportgen.render.tables._insights import insight_tables, provenance_tables, restatements_table
+from reportgen.render.tables._outlook import outlook_tables
 
 
 def export_tables(document: Document) -> list[ExportTable]:
@@ -37,6 +38,7 @@ def export_tables(document: Document) -> list[ExportTable]:
     if data.restatements:
         tables.append(restatements_table(data))
     tables += insight_tables(data, sections)
+    tables += outlook_tables(data)
     tables += provenance_tables(data, document)
     return _unique_names(tables)
 

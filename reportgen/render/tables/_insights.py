@@ -456,6 +456,15 @@ def about_rows(document: Document, data: ExportFigures) -> list[tuple[str, Any]]
         ("figures.json schema", data.schema_version),
     ]
     rows += [(f"Data quality {i}", _quality_text(q)) for i, q in enumerate(figures.quality, 1)]
+    labels = data.series.dimension_labels
+    rows += [
+        (
+            f"Left out: {' × '.join(labels.get(d, d).lower() for d in grouping)}",
+            f"{count:,} rows, over the exports.max_crossing_rows limit: raise it, or name the "
+            "crossings you need under exports.crossings",
+        )
+        for grouping, count in data.series.left_out
+    ]
     return [(k, None if v is None else str(v)) for k, v in rows]
 
 

@@ -24,13 +24,15 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from reportgen.document import Document
 from reportgen.errors import ConfigError, DeliveryError, ReportgenError
 from reportgen.site import assets, pages
+from reportgen.site.edition import edition_sections, find_edition
 from reportgen.site.inventory import BuiltReport, scan_output, series_neighbours
 
 ACCESS_MANIFEST = "access.json"
@@ -133,6 +135,7 @@ def publish_site(
     configs: Sequence[str | Path] | None = None,
     base_url: str | None = None,
     live: bool = False,
+    editions: Mapping[tuple[str, str, str], Document] | None = None,
 ) -> PublishResult:
     """Write (or update) the static site under ``site_dir`` from the builds in ``out_dir``.
 
@@ -140,7 +143,9 @@ def publish_site(
     give audience labels and recipients for the access manifest; default: the
     ``configs/reports/*.yaml`` of the working folder, if any. ``base_url`` makes the
     manifest list each page's published URL. ``live`` adds the preview's reload script
-    (``reportgen serve``); a published site never has it.
+    (``reportgen serve``); a published site never has it. A page shows its edition — the
+    document its HTML file carries — or one from ``editions`` by (report, period, audience)
+    (``serve`` has it in memory).
     """
     out, site = Path(out_dir), Path(site_dir)
     if out.resolve() == site.resolve() or out.resolve() in site.resolve().parents:
@@ -169,7 +174,8 @@ def publish_site(
         )
         for item in mine:
             before, after = series_neighbours(mine, item)
-            writer.write(page_path(item), _report_page(item, before, after, info, live).encode())
+            html = _report_page(item, before, after, info, live, editions)
+            writer.write(page_path(item), html.encode("utf-8"))
             writer.write(
                 page_path(item, "changes.html"), _changes_page(item, before, info, live).encode()
             )
@@ -271,15 +277,18 @@ def _report_page(
     after: BuiltReport | None,
     info: AudienceInfo,
     live: bool,
+    editions: Mapping[tuple[str, str, str], Document] | None = None,
 ) -> str:
     page = page_path(item)
     figures = item.figures
     stories = figures.get("stories") or []
+    document = (editions or {}).get(item.key) or find_edition(item.folder)
     return pages.render(
         "report.html.j2",
         item=item,
         figures=figures,
         audience=info,
+        sections=edition_sections(document, figures) if document is not None else [],
         tiles=pages.tiles(figures),
         brief=[s for s in stories if s.get("in_brief")],
         metrics=pages.metric_views(figures),

@@ -10,9 +10,14 @@
     defaultStyle: false,
     tooltip: { disableDefaultStyle: true, theme: "reportgen" },
   };
+  var NARROW_BELOW = 640; // px: under this a chart drawn 860 px wide would shrink its text
   function draw(holder) {
-    var block = document.getElementById(holder.getAttribute("data-spec"));
+    var id = holder.getAttribute("data-spec");
+    var block = document.getElementById(id);
     if (!block) return;
+    // an edition's chart also comes drawn for a phone's width (its labels wrap for it)
+    var narrow = document.getElementById(id + "-narrow");
+    if (narrow && holder.clientWidth < NARROW_BELOW) block = narrow;
     var spec = JSON.parse(block.textContent);
     window.vegaEmbed(holder, spec, options).then(function () {
       holder.setAttribute("data-drawn", "true");
@@ -21,9 +26,22 @@
       holder.classList.add("chart-error");
     });
   }
+  // A table wider than the screen scrolls sideways: make it reachable by keyboard and named.
+  function scrollable() {
+    var blocks = document.querySelectorAll(".table-block");
+    for (var i = 0; i < blocks.length; i++) {
+      var block = blocks[i];
+      if (block.scrollWidth <= block.clientWidth + 1 || block.hasAttribute("tabindex")) continue;
+      var title = block.querySelector(".block-title");
+      block.setAttribute("tabindex", "0");
+      block.setAttribute("role", "region");
+      block.setAttribute("aria-label", (title ? title.textContent : "Table") + " (scrolls sideways)");
+    }
+  }
   function start() {
     var holders = document.querySelectorAll("[data-spec]");
     for (var i = 0; i < holders.length; i++) draw(holders[i]);
+    scrollable();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

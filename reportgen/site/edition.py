@@ -1,0 +1,145 @@
+"""A report page's full content: its edition's sections, drawn with the HTML report's partials.
+
+The build's HTML edition carries its document (:mod:`reportgen.render.html.edition`);
+this module turns its sections into the items the templates draw. Tables, KPI
+tiles, narrative and definitions go through the very partials of the HTML report
+(``templates/html/_table.html.j2`` …: one copy of each); charts and graphics become
+interactive Vega-Lite views (``templates/site/_vl_chart.html.j2``), built from the
+PDF's own specs (:mod:`reportgen.site.edition_charts`).
+
+A build without the HTML format has no edition to read: its page falls back to
+what ``figures.json`` alone can show (tiles, stories, trends and breakdowns).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from reportgen.document import Block, Chart, Document, KpiGrid, Section, Table
+from reportgen.render.html.edition import read_edition
+from reportgen.render.html.page import grid_columns
+from reportgen.site.edition_charts import NARROW, WIDE, interactive_chart, interactive_graphic
+
+
+def find_edition(folder: Path) -> Document | None:
+    """The document of the HTML edition a build left in ``folder``, if any."""
+    for html in sorted(Path(folder).glob("*.html")):
+        if html.name.startswith("."):
+            continue
+        if (document := read_edition(html)) is not None:
+            return document
+    return None
+
+
+@dataclass(frozen=True)
+class VlChartView:
+    """A chart or graphic drawn in the browser: its spec at two widths (desktop, phone)."""
+
+    title: str
+    description: str
+    spec_id: str
+    wide: dict[str, Any]
+    narrow: dict[str, Any]
+    caption: str | None = None
+    kind: Literal["vl_chart"] = "vl_chart"
+
+
+@dataclass(frozen=True)
+class SiteTable:
+    """A table as ``_table.html.j2`` draws it: the browser sizes its columns (no inline
+    widths, which the page's Content-Security-Policy forbids), one row group."""
+
+    table: Table
+    widths: tuple[float, ...]
+    groups: tuple[tuple[int, ...], ...]
+    kind: Literal["table"] = "table"
+    short: bool = True
+
+
+@dataclass(frozen=True)
+class SiteGrid:
+    grid: KpiGrid
+    columns: int
+    kind: Literal["kpi_grid"] = "kpi_grid"
+
+
+@dataclass(frozen=True)
+class SitePair:
+    """A chart beside its table (one column on a phone), drawn by ``_row.html.j2``."""
+
+    cells: tuple[Any, Any]
+    kind: Literal["row"] = "row"
+
+
+@dataclass(frozen=True)
+class SiteSection:
+    section: Section
+    items: tuple[Any, ...]
+
+
+def edition_sections(document: Document, figures: dict[str, Any]) -> list[SiteSection]:
+    """Every section of the edition, in its order, as the site's templates draw them."""
+    metrics = figures.get("metrics") or {}
+    out = []
+    for section in document.sections:
+        metric = metrics.get(section.id)
+        views = [
+            _view(block, document, metric, f"spec-{section.id}-{index}")
+            for index, block in enumerate(section.blocks)
+        ]
+        out.append(SiteSection(section, tuple(_paired(section.blocks, views))))
+    return out
+
+
+def _view(block: Block, document: Document, metric: dict[str, Any] | None, spec_id: str) -> Any:
+    if isinstance(block, Chart):
+        kind = "weekly business review" if block.chart_type == "wbr" else block.chart_type
+        names = ", ".join(dict.fromkeys(s.name for s in block.series))
+        return VlChartView(
+            title=block.title,
+            description=(
+                f"{kind} chart: {block.title}; {names}; "
+                f"{block.categories[0]} to {block.categories[-1]}"
+            ),
+            spec_id=spec_id,
+            wide=interactive_chart(block, document.brand, metric, WIDE),
+            narrow=interactive_chart(block, document.brand, metric, NARROW),
+        )
+    if block.kind in ("heatmap", "scatter", "dendrogram"):
+        return VlChartView(
+            title=block.title,
+            description=f"{block.kind}: {block.title}",
+            spec_id=spec_id,
+            wide=interactive_graphic(block, document.brand, WIDE),  # type: ignore[arg-type]
+            narrow=interactive_graphic(block, document.brand, NARROW),  # type: ignore[arg-type]
+            caption=getattr(block, "caption", None),
+        )
+    if isinstance(block, Table):
+        return SiteTable(block, (), (tuple(range(len(block.rows))),))
+    if isinstance(block, KpiGrid):
+        return SiteGrid(block, grid_columns(len(block.tiles)))
+    return block  # narrative and definitions: drawn from the block itself
+
+
+def _paired(blocks: tuple[Block, ...], views: list[Any]) -> list[Any]:
+    """A breakdown's chart and table of the same title side by side, chart first."""
+    items: list[Any] = []
+    index = 0
+    while index < len(views):
+        here, following = blocks[index], blocks[index + 1] if index + 1 < len(blocks) else None
+        if (
+            following is not None
+            and {type(here), type(following)} == {Chart, Table}
+            and getattr(here, "title", None) == getattr(following, "title", None)
+        ):
+            first, second = views[index], views[index + 1]
+            if isinstance(here, Table):
+                first, second = second, first
+            items.append(SitePair((first, second)))
+            index += 2
+        else:
+            items.append(views[index])
+            index += 1
+    return items

@@ -1,0 +1,234 @@
+"""The edition's charts, interactive: the PDF's own Vega-Lite specs with tooltips and toggles.
+
+Each chart of the document is built by the same code that draws it for the PDF
+(:func:`~reportgen.render.charts.svg.chart_to_altair`), so the page shows the
+edition's chart — its weekly business review panels, its bridges, its
+breakdowns — not a look-alike. This module then adds what a browser can do:
+
+* a tooltip on every point, bar and band with its value as the report prints
+  it (``format_full``: one minus sign, the metric's precision and unit) and,
+  where ``figures.json`` has it, the sample behind it (n);
+* a legend that toggles its series (click; shift-click for several);
+* zoom and pan on a trend's value axis (wheel, drag; double-click resets).
+
+A chart is built at two widths, for a desktop column and for a phone, because
+its labels wrap for the width it is drawn at; the page's script picks one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from reportgen.document import Brand, Chart, Graphic
+from reportgen.formatting import format_full
+from reportgen.site.charts import n_text, sample_size
+
+#: The widths (CSS px) a chart is drawn at: a desktop column and a phone screen.
+WIDE = 860
+NARROW = 340
+#: A series hidden with the legend stays faintly visible, so the axis still reads.
+HIDDEN_OPACITY = 0.12
+#: Marks a tooltip is put on (lines are hovered through their points; text is a label).
+_POINTED = frozenset({"point", "bar", "area", "rect", "circle", "square", "tick"})
+
+
+def interactive_chart(
+    chart: Chart, brand: Brand, metric: dict[str, Any] | None, width: int
+) -> dict[str, Any]:
+    """The chart's Vega-Lite spec at ``width`` with tooltips, legend toggle and zoom."""
+    from reportgen.render.charts.svg import chart_to_altair
+
+    spec: dict[str, Any] = chart_to_altair(chart, brand, width=width).to_dict()
+    counts = _counts(chart, metric)
+    for rows in _datasets(spec):
+        for row in rows:
+            _describe(row, chart, counts)
+    legend = chart.chart_type in ("line", "bar", "wbr")
+    first = True
+    for unit in _units(spec):
+        mark = _mark_type(unit)
+        encoding = unit.setdefault("encoding", {})
+        if mark in _POINTED:
+            encoding["tooltip"] = _tooltip(unit, chart)
+        if legend and "series" in _fields(unit):
+            encoding["opacity"] = _toggled(encoding.get("opacity"))
+            if first and _has_legend(encoding):
+                unit.setdefault("params", []).append(
+                    {
+                        "name": "toggle",
+                        "select": {"type": "point", "fields": ["series"]},
+                        "bind": "legend",
+                    }
+                )
+                if chart.chart_type in ("line", "wbr"):
+                    unit["params"].append(
+                        {
+                            "name": "zoom",
+                            "select": {"type": "interval", "encodings": ["y"]},
+                            "bind": "scales",
+                        }
+                    )
+                first = False
+    spec["usermeta"] = {"reportgen": {"kind": chart.chart_type}}
+    return spec
+
+
+def interactive_graphic(block: Graphic, brand: Brand, width: int) -> dict[str, Any]:
+    """A heatmap, scatter or dendrogram as the PDF draws it, with its data in a tooltip."""
+    from reportgen.render.charts.svg import graphic_to_altair
+
+    spec: dict[str, Any] = graphic_to_altair(block, brand, width=width).to_dict()
+    for unit in _units(spec):
+        if _mark_type(unit) in _POINTED:
+            mark = unit["mark"] if isinstance(unit["mark"], dict) else {"type": unit["mark"]}
+            mark["tooltip"] = {"content": "data"}
+            unit["mark"] = mark
+    return spec
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _datasets(spec: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+    """Every inline row list: Altair's consolidated datasets and any ``data.values``."""
+    yield from (rows for rows in (spec.get("datasets") or {}).values() if isinstance(rows, list))
+    for unit in _walk(spec):
+        values = (unit.get("data") or {}).get("values")
+        if isinstance(values, list):
+            yield values
+
+
+def _describe(row: dict[str, Any], chart: Chart, counts: dict[tuple[str, str], str]) -> None:
+    """Add the row's value as the report prints it, and its n where known."""
+    if not isinstance(row, dict):
+        return
+    fmt = chart.value_format
+    if "value" in row and chart.chart_type != "waterfall":
+        row["shown"] = format_full(row["value"], fmt)
+    if "low" in row and "high" in row:
+        row["shown"] = f"{format_full(row['low'], fmt)} to {format_full(row['high'], fmt)}"
+    category = str(row.get("full", row.get("period", "")))
+    n = counts.get((category, str(row.get("series", ""))))
+    if n is not None and n != "—":
+        row["n"] = n
+
+
+def _counts(chart: Chart, metric: dict[str, Any] | None) -> dict[tuple[str, str], str]:
+    """(category, series) → n from figures.json: a week of a trend, a segment of a breakdown."""
+    if metric is None:
+        return {}
+    primary = next((s.name for s in chart.series if s.role == "primary"), None)
+    comparison = next((s.name for s in chart.series if s.role == "comparison"), None)
+    found: dict[tuple[str, str], str] = {}
+    if chart.chart_type in ("wbr", "line") and primary is not None:
+        weeks = {_short(p["period"]): p.get("n") for p in metric.get("series") or []}
+        for category in chart.categories:
+            if (n := weeks.get(_bare(category))) is not None:
+                found[(category, primary)] = n_text(n)
+    if chart.chart_type == "bar":
+        segments = _breakdown(chart, metric)
+        for seg in segments:
+            label = str(seg["segment"])
+            for name, stats in ((primary, "stats"), (comparison, "previous_stats")):
+                if name is not None and (n := sample_size(metric, seg.get(stats) or {})):
+                    found[(label, name)] = n_text(n)
+    return found
+
+
+def _breakdown(chart: Chart, metric: dict[str, Any]) -> list[dict[str, Any]]:
+    """The breakdown a bar chart draws: the one its title names ("… by queue")."""
+    title = chart.title.lower()
+    for dimension, segments in (metric.get("breakdowns") or {}).items():
+        if f"by {dimension.replace('_', ' ')}" in title and segments:
+            return list(segments)
+    return []
+
+
+def _short(period: str) -> str:
+    """ "2026-W47" → "W47": a week as the chart's axis names it."""
+    return period.split("-", 1)[1] if "-W" in period else period
+
+
+def _bare(category: str) -> str:
+    """A category without its footnote marks ("W47 †" → "W47")."""
+    return re.sub(r"[\s†*‡§]+$", "", category)
+
+
+# --------------------------------------------------------------------------- spec walking
+
+
+def _walk(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield spec
+    for key in ("layer", "hconcat", "vconcat", "concat"):
+        for child in spec.get(key) or []:
+            if isinstance(child, dict):
+                yield from _walk(child)
+    if isinstance(spec.get("spec"), dict):
+        yield from _walk(spec["spec"])
+
+
+def _units(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The single views (those with a mark)."""
+    return (unit for unit in _walk(spec) if "mark" in unit)
+
+
+def _mark_type(unit: dict[str, Any]) -> str:
+    mark = unit.get("mark")
+    return str(mark.get("type") if isinstance(mark, dict) else mark)
+
+
+def _fields(unit: dict[str, Any]) -> set[str]:
+    return {
+        str(channel.get("field"))
+        for channel in (unit.get("encoding") or {}).values()
+        if isinstance(channel, dict) and channel.get("field")
+    }
+
+
+def _has_legend(encoding: dict[str, Any]) -> bool:
+    colour = encoding.get("color")
+    return (
+        isinstance(colour, dict)
+        and colour.get("field") == "series"
+        and colour.get("legend", {}) is not None
+    )
+
+
+def _toggled(opacity: Any) -> dict[str, Any]:
+    """Opacity: faint when the legend hides the series, else as it was (a small sample faded)."""
+    if isinstance(opacity, dict) and isinstance(opacity.get("condition"), dict):
+        kept = opacity["condition"]
+        test = kept.get("test")
+        return {
+            "condition": [
+                {"test": {"and": [{"param": "toggle"}, test]}, "value": kept.get("value")},
+                {"param": "toggle", "value": opacity.get("value", 1)},
+            ],
+            "value": HIDDEN_OPACITY,
+        }
+    shown = opacity.get("value", 1) if isinstance(opacity, dict) else 1
+    return {"condition": {"param": "toggle", "value": shown}, "value": HIDDEN_OPACITY}
+
+
+def _tooltip(unit: dict[str, Any], chart: Chart) -> list[dict[str, Any]]:
+    """What a hover shows: the category, the series, the value as printed, and n."""
+    fields = _fields(unit)
+    if chart.chart_type == "waterfall":
+        return [
+            {"field": "category", "type": "nominal", "title": "Part"},
+            {"field": "label", "type": "nominal", "title": chart.value_label or "Contribution"},
+        ]
+    if chart.chart_type == "bar":
+        category: str | None = "full"  # the segment's whole name (the axis may wrap or cut it)
+    else:
+        category = next((f for f in ("period", "segment", "category") if f in fields), None)
+    tip: list[dict[str, Any]] = []
+    if category is not None:
+        title = "Segment" if category in ("full", "segment") else "Period"
+        tip.append({"field": category, "type": "nominal", "title": title})
+    tip.append({"field": "series", "type": "nominal", "title": "Series"})
+    tip.append({"field": "shown", "type": "nominal", "title": chart.value_label or "Value"})
+    tip.append({"field": "n", "type": "nominal", "title": "n"})
+    return tip

@@ -23,11 +23,16 @@ from typing import Any
 
 from reportgen.document import Brand, Chart, Graphic
 from reportgen.formatting import format_full
+from reportgen.render.html.page import PAGE_CONTENT_WIDTH
 from reportgen.site.charts import n_text, sample_size
 
-#: The widths (CSS px) a chart is drawn at: a desktop column and a phone screen.
-WIDE = 860
+#: The widths (CSS px) a chart is drawn at: the PDF page's (its labels fit it) and a phone's.
+WIDE = PAGE_CONTENT_WIDTH
 NARROW = 340
+#: Charts drawn narrower than this are laid out for a phone (:func:`_for_phone`).
+PHONE_BELOW = 500
+#: A phone panel leaves this much of its width to the value axis' labels and title.
+PHONE_AXIS_ROOM = 80
 #: A series hidden with the legend stays faintly visible, so the axis still reads.
 HIDDEN_OPACITY = 0.12
 #: Marks a tooltip is put on (lines are hovered through their points; text is a label).
@@ -71,8 +76,46 @@ def interactive_chart(
                         }
                     )
                 first = False
+    if width < PHONE_BELOW:
+        _for_phone(spec, chart)
     spec["usermeta"] = {"reportgen": {"kind": chart.chart_type}}
     return spec
+
+
+def _for_phone(spec: dict[str, Any], chart: Chart) -> None:
+    """Rearrange a chart for a phone: what fits a page's width does not fit a phone's.
+
+    A weekly business review's two panels stack (weeks above months, each the full
+    width, the months with value labels of their own and slanted period labels); a
+    bridge's parts are labelled by their whole name, slanted, instead of wrapped into
+    eight-letter fragments.
+    """
+    if chart.chart_type == "wbr" and "hconcat" in spec:
+        panels = spec.pop("hconcat")
+        spec["vconcat"] = panels
+        spec["spacing"] = 18
+        for index, panel in enumerate(panels):
+            panel["width"] = NARROW - PHONE_AXIS_ROOM
+            if index == 0:
+                continue
+            for unit in _units(panel):
+                encoding = unit.get("encoding") or {}
+                x_axis = (encoding.get("x") or {}).get("axis")
+                if isinstance(x_axis, dict):
+                    x_axis.update(labelAngle=-45, labelAlign="right")
+                y_axis = (encoding.get("y") or {}).get("axis")
+                if isinstance(y_axis, dict) and y_axis.get("labels") is False:
+                    y_axis.update(labels=True, domain=True, ticks=True)
+    if chart.chart_type == "waterfall":
+        order = list(chart.categories)
+        for unit in _walk(spec):
+            x = (unit.get("encoding") or {}).get("x")
+            if isinstance(x, dict) and x.get("field") == "axis_label":
+                x.update(field="category", sort=order)
+                axis = x.get("axis") or {}
+                axis.pop("labelExpr", None)
+                axis.update(labelAngle=-40, labelAlign="right", labelLimit=110)
+                x["axis"] = axis
 
 
 def interactive_graphic(block: Graphic, brand: Brand, width: int) -> dict[str, Any]:

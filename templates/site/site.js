@@ -10,7 +10,7 @@
     defaultStyle: false,
     tooltip: { disableDefaultStyle: true, theme: "reportgen" },
   };
-  var NARROW_BELOW = 640; // px: under this a chart drawn 860 px wide would shrink its text
+  var NARROW_BELOW = 760; // px: under this a chart drawn 1010 px wide would shrink its text
   function draw(holder) {
     var id = holder.getAttribute("data-spec");
     var block = document.getElementById(id);

@@ -112,8 +112,8 @@ def _view(block: Block, document: Document, metric: dict[str, Any] | None, spec_
             title=block.title,
             description=f"{block.kind}: {block.title}",
             spec_id=spec_id,
-            wide=interactive_graphic(block, document.brand, WIDE),  # type: ignore[arg-type]
-            narrow=interactive_graphic(block, document.brand, NARROW),  # type: ignore[arg-type]
+            wide=interactive_graphic(block, document.brand, WIDE),
+            narrow=interactive_graphic(block, document.brand, NARROW),
             caption=getattr(block, "caption", None),
         )
     if isinstance(block, Table):

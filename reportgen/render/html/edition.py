@@ -39,7 +39,7 @@ _BLOCK = re.compile(
 _LEFT_OUT = frozenset({"figures", "exports"})
 #: Block classes by their ``kind`` tag (the document's Block union).
 _BLOCKS: dict[str, type] = {
-    cls.kind: cls  # type: ignore[attr-defined]
+    cls.kind: cls
     for cls in (
         model.KpiGrid,
         model.Table,

@@ -13,24 +13,72 @@ what ``figures.json`` alone can show (tiles, stories, trends and breakdowns).
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from markupsafe import Markup
+
 from reportgen.document import Block, Chart, Document, KpiGrid, Section, Table
 from reportgen.render.html.edition import read_edition
 from reportgen.render.html.page import grid_columns
-from reportgen.site.edition_charts import NARROW, WIDE, interactive_chart, interactive_graphic
+from reportgen.site.edition_charts import NARROW, WIDE, interactive_graphic, interactive_specs
 
 
-def find_edition(folder: Path) -> Document | None:
-    """The document of the HTML edition a build left in ``folder``, if any."""
+def find_edition(folder: Path) -> tuple[Document, Path] | None:
+    """The document of the HTML edition a build left in ``folder`` and its file, if any."""
     for html in sorted(Path(folder).glob("*.html")):
         if html.name.startswith("."):
             continue
         if (document := read_edition(html)) is not None:
-            return document
+            return document, html
     return None
+
+
+#: What a page's edition HTML is made by, besides its edition and figures: a change to any of
+#: these redraws every page (the templates, the chart specs and this module).
+_MAKERS = ("site/*.py", "render/charts/*.py", "render/html/edition.py", "render/html/page.py")
+
+
+def edition_key(*inputs: Path) -> str:
+    """A digest of everything a page's edition HTML depends on: the build's files
+    (``inputs``), the templates and the code that draws them.
+
+    ``publish`` keeps the drawn edition in the page under this key and reuses it when the
+    key is unchanged: drawing an edition's charts takes seconds, and a new period must
+    not redraw every earlier page (their "next" links change, their editions do not).
+    """
+    from reportgen import __version__
+    from reportgen.render.html.page import templates_root
+
+    digest = hashlib.sha256(__version__.encode())
+    package = Path(__file__).resolve().parents[1]
+    root = templates_root()
+    files = [*inputs, *(p for pattern in _MAKERS for p in sorted(package.glob(pattern)))]
+    files += sorted((root / "site").glob("*")) + sorted((root / "html").glob("*.j2"))
+    for file in files:
+        digest.update(file.name.encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+_KEPT = re.compile(
+    r"<!-- reportgen-edition (?P<key>[0-9a-f]{64}) -->\n(?P<html>.*?)\n<!-- /reportgen-edition -->",
+    re.S,
+)
+
+
+def kept_edition(page: Path, key: str) -> Markup | None:
+    """The edition HTML an earlier publish drew into ``page``, if it was drawn under ``key``."""
+    try:
+        match = _KEPT.search(page.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if match is None or match.group("key") != key:
+        return None
+    return Markup(match.group("html"))
 
 
 @dataclass(frozen=True)
@@ -97,6 +145,7 @@ def _view(block: Block, document: Document, metric: dict[str, Any] | None, spec_
     if isinstance(block, Chart):
         kind = "weekly business review" if block.chart_type == "wbr" else block.chart_type
         names = ", ".join(dict.fromkeys(s.name for s in block.series))
+        wide, narrow = interactive_specs(block, document.brand, metric)
         return VlChartView(
             title=block.title,
             description=(
@@ -104,8 +153,8 @@ def _view(block: Block, document: Document, metric: dict[str, Any] | None, spec_
                 f"{block.categories[0]} to {block.categories[-1]}"
             ),
             spec_id=spec_id,
-            wide=interactive_chart(block, document.brand, metric, WIDE),
-            narrow=interactive_chart(block, document.brand, metric, NARROW),
+            wide=wide,
+            narrow=narrow,
         )
     if block.kind in ("heatmap", "scatter", "dendrogram"):
         return VlChartView(

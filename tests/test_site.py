@@ -251,3 +251,19 @@ def test_each_published_page_is_recorded_in_the_ledger_once(site_builds, weekly_
     ]
     digest = hashlib.sha256((out / europe / "figures.json").read_bytes()).hexdigest()
     assert rows[0]["figures_sha256"] == digest
+
+
+def test_a_republish_reuses_each_pages_drawn_edition(
+    site_builds, weekly_config, tmp_path, monkeypatch
+):
+    site = tmp_path / "site"
+    publish_site(site_builds, site, configs=[weekly_config])
+    page = report_page(site, "europe")
+    assert "<!-- reportgen-edition " in page.read_text()
+
+    def redrawn(*_args, **_kwargs):
+        raise AssertionError("an unchanged edition was drawn again")
+
+    monkeypatch.setattr("reportgen.site.publish.edition_sections", redrawn)
+    again = publish_site(site_builds, site, configs=[weekly_config])
+    assert again.written == ()

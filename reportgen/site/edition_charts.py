@@ -116,6 +116,11 @@ def _for_phone(spec: dict[str, Any], chart: Chart) -> dict[str, Any]:
             y_axis = ((unit.get("encoding") or {}).get("y") or {}).get("axis")
             if isinstance(y_axis, dict) and "labelLimit" in y_axis:
                 y_axis["labelLimit"] = NARROW // 3
+    for unit in _walk(spec):  # a legend wraps rather than run past a phone's edge
+        for channel in ("color", "shape"):
+            legend = ((unit.get("encoding") or {}).get(channel) or {}).get("legend")
+            if isinstance(legend, dict) and legend.get("direction") == "horizontal":
+                legend["columns"] = 2
     if chart.chart_type == "wbr" and "hconcat" in spec:
         panels = spec.pop("hconcat")
         spec["vconcat"] = panels
@@ -303,6 +308,6 @@ def _tooltip(unit: dict[str, Any], chart: Chart) -> list[dict[str, Any]]:
         title = "Segment" if category in ("full", "segment") else "Period"
         tip.append({"field": category, "type": "nominal", "title": title})
     tip.append({"field": "series", "type": "nominal", "title": "Series"})
-    tip.append({"field": "shown", "type": "nominal", "title": chart.value_label or "Value"})
+    tip.append({"field": "shown", "type": "nominal", "title": "Value"})
     tip.append({"field": "n", "type": "nominal", "title": "n"})
     return tip

@@ -20,11 +20,25 @@
     if (narrow && holder.clientWidth < NARROW_BELOW) block = narrow;
     var spec = JSON.parse(block.textContent);
     window.vegaEmbed(holder, spec, options).then(function () {
+      keepTooltipOnScreen();
       holder.setAttribute("data-drawn", "true");
     }).catch(function (error) {
       holder.textContent = "This chart could not be drawn (" + error.message + "); the table has its numbers.";
       holder.classList.add("chart-error");
     });
+  }
+  // vega-tooltip flips a tooltip to the pointer's left near the right edge, and on a phone
+  // that can be past the left edge: keep it inside the window.
+  function keepTooltipOnScreen() {
+    var tip = document.getElementById("vg-tooltip-element");
+    if (!tip || tip.getAttribute("data-kept") === "true") return;
+    tip.setAttribute("data-kept", "true");
+    new MutationObserver(function () {
+      var left = parseFloat(tip.style.left);
+      if (isNaN(left)) return;
+      var kept = Math.max(4, Math.min(left, window.innerWidth - tip.offsetWidth - 4));
+      if (Math.abs(kept - left) > 0.5) tip.style.left = kept + "px";
+    }).observe(tip, { attributes: true, attributeFilter: ["style"] });
   }
   // A table wider than the screen scrolls sideways: make it reachable by keyboard and named.
   function scrollable() {

@@ -9,8 +9,9 @@ JSON data block, and the site renders the same sections with the same partials,
 its charts made interactive.
 
 What is carried is what the HTML page shows, nothing more: the data exports
-(``figures``, ``exports``) are left out, and so are the brand's file paths (the
-build machine's folders); the site draws with the brand's colours and fonts only.
+(``figures``, ``exports``) and the deck's speaker notes (``brief``, each section's
+``notes``) are left out, and so are the brand's file paths (the build machine's
+folders); the site draws with the brand's colours and fonts only.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ EDITION_VERSION = 1
 _BLOCK = re.compile(
     r'<script type="application/json" id="' + EDITION_ID + r'">(?P<json>.*?)</script>', re.S
 )
-#: Document fields not carried: the data exports (every number is in figures.json anyway).
-_LEFT_OUT = frozenset({"figures", "exports"})
+#: Document fields not carried: the data exports (every number is in figures.json anyway) and
+#: the deck's brief slides (its speaker notes are the presenter's, not the page's).
+_LEFT_OUT = frozenset({"figures", "exports", "brief"})
 #: Block classes by their ``kind`` tag (the document's Block union).
 _BLOCKS: dict[str, type] = {
     cls.kind: cls
@@ -62,6 +64,8 @@ def edition_to_dict(document: Document) -> dict[str, Any]:
     }
     brand = data["brand"]
     brand.update(logo=None, pptx_template="", assets_dir="")  # no path of the build machine
+    for section in data["sections"]:
+        section["notes"] = []  # the deck's speaker notes
     return {"edition_version": EDITION_VERSION, "document": data}
 
 

@@ -74,3 +74,14 @@ SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
 def without_svg(html: str) -> str:
     """``html`` with each inline chart reduced to a marker: chart drawing is pinned elsewhere."""
     return SVG.sub("<svg/>", html)
+
+
+EDITION = re.compile(
+    r'(<script type="application/json" id="reportgen-edition">)(.*?)(</script>)', re.S
+)
+
+
+def rounded_edition(html: str) -> str:
+    """``html`` with the document its edition carries (render/html/edition.py) one value a
+    line and rounded like figures.json: readable diffs, no last-bit noise of parallel sums."""
+    return EDITION.sub(lambda m: m.group(1) + "\n" + rounded_json(m.group(2)) + m.group(3), html)

@@ -181,8 +181,9 @@ def spark_session() -> Iterator[Any]:
 def site_builds(
     built_report, weekly_config: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    """An output folder holding the leadership W47 build (copied), leadership W46 and Europe's
-    W47 (workbook only: the site reads figures.json): two periods and two audiences."""
+    """An output folder holding the leadership W47 build (copied), leadership W46 (workbook
+    only: its page is what figures.json alone can show) and Europe's W47 analyst edition
+    (HTML, whose document the site draws): two periods and two audiences."""
     import shutil
     from datetime import UTC, datetime
 
@@ -192,9 +193,12 @@ def site_builds(
     folder = built_report.out_dir
     shutil.copytree(folder, out / built_report.report / built_report.period.label / folder.name)
     now = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
-    for period, audience in (("2026-W46", "leadership"), ("2026-W47", "europe")):
+    for period, audience, formats in (
+        ("2026-W46", "leadership", ["xlsx"]),
+        ("2026-W47", "europe", ["html"]),
+    ):
         build_report(
-            weekly_config, period=period, audience=audience, formats=["xlsx"], out_dir=out, now=now
+            weekly_config, period=period, audience=audience, formats=formats, out_dir=out, now=now
         )
     return out
 

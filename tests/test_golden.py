@@ -12,7 +12,7 @@ import pytest
 
 from reportgen.build import explain
 
-from ._golden import assert_golden, normalise, rounded_json, without_svg
+from ._golden import assert_golden, normalise, rounded_edition, rounded_json, without_svg
 
 # the demo facts as tables of a warehouse schema, with the targets CSV read in place
 TABLE_FACTS = """facts:
@@ -40,7 +40,7 @@ def test_figures_json_of_the_demo_week_is_unchanged(built_report, update_golden:
 
 def test_html_report_of_the_demo_week_is_unchanged(built_report, update_golden: bool) -> None:
     html = built_report.artifacts["html"].read_text(encoding="utf-8")
-    actual = without_svg(normalise(html, built_report.artifacts["html"].parent))
+    actual = rounded_edition(without_svg(normalise(html, built_report.artifacts["html"].parent)))
     assert_golden("report-2026-W47.html", actual, update=update_golden)
 
 

@@ -103,10 +103,11 @@ def test_europe_pages_name_no_other_region(published_site, demo_dir):
 def test_trend_tooltips_carry_the_value_as_printed_and_n_from_the_raw_rows(
     published_site, raw, demo_dir
 ):
-    page = report_page(published_site.site, "leadership")
+    # a build without the HTML edition: its page draws figures.json's own trends (W46's)
+    page = report_page(published_site.site, "leadership", "2026-W46")
     figures = json.loads((page.parent / "figures.json").read_text())
     rows = specs(page)["spec-aht-trend"]["data"]["values"]
-    last = next(r for r in rows if r["period"] == "2026-W47" and r["series"] != "Target")
+    last = next(r for r in rows if r["period"] == "2026-W46" and r["series"] != "Target")
     assert last["shown"] == format_full(figures["metrics"]["aht"]["value"], "seconds")
     start = figures["metrics"]["aht"]["series"][-1]["start"]
     end = (date.fromisoformat(start) + timedelta(days=7)).isoformat()
@@ -119,7 +120,7 @@ def test_trend_tooltips_carry_the_value_as_printed_and_n_from_the_raw_rows(
 
 
 def test_breakdown_tooltips_show_this_and_the_previous_period_with_n(published_site):
-    page = report_page(published_site.site, "leadership")
+    page = report_page(published_site.site, "leadership", "2026-W46")
     figures = json.loads((page.parent / "figures.json").read_text())
     europe = next(
         s
@@ -132,8 +133,8 @@ def test_breakdown_tooltips_show_this_and_the_previous_period_with_n(published_s
         if r["segment"] == "Europe"
     ]
     assert {r["period"]: r["shown"] for r in rows} == {
-        "2026-W47": format_full(europe["value"], "percent"),
-        "2026-W46": format_full(europe["previous"], "percent"),
+        "2026-W46": format_full(europe["value"], "percent"),
+        "2026-W45": format_full(europe["previous"], "percent"),
     }
     assert rows[0]["n"] == f"{europe['stats']['denominator']:,.0f}"
 
@@ -250,3 +251,19 @@ def test_each_published_page_is_recorded_in_the_ledger_once(site_builds, weekly_
     ]
     digest = hashlib.sha256((out / europe / "figures.json").read_bytes()).hexdigest()
     assert rows[0]["figures_sha256"] == digest
+
+
+def test_a_republish_reuses_each_pages_drawn_edition(
+    site_builds, weekly_config, tmp_path, monkeypatch
+):
+    site = tmp_path / "site"
+    publish_site(site_builds, site, configs=[weekly_config])
+    page = report_page(site, "europe")
+    assert "<!-- reportgen-edition " in page.read_text()
+
+    def redrawn(*_args, **_kwargs):
+        raise AssertionError("an unchanged edition was drawn again")
+
+    monkeypatch.setattr("reportgen.site.publish.edition_sections", redrawn)
+    again = publish_site(site_builds, site, configs=[weekly_config])
+    assert again.written == ()

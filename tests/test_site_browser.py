@@ -32,6 +32,9 @@ def url(site: Path, *parts: str) -> str:
 
 
 W47 = ("leadership", "weekly_leadership", "2026-W47", "index.html")
+#: A build without the HTML edition: its page shows what figures.json alone can.
+W46 = ("leadership", "weekly_leadership", "2026-W46", "index.html")
+EUROPE = ("europe", "weekly_leadership", "2026-W47", "index.html")
 
 
 def figures(site: Path, audience: str = "leadership", period: str = "2026-W47") -> dict:
@@ -48,9 +51,9 @@ def test_the_index_lists_the_built_periods_newest_first(browser, site):
     seen.page.close()
 
 
-def test_a_report_page_shows_its_stories_and_tiles(browser, site):
-    seen = visit(browser, url(site, *W47))
-    data = figures(site)
+def test_a_page_without_an_edition_shows_the_stories_and_tiles_of_figures_json(browser, site):
+    seen = visit(browser, url(site, *W46))
+    data = figures(site, period="2026-W46")
     brief = [s["title"] for s in data["stories"] if s["in_brief"]]
     assert seen.page.locator("#brief .story-title").all_inner_texts() == brief
     tiles = seen.page.locator("#key-metrics .tile")
@@ -63,13 +66,13 @@ def test_a_report_page_shows_its_stories_and_tiles(browser, site):
 
 
 def test_charts_render_and_a_hover_shows_the_exact_value_and_n(browser, site):
-    seen = visit(browser, url(site, *W47))
+    seen = visit(browser, url(site, *W46))
     page = seen.page
     wait_for_charts(page)
     holders = page.locator("[data-spec]")
     for index in range(holders.count()):
         assert holders.nth(index).locator("svg .role-mark path").count() > 0
-    aht = figures(site)["metrics"]["aht"]
+    aht = figures(site, period="2026-W46")["metrics"]["aht"]
     last = (
         page.locator("#metric-aht .vl-chart")
         .first.locator("g.mark-symbol.role-mark path[fill='#1f4e79']")
@@ -79,14 +82,14 @@ def test_charts_render_and_a_hover_shows_the_exact_value_and_n(browser, site):
     tooltip = page.locator("#vg-tooltip-element.visible")
     tooltip.wait_for(timeout=5000)
     text = tooltip.inner_text()
-    assert "2026-W47" in text
+    assert "2026-W46" in text
     assert format_full(aht["value"], "seconds") in text
     assert f"{aht['series'][-1]['n']:,.0f}" in text
     page.close()
 
 
 def test_a_legend_entry_toggles_its_series(browser, site):
-    seen = visit(browser, url(site, *W47))
+    seen = visit(browser, url(site, *W46))
     page = seen.page
     wait_for_charts(page)
     chart = page.locator("#metric-aht .vl-chart").first
@@ -100,7 +103,7 @@ def test_a_legend_entry_toggles_its_series(browser, site):
 
 
 def test_a_trend_zooms_on_the_wheel(browser, site):
-    seen = visit(browser, url(site, *W47))
+    seen = visit(browser, url(site, *W46))
     page = seen.page
     wait_for_charts(page)
     chart = page.locator("#metric-aht .vl-chart").first
@@ -119,10 +122,11 @@ def test_a_trend_zooms_on_the_wheel(browser, site):
         ("index.html",),
         ("leadership", "index.html"),
         W47,
+        W46,
         ("leadership", "weekly_leadership", "2026-W47", "changes.html"),
-        ("europe", "weekly_leadership", "2026-W47", "index.html"),
+        EUROPE,
     ],
-    ids=["front", "audience-index", "report", "changes", "europe-report"],
+    ids=["front", "audience-index", "report", "figures-only-report", "changes", "europe-report"],
 )
 def test_pages_request_nothing_outside_the_site_and_log_no_error(browser, site, parts):
     seen = visit(browser, url(site, *parts))
@@ -151,8 +155,9 @@ def test_the_site_works_from_a_static_web_server(browser, site):
         server.server_close()
 
 
-def test_keyboard_tab_reaches_every_link(browser, site):
-    seen = visit(browser, url(site, *W47))
+@pytest.mark.parametrize("parts", [W47, EUROPE], ids=["leadership", "analyst"])
+def test_keyboard_tab_reaches_every_link(browser, site, parts):
+    seen = visit(browser, url(site, *parts))
     page = seen.page
     wait_for_charts(page)
     links = page.evaluate("[...document.querySelectorAll('a[href]')].map(a => a.href)")
@@ -171,13 +176,15 @@ def test_keyboard_tab_reaches_every_link(browser, site):
     [
         ("leadership", "index.html"),
         W47,
+        W46,
+        EUROPE,
         ("leadership", "weekly_leadership", "2026-W47", "changes.html"),
     ],
-    ids=["audience-index", "report", "changes"],
+    ids=["audience-index", "report", "figures-only-report", "analyst-report", "changes"],
 )
 def test_axe_finds_no_serious_or_critical_violation(browser, site, parts):
     seen = visit(browser, url(site, *parts))
-    if parts == W47:
+    if parts[-1] == "index.html" and len(parts) == 4:
         wait_for_charts(seen.page)
     bad = [
         (v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]])
@@ -205,9 +212,10 @@ def test_europe_pages_show_no_other_region_in_the_browser(browser, site, demo_di
         seen.page.close()
 
 
+@pytest.mark.parametrize("parts", [W47, EUROPE], ids=["leadership", "analyst"])
 @pytest.mark.parametrize("width", [390, 1280])
-def test_nothing_runs_off_the_screen(browser, site, width):
-    seen = visit(browser, url(site, *W47), width=width)
+def test_nothing_runs_off_the_screen(browser, site, width, parts):
+    seen = visit(browser, url(site, *parts), width=width)
     wait_for_charts(seen.page)
     overflow = seen.page.evaluate("document.documentElement.scrollWidth")
     assert overflow <= width

@@ -68,14 +68,14 @@ def test_serve_listens_on_the_loopback_interface_only(preview):
 def test_a_label_edit_shows_in_the_open_page_without_a_reload(preview, project, browser):
     seen = visit(browser, preview)
     page = seen.page
-    assert page.locator("#metric-title-aht").inner_text() == "Average handle time"
+    assert page.locator("#section-title-aht").inner_text() == "Average handle time"
     catalog = project / "catalog.yaml"
     text = catalog.read_text()
     catalog.write_text(
         text.replace("label: Average handle time", "label: Handling time per item", 1)
     )
     page.wait_for_function(
-        "() => { const h = document.getElementById('metric-title-aht');"
+        "() => { const h = document.getElementById('section-title-aht');"
         " return h && h.textContent === 'Handling time per item'; }",
         timeout=8000,  # the watcher polls every 0.4 s, the page every 0.7 s, the re-wording < 2 s
     )
@@ -95,7 +95,7 @@ def test_a_broken_config_shows_the_cli_error_above_the_last_good_render(preview,
     status.wait_for(timeout=15000)
     assert f"error: {caught.value}" in status.inner_text()
     assert "weekly_leadership.yaml:" in status.inner_text()
-    assert page.locator("#key-metrics .tile").count() > 0  # the previous render stays
+    assert page.locator("#section-summary .tile").count() > 0  # the previous render stays
     config.write_text(good)
     page.locator("#live-status").wait_for(state="hidden", timeout=15000)
     page.close()

@@ -34,6 +34,10 @@ class BuiltReport:
     figures: dict[str, Any] = field(repr=False, compare=False, hash=False)
 
     @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.report, self.period, self.audience)
+
+    @property
     def title(self) -> str:
         return str(self.figures.get("title") or self.report)
 

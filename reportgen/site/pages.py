@@ -36,10 +36,15 @@ CONTENT_SECURITY_POLICY = (
 
 @lru_cache(maxsize=4)
 def _environment(folder: Path) -> ImmutableSandboxedEnvironment:
+    """The site's templates, then the HTML report's: a report page draws the edition's
+    tables, tiles, narrative and definitions with the report's own partials."""
+    from reportgen.render.html.page import environment, html_templates_dir
     from reportgen.render.html.templating import sandboxed_environment
 
-    env = sandboxed_environment(folder, autoescape=True)
+    env = sandboxed_environment([folder, html_templates_dir()], autoescape=True)
     env.filters["json_data"] = json_data
+    for name in ("arrow", "split_lead"):  # the partials' filters, as the report defines them
+        env.filters[name] = environment().filters[name]
     return env
 
 

@@ -24,13 +24,17 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from markupsafe import Markup
+
+from reportgen.document import Document
 from reportgen.errors import ConfigError, DeliveryError, ReportgenError
 from reportgen.site import assets, pages
+from reportgen.site.edition import edition_key, edition_sections, find_edition, kept_edition
 from reportgen.site.inventory import BuiltReport, scan_output, series_neighbours
 
 ACCESS_MANIFEST = "access.json"
@@ -133,6 +137,7 @@ def publish_site(
     configs: Sequence[str | Path] | None = None,
     base_url: str | None = None,
     live: bool = False,
+    editions: Mapping[tuple[str, str, str], Document] | None = None,
 ) -> PublishResult:
     """Write (or update) the static site under ``site_dir`` from the builds in ``out_dir``.
 
@@ -140,7 +145,9 @@ def publish_site(
     give audience labels and recipients for the access manifest; default: the
     ``configs/reports/*.yaml`` of the working folder, if any. ``base_url`` makes the
     manifest list each page's published URL. ``live`` adds the preview's reload script
-    (``reportgen serve``); a published site never has it.
+    (``reportgen serve``); a published site never has it. A page shows its edition — the
+    document its HTML file carries — or one from ``editions`` by (report, period, audience)
+    (``serve`` has it in memory).
     """
     out, site = Path(out_dir), Path(site_dir)
     if out.resolve() == site.resolve() or out.resolve() in site.resolve().parents:
@@ -169,7 +176,8 @@ def publish_site(
         )
         for item in mine:
             before, after = series_neighbours(mine, item)
-            writer.write(page_path(item), _report_page(item, before, after, info, live).encode())
+            html = _report_page(item, before, after, info, live, editions, site / page_path(item))
+            writer.write(page_path(item), html.encode("utf-8"))
             writer.write(
                 page_path(item, "changes.html"), _changes_page(item, before, info, live).encode()
             )
@@ -271,15 +279,21 @@ def _report_page(
     after: BuiltReport | None,
     info: AudienceInfo,
     live: bool,
+    editions: Mapping[tuple[str, str, str], Document] | None = None,
+    kept: Path | None = None,
 ) -> str:
     page = page_path(item)
     figures = item.figures
     stories = figures.get("stories") or []
+    toc, edition_html, key = _edition(item, editions, kept)
     return pages.render(
         "report.html.j2",
         item=item,
         figures=figures,
         audience=info,
+        toc=toc,
+        edition_html=edition_html,
+        edition_key=key,
         tiles=pages.tiles(figures),
         brief=[s for s in stories if s.get("in_brief")],
         metrics=pages.metric_views(figures),
@@ -292,6 +306,28 @@ def _report_page(
         generated=pages.generated_text(figures),
         **_common(page, live),
     )
+
+
+def _edition(
+    item: BuiltReport,
+    editions: Mapping[tuple[str, str, str], Document] | None,
+    kept: Path | None,
+) -> tuple[list[tuple[str, str]], Markup | None, str]:
+    """The page's table of contents, its edition drawn as HTML and the key it was drawn
+    under: reused from the published page ``kept`` when nothing it depends on changed."""
+    document = (editions or {}).get(item.key)
+    key = ""
+    if document is None:
+        found = find_edition(item.folder)
+        if found is None:
+            return [], None, ""
+        document, html_file = found
+        key = edition_key(html_file, item.folder / "figures.json")
+    toc = [(s.id, s.title) for s in document.sections]
+    if key and kept is not None and (drawn := kept_edition(kept, key)) is not None:
+        return toc, drawn, key
+    sections = edition_sections(document, item.figures)
+    return toc, Markup(pages.render("_edition.html.j2", sections=sections)), key
 
 
 def _changes_page(

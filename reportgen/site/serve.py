@@ -130,19 +130,26 @@ class Preview:
         gated = self._cube
         analysis_key = (audience.name, computation_key(report))
         if self._analysis is not None and self._analysis[0] == analysis_key:
-            figures_data = relabelled(self._analysis[1], report, audience, now)
+            figures_data, document = relabelled(self._analysis[1], report, audience, now)
         else:
             prepared = prepare_audience(
                 report, gated.cube, audience, gated.period, self.out, now, None, gated.quality
             )
             self._analysis = (analysis_key, prepared)
-            figures_data = prepared.figures_data
+            figures_data, document = prepared.figures_data, prepared.document
         folder = inside(self.out, report.id, gated.period.label, audience.name)
         folder.mkdir(parents=True, exist_ok=True)
         temp = folder / ".figures.json.tmp"
         write_figures_json(figures_data, temp)
         os.replace(temp, folder / "figures.json")
-        publish_site(self.out, self.site, audience=audience.name, configs=[self.config], live=True)
+        publish_site(
+            self.out,
+            self.site,
+            audience=audience.name,
+            configs=[self.config],
+            live=True,
+            editions={(report.id, gated.period.label, audience.name): document},
+        )
         return str(PurePosixPath(audience.name, report.id, gated.period.label, "index.html"))
 
     # ------------------------------------------------------------------ watching
@@ -192,16 +199,21 @@ def computation_key(report: Any) -> str:
     return json.dumps(strip(parts), sort_keys=True, default=str)
 
 
-def relabelled(prepared: Any, report: Any, audience: Any, now: datetime) -> dict[str, Any]:
-    """``figures.json`` of a cached analysis in the config's current words.
+def relabelled(
+    prepared: Any, report: Any, audience: Any, now: datetime
+) -> tuple[dict[str, Any], Any]:
+    """``figures.json`` and the edition of a cached analysis in the config's current words.
 
     A label edit is the commonest edit while writing a report; the figures,
     tests, anomalies and stories do not depend on it, so they are reused and only
     the words are redone: each metric's label and description, the anomalies'
-    sentences (old label → new) and the stories' texts.
+    sentences (old label → new) and the stories' texts; the edition is composed again
+    from them (the preview's temporary output has no ledger: no comments, no restatements).
     """
     from dataclasses import replace
 
+    from reportgen.compose import compose_document
+    from reportgen.compose._brief import brief_people
     from reportgen.compose._core import is_leadership
     from reportgen.compose._stories import story_texts
     from reportgen.compose.figures_json import figures_to_dict
@@ -223,8 +235,13 @@ def relabelled(prepared: Any, report: Any, audience: Any, now: datetime) -> dict
     data = figures_to_dict(figures, insights, _meta(prepared.figures_data, report, now))
     data["restatements"] = prepared.figures_data.get("restatements", [])
     analyst = not is_leadership(report)
-    data["stories"] = [t.as_dict() for t in story_texts(report, figures, insights, analyst=analyst)]
-    return data
+    texts = story_texts(report, figures, insights, analyst=analyst)
+    data["stories"] = [t.as_dict() for t in texts]
+    placement = brief_people(report, figures, data, texts, ())
+    document = replace(
+        compose_document(report, figures, now, insights, (), placement), figures=data
+    )
+    return data, document
 
 
 def _meta(before: dict[str, Any], report: Any, now: datetime) -> dict[str, Any]:

@@ -556,8 +556,10 @@ def render_html(document: Document, *, for_pdf: bool) -> str:
 
 
 def render_html_file(document: Document, path: Path) -> None:
-    """Write the self-contained HTML preview to ``path``."""
-    html = render_html(document, for_pdf=False)
+    """Write the self-contained HTML preview to ``path``, carrying its document for the site."""
+    from reportgen.render.html.edition import embed_edition
+
+    html = embed_edition(render_html(document, for_pdf=False), document)
     try:
         Path(path).write_text(html, encoding="utf-8")
     except OSError as error:

@@ -15,7 +15,7 @@ from files and never built from data.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +26,13 @@ from reportgen.errors import RenderError
 
 
 def sandboxed_environment(
-    folder: Path, autoescape: bool | Callable[[str | None], bool]
+    folder: Path | Sequence[Path], autoescape: bool | Callable[[str | None], bool]
 ) -> ImmutableSandboxedEnvironment:
-    """A sandboxed environment loading from ``folder``; undefined variables are errors."""
+    """A sandboxed environment loading from ``folder`` (or folders, the first one's templates
+    winning: the site draws the report's partials too); undefined variables are errors."""
+    folders = [folder] if isinstance(folder, Path) else list(folder)
     return ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader(str(folder)),
+        loader=FileSystemLoader([str(f) for f in folders]),
         autoescape=autoescape,
         undefined=StrictUndefined,
         trim_blocks=True,

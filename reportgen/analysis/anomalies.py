@@ -597,15 +597,16 @@ def peer_anomalies(
     gaps = None
     if history is not None and not history.empty:
         past = _tidy(history, "period_start", None).assign(period_start=history["period_start"])
-        gaps = learn_gaps(past, data, min_volume=min_volume, min_peers=min_peers)
+        gaps = learn_gaps(
+            past, data, min_volume=min_volume, min_peers=min_peers, min_history=min_history
+        )
+    now = pd.Series(values, index=data["segment"].astype(str).to_numpy())
     words = _Words(label or metric, value_format, decimals, unit, display)
     scores, details = [], {}
     for i, row in enumerate(data.itertuples(index=False)):
         peers = np.delete(values, i)
-        learned = gaps.of(str(row.segment), min_history) if gaps is not None else None
-        reference = peers
-        if gaps is not None and learned is not None:
-            reference = gaps.expected(learned, float(np.median(peers)))
+        learned = gaps.reference(str(row.segment), now) if gaps is not None else None
+        reference = peers if learned is None else learned
         score = _score(
             row.segment,
             row.value,
@@ -643,10 +644,10 @@ def _peer_detail(
     z = f"robust z {_z_text(score.z)}"
     if gaps is None or learned is None:
         return f"{where} vs a median of {words.value(score.baseline)} across {others} ({z})."
-    usual = gap_text(gaps, gaps.usual(learned), words.value)
+    usual = gap_text(gaps, str(score.segment), words.value)
     return (
         f"{where} vs {words.value(score.baseline)} expected from its usual gap to {others} "
-        f"({usual} their median over {_span(period, len(learned))}; {z})."
+        f"(usually {usual} their median over {_span(period, len(learned))}; {z})."
     )
 
 

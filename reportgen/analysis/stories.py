@@ -192,7 +192,12 @@ def _segment_stories(report, figures, insights, anomalies, nesting, used) -> lis
     out = []
     for (metric, dim, seg), found in groups.items():
         own = [a for a in found if a.dimension == dim and a.segment == seg]
-        lead = max(own or found, key=lambda a: abs(a.robust_z))
+        # the segment's own history leads when it flagged too: "against a usual X" is its own
+        # value, where a peer baseline may be an expected value learned from its usual gap
+        if own:
+            lead = max(own, key=lambda a: (a.method == "history", abs(a.robust_z)))
+        else:
+            lead = max(found, key=lambda a: abs(a.robust_z))
         if not own and len(found) < 2:
             continue  # a lone site: folded into the headline lists, not a story
         m = figures.metrics[metric]

@@ -592,7 +592,7 @@ def peer_anomalies(
     data = eligible(data, min_volume)
     if len(data) < min_peers + 1:
         return []
-    unit = _unit_noise(data["noise"].to_numpy(), data["volume"].to_numpy())
+    per_unit = _unit_noise(data["noise"].to_numpy(), data["volume"].to_numpy())
     values = data["value"].to_numpy()
     gaps = None
     if history is not None and not history.empty:
@@ -612,7 +612,7 @@ def peer_anomalies(
             row.value,
             row.volume,
             reference,
-            noise=_chance(row.noise, row.volume, unit),
+            noise=_chance(row.noise, row.volume, per_unit),
             min_effect=min_effect,
             threshold=threshold,
         )

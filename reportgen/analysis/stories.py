@@ -219,10 +219,11 @@ def _segment_stories(report, figures, insights, anomalies, nesting, used) -> lis
             metric=metric,
             dimension=dim,
             segment=seg,
+            # a share anomaly's values are shares of the volume, not the metric's values
             observed=lead.observed
-            if lead.segment == seg
+            if lead.segment == seg and lead.method != "share"
             else _segment_value(figures, metric, dim, seg),
-            usual=lead.baseline if lead.segment == seg else None,
+            usual=lead.baseline if lead.segment == seg and lead.method != "share" else None,
             previous=_segment_previous(figures, metric, dim, seg),
             share=share,
             usual_share=usual_share,
@@ -233,7 +234,7 @@ def _segment_stories(report, figures, insights, anomalies, nesting, used) -> lis
             provisional=m.provisional or any(a.provisional for a in found),
             owner=_owner(report, metric),
             sentiment=lead.sentiment,
-            method=lead.method if lead.segment == seg else "history",
+            method=lead.method if lead.segment == seg and lead.method != "share" else "history",
             members=members,
         )
         used.update(a.id for a in found)

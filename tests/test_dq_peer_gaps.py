@@ -103,8 +103,8 @@ def test_a_gap_that_widens_in_the_last_week_is_flagged_against_the_usual_gap():
     assert anomaly.observed == pytest.approx(current(frame)[SLOW], rel=1e-12)
     usual = (pandas_usual_gap(frame, SLOW) - 1) * 100
     assert (
-        f"expected from its usual gap to the other 7 queues (usually {usual:.0f} % above their "
-        "median over the previous 12 weeks" in anomaly.detail
+        f"expected from its usual gap to the other 7 queues, usually {usual:.0f} % above their "
+        "median over the previous 12 weeks (robust z " in anomaly.detail
     )
 
 
@@ -190,3 +190,20 @@ def test_a_report_flags_the_queue_whose_gap_widened(tmp_path):
     (flag,) = peer_flags(tmp_path, widen=True)
     assert (flag["segment"], flag["sentiment"], flag["period"]) == (SLOW, "bad", "2026-W47")
     assert "expected from its usual gap to the other 5 queues" in flag["detail"]
+
+
+def test_a_peer_anomaly_on_a_metric_with_a_unit_is_worded_with_it():
+    """The unit parameter was shadowed by the noise estimate: wording the anomaly raised."""
+    frame = weekly_aht(last_week_factor=1.6)
+    latest = frame.period_start == frame.period_start.max()
+    (anomaly,) = peer_anomalies(
+        frame[latest],
+        metric="aht",
+        direction="lower_is_better",
+        dimension="queue",
+        period="2026-W47",
+        value_format="decimal",
+        decimals=1,
+        unit="minutes",
+    )
+    assert f"was {current(frame)[SLOW]:.1f} minutes in 2026-W47" in anomaly.detail

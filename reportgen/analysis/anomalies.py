@@ -646,8 +646,8 @@ def _peer_detail(
         return f"{where} vs a median of {words.value(score.baseline)} across {others} ({z})."
     usual = gap_text(gaps, str(score.segment), words.value)
     return (
-        f"{where} vs {words.value(score.baseline)} expected from its usual gap to {others} "
-        f"(usually {usual} their median over {_span(period, len(learned))}; {z})."
+        f"{where} vs {words.value(score.baseline)} expected from its usual gap to {others}, "
+        f"usually {usual} their median over {_span(period, len(learned))} ({z})."
     )
 
 

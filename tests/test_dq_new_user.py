@@ -122,10 +122,11 @@ def test_a_vendor_story_states_the_metric_not_its_share(built):
     inhouse = int(((week.vendor == "InHouse") & (week.escalated == "Y")).sum())
     (story,) = [s for s in built["figures"]["stories"] if s.get("segment") == "InHouse"]
     assert story["metric"] == "escalated_rows"
-    methods = {
-        a["method"]
-        for a in built["figures"]["insights"]["anomalies"]
-        if a["id"] in story["anomaly_ids"]
-    }
-    assert methods == {"share"}  # the path this test is about: a share anomaly leads
+    (share,) = [
+        a for a in built["figures"]["insights"]["anomalies"] if a["id"] in story["anomaly_ids"]
+    ]
+    assert share["method"] == "share"  # the path this test is about: a share anomaly leads
+    assert share["observed"] == pytest.approx(inhouse / (week.escalated == "Y").sum(), 1e-12)
     assert story["observed"] == inhouse
+    # the usual level: the count at the vendor's usual share of this week's escalations
+    assert story["usual"] == pytest.approx(inhouse * share["baseline"] / share["observed"], 1e-12)

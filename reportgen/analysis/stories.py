@@ -213,17 +213,15 @@ def _segment_stories(report, figures, insights, anomalies, nesting, used) -> lis
             term = _breakdown_term(figures, metric, dim, seg, overall.get(metric), kind, usual)
         consequences = (term,) if term is not None else ()
         members = tuple(sorted({a.segment for a in found if a.segment != seg and a.segment}))
+        observed, usual = _lead_values(figures, metric, dim, seg, lead)
         story = Story(
             id=_story_id(kind, metric, dim, seg),
             kind=kind,
             metric=metric,
             dimension=dim,
             segment=seg,
-            # a share anomaly's values are shares of the volume, not the metric's values
-            observed=lead.observed
-            if lead.segment == seg and lead.method != "share"
-            else _segment_value(figures, metric, dim, seg),
-            usual=lead.baseline if lead.segment == seg and lead.method != "share" else None,
+            observed=observed,
+            usual=usual,
             previous=_segment_previous(figures, metric, dim, seg),
             share=share,
             usual_share=usual_share,
@@ -453,6 +451,25 @@ def _segment(figures, metric: str, dim: str, seg: str):
     return next(
         (s for s in figures.metrics[metric].breakdowns.get(dim, ()) if s.segment == seg), None
     )
+
+
+def _lead_values(
+    figures, metric: str, dim: str, seg: str, lead: Anomaly
+) -> tuple[float | None, float | None]:
+    """The segment's value and its usual level, as the story states them.
+
+    A share anomaly's values are shares of the volume, not the metric's: the
+    story gives the segment's value and the level it would have at its usual
+    share of this period's total (value × usual share / share now).
+    """
+    if lead.segment != seg:
+        return _segment_value(figures, metric, dim, seg), None
+    if lead.method != "share":
+        return lead.observed, lead.baseline
+    value = _segment_value(figures, metric, dim, seg)
+    if value is None or not lead.observed:
+        return value, None
+    return value, value * lead.baseline / lead.observed
 
 
 def _segment_value(figures, metric: str, dim: str, seg: str) -> float | None:

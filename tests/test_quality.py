@@ -451,6 +451,7 @@ def test_warnings_become_a_data_quality_section_and_figures_entry(tmp_path):
             "example_of": "day",
             "start": "2026-11-16",
             "end": "2026-11-22",
+            "period_rows": None,
         }
     ]
     text = re.sub(r"\s+", " ", pdf_text(result.artifacts["pdf"]))
@@ -663,7 +664,8 @@ def test_the_section_groups_a_check_over_periods():
             issue("2026-W45", 3, ("1", "2")),
             issue("2026-W46", 2, ("3",)),
             issue("2026-W47", 1, ("4",)),
-        )
+        ),
+        period=SimpleNamespace(label="2026-W47", grain="week"),
     )
     section = data_quality_section(figures)  # type: ignore[arg-type]
     assert section is not None and section.title == "Data quality"

@@ -84,6 +84,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from reportgen.analysis._peer_gaps import PeerGaps, eligible, gap_text, learn_gaps
 from reportgen.document import ValueFormat
 from reportgen.formatting import BASE_DECIMALS, MINUS, format_value, in_unit
 
@@ -609,6 +610,8 @@ def peer_anomalies(
     decimals: int | None = None,
     unit: str | None = None,
     display: ValueFormat | None = None,
+    history: pd.DataFrame | None = None,
+    min_history: int = 4,
 ) -> list[Anomaly]:
     """Segments out of line with the other segments this period.
 
@@ -622,39 +625,77 @@ def peer_anomalies(
     stricter than the history one because segments also differ for structural
     reasons (a queue's policy, a site's tenure) that one period cannot tell
     from an incident.
+
+    With ``history`` (the same columns plus ``period_start``, for the earlier
+    periods), a segment's persistent gap to its peers is learned and only a
+    change against it is flagged: one policy area that is always 30 % slower
+    is not news every week (see :mod:`reportgen.analysis._peer_gaps`).
+    Segments with fewer than ``min_history`` earlier gaps get the plain check.
     """
     _check(direction, threshold, min_effect)
     data = _tidy(frame, None, noise_sd)
     if _is_total(data):
         return []
-    data = data[data["value"].notna() & (data["volume"] > 0) & (data["volume"] >= min_volume)]
+    data = eligible(data, min_volume)
     if len(data) < min_peers + 1:
         return []
-    unit = _unit_noise(data["noise"].to_numpy(), data["volume"].to_numpy())
+    per_unit = _unit_noise(data["noise"].to_numpy(), data["volume"].to_numpy())
     values = data["value"].to_numpy()
-    scores = [
-        _score(
+    gaps = None
+    if history is not None and not history.empty:
+        past = _tidy(history, "period_start", None).assign(period_start=history["period_start"])
+        gaps = learn_gaps(
+            past, data, min_volume=min_volume, min_peers=min_peers, min_history=min_history
+        )
+    now = pd.Series(values, index=data["segment"].astype(str).to_numpy())
+    words = _Words(label or metric, value_format, decimals, unit, display)
+    scores, details = [], {}
+    for i, row in enumerate(data.itertuples(index=False)):
+        peers = np.delete(values, i)
+        learned = gaps.reference(str(row.segment), now) if gaps is not None else None
+        reference = peers if learned is None else learned
+        score = _score(
             row.segment,
             row.value,
             row.volume,
-            np.delete(values, i),
-            noise=_chance(row.noise, row.volume, unit),
+            reference,
+            noise=_chance(row.noise, row.volume, per_unit),
             min_effect=min_effect,
             threshold=threshold,
         )
-        for i, row in enumerate(data.itertuples(index=False))
-    ]
-    words = _Words(label or metric, value_format, decimals, unit, display)
+        scores.append(score)
+        details[row.segment] = _peer_detail(
+            score, words, dimension, period, len(peers), gaps, learned
+        )
     finding = _Finding(metric, dimension, period, "peer", direction, threshold)
     return [
-        finding.anomaly(
-            s,
-            f"{words.label}{_where(dimension, s.segment)} was {words.value(s.observed)} "
-            f"in {period} vs a median of {words.value(s.baseline)} across the other "
-            f"{s.compared} {dimension or 'segment'}s (robust z {_z_text(s.z)}).",
-        )
-        for s in _strongest(scores, threshold, max_anomalies)
+        finding.anomaly(s, details[s.segment]) for s in _strongest(scores, threshold, max_anomalies)
     ]
+
+
+def _peer_detail(
+    score: _Score,
+    words: _Words,
+    dimension: str | None,
+    period: str,
+    peers: int,
+    gaps: PeerGaps | None,
+    learned: np.ndarray | None,
+) -> str:
+    """The evidence sentence: against the peers' median, or against the segment's usual gap."""
+    where = (
+        f"{words.label}{_where(dimension, score.segment)} was {words.value(score.observed)} "
+        f"in {period}"
+    )
+    others = f"the other {peers} {dimension or 'segment'}s"
+    z = f"robust z {_z_text(score.z)}"
+    if gaps is None or learned is None:
+        return f"{where} vs a median of {words.value(score.baseline)} across {others} ({z})."
+    usual = gap_text(gaps, str(score.segment), words.value)
+    return (
+        f"{where} vs {words.value(score.baseline)} expected from its usual gap to {others}, "
+        f"usually {usual} their median over {_span(period, len(learned))} ({z})."
+    )
 
 
 # -- shares (mix shifts) ------------------------------------------------------------------------------

@@ -208,9 +208,10 @@ def detect_anomalies(
             )
             # only kinds whose segments are comparable get peer checks (not quantiles)
             if dim is not None and kind_of(metric).peer_comparable:
-                current = frame[frame.period_start == frame.period_start.max()]
+                latest = frame.period_start == frame.period_start.max()
                 batch += peer_anomalies(
-                    current,
+                    frame[latest],
+                    history=frame[~latest],  # a segment's persistent gap is not news
                     direction=m.direction,
                     min_volume=config.min_volume,
                     threshold=config.peer_threshold,

@@ -222,7 +222,12 @@ def _segment_stories(report, figures, insights, anomalies, nesting, used) -> lis
     out = []
     for (metric, dim, seg), found in groups.items():
         own = [a for a in found if a.dimension == dim and a.segment == seg]
-        lead = max(own or found, key=lambda a: abs(a.robust_z))
+        # the segment's own history leads when it flagged too: "against a usual X" is its own
+        # value, where a peer baseline may be an expected value learned from its usual gap
+        if own:
+            lead = max(own, key=lambda a: (a.method == "history", abs(a.robust_z)))
+        else:
+            lead = max(found, key=lambda a: abs(a.robust_z))
         if not own and len(found) < 2:
             continue  # a lone site: folded into the headline lists, not a story
         m = figures.metrics[metric]
@@ -236,23 +241,24 @@ def _segment_stories(report, figures, insights, anomalies, nesting, used) -> lis
                 continue  # holding less of a stock is not where it piles up: listed, not a story
         # a share anomaly's values are shares of volume: the story's values are the metric's
         levels = [a for a in own if a.method != "share"]
-        lead = max(levels, key=lambda a: abs(a.robust_z)) if levels else lead
+        lead = (
+            max(levels, key=lambda a: (a.method == "history", abs(a.robust_z))) if levels else lead
+        )
         term = _term(insights, figures, metric, dim, seg, "rate")
         if term is None:
             usual = lead.baseline if lead.segment == seg and lead.method == "history" else None
             term = _breakdown_term(figures, metric, dim, seg, overall.get(metric), kind, usual)
         consequences = (term,) if term is not None else ()
         members = tuple(sorted({a.segment for a in found if a.segment != seg and a.segment}))
+        observed, usual = _lead_values(figures, metric, dim, seg, lead)
         story = Story(
             id=_story_id(kind, metric, dim, seg),
             kind=kind,
             metric=metric,
             dimension=dim,
             segment=seg,
-            observed=lead.observed
-            if lead.segment == seg and lead.method != "share"
-            else _segment_value(figures, metric, dim, seg),
-            usual=lead.baseline if lead.segment == seg and lead.method != "share" else None,
+            observed=observed,
+            usual=usual,
             previous=_segment_previous(figures, metric, dim, seg),
             share=share,
             usual_share=usual_share,
@@ -263,7 +269,7 @@ def _segment_stories(report, figures, insights, anomalies, nesting, used) -> lis
             provisional=m.provisional or any(a.provisional for a in found),
             owner=_owner(report, metric),
             sentiment=lead.sentiment,
-            method=lead.method if lead.segment == seg else "history",
+            method=lead.method if lead.segment == seg and lead.method != "share" else "history",
             members=members,
         )
         used.update(a.id for a in found)
@@ -624,6 +630,25 @@ def _segment(figures, metric: str, dim: str, seg: str):
     return next(
         (s for s in figures.metrics[metric].breakdowns.get(dim, ()) if s.segment == seg), None
     )
+
+
+def _lead_values(
+    figures, metric: str, dim: str, seg: str, lead: Anomaly
+) -> tuple[float | None, float | None]:
+    """The segment's value and its usual level, as the story states them.
+
+    A share anomaly's values are shares of the volume, not the metric's: the
+    story gives the segment's value and the level it would have at its usual
+    share of this period's total (value × usual share / share now).
+    """
+    if lead.segment != seg:
+        return _segment_value(figures, metric, dim, seg), None
+    if lead.method != "share":
+        return lead.observed, lead.baseline
+    value = _segment_value(figures, metric, dim, seg)
+    if value is None or not lead.observed:
+        return value, None
+    return value, value * lead.baseline / lead.observed
 
 
 def _segment_value(figures, metric: str, dim: str, seg: str) -> float | None:

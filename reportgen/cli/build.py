@@ -81,8 +81,18 @@ def build(
             f"[yellow]note:[/] {result.period.label} is incomplete (data through "
             f"{result.figures.last_complete_day:%Y-%m-%d}); the report is labelled as such."
         )
+    _print_quality(result)
     for fmt, path in result.artifacts.items():
         out.print(f"{fmt:8} {path}", markup=False)
+
+
+def _print_quality(result) -> None:
+    """The gate's warnings in the build log, one line per check with its per-period counts."""
+    from reportgen.data.quality import log_lines
+
+    period = result.period
+    for line in log_lines(result.figures.quality, period.label, period.grain):
+        err.print(f"data-quality warning: {line}", markup=False, style="yellow", soft_wrap=True)
 
 
 def _build_and_send(

@@ -35,7 +35,7 @@ from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import (
     MetricDef,
 )
-from reportgen.data.quality import QualityIssue
+from reportgen.data.quality import QualityIssue, count_summary
 from reportgen.document import (
     BriefSlide,
     Cell,
@@ -811,6 +811,7 @@ def data_quality_section(figures: ReportFigures) -> Section | None:
         f"The data passed every error-level check; {count} raised a warning. The figures were "
         "computed as usual: read the metrics the flagged rows or days touch with care."
     ]
+    paragraphs += _count_paragraphs(figures, warnings)
     if any(q.check == "partial_days" for q in warnings):
         paragraphs.append(
             "Days with missing or partial data lower the volumes and totals of their period; "
@@ -819,6 +820,19 @@ def data_quality_section(figures: ReportFigures) -> Section | None:
     notes = tuple(q.line() for q in warnings)
     blocks = (Narrative(tuple(paragraphs)), table)
     return Section("data_quality", "Data quality", "appendix", blocks, notes)
+
+
+def _count_paragraphs(figures: ReportFigures, warnings: list[QualityIssue]) -> list[str]:
+    """Per row check, its count and share per period, the built period first."""
+    groups: dict[tuple[str, str], list[QualityIssue]] = {}
+    for issue in warnings:
+        if issue.unit == "rows" and issue.period[:1].isdigit():
+            groups.setdefault((issue.fact, issue.check), []).append(issue)
+    built, grain = figures.period.label, figures.period.grain
+    return [
+        f"{fact} · {check} — {count_summary(group, built, grain)}."
+        for (fact, check), group in groups.items()
+    ]
 
 
 def _by_check(issues: list[QualityIssue]) -> list[QualityIssue]:

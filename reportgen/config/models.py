@@ -72,6 +72,10 @@ BUILTIN_SEVERITY: dict[str, Severity] = {
     "future_timestamps": "error",  # dated after the build's "now" (local day)
     "outside_period": "error",  # dated before ``not_before`` (epoch/sentinel dates)
     "partial_days": "warning",  # a shown day far below its weekday norm, or missing
+    # defaults every new dataset gets (reportgen.data.default_checks): a NULL in a dimension the
+    # report breaks down by, a negative value in a column a `sum` measure adds up
+    "null_dimensions": "warning",
+    "negative_values": "warning",
 }
 
 
@@ -103,6 +107,9 @@ class QualityConfig(_Model):
     duplicates_in: Literal["period", "trailing"] = "period"
     severity: dict[str, Severity] = Field(default_factory=dict)
     partial_days: PartialDaysConfig = PartialDaysConfig()
+    # summed columns that may be negative by meaning (a net adjustment, a balance): the default
+    # negative_values check leaves them alone
+    signed: list[str] = Field(default_factory=list)
 
     @field_validator("severity", mode="before")
     @classmethod

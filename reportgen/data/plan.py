@@ -19,6 +19,7 @@ from datetime import date
 from sqlglot import exp
 
 from reportgen.config.loader import ResolvedReport
+from reportgen.data.default_checks import fact_counters
 from reportgen.data.engines import Engines
 from reportgen.data.engines._sql import to_sql
 from reportgen.data.freshness import DEFAULT_TABLE_RESTATE_DAYS, DaySpans, SourceWatch
@@ -158,8 +159,10 @@ def plan_queries(
         fact = catalog.facts[fact_name]
         engine = engines.for_fact(fact_name)
         dims = tuple(d for d in report.dimensions if d in fact.dimensions)
-        # data-quality counters (catalog checks, volume, NULL keys) ride on the main scan only
-        checks = tuple(fact.counters()) if time_column == fact.time_column else ()
+        # data-quality counters (catalog checks, volume, NULL keys, negative sums) ride on the
+        # main scan only
+        counters = fact_counters(catalog, fact_name)
+        checks = tuple(counters) if time_column == fact.time_column else ()
         expression = build_cube_expression(
             catalog,
             fact,
@@ -169,6 +172,7 @@ def plan_queries(
             checks,
             table=engine.table(fact_name, report.sources.facts[fact_name]),
             timezone=timezone,
+            counters=counters,
         )
         queries.append(
             CubeQuery(

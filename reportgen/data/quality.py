@@ -45,6 +45,13 @@ from sqlglot import exp
 
 from reportgen.config.loader import ResolvedReport
 from reportgen.config.models import ROWS_COUNTER, FactDef, QualityConfig
+from reportgen.data.default_checks import (
+    MISSING,
+    NULL_DIMENSIONS,
+    fact_counters,
+    negative_rules,
+    null_dimensions,
+)
 from reportgen.data.engines import Engines
 from reportgen.data.engines._sql import to_sql
 from reportgen.data.plan import CubeQuery
@@ -73,11 +80,27 @@ class QualityIssue:
     example_of: str = ""  # what the examples are: the key column, "day" or "column"
     start: date | None = None  # the window the examples are looked up in (None: every row)
     end: date | None = None
+    period_rows: int | None = None  # the fact's rows in the period (the share's denominator)
 
     @property
     def amount(self) -> str:
         """``1 row``, ``2 days``, ``1,204 rows``."""
         return amount_text(self.rows, self.unit)
+
+    @property
+    def share(self) -> float | None:
+        """The affected rows as a fraction of the period's rows, when both are known."""
+        if self.unit != "rows" or not self.period_rows:
+            return None
+        return self.rows / self.period_rows
+
+    def count_line(self, built: str | None = None, grain: str = "week") -> str:
+        """``this week: 60 rows, 0.6 %`` — or ``2026-W46: …`` for an earlier period."""
+        when = f"this {grain}" if self.period == built else self.period
+        share = self.share
+        if share is None:
+            return f"{when}: {self.amount}"
+        return f"{when}: {self.amount}, {_percent(share)}"
 
     def line(self) -> str:
         """The issue in one line, as the error message and the CLI print it."""
@@ -87,6 +110,61 @@ class QualityIssue:
         if self.examples:
             text += f" (e.g. {self.example_of} {', '.join(self.examples)})"
         return text
+
+
+def _percent(share: float) -> str:
+    """0.006 → ``0.6 %``; small shares keep two significant digits (``0.012 %``), never ``0.0 %``."""
+    percent = share * 100
+    text = f"{percent:.1f}" if percent == 0 or percent >= 0.1 else f"{percent:.2g}"
+    return f"{text}\u00a0%"  # a no-break space: the sign never wraps away from its number
+
+
+def count_lines(issues: Iterable[QualityIssue], built: str, grain: str = "week") -> list[str]:
+    """One check's per-period count lines, the built period first, then older periods."""
+    return [i.count_line(built, grain) for i in _newest_first(issues, built)]
+
+
+def _newest_first(issues: Iterable[QualityIssue], built: str) -> list[QualityIssue]:
+    return sorted(issues, key=lambda i: (i.period != built, -(i.start or date.min).toordinal()))
+
+
+def count_summary(
+    issues: Iterable[QualityIssue], built: str, grain: str = "week", shown: int = 4
+) -> str:
+    """One check over its periods in one sentence: the newest ``shown`` periods each, the rest
+    summed — ``this week: 60 rows, 0.6 %; 2026-W46: 12 rows, 0.1 %; 4 earlier weeks: 30 rows``."""
+    ordered = _newest_first(issues, built)
+    parts = [i.count_line(built, grain) for i in ordered[:shown]]
+    rest = ordered[shown:]
+    if rest:
+        rows = sum(i.rows for i in rest)
+        totals = [i.period_rows for i in rest]
+        text = f"{len(rest)} earlier {grain}{'s' if len(rest) > 1 else ''}: "
+        text += amount_text(rows, rest[0].unit)
+        if rest[0].unit == "rows" and all(totals):
+            text += f", {_percent(rows / sum(t or 0 for t in totals))}"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def log_lines(issues: Iterable[QualityIssue], built: str, grain: str = "week") -> list[str]:
+    """The warnings as the build log prints them: one line per (fact, check), with its counts
+    per period (built period first) and the newest examples."""
+    groups: dict[tuple[str, str], list[QualityIssue]] = {}
+    for issue in issues:
+        if issue.severity == "warning":
+            groups.setdefault((issue.fact, issue.check), []).append(issue)
+    lines = []
+    for (fact, check), group in groups.items():
+        newest = _newest_first(group, built)
+        text = f"{fact}.{check} — {newest[0].description}: "
+        dated = newest[0].period[:1].isdigit()
+        text += count_summary(group, built, grain) if dated else newest[0].amount
+        examples = [e for i in newest for e in i.examples][:EXAMPLES]
+        if examples:
+            text += f" (e.g. {newest[0].example_of} {', '.join(examples)})"
+        lines.append(text)
+    return lines
 
 
 # -- 1. schema ---------------------------------------------------------------------------------
@@ -391,25 +469,35 @@ def _in_window(frame: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
     return frame.iloc[lo:hi]
 
 
-def _rules(fact: FactDef) -> dict[str, tuple[str, str]]:
+def _rules(report: ResolvedReport, fact_name: str) -> dict[str, tuple[str, str]]:
     """``counter → (severity, description)`` for every counter that is a check."""
+    fact = report.catalog.facts[fact_name]
     rules = {c.name: (c.severity, c.description or c.when) for c in fact.checks}
     severity = fact.quality.severity_of("null_keys")
     for column in fact.null_columns():
         rules[f"null_{column}"] = (severity, f"{column} is NULL")
+    rules.update(negative_rules(report.catalog, fact_name))
     return rules
+
+
+def _period_rows(window: pd.DataFrame) -> int | None:
+    """The rows of a main scan's window (its volume counter), None for other scans."""
+    column = CHECK_PREFIX + ROWS_COUNTER
+    return int(window[column].sum()) if column in window.columns else None
 
 
 def cube_issues(
     report: ResolvedReport, cube: Cube, periods: tuple[Period, ...]
 ) -> list[QualityIssue]:
-    """Rows failing a catalog check or with a NULL key/required column, per shown period."""
+    """Rows failing a catalog check, with a NULL key/required column, a NULL breakdown
+    dimension or a negative summed value, per shown period, each with the period's rows."""
     issues = []
     for query in cube.queries:
-        rules = _rules(report.catalog.facts[query.fact])
+        rules = _rules(report, query.fact)
         frame = cube.frames[query.key]
         for p in periods:
             window = _in_window(frame, p.start, p.end)
+            total = _period_rows(window)
             for check in query.checks:
                 if check not in rules or rules[check][0] == "off":
                     continue
@@ -426,8 +514,47 @@ def cube_issues(
                             p.label,
                             start=p.start,
                             end=p.end,
+                            period_rows=total,
                         )
                     )
+            issues += _null_dimension_issues(report, query, window, p, total)
+    return issues
+
+
+def _null_dimension_issues(
+    report: ResolvedReport,
+    query: CubeQuery,
+    window: pd.DataFrame,
+    period: Period,
+    total: int | None,
+) -> list[QualityIssue]:
+    """Rows whose breakdown dimension is NULL in one period, read from the main scan's cells.
+
+    The scan groups by the dimensions, so NULL rows form their own cells; their
+    volume counter is the count (no extra SQL). Only the main scan counts rows.
+    """
+    if total is None:
+        return []
+    fact = report.catalog.facts[query.fact]
+    severity = fact.quality.severity_of(NULL_DIMENSIONS)
+    issues = []
+    for dim in null_dimensions(fact, query.dimensions):
+        missing = (window[dim] == MISSING).to_numpy()
+        rows = int(window[CHECK_PREFIX + ROWS_COUNTER].to_numpy()[missing].sum())
+        if rows:
+            issues.append(
+                QualityIssue(
+                    query.fact,
+                    f"null_{dim}",
+                    severity,
+                    f"{dim} is NULL (counted in totals, in no {dim} segment)",
+                    rows,
+                    period.label,
+                    start=period.start,
+                    end=period.end,
+                    period_rows=total,
+                )
+            )
     return issues
 
 
@@ -602,7 +729,12 @@ def probe_issues(
         fact = report.catalog.facts[query.fact]
         scope, sql = planned_probe(report, engines, query.fact, periods)
         found = engines.for_fact(query.fact).fetch(sql, fact=query.fact)
-        issues += _probe_results(query, fact, found, scope)
+        frame = cube.frames[query.key]
+        totals = {p.label: _period_rows(_in_window(frame, p.start, p.end)) for p in scope}
+        issues += [
+            replace(i, period_rows=totals.get(i.period))
+            for i in _probe_results(query, fact, found, scope)
+        ]
     return issues
 
 
@@ -685,7 +817,10 @@ def examples_sql(
     window = (
         _window(fact, timezone, issue.start, issue.end) if issue.start and issue.end else exp.true()
     )
-    counters = fact.counters()
+    counters = {
+        **{f"null_{d}": f"{d} IS NULL" for d in fact.dimensions},
+        **fact_counters(report.catalog, issue.fact),
+    }
     if single and issue.check == f"null_{single}":
         shown = day  # the key itself is NULL: show the days instead
     if issue.check == "duplicate_keys" and fact.quality.key_columns:
@@ -725,24 +860,38 @@ def examples_sql(
 def with_examples(
     report: ResolvedReport, issues: list[QualityIssue], engines: Engines
 ) -> list[QualityIssue]:
-    """The issues with example ids filled in, by one small query each (capped per build)."""
-    out = []
-    for index, issue in enumerate(issues):
-        if issue.examples or index >= MAX_EXAMPLE_QUERIES:
-            out.append(issue)
-            continue
+    """The issues with example ids filled in, by one small query each (capped per build).
+
+    The newest periods are looked up first: the built period's examples are the
+    ones a reader acts on, and a check failing in every trailing week must not
+    spend the cap on weeks long past. The issues keep their order.
+    """
+    out = list(issues)
+    for index in _example_order(issues)[:MAX_EXAMPLE_QUERIES]:
+        issue = issues[index]
         table = _table(report, engines, issue.fact)
         sql = examples_sql(report, issue, table)
         if sql is None:
-            out.append(issue)
             continue
         engine = engines.for_fact(issue.fact)
         found = engine.fetch(to_sql(sql, engine.dialect, pretty=False), fact=issue.fact)
         values = tuple(
             " / ".join(_example_text(v) for v in row) for row in found.itertuples(index=False)
         )
-        out.append(replace(issue, examples=values, example_of=_example_label(report, issue)))
+        out[index] = replace(issue, examples=values, example_of=_example_label(report, issue))
     return out
+
+
+def _example_order(issues: list[QualityIssue]) -> list[int]:
+    """Indices of the issues that need examples, newest period first (errors before warnings)."""
+    wanted = [i for i, issue in enumerate(issues) if not issue.examples]
+
+    def newest_first(index: int) -> tuple[bool, int, int]:
+        issue = issues[index]
+        end = issue.end.toordinal() if issue.end else 0
+        return (issue.severity != "error", -end, index)
+
+    return sorted(wanted, key=newest_first)
 
 
 def _example_label(report: ResolvedReport, issue: QualityIssue) -> str:
@@ -826,6 +975,9 @@ __all__ = [
     "QualityIssue",
     "check_quality",
     "check_schema",
+    "count_lines",
+    "count_summary",
+    "log_lines",
     "run_gate",
     "screen_dates",
 ]

@@ -191,8 +191,13 @@ def build_cube_expression(
     *,
     table: exp.Expression | str,
     timezone: str,
+    counters: dict[str, str | None] | None = None,
 ) -> exp.Select:
-    """The GROUP BY for one scan as a dialect-neutral sqlglot expression."""
+    """The GROUP BY for one scan as a dialect-neutral sqlglot expression.
+
+    ``counters`` are the conditions of the ``checks`` (default: the fact's own,
+    :meth:`FactDef.counters`; the plan adds the catalog-wide default checks).
+    """
     day = day_expression(time_column, fact.time_type, timezone)
     select: list[exp.Expression] = [exp.alias_(day, DAY)]
     select += [exp.column(d) for d in dimensions]
@@ -200,7 +205,7 @@ def build_cube_expression(
         exp.alias_(aggregation_of(catalog.measures[m]).select(catalog.measures[m]), m)
         for m in measures
     ]
-    rules = fact.counters()
+    rules = fact.counters() if counters is None else counters
     select += [exp.alias_(count_where(rules[name]), f"{CHECK_PREFIX}{name}") for name in checks]
     source = sqlglot.parse_one(table, read="duckdb") if isinstance(table, str) else table
     return (

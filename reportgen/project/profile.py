@@ -52,6 +52,10 @@ class SourceLocation:
         return str(self.path)
 
 
+#: two-valued text columns read as yes/no flags: (yes, no), lower case
+_YES_NO = (("y", "n"), ("yes", "no"), ("true", "false"), ("t", "f"))
+
+
 @dataclass(frozen=True)
 class ColumnProfile:
     """One column's type family and statistics, and what they suggest it is."""
@@ -85,8 +89,9 @@ class ColumnProfile:
 
     @property
     def is_flag(self) -> bool:
-        """A boolean, or an integer holding only 0 and 1 (how many exports store yes/no)."""
-        if self.family == "boolean":
+        """A boolean, an integer holding only 0 and 1, or text holding only yes/no words
+        (``Y``/``N``, ``yes``/``no``, ``true``/``false``): how exports store yes/no."""
+        if self.family == "boolean" or self.text_yes is not None:
             return True
         return (
             self.integer
@@ -97,9 +102,26 @@ class ColumnProfile:
         )
 
     @property
+    def text_yes(self) -> str | None:
+        """For a text column of exactly two yes/no words, the one meaning yes (as stored)."""
+        if self.family != "text" or self.distinct != 2 or self.minimum is None:
+            return None
+        values = {str(self.minimum).strip().lower(): str(self.minimum)}
+        values[str(self.maximum).strip().lower()] = str(self.maximum)
+        for yes, no in _YES_NO:
+            if set(values) == {yes, no}:
+                return values[yes]
+        return None
+
+    @property
     def flag_condition(self) -> str:
-        """The SQL condition that selects the flagged rows: ``col`` or ``col = 1``."""
-        return self.name if self.family == "boolean" else f"{self.name} = 1"
+        """The SQL condition that selects the flagged rows: ``col``, ``col = 1`` or ``col = 'Y'``."""
+        if self.family == "boolean":
+            return self.name
+        yes = self.text_yes
+        if yes is not None:
+            return f"{self.name} = '{yes}'"
+        return f"{self.name} = 1"
 
     @property
     def is_id(self) -> bool:
@@ -112,7 +134,7 @@ class ColumnProfile:
     @property
     def is_dimension(self) -> bool:
         """Text with few distinct values (a segment to break down by), not an id."""
-        if self.family != "text" or self.is_id or self.text_timestamp:
+        if self.family != "text" or self.is_id or self.text_timestamp or self.is_flag:
             return False
         return 1 <= self.distinct <= MAX_DIMENSION_VALUES and self.distinct <= max(
             2, 0.5 * self.non_null
@@ -248,13 +270,14 @@ def profile_source(location: SourceLocation, name: str = "source") -> SourceProf
 
 
 def _profile_sql(table: exp.Expression, types: dict[str, str], dialect: str) -> str:
-    """COUNT, COUNT(DISTINCT) and, for numbers and times, MIN and MAX of every column."""
+    """COUNT, COUNT(DISTINCT) and, for numbers, times and text, MIN and MAX of every column
+    (a two-valued text column's MIN and MAX are its values: Y/N flags are read from them)."""
     parts: list[exp.Expression] = [exp.alias_(exp.Count(this=exp.Star()), "n__rows")]
     for i, (column, engine_type) in enumerate(types.items()):
         ref = exp.column(column, quoted=True)
         parts.append(exp.alias_(exp.Count(this=ref.copy()), f"c{i}__n"))
         parts.append(exp.alias_(exp.Count(this=exp.Distinct(expressions=[ref.copy()])), f"c{i}__d"))
-        if type_family(engine_type, dialect) in ("number", "timestamp", "date"):
+        if type_family(engine_type, dialect) in ("number", "timestamp", "date", "text"):
             parts.append(exp.alias_(exp.Min(this=ref.copy()), f"c{i}__min"))
             parts.append(exp.alias_(exp.Max(this=ref.copy()), f"c{i}__max"))
         if type_family(engine_type, dialect) == "number":

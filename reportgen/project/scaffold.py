@@ -28,6 +28,7 @@ import yaml
 from reportgen.config.delivery import check_timezone
 from reportgen.config.models import SourcesConfig
 from reportgen.errors import ConfigError
+from reportgen.project.mixing import check_engines
 from reportgen.project.profile import (
     ColumnProfile,
     SourceLocation,
@@ -374,18 +375,31 @@ def _fact_block(
                 f"        description: {_q(f'no {d.name} (counted in totals, not in {d.name} breakdowns)')}",
             ]
     quality: list[str] = []
+    severity: list[str] = []
     if ids:
         key = ids[0]
+        copies = key.non_null - key.distinct
         quality.append(
             f"      key: {key.name}   # unique in {_pct(key.distinct / max(key.non_null, 1))} of rows: "
             "duplicates are reported with example ids"
         )
+        quality.append(
+            f"      # {_count(copies)} duplicate {key.name} rows in the profile: "
+            if copies
+            else "      # "
+        )
+        quality[-1] += (
+            "a duplicate is a warning (counted per period) until you set duplicate_keys: error"
+        )
+        severity.append("duplicate_keys: warning")
     if event.null_rate:
         quality.append(
             f"      # {event.name} is NULL in {_pct(event.null_rate)} of rows (e.g. still open): "
             "those rows are in no period; reported as a warning, not an error"
         )
-        quality.append("      severity: {null_keys: warning}")
+        severity.append("null_keys: warning")
+    if severity:
+        quality.append(f"      severity: {{{', '.join(severity)}}}")
     if quality:
         lines += ["    quality:", *quality]
     plan.fact_lines += lines
@@ -468,20 +482,12 @@ def _add_source(files: dict[str, Path], profile: SourceProfile, fact: str, out: 
             f"fact '{fact}' is already in {files['sources']}",
             fix="name the new fact with --name, or edit the existing entry",
         )
-    if profile.location.kind != "file" and (
-        profile.location.kind
-        != {"duckdb": "duckdb", "sqlalchemy": "sqlalchemy"}.get(sources.engine)
-        or (profile.location.kind == "sqlalchemy" and sources.url != profile.location.url)
-    ):
-        raise ConfigError(
-            f"{profile.location.label} is on another engine than {files['sources']} "
-            f"(engine: {sources.engine}); one project reads tables from one engine",
-            fix="export the table to Parquet/CSV and add that file, or create a view of it "
-            "in the main engine",
-        )
+    switch = check_engines(profile.location, sources, files["sources"])
     catalog_text = files["catalog"].read_text(encoding="utf-8")
     catalog = yaml.safe_load(catalog_text)
     plan = _plan_side_fact(profile, fact, out, catalog, sources, files["sources"])
+    if switch:
+        sources_text = _switch_to_server(sources_text, profile.location, plan)
     texts: dict[Path, str] = {
         files["sources"]: _append_to_block(sources_text, "facts", [plan.source_line]),
         files["catalog"]: _extend_catalog(catalog_text, plan),
@@ -493,6 +499,33 @@ def _add_source(files: dict[str, Path], profile: SourceProfile, fact: str, out: 
             [f"  - {m}" for m in plan.report_metrics],
         )
     return texts, plan.notes
+
+
+def _switch_to_server(text: str, location: SourceLocation, plan: Plan) -> str:
+    """sources.yaml run on the new source's server, its file facts kept (see check_engines)."""
+    url, variable = _url_without_secret(location.url or "")
+    lines = [
+        f"engine: sqlalchemy   # since `init --add {location.label}`: the cube queries of tables "
+        "run on this server; path facts are read by embedded DuckDB beside it",
+        f"url: {_q(url)}",
+    ]
+    if variable:
+        lines.insert(0, f"# the password is read from ${{{variable}}} when the engine connects")
+        plan.notes.append(
+            f"export {variable}=… before building: the password is never written in configs"
+        )
+    block = "\n".join(lines) + "\n"
+    engine_line = re.compile(r"(?m)^engine:[^\n]*\n")
+    if engine_line.search(text):
+        text = engine_line.sub(lambda _m: block, text, count=1)
+    else:
+        text = re.sub(r"(?m)^facts:", lambda _m: block + "facts:", text, count=1)
+    plan.notes.append(
+        f"{location.label} is on a server and the project's facts so far are files: "
+        "sources.yaml now names that server (engine: sqlalchemy); the files are still read "
+        "from their paths"
+    )
+    return text
 
 
 def _add_targets(

@@ -21,7 +21,9 @@ _QA_BASE = re.compile(r"check|sampl|review|audit|scored|graded")
 _QA_PASS = re.compile(r"pass|correct|accura|agree|ok$|right|good")
 _QA = re.compile(r"(^|_)qa(_|$)|quality|audit")
 _APPEAL = re.compile(r"appeal")
-_OVERTURN = re.compile(r"overturn|revers|revert|restor")
+_OVERTURN = re.compile(
+    r"overturn|revers|revert|restor|appeals?_?(upheld|granted|accepted|succe|won)"
+)
 _HOURS = re.compile(r"hour|hrs")
 #: an integer column with at most this many values is a score or level (averaged, not summed)
 MAX_SCORE_VALUES = 10
@@ -241,6 +243,7 @@ def _handle_time(plan: Plan, fact: str, numbers: list[ColumnProfile], used: set[
         "lower_is_better",
         f"{column.name} looks like handle time" + ("" if seconds else " (in minutes)"),
         unit=None if seconds else "minutes",
+        decimals=None if seconds else 1,  # 8.5 minutes, not 8.4949
     )
 
 
@@ -254,6 +257,7 @@ def _mean(
     direction: str,
     why: str,
     unit: str | None = None,
+    decimals: int | None = None,
 ) -> None:
     """A mean metric: sum, count and sum of squares over the rows that have the column."""
     n = column.name
@@ -281,6 +285,7 @@ def _mean(
         f"Mean {n} per {fact[:-1] if fact.endswith('s') else fact}.",
         why,
         unit=unit,
+        decimals=decimals,
     )
 
 
@@ -313,6 +318,8 @@ def _qa(plan: Plan, fact: str, flags: list[ColumnProfile], used: set[str]) -> No
 def _flag_note(flag: ColumnProfile) -> str:
     if flag.family == "boolean":
         return f"   # {flag.name}: boolean"
+    if flag.text_yes is not None:
+        return f"   # {flag.name}: yes/no text, so the filter says = '{flag.text_yes}'"
     return f"   # {flag.name}: 0/1 integer, so the filter says '= 1'"
 
 

@@ -147,7 +147,23 @@ SELECT
     (
       productive_hours > paid_hours + 1e-9
     )) AS check__productive_exceeds_paid,
-  COUNT(*) AS check__rows
+  COUNT(*) AS check__rows,
+  COUNT(*) FILTER(WHERE
+    (
+      paid_hours < 0
+    )) AS check__negative_paid_hours,
+  COUNT(*) FILTER(WHERE
+    (
+      productive_hours < 0
+    )) AS check__negative_productive_hours,
+  COUNT(*) FILTER(WHERE
+    (
+      wellness_hours < 0
+    )) AS check__negative_wellness_hours,
+  COUNT(*) FILTER(WHERE
+    (
+      high_severity_hours < 0
+    )) AS check__negative_high_severity_hours
 FROM ops.staffing
 WHERE
   NOT day IS NULL

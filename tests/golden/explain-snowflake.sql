@@ -124,7 +124,19 @@ SELECT
   COUNT_IF((
     productive_hours > paid_hours + 1e-9
   )) AS check__productive_exceeds_paid,
-  COUNT(*) AS check__rows
+  COUNT(*) AS check__rows,
+  COUNT_IF((
+    paid_hours < 0
+  )) AS check__negative_paid_hours,
+  COUNT_IF((
+    productive_hours < 0
+  )) AS check__negative_productive_hours,
+  COUNT_IF((
+    wellness_hours < 0
+  )) AS check__negative_wellness_hours,
+  COUNT_IF((
+    high_severity_hours < 0
+  )) AS check__negative_high_severity_hours
 FROM ops.staffing
 WHERE
   NOT day IS NULL

@@ -418,7 +418,8 @@ def test_partial_days_threshold_and_severity_come_from_the_catalog(tmp_path):
 
 
 def pdf_text(path: Path) -> str:
-    done = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True)
+    """The PDF's text in reading order (a leadership page 1 has two columns: stories, tiles)."""
+    done = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True)
     return done.stdout
 
 

@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from reportgen.document import Block, Chart, Document, KpiGrid, Section, Table
 from reportgen.render.html.edition import read_edition
-from reportgen.render.html.page import grid_columns
+from reportgen.render.html.page import GridView, Row, grid_columns
 from reportgen.site.edition_charts import NARROW, WIDE, interactive_graphic, interactive_specs
 
 
@@ -107,21 +107,6 @@ class SiteTable:
 
 
 @dataclass(frozen=True)
-class SiteGrid:
-    grid: KpiGrid
-    columns: int
-    kind: Literal["kpi_grid"] = "kpi_grid"
-
-
-@dataclass(frozen=True)
-class SitePair:
-    """A chart beside its table (one column on a phone), drawn by ``_row.html.j2``."""
-
-    cells: tuple[Any, Any]
-    kind: Literal["row"] = "row"
-
-
-@dataclass(frozen=True)
 class SiteSection:
     section: Section
     items: tuple[Any, ...]
@@ -168,7 +153,7 @@ def _view(block: Block, document: Document, metric: dict[str, Any] | None, spec_
     if isinstance(block, Table):
         return SiteTable(block, (), (tuple(range(len(block.rows))),))
     if isinstance(block, KpiGrid):
-        return SiteGrid(block, grid_columns(len(block.tiles)))
+        return GridView(block, grid_columns(len(block.tiles)))
     return block  # narrative and definitions: drawn from the block itself
 
 
@@ -186,7 +171,7 @@ def _paired(blocks: tuple[Block, ...], views: list[Any]) -> list[Any]:
             first, second = views[index], views[index + 1]
             if isinstance(here, Table):
                 first, second = second, first
-            items.append(SitePair((first, second)))
+            items.append(Row((first, second)))  # one column on a phone
             index += 2
         else:
             items.append(views[index])

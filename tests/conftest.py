@@ -35,27 +35,6 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Group the tests for pytest-xdist's ``--dist loadgroup`` (what ``make test`` runs).
-
-    A module's tests run on one worker, so its module-scoped fixtures (builds,
-    most of them) are made once, not once per worker; the modules that use
-    Spark share one worker, so one JVM starts per run.
-    """
-    spark_modules = {_module(item) for item in items if _uses_spark(item)}
-    for item in items:
-        module = _module(item)
-        item.add_marker(pytest.mark.xdist_group("spark" if module in spark_modules else module))
-
-
-def _module(item: pytest.Item) -> str:
-    return item.nodeid.split("::")[0]
-
-
-def _uses_spark(item: pytest.Item) -> bool:
-    return "spark_session" in getattr(item, "fixturenames", ())
-
-
 CONFIGS = ROOT / "configs"
 
 

@@ -7,11 +7,13 @@ worker keeps its own copy of the configs, since tests write report files there.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from reportgen.config.brand import load_brand
 from reportgen.document import Brand, Document
@@ -20,6 +22,13 @@ from ._sample import sample_document as _sample_document
 from ._shared import made_once, result_once, run_folder
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests replay the same examples on every run (derandomized, no example database), so a
+# red run is reproduced by running it again. HYPOTHESIS_PROFILE=explore (or pytest's
+# --hypothesis-profile=explore) draws fresh examples each run, to search further by hand.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -1,6 +1,9 @@
 # The two commands of the quick start. Each does its own set-up (scripts/setup.sh).
 VENV := .venv/bin
 REPORT := configs/reports/weekly_leadership.yaml
+# pytest-xdist workers for `make test` (auto: one per core); the demo data and the shared report
+# builds are still made once per run (tests/_shared.py), a module's tests stay on one worker
+TEST_WORKERS ?= auto
 
 .PHONY: demo test lint format bench clean
 
@@ -14,7 +17,7 @@ test:  ## install with test extras and system packages, lint, type-check, run th
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy
-	$(VENV)/python -m pytest -q -p no:cacheprovider
+	$(VENV)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 format:
 	$(VENV)/ruff format .

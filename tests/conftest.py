@@ -1,19 +1,34 @@
-"""Shared fixtures: the shipped configs, demo data generated once per session."""
+"""Shared fixtures: the shipped configs, demo data generated and reports built once per test run.
+
+With pytest-xdist (``-n 2``) the demo data and the session's report builds are
+still made once per run, by whichever worker asks first (tests/_shared.py); each
+worker keeps its own copy of the configs, since tests write report files there.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from reportgen.config.brand import load_brand
 from reportgen.document import Brand, Document
 
 from ._sample import sample_document as _sample_document
+from ._shared import made_once, result_once, run_folder
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests replay the same examples on every run (derandomized, no example database), so a
+# red run is reproduced by running it again. HYPOTHESIS_PROFILE=explore (or pytest's
+# --hypothesis-profile=explore) draws fresh examples each run, to search further by hand.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,13 +65,20 @@ DEMO_WEEKS = 60
 
 
 @pytest.fixture(scope="session")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Demo data small enough for tests, large enough for stable figures."""
+def shared_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A folder shared by every xdist worker of this test run (for data made once per run)."""
+    return run_folder(tmp_path_factory, worker_id)
+
+
+@pytest.fixture(scope="session")
+def demo_dir(shared_dir: Path) -> Path:
+    """Demo data small enough for tests, large enough for stable figures (tests only read it)."""
     from reportgen.demo import generate_demo_data
 
-    out = tmp_path_factory.mktemp("demo") / "data"
-    generate_demo_data(out, rows=DEMO_ROWS, weeks=DEMO_WEEKS, seed=7)
-    return out
+    def generate(folder: Path) -> None:
+        generate_demo_data(folder / "data", rows=DEMO_ROWS, weeks=DEMO_WEEKS, seed=7)
+
+    return made_once(shared_dir / "demo", generate) / "data"
 
 
 @pytest.fixture(scope="session")
@@ -77,53 +99,43 @@ def weekly_config(demo_configs: Path) -> Path:
     return demo_configs / "reports" / "weekly_leadership.yaml"
 
 
-@pytest.fixture(scope="session")
-def built_report(weekly_config: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The weekly leadership report for 2026-W47 in every format."""
+def _w47(weekly_config: Path, folder: Path, formats: list[str], audience: str | None = None):
+    """2026-W47 of the weekly report, built into ``folder`` as on its Wednesday morning."""
     from datetime import UTC, datetime
 
     from reportgen import build_report
 
-    out = tmp_path_factory.mktemp("output")
     return build_report(
         weekly_config,
         period="2026-W47",
-        formats=["pdf", "pptx", "html", "xlsx"],
-        out_dir=out,
+        formats=formats,
+        audience=audience,
+        out_dir=folder,
         now=datetime(2026, 11, 25, 7, 0, tzinfo=UTC),
     )
 
 
 @pytest.fixture(scope="session")
-def exports_report(weekly_config: Path, tmp_path_factory: pytest.TempPathFactory):
+def built_report(weekly_config: Path, shared_dir: Path):
+    """The weekly leadership report for 2026-W47 in every format (tests only read it)."""
+    formats = ["pdf", "pptx", "html", "xlsx"]
+    return result_once(shared_dir / "output", lambda out: _w47(weekly_config, out, formats))
+
+
+@pytest.fixture(scope="session")
+def exports_report(weekly_config: Path, shared_dir: Path):
     """The weekly report for 2026-W47 as workbook and CSV folder (the export tests share it)."""
-    from datetime import UTC, datetime
-
-    from reportgen import build_report
-
-    return build_report(
-        weekly_config,
-        period="2026-W47",
-        formats=["xlsx", "csv"],
-        out_dir=tmp_path_factory.mktemp("exports"),
-        now=datetime(2026, 11, 25, 7, 0, tzinfo=UTC),
+    return result_once(
+        shared_dir / "exports", lambda out: _w47(weekly_config, out, ["xlsx", "csv"])
     )
 
 
 @pytest.fixture(scope="session")
-def analyst_report(weekly_config: Path, tmp_path_factory: pytest.TempPathFactory):
+def analyst_report(weekly_config: Path, shared_dir: Path):
     """The analyst edition (ops-analytics) of 2026-W47 as HTML: the evidence the brief leaves out."""
-    from datetime import UTC, datetime
-
-    from reportgen import build_report
-
-    return build_report(
-        weekly_config,
-        period="2026-W47",
-        formats=["html"],
-        audience="ops-analytics",
-        out_dir=tmp_path_factory.mktemp("analyst"),
-        now=datetime(2026, 11, 25, 7, 0, tzinfo=UTC),
+    return result_once(
+        shared_dir / "analyst",
+        lambda out: _w47(weekly_config, out, ["html"], audience="ops-analytics"),
     )
 
 
@@ -178,9 +190,7 @@ def spark_session() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def site_builds(
-    built_report, weekly_config: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
+def site_builds(built_report, weekly_config: Path, shared_dir: Path) -> Path:
     """An output folder holding the leadership W47 build (copied), leadership W46 (workbook
     only: its page is what figures.json alone can show) and Europe's W47 analyst edition
     (HTML, whose document the site draws): two periods and two audiences."""
@@ -189,28 +199,37 @@ def site_builds(
 
     from reportgen import build_report
 
-    out = tmp_path_factory.mktemp("site-output")
-    folder = built_report.out_dir
-    shutil.copytree(folder, out / built_report.report / built_report.period.label / folder.name)
-    now = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
-    for period, audience, formats in (
-        ("2026-W46", "leadership", ["xlsx"]),
-        ("2026-W47", "europe", ["html"]),
-    ):
-        build_report(
-            weekly_config, period=period, audience=audience, formats=formats, out_dir=out, now=now
-        )
-    return out
+    def build(out: Path) -> None:
+        folder = built_report.out_dir
+        shutil.copytree(folder, out / built_report.report / built_report.period.label / folder.name)
+        now = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
+        for period, audience, formats in (
+            ("2026-W46", "leadership", ["xlsx"]),
+            ("2026-W47", "europe", ["html"]),
+        ):
+            build_report(
+                weekly_config,
+                period=period,
+                audience=audience,
+                formats=formats,
+                out_dir=out,
+                now=now,
+            )
+
+    return made_once(shared_dir / "site-output", build)
 
 
 @pytest.fixture(scope="session")
-def published_site(
-    site_builds: Path, weekly_config: Path, tmp_path_factory: pytest.TempPathFactory
-):
+def published_site(site_builds: Path, weekly_config: Path, shared_dir: Path):
     """The static site of ``site_builds``, as `reportgen publish` writes it."""
     from reportgen.site import publish_site
 
-    site = tmp_path_factory.mktemp("site") / "site"
-    return publish_site(
-        site_builds, site, configs=[weekly_config], base_url="https://reports.example.com/"
-    )
+    def publish(folder: Path):
+        return publish_site(
+            site_builds,
+            folder / "site",
+            configs=[weekly_config],
+            base_url="https://reports.example.com/",
+        )
+
+    return result_once(shared_dir / "site", publish)

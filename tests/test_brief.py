@@ -306,7 +306,11 @@ def test_each_comment_is_shown_once(commented):
         assert text.count(comment) == 1
 
 
-def test_comment_list_shows_and_remove_deletes(weekly_config, tmp_path):
+def test_comment_list_shows_and_remove_deletes(weekly_config, tmp_path, monkeypatch):
+    from reportgen.cli._console import out as console
+
+    # a wide table whatever COLUMNS was when the console was made (xdist workers set 80)
+    monkeypatch.setattr(console, "width", 200)
     out = tmp_path / "out"
     base = ["comment", str(weekly_config), "--period", "2026-W47", "--out", str(out)]
     added = runner.invoke(app, [*base, "--metric", "aht", "--author", "B. Owner", "Harassment"])

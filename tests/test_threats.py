@@ -522,7 +522,7 @@ def test_killed_build_leaves_nothing_and_the_next_build_cleans_up(weekly_config,
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while not list(final.glob(".staging-*")):
             assert child.poll() is None, log.read_text(errors="replace")
             assert time.monotonic() < deadline, "the build never started rendering"

@@ -47,11 +47,11 @@ def test_json_log_has_catch_up_build_attempt_and_outcome(smtp, make_config, tmp_
     try:
         wait_until(
             lambda: any(r["status"] == "succeeded" for r in ledger.list_runs()),
-            120,
+            300,
             "the catch-up run to finish",
             log,
         )
-        wait_until(lambda: ": succeeded" in log.read_text(), 10, "the outcome line", log)
+        wait_until(lambda: ": succeeded" in log.read_text(), 60, "the outcome line", log)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)

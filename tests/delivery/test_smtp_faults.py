@@ -260,7 +260,7 @@ def test_scheduler_killed_during_the_data_wait_then_restarted_holds_an_uncertain
 
     first = start_service(config, tmp_path, "first.log")
     try:
-        wait_until(lambda: bool(handler.copies), 120, "the message data", tmp_path / "first.log")
+        wait_until(lambda: bool(handler.copies), 300, "the message data", tmp_path / "first.log")
         time.sleep(0.3)  # the client now waits for the final reply
     finally:
         first.send_signal(signal.SIGKILL)
@@ -272,7 +272,7 @@ def test_scheduler_killed_during_the_data_wait_then_restarted_holds_an_uncertain
     try:
         wait_until(
             lambda: ledger.list_runs()[0]["status"] not in ("queued", "running"),
-            60,
+            300,
             "the dead claim to be settled and the run to finish",
             tmp_path / "second.log",
         )
@@ -348,7 +348,7 @@ def test_a_killed_build_send_leaves_an_uncertain_send_the_next_run_sees(
         )  # fmt: skip
     try:
         wait_until(
-            lambda: bool(handler.copies) or proc.poll() is not None, 180, "the message data", log
+            lambda: bool(handler.copies) or proc.poll() is not None, 300, "the message data", log
         )
         assert proc.poll() is None, log.read_text()
         time.sleep(0.3)

@@ -222,6 +222,21 @@ def _landed(key: tuple[Any, ...], future: Future[str]) -> None:
             del _IN_FLIGHT[key]
 
 
+def _forget_threads_after_fork() -> None:
+    """In a forked child (a renderer's process) the parent's drawing threads do not exist.
+
+    The child starts its own pool when it needs one; a chart the parent drew
+    is served from the memo in :mod:`reportgen.render.charts.svg`.
+    """
+    global _IN_FLIGHT_LOCK
+    _chart_pool.cache_clear()
+    _IN_FLIGHT.clear()
+    _IN_FLIGHT_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_threads_after_fork)
+
+
 def finish_drawing() -> None:
     """Wait for every chart still being drawn; a failed render must leave none running.
 

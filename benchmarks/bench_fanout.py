@@ -79,10 +79,11 @@ def main() -> None:
         wall, rss = run_measured(cmd, ROOT)
         largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
         built = sum(1 for _ in (work / "out" / "weekly_leadership" / "2026-W47").iterdir())
+    count = len(report["audiences"])
     print(
-        f"{len(report['audiences'])} audiences ({built} built), {args.format}, {os.cpu_count()} cores: "
-        f"wall {wall:.1f} s, peak RSS: main process {rss} MB, "
-        f"largest process incl. workers {largest} MB"
+        f"{count} audiences ({built} built), {args.format}, {os.cpu_count()} cores: "
+        f"wall {wall:.1f} s ({wall / max(built, 1):.1f} s an audience), peak RSS of the process "
+        f"tree {rss} MB, largest single process {largest} MB"
     )
 
 

@@ -364,23 +364,57 @@ def build_audiences(
     generated_at = now or datetime.now(UTC)
     gated = gated_cube(report, period, cache, generated_at, say)
     cube, chosen = gated.cube, gated.period
-    jobs = {
-        a.name: (report, cube, a, chosen, formats, Path(out_dir), generated_at, None, gated.quality)
-        for a in targets
-    }
-    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    shared = (report, cube, chosen, formats, Path(out_dir), generated_at, gated.quality)
+    workers = min(workers or os.cpu_count() or 1, len(targets))
     results: dict[str, BuildResult] = {}
     failures: dict[str, str] = {}
     if workers <= 1:
-        for name, job in jobs.items():
-            _collect(name, lambda job=job: build_audience(*job), results, failures, say)
+        _share(*shared)
+        try:
+            for a in targets:
+                _collect(a.name, lambda a=a: _build_shared(a), results, failures, say)
+        finally:
+            _SHARED.clear()  # the cube's memory goes with the fan-out
     else:
         context = multiprocessing.get_context("spawn")  # no fork after DuckDB started threads
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = {pool.submit(build_audience, *job): name for name, job in jobs.items()}
+        # the cube travels once to each worker (initializer), not once per audience
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_share, initargs=shared
+        ) as pool:
+            futures = {pool.submit(_build_shared, a): a.name for a in targets}
             for future in as_completed(futures):
                 _collect(futures[future], future.result, results, failures, say)
     return FanOutResult(chosen, dict(sorted(results.items())), dict(sorted(failures.items())))
+
+
+#: What every audience of a fan-out is built from, held once per worker process (_share).
+_SHARED: dict[str, object] = {}
+
+
+def _share(
+    report: ResolvedReport,
+    cube: Cube,
+    chosen: Period,
+    formats: Sequence[str] | None,
+    out_dir: Path,
+    generated_at: datetime,
+    quality: tuple[QualityIssue, ...],
+) -> None:
+    """Keep the fan-out's cube and settings in this (worker) process for its audiences."""
+    _SHARED.update(
+        report=report,
+        cube=cube,
+        chosen=chosen,
+        formats=formats,
+        out_dir=out_dir,
+        generated_at=generated_at,
+        quality=quality,
+    )
+
+
+def _build_shared(audience: AudienceConfig) -> BuildResult:
+    """One audience of a fan-out, from the cube :func:`_share` left in this process."""
+    return build_audience(audience=audience, **_SHARED)  # type: ignore[arg-type]
 
 
 def _collect(name: str, run, results: dict, failures: dict, say: Progress) -> None:

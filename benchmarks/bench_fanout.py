@@ -61,6 +61,9 @@ def main() -> None:
         report_path = work / "configs" / "reports" / "weekly_leadership.yaml"
         report = yaml.safe_load(report_path.read_text())
         report["audiences"] = audiences(org, args.audiences)
+        report.pop(
+            "delivery", None
+        )  # its channels name the shipped audiences; a build sends nothing
         report_path.write_text(yaml.safe_dump(report, sort_keys=False))
         cmd = [
             "reportgen",

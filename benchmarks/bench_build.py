@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -123,27 +124,58 @@ class TreeSampler(threading.Thread):
 
 
 def run_with_output(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
-    """Like :func:`run_measured`, also returning what the process printed.
+    """Like :func:`run_measured`, also returning what the process printed (stdout).
 
     The peak is the larger of ``ru_maxrss`` (the largest single process) and the
     sampled peak of the whole process tree.
     """
+    wall, peak_mb, printed, _ = run_with_streams(cmd, cwd)
+    return wall, peak_mb, printed
+
+
+def run_with_streams(cmd: list[str], cwd: Path) -> tuple[float, int, str, str]:
+    """Wall seconds, peak MB of the process tree, stdout and stderr of one run."""
     start = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.PIPE)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err)
         sampler = TreeSampler(proc.pid)
         sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         sampler.done.set()
         sampler.join()
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(
-                f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode() if proc.stderr else ''}"
-            )
         out.seek(0)
+        err.seek(0)
+        printed, complained = out.read().decode(), err.read().decode()
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"failed: {' '.join(cmd)}\n{complained}")
         peak_kb = max(usage.ru_maxrss, sampler.peak_kb)
-        return wall, peak_kb // 1024, out.read().decode()
+        return wall, peak_kb // 1024, printed, complained
+
+
+_STAGE_LINE = re.compile(r"^\s*(\d+\.\d+) s  (.+?)\s*$")
+_OWN_PROCESS = re.compile(r"^(\w+) written \((\d+\.\d+) s in its process\)$")
+
+
+def stage_times(verbose_output: str) -> dict[str, float]:
+    """Seconds per stage from ``reportgen --verbose build``'s "Time per stage" list.
+
+    A format rendered in a process of its own reports its own seconds
+    ("PDF written (6.10 s in its process)"): that is its stage ("render PDF"),
+    since the build process only waits meanwhile.
+    """
+    stages: dict[str, float] = {}
+    listing = verbose_output.split("Time per stage:", 1)[-1]
+    for line in listing.splitlines():
+        found = _STAGE_LINE.match(line)
+        if not found:
+            continue
+        seconds, name = float(found.group(1)), found.group(2)
+        if own := _OWN_PROCESS.match(name):
+            stages[f"render {own.group(1)}"] = float(own.group(2))
+        elif not name.startswith("Rendering ") or "own process" not in name:
+            stages[name] = stages.get(name, 0.0) + seconds
+    return stages
 
 
 def project_copy(data_dir: Path, workdir: Path) -> Path:
@@ -203,57 +235,76 @@ def late_appeals(data_dir: Path, run: int) -> Path:
 
 
 def measure(cmd: list[str], cache_dir: Path, runs: int, *, cold: bool, before=None) -> dict:
-    """Median wall and max peak RSS over ``runs`` processes (cache emptied first when cold)."""
-    samples, inner = [], []
+    """Median wall and max peak RSS over ``runs`` processes (cache emptied first when cold).
+
+    A build run with ``--verbose`` also gets the median seconds of each stage.
+    """
+    samples, inner, stages = [], [], []
     for run in range(runs):
         if before is not None:
             before(run)
         if cold:
             shutil.rmtree(cache_dir, ignore_errors=True)
-        wall, rss, printed = run_with_output(cmd, ROOT)
+        wall, rss, printed, complained = run_with_streams(cmd, ROOT)
         samples.append((wall, rss))
         lines = [line for line in printed.splitlines() if line.startswith("{")]
         if lines:
             inner.append(json.loads(lines[-1]))
+        if "Time per stage:" in complained:
+            stages.append(stage_times(complained))
     walls = [w for w, _ in samples]
     result = {
         "wall_s_median": round(statistics.median(walls), 2),
         "wall_s_min": round(min(walls), 2),
         "peak_rss_mb": max(r for _, r in samples),
     }
+    if stages:
+        result["stages_s_median"] = {
+            name: round(statistics.median(s.get(name, 0.0) for s in stages), 2)
+            for name in stages[-1]
+        }
     if inner:  # the cube child reports compute_cube's own time (no interpreter start, imports)
         result["compute_s_median"] = round(statistics.median(i["compute_s"] for i in inner), 2)
         result["cube_rows"] = inner[-1]["cube_rows"]
     return result
 
 
-def bench_size(rows: int, runs: int, data_root: Path) -> dict:
+def measure_cube(result: dict, cmd: list[str], cache_dir: Path, runs: int, data_dir: Path) -> None:
+    """The cube process cold, cached, and with one closed day restated by late data."""
+    result["cube_cold"] = measure(cmd, cache_dir, runs, cold=True)
+    result["cube_cached"] = measure(cmd, cache_dir, runs, cold=False)
+    late: list[Path] = []
+    try:
+        result["cube_restated"] = measure(
+            cmd,
+            cache_dir,
+            runs,
+            cold=False,
+            before=lambda run: late.append(late_appeals(data_dir, run)),
+        )
+    finally:
+        for path in late:
+            path.unlink(missing_ok=True)
+
+
+def bench_size(rows: int, runs: int, data_root: Path, *, cube: bool = True) -> dict:
     data_dir = data_root / f"demo-{rows}"
     gen_wall, gen_rss = generate(rows, data_dir)
     result: dict = {"rows": rows, "runs": runs}
     with tempfile.TemporaryDirectory() as tmp:
         config = project_copy(data_dir, Path(tmp))
         cache_dir = Path(tmp) / ".cache"
-        cube = [sys.executable, __file__, "--cube-only", str(config)]
-        build = [sys.executable, "-m", "reportgen.cli", "--quiet", "build", str(config)]
-        build += ["--period", PERIOD, "--format", "pdf,pptx", "--out", str(Path(tmp) / "out")]
-        run_measured(cube, ROOT)  # warm the page cache
-        result["cube_cold"] = measure(cube, cache_dir, runs, cold=True)
-        result["cube_cached"] = measure(cube, cache_dir, runs, cold=False)
-        late: list[Path] = []
-        try:
-            result["cube_restated"] = measure(
-                cube,
-                cache_dir,
-                runs,
-                cold=False,
-                before=lambda run: late.append(late_appeals(data_dir, run)),
-            )
-        finally:
-            for path in late:
-                path.unlink(missing_ok=True)
+        cube_cmd = [sys.executable, __file__, "--cube-only", str(config)]
+        build = [sys.executable, "-m", "reportgen.cli", "--verbose", "build", str(config)]
+        build += ["--period", PERIOD, "--out", str(Path(tmp) / "out"), "--format"]
+        every_format = [*build, "pdf,pptx,html,xlsx"]
+        build.append("pdf,pptx")
+        run_measured(cube_cmd, ROOT)  # warm the page cache
+        if cube:
+            measure_cube(result, cube_cmd, cache_dir, runs, data_dir)
         result["build_cold"] = measure(build, cache_dir, runs, cold=True)
         result["build_cached"] = measure(build, cache_dir, runs, cold=False)
+        result["build_all_formats_cold"] = measure(every_format, cache_dir, runs, cold=True)
     result["generate_wall_s"] = round(gen_wall, 1)
     result["generate_peak_rss_mb"] = gen_rss
     result["data_mb"] = round(sum(f.stat().st_size for f in data_dir.rglob("*")) / 2**20)
@@ -271,22 +322,47 @@ def generation(result: dict) -> str:
 
 def table(results: list[dict]) -> str:
     def cell(r: dict, key: str) -> str:
+        if key not in r:
+            return "—"
         inner = r[key].get("compute_s_median")
         compute = f" ({inner} s in compute_cube)" if inner is not None else ""
         return f"{r[key]['wall_s_median']} s{compute}, {r[key]['peak_rss_mb']} MB"
 
     lines = [
         "| decisions | Parquet size | cube cold | cube cached | cube, one closed day restated "
-        "| build cold | build cached | demo-data generation |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| build cold | build cached | build cold, all four formats | demo-data generation |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        restated = cell(r, "cube_restated") if "cube_restated" in r else "—"
         lines.append(
             f"| {r['rows']:,} | {r['data_mb']:,} MB | {cell(r, 'cube_cold')} | "
-            f"{cell(r, 'cube_cached')} | {restated} | {cell(r, 'build_cold')} | "
-            f"{cell(r, 'build_cached')} | {generation(r)} |"
+            f"{cell(r, 'cube_cached')} | {cell(r, 'cube_restated')} | {cell(r, 'build_cold')} | "
+            f"{cell(r, 'build_cached')} | {cell(r, 'build_all_formats_cold')} | {generation(r)} |"
         )
+    return "\n".join(lines)
+
+
+BUILDS = {
+    "build_cold": "PDF + PPTX, cold",
+    "build_cached": "PDF + PPTX, cached",
+    "build_all_formats_cold": "all four, cold",
+}
+
+
+def stage_table(results: list[dict]) -> str:
+    """Median seconds per stage of each build measured (renderers: their own process's time)."""
+    columns = [(r, key) for r in results for key in BUILDS if "stages_s_median" in r.get(key, {})]
+    if not columns:
+        return ""
+    names = list(dict.fromkeys(n for r, key in columns for n in r[key]["stages_s_median"]))
+    header = " | ".join(f"{r['rows']:,}: {BUILDS[key]}" for r, key in columns)
+    lines = [f"| stage | {header} |", "|---|" + "---:|" * len(columns)]
+    for name in names:
+        cells = " | ".join(
+            f"{r[key]['stages_s_median'][name]:.2f} s" if name in r[key]["stages_s_median"] else "—"
+            for r, key in columns
+        )
+        lines.append(f"| {name} | {cells} |")
     return "\n".join(lines)
 
 
@@ -301,12 +377,17 @@ def main() -> None:
         "--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000, 100_000_000]
     )
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--builds-only", action="store_true", help="skip the cube-only processes (quicker)"
+    )
     parser.add_argument("--data", type=Path, default=ROOT / "benchmarks" / ".data")
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
-    results = [bench_size(rows, args.runs, args.data) for rows in args.sizes]
+    results = [
+        bench_size(rows, args.runs, args.data, cube=not args.builds_only) for rows in args.sizes
+    ]
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    print(f"\nMachine: {machine}\n\n{table(results)}")
+    print(f"\nMachine: {machine}\n\n{table(results)}\n\n{stage_table(results)}")
     out = ROOT / "benchmarks" / "results.json"
     out.write_text(json.dumps({"machine": machine, "results": results}, indent=2) + "\n")
 

@@ -61,6 +61,9 @@ def main() -> None:
         report_path = work / "configs" / "reports" / "weekly_leadership.yaml"
         report = yaml.safe_load(report_path.read_text())
         report["audiences"] = audiences(org, args.audiences)
+        report.pop(
+            "delivery", None
+        )  # its channels name the shipped audiences; a build sends nothing
         report_path.write_text(yaml.safe_dump(report, sort_keys=False))
         cmd = [
             "reportgen",
@@ -79,10 +82,11 @@ def main() -> None:
         wall, rss = run_measured(cmd, ROOT)
         largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
         built = sum(1 for _ in (work / "out" / "weekly_leadership" / "2026-W47").iterdir())
+    count = len(report["audiences"])
     print(
-        f"{len(report['audiences'])} audiences ({built} built), {args.format}, {os.cpu_count()} cores: "
-        f"wall {wall:.1f} s, peak RSS: main process {rss} MB, "
-        f"largest process incl. workers {largest} MB"
+        f"{count} audiences ({built} built), {args.format}, {os.cpu_count()} cores: "
+        f"wall {wall:.1f} s ({wall / max(built, 1):.1f} s an audience), peak RSS of the process "
+        f"tree {rss} MB, largest single process {largest} MB"
     )
 
 

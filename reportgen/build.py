@@ -36,7 +36,6 @@ from reportgen.errors import (
     ConfigError,
     DataQualityError,
     PeriodError,
-    RenderError,
     ReportgenError,
     SourceError,
 )
@@ -46,6 +45,12 @@ from reportgen.ops.ledger_location import ledger_exists
 from reportgen.ops.staging import staged_output
 from reportgen.periods import Period, latest_complete_period, parse_period, period_containing
 from reportgen.render import get_renderer
+from reportgen.render.processes import (
+    CHART_FORMATS,
+    default_processes,
+    render_concurrently,
+    render_one,
+)
 from reportgen.semantics.aggregations import aggregation_of
 
 Progress = Callable[[str], None]
@@ -294,10 +299,13 @@ def build_report(
     now: datetime | None = None,
     progress: Progress | None = None,
     cache: bool = True,
+    render_processes: int | None = None,
 ) -> BuildResult:
     """Build one report for one period (and one audience) and write its artifacts atomically.
 
     ``audience`` names one of the report's audiences (default: the first).
+    ``render_processes`` formats render at once, each in its own process
+    (default: one per core; 1 renders them in turn in this process).
     Returns what was written; raises a :class:`~reportgen.errors.ReportgenError`
     subclass (with file, period and fix) on any failure, leaving no partial file.
     """
@@ -320,7 +328,8 @@ def build_report(
     )
     del gated  # rendering needs the document only: the cube's memory goes before the renderers'
     release_memory()
-    return write_artifacts(prepared, formats, say)
+    processes = default_processes() if render_processes is None else render_processes
+    return write_artifacts(prepared, formats, say, processes)
 
 
 @dataclass(frozen=True)
@@ -355,23 +364,57 @@ def build_audiences(
     generated_at = now or datetime.now(UTC)
     gated = gated_cube(report, period, cache, generated_at, say)
     cube, chosen = gated.cube, gated.period
-    jobs = {
-        a.name: (report, cube, a, chosen, formats, Path(out_dir), generated_at, None, gated.quality)
-        for a in targets
-    }
-    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    shared = (report, cube, chosen, formats, Path(out_dir), generated_at, gated.quality)
+    workers = min(workers or os.cpu_count() or 1, len(targets))
     results: dict[str, BuildResult] = {}
     failures: dict[str, str] = {}
     if workers <= 1:
-        for name, job in jobs.items():
-            _collect(name, lambda job=job: build_audience(*job), results, failures, say)
+        _share(*shared)
+        try:
+            for a in targets:
+                _collect(a.name, lambda a=a: _build_shared(a), results, failures, say)
+        finally:
+            _SHARED.clear()  # the cube's memory goes with the fan-out
     else:
         context = multiprocessing.get_context("spawn")  # no fork after DuckDB started threads
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = {pool.submit(build_audience, *job): name for name, job in jobs.items()}
+        # the cube travels once to each worker (initializer), not once per audience
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_share, initargs=shared
+        ) as pool:
+            futures = {pool.submit(_build_shared, a): a.name for a in targets}
             for future in as_completed(futures):
                 _collect(futures[future], future.result, results, failures, say)
     return FanOutResult(chosen, dict(sorted(results.items())), dict(sorted(failures.items())))
+
+
+#: What every audience of a fan-out is built from, held once per worker process (_share).
+_SHARED: dict[str, object] = {}
+
+
+def _share(
+    report: ResolvedReport,
+    cube: Cube,
+    chosen: Period,
+    formats: Sequence[str] | None,
+    out_dir: Path,
+    generated_at: datetime,
+    quality: tuple[QualityIssue, ...],
+) -> None:
+    """Keep the fan-out's cube and settings in this (worker) process for its audiences."""
+    _SHARED.update(
+        report=report,
+        cube=cube,
+        chosen=chosen,
+        formats=formats,
+        out_dir=out_dir,
+        generated_at=generated_at,
+        quality=quality,
+    )
+
+
+def _build_shared(audience: AudienceConfig) -> BuildResult:
+    """One audience of a fan-out, from the cube :func:`_share` left in this process."""
+    return build_audience(audience=audience, **_SHARED)  # type: ignore[arg-type]
 
 
 def _collect(name: str, run, results: dict, failures: dict, say: Progress) -> None:
@@ -572,9 +615,16 @@ def inside(out_dir: Path, *parts: str) -> Path:
 
 
 def write_artifacts(
-    prepared: PreparedAudience, formats: Sequence[str] | None, say: Progress | None = None
+    prepared: PreparedAudience,
+    formats: Sequence[str] | None,
+    say: Progress | None = None,
+    processes: int = 1,
 ) -> BuildResult:
-    """Render every format into a staging folder and move them into place together."""
+    """Render every format into a staging folder and move them into place together.
+
+    With ``processes`` > 1 the formats render at the same time, each in a
+    process of its own (:mod:`reportgen.render.processes`).
+    """
     say = say or (lambda _msg: None)
     report, chosen, document = prepared.report, prepared.period, prepared.document
     requested = list(formats or report.config.outputs)
@@ -583,26 +633,12 @@ def write_artifacts(
     stem = f"{report.id}_{chosen.label}"
     artifacts: dict[str, Path] = {}
     with staged_output(final_dir) as staging:
-        if set(renderers) & CHART_FORMATS and next(iter(renderers)) not in CHART_FORMATS:
-            from reportgen.render.html.page import start_drawing
-
-            start_drawing(document)  # charts are drawn in their own process meanwhile
-        for fmt, (render, suffix) in renderers.items():
-            say(f"Rendering {fmt.upper()}")
-            target = staging.path(stem + suffix)
-            try:
-                render(document, target)
-            except ReportgenError:
-                raise
-            except Exception as exc:  # a renderer bug must still name the report, period and format
-                raise RenderError(
-                    f"rendering {fmt} failed: {exc}",
-                    report=report.id,
-                    period=chosen.label,
-                    fix="run with --verbose for the traceback and report it",
-                ) from exc
-            artifacts[fmt] = final_dir / target.name
-            release_memory()  # each renderer's layout is garbage once its file is written
+        targets = {fmt: staging.path(stem + suffix) for fmt, (_, suffix) in renderers.items()}
+        if processes > 1 and len(targets) > 1:
+            render_concurrently(document, targets, processes=processes, say=say)
+        else:
+            _render_in_turn(document, targets, say)
+        artifacts = {fmt: final_dir / target.name for fmt, target in targets.items()}
         say("Writing figures.json")
         write_figures_json(prepared.figures_data, staging.path("figures.json"))
         artifacts = {fmt: artifacts[fmt] for fmt in requested}
@@ -623,8 +659,17 @@ def write_artifacts(
 #: Formats that read the typed export figures (per-segment series) from the document.
 EXPORT_FORMATS = frozenset({"xlsx", "csv"})
 
-#: Formats whose renderer draws Vega-Lite charts (the PPTX's charts are native).
-CHART_FORMATS = frozenset({"pdf", "html"})
+
+def _render_in_turn(document: Document, targets: dict[str, Path], say: Progress) -> None:
+    """One format after the other in this process; charts drawn meanwhile in their own."""
+    if set(targets) & CHART_FORMATS and next(iter(targets)) not in CHART_FORMATS:
+        from reportgen.render.html.page import start_drawing
+
+        start_drawing(document)  # charts are drawn in their own process meanwhile
+    for fmt, target in targets.items():
+        say(f"Rendering {fmt.upper()}")
+        render_one(fmt, document, target)
+        release_memory()  # each renderer's layout is garbage once its file is written
 
 
 def render_order(formats: Sequence[str]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import html as html_lib
 import re
@@ -262,9 +263,18 @@ def test_long_tables_keep_first_and_last_rows_together() -> None:
 
 
 def _metric_html(html: str, section_id: str) -> str:
+    """One section's HTML, the PDF's chart images (SVG data: URIs) decoded to their SVG."""
     start = html.index(f'id="section-{section_id}"')
     end = html.find("<section", start)
-    return html[start : end if end != -1 else None]
+    return _CHART_IMAGE.sub(
+        lambda m: base64.b64decode(m.group(1)).decode("utf-8"),
+        html[start : end if end != -1 else None],
+    )
+
+
+_CHART_IMAGE = re.compile(
+    r'<img class="chart-drawing" src="data:image/svg\+xml;base64,([^"]+)"[^>]*>'
+)
 
 
 def test_narrative_sits_beside_trend_and_bars_beside_their_table(

@@ -428,6 +428,41 @@ def _current_series(data: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]
     return out
 
 
+@dataclass(frozen=True)
+class _Series:
+    """One segment's periods in time order, as arrays: what a history score reads."""
+
+    segment: str | None
+    time: np.ndarray  # datetime64
+    value: np.ndarray
+    volume: np.ndarray
+    noise: np.ndarray
+
+
+def _current_arrays(data: pd.DataFrame) -> list[_Series]:
+    """:func:`_current_series` as arrays, from one sort instead of a frame per segment.
+
+    A report scores a few hundred segments per metric; slicing a frame for
+    each (sort, filter, row lookup) cost several times the scoring itself.
+    """
+    if data.empty:
+        return []
+    keys = data["segment"].fillna("\x00").to_numpy(dtype=object)
+    times = data["time"].to_numpy()
+    order = np.lexsort((times, keys))
+    keys, times = keys[order], times[order]
+    columns = [data[c].to_numpy(dtype=float)[order] for c in ("value", "volume", "noise")]
+    segments = data["segment"].to_numpy(dtype=object)[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], len(keys)]
+    current = times.max()
+    return [
+        _Series(segments[a], times[a:b], *(c[a:b] for c in columns))
+        for a, b in zip(starts, ends, strict=True)
+        if times[b - 1] == current
+    ]
+
+
 def _is_total(data: pd.DataFrame) -> bool:
     """A total's value is its own volume (the segment's size), on every row."""
     return len(data) > 0 and bool(np.allclose(data["value"], data["volume"], equal_nan=True))
@@ -525,18 +560,26 @@ def _history_scores(
         data = _as_total(data)
         min_effect = max(min_effect, min_effect_total)
     scores = []
-    for segment, rows in _current_series(data):
-        now, past = rows.iloc[-1], _measured(rows.iloc[:-1])
-        if not _eligible(now, past, min_history, min_volume):
+    for series in _current_arrays(data):
+        value, volume, noise = series.value, series.volume, series.noise
+        measured = ~np.isnan(value[:-1]) & (volume[:-1] > 0)  # as _measured()
+        now_value, now_volume = value[-1], volume[-1]
+        eligible = (  # as _eligible()
+            int(measured.sum()) >= min_history
+            and not np.isnan(now_value)
+            and now_volume > 0
+            and now_volume >= min_volume
+        )
+        if not eligible:
             continue
-        unit = _unit_noise(past["noise"].to_numpy(), past["volume"].to_numpy())
+        unit = _unit_noise(noise[:-1][measured], volume[:-1][measured])
         scores.append(
             _score(
-                segment,
-                now["value"],
-                now["volume"],
-                past["value"].to_numpy(),
-                noise=_chance(now["noise"], now["volume"], unit),
+                series.segment,
+                float(now_value),
+                float(now_volume),
+                value[:-1][measured],
+                noise=_chance(float(noise[-1]), float(now_volume), unit),
                 min_effect=min_effect,
                 threshold=threshold,
                 bound=bound,
@@ -738,22 +781,23 @@ def share_anomalies(
     totals = _period_totals(data)
     of = volume_label or "the volume"
     scores = []
-    for segment, rows in _current_series(data):
-        now, past = rows.iloc[-1], rows.iloc[:-1].dropna(subset=["value"])  # a 0 share is real
-        if len(past) < min_history or pd.isna(now["value"]):
+    for series in _current_arrays(data):
+        past = series.value[:-1][~np.isnan(series.value[:-1])]  # a 0 share is real
+        now_value = float(series.value[-1])
+        if len(past) < min_history or math.isnan(now_value):
             continue
-        baseline = float(np.median(past["value"]))
-        if max(now["value"], baseline) < min_share:
+        baseline = float(np.median(past))
+        if max(now_value, baseline) < min_share:
             continue
-        total = float(totals.get(now["time"], np.nan))
+        total = float(totals.get(pd.Timestamp(series.time[-1]), np.nan))
         binomial = math.sqrt(baseline * (1 - baseline) / total) if total > 0 else 0.0
         scores.append(
             _score(
-                segment,
-                now["value"],
-                now["volume"],
-                past["value"].to_numpy(),
-                noise=max(_chance(now["noise"], 0.0, 0.0), binomial),
+                series.segment,
+                now_value,
+                float(series.volume[-1]),
+                past,
+                noise=max(_chance(float(series.noise[-1]), 0.0, 0.0), binomial),
                 min_effect=min_effect,
                 threshold=threshold,
             )

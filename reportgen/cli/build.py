@@ -34,7 +34,11 @@ def build(
         typer.Option(help="An audience name, or 'all' to fan out; default: the first audience."),
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Parallel processes for --audience all; default: all cores.")
+        int | None,
+        typer.Option(
+            help="Parallel processes: one per audience with --audience all, else one per "
+            "format; default: all cores."
+        ),
     ] = None,
     no_cache: Annotated[
         bool,
@@ -72,6 +76,7 @@ def build(
                 audience=audience,
                 progress=say,
                 cache=not no_cache,
+                render_processes=workers,
             )
         )
     except ReportgenError as error:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -152,6 +153,18 @@ class _Pool:
 
 _POOL = _Pool(WORKERS)
 atexit.register(_POOL.shut_down)
+
+
+def _forget_workers_after_fork() -> None:
+    """A forked child (a renderer's process) must not talk to its parent's drawing processes.
+
+    It starts its own when it draws; the parent's pipes stay the parent's.
+    """
+    global _POOL
+    _POOL = _Pool(WORKERS)
+
+
+os.register_at_fork(after_in_child=_forget_workers_after_fork)
 
 
 def vegalite_to_svg(spec: dict[str, Any]) -> str:

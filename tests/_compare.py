@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-
 #: A forecast is fitted by numerical optimisation (statsmodels ETS): two engines' sums that
 #: differ in the last bit move its optimum by far more than rounding, never by more than this.
 FITTED_REL_TOL = 1e-6

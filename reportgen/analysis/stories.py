@@ -222,10 +222,14 @@ def _segment_stories(report, figures, insights, anomalies, nesting, used) -> lis
     out = []
     for (metric, dim, seg), found in groups.items():
         own = [a for a in found if a.dimension == dim and a.segment == seg]
-        # the segment's own history leads when it flagged too: "against a usual X" is its own
+        # a level finding leads (a share anomaly's values are shares of volume, not the
+        # metric's), and the segment's own history first: "against a usual X" is its own
         # value, where a peer baseline may be an expected value learned from its usual gap
         if own:
-            lead = max(own, key=lambda a: (a.method == "history", abs(a.robust_z)))
+            lead = max(
+                own,
+                key=lambda a: (a.method != "share", a.method == "history", abs(a.robust_z)),
+            )
         else:
             lead = max(found, key=lambda a: abs(a.robust_z))
         if not own and len(found) < 2:
@@ -239,11 +243,6 @@ def _segment_stories(report, figures, insights, anomalies, nesting, used) -> lis
                 share, usual_share = shares[0].observed, shares[0].baseline
             if share is not None and usual_share is not None and share <= usual_share:
                 continue  # holding less of a stock is not where it piles up: listed, not a story
-        # a share anomaly's values are shares of volume: the story's values are the metric's
-        levels = [a for a in own if a.method != "share"]
-        lead = (
-            max(levels, key=lambda a: (a.method == "history", abs(a.robust_z))) if levels else lead
-        )
         term = _term(insights, figures, metric, dim, seg, "rate")
         if term is None:
             usual = lead.baseline if lead.segment == seg and lead.method == "history" else None

@@ -215,28 +215,20 @@ def _weeks(
     )
     base = alt.Chart(alt.Data(values=_rows(chart))).encode(x=x, y=y)
     layers: list[alt.Chart] = []
-    if bands := band_rows(chart):
-        layers.append(
-            alt.Chart(alt.Data(values=bands))
-            .mark_area(opacity=1, interpolate="linear")
-            .encode(
-                x=x,
-                y=alt.Y("low:Q", scale=y_scale, title=chart.value_label or None),
-                y2="high:Q",
-                color=colour,
+    ahead = forecast_rows(chart)
+    # the normal range, then the likely range behind the forecast's dashed line
+    for rows in (band_rows(chart), ahead):
+        if rows:
+            layers.append(
+                alt.Chart(alt.Data(values=rows))
+                .mark_area(opacity=1, interpolate="linear")
+                .encode(
+                    x=x,
+                    y=alt.Y("low:Q", scale=y_scale, title=chart.value_label or None),
+                    y2="high:Q",
+                    color=colour,
+                )
             )
-        )
-    if ahead := forecast_rows(chart):  # the likely range behind the forecast's dashed line
-        layers.append(
-            alt.Chart(alt.Data(values=ahead))
-            .mark_area(opacity=1, interpolate="linear")
-            .encode(
-                x=x,
-                y=alt.Y("low:Q", scale=y_scale, title=chart.value_label or None),
-                y2="high:Q",
-                color=colour,
-            )
-        )
     layers += _lines(base, colour)
     if ahead:
         layers.append(

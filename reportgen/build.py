@@ -27,6 +27,7 @@ from reportgen.compose.figures_json import figures_to_dict, write_figures_json
 from reportgen.config.loader import ResolvedReport, load_report
 from reportgen.config.models import AudienceConfig
 from reportgen.data.audiences import filter_cube, pseudonymise_cube, scope_report, select_audiences
+from reportgen.data.cache import default_cache_dir
 from reportgen.data.engines import Engines
 from reportgen.data.plan import needed_measures, plan_queries
 from reportgen.data.quality import QualityIssue, check_schema, run_gate, screen_dates
@@ -45,6 +46,9 @@ from reportgen.ops.ledger_location import ledger_exists
 from reportgen.ops.staging import staged_output
 from reportgen.periods import Period, latest_complete_period, parse_period, period_containing
 from reportgen.render import get_renderer
+from reportgen.render.charts.drawings import FOLDER as DRAWINGS_FOLDER
+from reportgen.render.charts.drawings import DrawingCache
+from reportgen.render.charts.vega import keep_drawings
 from reportgen.render.processes import (
     CHART_FORMATS,
     default_processes,
@@ -329,7 +333,8 @@ def build_report(
     del gated  # rendering needs the document only: the cube's memory goes before the renderers'
     release_memory()
     processes = default_processes() if render_processes is None else render_processes
-    return write_artifacts(prepared, formats, say, processes)
+    drawings = drawing_cache(report, cache)
+    return write_artifacts(prepared, formats, say, processes, drawings=drawings)
 
 
 @dataclass(frozen=True)
@@ -364,7 +369,7 @@ def build_audiences(
     generated_at = now or datetime.now(UTC)
     gated = gated_cube(report, period, cache, generated_at, say)
     cube, chosen = gated.cube, gated.period
-    shared = (report, cube, chosen, formats, Path(out_dir), generated_at, gated.quality)
+    shared = (report, cube, chosen, formats, Path(out_dir), generated_at, gated.quality, cache)
     workers = min(workers or os.cpu_count() or 1, len(targets))
     results: dict[str, BuildResult] = {}
     failures: dict[str, str] = {}
@@ -399,6 +404,7 @@ def _share(
     out_dir: Path,
     generated_at: datetime,
     quality: tuple[QualityIssue, ...],
+    cache: bool = True,
 ) -> None:
     """Keep the fan-out's cube and settings in this (worker) process for its audiences."""
     _SHARED.update(
@@ -409,6 +415,7 @@ def _share(
         out_dir=out_dir,
         generated_at=generated_at,
         quality=quality,
+        cache=cache,
     )
 
 
@@ -439,12 +446,13 @@ def build_audience(
     generated_at: datetime,
     say: Progress | None = None,
     quality: tuple[QualityIssue, ...] | None = None,
+    cache: bool = True,
 ) -> BuildResult:
     """Figures, insights, document and artifacts for one audience, from its entitled rows only."""
     prepared = prepare_audience(
         report, cube, audience, chosen, out_dir, generated_at, say, quality, formats
     )
-    return write_artifacts(prepared, formats, say)
+    return write_artifacts(prepared, formats, say, drawings=drawing_cache(report, cache))
 
 
 @dataclass(frozen=True)
@@ -619,11 +627,15 @@ def write_artifacts(
     formats: Sequence[str] | None,
     say: Progress | None = None,
     processes: int = 1,
+    *,
+    drawings: DrawingCache | None = None,
 ) -> BuildResult:
     """Render every format into a staging folder and move them into place together.
 
     With ``processes`` > 1 the formats render at the same time, each in a
-    process of its own (:mod:`reportgen.render.processes`).
+    process of its own (:mod:`reportgen.render.processes`). Charts drawn
+    before, by any build on the same data, are served from ``drawings``
+    (:func:`drawing_cache`; None draws every chart).
     """
     say = say or (lambda _msg: None)
     report, chosen, document = prepared.report, prepared.period, prepared.document
@@ -632,7 +644,7 @@ def write_artifacts(
     final_dir = inside(prepared.out_dir, report.id, chosen.label, prepared.audience)
     stem = f"{report.id}_{chosen.label}"
     artifacts: dict[str, Path] = {}
-    with staged_output(final_dir) as staging:
+    with staged_output(final_dir) as staging, keep_drawings(drawings):
         targets = {fmt: staging.path(stem + suffix) for fmt, (_, suffix) in renderers.items()}
         if processes > 1 and len(targets) > 1:
             render_concurrently(document, targets, processes=processes, say=say)
@@ -654,6 +666,12 @@ def write_artifacts(
         document,
         shown_id,
     )
+
+
+def drawing_cache(report: ResolvedReport, cache: bool = True) -> DrawingCache:
+    """The report's drawn charts, in its cube cache's folder (cleared with it); ``cache=False``
+    (``--no-cache``) draws every chart again and rewrites what is kept."""
+    return DrawingCache(default_cache_dir(report) / DRAWINGS_FOLDER, read=cache)
 
 
 #: Formats that read the typed export figures (per-segment series) from the document.

@@ -399,3 +399,15 @@ def test_every_deep_dive_graphic_is_a_valid_vega_lite_spec(deep, brand) -> None:
     assert {type(g) for g in graphics} == {Heatmap, Scatter, Dendrogram}
     for graphic in graphics:
         graphic_to_altair(graphic, brand).to_dict(validate=True)
+
+
+def test_deep_dive_graphics_share_layers_without_changing_their_spec(deep, brand, monkeypatch):
+    """The specs built with shared layers (no Altair copies) are those Altair builds with copies."""
+    from reportgen.render.charts._layers import InlineRows, SharedLayer
+    from reportgen.render.charts.svg import graphic_to_altair, vegalite_spec
+
+    graphics = [*blocks(deep, Heatmap), *blocks(deep, Scatter), *blocks(deep, Dendrogram)]
+    shared = [vegalite_spec(lambda g=g: graphic_to_altair(g, brand)) for g in graphics]
+    monkeypatch.delattr(SharedLayer, "__deepcopy__")
+    monkeypatch.delattr(InlineRows, "__deepcopy__")
+    assert shared == [graphic_to_altair(g, brand).to_dict(validate=True) for g in graphics]

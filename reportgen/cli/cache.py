@@ -10,7 +10,8 @@ import typer
 from reportgen.cli._console import out, run_or_fail
 
 cache_app = typer.Typer(
-    help="The cube cache: what is cached per source, how fresh, what the next build rescans.",
+    help="The cube cache (what is cached per source, how fresh, what the next build rescans) "
+    "and the drawn charts kept beside it.",
     no_args_is_help=True,
 )
 
@@ -37,11 +38,27 @@ def status(config: Config) -> None:
         out.print(f"  next build   rescans {row.rescan}", markup=False)
         for reason in row.reasons:
             out.print(f"    because    {reason}", markup=False)
+    _drawings_status(config)
+
+
+def _drawings_status(config: Path) -> None:
+    """The drawn charts a rebuild on the same data reuses (any spec changed is drawn anew)."""
+    from reportgen.build import drawing_cache
+    from reportgen.config import load_report
+
+    drawings = run_or_fail(lambda: drawing_cache(load_report(config)))
+    count, size = drawings.held()
+    out.print("drawn charts", markup=False)
+    out.print(
+        f"  kept         {count} ({size / 1e6:,.1f} MB) in {drawings.root}",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 @cache_app.command("clear")
 def clear(config: Config) -> None:
-    """Empty the cache folder of a report's sources (the next build rescans everything)."""
+    """Empty the cache folder of a report's sources: cube scans and drawn charts alike."""
     from reportgen.config import load_report
     from reportgen.data.cache_status import clear_cache
 

@@ -18,12 +18,15 @@ from __future__ import annotations
 import dataclasses
 import re
 import textwrap
+import threading
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import altair as alt
+from altair.utils.schemapi import debug_mode
 
 from reportgen.document import Brand, Chart, Dendrogram, Graphic, Heatmap, Scatter
 from reportgen.errors import RenderError
@@ -34,6 +37,7 @@ from reportgen.render.charts._layers import (
     finite,
     highlight_layers,
     js_string,
+    layer_of,
     value_domain,
 )
 from reportgen.render.charts.rules import (
@@ -226,7 +230,7 @@ def _line_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.Laye
         sort=list(roles),
         legend=legend,
     )
-    base = alt.Chart(alt.Data(values=_line_rows(chart))).encode(x=x, y=y)
+    base = layer_of(_line_rows(chart)).encode(x=x, y=y)
     lines = base.mark_line(strokeWidth=2.5, interpolate="linear").encode(
         color=colour, strokeDash=dash, detail="series:N"
     )
@@ -322,7 +326,7 @@ def _bar_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt.Layer
         axis=alt.Axis(format=fmt, tickCount=5, grid=True, labelFlush=True),
     )
     y_offset = alt.YOffset("series:N", sort=list(roles), scale=alt.Scale(paddingInner=0.08))
-    base = alt.Chart(alt.Data(values=_bar_rows(chart, labels))).encode(y=y, x=x, yOffset=y_offset)
+    base = layer_of(_bar_rows(chart, labels)).encode(y=y, x=x, yOffset=y_offset)
     bars = base.mark_bar(cornerRadiusEnd=2).encode(
         color=alt.Color("series:N", scale=_colour_scale(chart, brand), sort=list(roles)),
         opacity=alt.condition("datum.small", alt.value(SMALL_SAMPLE_OPACITY), alt.value(1.0)),
@@ -399,7 +403,7 @@ def _waterfall_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt
     title = chart.value_label
     if change_units(chart).suffix.strip() == "pp":
         title = f"{title} (pp)"
-    base = alt.Chart(alt.Data(values=rows)).encode(x=x)
+    base = layer_of(rows).encode(x=x)
     bars = base.mark_bar(clip=True, cornerRadius=1).encode(
         y=alt.Y(
             "lo:Q",
@@ -414,7 +418,7 @@ def _waterfall_chart(chart: Chart, brand: Brand, width: int, height: int) -> alt
         tooltip=[alt.Tooltip("category:N"), alt.Tooltip("label:N", title="value")],
     )
     zero = (
-        alt.Chart(alt.Data(values=[{"zero": 0.0}]))
+        layer_of([{"zero": 0.0}])
         .mark_rule(color=brand.muted, strokeWidth=1)
         .encode(y=alt.Y("zero:Q", scale=y_scale))
     )
@@ -573,7 +577,7 @@ def _heatmap_chart(heatmap: Heatmap, brand: Brand, width: int) -> alt.LayerChart
             titleFontWeight="normal",
         ),
     )
-    base = alt.Chart(alt.Data(values=data)).encode(x=x, y=y)
+    base = layer_of(data).encode(x=x, y=y)
     cells = (
         base.transform_filter("datum.value !== null")
         .mark_rect(stroke=brand.background, strokeWidth=2)
@@ -620,11 +624,11 @@ def _scatter_chart(scatter: Scatter, brand: Brand, width: int, height: int) -> a
     if scatter.line is not None:
         ends = [{"x": a, "y": b, "kind": kinds[2]} for a, b in scatter.line]
         layers.append(
-            alt.Chart(alt.Data(values=ends))
+            layer_of(ends)
             .mark_line(strokeWidth=1.5, strokeDash=[6, 4], clip=True)
             .encode(x=x, y=y, color=colour)
         )
-    base = alt.Chart(alt.Data(values=rows)).encode(x=x, y=y)
+    base = layer_of(rows).encode(x=x, y=y)
     layers.append(
         base.mark_circle(size=64, opacity=0.9).encode(
             color=colour,
@@ -693,7 +697,7 @@ def _dendrogram_chart(dendrogram: Dendrogram, brand: Brand, width: int) -> alt.L
         axis=alt.Axis(format=".1f", tickCount=6, grid=True),
     )
     rules = (
-        alt.Chart(alt.Data(values=rows))
+        layer_of(rows)
         .mark_rule(strokeWidth=1.75, color=brand.primary, strokeCap="square")
         .encode(x=x, x2="x2:Q", y=y, y2="y2:Q")
     )
@@ -755,7 +759,7 @@ def _clean_graphic(block: Graphic) -> Graphic:
 
 @lru_cache(maxsize=128)
 def _graphic_to_svg(block: Graphic, brand: Brand, width: int) -> str:
-    svg = _draw(graphic_to_altair(block, brand, width=width), block.title)
+    svg = _draw(lambda: graphic_to_altair(block, brand, width=width), block.title)
     titles: dict[str, str] = {}
     if isinstance(block, Heatmap):
         _, row_chars, col_chars, slanted = heatmap_layout(block, width)
@@ -819,18 +823,32 @@ def _vega_safe(label: str) -> str:
 
 @lru_cache(maxsize=512)
 def _chart_to_svg(chart: Chart, brand: Brand, width: int, height: int | None) -> str:
-    svg = _draw(chart_to_altair(chart, brand, width=width, height=height), chart.title)
+    svg = _draw(lambda: chart_to_altair(chart, brand, width=width, height=height), chart.title)
     titles: dict[str, str] = {}
     if chart.chart_type == "bar":
         titles = {drawn: full for full, drawn in bar_labels(chart, width).items()}
     return sanitize_svg(svg, label_titles=titles)
 
 
-def _draw(drawn: alt.TopLevelMixin, title: str) -> str:
-    """One Altair chart to SVG through vl-convert (in a worker process), nothing fetched."""
-    # the spec is built by our own code and checked against the schema in the tests
-    # (test_render_html, test_deepdive_charts); validating it again costs ~40 ms a chart
-    spec = drawn.to_dict(validate=False)
+#: Specs are built one at a time: building is pure Python (no gain from threads under the
+#: GIL) and Altair's switch for validating each object as it is made is process-wide.
+_BUILDING = threading.Lock()
+
+
+def vegalite_spec(build: Callable[[], alt.TopLevelMixin]) -> dict[str, Any]:
+    """The Vega-Lite spec of the Altair chart ``build()`` makes, without schema checks.
+
+    The specs are made by our own code and checked against the schema in the
+    tests (test_render_html, test_deepdive_charts); Altair's checks of every object as
+    it is made, and of the whole spec again, cost about half of a report's spec building.
+    """
+    with _BUILDING, debug_mode(False):
+        return build().to_dict(validate=False)
+
+
+def _draw(build: Callable[[], alt.TopLevelMixin], title: str) -> str:
+    """One Altair chart to SVG: a kept drawing, else through vl-convert (in a worker process)."""
+    spec = vegalite_spec(build)
     try:
         return vega.vegalite_to_svg(spec)
     except ValueError as error:  # vl-convert's own message, with a JS trace

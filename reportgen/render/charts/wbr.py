@@ -18,7 +18,13 @@ import altair as alt
 
 from reportgen.document import Brand, Chart
 from reportgen.formatting import d3_format
-from reportgen.render.charts._layers import finite, highlight_layers, js_string, value_domain
+from reportgen.render.charts._layers import (
+    finite,
+    highlight_layers,
+    js_string,
+    layer_of,
+    value_domain,
+)
 from reportgen.render.charts.rules import FORECAST_DASH, band_colour, forecast_band_colour
 
 #: Share of the plotting width the weeks take: six weeks beside twelve months.
@@ -213,14 +219,14 @@ def _weeks(
         scale=y_scale,
         axis=alt.Axis(format=fmt, tickCount=5, grid=True),
     )
-    base = alt.Chart(alt.Data(values=_rows(chart))).encode(x=x, y=y)
+    base = layer_of(_rows(chart)).encode(x=x, y=y)
     layers: list[alt.Chart] = []
     ahead = forecast_rows(chart)
     # the normal range, then the likely range behind the forecast's dashed line
     for rows in (band_rows(chart), ahead):
         if rows:
             layers.append(
-                alt.Chart(alt.Data(values=rows))
+                layer_of(rows)
                 .mark_area(opacity=1, interpolate="linear")
                 .encode(
                     x=x,
@@ -276,7 +282,7 @@ def _months(
     if shared:
         axis = alt.Axis(format=fmt, tickCount=5, grid=True, labels=False, domain=False, ticks=False)
     y = alt.Y("value:Q", title=None, scale=y_scale, axis=axis)
-    base = alt.Chart(alt.Data(values=_rows(panel))).encode(x=_x(panel, None), y=y)
+    base = layer_of(_rows(panel)).encode(x=_x(panel, None), y=y)
     return alt.layer(*_lines(base, colour)).properties(
         width=width, height=height, title=_title(chart.panel_titles[1], brand)
     )

@@ -1,0 +1,142 @@
+"""Drawn charts kept between builds, and chart specs built without Altair's copies.
+
+A kept drawing is served only for the very same spec (data values inline),
+so a corrected number is always drawn anew; the spec a build writes is the
+one Altair writes with its own deep copies.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from reportgen.config.loader import load_report
+from reportgen.data.cache import default_cache_dir
+from reportgen.document import Chart
+from reportgen.render.charts import vega
+from reportgen.render.charts._layers import InlineRows, SharedLayer
+from reportgen.render.charts.drawings import FOLDER, DrawingCache, drawing_key
+from reportgen.render.charts.svg import chart_to_altair, vegalite_spec
+
+
+def _spec(value: float = 1.0) -> dict:
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "data": {"values": [{"week": "W46", "value": 0.5}, {"week": "W47", "value": value}]},
+        "mark": "bar",
+        "encoding": {
+            "x": {"field": "week", "type": "nominal"},
+            "y": {"field": "value", "type": "quantitative"},
+        },
+        "width": 120,
+        "height": 80,
+    }
+
+
+@pytest.fixture
+def drawings(tmp_path: Path):
+    cache = DrawingCache(tmp_path / FOLDER)
+    with vega.keep_drawings(cache):
+        yield cache
+
+
+def test_the_same_spec_is_drawn_once_and_then_served_from_disk(drawings) -> None:
+    first = vega.vegalite_to_svg(_spec())
+    again = vega.vegalite_to_svg(_spec())
+    assert again == first
+    assert (drawings.misses, drawings.hits) == (1, 1)
+    assert first.rstrip().endswith("</svg>")
+
+
+def test_a_changed_value_is_a_new_drawing(drawings) -> None:
+    before = vega.vegalite_to_svg(_spec(1.0))
+    after = vega.vegalite_to_svg(_spec(0.8))
+    assert drawings.misses == 2 and drawings.hits == 0
+    assert drawing_key(_spec(1.0)) != drawing_key(_spec(0.8))
+    assert before != after
+
+
+def test_the_key_does_not_depend_on_the_order_of_the_spec_keys() -> None:
+    spec = _spec()
+    assert drawing_key(dict(reversed(spec.items()))) == drawing_key(spec)
+
+
+def test_a_damaged_drawing_on_disk_is_drawn_again_and_repaired(drawings) -> None:
+    drawn = vega.vegalite_to_svg(_spec())
+    (kept,) = drawings.root.glob("*/*.svg")
+    kept.write_text(drawn[: len(drawn) // 2], encoding="utf-8")  # cut short, as by a full disk
+    assert vega.vegalite_to_svg(_spec()) == drawn
+    assert drawings.hits == 0 and drawings.misses == 2
+    assert kept.read_text(encoding="utf-8") == drawn
+
+
+def test_no_cache_draws_again_and_rewrites_what_is_kept(tmp_path: Path) -> None:
+    kept = DrawingCache(tmp_path)
+    with vega.keep_drawings(kept):
+        vega.vegalite_to_svg(_spec())
+    (path,) = tmp_path.glob("*/*.svg")
+    path.write_text("<svg>stale but whole</svg>", encoding="utf-8")
+    fresh = DrawingCache(tmp_path, read=False)
+    with vega.keep_drawings(fresh):
+        drawn = vega.vegalite_to_svg(_spec())
+    assert fresh.hits == 0 and fresh.misses == 1
+    assert path.read_text(encoding="utf-8") == drawn != "<svg>stale but whole</svg>"
+
+
+def test_pruning_drops_the_least_recently_used_drawings(tmp_path: Path) -> None:
+    cache = DrawingCache(tmp_path, keep=2)
+    specs = [_spec(v) for v in (0.1, 0.2, 0.3)]
+    for age, spec in enumerate(specs):
+        cache.put(spec, f"<svg>{age}</svg>")
+        (path,) = tmp_path.glob(f"*/{drawing_key(spec)}.svg")
+        os.utime(path, (1_000_000 + age, 1_000_000 + age))
+    assert cache.get(specs[0]) is not None  # read now: the most recently used
+    assert cache.prune() == 1
+    assert cache.get(specs[1]) is None
+    assert cache.get(specs[0]) is not None and cache.get(specs[2]) is not None
+
+
+def test_a_cache_that_cannot_be_written_does_not_fail_the_drawing(tmp_path: Path, caplog) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be")
+    with (
+        caplog.at_level(logging.WARNING, "reportgen.render"),
+        vega.keep_drawings(DrawingCache(blocked)),
+    ):
+        svg = vega.vegalite_to_svg(_spec())
+    assert svg.rstrip().endswith("</svg>")
+    assert "could not keep a drawn chart" in caplog.text
+
+
+def test_a_build_keeps_its_drawings_in_the_report_cache_folder(built_report, weekly_config) -> None:
+    folder = default_cache_dir(load_report(weekly_config)) / FOLDER
+    charts = [b for s in built_report.document.sections for b in s.blocks if isinstance(b, Chart)]
+    assert len(list(folder.glob("*/*.svg"))) >= len(charts) > 0
+
+
+def test_shared_layers_write_the_spec_altair_writes_with_its_own_copies(
+    built_report, monkeypatch
+) -> None:
+    document = built_report.document
+    charts = [b for s in document.sections for b in s.blocks if isinstance(b, Chart)]
+    assert {c.chart_type for c in charts} >= {"wbr", "bar"}
+    shared = [vegalite_spec(lambda c=c: chart_to_altair(c, document.brand)) for c in charts]
+    monkeypatch.delattr(SharedLayer, "__deepcopy__")
+    monkeypatch.delattr(InlineRows, "__deepcopy__")
+    copied = [chart_to_altair(c, document.brand).to_dict(validate=True) for c in charts]
+    assert shared == copied
+
+
+def test_cache_status_counts_the_kept_drawings(built_report, weekly_config) -> None:
+    from typer.testing import CliRunner
+
+    from reportgen.cli import app
+
+    shown = CliRunner().invoke(app, ["cache", "status", str(weekly_config)])
+    assert shown.exit_code == 0, shown.output
+    kept = shown.output.split("drawn charts\n")[1]
+    count = int(kept.split("kept", 1)[1].split()[0])
+    assert count >= 1 and f"in {default_cache_dir(load_report(weekly_config)) / FOLDER}" in kept

@@ -49,6 +49,7 @@ from reportgen.render import get_renderer
 from reportgen.render.charts.drawings import FOLDER as DRAWINGS_FOLDER
 from reportgen.render.charts.drawings import DrawingCache
 from reportgen.render.charts.vega import keep_drawings
+from reportgen.render.charts.vega import prestart as prestart_drawing
 from reportgen.render.processes import (
     CHART_FORMATS,
     default_processes,
@@ -317,6 +318,8 @@ def build_report(
     say("Loading configs")
     report = load_report(config_path)
     (chosen_audience,) = select_audiences(report, audience)
+    if CHART_FORMATS & set(formats or report.config.outputs):
+        prestart_drawing()  # the drawing process warms up on another core meanwhile
     generated_at = now or datetime.now(UTC)
     gated = gated_cube(report, period, cache, generated_at, say)
     prepared = prepare_audience(
@@ -331,7 +334,7 @@ def build_report(
         formats,
     )
     del gated  # rendering needs the document only: the cube's memory goes before the renderers'
-    release_memory()
+    release_memory(end_drawing=False)
     processes = default_processes() if render_processes is None else render_processes
     drawings = drawing_cache(report, cache)
     return write_artifacts(prepared, formats, say, processes, drawings=drawings)
@@ -695,16 +698,18 @@ def render_order(formats: Sequence[str]) -> list[str]:
     return sorted(dict.fromkeys(formats), key=lambda fmt: fmt in CHART_FORMATS)
 
 
-def release_memory() -> None:
+def release_memory(*, end_drawing: bool = True) -> None:
     """Collect garbage and hand freed heap back to the OS (glibc), so peaks do not stack.
 
     Without it a build's peak is the cube's memory plus WeasyPrint's plus the
     PPTX writer's, because glibc keeps freed arenas for reuse. Chart drawing
-    processes still running (an HTML build) end here too.
+    processes still running (an HTML build) end here too, unless
+    ``end_drawing`` is False (one started ahead for the charts to come).
     """
     from reportgen.render.charts import vega
 
-    vega.shut_down()
+    if end_drawing:
+        vega.shut_down()
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -111,10 +111,64 @@ def test_a_cache_that_cannot_be_written_does_not_fail_the_drawing(tmp_path: Path
     assert "could not keep a drawn chart" in caplog.text
 
 
-def test_a_build_keeps_its_drawings_in_the_report_cache_folder(built_report, weekly_config) -> None:
+@pytest.fixture(scope="module")
+def rebuilt(weekly_config: Path, tmp_path_factory):
+    """The W47 HTML built twice in this process; the chart drawings counted per build."""
+    from datetime import UTC, datetime
+
+    from reportgen import build_report
+
+    drawn: list[int] = []
+    real_draw = vega._Pool.draw
+
+    def counted(pool, spec):
+        drawn[-1] += 1
+        return real_draw(pool, spec)
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(vega._Pool, "draw", counted)
+    results = []
+    try:
+        for n in range(2):
+            drawn.append(0)
+            results.append(
+                build_report(
+                    weekly_config,
+                    period="2026-W47",
+                    formats=["html"],
+                    out_dir=tmp_path_factory.mktemp(f"rebuilt{n}"),
+                    now=datetime(2026, 11, 25, 7, 0, tzinfo=UTC),
+                    render_processes=1,
+                )
+            )
+    finally:
+        patch.undo()
+    return results, drawn
+
+
+def test_a_rebuild_on_the_same_data_draws_no_chart_again(rebuilt) -> None:
+    (first, second), drawn = rebuilt
+    assert drawn[1] == 0
+    assert second.artifacts["html"].read_bytes() == first.artifacts["html"].read_bytes()
+
+
+def test_a_build_keeps_its_drawings_in_the_report_cache_folder(rebuilt, weekly_config) -> None:
+    (first, _), _ = rebuilt
     folder = default_cache_dir(load_report(weekly_config)) / FOLDER
-    charts = [b for s in built_report.document.sections for b in s.blocks if isinstance(b, Chart)]
+    charts = [b for s in first.document.sections for b in s.blocks if isinstance(b, Chart)]
     assert len(list(folder.glob("*/*.svg"))) >= len(charts) > 0
+
+
+def test_cache_status_counts_the_kept_drawings(rebuilt, weekly_config) -> None:
+    from typer.testing import CliRunner
+
+    from reportgen.cli import app
+
+    shown = CliRunner().invoke(app, ["cache", "status", str(weekly_config)])
+    assert shown.exit_code == 0, shown.output
+    kept = shown.output.split("drawn charts\n")[1]
+    count = int(kept.split("kept", 1)[1].split()[0])
+    assert count >= 1 and f"in {default_cache_dir(load_report(weekly_config)) / FOLDER}" in kept
 
 
 def test_shared_layers_write_the_spec_altair_writes_with_its_own_copies(
@@ -128,15 +182,3 @@ def test_shared_layers_write_the_spec_altair_writes_with_its_own_copies(
     monkeypatch.delattr(InlineRows, "__deepcopy__")
     copied = [chart_to_altair(c, document.brand).to_dict(validate=True) for c in charts]
     assert shared == copied
-
-
-def test_cache_status_counts_the_kept_drawings(built_report, weekly_config) -> None:
-    from typer.testing import CliRunner
-
-    from reportgen.cli import app
-
-    shown = CliRunner().invoke(app, ["cache", "status", str(weekly_config)])
-    assert shown.exit_code == 0, shown.output
-    kept = shown.output.split("drawn charts\n")[1]
-    count = int(kept.split("kept", 1)[1].split()[0])
-    assert count >= 1 and f"in {default_cache_dir(load_report(weekly_config)) / FOLDER}" in kept

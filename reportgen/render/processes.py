@@ -99,9 +99,8 @@ def render_concurrently(
     :class:`RenderError` (the format named) after stopping the other children.
     """
     say = say or (lambda _msg: None)
-    from reportgen.render.charts import vega
-
-    vega.shut_down()  # a drawing process must not be shared with the children
+    # a drawing process started ahead (vega.prestart) stays this process's: a forked child
+    # closes its copies of the pipes to it (vega._forget_workers_after_fork)
     chart_free = [fmt for fmt in targets if fmt not in CHART_FORMATS]
     with_charts = [fmt for fmt in targets if fmt in CHART_FORMATS]
     running: list[_Child] = []

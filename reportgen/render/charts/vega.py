@@ -33,9 +33,18 @@ from reportgen.render.charts.drawings import DrawingCache
 #: Drawing processes. One: each holds its own engine (~110 MB), and a second would lift
 #: the build's peak (process tree) back to ~600 MB to save ~1 s of a ~3 s chart phase.
 WORKERS = 1
-#: A worker is replaced after this many charts: the engine's heap grows with every chart
-#: (~80 MB after one, ~200 MB after a 37-page report's), and a fresh one starts in ~0.3 s.
-CHARTS_PER_WORKER = 12
+#: A worker is replaced after this many charts. The engine's heap grows with the first
+#: charts and then levels off (RSS ~87 MB after one chart, ~131 MB after 12, ~137 MB after
+#: the weekly report's 32), while a fresh worker costs ~0.3 s to start and ~0.4 s to warm
+#: up: one worker draws a whole report.
+CHARTS_PER_WORKER = 64
+#: Drawn by a worker started ahead of need (:func:`prestart`), so the JavaScript engine
+#: compiles Vega while the build is still analysing: an axis, labels and a mark.
+WARM_UP = {
+    "data": {"values": [{"x": 1, "y": "a"}]},
+    "mark": "bar",
+    "encoding": {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y"}},
+}
 _SCRIPT = Path(__file__).with_name("_vega_worker.py")
 _STDERR_TAIL = 2000
 
@@ -43,7 +52,7 @@ _STDERR_TAIL = 2000
 class _Worker:
     """One drawing process; used by one thread at a time (the pool hands it out)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, warm_up: bool = False) -> None:
         self.drawn = 0
         # lives as long as the worker: closed in close()
         self._stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
@@ -53,13 +62,25 @@ class _Worker:
             stdout=subprocess.PIPE,
             stderr=self._stderr,
         )
+        #: answers still to read before the next chart's: the warm-up's, sent without waiting
+        self._unread = 0
+        if warm_up:
+            self._send(WARM_UP)
+            self._unread = 1
+
+    def _send(self, spec: dict[str, Any]) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.write(json.dumps({"spec": spec}).encode("utf-8") + b"\n")
+        self._process.stdin.flush()
 
     def draw(self, spec: dict[str, Any]) -> str:
         """The SVG of one spec; vl-convert's own error as a ValueError."""
-        assert self._process.stdin is not None and self._process.stdout is not None
+        assert self._process.stdout is not None
         try:
-            self._process.stdin.write(json.dumps({"spec": spec}).encode("utf-8") + b"\n")
-            self._process.stdin.flush()
+            self._send(spec)
+            for _ in range(self._unread):  # the warm-up's drawing: not wanted
+                self._process.stdout.readline()
+            self._unread = 0
             line = self._process.stdout.readline()
         except OSError:
             line = b""
@@ -78,6 +99,13 @@ class _Worker:
     def _stderr_tail(self) -> str:
         self._stderr.seek(0)
         return self._stderr.read().decode("utf-8", "replace")[-_STDERR_TAIL:].strip()
+
+    def forget_pipes(self) -> None:
+        """In a forked child: close this process's copies of the worker's pipes, nothing else."""
+        for pipe in (self._process.stdin, self._process.stdout):
+            with contextlib.suppress(OSError, ValueError):
+                if pipe is not None:
+                    pipe.close()
 
     def close(self) -> None:
         """End of input ends the worker; wait so its memory is gone when this returns."""
@@ -120,6 +148,16 @@ class _Pool:
         finally:
             self._give_back(worker, broken)
 
+    def prestart(self) -> None:
+        """Start (and warm up) a worker now if none is running, for the charts to come."""
+        with self._changed:
+            if self._started:
+                return
+            worker = _Worker(warm_up=True)
+            self._started.append(worker)
+            self._idle.append(worker)
+            self._changed.notify()
+
     def _take(self) -> _Worker:
         with self._changed:
             while True:
@@ -144,6 +182,9 @@ class _Pool:
         if not keep:
             worker.close()
 
+    def workers(self) -> list[_Worker]:
+        return list(self._started)
+
     def shut_down(self) -> None:
         """End the idle workers now; a busy one ends when its chart is done."""
         with self._changed:
@@ -160,9 +201,13 @@ atexit.register(_POOL.shut_down)
 def _forget_workers_after_fork() -> None:
     """A forked child (a renderer's process) must not talk to its parent's drawing processes.
 
-    It starts its own when it draws; the parent's pipes stay the parent's.
+    It starts its own when it draws. Its copies of the pipes to the parent's
+    workers are closed: a worker ends when its input ends, which must not
+    wait for a renderer's process to exit.
     """
     global _POOL
+    for worker in _POOL.workers():
+        worker.forget_pipes()
     _POOL = _Pool(WORKERS)
 
 
@@ -195,6 +240,11 @@ def vegalite_to_svg(spec: dict[str, Any]) -> str:
     if drawings is not None:
         drawings.put(spec, svg)
     return svg
+
+
+def prestart() -> None:
+    """Start a drawing process ahead of the charts, so its start-up overlaps other work."""
+    _POOL.prestart()
 
 
 def shut_down() -> None:

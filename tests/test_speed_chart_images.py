@@ -85,3 +85,58 @@ def _figure_alts(node) -> list[str]:
         return []
     found = [str(node["/Alt"])] if "/Alt" in node else []
     return found + (_figure_alts(node["/K"]) if "/K" in node else [])
+
+
+def _svg(body: str) -> str:
+    return f'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">{body}</svg>'
+
+
+def test_a_printable_svg_drops_what_paints_nothing():
+    from reportgen.render.charts.svg import printable_svg
+
+    svg = _svg(
+        '<g fill="none"><g class="mark-group" role="graphics-object" aria-label="axis">'
+        '<path class="background" d="M0,0h5v5h-5Z"/><path class="foreground" d="" '
+        'display="none"/><line x2="5" stroke="#000"/><g><g class="empty"/></g></g></g>'
+    )
+    assert printable_svg(svg) == _svg('<g fill="none"><line x2="5" stroke="#000" /></g>')
+
+
+def test_a_printable_svg_keeps_a_background_that_paints():
+    from reportgen.render.charts.svg import printable_svg
+
+    inherited = _svg('<g fill="#fff"><path class="background" d="M0,0h5v5h-5Z"/></g>')
+    stroked = _svg('<g fill="none"><path class="background" d="M0" stroke="#ccc"/></g>')
+    assert printable_svg(inherited) == inherited.replace('"/>', '" />')
+    assert printable_svg(stroked) == stroked.replace('"/>', '" />')
+
+
+def test_a_printable_svg_keeps_groups_that_place_or_clip():
+    from reportgen.render.charts.svg import printable_svg
+
+    svg = _svg('<g transform="translate(2,2)" clip-path="url(#c)"><rect width="1"/></g>')
+    assert printable_svg(svg) == svg.replace('"/>', '" />')
+
+
+def _pixels(pdf: Path, folder: Path) -> list[bytes]:
+    import subprocess
+
+    from PIL import Image
+
+    subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(folder / "page")], check=True)
+    return [Image.open(p).convert("RGB").tobytes() for p in sorted(folder.glob("page-*.png"))]
+
+
+def test_the_pdf_pages_look_the_same_with_printable_charts(built_report, tmp_path, monkeypatch):
+    import reportgen.render.html.page as page
+
+    (tmp_path / "printable").mkdir()
+    (tmp_path / "whole").mkdir()
+    document = built_report.document
+    render_pdf(document, tmp_path / "printable.pdf")
+    monkeypatch.setattr(page, "printable_svg", lambda svg: svg)
+    render_pdf(document, tmp_path / "whole.pdf")
+
+    printable = _pixels(tmp_path / "printable.pdf", tmp_path / "printable")
+    assert len(printable) > 10
+    assert printable == _pixels(tmp_path / "whole.pdf", tmp_path / "whole")

@@ -6,24 +6,19 @@ import contextlib
 import ctypes
 import gc
 import hashlib
+import importlib
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reportgen import __version__
-from reportgen.analysis.followup import follow_up
-from reportgen.analysis.insights import DAILY_HISTORY_DAYS, Insights, analyze
-from reportgen.analysis.stories import find_stories
-from reportgen.compose import compose_document
-from reportgen.compose._brief import brief_people
-from reportgen.compose._core import is_leadership
-from reportgen.compose._stories import story_texts
-from reportgen.compose.figures_json import figures_to_dict, write_figures_json
 from reportgen.config.loader import ResolvedReport, load_report
 from reportgen.config.models import AudienceConfig
 from reportgen.data.audiences import filter_cube, pseudonymise_cube, scope_report, select_audiences
@@ -40,11 +35,15 @@ from reportgen.errors import (
     ReportgenError,
     SourceError,
 )
-from reportgen.export_figures import ExportFigures, Provenance, segment_series
-from reportgen.figures import ReportFigures, Targets, compute_figures
 from reportgen.ops.ledger_location import ledger_exists
 from reportgen.ops.staging import staged_output
-from reportgen.periods import Period, latest_complete_period, parse_period, period_containing
+from reportgen.periods import (
+    Period,
+    history_length,
+    latest_complete_period,
+    parse_period,
+    period_containing,
+)
 from reportgen.render import get_renderer
 from reportgen.render.charts.drawings import FOLDER as DRAWINGS_FOLDER
 from reportgen.render.charts.drawings import DrawingCache
@@ -57,6 +56,23 @@ from reportgen.render.processes import (
     render_one,
 )
 from reportgen.semantics.aggregations import aggregation_of
+
+if TYPE_CHECKING:
+    from reportgen.analysis.insights import Insights
+    from reportgen.figures import ReportFigures
+
+#: The modules of the stages after the cube (figures, analysis, composition): about half of a
+#: build's imports (pandas' and scipy's statistics among them), imported on a thread while
+#: the SQL engine computes the cube, which leaves the interpreter free while it scans.
+LATER_STAGES = (
+    "reportgen.figures",
+    "reportgen.analysis.insights",
+    "reportgen.analysis.followup",
+    "reportgen.analysis.stories",
+    "reportgen.compose",
+    "reportgen.compose.figures_json",
+    "reportgen.export_figures",
+)
 
 Progress = Callable[[str], None]
 
@@ -141,7 +157,7 @@ def sketch_periods(report: ResolvedReport, period: Period) -> tuple[tuple[date, 
     config = report.config
     history = config.insights.anomalies.history_periods
     if period.grain == "day":
-        count = max(config.trailing_periods, max(history, DAILY_HISTORY_DAYS) + 1)
+        count = max(config.trailing_periods, history_length("day", history))
     else:  # the trend's expected bands judge its first period against the history before it
         count = config.trailing_periods + history - 1
     shown = list(period.trailing(count))
@@ -320,8 +336,10 @@ def build_report(
     (chosen_audience,) = select_audiences(report, audience)
     if CHART_FORMATS & set(formats or report.config.outputs):
         prestart_drawing()  # the drawing process warms up on another core meanwhile
+    imports = import_later_stages()
     generated_at = now or datetime.now(UTC)
     gated = gated_cube(report, period, cache, generated_at, say)
+    imports.join()
     prepared = prepare_audience(
         report,
         gated.cube,
@@ -338,6 +356,20 @@ def build_report(
     processes = default_processes() if render_processes is None else render_processes
     drawings = drawing_cache(report, cache)
     return write_artifacts(prepared, formats, say, processes, drawings=drawings)
+
+
+def import_later_stages() -> threading.Thread:
+    """Import :data:`LATER_STAGES` on a thread; join it before forking (an import holds locks)."""
+    thread = threading.Thread(target=_import_all, name="reportgen-imports", daemon=True)
+    thread.start()
+    return thread
+
+
+def _import_all() -> None:
+    for name in LATER_STAGES:
+        # a module that fails to import fails again, with its traceback, where the build uses it
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
 
 
 @dataclass(frozen=True)
@@ -490,6 +522,17 @@ def prepare_audience(
     ids, no whole-source probe), so its deck holds nothing derived from rows
     it may not see.
     """
+    from reportgen.analysis.followup import follow_up
+    from reportgen.analysis.insights import analyze
+    from reportgen.analysis.stories import find_stories
+    from reportgen.compose import compose_document
+    from reportgen.compose._brief import brief_people
+    from reportgen.compose._core import is_leadership
+    from reportgen.compose._stories import story_texts
+    from reportgen.compose.figures_json import figures_to_dict
+    from reportgen.export_figures import ExportFigures, Provenance, segment_series
+    from reportgen.figures import Targets, compute_figures
+
     say = say or (lambda _msg: None)
     report = scope_report(report, audience)
     if audience.filter:
@@ -655,6 +698,8 @@ def write_artifacts(
             _render_in_turn(document, targets, say)
         artifacts = {fmt: final_dir / target.name for fmt, target in targets.items()}
         say("Writing figures.json")
+        from reportgen.compose.figures_json import write_figures_json
+
         write_figures_json(prepared.figures_data, staging.path("figures.json"))
         artifacts = {fmt: artifacts[fmt] for fmt in requested}
         artifacts["figures"] = final_dir / "figures.json"

@@ -89,6 +89,20 @@ def _date_range(start: date, end: date) -> str:
     return f"{start.day}–{end:%-d %b %Y}"
 
 
+#: A day is judged against this many earlier days at least: four of each weekday, so that the
+#: day-of-week pattern (weekend dips in volume and handle time) is removed, not flagged.
+DAILY_HISTORY_DAYS = 56
+
+
+def history_length(grain: Grain, history_periods: int) -> int:
+    """How many earlier periods a period's anomaly check reads (a day: 8 weeks of days at least).
+
+    Here rather than in the analysis because the cube stage counts the
+    quantile sketches of exactly those periods before the analysis runs.
+    """
+    return max(history_periods, DAILY_HISTORY_DAYS) + 1 if grain == "day" else history_periods
+
+
 def period_containing(day: date, grain: Grain) -> Period:
     if grain == "day":
         return Period(day, day, "day")

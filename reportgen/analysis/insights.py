@@ -38,7 +38,7 @@ from reportgen.figures import (
     display_format,
     measure_series,
 )
-from reportgen.periods import Period
+from reportgen.periods import Period, history_length
 from reportgen.semantics import kind_class, kind_of
 
 if TYPE_CHECKING:
@@ -264,15 +264,8 @@ def _worded(anomaly: Anomaly, report: ResolvedReport, *, small_sample: bool) -> 
     return replace(anomaly, detail=detail, small_sample=small_sample)
 
 
-#: A day is judged against this many earlier days at least: four of each weekday, so that the
-#: day-of-week pattern (weekend dips in volume and handle time) is removed, not flagged.
-DAILY_HISTORY_DAYS = 56
-
-
 def _history_length(period: Period, config: AnomalyConfig) -> int:
-    if period.grain == "day":
-        return max(config.history_periods, DAILY_HISTORY_DAYS) + 1
-    return config.history_periods
+    return history_length(period.grain, config.history_periods)
 
 
 def _history(

@@ -107,8 +107,9 @@ def test_a_cache_that_cannot_be_written_does_not_fail_the_drawing(tmp_path: Path
         vega.keep_drawings(DrawingCache(blocked)),
     ):
         svg = vega.vegalite_to_svg(_spec())
+        vega.vegalite_to_svg(_spec(0.5))
     assert svg.rstrip().endswith("</svg>")
-    assert "could not keep a drawn chart" in caplog.text
+    assert caplog.text.count("could not keep a drawn chart") == 1
 
 
 @pytest.fixture(scope="module")

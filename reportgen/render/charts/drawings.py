@@ -72,6 +72,7 @@ class DrawingCache:
         self.keep = keep
         self.hits = 0
         self.misses = 0
+        self._warned = False
 
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}{_SUFFIX}"
@@ -110,7 +111,9 @@ class DrawingCache:
                     os.unlink(temporary)
                 raise
         except OSError as error:
-            logger.warning("could not keep a drawn chart in %s: %s", self.root, error)
+            if not self._warned:  # once a build: the next chart would fail the same way
+                logger.warning("could not keep a drawn chart in %s: %s", self.root, error)
+            self._warned = True
 
     def held(self) -> tuple[int, int]:
         """How many drawings are kept, and their bytes (for ``reportgen cache status``)."""

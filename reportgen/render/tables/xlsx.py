@@ -56,6 +56,7 @@ _INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]+")
 _RESERVED_SHEET_NAMES = frozenset({"history"})  # Excel keeps it for change tracking
 MIN_WIDTH, MAX_WIDTH = 6, 60  # column widths, in characters
 FILTER_BUTTON = 3  # characters a header needs for its filter button
+DATE_WIDTH = 11  # "yyyy-mm-dd" and a gap: right-aligned dates otherwise touch the next column
 TABLE_STYLE = "TableStyleLight1"  # quiet banding; the header colour is the brand's
 LINE_HEIGHT = 15.0  # points per line of 11 pt text: wrapped rows get an explicit height
 
@@ -401,7 +402,7 @@ def _other_width(value: Any, number_format: str) -> int:
     if isinstance(value, int | float):
         return _number_width(float(value), number_format)
     if isinstance(value, date):
-        return 10
+        return DATE_WIDTH
     return _text_width(str(value))
 
 

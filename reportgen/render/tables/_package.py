@@ -54,17 +54,27 @@ def splice_bodies(package: bytes, bodies: Mapping[str, SheetBody], path: Path) -
         if missing:
             raise PackageError(f"the workbook has no sheet named {sorted(missing)}")
         by_part = {parts[name]: body for name, body in bodies.items()}
-        with zipfile.ZipFile(
-            path, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESSION_LEVEL
-        ) as target:
-            for info in source.infolist():
-                data = source.read(info)
-                body = by_part.get(info.filename)
-                with target.open(info.filename, "w") as out:
-                    if body is None:
-                        out.write(data)
-                    else:
-                        _write_sheet(out, data, body, info.filename)
+        try:
+            _copy_with_bodies(source, by_part, path)
+        except BaseException:
+            path.unlink(missing_ok=True)  # never a half-written workbook
+            raise
+
+
+def _copy_with_bodies(
+    source: zipfile.ZipFile, by_part: Mapping[str, SheetBody], path: Path
+) -> None:
+    with zipfile.ZipFile(
+        path, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESSION_LEVEL
+    ) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            body = by_part.get(info.filename)
+            with target.open(info.filename, "w") as out:
+                if body is None:
+                    out.write(data)
+                else:
+                    _write_sheet(out, data, body, info.filename)
 
 
 def sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:

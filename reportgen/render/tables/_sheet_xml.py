@@ -11,8 +11,9 @@ styles, tables, notes, conditional formats, print setup), and
 The cells are what openpyxl wrote for the same values: numbers as the
 shortest text that reads back as the same double, dates as Excel serial
 days, booleans as ``t="b"``, text always as an inline string (never a
-formula, see :mod:`._safe_cells`), and an empty cell keeps its column's
-style so a value typed into it later looks like its neighbours.
+formula, see :mod:`._safe_cells`), and an empty cell keeps the row's font
+and alignment (General format). A NaN or infinity (which Excel cannot hold)
+is an empty cell in its column's number format.
 """
 
 from __future__ import annotations

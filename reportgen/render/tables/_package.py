@@ -115,9 +115,10 @@ def _resolve(folder: str, target: str) -> str:
 
 def _write_sheet(out: IO[bytes], xml: bytes, body: SheetBody, part: str) -> None:
     """The sheet's XML with the body rows, their dimension and their links."""
+    xml = xml.replace(b"<sheetData/>", b"<sheetData></sheetData>", 1)  # a sheet without a header
     end = xml.rfind(b"</sheetData>")
     if end < 0 or b"<hyperlinks" in xml:
-        raise PackageError(f"{part}: expected a <sheetData> with its header and no links")
+        raise PackageError(f"{part}: expected a <sheetData> element and no links")
     head, tail = xml[:end], xml[end:]
     if body.dimension is not None:
         head = _DIMENSION.sub(f'<dimension ref="{body.dimension}"/>'.encode(), head, count=1)

@@ -8,8 +8,9 @@ builds everything whose size does not grow with the data (the header row,
 styles, tables, notes, conditional formats, print setup), and
 :mod:`._package` splices these rows into the sheets it saved.
 
-The cells are what openpyxl wrote for the same values: numbers as the
-shortest text that reads back as the same double, dates as Excel serial
+The cells are the ones the workbook held when every cell went through
+openpyxl: numbers as the shortest text that reads back as the same double
+(openpyxl's own ``%.16g`` would drop a 17th digit), dates as Excel serial
 days, booleans as ``t="b"``, text always as an inline string (never a
 formula, see :mod:`._safe_cells`), and an empty cell keeps the row's font
 and alignment (General format). A NaN or infinity (which Excel cannot hold)

@@ -378,14 +378,25 @@ def _rule(m: MetricFigures | None, stats: Stats) -> str:
 
 def _dimension_columns(data: ExportFigures) -> tuple[ExportColumn, ...]:
     labels = data.series.dimension_labels
-    dims = dict.fromkeys(d for g in data.series.groupings for d in g)
-    return tuple(_text(slug(d), labels.get(d, d)) for d in dims)
+    return tuple(_text(slug(d), labels.get(d, d)) for d in _all_dimensions(data))
 
 
-def _dimension_values(data: ExportFigures, point: SegmentPoint) -> tuple[str | None, ...]:
-    dims = dict.fromkeys(d for g in data.series.groupings for d in g)
+def _all_dimensions(data: ExportFigures) -> tuple[str, ...]:
+    """Every dimension of the shown groupings, in order: the per-dimension columns."""
+    return tuple(dict.fromkeys(d for g in data.series.groupings for d in g))
+
+
+def _dimension_values(dims: tuple[str, ...], point: SegmentPoint) -> tuple[str | None, ...]:
     found = dict(zip(point.dimensions, point.segment, strict=True))
     return tuple(found.get(d) for d in dims)
+
+
+def _stats_by_metric(points: Iterable[SegmentPoint]) -> dict[str, list[Stats]]:
+    """Each metric's stats over ``points`` (one pass, not one per metric)."""
+    found: dict[str, list[Stats]] = {}
+    for p in points:
+        found.setdefault(p.metric, []).append(p.stats)
+    return found
 
 
 def breakdowns_table(data: ExportFigures) -> ExportTable:
@@ -410,10 +421,9 @@ def breakdowns_table(data: ExportFigures) -> ExportTable:
         _text("target_status", "Target status"),
         _col("last_year", "Last year", fmt=VALUE),
     ]
-    formats: dict[str, dict[str, str]] = {}
-    for name, m in metrics.items():
-        stats = [p.stats for p in data.series.points if p.metric == name]
-        formats[name] = _row_formats(m, stats)
+    stats = _stats_by_metric(data.series.points)
+    formats = {name: _row_formats(m, stats.get(name, [])) for name, m in metrics.items()}
+    dims = _all_dimensions(data)
     rows = []
     for p in data.series.points:
         if not p.dimensions:
@@ -425,7 +435,7 @@ def breakdowns_table(data: ExportFigures) -> ExportTable:
             p.start,
             dimension_text(p.dimensions),
             segment_text(p.segment),
-            *_dimension_values(data, p),
+            *_dimension_values(dims, p),
             p.value,
             *_sum_values(p.stats),
         ]
@@ -589,10 +599,8 @@ def daily_table(data: ExportFigures) -> ExportTable:
         _col("complete", "Complete", "bool"),
     )
     metrics = data.figures.metrics
-    formats = {
-        name: _row_formats(m, [p.stats for p in data.series.daily if p.metric == name])
-        for name, m in metrics.items()
-    }
+    stats = _stats_by_metric(data.series.daily)
+    formats = {name: _row_formats(m, stats.get(name, [])) for name, m in metrics.items()}
     rows = tuple(
         ExportRow(
             (

@@ -67,3 +67,14 @@ def write_text(cell: Cell, text: str) -> None:
     cell.data_type = "s"
     if is_formula_like(clean):
         cell.quotePrefix = True
+
+
+def inline_text(text: str) -> tuple[str, bool]:
+    """``text`` as an XLSX string cell holds it, and whether it needs the ``quotePrefix`` style.
+
+    For cells written as SpreadsheetML text (:mod:`._sheet_xml`): the caller
+    types the cell ``t="inlineStr"`` (never ``<f>``) and, when the second
+    value is True, gives it a style with ``quotePrefix`` set.
+    """
+    clean = xlsx_text(text)
+    return clean, is_formula_like(clean)

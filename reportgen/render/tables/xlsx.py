@@ -18,19 +18,19 @@ from __future__ import annotations
 import functools
 import math
 import re
-from copy import copy
+from dataclasses import dataclass
 from datetime import UTC, date
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.hyperlink import Hyperlink
-from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reportgen import __version__
@@ -39,7 +39,6 @@ from reportgen.errors import RenderError
 from reportgen.render.tables._all import export_tables
 from reportgen.render.tables._export import (
     BAD_WORDS,
-    DATE,
     GENERAL,
     GOOD_WORDS,
     INTEGER,
@@ -48,17 +47,17 @@ from reportgen.render.tables._export import (
     ExportTable,
     FiguresMissing,
 )
+from reportgen.render.tables._package import splice_bodies
 from reportgen.render.tables._safe_cells import write_text, xlsx_text
+from reportgen.render.tables._sheet_xml import CellStyles, Link, SheetBody, body_xml
 
 MAX_SHEET_NAME = 31
 _INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]+")
 _RESERVED_SHEET_NAMES = frozenset({"history"})  # Excel keeps it for change tracking
 MIN_WIDTH, MAX_WIDTH = 6, 60  # column widths, in characters
 FILTER_BUTTON = 3  # characters a header needs for its filter button
+DATE_WIDTH = 11  # "yyyy-mm-dd" and a gap: right-aligned dates otherwise touch the next column
 TABLE_STYLE = "TableStyleLight1"  # quiet banding; the header colour is the brand's
-#: Excel shows a boolean cell as TRUE/FALSE whatever its format; LibreOffice shows 1/0 without one.
-BOOLEAN = '"TRUE";"TRUE";"FALSE"'
-TOP = Alignment(vertical="top")  # rows with wrapped text stay aligned on their first line
 LINE_HEIGHT = 15.0  # points per line of 11 pt text: wrapped rows get an explicit height
 
 
@@ -66,6 +65,10 @@ def render_xlsx(document: Document, path: Path) -> None:
     """Write the workbook of ``document`` (which must carry its figures) to ``path``.
 
     The Index sheet comes first: a link to every other sheet and what it answers.
+    openpyxl builds the workbook around the tables (header rows, styles,
+    tables, notes, colours, print setup) and saves it in memory; the body
+    rows are written as text straight into the file (:mod:`._sheet_xml`,
+    :mod:`._package`), which is what makes a 500,000-cell workbook quick.
     """
     try:
         tables = export_tables(document)
@@ -78,12 +81,15 @@ def render_xlsx(document: Document, path: Path) -> None:
     index_name = names.claim("Index")
     claimed = [(names.claim(t.title, t.title_suffix), t) for t in tables]
     index = index_table(claimed, document)
-    write_table(workbook.create_sheet(index_name), index, style)
-    link_sheets(workbook[index_name], [name for name, _ in claimed])
+    index_sheet = workbook.create_sheet(index_name)
+    cells = CellStyles(index_sheet, style.body_font)
+    bodies = {index_name: write_table(index_sheet, index, style, cells, sheet_links(claimed))}
     for name, table in claimed:
-        write_table(workbook.create_sheet(name), table, style)
+        bodies[name] = write_table(workbook.create_sheet(name), table, style, cells)
     _set_properties(workbook, document)
-    workbook.save(path)
+    package = BytesIO()
+    workbook.save(package)
+    splice_bodies(package.getvalue(), bodies, path)
 
 
 def index_table(claimed: list[tuple[str, ExportTable]], document: Document) -> ExportTable:
@@ -106,13 +112,13 @@ def index_table(claimed: list[tuple[str, ExportTable]], document: Document) -> E
     )
 
 
-def link_sheets(sheet: Worksheet, names: list[str]) -> None:
+def sheet_links(claimed: list[tuple[str, ExportTable]]) -> list[Link]:
     """Each Index row's first cell links to its sheet (an internal link, not a formula)."""
-    for row, name in enumerate(names, 2):
-        cell = sheet.cell(row, 1)
+    links = []
+    for row, (name, _) in enumerate(claimed):
         quoted = name.replace("'", "''")
-        cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{quoted}'!A1", display=name)
-        cell.font = Font(name=cell.font.name, color="FF0563C1", underline="single")
+        links.append(Link(row, 0, f"'{quoted}'!A1", name))
+    return links
 
 
 def _set_properties(workbook: Workbook, document: Document) -> None:
@@ -230,30 +236,42 @@ def _luminance(hex_colour: str) -> float:
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
 
 
-def write_table(sheet: Worksheet, table: ExportTable, style: HeaderStyle) -> None:
-    """Header, rows, an Excel table over them, frozen header, widths and print setup."""
+def write_table(
+    sheet: Worksheet,
+    table: ExportTable,
+    style: HeaderStyle,
+    cells: CellStyles,
+    links: list[Link] | None = None,
+) -> SheetBody:
+    """Header, an Excel table over the rows, frozen header, widths and print setup.
+
+    Returns the body rows as text, for :func:`._package.splice_bodies`.
+    """
     for col, column in enumerate(table.columns, 1):
         cell = sheet.cell(1, col)
         write_text(cell, column.header)
         cell.fill, cell.font = style.fill, style.font
         cell.alignment = Alignment(vertical="center")
-    body = BodyStyles(style)
-    for r, row in enumerate(table.rows, 2):
-        for col, column in enumerate(table.columns, 1):
-            cell = sheet.cell(r, col)
-            value = row.values[col - 1]
-            body.apply(cell, _value_format(value, row.number_format(column)))
-            write_value(cell, value, None)
     last_row = max(len(table.rows), 1) + 1  # an empty table keeps one blank row: Excel needs it
     ref = f"A1:{get_column_letter(len(table.columns))}{last_row}"
-    excel_table = Table(displayName=table_name(table.name), ref=ref)
+    # the columns named here, so openpyxl need not read (and create) every cell of the range
+    headers = [TableColumn(id=i, name=xlsx_text(c.header)) for i, c in enumerate(table.columns, 1)]
+    excel_table = Table(
+        displayName=table_name(table.name),
+        ref=ref,
+        autoFilter=AutoFilter(ref=ref),
+        tableColumns=headers,
+    )
     excel_table.tableStyleInfo = TableStyleInfo(name=TABLE_STYLE, showRowStripes=True)
     sheet.add_table(excel_table)
     sheet.freeze_panes = f"{get_column_letter(table.label_columns + 1)}2"  # header and label
     _add_notes(sheet, table)
     _add_highlight(sheet, table, last_row, style)
-    _fit_columns(sheet, table)
+    layout = fit_columns(table)
+    for col, width in enumerate(layout.widths, 1):
+        sheet.column_dimensions[get_column_letter(col)].width = width
     _print_setup(sheet)
+    return body_xml(table, cells, layout.wrapped, layout.heights, links or ())
 
 
 def _add_notes(sheet: Worksheet, table: ExportTable) -> None:
@@ -291,95 +309,33 @@ def _add_highlight(sheet: Worksheet, table: ExportTable, last_row: int, style: H
             )
 
 
-class BodyStyles:
-    """The body cells' styles (font, alignment, number format), built once per format.
+@dataclass(frozen=True)
+class ColumnLayout:
+    """Column widths (characters), the columns whose text wraps and the rows that need height."""
 
-    Setting a style attribute makes openpyxl hash and look up a style object
-    per cell — most of the time of writing a large sheet; copying a finished
-    style array is a fraction of that.
-    """
-
-    def __init__(self, style: HeaderStyle) -> None:
-        self.style = style
-        self.arrays: dict[str, Any] = {}
-
-    def apply(self, cell: Cell, number_format: str) -> None:
-        found = self.arrays.get(number_format)
-        if found is not None:
-            cell._style = copy(found)
-            return
-        cell.font, cell.alignment = self.style.body_font, TOP
-        cell.number_format = number_format
-        self.arrays[number_format] = copy(cell._style)
+    widths: list[int]
+    wrapped: frozenset[int]  # 0-based columns
+    heights: dict[int, float]  # 0-based body row → points
 
 
-def _value_format(value: Any, number_format: str) -> str:
-    """The format a cell of ``value`` gets: booleans and dates have their own."""
-    if isinstance(value, bool):
-        return BOOLEAN
-    if isinstance(value, int | float):
-        return number_format
-    if isinstance(value, date):
-        return DATE
-    return GENERAL
-
-
-def write_value(cell: Cell, value: Any, number_format: str | None) -> None:
-    """A number stays a number (with its format), a date a date, text is always text.
-
-    ``number_format`` None: the cell's style already carries it (:class:`BodyStyles`).
-    """
-    if value is None:
-        return
-    if isinstance(value, bool):
-        cell.value = value
-    elif isinstance(value, int | float):
-        if isinstance(value, float) and not math.isfinite(value):
-            return  # figures.json never holds NaN/inf; hand-made figures must not break Excel
-        write_number(cell, value)
-    elif isinstance(value, date):
-        cell.value = value
-    else:
-        write_text(cell, str(value))
-        return
-    if number_format is not None:
-        cell.number_format = _value_format(value, number_format)
-
-
-def write_number(cell: Cell, value: int | float) -> None:
-    """Store the exact number: ``repr`` text in a numeric cell.
-
-    openpyxl serialises floats with ``%.16g``, which drops the 17th significant
-    digit that some doubles need (0.11516258342183328 would come back as
-    0.1151625834218333). Handing it the shortest round-trip text, typed as a
-    number, makes the ``<v>`` element carry the exact double, so Excel,
-    LibreOffice and openpyxl read back the figures.json value bit for bit.
-    """
-    cell.value = value  # validates the number and sets the numeric type
-    cell.value = repr(value) if isinstance(value, float) else str(int(value))
-    cell.data_type = "n"
-
-
-def _fit_columns(sheet: Worksheet, table: ExportTable) -> None:
+def fit_columns(table: ExportTable) -> ColumnLayout:
     """Widths from the content, capped; long text wraps instead of running off the page.
 
     Rows holding wrapped text get an explicit height: LibreOffice does not
     re-measure rows of an imported workbook, so wrapped lines would overlap.
     """
     lines = [1] * len(table.rows)
-    for col, column in enumerate(table.columns, 1):
-        widths = [_cell_width(row, column, col) for row in table.rows]
-        width = max([_units(column.header) + FILTER_BUTTON, *widths]) + 1
-        letter = get_column_letter(col)
-        sheet.column_dimensions[letter].width = min(max(width, MIN_WIDTH), MAX_WIDTH)
+    widths, wrapped = [], set()
+    for col, column in enumerate(table.columns):
+        width = max(_units(column.header) + FILTER_BUTTON, _content_width(table, column, col)) + 1
+        widths.append(min(max(width, MIN_WIDTH), MAX_WIDTH))
         if width <= MAX_WIDTH:
             continue
+        wrapped.add(col)
         for i, row in enumerate(table.rows):
-            sheet.cell(i + 2, col).alignment = Alignment(wrap_text=True, vertical="top")
-            lines[i] = max(lines[i], _wrapped_lines(row.values[col - 1], MAX_WIDTH - 2))
-    for i, count in enumerate(lines):
-        if count > 1:
-            sheet.row_dimensions[i + 2].height = LINE_HEIGHT * count
+            lines[i] = max(lines[i], _wrapped_lines(row.values[col], MAX_WIDTH - 2))
+    heights = {i: LINE_HEIGHT * count for i, count in enumerate(lines) if count > 1}
+    return ColumnLayout(widths, frozenset(wrapped), heights)
 
 
 def _wrapped_lines(value: Any, width: int) -> int:
@@ -402,17 +358,52 @@ def _wrapped_lines(value: Any, width: int) -> int:
     return total
 
 
-def _cell_width(row: ExportRow, column: ExportColumn, col: int) -> int:
-    value = row.values[col - 1]
-    if value is None:
-        return 0
+def _content_width(table: ExportTable, column: ExportColumn, col: int) -> int:
+    """Roughly how many characters the widest cell of ``column`` shows.
+
+    A number's shown width grows with its magnitude, so per format only the
+    largest magnitude is measured; each distinct text is measured once.
+    """
+    token = column.number_format
+    plain = None if token.startswith("@") else token
+    widest = 0
+    largest: dict[str, float] = {}  # number format → the largest magnitude shown in it
+    measured: set[str] = set()
+    for row in table.rows:
+        value = row.values[col]
+        kind = type(value)
+        if kind is float or kind is int:
+            fmt = plain or row.formats.get(token, GENERAL)
+            if fmt == GENERAL:  # General shows the digits the number has
+                widest = max(widest, _number_width(float(value), fmt))
+            elif math.isfinite(value) and abs(value) > largest.get(fmt, -1.0):
+                largest[fmt] = abs(value)
+        elif kind is str:
+            if value not in measured:
+                measured.add(value)
+                widest = max(widest, _text_width(value))
+        elif value is not None:
+            widest = max(widest, _other_width(value, row.number_format(column)))
+    for fmt, magnitude in largest.items():
+        widest = max(widest, _number_width(float(magnitude), fmt))
+    return widest
+
+
+def _text_width(text: str) -> int:
+    """The longest line of ``text``, in UTF-16 units as Excel counts characters."""
+    if text.isprintable():  # no line breaks: one line
+        return len(text) if text.isascii() else _units(text)
+    return max(_units(line) for line in text.splitlines() or [""])
+
+
+def _other_width(value: Any, number_format: str) -> int:
     if isinstance(value, bool):
         return 5
     if isinstance(value, int | float):
-        return _number_width(float(value), row.number_format(column))
+        return _number_width(float(value), number_format)
     if isinstance(value, date):
-        return 10
-    return max(_units(line) for line in str(value).splitlines() or [""])
+        return DATE_WIDTH
+    return _text_width(str(value))
 
 
 def _number_width(value: float, number_format: str) -> int:

@@ -152,29 +152,29 @@ def test_a_worker_is_replaced_after_its_share_of_charts(monkeypatch):
     assert _workers() != [first]
 
 
-def test_a_prestarted_worker_warms_up_and_draws_the_first_chart():
+def test_prestarted_workers_warm_up_and_draw_the_first_chart():
     vega.prestart()
-    (worker,) = _workers()
-    vega.prestart()  # one is running: no second
-    assert _workers() == [worker]
+    started = _workers()
+    vega.prestart()  # as many as the pool holds are running: no more
+    assert len(started) == vega.WORKERS and _workers() == started
 
     svg = vega.vegalite_to_svg(SPEC)
 
     assert svg.startswith("<svg") and "<path" in svg  # the line, not the warm-up's bar
     assert 'aria-roledescription="bar"' not in svg
-    assert _workers() == [worker] and worker.drawn == 1
+    assert _workers() == started and sum(w.drawn for w in started) == 1
 
 
 def test_a_forked_child_does_not_keep_the_parents_worker_alive():
     import multiprocessing
 
     vega.prestart()
-    (worker,) = _workers()
+    workers = _workers()
     child = multiprocessing.get_context("fork").Process(target=time.sleep, args=(30,))
     child.start()
     try:
-        vega.shut_down()  # waits for the worker to see the end of its input
-        assert worker._process.returncode == 0
+        vega.shut_down()  # waits for each worker to see the end of its input
+        assert [w._process.returncode for w in workers] == [0] * vega.WORKERS
         assert child.is_alive()
     finally:
         child.terminate()

@@ -10,14 +10,17 @@ its memory goes back to the system when its file is written.
 
 Order matters for time and memory alike:
 
-1. the chart-free formats (PPTX, XLSX, CSV) are forked first, before the
-   build process starts any thread of its own;
-2. meanwhile the build process has every chart drawn once (in the
-   vl-convert process, :mod:`reportgen.render.charts.vega`) and then ends
-   that process, whose JavaScript heap would otherwise sit beside the layout;
-3. the chart formats (PDF, HTML) are forked next, inheriting the drawn
-   charts: each chart is drawn once per build, whatever number of formats
-   shows it.
+1. the build process first has every chart not drawn before drawn once,
+   by two vl-convert processes at a time (:mod:`reportgen.render.charts.vega`),
+   and then ends them, so their JavaScript heaps never sit beside a layout;
+2. then the renderers are forked, the chart formats (PDF, HTML) first: the
+   PDF's layout is the longest of them, so it starts as soon as it can, and
+   the children inherit the drawn charts: each chart is drawn once per
+   build, whatever number of formats shows it.
+
+Drawing before any renderer starts (rather than beside the chart-free
+formats) gives the drawing both cores; the PPTX, XLSX and CSV then run
+beside the PDF's layout, which takes longer than any of them.
 
 At most ``processes`` renderers run at once. The objects of the build
 process are frozen out of the garbage collector before forking
@@ -99,20 +102,15 @@ def render_concurrently(
     :class:`RenderError` (the format named) after stopping the other children.
     """
     say = say or (lambda _msg: None)
-    # a drawing process started ahead (vega.prestart) stays this process's: a forked child
-    # closes its copies of the pipes to it (vega._forget_workers_after_fork)
-    chart_free = [fmt for fmt in targets if fmt not in CHART_FORMATS]
     with_charts = [fmt for fmt in targets if fmt in CHART_FORMATS]
+    if with_charts:
+        say("Drawing the charts")
+        _draw_charts(document)
     running: list[_Child] = []
     gc.collect()
     gc.freeze()  # the children's collections must not write to the pages they share with this one
     try:
-        waiting = list(chart_free)
-        _fill(running, waiting, document, targets, processes, say)
-        if with_charts:
-            say("Drawing the charts")
-            _draw_charts(document)
-            waiting += with_charts
+        waiting = with_charts + [fmt for fmt in targets if fmt not in CHART_FORMATS]
         while running or waiting:
             _fill(running, waiting, document, targets, processes, say)
             _reap(running, wait([c.verdict for c in running]), say)

@@ -10,6 +10,7 @@ can test significance without going back to the raw rows.
 from __future__ import annotations
 
 import math
+import weakref
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -197,7 +198,36 @@ def measure_series(
 
     Index: period start (Timestamp), or (period start, segment) when ``by`` is
     given — every period × segment pair present, missing ones filled with 0.
+
+    Each distinct request is computed once per cube: the figures, the anomaly
+    checks, the bands and the outlook of a build ask for many of the same sums
+    (and a median and a p90 read the same sketch). The caller gets its own
+    (shallow, copy-on-write) frame, so changing it never changes the memo.
     """
+    memo = _series_memo(cube)
+    key = (tuple(measures), tuple(periods), by)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _measure_series(cube, tuple(measures), tuple(periods), by)
+    return found.copy(deep=False)
+
+
+#: :func:`measure_series` results per live cube (by id; the entry goes with the cube)
+_SERIES_MEMO: dict[int, tuple[weakref.ref[Cube], dict[tuple, pd.DataFrame]]] = {}
+
+
+def _series_memo(cube: Cube) -> dict[tuple, pd.DataFrame]:
+    """The memo of ``cube``'s series sums, new for a cube not seen before."""
+    entry = _SERIES_MEMO.get(id(cube))
+    if entry is None or entry[0]() is not cube:
+        entry = _SERIES_MEMO[id(cube)] = (weakref.ref(cube), {})
+        weakref.finalize(cube, _SERIES_MEMO.pop, id(cube), None)
+    return entry[1]
+
+
+def _measure_series(
+    cube: Cube, measures: tuple[str, ...], periods: tuple[Period, ...], by: str | None
+) -> pd.DataFrame:
     first, last = periods[0].start, periods[-1].end
     parts = []
     for group, cols, stock in _measure_groups(cube, measures):

@@ -262,7 +262,7 @@ def test_changing_a_returned_series_never_changes_the_next_answer(small_cube) ->
 def test_a_new_cube_is_never_answered_from_another_cubes_memo(small_cube) -> None:
     import dataclasses
 
-    from reportgen.figures import _SERIES_MEMO, measure_series
+    from reportgen.figures import _CUBE_MEMO, measure_series
 
     periods = period_containing(date(2026, 11, 16), "week").trailing(4)
     measure_series(small_cube, ("decisions",), periods)
@@ -278,7 +278,7 @@ def test_a_new_cube_is_never_answered_from_another_cubes_memo(small_cube) -> Non
     assert _same(half["decisions"].to_numpy(), full["decisions"].to_numpy() / 2)
     key = id(halved)
     del halved
-    assert key not in _SERIES_MEMO  # the memo goes with its cube
+    assert key not in _CUBE_MEMO  # the memo goes with its cube
 
 
 # -- forecasts ----------------------------------------------------------------------------------
@@ -295,3 +295,96 @@ def test_a_forecast_leaves_the_blas_thread_limits_as_it_found_them() -> None:
     path = ets_forecast(100 + rng.normal(0, 3, 40), 4)
     assert len(path.mean) == 4
     assert [(lib["filepath"], lib["num_threads"]) for lib in threadpool_info()] == before
+
+
+def _day_rows(seed: int, nan: bool) -> tuple[pd.DataFrame, np.ndarray]:
+    """A cube-like frame in day order with sums of very different sizes, and week starts."""
+    from reportgen.periods import period_starts
+
+    rng = np.random.default_rng(seed)
+    days = pd.DatetimeIndex(np.sort(rng.choice(pd.date_range("2026-01-05", periods=120), 900)))
+    frame = pd.DataFrame(
+        {
+            "day": days,
+            "a": rng.lognormal(3, 2, size=900),
+            "b": rng.normal(0, 1e6, size=900).round(3),
+            "c": rng.random(900) * 1e-9,
+        }
+    )
+    if nan:
+        frame.loc[rng.choice(900, 5), "b"] = np.nan
+    return frame, period_starts(frame["day"], "week").to_numpy()
+
+
+@pytest.mark.parametrize("nan", [False, True])
+@pytest.mark.parametrize("seed", range(4))
+def test_period_sums_equal_the_pandas_groupby_sums(seed: int, nan: bool) -> None:
+    from reportgen.figures import period_sums
+
+    frame, starts = _day_rows(seed, nan)
+    for cols in (["a"], ["a", "b", "c"], ["c", "b"]):
+        fast = period_sums(frame, cols, starts)
+        slow = frame[cols].groupby([starts]).sum()
+        assert fast.index.equals(slow.index)
+        for c in cols:
+            assert _same(fast[c].to_numpy(), slow[c].to_numpy()), c
+
+
+def test_period_sums_of_unsorted_rows_fall_back_to_the_groupby() -> None:
+    from reportgen.figures import period_sums
+
+    frame, starts = _day_rows(5, nan=False)
+    order = np.random.default_rng(1).permutation(len(frame))
+    shuffled, keys = frame.iloc[order], starts[order]
+    fast = period_sums(shuffled, ["a", "b"], keys)
+    slow = shuffled[["a", "b"]].groupby([keys]).sum()
+    assert _same(fast.to_numpy(), slow.to_numpy())
+
+
+def _histograms_by_groupby(rows: pd.DataFrame, keys: list[str], alpha: float) -> pd.DataFrame:
+    """figures._histograms as it was first written: a frame per group from summed.groupby."""
+    from reportgen.semantics.sketch import Histogram
+
+    summed = rows.groupby([*keys, "bucket"], observed=True)["m"].sum()
+    summed = summed[summed > 0]
+    levels = list(range(len(keys)))
+    cells = {
+        key: Histogram(
+            part.index.get_level_values("bucket").to_numpy(dtype="int64"),
+            part.to_numpy(dtype=float),
+            alpha,
+        )
+        for key, part in summed.groupby(level=levels if len(keys) > 1 else 0, observed=True)
+    }
+    if len(keys) > 1:
+        index = pd.MultiIndex.from_tuples(list(cells), names=keys)
+    else:
+        index = pd.Index(list(cells), name=keys[0])
+    return pd.DataFrame({"m": pd.Series(list(cells.values()), index=index, dtype=object)})
+
+
+@pytest.mark.parametrize("keys", [["site"], ["period"], ["period", "site"]])
+def test_histograms_per_segment_equal_the_groupby_per_group(keys: list[str]) -> None:
+    from reportgen.figures import _histograms
+
+    rng = np.random.default_rng(len(keys))
+    n = 2000
+    sites = pd.Categorical(rng.choice(["MNL-2", "CEB-1", "DUB-1", "ACC-1"], n))
+    sites = sites.add_categories(["unused"])  # an empty category is never a segment
+    rows = pd.DataFrame(
+        {
+            "period": pd.DatetimeIndex(
+                rng.choice(pd.date_range("2026-09-07", periods=6, freq="7D"), n)
+            ),
+            "site": sites,
+            "bucket": rng.integers(-40, 90, n).astype("int32"),
+            "m": rng.choice([0.0, 1.0, 2.0, 5.0], n, p=[0.2, 0.4, 0.3, 0.1]),
+        }
+    )
+    fast = _histograms(rows, keys, "m", 0.01)
+    slow = _histograms_by_groupby(rows, keys, 0.01)
+    assert fast.index.equals(slow.index)
+    assert list(fast.index) == list(slow.index)
+    for a, b in zip(fast["m"], slow["m"], strict=True):
+        assert np.array_equal(a.buckets, b.buckets) and a.buckets.dtype == b.buckets.dtype
+        assert np.array_equal(a.counts, b.counts) and a.alpha == b.alpha

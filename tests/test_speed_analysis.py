@@ -388,3 +388,34 @@ def test_histograms_per_segment_equal_the_groupby_per_group(keys: list[str]) -> 
     for a, b in zip(fast["m"], slow["m"], strict=True):
         assert np.array_equal(a.buckets, b.buckets) and a.buckets.dtype == b.buckets.dtype
         assert np.array_equal(a.counts, b.counts) and a.alpha == b.alpha
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_learned_values_equal_the_pivot_table_of_the_eligible_rows(seed: int) -> None:
+    past, current = _history(seed, ratio=True)
+    past = pd.concat([past, past.iloc[:7].assign(value=-1.0)])  # repeated rows: the first counts
+    gaps = learn_gaps(past, current, min_volume=30, min_peers=4)
+    eligible = past[past.value.notna() & (past.volume > 0) & (past.volume >= 30)]
+    pivot = eligible.pivot_table(
+        index="period_start", columns="segment", values="value", aggfunc="first"
+    ).sort_index()
+    pd.testing.assert_frame_equal(gaps.values, pivot, check_exact=True)
+
+
+def test_series_frame_columns_keep_their_names_and_order(small_cube, weekly_config) -> None:
+    from reportgen.analysis.series import series_frame
+    from reportgen.config.loader import load_report
+    from reportgen.figures import measure_series
+
+    report = load_report(weekly_config)
+    periods = period_containing(date(2026, 11, 16), "week").trailing(5)
+    overall = series_frame(
+        report, "decisions", measure_series(small_cube, ("decisions",), periods), None
+    )
+    assert list(overall.columns) == ["period_start", "value", "volume", "noise_sd", "segment"]
+    assert overall.segment.isna().all() and len(overall) == 5
+    sums = measure_series(small_cube, ("sla_met", "decisions"), periods, by="region")
+    by_region = series_frame(report, "sla_attainment", sums, "region")
+    assert list(by_region.columns) == ["period_start", "segment", "value", "volume", "noise_sd"]
+    assert set(by_region.segment) == set(sums.index.get_level_values("region").astype(str))
+    assert _same(by_region.value.to_numpy(), (sums.sla_met / sums.decisions).to_numpy())

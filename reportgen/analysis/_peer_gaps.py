@@ -76,15 +76,32 @@ class PeerGaps:
     def reference(self, segment: str, now: pd.Series) -> np.ndarray | None:
         """The segment's earlier values carried forward by the peers' movement since each,
         or None when it has fewer than ``min_history`` of them."""
-        if segment not in self.values.columns:
-            return None
+        return self.references(now).get(segment)
+
+    def references(self, now: pd.Series) -> dict[str, np.ndarray]:
+        """:meth:`reference` of every segment that has one, from one pass over ``now``.
+
+        The peers' movement this period is the median of the others' relative
+        values, left-out segment by left-out segment, as for the earlier periods.
+        A segment without a typical value has fewer than ``min_history`` earlier
+        values, so it never has a reference.
+        """
         now_relative = self._relative(now.reindex(self.typical.index)).to_numpy(dtype=float)
-        others = now_relative[(self.typical.index != segment) & ~np.isnan(now_relative)]
-        if len(others) < max(self.min_peers, 1):
-            return None
-        moved_now = float(np.median(others))
-        if not np.isfinite(moved_now):
-            return None
+        medians, counts = medians_without_each(now_relative[None, :])
+        out = {}
+        for position, segment in enumerate(self.typical.index):
+            if counts[0, position] < max(self.min_peers, 1):
+                continue
+            moved_now = float(medians[0, position])
+            if not np.isfinite(moved_now):
+                continue
+            carried = self._carried(segment, moved_now)
+            if carried is not None:
+                out[segment] = carried
+        return out
+
+    def _carried(self, segment: str, moved_now: float) -> np.ndarray | None:
+        """The segment's earlier values, each carried forward by the peers' movement since."""
         column = self.values.columns.get_loc(segment)
         own = self.values.iloc[:, column].to_numpy(dtype=float)
         moved = self._past_movements[:, column]
@@ -148,9 +165,13 @@ def learn_gaps(
     differences from every value the comparison will see).
     """
     past = eligible(history, min_volume)
-    values = past.pivot_table(
-        index="period_start", columns="segment", values="value", aggfunc="first"
-    ).sort_index()
+    if past.empty:
+        values = past.pivot_table(
+            index="period_start", columns="segment", values="value", aggfunc="first"
+        ).sort_index()
+    else:  # as the pivot table above (every value is there), without its set-up cost
+        first = past.groupby(["period_start", "segment"], sort=True)["value"].first()
+        values = first.unstack("segment").sort_index()
     seen = np.concatenate([past["value"].to_numpy(float), current["value"].to_numpy(float)])
     ratio = bool(seen.size) and bool((seen > 0).all())
     counts = values.notna().sum()

@@ -779,11 +779,12 @@ def peer_anomalies(
             past, data, min_volume=min_volume, min_peers=min_peers, min_history=min_history
         )
     now = pd.Series(values, index=data["segment"].astype(str).to_numpy())
+    learned_all = gaps.references(now) if gaps is not None else {}
     words = _Words(label or metric, value_format, decimals, unit, display)
     scores, details = [], {}
     for i, row in enumerate(data.itertuples(index=False)):
         peers = np.delete(values, i)
-        learned = gaps.reference(str(row.segment), now) if gaps is not None else None
+        learned = learned_all.get(str(row.segment))
         reference = peers if learned is None else learned
         score = _score(
             row.segment,

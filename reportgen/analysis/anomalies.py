@@ -397,18 +397,15 @@ def _segments(frame: pd.DataFrame) -> pd.Series:
 def _tidy(frame: pd.DataFrame, time_column: str | None, noise_column: str | None) -> pd.DataFrame:
     """The columns the detectors use, under fixed names: segment, time, value, volume, noise."""
     has_noise = noise_column is not None and noise_column in frame.columns
-    data = pd.DataFrame(
-        {
-            "segment": _segments(frame),
-            "value": frame["value"].astype(float),
-            "volume": frame["volume"].astype(float),
-            "noise": frame[noise_column].astype(float) if has_noise else np.nan,
-        },
-        index=frame.index,
-    )
-    if time_column is not None:
-        data["time"] = pd.to_datetime(frame[time_column])
-    return data
+    columns = {
+        "segment": _segments(frame),
+        "value": frame["value"].astype(float),
+        "volume": frame["volume"].astype(float),
+        "noise": frame[noise_column].astype(float) if has_noise else np.nan,
+    }
+    if time_column is not None:  # in the constructor: a column set afterwards is re-aligned
+        columns["time"] = pd.to_datetime(frame[time_column])
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def _current_series(data: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:

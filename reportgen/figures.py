@@ -380,6 +380,8 @@ def _cells(summed: pd.Series, keys: int, alpha: float) -> Iterator[tuple[Any, Hi
     """
     index = summed.index
     assert isinstance(index, pd.MultiIndex)
+    if summed.empty:  # no rows (a window before the sketch's data): no cells
+        return
     codes = np.column_stack([np.asarray(index.codes[i]) for i in range(keys)])
     buckets = index.get_level_values(BUCKET).to_numpy(dtype="int64")
     counts = summed.to_numpy(dtype=float)

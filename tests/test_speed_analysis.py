@@ -364,11 +364,12 @@ def _histograms_by_groupby(rows: pd.DataFrame, keys: list[str], alpha: float) ->
 
 
 @pytest.mark.parametrize("keys", [["site"], ["period"], ["period", "site"]])
-def test_histograms_per_segment_equal_the_groupby_per_group(keys: list[str]) -> None:
+@pytest.mark.parametrize("rows", [2000, 0])
+def test_histograms_per_segment_equal_the_groupby_per_group(keys: list[str], rows: int) -> None:
     from reportgen.figures import _histograms
 
     rng = np.random.default_rng(len(keys))
-    n = 2000
+    n = rows
     sites = pd.Categorical(rng.choice(["MNL-2", "CEB-1", "DUB-1", "ACC-1"], n))
     sites = sites.add_categories(["unused"])  # an empty category is never a segment
     rows = pd.DataFrame(

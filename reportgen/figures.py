@@ -10,8 +10,13 @@ can test significance without going back to the raw rows.
 from __future__ import annotations
 
 import math
+import weakref
+from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -118,10 +123,23 @@ class ReportFigures:
 
 def _in_window(frame: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
     """Rows with start ≤ day ≤ end; the cube keeps ``day`` sorted, so this is two binary searches."""
-    days = frame[DAY].to_numpy()
-    lo = days.searchsorted(np.datetime64(start, "ns"), side="left")
-    hi = days.searchsorted(np.datetime64(end, "ns"), side="right")
+    lo, hi = _window_rows(frame, start, end)
     return frame.iloc[lo:hi]
+
+
+def _window_rows(frame: pd.DataFrame, start: date, end: date) -> tuple[int, int]:
+    """The row positions ``[lo, hi)`` of :func:`_in_window`."""
+    days = frame[DAY].to_numpy()
+    lo = days.searchsorted(_day_bound(start, days.dtype), side="left")
+    hi = days.searchsorted(_day_bound(end, days.dtype), side="right")
+    return int(lo), int(hi)
+
+
+def _day_bound(day: date, dtype: np.dtype) -> np.datetime64:
+    """``day`` in the day column's own unit: a bound in another unit makes numpy cast every row
+    of the column before each search (a millisecond per search on a large cube)."""
+    bound = np.datetime64(day, "D")
+    return bound.astype(dtype) if dtype.kind == "M" else bound.astype("datetime64[ns]")
 
 
 def measure_totals(
@@ -188,27 +206,73 @@ def measure_series(
 
     Index: period start (Timestamp), or (period start, segment) when ``by`` is
     given — every period × segment pair present, missing ones filled with 0.
+
+    Each distinct request is computed once per cube: the figures, the anomaly
+    checks, the bands and the outlook of a build ask for many of the same sums
+    (and a median and a p90 read the same sketch). The caller gets its own
+    (shallow, copy-on-write) frame, so changing it never changes the memo.
     """
+    memo = _memo_of(cube).series
+    key = (tuple(measures), tuple(periods), by)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _measure_series(cube, tuple(measures), tuple(periods), by)
+    return found.copy(deep=False)
+
+
+@dataclass
+class _CubeMemo:
+    """What a build computes once per cube and reads many times."""
+
+    series: dict[tuple, pd.DataFrame] = field(default_factory=dict)  # measure_series results
+    starts: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)  # group, grain → starts
+
+
+#: per live cube (by id; the entry goes with the cube)
+_CUBE_MEMO: dict[int, tuple[weakref.ref[Cube], _CubeMemo]] = {}
+
+
+def _memo_of(cube: Cube) -> _CubeMemo:
+    """The memo of ``cube``, new for a cube not seen before."""
+    entry = _CUBE_MEMO.get(id(cube))
+    if entry is None or entry[0]() is not cube:
+        entry = _CUBE_MEMO[id(cube)] = (weakref.ref(cube), _CubeMemo())
+        weakref.finalize(cube, _CUBE_MEMO.pop, id(cube), None)
+    return entry[1]
+
+
+def _period_starts_of(cube: Cube, group: str, grain: Grain) -> np.ndarray:
+    """The period start (datetime64[ns]) of every row of a cube frame, computed once per grain."""
+    memo = _memo_of(cube).starts
+    found = memo.get((group, grain))
+    if found is None:
+        found = memo[(group, grain)] = period_starts(cube.frames[group][DAY], grain).to_numpy()
+    return found
+
+
+def _measure_series(
+    cube: Cube, measures: tuple[str, ...], periods: tuple[Period, ...], by: str | None
+) -> pd.DataFrame:
     first, last = periods[0].start, periods[-1].end
+    grain = periods[0].grain
     parts = []
     for group, cols, stock in _measure_groups(cube, measures):
-        frame = _in_window(cube.frames[group], first, last)
+        lo, hi = _window_rows(cube.frames[group], first, last)
+        frame = cube.frames[group].iloc[lo:hi]
         query = cube.query_of(cols[0])
         if query.sketch:
             by_list = [by] if by is not None else []
-            parts.append(
-                _sketch_histograms(cube, query, frame, by_list, first, last, per=periods[0].grain)
-            )
+            parts.append(_sketch_histograms(cube, query, frame, by_list, first, last, per=grain))
             continue
-        starts = period_starts(frame[DAY], periods[0].grain).rename("period")
+        starts = _period_starts_of(cube, group, grain)[lo:hi]
         if stock:  # each period's own last day with data: its closing snapshot
-            closing = frame[DAY].groupby(starts.values).transform("max")
+            closing = frame[DAY].groupby(starts).transform("max")
             keep = (frame[DAY] == closing).to_numpy()
             frame, starts = frame[keep], starts[keep]
-        keys = [starts.values]
-        if by is not None:
-            keys.append(frame[by].values)
-        parts.append(frame[cols].groupby(keys).sum())
+        if by is None:
+            parts.append(period_sums(frame, cols, starts))
+        else:
+            parts.append(frame[cols].groupby([starts, frame[by].values]).sum())
     starts = pd.DatetimeIndex([pd.Timestamp(p.start) for p in periods])
     joined = pd.concat(parts, axis=1, sort=False)  # reindexed to the periods just below
     if by is None:
@@ -216,6 +280,32 @@ def measure_series(
     segments = joined.index.get_level_values(1).unique()
     full = pd.MultiIndex.from_product([starts, segments], names=["period", by])
     return joined.reindex(full).fillna(0.0)
+
+
+def period_sums(frame: pd.DataFrame, cols: list[str], starts: np.ndarray) -> pd.DataFrame:
+    """``frame[cols].groupby(starts).sum()`` for rows in period order, without the groupby.
+
+    For sorted keys and float columns without NaN, pandas sums each group with
+    ``np.add.reduceat`` over the group's rows; this calls it directly, so the
+    sums are the same to the last bit, without the grouper's set-up (most of
+    the time of a series of a few hundred periods). Anything else — NaN, other
+    dtypes, unsorted or missing keys — goes through the groupby itself.
+    """
+    columns = [frame[c].to_numpy() for c in cols]
+    plain = (
+        len(starts) > 0
+        and starts.dtype.kind == "M"
+        and not np.isnat(starts).any()
+        and bool((starts[1:] >= starts[:-1]).all())
+        and all(c.dtype == np.float64 and not np.isnan(c).any() for c in columns)
+    )
+    if not plain:
+        return frame[cols].groupby(starts).sum()
+    firsts = np.flatnonzero(np.r_[True, starts[1:] != starts[:-1]])
+    return pd.DataFrame(
+        {c: np.add.reduceat(values, firsts) for c, values in zip(cols, columns, strict=True)},
+        index=pd.DatetimeIndex(starts[firsts]),
+    )
 
 
 def _sketch_histograms(
@@ -273,20 +363,34 @@ def _histograms(rows: pd.DataFrame, keys: list[str], measure: str, alpha: float)
         return pd.DataFrame({measure: [histogram]}, index=[ALL], dtype=object)
     summed = rows.groupby([*keys, BUCKET], observed=True)[measure].sum()
     summed = summed[summed > 0]
-    levels = list(range(len(keys)))
-    cells = {
-        key: Histogram(
-            part.index.get_level_values(BUCKET).to_numpy(dtype="int64"),
-            part.to_numpy(dtype=float),
-            alpha,
-        )
-        for key, part in summed.groupby(level=levels if len(keys) > 1 else 0, observed=True)
-    }
+    cells = dict(_cells(summed, len(keys), alpha))
     if len(keys) > 1:
         index = pd.MultiIndex.from_tuples(list(cells), names=keys)
     else:
         index = pd.Index(list(cells), name=keys[0])
     return pd.DataFrame({measure: pd.Series(list(cells.values()), index=index, dtype=object)})
+
+
+def _cells(summed: pd.Series, keys: int, alpha: float) -> Iterator[tuple[Any, Histogram]]:
+    """(key, histogram) per combination of the first ``keys`` index levels of ``summed``.
+
+    ``summed`` comes sorted from a groupby, so each combination's buckets are one
+    run of rows: the runs are cut from the index codes, in the order (and with the
+    keys) ``summed.groupby(level=…)`` would give them, without a frame per group.
+    """
+    index = summed.index
+    assert isinstance(index, pd.MultiIndex)
+    if summed.empty:  # no rows (a window before the sketch's data): no cells
+        return
+    codes = np.column_stack([np.asarray(index.codes[i]) for i in range(keys)])
+    buckets = index.get_level_values(BUCKET).to_numpy(dtype="int64")
+    counts = summed.to_numpy(dtype=float)
+    starts = np.flatnonzero(np.r_[True, (codes[1:] != codes[:-1]).any(axis=1)])
+    ends = np.r_[starts[1:], len(codes)]
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        values = tuple(index.levels[i][codes[a, i]] for i in range(keys))
+        key = values if keys > 1 else values[0]
+        yield key, Histogram(buckets[a:b].copy(), counts[a:b].copy(), alpha)
 
 
 # -- metric values from summed measures -----------------------------------------------------
@@ -367,16 +471,28 @@ class Targets:
     def lookup(
         self, metric: str, period: Period, dimension: str = "", segment: str = ""
     ) -> float | None:
-        t = self.table
-        rows = t[
-            (t.metric == metric)
-            & (t.dimension == dimension)
-            & (t.segment == segment)
-            & (t.valid_from <= period.start)
-        ]
-        if rows.empty:
+        found = self._in_force.get((metric, dimension, segment))
+        if not found:
             return None
-        return float(rows.sort_values("valid_from").iloc[-1]["target"])
+        starts, values = found
+        i = bisect_right(starts, period.start)
+        return values[i - 1] if i else None
+
+    @cached_property
+    def _in_force(self) -> dict[tuple[str, str, str], tuple[list[date], list[float]]]:
+        """(metric, dimension, segment) → its ``valid_from`` dates in order, and their targets.
+
+        A build looks targets up hundreds of times (every series point, every segment):
+        one pass over the table here instead of a filtered frame per lookup. A row whose
+        ``valid_from`` is not a date is never in force, as in a comparison with it.
+        """
+        rows: dict[tuple[str, str, str], list[tuple[date, float]]] = {}
+        for r in self.table.itertuples(index=False):
+            if isinstance(r.valid_from, date):
+                key = (r.metric, r.dimension, r.segment)
+                rows.setdefault(key, []).append((r.valid_from, float(r.target)))
+        ordered = {k: sorted(v, key=lambda row: row[0]) for k, v in rows.items()}
+        return {k: ([d for d, _ in v], [t for _, t in v]) for k, v in ordered.items()}
 
 
 def target_met(direction: str, value: float | None, target: float | None) -> bool | None:

@@ -30,6 +30,7 @@ from ._deepdive_common import (
     varying,
     with_warnings_as_notes,
 )
+from ._threads import one_thread
 
 _DISTINCT_SD = 0.5  # a cluster mean this many sd from the overall mean sets it apart
 _MAX_TRAITS = 3
@@ -105,7 +106,8 @@ def kmeans_clusters(
 
     def fit(z: np.ndarray, k: int) -> np.ndarray:
         model = KMeans(n_clusters=k, n_init=10, random_state=seed)
-        return np.asarray(model.fit_predict(z))
+        with one_thread():  # a few dozen sites: threads would only wait (see analysis._threads)
+            return np.asarray(model.fit_predict(z))
 
     return _cluster("kmeans", frame, features, k_range, fit, labels)
 

@@ -397,18 +397,15 @@ def _segments(frame: pd.DataFrame) -> pd.Series:
 def _tidy(frame: pd.DataFrame, time_column: str | None, noise_column: str | None) -> pd.DataFrame:
     """The columns the detectors use, under fixed names: segment, time, value, volume, noise."""
     has_noise = noise_column is not None and noise_column in frame.columns
-    data = pd.DataFrame(
-        {
-            "segment": _segments(frame),
-            "value": frame["value"].astype(float),
-            "volume": frame["volume"].astype(float),
-            "noise": frame[noise_column].astype(float) if has_noise else np.nan,
-        },
-        index=frame.index,
-    )
-    if time_column is not None:
-        data["time"] = pd.to_datetime(frame[time_column])
-    return data
+    columns = {
+        "segment": _segments(frame),
+        "value": frame["value"].astype(float),
+        "volume": frame["volume"].astype(float),
+        "noise": frame[noise_column].astype(float) if has_noise else np.nan,
+    }
+    if time_column is not None:  # in the constructor: a column set afterwards is re-aligned
+        columns["time"] = pd.to_datetime(frame[time_column])
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def _current_series(data: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
@@ -561,31 +558,43 @@ def _history_scores(
         min_effect = max(min_effect, min_effect_total)
     scores = []
     for series in _current_arrays(data):
-        value, volume, noise = series.value, series.volume, series.noise
-        measured = ~np.isnan(value[:-1]) & (volume[:-1] > 0)  # as _measured()
-        now_value, now_volume = value[-1], volume[-1]
-        eligible = (  # as _eligible()
-            int(measured.sum()) >= min_history
-            and not np.isnan(now_value)
-            and now_volume > 0
-            and now_volume >= min_volume
-        )
-        if not eligible:
-            continue
-        unit = _unit_noise(noise[:-1][measured], volume[:-1][measured])
-        scores.append(
-            _score(
-                series.segment,
-                float(now_value),
-                float(now_volume),
-                value[:-1][measured],
-                noise=_chance(float(noise[-1]), float(now_volume), unit),
-                min_effect=min_effect,
-                threshold=threshold,
-                bound=bound,
-            )
-        )
+        score = _series_score(series, threshold, min_history, min_volume, min_effect, bound)
+        if score is not None:
+            scores.append(score)
     return scores
+
+
+def _series_score(
+    series: _Series,
+    threshold: float,
+    min_history: int,
+    min_volume: float,
+    min_effect: float,
+    bound: float | None,
+) -> _Score | None:
+    """The series' latest period scored against its earlier ones; None when not judged."""
+    value, volume, noise = series.value, series.volume, series.noise
+    measured = ~np.isnan(value[:-1]) & (volume[:-1] > 0)  # as _measured()
+    now_value, now_volume = value[-1], volume[-1]
+    eligible = (  # as _eligible()
+        int(measured.sum()) >= min_history
+        and not np.isnan(now_value)
+        and now_volume > 0
+        and now_volume >= min_volume
+    )
+    if not eligible:
+        return None
+    unit = _unit_noise(noise[:-1][measured], volume[:-1][measured])
+    return _score(
+        series.segment,
+        float(now_value),
+        float(now_volume),
+        value[:-1][measured],
+        noise=_chance(float(noise[-1]), float(now_volume), unit),
+        min_effect=min_effect,
+        threshold=threshold,
+        bound=bound,
+    )
 
 
 @dataclass(frozen=True)
@@ -629,6 +638,82 @@ def expected_range(
     if not scores:
         return None
     s = scores[0]
+    return ExpectedRange(s.low, s.high, s.baseline, s.z, abs(s.z) >= threshold, s.compared)
+
+
+def expected_ranges(
+    frame: pd.DataFrame,
+    windows: Sequence[slice],
+    *,
+    threshold: float = 3.5,
+    min_history: int = 6,
+    min_volume: float = 30.0,
+    min_effect: float = 0.04,
+    min_effect_total: float = 0.10,
+    noise_sd: str | None = "noise_sd",
+    bound: float | None = None,
+) -> tuple[ExpectedRange | None, ...]:
+    """``expected_range(frame.iloc[w], ...)`` for each window ``w``, from one pass over ``frame``.
+
+    A trend chart's band judges every point against the points before it: a
+    dozen overlapping windows of one series. The frame is read and tidied once
+    and each window scored from array slices by the same scoring code
+    (:func:`_series_score`), instead of building and sorting a frame per window.
+    """
+    _check("neutral", threshold, min_effect)
+    overall = np.ones(len(frame), dtype=bool)
+    if "segment" in frame.columns:
+        overall = _segments(frame).isna().to_numpy()
+    data = _tidy(frame, "period_start", noise_sd)  # row by row: the same on a window
+    time = data["time"].to_numpy()
+    value, volume, noise = (data[c].to_numpy(dtype=float) for c in ("value", "volume", "noise"))
+    positions = np.arange(len(frame))
+    out: list[ExpectedRange | None] = []
+    for window in windows:
+        rows = positions[window]
+        rows = rows[overall[rows]]
+        out.append(
+            _window_range(
+                time[rows],
+                value[rows],
+                volume[rows],
+                noise[rows],
+                threshold,
+                min_history,
+                min_volume,
+                min_effect,
+                min_effect_total,
+                bound,
+            )
+        )
+    return tuple(out)
+
+
+def _window_range(
+    time: np.ndarray,
+    value: np.ndarray,
+    volume: np.ndarray,
+    noise: np.ndarray,
+    threshold: float,
+    min_history: int,
+    min_volume: float,
+    min_effect: float,
+    min_effect_total: float,
+    bound: float | None,
+) -> ExpectedRange | None:
+    """:func:`expected_range` of one window of the overall series, given as arrays."""
+    if len(value) == 0:
+        return None
+    if np.allclose(value, volume, equal_nan=True):  # as _is_total() and _as_total()
+        noise = np.where(np.isnan(noise), np.sqrt(np.clip(volume, 0, None)), noise)
+        min_effect = max(min_effect, min_effect_total)
+    order = np.argsort(time, kind="stable")  # as _current_arrays(): one segment, by time
+    series = _Series(None, time[order], value[order], volume[order], noise[order])
+    if series.time[-1] != series.time.max():  # NaT: not judged, as in _current_arrays()
+        return None
+    s = _series_score(series, threshold, min_history, min_volume, min_effect, bound)
+    if s is None:
+        return None
     return ExpectedRange(s.low, s.high, s.baseline, s.z, abs(s.z) >= threshold, s.compared)
 
 
@@ -691,11 +776,12 @@ def peer_anomalies(
             past, data, min_volume=min_volume, min_peers=min_peers, min_history=min_history
         )
     now = pd.Series(values, index=data["segment"].astype(str).to_numpy())
+    learned_all = gaps.references(now) if gaps is not None else {}
     words = _Words(label or metric, value_format, decimals, unit, display)
     scores, details = [], {}
     for i, row in enumerate(data.itertuples(index=False)):
         peers = np.delete(values, i)
-        learned = gaps.reference(str(row.segment), now) if gaps is not None else None
+        learned = learned_all.get(str(row.segment))
         reference = peers if learned is None else learned
         score = _score(
             row.segment,

@@ -5,9 +5,10 @@ history detector (:func:`reportgen.analysis.anomalies.history_anomalies`) would
 have accepted for that week: each week is judged as if it were the current
 one — against its own preceding ``history_periods − 1`` weeks, with its own
 sampling error and volume — by the detector's own scoring code
-(:func:`~reportgen.analysis.anomalies.expected_range`). So a point outside its
-band is exactly a week the report would flag, and the band of the previous
-week says whether the comparison base was itself unusual.
+(:func:`~reportgen.analysis.anomalies.expected_range`; every window of a trend at
+once with :func:`~reportgen.analysis.anomalies.expected_ranges`). So a point
+outside its band is exactly a week the report would flag, and the band of the
+previous week says whether the comparison base was itself unusual.
 
 Daily reports are judged after removing the day-of-week pattern, on a scale a
 band around the raw values cannot show: they get no band.
@@ -15,7 +16,7 @@ band around the raw values cannot show: they get no band.
 
 from __future__ import annotations
 
-from reportgen.analysis.anomalies import ExpectedRange, expected_range
+from reportgen.analysis.anomalies import ExpectedRange, expected_ranges
 from reportgen.analysis.series import series_frame
 from reportgen.config.loader import ResolvedReport
 from reportgen.data.scan import Cube
@@ -46,14 +47,12 @@ def expected_bands(
         frame = series_frame(report, name, measure_series(cube, metric.measures, span), None)
         bound = kind_of(metric).value_bound(report.catalog.measures)
         offset = len(span) - len(m.series) - history + 1  # 0 unless the series is shorter
-        bands[name] = tuple(
-            expected_range(
-                frame.iloc[offset + i : offset + i + history],
-                threshold=config.threshold,
-                min_volume=config.min_volume,
-                bound=bound,
-            )
-            for i in range(len(m.series))
+        bands[name] = expected_ranges(
+            frame,
+            [slice(offset + i, offset + i + history) for i in range(len(m.series))],
+            threshold=config.threshold,
+            min_volume=config.min_volume,
+            bound=bound,
         )
     return bands
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from reportgen.analysis._threads import one_blas_thread
+
 #: periods forecast ahead, by grain: two weeks of days, a month of weeks, a quarter of months
 HORIZON = {"day": 14, "week": 4, "month": 3, "quarter": 2}
 #: seasonal period by grain: days repeat weekly; the demo's year of weeks cannot fit a yearly season
@@ -64,7 +66,8 @@ def ets_forecast(
         seasonal="add" if seasonal else None,
         seasonal_periods=season if seasonal else None,
     )
-    with warnings.catch_warnings():  # optimiser chatter on short or flat series
+    # optimiser chatter on short or flat series; one BLAS thread (see analysis._threads)
+    with warnings.catch_warnings(), one_blas_thread():
         warnings.simplefilter("ignore")
         fit = model.fit(disp=False)
         frame = fit.get_prediction(start=values.size, end=values.size + horizon - 1).summary_frame(

@@ -33,9 +33,10 @@ def series_frame(
         }
     )
     frame = frame.reset_index()
-    frame = frame.rename(columns={frame.columns[0]: "period_start"})
+    first = frame.columns[0]
+    names = ["period_start" if c == first else "segment" if c == dimension else c for c in frame]
+    frame.columns = pd.Index(names)  # renamed in place: a copy per rename cost more than the rest
     if dimension is not None:
-        frame = frame.rename(columns={dimension: "segment"})
         frame["segment"] = frame["segment"].astype(str)
     else:
         frame["segment"] = None

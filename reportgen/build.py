@@ -44,7 +44,7 @@ from reportgen.periods import (
     parse_period,
     period_containing,
 )
-from reportgen.render import get_renderer
+from reportgen.render import RENDERERS, get_renderer
 from reportgen.render.charts.drawings import FOLDER as DRAWINGS_FOLDER
 from reportgen.render.charts.drawings import DrawingCache
 from reportgen.render.charts.vega import keep_drawings
@@ -336,7 +336,7 @@ def build_report(
     (chosen_audience,) = select_audiences(report, audience)
     if CHART_FORMATS & set(formats or report.config.outputs):
         prestart_drawing()  # the drawing process warms up on another core meanwhile
-    imports = import_later_stages()
+    imports = import_later_stages(formats or report.config.outputs)
     generated_at = now or datetime.now(UTC)
     gated = gated_cube(report, period, cache, generated_at, say)
     imports.join()
@@ -358,15 +358,22 @@ def build_report(
     return write_artifacts(prepared, formats, say, processes, drawings=drawings)
 
 
-def import_later_stages() -> threading.Thread:
-    """Import :data:`LATER_STAGES` on a thread; join it before forking (an import holds locks)."""
-    thread = threading.Thread(target=_import_all, name="reportgen-imports", daemon=True)
+def import_later_stages(formats: Sequence[str] = ()) -> threading.Thread:
+    """Import :data:`LATER_STAGES` and the renderers of ``formats`` on a thread.
+
+    Join it before forking: a child forked while the thread holds an import
+    lock would wait for it forever.
+    """
+    renderers = tuple(RENDERERS[f][0] for f in formats if f in RENDERERS)
+    modules = LATER_STAGES + renderers
+    thread = threading.Thread(target=_import_all, args=(modules,), name="reportgen-imports")
+    thread.daemon = True
     thread.start()
     return thread
 
 
-def _import_all() -> None:
-    for name in LATER_STAGES:
+def _import_all(modules: Sequence[str]) -> None:
+    for name in modules:
         # a module that fails to import fails again, with its traceback, where the build uses it
         with contextlib.suppress(Exception):
             importlib.import_module(name)

@@ -2,7 +2,8 @@
 VENV := .venv/bin
 REPORT := configs/reports/weekly_leadership.yaml
 # pytest-xdist workers for `make test` (auto: one per core); the demo data and the shared report
-# builds are still made once per run (tests/_shared.py), a module's tests stay on one worker
+# builds are still made once per run (tests/_shared.py), a module's tests stay on one worker and
+# the longest modules start first (LONG_MODULES in tests/conftest.py)
 TEST_WORKERS ?= auto
 
 .PHONY: demo test lint format bench clean

@@ -215,7 +215,11 @@ def test_figures_json_carries_tests_anomalies_and_decompositions(built_report):
 
 @pytest.fixture(scope="module")
 def analysis(weekly_config):
-    """Insights for any week from one cube (no rendering): what the report would flag."""
+    """Insights for any week from one cube (no rendering): what the report would flag.
+
+    Each week is analysed once per module (three planted incidents share W47); tests only read."""
+    from functools import cache
+
     from reportgen.analysis.insights import analyze
     from reportgen.config import load_report
     from reportgen.data.plan import needed_measures
@@ -227,6 +231,7 @@ def analysis(weekly_config):
     cube = compute_cube(report, needed_measures(report))
     targets = Targets.load(report)
 
+    @cache
     def run(week: str):
         figures = compute_figures(report, cube, parse_period(week), targets)
         return analyze(report, cube, figures)

@@ -12,8 +12,7 @@ import json
 import re
 import shutil
 import subprocess
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -482,17 +481,8 @@ def test_an_error_writes_no_artifact(tmp_path):
 
 
 # -- 8. the same queries on PostgreSQL ------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    pytest.importorskip(
-        "psycopg", reason="psycopg not installed (pip install 'reportgen[postgres]')"
-    )
-    work = Path(tempfile.mkdtemp(prefix="reportgen-pg-dq-"))
-    with _servers.postgres_url(work) as url:
-        yield url
-    shutil.rmtree(work, ignore_errors=True)
+# (`pg_url`: the run's PostgreSQL server from conftest; a second private server here overwrote
+# and then removed its password variable, breaking later PostgreSQL tests on the same worker)
 
 
 def on_postgres(url: str, path: Path, schema: str) -> Path:
@@ -556,14 +546,8 @@ def test_postgres_schema_and_row_checks(pg_url, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def spark() -> Iterator[None]:
-    pytest.importorskip("pyspark", reason="pyspark not installed (pip install 'reportgen[spark]')")
-    if shutil.which("java") is None:
-        _servers.unavailable("Java is not installed; Spark local mode needs Java 17+")
-    from reportgen.data.engines.spark import stop_spark
-
-    yield
-    stop_spark()
+def spark(spark_session) -> None:
+    """Spark in local mode: the run's session, which stays up for the modules after this one."""
 
 
 def on_spark(path: Path) -> Path:

@@ -11,16 +11,17 @@ its memory goes back to the system when its file is written.
 Order matters for time and memory alike:
 
 1. the build process first has every chart not drawn before drawn once,
-   by two vl-convert processes at a time (:mod:`reportgen.render.charts.vega`),
-   and then ends them, so their JavaScript heaps never sit beside a layout;
+   by the vl-convert process (:mod:`reportgen.render.charts.vega`), and then
+   ends it, so its JavaScript heap never sits beside a layout;
 2. then the renderers are forked, the chart formats (PDF, HTML) first: the
    PDF's layout is the longest of them, so it starts as soon as it can, and
    the children inherit the drawn charts: each chart is drawn once per
    build, whatever number of formats shows it.
 
 Drawing before any renderer starts (rather than beside the chart-free
-formats) gives the drawing both cores; the PPTX, XLSX and CSV then run
-beside the PDF's layout, which takes longer than any of them.
+formats) costs no time: the PPTX, XLSX and CSV then run beside the PDF's
+layout, which takes longer than any of them, and no renderer's memory sits
+beside the drawing process's.
 
 At most ``processes`` renderers run at once. The objects of the build
 process are frozen out of the garbage collector before forking

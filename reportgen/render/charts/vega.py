@@ -30,10 +30,10 @@ from typing import IO, Any
 from reportgen.errors import RenderError
 from reportgen.render.charts.drawings import DrawingCache
 
-#: Drawing processes at once. Two: the build draws its charts before any renderer starts
-#: (:mod:`reportgen.render.processes`), so they have both cores to themselves; each holds its
-#: own engine (~90 MB warmed up, ~130 MB after a report's charts).
-WORKERS = 2
+#: Drawing processes at once. One: each holds its own engine (~90 MB warmed up, ~130 MB
+#: after a report's charts); a second drew a report's charts ~0.5 s sooner but lifted a cold
+#: all-formats build's process tree to 616 MB, past the 600 MB budget.
+WORKERS = 1
 #: A worker is replaced after this many charts. The engine's heap grows with the first
 #: charts and then levels off (RSS ~87 MB after one chart, ~131 MB after 12, ~137 MB after
 #: the weekly report's 32), while a fresh worker costs ~0.3 s to start and ~0.4 s to warm

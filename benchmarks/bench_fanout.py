@@ -14,6 +14,7 @@ import json
 import os
 import resource
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -65,8 +66,10 @@ def main() -> None:
             "delivery", None
         )  # its channels name the shipped audiences; a build sends nothing
         report_path.write_text(yaml.safe_dump(report, sort_keys=False))
-        cmd = [
-            "reportgen",
+        cmd = [  # this interpreter's reportgen: a bare "reportgen" need not be on PATH
+            sys.executable,
+            "-m",
+            "reportgen.cli",
             "--quiet",
             "build",
             str(report_path),

@@ -904,8 +904,9 @@ def sanitize_svg(svg: str, *, label_titles: dict[str, str] | None = None) -> str
 
 
 #: Attributes a ``<g>`` may carry and still change nothing of what is drawn below it.
-_SEMANTIC_ONLY = frozenset({"class", "role", "aria-roledescription", "aria-label", "aria-hidden"})
-_SEMANTIC_ONLY |= {"pointer-events"}
+_SEMANTIC_ONLY = frozenset(
+    {"class", "role", "aria-roledescription", "aria-label", "aria-hidden", "pointer-events"}
+)
 
 
 def printable_svg(svg: str) -> str:

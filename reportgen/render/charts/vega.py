@@ -63,11 +63,10 @@ class _Worker:
             stdout=subprocess.PIPE,
             stderr=self._stderr,
         )
-        #: answers still to read before the next chart's: the warm-up's, sent without waiting
-        self._unread = 0
+        #: the warm-up's answer is still to be read (sent without waiting for it)
+        self._warming = warm_up
         if warm_up:
             self._send(WARM_UP)
-            self._unread = 1
 
     def _send(self, spec: dict[str, Any]) -> None:
         assert self._process.stdin is not None
@@ -79,9 +78,9 @@ class _Worker:
         assert self._process.stdout is not None
         try:
             self._send(spec)
-            for _ in range(self._unread):  # the warm-up's drawing: not wanted
+            if self._warming:  # the warm-up's drawing: not wanted
                 self._process.stdout.readline()
-            self._unread = 0
+                self._warming = False
             line = self._process.stdout.readline()
         except OSError:
             line = b""

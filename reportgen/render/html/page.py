@@ -66,7 +66,7 @@ REPORT_TEMPLATE = "report.html.j2"
 
 #: Content width of an A4 landscape page with the margins in report.css, in CSS px.
 PAGE_CONTENT_WIDTH = 1010
-#: Gap between two charts side by side, in CSS px (matches ``.pair-row`` gap).
+#: Gap between two charts side by side, in CSS px (the padding between ``.pair-cell``s).
 CHART_GAP = 24
 HALF_WIDTH = (PAGE_CONTENT_WIDTH - CHART_GAP) // 2
 #: A bar chart with more segments than this gets the full page width.

@@ -213,7 +213,8 @@ def test_cli_init_writes_without_a_terminal_and_says_what_next(raw, tmp_path):
     assert again.exit_code == 2 and "--force" in again.output
 
 
-def test_daily_totals_get_ratios_to_their_volume_not_means_of_rows(tmp_path):
+def _daily_queue_csv(tmp_path: Path):
+    """Daily totals per queue over 12 weeks, 3 % of rows without a queue."""
     import numpy as np
     import pandas as pd
 
@@ -235,6 +236,13 @@ def test_daily_totals_get_ratios_to_their_volume_not_means_of_rows(tmp_path):
         rows, columns=["day", "queue", "items_closed", "handle_seconds_total", "within_sla"]
     )
     frame.to_csv(tmp_path / "daily_queue.csv", index=False)
+    return frame
+
+
+def test_daily_totals_get_ratios_to_their_volume_not_means_of_rows(tmp_path):
+    import pandas as pd
+
+    frame = _daily_queue_csv(tmp_path)
     init_project(str(tmp_path / "daily_queue.csv"), out_dir=tmp_path / "configs")
     result = build_report(
         tmp_path / "configs" / "reports" / "weekly.yaml",
@@ -251,11 +259,19 @@ def test_daily_totals_get_ratios_to_their_volume_not_means_of_rows(tmp_path):
     assert got["sla_attainment"] == pytest.approx(week.within_sla.sum() / week.items_closed.sum())
     # NULL in a breakdown dimension is a warning with its count per period
     missing = {
-        q["period"]: q["rows"] for q in figures["data_quality"] if q["check"] == "missing_queue"
+        q["period"]: q["rows"] for q in figures["data_quality"] if q["check"] == "null_queue"
     }
     nulls = frame[frame.queue.isna()]
     weeks = pd.to_datetime(nulls.day).dt.strftime("%G-W%V").value_counts()
     assert missing and all(missing[p] == weeks[p] for p in missing)
+
+
+def test_init_leaves_the_default_checks_to_the_gate_and_says_what_it_found(tmp_path):
+    _daily_queue_csv(tmp_path)
+    init_project(str(tmp_path / "daily_queue.csv"), out_dir=tmp_path / "configs")
+    catalog = (tmp_path / "configs" / "catalog.yaml").read_text()
+    assert "name: missing_" not in catalog and "name: negative_" not in catalog
+    assert "#   NULL in a breakdown dimension; the profile found NULLs: queue" in catalog
 
 
 def test_a_literal_password_is_never_written(tmp_path):

@@ -37,7 +37,6 @@ from reportgen.project.profile import (
     profile_source,
 )
 from reportgen.project.vocabulary import (
-    _HANDLE,
     _HOURS,
     Plan,
     _aggregated,
@@ -323,6 +322,29 @@ def _plan_events(profile: SourceProfile, fact: str, out: Path) -> Plan:
     return plan
 
 
+def _default_check_notes(profile: SourceProfile, dims: list[ColumnProfile]) -> list[str]:
+    """Comments on the checks the gate runs with no configuration (``data/default_checks.py``).
+
+    Comments, not checks: a written check for the same condition only replaces
+    the default one under another name, and whoever edits the file should see
+    what is already covered and what the profile found.
+    """
+    negative = [
+        c
+        for c in profile.columns
+        if c.is_measure and isinstance(c.minimum, int | float) and c.minimum < 0
+    ]
+    found = ", ".join(f"{c.name} (min {_num(c.minimum)})" for c in negative)
+    nullable = ", ".join(f"{d.name} {_pct(d.null_rate)}" for d in dims if d.null_rate)
+    return [
+        "    # checked with no line here (warnings in the report's Data quality section):",
+        "    #   a negative value in a column a sum measure adds up"
+        + (f"; the profile found some: {found}" if found else ""),
+        "    #   NULL in a breakdown dimension"
+        + (f"; the profile found NULLs: {nullable} of rows" if nullable else ""),
+    ]
+
+
 def _fact_block(
     plan: Plan,
     profile: SourceProfile,
@@ -352,28 +374,7 @@ def _fact_block(
         lines.append(f"    dimensions: [{', '.join(d.name for d in dims)}]")
     else:
         lines.append("    dimensions: []   # no text column with few distinct values was found")
-    checks = [
-        c
-        for c in profile.columns
-        if c.is_measure and c.minimum is not None and _HANDLE.search(c.name.lower())
-    ]
-    nullable = [d for d in dims if d.null_rate]
-    if checks or nullable:
-        lines.append("    checks:   # warnings: listed in the report's Data quality section")
-        for c in checks:
-            lines += [
-                f"      - name: negative_{c.name}",
-                f"        when: {_q(f'{c.name} < 0')}",
-                "        severity: warning",
-                f"        description: {_q(f'negative {c.name} (a summed duration cannot be negative)')}",
-            ]
-        for d in nullable:
-            lines += [
-                f"      - name: missing_{d.name}   # {_pct(d.null_rate)} of profiled rows",
-                f"        when: {_q(f'{d.name} IS NULL')}",
-                "        severity: warning",
-                f"        description: {_q(f'no {d.name} (counted in totals, not in {d.name} breakdowns)')}",
-            ]
+    lines += _default_check_notes(profile, dims)
     quality: list[str] = []
     severity: list[str] = []
     if ids:

@@ -27,6 +27,9 @@ from reportgen.document import (
 from reportgen.errors import RenderError
 from reportgen.render import get_renderer
 from reportgen.render.html.page import (
+    HALF_WIDTH,
+    TABLE_CELL_PADDING_PX,
+    TABLE_CHAR_PX,
     TEMPLATES_ENV_VAR,
     brand_css,
     column_widths,
@@ -251,6 +254,25 @@ def test_column_widths_favour_labels_and_sum_to_100() -> None:
     widths = column_widths(table)
     assert sum(widths) == pytest.approx(100, abs=0.1)
     assert widths[0] > 2 * widths[1]
+
+
+def test_a_narrow_table_gives_each_number_its_width_before_long_headers_theirs() -> None:
+    unit = "(decisions / productive hour)"
+    table = Table(
+        "Throughput by region",
+        (
+            Column("segment", "Region", "left"),
+            Column("value", f"Value {unit}"),
+            Column("previous", f"Previous {unit}"),
+            Column("delta", f"Change vs 2026-W46 {unit}"),
+            Column("share", "Share"),
+        ),
+        ((Cell("Southeast Asia"), Cell("52.3"), Cell("63.1"), Cell("−10.8"), Cell("100.0%")),),
+    )
+    widths = column_widths(table, HALF_WIDTH)
+    share_px = widths[-1] / 100 * HALF_WIDTH
+    assert share_px >= len("100.0%") * TABLE_CHAR_PX + TABLE_CELL_PADDING_PX - 0.1
+    assert sum(widths) == pytest.approx(100, abs=0.1)
 
 
 def test_long_tables_keep_first_and_last_rows_together() -> None:

@@ -312,15 +312,21 @@ def test_breakdown_tables_that_fit_a_page_never_split_in_the_pdf(built_report) -
 
 def test_right_aligned_cells_get_the_width_they_need() -> None:
     from reportgen.document import Cell, Column, Table
-    from reportgen.render.html.page import column_widths
+    from reportgen.render.html.page import (
+        HALF_WIDTH,
+        TABLE_CELL_PADDING_PX,
+        TABLE_CHAR_PX,
+        column_widths,
+    )
 
     table = Table(
         "t",
         (Column("metric", "Metric", "left"), Column("effect", "Effect size")),
         ((Cell("Throughput"), Cell("−0.122 (log rate ratio)")),),
     )
-    widths = column_widths(table)
-    assert widths[1] / widths[0] >= 0.9 * len("−0.122 (log rate ratio)") / len("Throughput")
+    widths = column_widths(table, HALF_WIDTH)
+    need = len("−0.122 (log rate ratio)") * TABLE_CHAR_PX + TABLE_CELL_PADDING_PX
+    assert widths[1] / 100 * HALF_WIDTH >= need - 0.1
 
 
 def test_a_line_far_from_zero_gets_an_axis_that_fits_it() -> None:

@@ -40,6 +40,7 @@ from reportgen.document import (
     Block,
     Brand,
     Chart,
+    Column,
     Dendrogram,
     Document,
     Graphic,
@@ -84,10 +85,13 @@ TABLE_KEEP_ROWS = 3
 #: A chart and its table stacked on one page: the table has at most this many rows.
 STACKED_TABLE_ROWS = 10
 #: A table beside a chart has at most this many columns (a breakdown with its n) and
-#: at most this many characters across its widest cells: right-aligned cells do not
-#: wrap, so a wider table at half the page runs one column into the next.
+#: its widest cells, with each cell's padding, fit half the page: right-aligned cells
+#: do not wrap, so a wider table at half the page runs one column into the next.
 MAX_COLUMNS_BESIDE_CHART = 7
-MAX_CHARS_BESIDE_CHART = 64
+#: A character of table text (9pt; tabular figures are the widest), and a cell's padding
+#: left and right (2 × 2.5mm), in CSS px.
+TABLE_CHAR_PX = 7.0
+TABLE_CELL_PADDING_PX = 19
 #: Threads preparing charts: each builds a spec, then waits for a drawing process
 #: (render/vega.py); one more than the processes keeps them all busy.
 CHART_THREADS = vega.WORKERS + 1
@@ -387,7 +391,7 @@ def fits_half_width(block: Block) -> bool:
         return (
             len(block.rows) <= MAX_ROWS_BESIDE_CHART
             and len(block.columns) <= MAX_COLUMNS_BESIDE_CHART
-            and table_chars(block) <= MAX_CHARS_BESIDE_CHART
+            and table_width(block) <= HALF_WIDTH
         )
     if isinstance(block, Heatmap):
         return len(block.labels) <= MAX_HEATMAP_SIDE_BY_SIDE
@@ -396,13 +400,14 @@ def fits_half_width(block: Block) -> bool:
     return isinstance(block, Narrative)
 
 
-def table_chars(table: Table) -> int:
-    """Characters across the table: the longest cell (or header word) of each column."""
-    total = 0
+def table_width(table: Table) -> float:
+    """The narrowest the table can be, in CSS px: each column's longest cell (or header
+    word, headers wrap) and its padding."""
+    total = 0.0
     for index, column in enumerate(table.columns):
         words = max((len(w) for w in column.label.split()), default=0)
         cells = [len(r[index].text) for r in table.rows if index < len(r)]
-        total += max([words, *cells])
+        total += max([words, *cells]) * TABLE_CHAR_PX + TABLE_CELL_PADDING_PX
     return total
 
 
@@ -436,7 +441,7 @@ def _view(block: Block, brand: Brand, width: int, images: bool = False) -> Any:
         drawing = PendingSvg(graphic_to_svg, block, brand, width, as_image=images)
         return GraphicView(block, drawing)
     if isinstance(block, Table):
-        return TableView(block, column_widths(block), row_groups(len(block.rows)))
+        return TableView(block, column_widths(block, width), row_groups(len(block.rows)))
     if isinstance(block, KpiGrid):
         return GridView(block, grid_columns(len(block.tiles)))
     return block
@@ -516,29 +521,58 @@ def continued_parts(table: Table) -> list[Table]:
     return out
 
 
-def column_widths(table: Table) -> tuple[float, ...]:
+def column_widths(table: Table, width: int = PAGE_CONTENT_WIDTH) -> tuple[float, ...]:
     """Column widths (percent) from content length, so labels get room and numbers don't.
 
     Text columns may grow to 40 characters' worth, right-aligned ones to 24
-    (they do not wrap, so they get the width of their longest cell: "−0.122
-    (log rate ratio)" must not run into the next column); a table therefore
-    never runs off the page (``table-layout: fixed``) and a long segment label
-    wraps inside its column instead.
+    (their cells do not wrap, so they get the width of their longest cell:
+    "−0.122 (log rate ratio)" must not run into the next column); a table
+    therefore never runs off the page (``table-layout: fixed``) and a long
+    segment label wraps inside its column instead. A header wraps at its
+    spaces onto at most about three lines, so it asks for its longest word
+    or a third of its length, whichever is more: "Change vs 2026-W46
+    (decisions / productive hour)" must not take the width its values need.
+
+    When the table is ``width`` px wide and the columns' wishes do not fit,
+    every column first gets what it cannot do without — its unbreakable cells
+    and header words — and the rest is shared in proportion to what each
+    wished for beyond that, so a "100.0%" never spills out of a narrow Share
+    column beside three long headers.
     """
-    weights = []
-    for index, column in enumerate(table.columns):
-        longest = max(
-            [
-                # a header is bold (≈15 % wider): "Observed" must not run into "Baseline"
-                math.ceil(1.15 * len(column.label)),
-                *(len(r[index].text) for r in table.rows if index < len(r)),
-            ]
-        )
+    wished = [_column_px(table, i, column, soft=True) for i, column in enumerate(table.columns)]
+    if sum(wished) > width:
+        needed = [_column_px(table, i, c, soft=False) for i, c in enumerate(table.columns)]
+        spare, extra = width - sum(needed), [w - n for w, n in zip(wished, needed, strict=True)]
+        if spare > 0 and sum(extra) > 0:
+            wished = [n + spare * e / sum(extra) for n, e in zip(needed, extra, strict=True)]
+        else:
+            wished = needed
+    total = sum(wished) or 1
+    return tuple(round(100 * w / total, 2) for w in wished)
+
+
+def _column_px(table: Table, index: int, column: Column, *, soft: bool) -> float:
+    """A column's width in px: what it wishes for (``soft``) or cannot do without.
+
+    A header is bold (≈15 % wider): "Observed" must not run into "Baseline".
+    """
+    cells = [r[index].text for r in table.rows if index < len(r)]
+    if soft:
+        header = math.ceil(1.15 * header_length(column.label))
         cap = 40 if column.align == "left" else 24
-        # + 2: the cell's padding, about two characters at this size
-        weights.append(min(max(longest, 6), cap) + 2)
-    total = sum(weights) or 1
-    return tuple(round(100 * w / total, 2) for w in weights)
+        chars = min(max(header, *map(len, cells), 6), cap)
+    else:
+        header = math.ceil(1.15 * max((len(w) for w in column.label.split()), default=0))
+        if column.align == "left":  # a label wraps at its spaces
+            cells = [w for text in cells for w in text.split()]
+        chars = max(header, *map(len, cells), 1)
+    return chars * TABLE_CHAR_PX + TABLE_CELL_PADDING_PX
+
+
+def header_length(label: str) -> int:
+    """The characters a header needs on one line when it may wrap onto three."""
+    words = label.split()
+    return max([math.ceil(len(label) / 3), *(len(w) for w in words)])
 
 
 def row_groups(count: int) -> tuple[tuple[int, ...], ...]:

@@ -265,3 +265,31 @@ def test_libreoffice_draws_the_normal_range_ending_square_and_the_likely_range_a
     # square ends: as tall at the seam as the band is elsewhere, not tapering to a point
     assert normal[normal_x.max() - 1] >= 0.8 * np.median(normal[normal_x])
     assert likely[likely_x.min() + 1] >= 0.6 * np.median(likely[likely_x])
+
+
+def test_panels_sharing_a_value_axis_share_their_plot_areas_height(built_report):
+    """One value axis, one scale: the months' plot area is as tall and as high as the weeks',
+    so a level sits on the same gridline in both panels (flow totals keep their own axis)."""
+    checked = 0
+    for slide in Presentation(str(built_report.artifacts["pptx"])).slides:
+        charts = [s.chart for s in slide.shapes if s.has_chart]
+        titles = [c.chart_title.text_frame.text if c.has_title else "" for c in charts]
+        if not any(t.startswith("Last 12 months") for t in titles):
+            continue
+        weeks = next(c for c, t in zip(charts, titles, strict=True) if t.startswith("Last 6 weeks"))
+        months = next(c for c, t in zip(charts, titles, strict=True) if t.startswith("Last 12"))
+        labels = months.value_axis._element.find(qn("c:tickLblPos")).get("val")
+        if labels != "none":  # a flow total: the months' own axis, laid out on its own
+            continue
+        boxes = []
+        for chart in (weeks, months):
+            manual = chart._chartSpace.chart.plotArea.find(
+                f"{qn('c:layout')}/{qn('c:manualLayout')}"
+            )
+            assert manual.find(qn("c:layoutTarget")).get("val") == "inner"
+            boxes.append({k: float(manual.find(qn(f"c:{k}")).get("val")) for k in "xywh"})
+        assert boxes[0]["y"] == boxes[1]["y"] and boxes[0]["h"] == boxes[1]["h"]
+        assert weeks.value_axis.minimum_scale == months.value_axis.minimum_scale
+        assert weeks.value_axis.maximum_scale == months.value_axis.maximum_scale
+        checked += 1
+    assert checked >= 5

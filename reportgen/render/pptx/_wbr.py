@@ -52,6 +52,14 @@ MAX_WEEKS_SHARE = 0.5  # with the forecast's weeks after them; the twelve months
 BAND_BASE = "Normal range (low edge)"
 BAND_WIDTH = "Normal range"
 FORECAST_BASE = "Likely range (low edge)"
+# The two panels' plot areas, where they share a value axis (EMU): room for the title above,
+# the week labels and a legend of up to three rows below, the value labels left of the weeks
+# and the months' first slanted label left of the months.
+PLOT_TOP = Inches(0.6)
+PLOT_BOTTOM = Inches(0.95)
+PLOT_AXIS_LEFT = Inches(0.7)
+PLOT_SLANT_LEFT = Inches(0.45)
+PLOT_RIGHT = Inches(0.15)
 BAND_BELOW_ZERO = "Normal range (below zero)"
 FORECAST_BELOW_ZERO = "Likely range (below zero)"
 
@@ -160,8 +168,41 @@ def add_wbr_chart(slide: Slide, chart: Chart, frame: Frame, brand: Brand) -> lis
             axis = native.value_axis
             axis.minimum_scale, axis.maximum_scale, axis.major_unit = bounds
             axis.tick_label_position = XL_TICK_LABEL_POSITION.NONE
+            _same_plot_height(drawn[0], weeks_frame, native, months_frame)
         drawn.append(native)
     return drawn
+
+
+def _same_plot_height(
+    weeks: PptxChart, weeks_frame: Frame, months: PptxChart, frame: Frame
+) -> None:
+    """One value axis for both panels means one height for both plot areas: left to itself
+    each viewer sizes a plot area around its own labels, and the months' slanted labels made
+    theirs shorter, so a level sat lower on the months' gridlines than on the weeks'. Both plot
+    areas get the same manual top and height (the frames are side by side, equally tall)."""
+    top, bottom = PLOT_TOP / frame.height, PLOT_BOTTOM / frame.height
+    height = max(1.0 - top - bottom, 0.3)
+    for native, box, left in (
+        (weeks, weeks_frame, PLOT_AXIS_LEFT),
+        (months, frame, PLOT_SLANT_LEFT),
+    ):
+        width = max(1.0 - (left + PLOT_RIGHT) / box.width, 0.3)
+        _inner_layout(native, left / box.width, top, width, height)
+
+
+def _inner_layout(native: PptxChart, left: float, top: float, width: float, height: float) -> None:
+    """The plot area's inner rectangle (axes, without tick labels) as fractions of the chart."""
+    plot_area = native._chartSpace.chart.plotArea
+    for old in plot_area.findall(qn("c:layout")):
+        plot_area.remove(old)
+    layout = etree.Element(qn("c:layout"))
+    plot_area.insert(0, layout)
+    manual = etree.SubElement(layout, qn("c:manualLayout"))
+    etree.SubElement(manual, qn("c:layoutTarget")).set("val", "inner")
+    etree.SubElement(manual, qn("c:xMode")).set("val", "edge")
+    etree.SubElement(manual, qn("c:yMode")).set("val", "edge")
+    for tag, value in (("c:x", left), ("c:y", top), ("c:w", width), ("c:h", height)):
+        etree.SubElement(manual, qn(tag)).set("val", f"{value:.4f}")
 
 
 def _weeks_share(chart: Chart) -> float:

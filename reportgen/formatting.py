@@ -14,14 +14,18 @@ Rules every shown number follows (text, tables, tiles, chart labels, email):
 * **A change agrees with the values beside it** (the one rule for precision).
   Each format has one fixed precision (percent 1 decimal in pp, seconds, minutes,
   hours and rates 1 decimal, decimals 2). A change is shown with the values it
-  compares at one shared precision; when, at that precision, the difference of
-  the rounded values is not the rounded change — or a non-zero change would
-  round to zero — one more decimal is used for the values and the change alike
-  (at most :data:`MAX_EXTRA_DIGITS` more). :func:`comparison_decimals` computes
-  it; 83.45 % → 83.41 % reads ``−0.04 pp`` (never ``−0.0 pp``/"unchanged"),
-  70.94 % → 68.39 % reads ``70.94 % → 68.39 %, −2.55 pp`` (never ``−2.6 pp``
-  beside 70.9 % and 68.4 %). A change shown without its values (a driver's
-  share of it) gets more digits only when it would otherwise read as zero.
+  compares at one shared precision (:func:`comparison_decimals`), and the change
+  shown is the difference of the values *as shown* (:func:`shown_difference`), so a
+  reader who subtracts them gets the printed change. The precision is the format's
+  own; one more decimal for the values and the change alike when that makes the
+  rounded change itself agree (70.94 % → 68.36 % reads ``−2.58 pp``, not ``−2.5 pp``
+  beside 70.9 % and 68.4 %); never more for agreement alone: 60.836 → 51.452
+  decisions / productive hour reads ``60.8 → 51.5, −9.3`` at the metric's precision,
+  not ``−9.384`` to three decimals. More decimals (at most :data:`MAX_EXTRA_DIGITS`)
+  only where a non-zero change would otherwise read as zero: 83.454 % → 83.438 %
+  reads ``−0.016 pp`` (never ``−0.0 pp``/"unchanged"). A change shown without its
+  values (a driver's share of it) gets more digits only when it would otherwise
+  read as zero.
 * **p-values never contradict their verdict.** :func:`format_p` shows two
   decimals (three below 0.01) and adds digits until the shown value lies on
   the same side of the threshold as the true one: ``p = 0.053``, not
@@ -41,8 +45,11 @@ from collections.abc import Iterable
 from reportgen.document import ValueFormat
 
 MINUS = "\u2212"  # typographic minus: the one minus sign of every shown number
-#: How many decimals beyond a format's own a comparison may add to agree.
+#: How many decimals beyond a format's own a change may add so a non-zero change never reads as 0.
 MAX_EXTRA_DIGITS = 2
+#: How many decimals beyond that a comparison may add so the rounded change agrees by itself;
+#: past it the change shown is the difference of the rounded values (:func:`shown_difference`).
+AGREEMENT_EXTRA_DIGITS = 1
 
 #: Decimals of each format (percent: in percent/pp units).
 BASE_DECIMALS: dict[str, int] = {
@@ -247,19 +254,75 @@ def comparison_decimals(
     decimals: int | None = None,
     delta: float | None = None,
 ) -> int:
-    """The shared precision of two values and their change (see the module's rule)."""
+    """The shared precision of two values and their change (see the module's rule).
+
+    The first precision at which the change reads as non-zero — as rounded and as the
+    difference of the rounded values — and then at most :data:`AGREEMENT_EXTRA_DIGITS`
+    more if that makes the rounded change equal the rounded values' difference. Where it
+    does not, the precision stays where the change first reads, and the change shown
+    beside the values is their difference as shown (:func:`shown_difference`).
+    """
+    readable = reading_decimals(current, previous, fmt, decimals, delta)
+    if _is_missing(current) or _is_missing(previous):
+        return readable
+    assert current is not None and previous is not None
+    change = current - previous if delta is None else delta
+    cur, prev, ch = _scaled(current, fmt), _scaled(previous, fmt), _scaled(change, fmt)
+    last = _base(fmt, decimals) + MAX_EXTRA_DIGITS
+    for d in range(readable, min(readable + AGREEMENT_EXTRA_DIGITS, last) + 1):
+        shown = round(round(cur, d) - round(prev, d), d)
+        if math.isclose(shown, round(ch, d), abs_tol=10 ** -(d + 3)):
+            return d
+    return readable
+
+
+def reading_decimals(
+    current: float | None,
+    previous: float | None,
+    fmt: str,
+    decimals: int | None = None,
+    delta: float | None = None,
+) -> int:
+    """The first precision at which a change reads as non-zero both as rounded and as the
+    difference of the two values rounded: the format's own but for tiny changes.
+
+    A table's rows share it (the finest any row needs), each row's change printed as the
+    difference of its values as shown (:func:`shown_difference`): one precision down the
+    column, the metric's own wherever it suffices.
+    """
     base = _base(fmt, decimals)
     if _is_missing(current) or _is_missing(previous):
         return change_decimals(delta, fmt, decimals) if delta is not None else base
     assert current is not None and previous is not None
     change = current - previous if delta is None else delta
     cur, prev, ch = _scaled(current, fmt), _scaled(previous, fmt), _scaled(change, fmt)
-    for d in range(base, base + MAX_EXTRA_DIGITS + 1):
-        shown = round(round(cur, d) - round(prev, d), d)
-        rounded = round(ch, d)
-        if math.isclose(shown, rounded, abs_tol=10 ** -(d + 3)) and (rounded != 0 or ch == 0):
-            return d
-    return base + MAX_EXTRA_DIGITS
+    last = base + MAX_EXTRA_DIGITS
+    return next(
+        (
+            d
+            for d in range(base, last + 1)
+            if ch == 0 or (round(ch, d) != 0 and round(cur, d) != round(prev, d))
+        ),
+        last,
+    )
+
+
+def shown_difference(
+    current: float | None, previous: float | None, fmt: str, decimals: int
+) -> float | None:
+    """The change a reader computes from the two values as shown at ``decimals``, in the
+    values' own units (a fraction for a percent): the change to print beside them.
+
+    Equal to the change rounded wherever :func:`comparison_decimals` found them to agree;
+    elsewhere it is the one change that agrees with the values on the page (60.8 → 51.5:
+    −9.3, where the unrounded change, −9.38, would print as −9.4).
+    """
+    if _is_missing(current) or _is_missing(previous):
+        return None
+    assert current is not None and previous is not None
+    scale = 100 if fmt == "percent" else 1
+    cur, prev = round(current * scale, decimals), round(previous * scale, decimals)
+    return round(cur - prev, decimals) / scale
 
 
 def change_decimals(delta: float | None, fmt: str, decimals: int | None = None) -> int:

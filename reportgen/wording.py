@@ -13,6 +13,8 @@ it compares (:func:`reportgen.formatting.comparison_decimals`).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from datetime import date
 
 from reportgen.document import Direction, Sentiment, ValueFormat
@@ -26,7 +28,9 @@ from reportgen.formatting import (
     format_relative,
     format_value,
     in_unit,
+    reading_decimals,
     shared_decimals,
+    shown_difference,
     unit_label,
 )
 
@@ -96,6 +100,60 @@ def pair_decimals(figures: MetricFigures, value: float | None, previous: float |
     )
 
 
+def rows_decimals(figures: MetricFigures, segments: Iterable[SegmentFigure]) -> int:
+    """One precision for segments shown together (a breakdown table's rows): the metric's
+    own, more only where a row's change would read as zero. Each row's change is then the
+    difference of its values as shown (:func:`pair_change`), so no row needs more digits to
+    agree, and the column does not take the finest any row would to agree by rounding."""
+    if figures.format == "count":
+        return 0
+    fmt = _fmt(figures)
+    return max(
+        (
+            reading_decimals(
+                _shown(figures, s.value),
+                _shown(figures, s.previous),
+                fmt,
+                figures.decimals,
+                _shown(figures, s.delta),
+            )
+            for s in segments
+        ),
+        default=reading_decimals(None, None, fmt, figures.decimals),
+    )
+
+
+def shown_delta(
+    figures: MetricFigures,
+    value: float | None,
+    previous: float | None,
+    delta: float | None,
+    decimals: int,
+) -> float | None:
+    """The change to print beside ``value`` and ``previous`` shown at ``decimals``: their
+    difference as shown (in the metric's own unit), so the three numbers agree; ``delta``
+    itself for a count (its change reads as a relative one) or without both values."""
+    if figures.format == "count" or value is None or previous is None or delta is None:
+        return delta
+    fmt = _fmt(figures)
+    difference = shown_difference(_shown(figures, value), _shown(figures, previous), fmt, decimals)
+    return None if difference is None else difference / (_shown(figures, 1.0) or 1.0)
+
+
+def pair_change(
+    figures: MetricFigures,
+    value: float | None,
+    previous: float | None,
+    delta: float | None,
+    delta_pct: float | None,
+    decimals: int | None = None,
+) -> str:
+    """The change between two values shown beside it (a table row, an anomaly and its
+    baseline): at their shared precision, as the difference of the values shown."""
+    d = pair_decimals(figures, value, previous) if decimals is None else decimals
+    return change_text(figures, shown_delta(figures, value, previous, delta, d), delta_pct, d)
+
+
 def change_text(
     figures: MetricFigures,
     delta: float | None,
@@ -116,7 +174,14 @@ def change_text(
 
 def headline_change(figures: MetricFigures) -> str:
     """The one text of the metric's change against the previous period, everywhere it is shown."""
-    return change_text(figures, figures.delta, figures.delta_pct, headline_decimals(figures))
+    return pair_change(
+        figures,
+        figures.value,
+        figures.previous,
+        figures.delta,
+        figures.delta_pct,
+        headline_decimals(figures),
+    )
 
 
 def headline_value(figures: MetricFigures, value: float | None, unit: bool = True) -> str:
@@ -130,7 +195,11 @@ def term_text(figures: MetricFigures, delta: float | None) -> str:
     """A part of the headline change (a driver's effect): its precision, more only near zero."""
     if delta is None:
         return "—"
-    return format_change(_shown(figures, delta), _fmt(figures), headline_decimals(figures))
+    d = headline_decimals(figures)
+    if figures.delta is not None and math.isclose(delta, figures.delta, rel_tol=1e-12):
+        # the headline change itself (a driver table's total): as the headline prints it
+        delta = shown_delta(figures, figures.value, figures.previous, delta, d)
+    return format_change(_shown(figures, delta), _fmt(figures), d)
 
 
 def interval_text(figures: MetricFigures, low: float | None, high: float | None) -> str:
@@ -222,7 +291,9 @@ def last_year_sentence(figures: MetricFigures, last_year_period: str | None) -> 
         return None
     delta_pct = figures.delta_last_year / figures.last_year if figures.last_year else None
     d = pair_decimals(figures, figures.value, figures.last_year)
-    change = change_text(figures, figures.delta_last_year, delta_pct, d)
+    change = pair_change(
+        figures, figures.value, figures.last_year, figures.delta_last_year, delta_pct, d
+    )
     if change_direction(figures.delta_last_year, delta_pct) == "flat":
         change = "unchanged"
     before = value_text(figures, figures.last_year, None if figures.format == "count" else d)
@@ -250,8 +321,10 @@ def mover_sentence(
     direction = change_direction(top.delta, top.delta_pct)
     if direction == "flat":
         return None
-    d = pair_decimals(figures, top.value, top.previous)
-    change = change_text(figures, top.delta, top.delta_pct, d)
+    # the new value and the change, without the previous value: the metric's precision (finer
+    # only if the change would read as zero), the change as the difference of the values shown
+    d = rows_decimals(figures, (top,))
+    change = pair_change(figures, top.value, top.previous, top.delta, top.delta_pct, d)
     now = value_text(figures, top.value, None if figures.format == "count" else d)
     weight = "of the total" if figures.as_of is not None else "of volume"  # a stock has no volume
     return (

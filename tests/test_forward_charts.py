@@ -175,7 +175,7 @@ def test_the_deck_draws_the_forecast_natively_with_editable_data(built_report, f
     categories = list(area.categories)
     assert categories[-4:] == list(AHEAD)
     stacked = {s.name: list(s.values) for s in area.series}
-    base = np.array([v or 0.0 for v in stacked["Normal range (low edge)"]])
+    base = np.array([v or 0.0 for v in stacked["Likely range (low edge)"]])
     layers = [np.array([v or 0.0 for v in values]) for values in stacked.values()]
     top = np.sum(layers, axis=0)
     # the forecast weeks: the transparent base is the range's low edge, the stack's top its high
@@ -199,7 +199,7 @@ def test_the_deck_legend_hides_the_transparent_stack_parts(built_report):
     ns = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
     hidden = {int(e.find(f"{ns}idx").get("val")) for e in legend.findall(f"{ns}legendEntry")}
     names = [s.name for s in chart.plots[0].series]
-    assert {names[i] for i in hidden} == {"Normal range (low edge)", "Likely range (gap below)"}
+    assert {names[i] for i in hidden} == {"Normal range (low edge)", "Likely range (low edge)"}
 
 
 def test_the_analyst_notes_read_the_next_weeks_forecast(charts, forecasts):

@@ -416,7 +416,7 @@ def test_the_html_report_draws_the_wbr_charts(built_report):
     assert "Last 12 months (closed)" in html and "Normal range" in html
 
 
-def test_the_deck_draws_the_band_as_a_native_stacked_area(built_report, figures_json):
+def test_the_deck_draws_the_band_as_native_stacked_columns(built_report, figures_json):
     deck = Presentation(built_report.artifacts["pptx"])
     charts = [
         shape.chart
@@ -427,10 +427,10 @@ def test_the_deck_draws_the_band_as_a_native_stacked_area(built_report, figures_
         and shape.chart.chart_title.text_frame.text.startswith(("Last 6 weeks", "Last 13 weeks"))
     ]
     assert len(charts) == len(figures_json["metrics"])
-    banded = [c for c in charts if len(c.plots) == 2]  # a band: the area plot under the lines
+    banded = [c for c in charts if len(c.plots) == 2]  # a band: the column plot under the lines
     aht = next(c for c in banded if c.plots[1].series[0].name == "Average handle time")
-    area = aht._chartSpace.chart.plotArea.find(qn("c:areaChart"))
-    assert area.find(qn("c:grouping")).get("val") == "stacked"
+    columns = aht._chartSpace.chart.plotArea.find(qn("c:barChart"))
+    assert columns.find(qn("c:grouping")).get("val") == "stacked"
     base, width, *_likely = aht.plots[0].series  # then the forecast's likely range
     bands = [p["expected_band"] for p in figures_json["metrics"]["aht"]["series"][-6:]]
     assert list(base.values)[:6] == pytest.approx([b["low"] for b in bands], rel=REL)

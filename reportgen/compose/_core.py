@@ -67,14 +67,14 @@ from reportgen.semantics.aggregations import aggregation_of
 from reportgen.wording import (
     change_direction,
     change_sentiment,
-    change_text,
     headline_change,
     headline_value,
     last_year_sentence,
     metric_sentence,
     mover_sentence,
-    pair_decimals,
+    pair_change,
     provisional_text,
+    rows_decimals,
     unit_text,
     value_text,
 )
@@ -682,8 +682,9 @@ def breakdown_table(
         shown.append(other_segment(metric, rest))
     rows = []
     muted = []
-    # one precision for the table's values and changes: the finest any row needs to agree
-    decimals = max((pair_decimals(m, s.value, s.previous) for s in shown), default=None)
+    # one precision for the table's values and changes: the metric's, finer only where a row's
+    # change would read as zero; each row's change is the difference of its values as shown
+    decimals = rows_decimals(m, shown)
     for index, s in enumerate(shown):
         direction = change_direction(s.delta, s.delta_pct)
         test = tests.changes.get(s.segment) if tests is not None else None
@@ -695,7 +696,11 @@ def breakdown_table(
             Cell(f"{s.segment} (small sample)" if small else s.segment, s.segment),
             Cell(_full(m, s.value, decimals), s.value),
             Cell(_full(m, s.previous, decimals), s.previous),
-            Cell(change_text(m, s.delta, s.delta_pct, decimals), s.delta, sentiment),
+            Cell(
+                pair_change(m, s.value, s.previous, s.delta, s.delta_pct, decimals),
+                s.delta,
+                sentiment,
+            ),
             Cell(format_value(s.share, "percent"), s.share),
         ]
         if has_n:

@@ -46,6 +46,7 @@ from reportgen.wording import (
     headline_value,
     interval_text,
     metric_sentence,
+    pair_change,
     pair_decimals,
     term_text,
     unit_text,
@@ -97,8 +98,10 @@ def _anomaly_value(m: MetricFigures | None, anomaly: Anomaly, value: float) -> s
 def _anomaly_change(m: MetricFigures | None, anomaly: Anomaly) -> str:
     if anomaly.method == "share" or m is None:
         return format_change(anomaly.delta, "percent")
-    return change_text(
+    return pair_change(
         m,
+        anomaly.observed,
+        anomaly.baseline,
         anomaly.delta,
         anomaly.delta / anomaly.baseline if anomaly.baseline else None,
         _anomaly_decimals(m, anomaly),

@@ -2,13 +2,14 @@
 
 Two chart parts side by side — the trailing weeks and the trailing months —
 on the same value-axis range (a flow total's months get their own: a month
-sums four weeks). The weeks' normal range is a stacked area behind the lines:
-a transparent series up to the band's low edge, then the band's width
-(high − low) in a pale tint, so a presenter who clicks "Edit data" sees the
-band as two honest columns and PowerPoint draws it without any picture. The
-lines are the usual native line series; python-pptx cannot make a combined
-chart, so the two band series are moved from the line plot into an
-``c:areaChart`` on the same axes.
+sums four weeks). The weeks' normal range is a band of stacked columns behind
+the lines, one column a week with no gap between them: a transparent column up
+to the band's low edge, then the band's width (high − low) in a pale tint, so a
+presenter who clicks "Edit data" sees the band as two honest columns and
+PowerPoint draws it without any picture. The forecast's likely range follows
+the same way from the first forecast week. The lines are the usual native line
+series; python-pptx cannot make a combined chart, so the band series are moved
+from the line plot into a stacked ``c:barChart`` on the same axes.
 """
 
 from __future__ import annotations
@@ -50,46 +51,89 @@ WEEKS_SHARE = 0.38  # of the frame's width (the value axis' labels sit in the we
 MAX_WEEKS_SHARE = 0.5  # with the forecast's weeks after them; the twelve months keep half
 BAND_BASE = "Normal range (low edge)"
 BAND_WIDTH = "Normal range"
-FORECAST_GAP = "Likely range (gap below)"
+FORECAST_BASE = "Likely range (low edge)"
+# The two panels' plot areas, where they share a value axis (EMU): room for the title above,
+# the week labels and a legend of up to three rows below, the value labels left of the weeks
+# and the months' first slanted label left of the months.
+PLOT_TOP = Inches(0.6)
+PLOT_BOTTOM = Inches(0.95)
+PLOT_AXIS_LEFT = Inches(0.7)
+PLOT_SLANT_LEFT = Inches(0.45)
+PLOT_RIGHT = Inches(0.15)
+BAND_BELOW_ZERO = "Normal range (below zero)"
+FORECAST_BELOW_ZERO = "Likely range (below zero)"
 
 
 def band_series(chart: Chart) -> tuple[ChartSeries, ...] | None:
-    """The bands as stacked-area data: (low edge, normal range's width) and, with a forecast,
-    (gap up to the likely range, likely range's width); None without a band.
+    """The bands as stacked-column data: (low edge, normal range's width) and, with a
+    forecast, (low edge, likely range's width); None without a band.
 
-    Weeks the model does not judge have no normal range: its values are gaps there. One
-    stacked area holds both bands (a second area group would need axes of its own, drawn
-    over the lines): where one band is, the other's width is zero, so each week stacks
-    the transparent low edge, then whichever band it has.
+    Each week is one column of the stack, as wide as its slot (no gap between columns), so
+    a band is a run of blocks that ends where its last week ends: the normal range with the
+    last judged week, the likely range from the first forecast week on. A stacked *area*
+    cannot end a band: it draws a straight edge from one week to the next, and a blank week
+    is plotted as zero, so the band tapered to a point between the last actual week and the
+    first forecast one (PowerPoint and LibreOffice alike, whatever ``c:dispBlanksAs`` says).
+    A blank is a gap in a column chart. A week with both ranges (the forecast starts at the
+    last actual value, zero wide) keeps its normal range. Below zero, Office stacks negative
+    values downward from zero on their own, so a band below zero is stacked from its high
+    edge down and a band across zero adds a second, downward part of the same colour.
     """
     normal = _edges(chart, "band_low", "band_high")
     ahead = _edges(chart, "forecast_low", "forecast_high")
     if normal is None and ahead is None:
         return None
     count = len(chart.categories)
-    low, high = normal or ((None,) * count, (None,) * count)
-    f_low, f_high = ahead[0] if ahead else (None,) * count, ahead[1] if ahead else (None,) * count
-    base, width, gap, f_width = [], [], [], []
-    for lo, hi, flo, fhi in zip(low, high, f_low, f_high, strict=True):
-        judged = lo is not None and hi is not None
-        drawn = flo is not None and fhi is not None
-        base.append(lo if judged else flo if drawn else None)
-        width.append(hi - lo if judged else None)
-        # the week the forecast starts has both: its range (zero wide, at the last actual
-        # value) sits on the normal range's top, or above it by a transparent gap
-        gap.append(max(flo - hi, 0.0) if judged and drawn else None)
-        f_width.append(fhi - flo if drawn else None)
+    nothing: tuple[float | None, ...] = (None,) * count
+    low, high = normal or (nothing, nothing)
+    f_low, f_high = ahead or (nothing, nothing)
+    judged = [lo is not None and hi is not None for lo, hi in zip(low, high, strict=True)]
+    likely = [
+        not j and lo is not None and hi is not None
+        for j, lo, hi in zip(judged, f_low, f_high, strict=True)
+    ]
+    base, width, below = _stacked(low, high, judged)
     series = [
-        ChartSeries(BAND_BASE, tuple(base), "band_low"),
-        ChartSeries(BAND_WIDTH, tuple(width), "band_high"),
+        ChartSeries(BAND_BASE, base, "band_low"),
+        ChartSeries(BAND_WIDTH, width, "band_high"),
     ]
     if ahead is not None:
         name = next(s.name for s in chart.series if s.role == "forecast_high")
+        f_base, f_width, f_below = _stacked(f_low, f_high, likely)
         series += [
-            ChartSeries(FORECAST_GAP, tuple(gap), "forecast_low"),
-            ChartSeries(name, tuple(f_width), "forecast_high"),
+            ChartSeries(FORECAST_BASE, f_base, "forecast_low"),
+            ChartSeries(name, f_width, "forecast_high"),
+        ]
+    else:
+        f_below = nothing
+    if any(v is not None for v in below + f_below):  # a band across zero: rare, kept honest
+        series += [
+            ChartSeries(BAND_BELOW_ZERO, below, "band_high"),
+            ChartSeries(FORECAST_BELOW_ZERO, f_below, "forecast_high"),
         ]
     return tuple(series)
+
+
+def _stacked(
+    low: tuple[float | None, ...], high: tuple[float | None, ...], drawn: list[bool]
+) -> tuple[tuple[float | None, ...], tuple[float | None, ...], tuple[float | None, ...]]:
+    """(transparent base, band above it, band's part below zero) for the weeks ``drawn``."""
+    parts = [
+        _split(lo, hi) if draw else (None, None, None)
+        for lo, hi, draw in zip(low, high, drawn, strict=True)
+    ]
+    base, width, below = zip(*parts, strict=True) if parts else ((), (), ())
+    return tuple(base), tuple(width), tuple(below)
+
+
+def _split(lo: float | None, hi: float | None) -> tuple[float | None, float | None, float | None]:
+    if lo is None or hi is None:
+        return None, None, None
+    if lo >= 0:  # up from zero: transparent to the low edge, then the band
+        return lo, hi - lo, None
+    if hi <= 0:  # down from zero: transparent to the high edge, then the band
+        return hi, lo - hi, None
+    return None, hi, lo  # across zero: the band up to its high edge and down to its low one
 
 
 def _edges(
@@ -124,8 +168,41 @@ def add_wbr_chart(slide: Slide, chart: Chart, frame: Frame, brand: Brand) -> lis
             axis = native.value_axis
             axis.minimum_scale, axis.maximum_scale, axis.major_unit = bounds
             axis.tick_label_position = XL_TICK_LABEL_POSITION.NONE
+            _same_plot_height(drawn[0], weeks_frame, native, months_frame)
         drawn.append(native)
     return drawn
+
+
+def _same_plot_height(
+    weeks: PptxChart, weeks_frame: Frame, months: PptxChart, frame: Frame
+) -> None:
+    """One value axis for both panels means one height for both plot areas: left to itself
+    each viewer sizes a plot area around its own labels, and the months' slanted labels made
+    theirs shorter, so a level sat lower on the months' gridlines than on the weeks'. Both plot
+    areas get the same manual top and height (the frames are side by side, equally tall)."""
+    top, bottom = PLOT_TOP / frame.height, PLOT_BOTTOM / frame.height
+    height = max(1.0 - top - bottom, 0.3)
+    for native, box, left in (
+        (weeks, weeks_frame, PLOT_AXIS_LEFT),
+        (months, frame, PLOT_SLANT_LEFT),
+    ):
+        width = max(1.0 - (left + PLOT_RIGHT) / box.width, 0.3)
+        _inner_layout(native, left / box.width, top, width, height)
+
+
+def _inner_layout(native: PptxChart, left: float, top: float, width: float, height: float) -> None:
+    """The plot area's inner rectangle (axes, without tick labels) as fractions of the chart."""
+    plot_area = native._chartSpace.chart.plotArea
+    for old in plot_area.findall(qn("c:layout")):
+        plot_area.remove(old)
+    layout = etree.Element(qn("c:layout"))
+    plot_area.insert(0, layout)
+    manual = etree.SubElement(layout, qn("c:manualLayout"))
+    etree.SubElement(manual, qn("c:layoutTarget")).set("val", "inner")
+    etree.SubElement(manual, qn("c:xMode")).set("val", "edge")
+    etree.SubElement(manual, qn("c:yMode")).set("val", "edge")
+    for tag, value in (("c:x", left), ("c:y", top), ("c:w", width), ("c:h", height)):
+        etree.SubElement(manual, qn(tag)).set("val", f"{value:.4f}")
 
 
 def _weeks_share(chart: Chart) -> float:
@@ -153,23 +230,21 @@ def _weeks(
     shape = slide.shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, *frame.args(), chart_data(data_spec))
     shape.name = one_line(chart.title)[:100] or "Chart"
     native = shape.chart
-    _band_to_area(native, len(band))
+    _band_to_columns(native, len(band))
     native.font.size = TICK_SIZE
     native.font.color.rgb = rgb(brand.text)
     style_title(native, lines, brand)
     _style_axes(native, lines, brand, bounds)
-    area, line = native.plots[0], native.plots[1]
-    fills = {BAND_WIDTH: band_colour(brand)}
-    for spec, series in zip(band, area.series, strict=True):
-        fill = fills.get(spec.name) if spec.role == "band_high" else None
-        if spec.role == "forecast_high":
-            fill = forecast_band_colour(brand)
+    columns, line = native.plots[0], native.plots[1]
+    for spec, series in zip(band, columns.series, strict=True):
         series.format.line.fill.background()
-        if fill is None:  # a transparent base under a band
+        if spec.role in ("band_low", "forecast_low"):  # a transparent base under a band
             series.format.fill.background()
-        else:
-            series.format.fill.solid()
-            series.format.fill.fore_color.rgb = rgb(fill)
+            continue
+        series.format.fill.solid()
+        series.format.fill.fore_color.rgb = rgb(
+            band_colour(brand) if spec.role == "band_high" else forecast_band_colour(brand)
+        )
     for spec, series in zip(lines.series, line.series, strict=True):
         colour = brand.muted if spec.role == "target" else brand.primary
         _style_line(series, spec, colour)
@@ -177,30 +252,58 @@ def _weeks(
             series.format.line.width = Pt(2)
             series.format.line.dash_style = MSO_LINE_DASH_STYLE.SQUARE_DOT
             series.marker.style = XL_MARKER_STYLE.NONE
-    if all(v is None for v in band[1].values):  # a forecast without a normal range
-        _legend_without(native, 0, 1, *(2,) * (len(band) > 2))
-    else:
-        _legend_without(native, 0, *(2,) * (len(band) > 2))
+    _legend_without(native, *_unnamed(band))
     _highlight(native, lines, brand)
     _ring_flagged(native, chart, 1, brand)
     return native
 
 
-def _band_to_area(native: PptxChart, count: int = 2) -> None:
-    """Move the first ``count`` series of the line plot into a stacked area plot on its axes."""
+def _unnamed(band: tuple[ChartSeries, ...]) -> list[int]:
+    """The band series the legend leaves out: the transparent bases, a band with no week
+    drawn, and a band's part below zero (its colour already has its entry)."""
+    return [
+        index
+        for index, spec in enumerate(band)
+        if spec.role in ("band_low", "forecast_low")
+        or spec.name in (BAND_BELOW_ZERO, FORECAST_BELOW_ZERO)
+        or all(v is None for v in spec.values)
+    ]
+
+
+def _band_to_columns(native: PptxChart, count: int) -> None:
+    """Move the first ``count`` series of the line plot into stacked columns on its axes,
+    one column a week with no gap between weeks (a band of blocks)."""
     plot_area = native._chartSpace.chart.plotArea
     line_chart = plot_area.find(qn("c:lineChart"))
-    area = etree.SubElement(plot_area, qn("c:areaChart"))
-    line_chart.addprevious(area)  # drawn first: underneath the lines
-    etree.SubElement(area, qn("c:grouping")).set("val", "stacked")
-    etree.SubElement(area, qn("c:varyColors")).set("val", "0")
+    bars = etree.Element(qn("c:barChart"))
+    line_chart.addprevious(bars)  # drawn first: underneath the lines
+    etree.SubElement(bars, qn("c:barDir")).set("val", "col")
+    etree.SubElement(bars, qn("c:grouping")).set("val", "stacked")
+    etree.SubElement(bars, qn("c:varyColors")).set("val", "0")
     for ser in line_chart.findall(qn("c:ser"))[:count]:
-        for tag in ("c:marker", "c:smooth"):  # line-only children: invalid in an area series
+        for tag in ("c:marker", "c:smooth"):  # line-only children: invalid in a bar series
             for child in ser.findall(qn(tag)):
                 ser.remove(child)
-        area.append(ser)
+        # a negative value keeps its fill (the default inverts it to white in some viewers)
+        invert = etree.Element(qn("c:invertIfNegative"))
+        invert.set("val", "0")
+        anchor = ser.find(qn("c:spPr"))
+        (anchor if anchor is not None else ser.find(qn("c:tx"))).addnext(invert)
+        bars.append(ser)
+    etree.SubElement(bars, qn("c:gapWidth")).set("val", "0")
+    etree.SubElement(bars, qn("c:overlap")).set("val", "100")
     for ax_id in line_chart.findall(qn("c:axId")):
-        area.append(copy.deepcopy(ax_id))
+        bars.append(copy.deepcopy(ax_id))
+    # columns sit between the tick marks: each week's point in the middle of its column
+    value_axis = plot_area.find(qn("c:valAx"))
+    between = value_axis.find(qn("c:crossBetween"))
+    if between is None:
+        between = etree.Element(qn("c:crossBetween"))
+        crossing = value_axis.find(qn("c:crosses"))
+        if crossing is None:
+            crossing = value_axis.find(qn("c:crossesAt"))
+        crossing.addnext(between)
+    between.set("val", "between")
 
 
 def _style_axes(

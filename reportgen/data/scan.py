@@ -101,7 +101,7 @@ def scan(engines: Engines, query: CubeQuery, sql: str | None = None) -> pd.DataF
     gives the cube, and the cache, one schema whatever the engine.
     """
     engine = engines.for_fact(query.fact)
-    frame = engine.fetch(sql or query.sql, fact=query.fact)
+    frame = engine.fetch_scan(sql or query.sql, fact=query.fact)
     return tidy(frame, query)
 
 

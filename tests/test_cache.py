@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 import reportgen.data.cache as cache_module
@@ -295,3 +297,31 @@ def test_builds_with_cache_and_no_cache_give_identical_figures(project, demo_dir
     assert opened[-1].read is False and all(s.since is None for s in opened[-1].scans)
     rebuilt = out / "weekly_leadership" / "2026-W47" / "leadership" / "figures.json"
     assert_same_figures(figures(cached.artifacts["figures"]), figures(rebuilt))
+
+
+def test_a_partitions_closed_days_are_the_boolean_selection_sorted_stably():
+    """One copy of the rows (take) instead of a selection and a sort: the same rows, same order."""
+    rng = np.random.default_rng(3)
+    days = pd.to_datetime("2026-11-01") + pd.to_timedelta(rng.integers(0, 9, 500), unit="D")
+    fresh = pd.DataFrame({"day": days.astype("datetime64[us]"), "n": np.arange(500.0)})
+    newest = date(2026, 11, 9)
+    expected = (
+        fresh[fresh["day"] < pd.Timestamp(newest)]
+        .sort_values("day", kind="stable")
+        .reset_index(drop=True)
+    )
+    pd.testing.assert_frame_equal(cache_module._closed_by_day(fresh, newest), expected)
+
+
+def test_partitions_written_in_small_row_groups_read_back_as_the_same_cube(project, monkeypatch):
+    monkeypatch.setattr(cache_module, "ROW_GROUP_ROWS", 1_000)
+    root = default_cache_dir(report_of(project))
+    cold = cube_with(project, CubeCache(root))
+    (folder,) = (next(root.iterdir()) / "decisions.decided_at").iterdir()
+    (partition,) = folder.glob("*.parquet")
+    groups = pq.ParquetFile(partition).metadata
+    assert groups.num_row_groups > 1
+    assert max(groups.row_group(i).num_rows for i in range(groups.num_row_groups)) <= 1_000
+    again = CubeCache(root)
+    assert_same_cube(cold, cube_with(project, again))
+    assert all(s.days_scanned == 1 for s in again.scans)  # the rest came from the partition

@@ -89,6 +89,15 @@ class Engine(ABC):
     def fetch(self, sql: str, *, fact: str) -> pd.DataFrame:
         """Run an aggregate query; raise :class:`SourceError` naming the fact on failure."""
 
+    def fetch_scan(self, sql: str, *, fact: str) -> pd.DataFrame:
+        """Run one cube scan (:func:`reportgen.data.scan.scan` tidies what it returns).
+
+        The same as :meth:`fetch` unless an engine has a leaner way to hand over
+        a large aggregate: the cube's columns are retyped by ``tidy`` anyway, so
+        an engine may return any numeric, date and string types here.
+        """
+        return self.fetch(sql, fact=fact)
+
     @abstractmethod
     def columns(self, table: exp.Expression, *, fact: str) -> dict[str, str]:
         """The source's columns and their types in the engine's own words, from metadata only.

@@ -83,13 +83,18 @@ def main() -> None:
             str(work / "out"),
         ]
         wall, rss = run_measured(cmd, ROOT)
-        largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+        # the build and every process it waited for (audience workers, renderers, drawing):
+        # on a shared machine the CPU seconds vary less than the wall time
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        largest = children.ru_maxrss // 1024
+        cpu = children.ru_utime + children.ru_stime
         built = sum(1 for _ in (work / "out" / "weekly_leadership" / "2026-W47").iterdir())
     count = len(report["audiences"])
     print(
         f"{count} audiences ({built} built), {args.format}, {os.cpu_count()} cores: "
-        f"wall {wall:.1f} s ({wall / max(built, 1):.1f} s an audience), peak RSS of the process "
-        f"tree {rss} MB, largest single process {largest} MB"
+        f"wall {wall:.1f} s ({wall / max(built, 1):.1f} s an audience), CPU {cpu:.0f} s "
+        f"(user + sys), peak RSS of the process tree {rss} MB, largest single process "
+        f"{largest} MB"
     )
 
 

@@ -5,7 +5,9 @@ charts) stays with the process that drew them: glibc never gets it back.
 Drawn in the build process, that heap sat under WeasyPrint's layout
 (~140 MB) and pushed a whole build's peak RSS past 600 MB. Drawn here, it
 lives in worker processes that exit (:func:`shut_down`) before the PDF is
-laid out.
+laid out. A process that builds many audiences in turn (a fan-out's worker)
+holds its worker instead (:func:`hold_workers`): one warmed-up engine draws
+every audience's charts.
 
 The workers run ``_vega_worker.py`` as a script: it imports vl-convert and
 nothing else (a spawned multiprocessing worker would re-import the CLI and
@@ -36,9 +38,10 @@ from reportgen.render.charts.drawings import DrawingCache
 WORKERS = 1
 #: A worker is replaced after this many charts. The engine's heap grows with the first
 #: charts and then levels off (RSS ~87 MB after one chart, ~131 MB after 12, ~137 MB after
-#: the weekly report's 32), while a fresh worker costs ~0.3 s to start and ~0.4 s to warm
-#: up: one worker draws a whole report.
-CHARTS_PER_WORKER = 64
+#: the weekly report's 32, ~139 MB after 564 charts of six audiences), while a fresh worker
+#: costs ~0.9 s of CPU to start and warm up: one worker draws a whole fan-out's charts
+#: (:func:`hold_workers`) or at least a whole report's.
+CHARTS_PER_WORKER = 1000
 #: Drawn by a worker started ahead of need (:func:`prestart`), so the JavaScript engine
 #: compiles Vega while the build is still analysing: an axis, labels and a mark.
 WARM_UP = {
@@ -136,6 +139,8 @@ class _Pool:
         self._idle: list[_Worker] = []
         self._started: list[_Worker] = []
         self._changed = threading.Condition()
+        #: while True, :meth:`shut_down` leaves the workers running (:func:`hold_workers`)
+        self.held = False
 
     def draw(self, spec: dict[str, Any]) -> str:
         worker = self._take()
@@ -184,8 +189,15 @@ class _Pool:
     def workers(self) -> list[_Worker]:
         return list(self._started)
 
-    def shut_down(self) -> None:
-        """End the idle workers now; a busy one ends when its chart is done."""
+    def shut_down(self, *, even_held: bool = False) -> None:
+        """End the idle workers now; a busy one ends when its chart is done.
+
+        A held pool keeps its workers unless ``even_held``: the builds of a
+        fan-out each end their drawing at the end of their charts, and the
+        next audience's charts would pay ~0.9 s for a new worker.
+        """
+        if self.held and not even_held:
+            return
         with self._changed:
             idle, self._idle, self._started = self._idle, [], []
             self._changed.notify_all()
@@ -194,7 +206,13 @@ class _Pool:
 
 
 _POOL = _Pool(WORKERS)
-atexit.register(_POOL.shut_down)
+
+
+def _end_at_exit() -> None:
+    _POOL.shut_down(even_held=True)
+
+
+atexit.register(_end_at_exit)
 
 
 def _forget_workers_after_fork() -> None:
@@ -247,5 +265,33 @@ def prestart() -> None:
 
 
 def shut_down() -> None:
-    """End the drawing processes, returning their memory; the next chart starts new ones."""
+    """End the drawing processes, returning their memory; the next chart starts new ones.
+
+    While they are held (:func:`hold_workers`, :func:`workers_held`) this ends nothing.
+    """
     _POOL.shut_down()
+
+
+def hold_workers() -> None:
+    """Keep this process's drawing workers across builds until it exits (a fan-out's worker).
+
+    Every build ends its drawing process when its charts are drawn, so that
+    the JavaScript engine's heap is not beside the PDF's layout. A process
+    that builds one audience after another would then start and warm up a
+    worker per audience (~0.9 s of CPU each, twice a build: the PDF's and the
+    build's own shut-downs), so it holds them instead, at the price of the
+    engine's ~140 MB staying beside each layout.
+    """
+    _POOL.held = True
+
+
+@contextlib.contextmanager
+def workers_held() -> Iterator[None]:
+    """:func:`hold_workers` while the block runs; its end ends the workers (unless held before)."""
+    pool = _POOL
+    before, pool.held = pool.held, True
+    try:
+        yield
+    finally:
+        pool.held = before
+        pool.shut_down()

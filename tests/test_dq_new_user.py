@@ -112,7 +112,7 @@ def test_negative_minutes_and_null_countries_are_warnings_per_period(built):
         q["check"]: q["rows"] for q in built["figures"]["data_quality"] if q["period"] == WEEK[0]
     }
     assert checks["negative_handling_minutes"] == (week.handling_minutes < 0).sum()
-    assert checks["missing_country_code"] == week.country_code.isna().sum()
+    assert checks["null_country_code"] == week.country_code.isna().sum()
 
 
 def test_a_vendor_story_states_the_metric_not_its_share(built):

@@ -157,9 +157,22 @@ def test_a_renderer_process_that_dies_is_a_clear_error(sample_document, tmp_path
         )
 
 
+def _fails_once_started(log: Path):
+    """Fails only once the other renderer is under way (its pid logged): on a loaded machine
+    a failure that came first would end the other process before it ever started."""
+
+    def render(document: Document, path: Path) -> None:
+        deadline = time.monotonic() + 30.0
+        while not (log.exists() and log.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        _fails(document, path)
+
+    return render
+
+
 def test_a_failure_stops_the_formats_still_rendering(sample_document, tmp_path, monkeypatch):
     log = tmp_path / "log"
-    _fake_renderers(monkeypatch, {"pptx": _sleeps(log), "xlsx": _fails})
+    _fake_renderers(monkeypatch, {"pptx": _sleeps(log), "xlsx": _fails_once_started(log)})
 
     with pytest.raises(RenderError, match="rendering xlsx failed"):
         render_concurrently(

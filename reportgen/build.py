@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from reportgen import __version__
 from reportgen.config.loader import ResolvedReport, load_report
@@ -471,23 +471,18 @@ def _share(
     )
 
 
-def _share_in_worker(
-    report: ResolvedReport,
-    cube: Cube,
-    chosen: Period,
-    formats: Sequence[str] | None,
-    out_dir: Path,
-    generated_at: datetime,
-    quality: tuple[QualityIssue, ...],
-    cache: bool = True,
-) -> None:
-    """A fan-out worker process: :func:`_share`, and one drawing process for all its audiences.
+def _share_in_worker(*shared: Any) -> None:
+    """A fan-out worker process: :func:`_share` (same arguments), and one drawing process
+    for all its audiences.
 
     The drawing process is started now, so it warms up while the first
     audience is analysed, and held until this process exits.
     """
-    _share(report, cube, chosen, formats, out_dir, generated_at, quality, cache)
+    _share(*shared)
     hold_drawing_workers()
+    report = _SHARED["report"]
+    assert isinstance(report, ResolvedReport)
+    formats = cast("Sequence[str] | None", _SHARED["formats"])
     if CHART_FORMATS & set(formats or report.config.outputs):
         prestart_drawing()
 

@@ -247,6 +247,18 @@ def _signed(text: str, value: float) -> str:
     return "±" + text
 
 
+def _scaled_comparison(
+    current: float | None, previous: float | None, fmt: str, delta: float | None
+) -> tuple[float, float, float] | None:
+    """Both values and their change (``delta``, else their difference) in shown units
+    (percent in %), or None when a value is missing."""
+    if _is_missing(current) or _is_missing(previous):
+        return None
+    assert current is not None and previous is not None
+    change = current - previous if delta is None else delta
+    return _scaled(current, fmt), _scaled(previous, fmt), _scaled(change, fmt)
+
+
 def comparison_decimals(
     current: float | None,
     previous: float | None,
@@ -263,11 +275,9 @@ def comparison_decimals(
     beside the values is their difference as shown (:func:`shown_difference`).
     """
     readable = reading_decimals(current, previous, fmt, decimals, delta)
-    if _is_missing(current) or _is_missing(previous):
+    if (scaled := _scaled_comparison(current, previous, fmt, delta)) is None:
         return readable
-    assert current is not None and previous is not None
-    change = current - previous if delta is None else delta
-    cur, prev, ch = _scaled(current, fmt), _scaled(previous, fmt), _scaled(change, fmt)
+    cur, prev, ch = scaled
     last = _base(fmt, decimals) + MAX_EXTRA_DIGITS
     for d in range(readable, min(readable + AGREEMENT_EXTRA_DIGITS, last) + 1):
         shown = round(round(cur, d) - round(prev, d), d)
@@ -291,11 +301,9 @@ def reading_decimals(
     column, the metric's own wherever it suffices.
     """
     base = _base(fmt, decimals)
-    if _is_missing(current) or _is_missing(previous):
+    if (scaled := _scaled_comparison(current, previous, fmt, delta)) is None:
         return change_decimals(delta, fmt, decimals) if delta is not None else base
-    assert current is not None and previous is not None
-    change = current - previous if delta is None else delta
-    cur, prev, ch = _scaled(current, fmt), _scaled(previous, fmt), _scaled(change, fmt)
+    cur, prev, ch = scaled
     last = base + MAX_EXTRA_DIGITS
     return next(
         (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -205,6 +206,28 @@ def test_one_process_renders_the_formats_in_turn_in_the_build_process(
 
     assert {int(line.split()[1]) for line in log.read_text().splitlines()} == {os.getpid()}
     assert sorted(result.artifacts) == ["figures", "pdf", "pptx"]
+
+
+def test_a_renderer_inherits_its_library_imported_while_the_charts_were_drawn(
+    sample_document, tmp_path, monkeypatch
+):
+    library = f"renderer_library_{os.getpid()}_{time.monotonic_ns()}"  # imported nowhere else
+    (tmp_path / f"{library}.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(processes.RENDERER_LIBRARIES, "pdf", (library,))
+    log = tmp_path / "log"
+
+    def pdf(document: Document, path: Path) -> None:
+        _log(log, f"pdf found {library} imported: {library in sys.modules}")
+        path.write_text("done")
+
+    _fake_renderers(monkeypatch, {"pdf": pdf, "pptx": _writes_its_pid(log)})
+
+    render_concurrently(
+        sample_document, {"pdf": tmp_path / "out.pdf", "pptx": tmp_path / "o.pptx"}, processes=2
+    )
+
+    assert f"pdf found {library} imported: True" in log.read_text()
 
 
 def test_the_pdf_and_html_share_charts_drawn_once_in_the_build_process(

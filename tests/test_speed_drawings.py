@@ -16,9 +16,10 @@ import pytest
 from reportgen.config.loader import load_report
 from reportgen.data.cache import default_cache_dir
 from reportgen.document import Chart
-from reportgen.render.charts import vega
+from reportgen.render.charts import drawings as drawings_module
+from reportgen.render.charts import svg, vega
 from reportgen.render.charts._layers import InlineRows, SharedLayer
-from reportgen.render.charts.drawings import FOLDER, DrawingCache, drawing_key
+from reportgen.render.charts.drawings import FOLDER, DrawingCache, drawing_key, source_key
 from reportgen.render.charts.svg import chart_to_altair, vegalite_spec
 
 
@@ -112,6 +113,59 @@ def test_a_cache_that_cannot_be_written_does_not_fail_the_drawing(tmp_path: Path
     assert caplog.text.count("could not keep a drawn chart") == 1
 
 
+def _source(value: float = 1.0) -> tuple:
+    """What a spec is built from, as svg.py passes it: a frozen block, the brand, a size."""
+    return (("bar", ("W46", "W47"), (0.5, value)), "brand", 640, None)
+
+
+def test_a_drawing_is_found_from_what_its_spec_is_built_from(tmp_path: Path) -> None:
+    cache = DrawingCache(tmp_path)
+    cache.put(_spec(), "<svg>drawn</svg>")
+    cache.point(_source(), _spec())
+    assert cache.get_for(_source()) == "<svg>drawn</svg>"
+    assert cache.get_for(_source(0.8)) is None  # a corrected number: built and drawn anew
+
+
+def test_a_change_to_the_code_that_builds_specs_is_a_new_source_key(monkeypatch) -> None:
+    before = source_key(_source())
+    monkeypatch.setattr(drawings_module, "_builder_version", lambda: "edited svg.py")
+    assert source_key(_source()) != before
+
+
+def test_the_source_digest_changes_with_any_file_of_the_package(tmp_path: Path) -> None:
+    (tmp_path / "charts").mkdir()
+    (tmp_path / "charts" / "svg.py").write_text("WIDTH = 640\n")
+    before = drawings_module.source_digest(tmp_path)
+    (tmp_path / "charts" / "svg.py").write_text("WIDTH = 600\n")
+    edited = drawings_module.source_digest(tmp_path)
+    (tmp_path / "formatting.py").write_text("")
+    assert len({before, edited, drawings_module.source_digest(tmp_path)}) == 3
+
+
+def test_the_builder_version_is_the_digest_of_reportgens_own_source() -> None:
+    package = Path(svg.__file__).resolve().parents[2]
+    assert drawings_module._builder_version().startswith(drawings_module.source_digest(package))
+
+
+def test_a_pointer_to_a_pruned_or_damaged_drawing_is_a_miss_not_an_error(tmp_path: Path) -> None:
+    cache = DrawingCache(tmp_path)
+    cache.put(_spec(), "<svg>drawn</svg>")
+    cache.point(_source(), _spec())
+    (drawn,) = tmp_path.glob("*/*.svg")
+    drawn.unlink()
+    assert cache.get_for(_source()) is None
+    (pointer,) = tmp_path.glob("*/*.source")
+    pointer.write_text("not a key", encoding="ascii")
+    cache.put(_spec(), "<svg>drawn</svg>")
+    assert cache.get_for(_source()) is None
+
+
+def test_no_cache_serves_nothing_from_a_pointer(tmp_path: Path) -> None:
+    DrawingCache(tmp_path).put(_spec(), "<svg>drawn</svg>")
+    DrawingCache(tmp_path).point(_source(), _spec())
+    assert DrawingCache(tmp_path, read=False).get_for(_source()) is None
+
+
 @pytest.fixture(scope="module")
 def rebuilt(weekly_config: Path, tmp_path_factory):
     """The W47 HTML built twice in this process; the chart drawings counted per build."""
@@ -120,18 +174,28 @@ def rebuilt(weekly_config: Path, tmp_path_factory):
     from reportgen import build_report
 
     drawn: list[int] = []
+    built: list[int] = []
     real_draw = vega._Pool.draw
+    real_build = svg.vegalite_spec
 
     def counted(pool, spec):
         drawn[-1] += 1
         return real_draw(pool, spec)
 
+    def counted_build(build):
+        built[-1] += 1
+        return real_build(build)
+
     patch = pytest.MonkeyPatch()
     patch.setattr(vega._Pool, "draw", counted)
+    patch.setattr(svg, "vegalite_spec", counted_build)
     results = []
     try:
         for n in range(2):
+            svg._chart_to_svg.cache_clear()  # a new process, as a rebuild is
+            svg._graphic_to_svg.cache_clear()
             drawn.append(0)
+            built.append(0)
             results.append(
                 build_report(
                     weekly_config,
@@ -144,17 +208,22 @@ def rebuilt(weekly_config: Path, tmp_path_factory):
             )
     finally:
         patch.undo()
-    return results, drawn
+    return results, drawn, built
 
 
 def test_a_rebuild_on_the_same_data_draws_no_chart_again(rebuilt) -> None:
-    (first, second), drawn = rebuilt
+    (first, second), drawn, _ = rebuilt
     assert drawn[1] == 0
     assert second.artifacts["html"].read_bytes() == first.artifacts["html"].read_bytes()
 
 
+def test_a_rebuild_on_the_same_data_builds_no_chart_spec_again(rebuilt) -> None:
+    _, _, built = rebuilt
+    assert built[0] > 0 and built[1] == 0
+
+
 def test_a_build_keeps_its_drawings_in_the_report_cache_folder(rebuilt, weekly_config) -> None:
-    (first, _), _ = rebuilt
+    (first, _), _, _ = rebuilt
     folder = default_cache_dir(load_report(weekly_config)) / FOLDER
     charts = [b for s in first.document.sections for b in s.blocks if isinstance(b, Chart)]
     assert len(list(folder.glob("*/*.svg"))) >= len(charts) > 0

@@ -759,7 +759,9 @@ def _clean_graphic(block: Graphic) -> Graphic:
 
 @lru_cache(maxsize=128)
 def _graphic_to_svg(block: Graphic, brand: Brand, width: int) -> str:
-    svg = _draw(lambda: graphic_to_altair(block, brand, width=width), block.title)
+    svg = _draw(
+        lambda: graphic_to_altair(block, brand, width=width), block.title, (block, brand, width)
+    )
     titles: dict[str, str] = {}
     if isinstance(block, Heatmap):
         _, row_chars, col_chars, slanted = heatmap_layout(block, width)
@@ -823,7 +825,11 @@ def _vega_safe(label: str) -> str:
 
 @lru_cache(maxsize=512)
 def _chart_to_svg(chart: Chart, brand: Brand, width: int, height: int | None) -> str:
-    svg = _draw(lambda: chart_to_altair(chart, brand, width=width, height=height), chart.title)
+    svg = _draw(
+        lambda: chart_to_altair(chart, brand, width=width, height=height),
+        chart.title,
+        (chart, brand, width, height),
+    )
     titles: dict[str, str] = {}
     if chart.chart_type == "bar":
         titles = {drawn: full for full, drawn in bar_labels(chart, width).items()}
@@ -846,13 +852,23 @@ def vegalite_spec(build: Callable[[], alt.TopLevelMixin]) -> dict[str, Any]:
         return build().to_dict(validate=False)
 
 
-def _draw(build: Callable[[], alt.TopLevelMixin], title: str) -> str:
-    """One Altair chart to SVG: a kept drawing, else through vl-convert (in a worker process)."""
+def _draw(build: Callable[[], alt.TopLevelMixin], title: str, source: tuple[Any, ...]) -> str:
+    """One Altair chart to SVG: a kept drawing, else through vl-convert (in a worker process).
+
+    ``source`` is what ``build`` makes the spec from (the block, brand and
+    size): a drawing kept for it is served without building the spec at all.
+    """
+    drawings = vega.kept_drawings()
+    if drawings is not None and (kept := drawings.get_for(source)) is not None:
+        return kept
     spec = vegalite_spec(build)
     try:
-        return vega.vegalite_to_svg(spec)
+        svg = vega.vegalite_to_svg(spec)
     except ValueError as error:  # vl-convert's own message, with a JS trace
         raise RenderError(f"could not draw chart '{title}': {error}", chart=title) from error
+    if drawings is not None:
+        drawings.point(source, spec)
+    return svg
 
 
 _FORBIDDEN_TAGS = {"script", "image", "foreignObject", "iframe", "use", "style", "a"}

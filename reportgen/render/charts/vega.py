@@ -248,6 +248,11 @@ def keep_drawings(cache: DrawingCache | None) -> Iterator[DrawingCache | None]:
             cache.prune()
 
 
+def kept_drawings() -> DrawingCache | None:
+    """Where this build keeps its drawings (:func:`keep_drawings`), if anywhere."""
+    return _DRAWINGS
+
+
 def vegalite_to_svg(spec: dict[str, Any]) -> str:
     """Draw one Vega-Lite spec: a kept drawing, else in a worker process (started if none is idle)."""
     drawings = _DRAWINGS

@@ -18,7 +18,7 @@ Building a spec costs time too (~25 ms a chart in Altair, ~0.9 s of a
 cached weekly build), so each drawing is also found from what the spec is
 built from: a small pointer file named by :func:`source_key` (the chart
 block with its data, the brand, the size, and a digest of reportgen's own
-code and of Altair's and vl-convert's versions) holds the drawing's spec
+code and of Altair's, pandas', numpy's and vl-convert's versions) holds the drawing's spec
 key. A rebuild on the same data under the same code then draws and builds
 nothing; a corrected number changes the block, and a code change the
 digest, so neither can be served an old drawing.
@@ -73,14 +73,20 @@ def source_digest(package: Path) -> str:
     return digest.hexdigest()
 
 
+#: Libraries the spec building goes through (Altair writes the spec; its data passes pandas).
+_BUILDERS = ("altair", "pandas", "numpy")
+
+
 @lru_cache(maxsize=1)
 def _builder_version() -> str:
-    """reportgen's source and Altair's version: what turns a chart block into a spec."""
-    try:
-        altair = version("altair")
-    except PackageNotFoundError:  # pragma: no cover - a broken install cannot draw either
-        altair = "unknown"
-    return f"{source_digest(Path(__file__).resolve().parents[2])} altair {altair}"
+    """reportgen's source and its spec-building libraries' versions: block → spec."""
+    versions = []
+    for name in _BUILDERS:
+        try:
+            versions.append(f"{name} {version(name)}")
+        except PackageNotFoundError:  # pragma: no cover - a broken install cannot draw either
+            versions.append(f"{name} unknown")
+    return " ".join([source_digest(Path(__file__).resolve().parents[2]), *versions])
 
 
 def source_key(source: object) -> str:

@@ -129,12 +129,17 @@ def run_with_output(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
     The peak is the larger of ``ru_maxrss`` (the largest single process) and the
     sampled peak of the whole process tree.
     """
-    wall, peak_mb, printed, _ = run_with_streams(cmd, cwd)
+    wall, peak_mb, printed, _, _ = run_with_streams(cmd, cwd)
     return wall, peak_mb, printed
 
 
-def run_with_streams(cmd: list[str], cwd: Path) -> tuple[float, int, str, str]:
-    """Wall seconds, peak MB of the process tree, stdout and stderr of one run."""
+def run_with_streams(cmd: list[str], cwd: Path) -> tuple[float, int, str, str, float]:
+    """Wall seconds, peak MB of the process tree, stdout, stderr and CPU seconds of one run.
+
+    The CPU seconds (user + sys) are the process's and those of every descendant it
+    waited for (renderers, the drawing process): on a shared machine they vary less
+    than the wall time, so a regression shows in them first.
+    """
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err)
@@ -150,7 +155,8 @@ def run_with_streams(cmd: list[str], cwd: Path) -> tuple[float, int, str, str]:
         if os.waitstatus_to_exitcode(status) != 0:
             raise SystemExit(f"failed: {' '.join(cmd)}\n{complained}")
         peak_kb = max(usage.ru_maxrss, sampler.peak_kb)
-        return wall, peak_kb // 1024, printed, complained
+        cpu = usage.ru_utime + usage.ru_stime
+        return wall, peak_kb // 1024, printed, complained, cpu
 
 
 _STAGE_LINE = re.compile(r"^\s*(\d+\.\d+) s  (.+?)\s*$")
@@ -239,14 +245,15 @@ def measure(cmd: list[str], cache_dir: Path, runs: int, *, cold: bool, before=No
 
     A build run with ``--verbose`` also gets the median seconds of each stage.
     """
-    samples, inner, stages = [], [], []
+    samples, inner, stages, cpus = [], [], [], []
     for run in range(runs):
         if before is not None:
             before(run)
         if cold:
             shutil.rmtree(cache_dir, ignore_errors=True)
-        wall, rss, printed, complained = run_with_streams(cmd, ROOT)
+        wall, rss, printed, complained, cpu = run_with_streams(cmd, ROOT)
         samples.append((wall, rss))
+        cpus.append(cpu)
         lines = [line for line in printed.splitlines() if line.startswith("{")]
         if lines:
             inner.append(json.loads(lines[-1]))
@@ -256,6 +263,7 @@ def measure(cmd: list[str], cache_dir: Path, runs: int, *, cold: bool, before=No
     result = {
         "wall_s_median": round(statistics.median(walls), 2),
         "wall_s_min": round(min(walls), 2),
+        "cpu_s_median": round(statistics.median(cpus), 2),
         "peak_rss_mb": max(r for _, r in samples),
     }
     if stages:
@@ -325,8 +333,14 @@ def table(results: list[dict]) -> str:
         if key not in r:
             return "—"
         inner = r[key].get("compute_s_median")
-        compute = f" ({inner} s in compute_cube)" if inner is not None else ""
-        return f"{r[key]['wall_s_median']} s{compute}, {r[key]['peak_rss_mb']} MB"
+        cpu = r[key].get("cpu_s_median")
+        if inner is not None:
+            detail = f" ({inner} s in compute_cube)"
+        elif cpu is not None:
+            detail = f" ({cpu} s CPU)"
+        else:
+            detail = ""
+        return f"{r[key]['wall_s_median']} s{detail}, {r[key]['peak_rss_mb']} MB"
 
     lines = [
         "| decisions | Parquet size | cube cold | cube cached | cube, one closed day restated "

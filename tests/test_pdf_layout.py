@@ -92,3 +92,14 @@ def test_the_checks_see_every_page(leadership_words, built_report) -> None:
     found, widths = leadership_words
     pages = len(PdfReader(built_report.artifacts["pdf"]).pages)
     assert len(widths) == pages and {w.page for w in found} == set(range(1, pages + 1))
+
+
+def test_a_period_in_a_table_header_is_never_broken_at_its_hyphen(leadership_words) -> None:
+    found, _ = leadership_words
+    periods = [
+        third.text
+        for first, second, third in zip(found, found[1:], found[2:], strict=False)
+        if (first.text, second.text) == ("Change", "vs") and third.text[:1].isdigit()
+    ]
+    assert periods, "no 'Change vs <period>' header found"
+    assert all(re.fullmatch(r"\d{4}-W\d{2}", text) for text in periods), periods  # not "2026-"

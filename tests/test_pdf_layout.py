@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,14 @@ def test_a_period_in_a_table_header_is_never_broken_at_its_hyphen(leadership_wor
     ]
     assert periods, "no 'Change vs <period>' header found"
     assert all(re.fullmatch(r"\d{4}-W\d{2}", text) for text in periods), periods  # not "2026-"
+
+
+def test_no_period_or_code_is_broken_at_its_hyphen_at_a_line_end(leadership_words) -> None:
+    """ "… in 2026-" over "W46" reads as a year and a stray code, in prose as in tables."""
+    found, _ = leadership_words
+    broken = [
+        (word.page, word.text, after.text)
+        for word, after in pairwise(found)
+        if word.text.endswith("-") and (re.search(r"\d", word.text) or after.text[:1].isdigit())
+    ]
+    assert broken == []

@@ -37,6 +37,7 @@ from reportgen.render.html.page import (
     render_html,
     render_html_file,
     row_groups,
+    whole_identifiers,
 )
 
 from ._sample import sample_document
@@ -104,6 +105,29 @@ def test_environment_autoescapes_everything_and_fails_on_undefined() -> None:
     assert env.autoescape is True or env.autoescape("anything.css") is True
     with pytest.raises(Exception, match="undefined"):
         env.from_string("{{ missing }}").render()
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("down from 2026-W46, back to normal", ["2026-W46"]),
+        ("2026-11-22 to 2026-11-28 (2026-Q4)", ["2026-11-22", "2026-11-28", "2026-Q4"]),
+        ("lowest at MEX-1 and SAO-1", ["MEX-1", "SAO-1"]),
+        ("owner: workforce-management, year-over-year", []),
+    ],
+)
+def test_a_hyphenated_word_with_a_digit_is_kept_on_one_line(text: str, kept: list[str]) -> None:
+    markup = str(whole_identifiers(text))
+    assert re.findall(r'<span class="nobr">([^<]*)</span>', markup) == kept
+    assert re.sub(r"</?span[^>]*>", "", markup) == text
+
+
+def test_kept_identifiers_are_escaped_like_any_other_text() -> None:
+    markup = str(whole_identifiers('<b>2026-W46</b> & "MEX-1"'))
+    assert "<b>" not in markup
+    assert markup == (
+        '&lt;b&gt;<span class="nobr">2026-W46</span>&lt;/b&gt; &amp; &#34;<span class="nobr">MEX-1</span>&#34;'
+    )
 
 
 def test_hostile_img_label_is_text_not_an_element(hostile_html: str) -> None:

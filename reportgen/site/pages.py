@@ -43,7 +43,11 @@ def _environment(folder: Path) -> ImmutableSandboxedEnvironment:
 
     env = sandboxed_environment([folder, html_templates_dir()], autoescape=True)
     env.filters["json_data"] = json_data
-    for name in ("arrow", "split_lead"):  # the partials' filters, as the report defines them
+    for name in (
+        "arrow",
+        "split_lead",
+        "whole_identifiers",
+    ):  # the partials' filters, as the report defines them
         env.filters[name] = environment().filters[name]
     return env
 

@@ -99,6 +99,9 @@ CHART_THREADS = vega.WORKERS + 1
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _FONT_NAME = re.compile(r"^[A-Za-z0-9 _-]+$")
 _ARROWS = {"up": "▲", "down": "▼", "flat": "▶"}
+#: A hyphenated word with a digit in it: a period ("2026-W46", "2026-11-22") or a code
+#: ("MEX-1"). Read across a line end ("2026-" / "W46") it is a different word.
+_HYPHENATED_IDENTIFIER = re.compile(r"\w*\d\w*(?:-\w+)+|\w+(?:-\w+)*-\w*\d\w*")
 
 
 # --------------------------------------------------------------------------- locations
@@ -124,7 +127,29 @@ def _environment(folder: Path) -> ImmutableSandboxedEnvironment:
     env = sandboxed_environment(folder, autoescape=True)
     env.filters["arrow"] = lambda direction: _ARROWS.get(direction, "")
     env.filters["split_lead"] = split_lead
+    env.filters["whole_identifiers"] = whole_identifiers
     return env
+
+
+def whole_identifiers(text: object) -> Markup:
+    """Text, escaped, with each hyphenated identifier in a span that never breaks.
+
+    A line may break after any hyphen, and "in 2026-" over "W46" reads as a year and a
+    stray code. Only words with a digit are kept whole: "workforce-management" may
+    still break at its hyphen, as any compound does. For element content only, never
+    for an attribute value.
+    """
+    if isinstance(text, Markup):
+        return text  # already markup: its tags are not this filter's to split
+    plain = str(text)
+    pieces: list[str] = []
+    start = 0
+    for match in _HYPHENATED_IDENTIFIER.finditer(plain):
+        pieces.append(Markup.escape(plain[start : match.start()]))
+        pieces.append(Markup('<span class="nobr">%s</span>') % match.group(0))
+        start = match.end()
+    pieces.append(Markup.escape(plain[start:]))
+    return Markup("").join(pieces)
 
 
 def environment() -> ImmutableSandboxedEnvironment:

@@ -21,6 +21,24 @@ def clean_label(value: str) -> str:
     return _ILLEGAL.sub(REPLACEMENT, value)
 
 
+#: A hyphenated word with a digit in it: a period ("2026-W46", "2026-11-22") or a code
+#: ("MEX-1"). Read across a line end ("2026-" / "W46") it is a different word, so the
+#: renderers keep it on one line; a compound such as "workforce-management" may break.
+HYPHENATED_IDENTIFIER = re.compile(r"\w*\d\w*(?:-\w+)+|\w+(?:-\w+)*-\w*\d\w*")
+NON_BREAKING_HYPHEN = "\u2011"
+
+
+def unbreakable_hyphens(text: str) -> str:
+    """``text`` with each hyphenated identifier's hyphens made non-breaking (U+2011).
+
+    For formats without a no-wrap style (a slide's text): the hyphen looks the same
+    and a line may no longer end on it.
+    """
+    return HYPHENATED_IDENTIFIER.sub(
+        lambda match: match.group(0).replace("-", NON_BREAKING_HYPHEN), text
+    )
+
+
 #: Speaker notes longer than this are read, not said.
 MAX_NOTE_WORDS = 120
 

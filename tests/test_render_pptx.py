@@ -20,7 +20,7 @@ from pptx.enum.chart import XL_CHART_TYPE
 from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
 from pptx.oxml.ns import qn
-from pptx.util import Emu
+from pptx.util import Emu, Inches
 
 from reportgen.document import (
     Brand,
@@ -40,9 +40,12 @@ from reportgen.errors import RenderError
 from reportgen.formatting import office_number_format
 from reportgen.render import get_renderer
 from reportgen.render.pptx._chart import bottom_up, value_axis_bounds
+from reportgen.render.pptx._slides import narrative_paras, text_box
 from reportgen.render.pptx._table import MARGIN_X, TableFit, fit_table, paginate
+from reportgen.render.pptx._template import Frame
 from reportgen.render.pptx._text import clean_text, wrapped_lines
 from reportgen.render.pptx.deck import render_pptx
+from reportgen.text import NON_BREAKING_HYPHEN
 
 from ._office import convert_to_pdf
 
@@ -885,3 +888,37 @@ def test_libreoffice_converts_the_deck_to_a_pdf_with_one_page_per_slide(
     result, pdf = convert_to_pdf(deck, tmp_path)
     assert result.returncode == 0 and pdf.exists(), result.stderr
     assert len(PdfReader(str(pdf)).pages) == len(Presentation(str(deck)).slides) >= 5
+
+
+def test_a_period_or_code_in_slide_prose_has_a_non_breaking_hyphen(brand: Brand) -> None:
+    paras = narrative_paras(["Lowest at MEX-1 in 2026-W46; workforce-management owns it."], brand)
+    text = "".join(run.text for para in paras for run in para.runs)
+    assert (
+        text
+        == f"Lowest at MEX{NON_BREAKING_HYPHEN}1 in 2026{NON_BREAKING_HYPHEN}W46; workforce-management owns it."
+    )
+
+
+@pytest.mark.slow
+def test_libreoffice_never_ends_a_line_of_slide_prose_inside_a_period(
+    brand: Brand, tmp_path: Path
+) -> None:
+    """Paragraphs that put "2026-W46" at every position across a line: some of them would
+    end a line on "2026-" with a plain hyphen (four do in the LibreOffice of this test)."""
+    import subprocess
+
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[6])
+    texts = [
+        f"Back toward normal after {'a' * i} an unusual 2026-W46, not a win." for i in range(24)
+    ]
+    for column, left in enumerate((0.3, 5.0)):  # two columns, so no paragraph runs off the slide
+        frame = Frame(Inches(left), Inches(0.2), Inches(4.2), Inches(7.1))
+        text_box(slide, frame, narrative_paras(texts[column::2], brand, 10), "Narrative")
+    deck.save(str(tmp_path / "prose.pptx"))
+    result, pdf = convert_to_pdf(tmp_path / "prose.pptx", tmp_path)
+    assert result.returncode == 0 and pdf.exists(), result.stderr
+    xhtml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True)
+    words = re.findall(r">([^<]*)</word>", xhtml.stdout)
+    assert sum("W46" in word for word in words) == len(texts)  # each period is one word
+    assert [word for word in words if word.endswith(("-", NON_BREAKING_HYPHEN))] == []

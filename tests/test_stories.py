@@ -17,6 +17,8 @@ from pptx import Presentation
 from reportgen.analysis.stories import MAX_STORIES, find_stories
 from reportgen.document import LEAD_MARK
 
+from ._deck import as_read, slide_text
+
 JARGON = re.compile(
     r"\bp\s*[=<]|\bq[- ]value|robust z|\bLMDI\b|Benjamini|Hochberg|\bA-[0-9a-f]{10}\b|"
     r"z-score|\bMAD\b",
@@ -155,7 +157,7 @@ def test_every_story_title_is_a_sentence_with_a_number(brief):
 def test_the_leadership_brief_has_no_statistics_jargon(first_page, built_report):
     assert not JARGON.search(first_page), JARGON.search(first_page)
     slide = Presentation(built_report.artifacts["pptx"]).slides[1]
-    text = " ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+    text = slide_text(slide)
     assert not JARGON.search(text)
 
 
@@ -166,12 +168,30 @@ def test_no_sentence_is_said_twice_on_the_brief(first_page):
 
 def test_slide_two_is_the_brief_with_the_story_titles(built_report, brief):
     slide = Presentation(built_report.artifacts["pptx"]).slides[1]
-    text = " ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+    text = slide_text(slide)
     assert "This week:" in text
     for story in brief:
         assert story["title"] in text
     notes = slide.notes_slide.notes_text_frame.text
     assert len(notes.split()) <= 120 and LEAD_MARK not in notes
+
+
+def test_slide_two_numbers_the_stories_as_a_list_and_marks_nothing_else(built_report, brief):
+    """A presenter who deletes story 2 sees 3 become 2; no paragraph has a bullet and a number."""
+    from pptx.oxml.ns import qn
+
+    slide = Presentation(built_report.artifacts["pptx"]).slides[1]
+    body = next(s for s in slide.placeholders if "This week:" in s.text_frame.text)
+    marks = []
+    for paragraph in body.text_frame.paragraphs:
+        properties = paragraph._p.pPr
+        numbering = properties.find(qn("a:buAutoNum"))
+        if numbering is not None:
+            start = int(numbering.get("startAt", "1"))
+            marks.append((start, as_read(paragraph.text)))
+        else:
+            assert properties.find(qn("a:buNone")) is not None, paragraph.text
+    assert marks == [(s["rank"], f"{s['title']}.") for s in brief]
 
 
 def test_a_recovery_is_said_as_a_recovery_not_a_win(figures, first_page):

@@ -61,6 +61,7 @@ from reportgen.render.charts.svg import (
     labels_fit,
     printable_svg,
 )
+from reportgen.text import HYPHENATED_IDENTIFIER
 
 TEMPLATES_ENV_VAR = "REPORTGEN_TEMPLATES"
 REPORT_TEMPLATE = "report.html.j2"
@@ -99,9 +100,6 @@ CHART_THREADS = vega.WORKERS + 1
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _FONT_NAME = re.compile(r"^[A-Za-z0-9 _-]+$")
 _ARROWS = {"up": "▲", "down": "▼", "flat": "▶"}
-#: A hyphenated word with a digit in it: a period ("2026-W46", "2026-11-22") or a code
-#: ("MEX-1"). Read across a line end ("2026-" / "W46") it is a different word.
-_HYPHENATED_IDENTIFIER = re.compile(r"\w*\d\w*(?:-\w+)+|\w+(?:-\w+)*-\w*\d\w*")
 
 
 # --------------------------------------------------------------------------- locations
@@ -144,7 +142,7 @@ def whole_identifiers(text: object) -> Markup:
     plain = str(text)
     pieces: list[str] = []
     start = 0
-    for match in _HYPHENATED_IDENTIFIER.finditer(plain):
+    for match in HYPHENATED_IDENTIFIER.finditer(plain):
         pieces.append(Markup.escape(plain[start : match.start()]))
         pieces.append(Markup('<span class="nobr">%s</span>') % match.group(0))
         start = match.end()

@@ -25,6 +25,8 @@ from pptx.oxml.ns import qn
 from pptx.text.text import TextFrame
 from pptx.util import Pt
 
+from reportgen.text import unbreakable_hyphens
+
 # C0 controls except tab, LF, CR; DEL and C1 controls; lone surrogates; the two
 # non-characters XML 1.0 forbids.
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -231,21 +233,73 @@ def _insert(p, element: etree._Element, before: etree._Element | None) -> None:
         before.addprevious(element)
 
 
+#: A numbered paragraph: a brief's story, "2. Throughput fell …" (compose/_brief.py).
+_NUMBERED = re.compile(r"(\d{1,2})\. (?=\S)")
+#: What may precede a bullet in ``a:pPr`` (CT_TextParagraphProperties' sequence).
+_BEFORE_BULLET = ("lnSpc", "spcBef", "spcAft", "buClrTx", "buClr", "buSzTx", "buSzPct", "buSzPts")
+#: Space above a numbered list and above the paragraph after it.
+LIST_GAP_PT = 9
+_BULLETS = ("buFontTx", "buFont", "buNone", "buAutoNum", "buChar", "buBlip")
+
+
 def write_plain(frame: TextFrame, paragraphs: Iterable[str], *, size: float | None = None) -> None:
     """Fill a placeholder with unstyled paragraphs, so the layout's styles apply
-    (only the size is set when given, so that long text still fits)."""
+    (only the size is set when given, so that long text still fits).
+
+    When some paragraphs are numbered ("1. …", a brief's stories), they become the
+    placeholder's own numbered list, so PowerPoint renumbers them when a presenter
+    deletes or moves one, and the paragraphs around them lose their bullet: a bullet
+    beside a number is two marks for one item.
+    """
+    texts = list(paragraphs)
+    numbered = any(_NUMBERED.match(text) for text in texts)
     frame.clear()
-    for index, text in enumerate(paragraphs):
+    for index, text in enumerate(texts):
         paragraph = frame.paragraphs[0] if index == 0 else frame.add_paragraph()
-        paragraph.text = clean_text(text)
+        number = _NUMBERED.match(text)
+        paragraph.text = clean_text(unbreakable_hyphens(text[number.end() :] if number else text))
         quoted = text.startswith("\u201c")  # commentary: under the story it explains
         if quoted:
             paragraph.level = 1
+        if numbered and index and bool(number) != bool(_NUMBERED.match(texts[index - 1])):
+            paragraph.space_before = Pt(
+                LIST_GAP_PT
+            )  # the list stands apart from the lines around it
+        if number:
+            start = int(number.group(1))
+            _set_bullet(paragraph, "buAutoNum", type="arabicPeriod", **_start_at(start))
+        elif numbered and not quoted:
+            _set_bullet(paragraph, "buNone", marL="0", indent="0")
         for run in paragraph.runs:
             if size is not None:
                 run.font.size = Pt(size)
             if quoted:
                 run.font.italic = True
+
+
+def _start_at(number: int) -> dict[str, str]:
+    return {"startAt": str(number)} if number != 1 else {}
+
+
+def _set_bullet(
+    paragraph, bullet: str, *, marL: str = "", indent: str = "", **attributes: str
+) -> None:
+    """Give a paragraph its own bullet element (``a:buNone``, ``a:buAutoNum`` …) in
+    place of the layout's, and optionally its own margin and hanging indent."""
+    properties = paragraph._p.get_or_add_pPr()
+    for name in _BULLETS:
+        for old in properties.findall(qn(f"a:{name}")):
+            properties.remove(old)
+    if marL:
+        properties.set("marL", marL)
+    if indent:
+        properties.set("indent", indent)
+    element = etree.SubElement(properties, qn(f"a:{bullet}"), attributes)
+    before = [child for child in properties if etree.QName(child).localname in _BEFORE_BULLET]
+    if before:
+        before[-1].addnext(element)
+    else:
+        properties.insert(0, element)
 
 
 def paras_height(paras: Sequence[Para], width: int, *, exact: bool = False) -> int:

@@ -21,22 +21,32 @@ def clean_label(value: str) -> str:
     return _ILLEGAL.sub(REPLACEMENT, value)
 
 
-#: A hyphenated word with a digit in it: a period ("2026-W46", "2026-11-22") or a code
-#: ("MEX-1"). Read across a line end ("2026-" / "W46") it is a different word, so the
-#: renderers keep it on one line; a compound such as "workforce-management" may break.
-HYPHENATED_IDENTIFIER = re.compile(r"\w*\d\w*(?:-\w+)+|\w+(?:-\w+)*-\w*\d\w*")
+#: Words a line must not end inside, because each half reads as something else:
+#: - a hyphenated word with a digit in it, a period ("2026-W46", "2026-11-22") or a code
+#:   ("MEX-1"): "in 2026-" over "W46" reads as a year and a stray code (a compound such as
+#:   "workforce-management" may still break at its hyphen);
+#: - a quantity and its unit ("+4.7 s", "10.4 pp"): a unit alone at a line's start.
+KEEP_WHOLE = re.compile(
+    r"\w*\d\w*(?:-\w+)+|\w+(?:-\w+)*-\w*\d\w*"
+    r"|[+\u2212-]?\d[\d,]*(?:\.\d+)? (?:ms|s|min|h|pp)(?!\w)"
+)
 NON_BREAKING_HYPHEN = "\u2011"
+NO_BREAK_SPACE = "\u00a0"
 
 
-def unbreakable_hyphens(text: str) -> str:
-    """``text`` with each hyphenated identifier's hyphens made non-breaking (U+2011).
-
-    For formats without a no-wrap style (a slide's text): the hyphen looks the same
-    and a line may no longer end on it.
-    """
-    return HYPHENATED_IDENTIFIER.sub(
-        lambda match: match.group(0).replace("-", NON_BREAKING_HYPHEN), text
+def no_break(text: str) -> str:
+    """``text`` with the hyphens and spaces inside :data:`KEEP_WHOLE` words made
+    non-breaking (U+2011, U+00A0), for text without a no-wrap style (a slide's):
+    they look the same, and a line may no longer end on them."""
+    return KEEP_WHOLE.sub(
+        lambda match: match.group(0).replace("-", NON_BREAKING_HYPHEN).replace(" ", NO_BREAK_SPACE),
+        text,
     )
+
+
+def breakable(text: str) -> str:
+    """:func:`no_break` undone: plain hyphens and spaces again."""
+    return text.replace(NON_BREAKING_HYPHEN, "-").replace(NO_BREAK_SPACE, " ")
 
 
 #: Speaker notes longer than this are read, not said.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reportgen.text import NON_BREAKING_HYPHEN
+from reportgen.text import breakable
 
 
 def shape_texts(shapes) -> list[str]:
@@ -23,6 +23,6 @@ def slide_text(slide, *, title: bool = True) -> str:
 
 
 def as_read(text: str) -> str:
-    """Slide text as a reader reads it: one space between words, and a period's
-    non-breaking hyphen ("2026‑W46", kept on one line) a hyphen."""
-    return " ".join(text.replace(NON_BREAKING_HYPHEN, "-").split())
+    """Slide text as a reader reads it: one space between words, and the non-breaking
+    hyphens and spaces that keep "2026-W46" or "+4.7 s" on one line as plain ones."""
+    return " ".join(breakable(text).split())

@@ -9,7 +9,7 @@ import pytest
 
 from reportgen.document import Brand, Chart, ChartSeries
 from reportgen.formatting import d3_format
-from reportgen.render.charts.svg import chart_to_altair, chart_to_svg, sanitize_svg
+from reportgen.render.charts.svg import chart_to_altair, chart_to_svg, sanitize_svg, wrap_label
 
 from ._sample import WEEKS
 
@@ -159,6 +159,20 @@ def test_current_period_value_is_labelled(brand: Brand) -> None:
     values = (*(48.0,) * 12, 61.4)
     svg = chart_to_svg(_line("seconds", values), brand)
     assert re.search(r'aria-roledescription="text mark"[^>]*>61.4</text>', svg)
+
+
+@pytest.mark.parametrize(
+    ("label", "chars", "lines"),
+    [
+        ("Change 55.6 s → 62.7 s", 20, ["Change 55.6 s →", "62.7 s"]),  # not "… 62.7" / "s"
+        ("Change vs 2026-W46 at MEX-1", 15, ["Change vs", "2026-W46 at", "MEX-1"]),
+        ("workforce-management queue", 15, ["workforce-", "management", "queue"]),
+    ],
+)
+def test_a_label_wraps_between_words_never_inside_a_period_code_or_quantity(
+    label: str, chars: int, lines: list[str]
+) -> None:
+    assert wrap_label(label, chars, max_lines=3).split("\n") == lines
 
 
 def test_long_label_is_wrapped_and_keeps_full_text_as_title(brand: Brand) -> None:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from reportgen.text import breakable
+
 #: An ASCII hyphen-minus used as a sign: before a digit (or ".5"), not inside a date
 #: (2026-11-23), an ISO week (2026-W47), an id (A-910e…) or a range written with words.
 ASCII_SIGN = re.compile(r"(?<![\w\-/.:#&;=<>\[])-(?=\.?\d)")
@@ -39,7 +41,7 @@ def _pdf_text(path: Path) -> str:
 def _xml_text(xml: str) -> str:
     """The text a reader sees in a DrawingML part: runs, field text and chart labels/titles."""
     parts = re.findall(r"<a:t>([^<]*)</a:t>", xml) + re.findall(r"<c:v>([^<]*)</c:v>", xml)
-    return html_lib.unescape("\n".join(parts))
+    return breakable(html_lib.unescape("\n".join(parts)))  # "+4.7 s" kept on a line reads as typed
 
 
 def _format_codes(xml: str) -> list[str]:
@@ -51,6 +53,7 @@ def _format_codes(xml: str) -> list[str]:
 
 def _html_text(markup: str) -> str:
     markup = re.sub(r"<(style|script)\b[^>]*>.*?</\1>", " ", markup, flags=re.S)
+    markup = _unwrap_kept_words(markup)
     return html_lib.unescape("\n".join(re.findall(r">([^<]+)<", markup)))
 
 
@@ -169,7 +172,13 @@ def _html_tile_changes(markup: str) -> dict[str, str]:
     return {html_lib.unescape(a): html_lib.unescape(b) for a, b in pattern.findall(markup)}
 
 
+def _unwrap_kept_words(markup: str) -> str:
+    """The HTML without the spans that keep "2026-W46" or "+4.7 s" on one line."""
+    return re.sub(r'<span class="nobr">([^<]*)</span>', r"\1", markup)
+
+
 def _html_table_rows(markup: str, title: str) -> list[list[str]]:
+    markup = _unwrap_kept_words(markup)
     start = markup.index(f'<h3 class="block-title">{title}</h3>')
     end = markup.index("</table>", start)
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", markup[start:end], flags=re.S)

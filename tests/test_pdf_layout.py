@@ -115,3 +115,18 @@ def test_no_period_or_code_is_broken_at_its_hyphen_at_a_line_end(leadership_word
         if word.text.endswith("-") and (re.search(r"\d", word.text) or after.text[:1].isdigit())
     ]
     assert broken == []
+
+
+def test_no_unit_starts_a_line_away_from_its_number(leadership_words) -> None:
+    """ "+4.7" at a line end and "s" below it: a quantity is kept on one line, in prose,
+    tables and chart labels alike."""
+    found, _ = leadership_words
+    units = {"s", "ms", "min", "h", "pp"}
+    parted = [
+        (word.page, number.text, word.text)
+        for number, word in pairwise(found)
+        if word.text.rstrip(".,;:)") in units
+        and re.fullmatch(r"[+\u2212-]?\d[\d,]*(\.\d+)?", number.text)
+        and abs(word.top - number.top) > TOLERANCE
+    ]
+    assert parted == []

@@ -34,10 +34,10 @@ from reportgen.render.html.page import (
     brand_css,
     column_widths,
     environment,
+    keep_whole,
     render_html,
     render_html_file,
     row_groups,
-    whole_identifiers,
 )
 
 from ._sample import sample_document
@@ -114,16 +114,17 @@ def test_environment_autoescapes_everything_and_fails_on_undefined() -> None:
         ("2026-11-22 to 2026-11-28 (2026-Q4)", ["2026-11-22", "2026-11-28", "2026-Q4"]),
         ("lowest at MEX-1 and SAO-1", ["MEX-1", "SAO-1"]),
         ("owner: workforce-management, year-over-year", []),
+        ("of the +7.1 s: 10.4 pp, 3 min and 2 sites", ["+7.1 s", "10.4 pp", "3 min"]),
     ],
 )
-def test_a_hyphenated_word_with_a_digit_is_kept_on_one_line(text: str, kept: list[str]) -> None:
-    markup = str(whole_identifiers(text))
+def test_a_period_code_or_quantity_is_kept_on_one_line(text: str, kept: list[str]) -> None:
+    markup = str(keep_whole(text))
     assert re.findall(r'<span class="nobr">([^<]*)</span>', markup) == kept
     assert re.sub(r"</?span[^>]*>", "", markup) == text
 
 
 def test_kept_identifiers_are_escaped_like_any_other_text() -> None:
-    markup = str(whole_identifiers('<b>2026-W46</b> & "MEX-1"'))
+    markup = str(keep_whole('<b>2026-W46</b> & "MEX-1"'))
     assert "<b>" not in markup
     assert markup == (
         '&lt;b&gt;<span class="nobr">2026-W46</span>&lt;/b&gt; &amp; &#34;<span class="nobr">MEX-1</span>&#34;'

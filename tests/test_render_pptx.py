@@ -45,7 +45,7 @@ from reportgen.render.pptx._table import MARGIN_X, TableFit, fit_table, paginate
 from reportgen.render.pptx._template import Frame
 from reportgen.render.pptx._text import clean_text, wrapped_lines
 from reportgen.render.pptx.deck import render_pptx
-from reportgen.text import NON_BREAKING_HYPHEN
+from reportgen.text import NO_BREAK_SPACE, NON_BREAKING_HYPHEN, breakable
 
 from ._office import convert_to_pdf
 
@@ -111,7 +111,8 @@ def _cell_texts(table) -> list[list[str]]:
 
 
 def _slide_text(slide) -> str:
-    return "\n".join(s.text_frame.text for s in _shapes(slide) if s.has_text_frame)
+    """The slide's text as read: "+4.7 s" with a plain space, whatever keeps it on a line."""
+    return breakable("\n".join(s.text_frame.text for s in _shapes(slide) if s.has_text_frame))
 
 
 def _with_template(document: Document, template: Path) -> Document:
@@ -890,12 +891,15 @@ def test_libreoffice_converts_the_deck_to_a_pdf_with_one_page_per_slide(
     assert len(PdfReader(str(pdf)).pages) == len(Presentation(str(deck)).slides) >= 5
 
 
-def test_a_period_or_code_in_slide_prose_has_a_non_breaking_hyphen(brand: Brand) -> None:
-    paras = narrative_paras(["Lowest at MEX-1 in 2026-W46; workforce-management owns it."], brand)
-    text = "".join(run.text for para in paras for run in para.runs)
-    assert (
-        text
-        == f"Lowest at MEX{NON_BREAKING_HYPHEN}1 in 2026{NON_BREAKING_HYPHEN}W46; workforce-management owns it."
+def test_a_period_code_or_quantity_in_slide_prose_cannot_be_split_at_a_line_end(
+    brand: Brand,
+) -> None:
+    text = "Lowest at MEX-1 in 2026-W46, +4.7 s; workforce-management owns it."
+    paras = narrative_paras([text], brand)
+    written = "".join(run.text for para in paras for run in para.runs)
+    assert written == (
+        f"Lowest at MEX{NON_BREAKING_HYPHEN}1 in 2026{NON_BREAKING_HYPHEN}W46, "
+        f"+4.7{NO_BREAK_SPACE}s; workforce-management owns it."
     )
 
 

@@ -46,7 +46,7 @@ def _environment(folder: Path) -> ImmutableSandboxedEnvironment:
     for name in (
         "arrow",
         "split_lead",
-        "whole_identifiers",
+        "keep_whole",
     ):  # the partials' filters, as the report defines them
         env.filters[name] = environment().filters[name]
     return env

@@ -51,7 +51,7 @@ from reportgen.render.charts.rules import (
     scatter_domain,
     waterfall_steps,
 )
-from reportgen.text import clean_label
+from reportgen.text import breakable, clean_label, no_break
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -118,23 +118,28 @@ def label_lines(chart: Chart) -> int:
 def labels_fit(chart: Chart, width: int) -> bool:
     """Whether every bar label fits its lines uncut at this chart width."""
     chars, lines = label_chars(width), label_lines(chart)
-    return all(
-        len(textwrap.wrap(" ".join(c.split()), width=chars, break_long_words=True)) <= lines
-        for c in chart.categories
-    )
+    return all(len(_label_lines(c, chars)) <= lines for c in chart.categories)
 
 
 def wrap_label(label: str, chars: int, max_lines: int = LABEL_MAX_LINES) -> str:
     """Wrap a long category label onto a few lines; cut the rest with an ellipsis."""
+    lines = _label_lines(label, chars, max_lines)
+    return "\n".join(lines) if lines else label
+
+
+def _label_lines(label: str, chars: int, max_lines: int | None = None) -> list[str]:
+    """A label's lines, never split inside a period, code or quantity ("Change 55.6 s
+    → 62.7 s" wraps before "62.7 s", not before its "s"): see reportgen.text.KEEP_WHOLE."""
+    kept = no_break(" ".join(label.split()))
     lines = textwrap.wrap(
-        " ".join(label.split()),
+        kept,
         width=chars,
         max_lines=max_lines,
         placeholder=" …",
         break_long_words=True,
         break_on_hyphens=True,
     )
-    return "\n".join(lines) if lines else label
+    return [breakable(line) for line in lines]
 
 
 def _x_label_angle(categories: tuple[str, ...], width: int) -> int:

@@ -61,7 +61,7 @@ from reportgen.render.charts.svg import (
     labels_fit,
     printable_svg,
 )
-from reportgen.text import HYPHENATED_IDENTIFIER
+from reportgen.text import KEEP_WHOLE
 
 TEMPLATES_ENV_VAR = "REPORTGEN_TEMPLATES"
 REPORT_TEMPLATE = "report.html.j2"
@@ -125,24 +125,21 @@ def _environment(folder: Path) -> ImmutableSandboxedEnvironment:
     env = sandboxed_environment(folder, autoescape=True)
     env.filters["arrow"] = lambda direction: _ARROWS.get(direction, "")
     env.filters["split_lead"] = split_lead
-    env.filters["whole_identifiers"] = whole_identifiers
+    env.filters["keep_whole"] = keep_whole
     return env
 
 
-def whole_identifiers(text: object) -> Markup:
-    """Text, escaped, with each hyphenated identifier in a span that never breaks.
-
-    A line may break after any hyphen, and "in 2026-" over "W46" reads as a year and a
-    stray code. Only words with a digit are kept whole: "workforce-management" may
-    still break at its hyphen, as any compound does. For element content only, never
-    for an attribute value.
+def keep_whole(text: object) -> Markup:
+    """Text, escaped, with each word a line must not end inside (a period "2026-W46", a
+    code "MEX-1", a quantity "+4.7 s": :data:`reportgen.text.KEEP_WHOLE`) in a span that
+    never breaks. For element content only, never for an attribute value.
     """
     if isinstance(text, Markup):
         return text  # already markup: its tags are not this filter's to split
     plain = str(text)
     pieces: list[str] = []
     start = 0
-    for match in HYPHENATED_IDENTIFIER.finditer(plain):
+    for match in KEEP_WHOLE.finditer(plain):
         pieces.append(Markup.escape(plain[start : match.start()]))
         pieces.append(Markup('<span class="nobr">%s</span>') % match.group(0))
         start = match.end()

@@ -42,7 +42,7 @@ from reportgen.render.pptx._text import (
     write_paragraphs,
     write_plain,
 )
-from reportgen.text import unbreakable_hyphens
+from reportgen.text import no_break
 
 NARRATIVE_SIZE = 14.0
 KPI_NARRATIVE_SIZE = 16.0
@@ -89,7 +89,7 @@ def narrative_paras(
 ) -> list[Para]:
     paras = []
     for i, text in enumerate(paragraphs):
-        lead, rest = (unbreakable_hyphens(part) for part in split_lead(text))
+        lead, rest = (no_break(part) for part in split_lead(text))
         runs = (Run(lead + " ", size, True, brand.text),) if lead else ()
         runs += (Run(rest, size, False, brand.text),)
         paras.append(Para(runs, space_before=0 if i == 0 else 4))

@@ -25,7 +25,7 @@ from pptx.oxml.ns import qn
 from pptx.text.text import TextFrame
 from pptx.util import Pt
 
-from reportgen.text import unbreakable_hyphens
+from reportgen.text import no_break
 
 # C0 controls except tab, LF, CR; DEL and C1 controls; lone surrogates; the two
 # non-characters XML 1.0 forbids.
@@ -257,7 +257,7 @@ def write_plain(frame: TextFrame, paragraphs: Iterable[str], *, size: float | No
     for index, text in enumerate(texts):
         paragraph = frame.paragraphs[0] if index == 0 else frame.add_paragraph()
         number = _NUMBERED.match(text)
-        paragraph.text = clean_text(unbreakable_hyphens(text[number.end() :] if number else text))
+        paragraph.text = clean_text(no_break(text[number.end() :] if number else text))
         quoted = text.startswith("\u201c")  # commentary: under the story it explains
         if quoted:
             paragraph.level = 1

@@ -209,6 +209,18 @@ def test_deck_bridges_are_the_table_parts_signed_and_adding_up(built_report, fig
     assert "automation_rate" in seen
 
 
+def test_every_bridge_ends_on_a_whole_change_label_in_the_pdf(built_report):
+    """The last bar reads "Change 55.4 → 49.0" whole, however long the metric's unit
+    ("decisions / productive hour" is the axis title, not said twice to be cut)."""
+    import subprocess
+
+    pdf = built_report.artifacts["pdf"]
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    words = " ".join(text.split())
+    assert words.count("What moved ") >= 4  # the bridges of the brief's stories
+    assert "→ …" not in words  # old: "Change 55.4 decisions / productive hour → …"
+
+
 def test_deck_contribution_tables_add_up(built_report):
     from pptx import Presentation
 

@@ -230,7 +230,9 @@ DRIVERS_METHOD = (
 def drivers_chart(m: MetricFigures, figures: ReportFigures, d: Decomposition, top: int) -> Chart:
     """The bridge: each segment of the table and "Other" as a bar from zero, then the change."""
     steps = waterfall_steps(d, top)
-    span = f"{value_text(m, d.result.value0)} → {value_text(m, d.result.value1)}"
+    # the axis title names a unit of words ("decisions / productive hour"); said twice here
+    # it would push the end value out of the label
+    span = f"{value_text(m, d.result.value0, unit=False)} → {value_text(m, d.result.value1, unit=False)}"
     categories = (*(s.label for s in steps), f"Change {span}")
     values = (*(s.value for s in steps), d.result.change)
     sentiments = (*(_sentiment(m, s.value) for s in steps), None)

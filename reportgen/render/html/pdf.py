@@ -22,7 +22,7 @@ from typing import Any
 from reportgen.document import Document
 from reportgen.errors import RenderError
 from reportgen.render.charts import vega
-from reportgen.render.html import _svg_text
+from reportgen.render.html import _page_references, _svg_text
 from reportgen.render.html._fetcher import RestrictedURLFetcher, allowed_dirs_for
 from reportgen.render.html.page import html_templates_dir, render_html
 
@@ -70,6 +70,7 @@ def html_to_pdf(
     import weasyprint
 
     _svg_text.install()  # chart labels laid out and drawn as runs, not letter by letter
+    _page_references.install()  # the tags' page references built once, not at every tag
     fetcher = RestrictedURLFetcher(allowed)
     try:
         source = weasyprint.HTML(

@@ -90,6 +90,28 @@ def test_build_prints_artifact_paths(weekly_config, tmp_path):
     assert html.is_file()
 
 
+def test_build_makes_every_format_of_a_repeated_or_comma_separated_option(weekly_config, tmp_path):
+    result = run(
+        "--quiet",
+        "build",
+        str(weekly_config),
+        "--period",
+        "2026-W44",
+        "-f",
+        "csv",
+        "--format",
+        "html,csv",
+        "-f",
+        "html",
+        "--out",
+        str(tmp_path),
+    )
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "weekly_leadership" / "2026-W44" / "leadership"
+    assert (folder / "weekly_leadership_2026-W44.html").is_file()
+    assert (folder / "weekly_leadership_2026-W44_csv").exists(), sorted(folder.iterdir())
+
+
 def test_version():
     result = run("--version")
     assert result.exit_code == 0

@@ -22,8 +22,13 @@ def build(
         typer.Option(help="2026-W47, 2026-11, 2026-Q4 or 2026-11-23; default: latest complete."),
     ] = None,
     format: Annotated[
-        str | None,
-        typer.Option("--format", "-f", help="Comma-separated outputs: pdf,pptx,html,xlsx,csv."),
+        list[str] | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Outputs: pdf,pptx,html,xlsx,csv; comma-separated or repeated "
+            "(-f pdf -f pptx); default: the report's outputs.",
+        ),
     ] = None,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("output"),
     explain: Annotated[
@@ -54,7 +59,7 @@ def build(
     from reportgen.build import explain as explain_sql
     from reportgen.config.loader import check_source_files, load_report
 
-    formats = [f.strip() for f in format.split(",") if f.strip()] if format else None
+    formats = chosen_formats(format)
     if send and not explain:
         _build_and_send(config, period, formats, out_dir, audience, force)
         return
@@ -89,6 +94,16 @@ def build(
     _print_quality(result)
     for fmt, path in result.artifacts.items():
         out.print(f"{fmt:8} {path}", markup=False)
+
+
+def chosen_formats(options: list[str] | None) -> list[str] | None:
+    """The formats of every ``--format`` given, each comma-separated, in order, once each.
+
+    A repeated option used to keep only its last value: ``-f pdf -f pptx`` built the
+    deck alone, and said nothing.
+    """
+    named = [f.strip() for option in options or () for f in option.split(",") if f.strip()]
+    return list(dict.fromkeys(named)) or None
 
 
 def _print_quality(result) -> None:

@@ -300,6 +300,22 @@ def test_a_narrow_table_gives_each_number_its_width_before_long_headers_theirs()
     assert sum(widths) == pytest.approx(100, abs=0.1)
 
 
+def test_a_text_column_is_never_narrower_than_a_quantity_it_keeps_on_one_line() -> None:
+    """ "+4.7 s" never wraps (keep_whole), so a squeezed label column still holds it whole."""
+    long = "Change vs 2026-W46 (decisions / productive hour), previous and current"
+    table = Table(
+        "Asks",
+        (
+            Column("note", "Note", "left"),
+            *(Column(f"c{i}", f"{long} {i}") for i in range(4)),
+        ),
+        ((Cell("up +4.7 s"), *(Cell("−10.8") for _ in range(4))),),
+    )
+    widths = column_widths(table, HALF_WIDTH)
+    note_px = widths[0] / 100 * HALF_WIDTH
+    assert note_px >= len("+4.7 s") * TABLE_CHAR_PX + TABLE_CELL_PADDING_PX - 0.1
+
+
 def test_long_tables_keep_first_and_last_rows_together() -> None:
     groups = row_groups(24)
     assert [len(g) for g in groups] == [3, 18, 3]

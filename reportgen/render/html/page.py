@@ -61,7 +61,7 @@ from reportgen.render.charts.svg import (
     labels_fit,
     printable_svg,
 )
-from reportgen.text import KEEP_WHOLE
+from reportgen.text import KEEP_WHOLE, no_break
 
 TEMPLATES_ENV_VAR = "REPORTGEN_TEMPLATES"
 REPORT_TEMPLATE = "report.html.j2"
@@ -584,9 +584,14 @@ def _column_px(table: Table, index: int, column: Column, *, soft: bool) -> float
     else:
         header = math.ceil(1.15 * max((len(w) for w in column.label.split()), default=0))
         if column.align == "left":  # a label wraps at its spaces
-            cells = [w for text in cells for w in text.split()]
+            cells = [w for text in cells for w in _unbreakable_words(text)]
         chars = max(header, *map(len, cells), 1)
     return chars * TABLE_CHAR_PX + TABLE_CELL_PADDING_PX
+
+
+def _unbreakable_words(text: str) -> list[str]:
+    """The pieces a cell may wrap between: words, with "+4.7 s" one piece (keep_whole)."""
+    return [word for word in re.split(r"[ \t\r\n]+", no_break(text)) if word]
 
 
 def header_length(label: str) -> int:

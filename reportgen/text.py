@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from markupsafe import Markup
+
 REPLACEMENT = "\ufffd"
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
@@ -42,6 +44,25 @@ def no_break(text: str) -> str:
         lambda match: match.group(0).replace("-", NON_BREAKING_HYPHEN).replace(" ", NO_BREAK_SPACE),
         text,
     )
+
+
+def keep_whole(text: object, *, inline: bool = False) -> Markup:
+    """Text, escaped, with each :data:`KEEP_WHOLE` word in a span that never breaks, for
+    HTML element content (never an attribute value). The report's stylesheet styles
+    ``.nobr``; an email, whose clients may drop a stylesheet, gets the style ``inline``.
+    """
+    if isinstance(text, Markup):
+        return text  # already markup: its tags are not this filter's to split
+    opening = '<span style="white-space: nowrap">' if inline else '<span class="nobr">'
+    plain = str(text)
+    pieces: list[str] = []
+    start = 0
+    for match in KEEP_WHOLE.finditer(plain):
+        pieces.append(Markup.escape(plain[start : match.start()]))
+        pieces.append(Markup(opening) + Markup.escape(match.group(0)) + Markup("</span>"))
+        start = match.end()
+    pieces.append(Markup.escape(plain[start:]))
+    return Markup("").join(pieces)
 
 
 def breakable(text: str) -> str:

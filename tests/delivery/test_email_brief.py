@@ -162,3 +162,24 @@ def test_one_column_on_a_phone(message):
     assert widths and all(2 * int(w) > 480 for w in widths)
     (style,) = re.findall(r"<style>(.*?)</style>", html, re.S)
     assert "(max-width: 620px) { div.card { display: block" in style
+
+
+#: What a phone must not split at a line end: a period ("2026-" / "W46") and a quantity
+#: ("+6.5" / "s"); written here apart from reportgen.text's own rule.
+PERIOD_OR_QUANTITY = re.compile(r"\d{4}-W\d{2}|\d (?:s|min|h|pp)\b")
+NOWRAP = '<span style="white-space: nowrap">'
+
+
+def test_no_period_or_quantity_can_be_split_across_lines(message):
+    body = html_of(message).split("<body", 1)[1]
+    exposed, kept, inside = [], 0, False
+    for piece in re.split(r"(<[^>]+>)", body):
+        if piece.startswith("<"):
+            inside = piece == NOWRAP or (inside and piece != "</span>")
+        elif inside:
+            kept += len(PERIOD_OR_QUANTITY.findall(piece))
+        elif piece.startswith("https://"):
+            continue  # the link's own text breaks anywhere, by design
+        else:
+            exposed += PERIOD_OR_QUANTITY.findall(piece)
+    assert kept >= 5 and exposed == []

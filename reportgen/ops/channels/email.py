@@ -25,7 +25,7 @@ import stat
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, getaddresses, make_msgid
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ from reportgen.ops.channels._email_brief import email_view
 from reportgen.ops.channels._trend_images import draw_trends, embed
 from reportgen.ops.manifest import ReportContent
 from reportgen.render.html.templating import render_error, sandboxed_environment
+from reportgen.text import keep_whole
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +77,12 @@ def _environment(folder: Path) -> ImmutableSandboxedEnvironment:
     # HTML templates escape everything (report text comes from data); plain-text ones must not,
     # or a reader would see "&amp;" in "T&S" — they go out as text/plain, never read as HTML.
     # Sandboxed: $REPORTGEN_TEMPLATES lets users replace these templates.
-    return sandboxed_environment(
+    env = sandboxed_environment(
         folder, autoescape=lambda name: bool(name and name.endswith(".html.j2"))
     )
+    # a period, code or quantity never split at a line end on a phone ("2026-" / "W46")
+    env.filters["keep_whole"] = partial(keep_whole, inline=True)
+    return env
 
 
 def render_template(name: str, **context: Any) -> str:

@@ -61,7 +61,7 @@ from reportgen.render.charts.svg import (
     labels_fit,
     printable_svg,
 )
-from reportgen.text import KEEP_WHOLE, no_break
+from reportgen.text import keep_whole, no_break
 
 TEMPLATES_ENV_VAR = "REPORTGEN_TEMPLATES"
 REPORT_TEMPLATE = "report.html.j2"
@@ -127,24 +127,6 @@ def _environment(folder: Path) -> ImmutableSandboxedEnvironment:
     env.filters["split_lead"] = split_lead
     env.filters["keep_whole"] = keep_whole
     return env
-
-
-def keep_whole(text: object) -> Markup:
-    """Text, escaped, with each word a line must not end inside (a period "2026-W46", a
-    code "MEX-1", a quantity "+4.7 s": :data:`reportgen.text.KEEP_WHOLE`) in a span that
-    never breaks. For element content only, never for an attribute value.
-    """
-    if isinstance(text, Markup):
-        return text  # already markup: its tags are not this filter's to split
-    plain = str(text)
-    pieces: list[str] = []
-    start = 0
-    for match in KEEP_WHOLE.finditer(plain):
-        pieces.append(Markup.escape(plain[start : match.start()]))
-        pieces.append(Markup('<span class="nobr">%s</span>') % match.group(0))
-        start = match.end()
-    pieces.append(Markup.escape(plain[start:]))
-    return Markup("").join(pieces)
 
 
 def environment() -> ImmutableSandboxedEnvironment:

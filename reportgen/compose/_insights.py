@@ -232,7 +232,8 @@ def drivers_chart(m: MetricFigures, figures: ReportFigures, d: Decomposition, to
     steps = waterfall_steps(d, top)
     # the axis title names a unit of words ("decisions / productive hour"); said twice here
     # it would push the end value out of the label
-    span = f"{value_text(m, d.result.value0, unit=False)} → {value_text(m, d.result.value1, unit=False)}"
+    before, after = (value_text(m, v, unit=False) for v in (d.result.value0, d.result.value1))
+    span = f"{before} → {after}"
     categories = (*(s.label for s in steps), f"Change {span}")
     values = (*(s.value for s in steps), d.result.change)
     sentiments = (*(_sentiment(m, s.value) for s in steps), None)

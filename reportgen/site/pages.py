@@ -34,6 +34,10 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+#: The report partials' own filters, which the site's pages take as the report defines them.
+REPORT_FILTERS = ("arrow", "split_lead", "keep_whole")
+
+
 @lru_cache(maxsize=4)
 def _environment(folder: Path) -> ImmutableSandboxedEnvironment:
     """The site's templates, then the HTML report's: a report page draws the edition's
@@ -43,11 +47,7 @@ def _environment(folder: Path) -> ImmutableSandboxedEnvironment:
 
     env = sandboxed_environment([folder, html_templates_dir()], autoescape=True)
     env.filters["json_data"] = json_data
-    for name in (
-        "arrow",
-        "split_lead",
-        "keep_whole",
-    ):  # the partials' filters, as the report defines them
+    for name in REPORT_FILTERS:
         env.filters[name] = environment().filters[name]
     return env
 

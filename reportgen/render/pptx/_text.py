@@ -261,10 +261,9 @@ def write_plain(frame: TextFrame, paragraphs: Iterable[str], *, size: float | No
         quoted = text.startswith("\u201c")  # commentary: under the story it explains
         if quoted:
             paragraph.level = 1
+        # the list stands apart from the lines around it
         if numbered and index and bool(number) != bool(_NUMBERED.match(texts[index - 1])):
-            paragraph.space_before = Pt(
-                LIST_GAP_PT
-            )  # the list stands apart from the lines around it
+            paragraph.space_before = Pt(LIST_GAP_PT)
         if number:
             start = int(number.group(1))
             _set_bullet(paragraph, "buAutoNum", type="arabicPeriod", **_start_at(start))

@@ -299,7 +299,7 @@ def test_kpi_slide_has_a_native_tile_per_kpi_with_coloured_delta(
     groups = [s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.GROUP]
     assert len(groups) == len(grid.tiles)
     for group, tile in zip(groups, grid.tiles, strict=True):
-        text = "\n".join(s.text_frame.text for s in group.shapes if s.has_text_frame)
+        text = breakable("\n".join(s.text_frame.text for s in group.shapes if s.has_text_frame))
         assert tile.label in text and tile.value_text in text
         assert f"Previous {tile.previous_text}" in text
         arrow = {"up": "▲", "down": "▼", "flat": "◆"}[tile.delta.direction]
@@ -310,7 +310,7 @@ def test_kpi_slide_has_a_native_tile_per_kpi_with_coloured_delta(
             for p in s.text_frame.paragraphs
             for r in p.runs
         ]
-        delta_run = next(r for r in runs if r.text == f"{arrow} {tile.delta.text}")
+        delta_run = next(r for r in runs if breakable(r.text) == f"{arrow} {tile.delta.text}")
         assert str(delta_run.font.color.rgb) == brand.sentiment_colour(tile.delta.sentiment).lstrip(
             "#"
         )
@@ -901,6 +901,18 @@ def test_a_period_code_or_quantity_in_slide_prose_cannot_be_split_at_a_line_end(
         f"Lowest at MEX{NON_BREAKING_HYPHEN}1 in 2026{NON_BREAKING_HYPHEN}W46, "
         f"+4.7{NO_BREAK_SPACE}s; workforce-management owns it."
     )
+
+
+def test_a_tiles_comparison_keeps_its_period_on_one_line(doc: Document, brand: Brand) -> None:
+    """A tile is narrow: "vs 2026-" over "W46" is what LibreOffice drew before."""
+    from reportgen.render.pptx._slides import tile_paras
+
+    grid = doc.sections[0].blocks[0]
+    assert isinstance(grid, KpiGrid)
+    tile = next(t for t in grid.tiles if t.delta is not None and "-W" in t.delta.comparison)
+    runs = [run.text for para in tile_paras(tile, brand) for run in para.runs]
+    comparison = tile.delta.comparison.replace("-", NON_BREAKING_HYPHEN)
+    assert any(run.strip() == comparison for run in runs), runs
 
 
 @pytest.mark.slow

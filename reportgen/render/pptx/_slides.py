@@ -259,7 +259,11 @@ def narrative_size(narrative: Sequence[str], frame: Frame, brand: Brand) -> floa
 
 
 def tile_paras(tile: KpiTile, brand: Brand) -> list[Para]:
-    """Label, big value, coloured delta with arrow, previous, target status, note."""
+    """Label, big value, coloured delta with arrow, previous, target status, note.
+
+    A period or quantity in them is kept on one line (:func:`reportgen.text.no_break`):
+    a tile is narrow, and "vs 2026-" over "W46" is what it would show otherwise.
+    """
     paras = [
         Para.of(tile.label, 12, bold=True, colour=brand.muted),
         Para.of(tile.value_text, 30, bold=True, colour=brand.text, space_before=2),
@@ -272,28 +276,29 @@ def tile_paras(tile: KpiTile, brand: Brand) -> list[Para]:
         paras.append(
             Para(
                 (
-                    Run(f"{arrow} {tile.delta.text}", 13, True, colour),
-                    Run(f"  {tile.delta.comparison}", 11, False, brand.muted),
+                    Run(f"{arrow} {no_break(tile.delta.text)}", 13, True, colour),
+                    Run(f"  {no_break(tile.delta.comparison)}", 11, False, brand.muted),
                 ),
                 space_before=4,
             )
         )
         if tile.delta.significance:
             paras.append(Para.of(tile.delta.significance, 10, italic=True, colour=brand.muted))
-    paras.append(Para.of(f"Previous {tile.previous_text}", 11, colour=brand.muted, space_before=2))
+    previous = f"Previous {no_break(tile.previous_text)}"
+    paras.append(Para.of(previous, 11, colour=brand.muted, space_before=2))
     if tile.target_status == "none" or not tile.target_text:
         paras.append(Para.of("No target", 11, colour=brand.muted))
     else:
         colour = brand.good if tile.target_status == "met" else brand.bad
         mark = "✓" if tile.target_status == "met" else "✗"
-        target = tile.target_text[:1].upper() + tile.target_text[1:]
+        target = no_break(tile.target_text[:1].upper() + tile.target_text[1:])
         paras.append(
             Para.of(f"{mark} {target} — {tile.target_status}", 11, bold=True, colour=colour)
         )
     if tile.note:
-        paras.append(Para.of(tile.note, 10, italic=True, colour=brand.muted))
+        paras.append(Para.of(no_break(tile.note), 10, italic=True, colour=brand.muted))
     if tile.comment:
-        paras.append(Para.of(tile.comment, 10, colour=brand.text, space_before=2))
+        paras.append(Para.of(no_break(tile.comment), 10, colour=brand.text, space_before=2))
     if tile.owner:
         paras.append(Para.of(f"Owner: {tile.owner}", 10, colour=brand.muted, space_before=2))
     return paras

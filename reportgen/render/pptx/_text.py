@@ -252,17 +252,17 @@ def write_plain(frame: TextFrame, paragraphs: Iterable[str], *, size: float | No
     beside a number is two marks for one item.
     """
     texts = list(paragraphs)
-    numbered = any(_NUMBERED.match(text) for text in texts)
+    numbers = [_NUMBERED.match(text) for text in texts]
+    numbered = any(numbers)
     frame.clear()
-    for index, text in enumerate(texts):
+    for index, (text, number) in enumerate(zip(texts, numbers, strict=True)):
         paragraph = frame.paragraphs[0] if index == 0 else frame.add_paragraph()
-        number = _NUMBERED.match(text)
         paragraph.text = clean_text(no_break(text[number.end() :] if number else text))
         quoted = text.startswith("\u201c")  # commentary: under the story it explains
         if quoted:
             paragraph.level = 1
         # the list stands apart from the lines around it
-        if numbered and index and bool(number) != bool(_NUMBERED.match(texts[index - 1])):
+        if numbered and index and bool(number) != bool(numbers[index - 1]):
             paragraph.space_before = Pt(LIST_GAP_PT)
         if number:
             start = int(number.group(1))
